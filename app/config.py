@@ -1,0 +1,83 @@
+"""One place for every setting; each is an environment variable (see README)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` and pick the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./dossier.db",
+        description="SQLAlchemy URL; postgresql://user@host/db selects PostgreSQL.",
+    )
+    database_read_url: str | None = Field(
+        default=None, description="Optional read replica used for public reads."
+    )
+    db_pool_size: int = Field(default=5, description="Connections per worker (PostgreSQL).")
+    db_statement_timeout_ms: int = Field(
+        default=5000, description="Statement timeout for PostgreSQL queries, in milliseconds."
+    )
+    redis_url: str | None = Field(default=None, description="Optional shared cache tier.")
+    public_site_url: str = Field(
+        default="https://www.example.org",
+        description="Base URL of the public website; feeds build absolute links from it.",
+    )
+    api_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public base URL of this API (used in feeds' self links).",
+    )
+    url_templates: dict[str, str] = Field(
+        default={
+            "article": "/news/{slug}",
+            "event": "/events/{slug}",
+            "publication": "/publications/{slug}",
+            "person": "/people/{slug}",
+            "topic": "/topics/{slug}",
+            "quote": "/news/{article_slug}#quote-{slug}",
+            "resource": "/resources/{slug}",
+            "organization": "/organizations/{slug}",
+        },
+        description="Per-type path templates on the public site (JSON object).",
+    )
+    cache_max_age: int = Field(default=60, description="max-age of public GET responses.")
+    response_cache: bool = Field(default=True, description="In-process response cache.")
+    cors_origins: list[str] = Field(
+        default=["*"], description="Allowed CORS origins (JSON list)."
+    )
+    secret_key: str = Field(
+        default="dossier-development-secret-change-me",
+        description="Signs pagination cursors and change tokens.",
+    )
+    max_body_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
+    graphql_max_depth: int = Field(default=10)
+    graphql_max_cost: int = Field(default=10_000)
+    graphql_max_query_bytes: int = Field(default=20_000)
+    graphql_fast_path: bool = Field(default=True, description="Compiled GraphQL execution.")
+    include_max_depth: int = Field(default=3, description="Deepest `include` path.")
+    auth_failure_limit: int = Field(
+        default=10, description="Failed authentications per client per minute before 429."
+    )
+    log_level: str = Field(default="INFO")
+
+    @field_validator("database_url", "database_read_url")
+    @classmethod
+    def _normalize(cls, value: str | None) -> str | None:
+        return normalize_database_url(value) if value else value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

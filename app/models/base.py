@@ -1,0 +1,32 @@
+"""Columns shared by every content table.
+
+There are deliberately no ORM `relationship()`s in Dossier: every relation is loaded
+by the query layer (`app.content.relations`) in one batched query per relation and
+level, so lazy loading — and with it the N+1 — is impossible by construction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, utcnow
+
+STATUSES = ("draft", "published", "archived")
+
+
+class Entity(SQLModel):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=200, unique=True, index=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1, nullable=False)
+
+
+class Publishable(Entity):
+    status: str = Field(default="draft", max_length=16, nullable=False)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -1,0 +1,106 @@
+"""Publishable content: articles, quotes, events, publications, resources."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field
+
+from app.db import UTCDateTime
+from app.models.base import Publishable
+
+ARTICLE_TYPES = ("news", "commentary", "interview", "analysis", "announcement")
+EVENT_TYPES = ("seminar", "conference", "panel", "lecture", "screening", "workshop", "other")
+ATTENDANCE_MODES = ("in_person", "online", "hybrid")
+EVENT_STATUSES = ("scheduled", "cancelled", "postponed", "rescheduled")
+PUBLICATION_TYPES = (
+    "journal_article",
+    "book",
+    "book_chapter",
+    "working_paper",
+    "report",
+    "policy_brief",
+    "research_project",
+    "other",
+)
+RESOURCE_TYPES = ("counseling", "hotline", "support_group", "legal", "information", "other")
+
+
+class Article(Publishable, table=True):
+    __table_args__ = (Index("ix_article_type_published", "article_type", "published_at"),)
+
+    title: str = Field(max_length=500)
+    subtitle: str | None = None
+    article_type: str = Field(default="news", max_length=24)
+    byline: str | None = Field(default=None, max_length=500)
+    body: str | None = None
+    body_text: str | None = None
+    hero_image_url: str | None = Field(default=None, max_length=500)
+    hero_image_alt: str | None = Field(default=None, max_length=1000)
+    hero_image_caption: str | None = Field(default=None, max_length=2000)
+    hero_image_credit: str | None = Field(default=None, max_length=300)
+
+
+class Quote(Publishable, table=True):
+    __table_args__ = (Index("ix_quote_article_position", "article_id", "position"),)
+
+    text: str
+    speaker_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    attribution: str | None = Field(default=None, max_length=500)
+    article_id: int | None = Field(default=None, foreign_key="article.id")
+    position: int = Field(default=0)
+
+
+class Event(Publishable, table=True):
+    __table_args__ = (
+        Index("ix_event_type_starts", "event_type", "starts_at"),
+        Index("ix_event_mode_starts", "attendance_mode", "starts_at"),
+    )
+
+    title: str = Field(max_length=500)
+    subtitle: str | None = None
+    event_type: str = Field(default="other", max_length=24)
+    summary: str | None = None
+    body: str | None = None
+    body_text: str | None = None
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    timezone: str = Field(default="UTC", max_length=64)
+    attendance_mode: str = Field(default="in_person", max_length=16)
+    event_status: str = Field(default="scheduled", max_length=16)
+    venue_name: str | None = Field(default=None, max_length=300)
+    venue_address: str | None = Field(default=None, max_length=500)
+    online_url: str | None = Field(default=None, max_length=500)
+    registration_url: str | None = Field(default=None, max_length=500)
+
+
+class Publication(Publishable, table=True):
+    __table_args__ = (Index("ix_publication_type_year", "publication_type", "year"),)
+
+    title: str = Field(max_length=500)
+    publication_type: str = Field(default="other", max_length=24)
+    abstract: str | None = None
+    journal: str | None = Field(default=None, max_length=300)
+    publisher: str | None = Field(default=None, max_length=300)
+    volume: str | None = Field(default=None, max_length=40)
+    issue: str | None = Field(default=None, max_length=40)
+    pages: str | None = Field(default=None, max_length=40)
+    year: int | None = Field(default=None, index=True)
+    published_on: date | None = None
+    doi: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=500)
+
+
+class Resource(Publishable, table=True):
+    name: str = Field(max_length=300)
+    resource_type: str = Field(default="other", max_length=24, index=True)
+    description: str | None = None
+    phone: str | None = Field(default=None, max_length=100)
+    hotline: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=300)
+    url: str | None = Field(default=None, max_length=500)
+    hours: str | None = Field(default=None, max_length=300)
+    audience: str | None = Field(default=None, max_length=300)
+    is_confidential: bool = Field(default=False)
+    position: int = Field(default=0, index=True)

@@ -1,0 +1,60 @@
+"""Ordered link tables between content items."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+PARTICIPANT_ROLES = ("speaker", "moderator", "host", "panelist", "discussant", "organizer")
+
+
+class ArticleAuthor(SQLModel, table=True):
+    __tablename__ = "article_author"
+    __table_args__ = (Index("ix_article_author_person", "person_id", "article_id"),)
+
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    position: int = Field(default=0)
+
+
+class PublicationAuthor(SQLModel, table=True):
+    __tablename__ = "publication_author"
+    __table_args__ = (Index("ix_publication_author_person", "person_id", "publication_id"),)
+
+    publication_id: int = Field(foreign_key="publication.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    position: int = Field(default=0)
+
+
+class EventParticipant(SQLModel, table=True):
+    __tablename__ = "event_participant"
+    __table_args__ = (Index("ix_event_participant_person", "person_id", "role", "event_id"),)
+
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    role: str = Field(max_length=24, primary_key=True)
+    position: int = Field(default=0)
+
+
+class EventSponsor(SQLModel, table=True):
+    __tablename__ = "event_sponsor"
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", primary_key=True, index=True)
+    position: int = Field(default=0)
+
+
+class ArticleResource(SQLModel, table=True):
+    __tablename__ = "article_resource"
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    resource_id: int = Field(foreign_key="resource.id", primary_key=True, index=True)
+    position: int = Field(default=0)
+
+
+class RelatedItem(SQLModel, table=True):
+    __tablename__ = "related_item"
+    """An article's ordered "Read more" list; the target may be any content type."""
+
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    target_type: str = Field(max_length=24, primary_key=True)
+    target_id: int = Field(primary_key=True)
+    position: int = Field(default=0)

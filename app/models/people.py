@@ -1,0 +1,45 @@
+"""Organizations, people and their affiliations."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.models.base import Entity
+
+
+class Organization(Entity, table=True):
+    name: str = Field(max_length=300)
+    short_name: str | None = Field(default=None, max_length=60)
+    url: str | None = Field(default=None, max_length=500)
+    parent_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+
+
+class Person(Entity, table=True):
+    name: str = Field(max_length=200)
+    sort_name: str = Field(max_length=200, index=True)
+    title: str | None = Field(default=None, max_length=500)
+    degrees: str | None = Field(default=None, max_length=200)
+    bio: str | None = None
+    bio_text: str | None = None
+    photo_url: str | None = Field(default=None, max_length=500)
+    photo_alt: str | None = Field(default=None, max_length=500)
+    photo_credit: str | None = Field(default=None, max_length=300)
+    email: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=100)
+    office: str | None = Field(default=None, max_length=500)
+    profile_url: str | None = Field(default=None, max_length=500)
+    cv_url: str | None = Field(default=None, max_length=500)
+
+
+class Affiliation(SQLModel, table=True):
+    __table_args__ = (Index("ix_affiliation_person_position", "person_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    role: str = Field(max_length=300)
+    start_year: int | None = None
+    end_year: int | None = None
+    is_primary: bool = Field(default=False)
+    position: int = Field(default=0)

@@ -1,0 +1,53 @@
+"""Operational tables: API keys, the audit log, and the search documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Index
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, utcnow
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    prefix: str = Field(max_length=16, index=True)
+    secret_hash: str = Field(max_length=128)
+    scopes: str = Field(max_length=200, description="space-separated scopes")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=16)
+    entity_type: str = Field(max_length=24)
+    entity_id: int
+    slug: str = Field(max_length=200)
+    changes: dict[str, object] | None = Field(default=None, sa_type=JSON)
+
+
+class SearchDocument(SQLModel, table=True):
+    """One row per searchable item, kept in step by the write layer.
+
+    SQLite indexes it with an FTS5 external-content table and triggers; PostgreSQL with
+    a GIN index on its tsvector. Both are created by the migration.
+    """
+
+    __tablename__ = "search_document"
+    __table_args__ = (Index("ix_search_document_entity", "entity_type", "entity_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_type: str = Field(max_length=24)
+    entity_id: int
+    title: str = Field(default="")
+    body: str = Field(default="")

@@ -1,0 +1,24 @@
+"""Topics and the one tagging table that links any content item to them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.models.base import Entity
+
+
+class Topic(Entity, table=True):
+    name: str = Field(max_length=200)
+    description: str | None = None
+
+
+class Tagging(SQLModel, table=True):
+    """`entity_type` is the singular type name ("event"); no FK, one table for all types."""
+
+    __table_args__ = (Index("ix_tagging_topic_type_entity", "topic_id", "entity_type", "entity_id"),)
+
+    entity_type: str = Field(max_length=24, primary_key=True)
+    entity_id: int = Field(primary_key=True)
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True)
+    position: int = Field(default=0)
