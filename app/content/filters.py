@@ -1,0 +1,209 @@
+"""Each collection's filters, declared once: REST parses them from the query string,
+GraphQL from its filter input, and both hand the typed values to `queries.list_items`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+
+from app.content.errors import QueryError
+from app.content.visibility import Viewer, visible
+from app.models import (
+    ARTICLE_TYPES,
+    ATTENDANCE_MODES,
+    EVENT_TYPES,
+    PARTICIPANT_ROLES,
+    PUBLICATION_TYPES,
+    RESOURCE_TYPES,
+    Affiliation,
+    Article,
+    ArticleAuthor,
+    Event,
+    EventParticipant,
+    Organization,
+    Person,
+    Publication,
+    PublicationAuthor,
+    Quote,
+    Resource,
+)
+
+Condition = Callable[[Any, Viewer], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str
+    kind: str  # "enum", "slug", "datetime", "bool", "int"
+    condition: Condition
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+    def parse(self, raw: str) -> Any:
+        """Parse a query-string value; raise QueryError with a message a person can act on."""
+        if self.kind == "enum":
+            if raw not in self.choices:
+                raise QueryError(self.name, f"must be one of {', '.join(self.choices)}")
+            return raw
+        if self.kind == "slug":
+            if not raw or len(raw) > 200:
+                raise QueryError(self.name, "must be a slug")
+            return raw
+        if self.kind == "datetime":
+            return parse_datetime(self.name, raw)
+        if self.kind == "bool":
+            if raw.lower() in ("true", "1", "yes"):
+                return True
+            if raw.lower() in ("false", "0", "no"):
+                return False
+            raise QueryError(self.name, "must be true or false")
+        if self.kind == "int":
+            try:
+                value = int(raw)
+            except ValueError:
+                raise QueryError(self.name, "must be an integer") from None
+            if not -100000 < value < 100000:
+                raise QueryError(self.name, "is out of range")
+            return value
+        raise AssertionError(self.kind)
+
+
+def parse_datetime(name: str, raw: str) -> datetime:
+    """ISO 8601 date or datetime; a value without an offset is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise QueryError(name, "must be an ISO 8601 date or datetime") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if not 1 <= value.year <= 9998:
+        raise QueryError(name, "is out of range")
+    return value
+
+
+def _person_in(link_model: Any, parent: Any, role: str | None = None) -> Callable[[Any, Viewer], Any]:
+    def condition(slug: str, viewer: Viewer) -> ColumnElement[bool]:
+        sub = (
+            select(getattr(link_model, parent))
+            .join(Person, Person.id == link_model.person_id)  # type: ignore[arg-type]
+            .where(Person.slug == slug, visible(Person, viewer))
+        )
+        return getattr(_parent_model(link_model), "id").in_(sub)  # type: ignore[no-any-return]
+
+    return condition
+
+
+def _parent_model(link_model: Any) -> Any:
+    return {ArticleAuthor: Article, PublicationAuthor: Publication, EventParticipant: Event}[link_model]
+
+
+def _upcoming(value: bool, viewer: Viewer) -> ColumnElement[bool]:
+    end = func.coalesce(Event.ends_at, Event.starts_at)
+    return end >= viewer.now if value else end < viewer.now
+
+
+def _role(role: str, viewer: Viewer) -> ColumnElement[bool]:
+    return Event.id.in_(  # type: ignore[union-attr]
+        select(EventParticipant.event_id).where(EventParticipant.role == role)
+    )
+
+
+def _current_org(slug: str, viewer: Viewer) -> ColumnElement[bool]:
+    sub = (
+        select(Affiliation.person_id)
+        .join(Organization, Organization.id == Affiliation.organization_id)  # type: ignore[arg-type]
+        .where(Organization.slug == slug, Affiliation.end_year.is_(None))  # type: ignore[union-attr]
+    )
+    return Person.id.in_(sub)  # type: ignore[union-attr]
+
+
+def _fk_slug(column: Any, model: Any) -> Condition:
+    def condition(slug: str, viewer: Viewer) -> ColumnElement[bool]:
+        return column.in_(select(model.id).where(model.slug == slug, visible(model, viewer)))  # type: ignore[no-any-return]
+
+    return condition
+
+
+def _eq(column: Any) -> Condition:
+    return lambda value, viewer: column == value  # type: ignore[no-any-return]
+
+
+def _cmp(column: Any, op: str) -> Condition:
+    if op == ">=":
+        return lambda value, viewer: column >= value  # type: ignore[no-any-return]
+    return lambda value, viewer: column < value  # type: ignore[no-any-return]
+
+
+FILTERS: dict[str, dict[str, Filter]] = {
+    "events": {
+        f.name: f
+        for f in (
+            Filter("from", "datetime", _cmp(Event.starts_at, ">="), description="Events starting at or after this time."),
+            Filter("to", "datetime", _cmp(Event.starts_at, "<"), description="Events starting before this time."),
+            Filter("upcoming", "bool", _upcoming, description="true: not yet ended; false: ended."),
+            Filter("event_type", "enum", _eq(Event.event_type), EVENT_TYPES),
+            Filter("attendance_mode", "enum", _eq(Event.attendance_mode), ATTENDANCE_MODES),
+            Filter("person", "slug", _person_in(EventParticipant, "event_id"), description="Participant slug."),
+            Filter("role", "enum", _role, PARTICIPANT_ROLES, "Events with a participant in this role (with `person`: that person in this role)."),
+        )
+    },
+    "articles": {
+        f.name: f
+        for f in (
+            Filter("article_type", "enum", _eq(Article.article_type), ARTICLE_TYPES),
+            Filter("author", "slug", _person_in(ArticleAuthor, "article_id"), description="Author slug."),
+            Filter("published_after", "datetime", _cmp(Article.published_at, ">=")),
+            Filter("published_before", "datetime", _cmp(Article.published_at, "<")),
+        )
+    },
+    "publications": {
+        f.name: f
+        for f in (
+            Filter("publication_type", "enum", _eq(Publication.publication_type), PUBLICATION_TYPES),
+            Filter("author", "slug", _person_in(PublicationAuthor, "publication_id"), description="Author slug."),
+            Filter("year", "int", _eq(Publication.year)),
+        )
+    },
+    "people": {
+        "organization": Filter("organization", "slug", _current_org, description="Slug of an organization the person is currently affiliated with."),
+    },
+    "quotes": {
+        "speaker": Filter("speaker", "slug", _fk_slug(Quote.speaker_id, Person), description="Speaker slug."),
+        "article": Filter("article", "slug", _fk_slug(Quote.article_id, Article), description="Source article slug."),
+    },
+    "resources": {
+        "resource_type": Filter("resource_type", "enum", _eq(Resource.resource_type), RESOURCE_TYPES),
+    },
+    "topics": {},
+    "organizations": {},
+}
+
+
+def filter_conditions(collection: str, values: dict[str, Any], viewer: Viewer) -> list[ColumnElement[bool]]:
+    specs = FILTERS[collection]
+    conditions = []
+    # `person` + `role` together mean "this person in this role", not two separate facts.
+    if collection == "events" and values.get("person") is not None and values.get("role") is not None:
+        sub = (
+            select(EventParticipant.event_id)
+            .join(Person, Person.id == EventParticipant.person_id)  # type: ignore[arg-type]
+            .where(
+                Person.slug == values["person"],
+                EventParticipant.role == values["role"],
+                visible(Person, viewer),
+            )
+        )
+        conditions.append(Event.id.in_(sub))  # type: ignore[union-attr]
+        values = {k: v for k, v in values.items() if k not in ("person", "role")}
+    for name, value in values.items():
+        if value is None:
+            continue
+        spec = specs.get(name)
+        if spec is None:
+            raise QueryError(name, f"is not a filter of {collection}")
+        conditions.append(spec.condition(value, viewer))
+    return [and_(*conditions)] if conditions else []

@@ -1,0 +1,378 @@
+"""Lists, single items, the topic stream and the change log — for every surface.
+
+Pagination is keyset ("seek") pagination in SQL: a page is `WHERE (sort, id) < (last
+sort value, last id) ORDER BY sort, id LIMIT n`, so page 1,000 costs what page 1 costs
+and a row inserted between two requests neither repeats nor hides another row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Integer, and_, case, func, literal, or_, select, tuple_, union_all
+from sqlalchemy.orm import Session
+
+from app.content.cursors import InvalidToken, decode_token, encode_token
+from app.content.errors import QueryError
+from app.content.filters import FILTERS, filter_conditions
+from app.content.search import matching_ids
+from app.content.types import ALL_TYPES, BY_NAME, STREAM_TYPES, TOPIC, ContentType
+from app.content.visibility import Viewer, visible
+from app.models import Publishable, Tagging, Topic
+
+MAX_LIMIT = 100
+
+
+@dataclass
+class ListParams:
+    limit: int = 20
+    cursor: str | None = None
+    sort: str | None = None
+    topics: list[str] = field(default_factory=list)
+    q: str | None = None
+    updated_since: datetime | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+    total: int
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError("limit", f"must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def _sort_of(ctype: ContentType, params: ListParams) -> tuple[str, bool]:
+    raw = params.sort
+    if raw is None:
+        raw = ctype.default_sort
+        if ctype.name == "event" and params.filters.get("upcoming") is True:
+            raw = "starts_at"
+    descending = raw.startswith("-")
+    name = raw[1:] if descending else raw
+    if name not in ctype.sorts:
+        allowed = ", ".join(sorted(ctype.sorts))
+        raise QueryError("sort", f"'{raw}' is not a sort of {ctype.collection}; use one of {allowed} (prefix - for descending)")
+    return name, descending
+
+
+def _sort_expression(ctype: ContentType, name: str, viewer: Viewer) -> Any:
+    expression = ctype.sorts[name].expression
+    if name == "published_at" and viewer.preview:
+        # Drafts have no published_at; keyset comparisons need a value.
+        return func.coalesce(expression, ctype.model.created_at)
+    return expression
+
+
+def _fingerprint(*parts: Any) -> str:
+    blob = orjson.dumps(parts, default=str, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _topic_condition(ctype: ContentType, slugs: list[str], viewer: Viewer) -> Any:
+    sub = (
+        select(Tagging.entity_id)
+        .join(Topic, Topic.id == Tagging.topic_id)  # type: ignore[arg-type]
+        .where(
+            Tagging.entity_type == ctype.name,
+            Topic.slug.in_(slugs),  # type: ignore[attr-defined]
+            visible(Topic, viewer),
+        )
+    )
+    return ctype.model.id.in_(sub)  # type: ignore[union-attr]
+
+
+def base_conditions(session: Session, ctype: ContentType, params: ListParams, viewer: Viewer) -> list[Any]:
+    """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`."""
+    conditions: list[Any] = [visible(ctype.model, viewer)]
+    if params.topics:
+        conditions.append(_topic_condition(ctype, params.topics, viewer))
+    if params.q:
+        conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))  # type: ignore[union-attr]
+    if params.updated_since is not None:
+        conditions.append(ctype.model.updated_at >= params.updated_since)
+    conditions.extend(filter_conditions(ctype.collection, params.filters, viewer))
+    return conditions
+
+
+def list_items(session: Session, ctype: ContentType, params: ListParams, viewer: Viewer, secret: str) -> Page:
+    check_limit(params.limit)
+    sort_name, descending = _sort_of(ctype, params)
+    model = ctype.model
+    conditions = base_conditions(session, ctype, params, viewer)
+    sort_expr = _sort_expression(ctype, sort_name, viewer)
+    scope = "list:" + _fingerprint(
+        ctype.collection, sort_name, descending, sorted(params.topics), params.q,
+        params.updated_since, params.filters, viewer.preview,
+    )
+    stmt = select(model, sort_expr.label("sort_value")).where(*conditions)
+    if params.cursor:
+        try:
+            last_value, last_id = decode_token(secret, scope, params.cursor)
+        except (InvalidToken, ValueError) as exc:
+            raise QueryError("cursor", str(exc)) from None
+        key = tuple_(sort_expr, model.id)
+        bound = tuple_(literal(last_value, sort_expr.type), literal(last_id, Integer()))
+        stmt = stmt.where(key < bound if descending else key > bound)
+    if descending:
+        stmt = stmt.order_by(sort_expr.desc(), model.id.desc())  # type: ignore[union-attr]
+    else:
+        stmt = stmt.order_by(sort_expr.asc(), model.id.asc())  # type: ignore[union-attr]
+    found = session.execute(stmt.limit(params.limit + 1)).all()
+    next_cursor = None
+    if len(found) > params.limit:
+        found = found[: params.limit]
+        last_row, last_sort = found[-1]
+        next_cursor = encode_token(secret, scope, [last_sort, last_row.id])
+    rows = [row for row, _ in found]
+    total = session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+    return Page(rows, next_cursor, total)
+
+
+def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: Viewer) -> Any | None:
+    """One visible item by public id (`evt_12`) or slug; None when absent or hidden."""
+    model = ctype.model
+    pk = ctype.parse_public_id(id_or_slug)
+    key = model.id == pk if pk is not None else model.slug == id_or_slug
+    return session.scalars(select(model).where(key, visible(model, viewer))).first()
+
+
+def get_items(session: Session, ctype: ContentType, keys: Sequence[str], viewer: Viewer) -> dict[str, Any]:
+    """Batch form of `get_item`, keyed by what was asked for (for DataLoaders)."""
+    model = ctype.model
+    ids = {k: ctype.parse_public_id(k) for k in keys}
+    slugs = [k for k, pk in ids.items() if pk is None]
+    pks = [pk for pk in ids.values() if pk is not None]
+    rows = session.scalars(
+        select(model).where(
+            or_(model.slug.in_(slugs), model.id.in_(pks)),  # type: ignore[attr-defined, union-attr]
+            visible(model, viewer),
+        )
+    ).all()
+    by_slug = {r.slug: r for r in rows}
+    by_id = {r.id: r for r in rows}
+    return {k: by_id.get(pk) if pk is not None else by_slug.get(k) for k, pk in ids.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# The topic stream: articles, events, publications and quotes of a topic, newest first.
+
+_STREAM_RANK = {t.name: i for i, t in enumerate(STREAM_TYPES)}
+
+
+@dataclass
+class StreamPage:
+    items: list[tuple[ContentType, Any]]
+    next_cursor: str | None
+    total: int
+
+
+def _published(ctype: ContentType, viewer: Viewer) -> Any:
+    model = ctype.model
+    if viewer.preview:
+        return func.coalesce(model.published_at, model.created_at)  # type: ignore[attr-defined]
+    return model.published_at  # type: ignore[attr-defined]
+
+
+def topic_stream(
+    session: Session,
+    topic: Topic,
+    viewer: Viewer,
+    limit: int,
+    cursor: str | None,
+    secret: str,
+    types: Sequence[ContentType] = STREAM_TYPES,
+) -> StreamPage:
+    check_limit(limit)
+    scope = "stream:" + _fingerprint(topic.id, [t.name for t in types], viewer.preview)
+    after = None
+    if cursor:
+        try:
+            when, rank, last_id = decode_token(secret, scope, cursor)
+        except (InvalidToken, ValueError) as exc:
+            raise QueryError("cursor", str(exc)) from None
+        after = (when, rank, last_id)
+    branches = []
+    for ctype in types:
+        model = ctype.model
+        published = _published(ctype, viewer)
+        rank = literal(_STREAM_RANK[ctype.name], Integer())
+        conditions = [
+            visible(model, viewer),
+            model.id.in_(  # type: ignore[union-attr]
+                select(Tagging.entity_id).where(
+                    Tagging.entity_type == ctype.name, Tagging.topic_id == topic.id
+                )
+            ),
+        ]
+        if after is not None:
+            conditions.append(
+                tuple_(published, rank, model.id)
+                < tuple_(literal(after[0], published.type), literal(after[1], Integer()), literal(after[2], Integer()))
+            )
+        branch = (
+            select(rank.label("rank"), model.id.label("id"), published.label("published"))  # type: ignore[union-attr]
+            .where(*conditions)
+            .order_by(published.desc(), model.id.desc())  # type: ignore[union-attr]
+            .limit(limit + 1)
+            .subquery()
+        )
+        branches.append(select(branch))
+    merged = union_all(*branches).subquery()
+    rows = session.execute(
+        select(merged).order_by(merged.c.published.desc(), merged.c.rank.desc(), merged.c.id.desc()).limit(limit + 1)
+    ).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    wanted: dict[int, list[int]] = {}
+    for r in rows:
+        wanted.setdefault(r.rank, []).append(r.id)
+    loaded: dict[tuple[int, int], Any] = {}
+    for rank_value, ids in wanted.items():
+        ctype = STREAM_TYPES[rank_value]
+        for row in session.scalars(select(ctype.model).where(ctype.model.id.in_(ids))):  # type: ignore[union-attr]
+            loaded[(rank_value, row.id)] = row
+    items = [(STREAM_TYPES[r.rank], loaded[(r.rank, r.id)]) for r in rows]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        published_value = last.published
+        if isinstance(published_value, datetime) and published_value.tzinfo is None:
+            published_value = published_value.replace(tzinfo=UTC)
+        next_cursor = encode_token(secret, scope, [published_value, last.rank, last.id])
+    total = 0
+    for ctype in types:
+        model = ctype.model
+        total += session.scalar(
+            select(func.count()).select_from(model).where(
+                visible(model, viewer),
+                model.id.in_(  # type: ignore[union-attr]
+                    select(Tagging.entity_id).where(
+                        Tagging.entity_type == ctype.name, Tagging.topic_id == topic.id
+                    )
+                ),
+            )
+        ) or 0
+    return StreamPage(items, next_cursor, total)
+
+
+# ---------------------------------------------------------------------------------------
+# The change log, computed from the items themselves so that it obeys the visibility
+# rule exactly: a scheduled item appears as `created` when its time comes, an item that
+# leaves the public surface (deleted, unpublished, archived) appears as `deleted`, and
+# drafts never appear at all.
+
+_TYPE_RANK = {t.name: i for i, t in enumerate(ALL_TYPES)}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Change:
+    action: str
+    ctype: ContentType
+    entity_id: int
+    slug: str
+    at: datetime
+
+
+@dataclass
+class ChangePage:
+    items: list[Change]
+    next_since: str
+    has_more: bool
+    total: int
+
+
+def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
+    model = ctype.model
+    is_visible = visible(model, viewer)
+    if issubclass(model, Publishable):
+        published = model.published_at
+        once_public = and_(
+            published.is_not(None),  # type: ignore[union-attr]
+            published <= func.coalesce(model.deleted_at, model.updated_at),  # type: ignore[operator]
+        )
+        live_at = case((published > model.updated_at, published), else_=model.updated_at)  # type: ignore[operator]
+        include = or_(is_visible, and_(once_public, published <= viewer.now))  # type: ignore[operator]
+    else:
+        live_at = model.updated_at
+        include = literal(True)
+    at = case((is_visible, live_at), else_=func.coalesce(model.deleted_at, model.updated_at))
+    action = case(
+        (~is_visible, literal("deleted")),
+        (model.version == 1, literal("created")),
+        else_=literal("updated"),
+    )
+    return select(
+        literal(_TYPE_RANK[ctype.name], Integer()).label("rank"),
+        model.id.label("id"),  # type: ignore[union-attr]
+        model.slug.label("slug"),
+        at.label("at"),
+        action.label("action"),
+    ).where(include)
+
+
+def changes(session: Session, since: str | None, limit: int, viewer: Viewer, secret: str) -> ChangePage:
+    check_limit(limit)
+    after: tuple[datetime, int, int] = (_EPOCH, -1, -1)
+    if since:
+        try:
+            when, rank, last_id = decode_token(secret, "changes", since)
+            after = (when, int(rank), int(last_id))
+        except (InvalidToken, ValueError, TypeError) as exc:
+            raise QueryError("since", str(exc)) from None
+    log = union_all(*[_change_branch(t, viewer) for t in ALL_TYPES]).subquery()
+    at_type = ALL_TYPES[0].model.updated_at.type
+    newer = tuple_(log.c.at, log.c.rank, log.c.id) > tuple_(
+        literal(after[0], at_type), literal(after[1], Integer()), literal(after[2], Integer())
+    )
+    rows = session.execute(
+        select(log).where(newer).order_by(log.c.at, log.c.rank, log.c.id).limit(limit + 1)
+    ).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    total = session.scalar(select(func.count()).select_from(log).where(newer)) or 0
+    items = []
+    for r in rows:
+        at = r.at if isinstance(r.at, datetime) else datetime.fromisoformat(str(r.at))
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        items.append(Change(r.action, ALL_TYPES[r.rank], r.id, r.slug, at))
+    if items:
+        last = items[-1]
+        next_since = encode_token(secret, "changes", [last.at, _TYPE_RANK[last.ctype.name], last.entity_id])
+    else:
+        next_since = since or encode_token(secret, "changes", [after[0], after[1], after[2]])
+    return ChangePage(items, next_since, has_more, total)
+
+
+def get_topic(session: Session, slug: str, viewer: Viewer) -> Topic | None:
+    row = get_item(session, TOPIC, slug, viewer)
+    return row if isinstance(row, Topic) else None
+
+
+__all__ = [
+    "BY_NAME",
+    "FILTERS",
+    "Change",
+    "ChangePage",
+    "ListParams",
+    "Page",
+    "StreamPage",
+    "changes",
+    "check_limit",
+    "get_item",
+    "get_items",
+    "get_topic",
+    "list_items",
+    "topic_stream",
+]

@@ -1,0 +1,262 @@
+"""Every relation between content types, each loaded for a whole batch of parents at once.
+
+A loader takes the parent rows and returns, per parent id, the ordered list of
+`Link`s (the visible target row plus link attributes such as a participant's role).
+One SQL query per relation and batch — never one per parent — so lists, includes and
+GraphQL DataLoaders all cost a constant number of queries whatever the page size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.content.types import (
+    ARTICLE,
+    BY_NAME,
+    EVENT,
+    ORGANIZATION,
+    PERSON,
+    PUBLICATION,
+    QUOTE,
+    RESOURCE,
+    TOPIC,
+    ContentType,
+)
+from app.content.visibility import Viewer, visible
+from app.models import (
+    Affiliation,
+    Article,
+    ArticleAuthor,
+    ArticleResource,
+    EventParticipant,
+    EventSponsor,
+    Organization,
+    Person,
+    PublicationAuthor,
+    Quote,
+    RelatedItem,
+    Resource,
+    Tagging,
+    Topic,
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    target: Any  # a row of the relation's target type
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Links = dict[int, list[Link]]
+Loader = Callable[[Session, Sequence[Any], Viewer], Links]
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    target: ContentType | None  # None: polymorphic (`related`)
+    loader: Loader
+    many: bool = True
+    # Owned sub-objects (participants, affiliations) render as {…extra, <inner>: ref}.
+    inner: str | None = None
+
+
+def _ids(rows: Sequence[Any]) -> list[int]:
+    return [r.id for r in rows]
+
+
+def _group(pairs: Sequence[Any]) -> Links:
+    out: Links = defaultdict(list)
+    for parent_id, link in pairs:
+        out[parent_id].append(link)
+    return out
+
+
+def _topics(type_name: str) -> Loader:
+    def load(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+        if not parents:
+            return {}
+        stmt = (
+            select(Tagging.entity_id, Topic)
+            .join(Topic, Topic.id == Tagging.topic_id)  # type: ignore[arg-type]
+            .where(
+                Tagging.entity_type == type_name,
+                Tagging.entity_id.in_(_ids(parents)),  # type: ignore[attr-defined]
+                visible(Topic, viewer),
+            )
+            .order_by(Tagging.entity_id, Tagging.position, Topic.id)
+        )
+        return _group([(pid, Link(t)) for pid, t in session.execute(stmt)])
+
+    return load
+
+
+def _ordered_people(link_model: Any, parent_column: str, with_role: bool = False) -> Loader:
+    def load(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+        if not parents:
+            return {}
+        parent_col = getattr(link_model, parent_column)
+        stmt = (
+            select(link_model, Person)
+            .join(Person, Person.id == link_model.person_id)  # type: ignore[arg-type]
+            .where(parent_col.in_(_ids(parents)), visible(Person, viewer))
+            .order_by(parent_col, link_model.position, Person.id)
+        )
+        pairs = []
+        for link_row, person in session.execute(stmt):
+            extra = {"role": link_row.role, "position": link_row.position} if with_role else {}
+            pairs.append((getattr(link_row, parent_column), Link(person, extra)))
+        return _group(pairs)
+
+    return load
+
+
+def _event_sponsors(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+    if not parents:
+        return {}
+    stmt = (
+        select(EventSponsor.event_id, Organization)
+        .join(Organization, Organization.id == EventSponsor.organization_id)  # type: ignore[arg-type]
+        .where(EventSponsor.event_id.in_(_ids(parents)), visible(Organization, viewer))  # type: ignore[attr-defined]
+        .order_by(EventSponsor.event_id, EventSponsor.position, Organization.id)
+    )
+    return _group([(pid, Link(org)) for pid, org in session.execute(stmt)])
+
+
+def _article_resources(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+    if not parents:
+        return {}
+    stmt = (
+        select(ArticleResource.article_id, Resource)
+        .join(Resource, Resource.id == ArticleResource.resource_id)  # type: ignore[arg-type]
+        .where(ArticleResource.article_id.in_(_ids(parents)), visible(Resource, viewer))  # type: ignore[attr-defined]
+        .order_by(ArticleResource.article_id, ArticleResource.position, Resource.id)
+    )
+    return _group([(pid, Link(r)) for pid, r in session.execute(stmt)])
+
+
+def _article_quotes(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+    if not parents:
+        return {}
+    stmt = (
+        select(Quote)
+        .where(Quote.article_id.in_(_ids(parents)), visible(Quote, viewer))  # type: ignore[union-attr]
+        .order_by(Quote.article_id, Quote.position, Quote.id)
+    )
+    return _group([(q.article_id, Link(q)) for q in session.scalars(stmt)])
+
+
+def _affiliations(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+    if not parents:
+        return {}
+    stmt = (
+        select(Affiliation, Organization)
+        .join(Organization, Organization.id == Affiliation.organization_id)  # type: ignore[arg-type]
+        .where(Affiliation.person_id.in_(_ids(parents)), visible(Organization, viewer))  # type: ignore[attr-defined]
+        .order_by(Affiliation.person_id, Affiliation.position, Affiliation.id)
+    )
+    pairs = []
+    for aff, org in session.execute(stmt):
+        extra = {
+            "role": aff.role,
+            "start_year": aff.start_year,
+            "end_year": aff.end_year,
+            "is_primary": aff.is_primary,
+            "position": aff.position,
+        }
+        pairs.append((aff.person_id, Link(org, extra)))
+    return _group(pairs)
+
+
+def _by_foreign_key(model: Any, fk: str) -> Loader:
+    """A to-one relation stored as a column on the parent (quote.speaker_id, …)."""
+
+    def load(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+        wanted = {getattr(p, fk) for p in parents if getattr(p, fk) is not None}
+        if not wanted:
+            return {}
+        stmt = select(model).where(model.id.in_(wanted), visible(model, viewer))
+        targets = {t.id: t for t in session.scalars(stmt)}
+        out: Links = {}
+        for p in parents:
+            target = targets.get(getattr(p, fk))
+            if target is not None:
+                out[p.id] = [Link(target)]
+        return out
+
+    return load
+
+
+def _related(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+    if not parents:
+        return {}
+    links = session.scalars(
+        select(RelatedItem)
+        .where(RelatedItem.article_id.in_(_ids(parents)))  # type: ignore[attr-defined]
+        .order_by(RelatedItem.article_id, RelatedItem.position)
+    ).all()
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for link in links:
+        wanted[link.target_type].add(link.target_id)
+    targets: dict[tuple[str, int], Any] = {}
+    for type_name in sorted(wanted):
+        ctype = BY_NAME[type_name]
+        stmt = select(ctype.model).where(
+            ctype.model.id.in_(wanted[type_name]),  # type: ignore[union-attr]
+            visible(ctype.model, viewer),
+        )
+        for row in session.scalars(stmt):
+            targets[(type_name, row.id)] = row
+    pairs = []
+    for link in links:
+        target = targets.get((link.target_type, link.target_id))
+        if target is not None:
+            pairs.append((link.article_id, Link(target, {"type": link.target_type})))
+    return _group(pairs)
+
+
+RELATIONS: dict[str, dict[str, Relation]] = {
+    "topic": {},
+    "organization": {
+        "parent": Relation("parent", ORGANIZATION, _by_foreign_key(Organization, "parent_id"), many=False),
+        "topics": Relation("topics", TOPIC, _topics("organization")),
+    },
+    "person": {
+        "affiliations": Relation("affiliations", ORGANIZATION, _affiliations, inner="organization"),
+        "topics": Relation("topics", TOPIC, _topics("person")),
+    },
+    "article": {
+        "authors": Relation("authors", PERSON, _ordered_people(ArticleAuthor, "article_id")),
+        "quotes": Relation("quotes", QUOTE, _article_quotes),
+        "resources": Relation("resources", RESOURCE, _article_resources),
+        "related": Relation("related", None, _related),
+        "topics": Relation("topics", TOPIC, _topics("article")),
+    },
+    "quote": {
+        "speaker": Relation("speaker", PERSON, _by_foreign_key(Person, "speaker_id"), many=False),
+        "article": Relation("article", ARTICLE, _by_foreign_key(Article, "article_id"), many=False),
+        "topics": Relation("topics", TOPIC, _topics("quote")),
+    },
+    "event": {
+        "participants": Relation(
+            "participants", PERSON, _ordered_people(EventParticipant, "event_id", True), inner="person"
+        ),
+        "sponsors": Relation("sponsors", ORGANIZATION, _event_sponsors),
+        "topics": Relation("topics", TOPIC, _topics("event")),
+    },
+    "publication": {
+        "authors": Relation("authors", PERSON, _ordered_people(PublicationAuthor, "publication_id")),
+        "topics": Relation("topics", TOPIC, _topics("publication")),
+    },
+    "resource": {
+        "topics": Relation("topics", TOPIC, _topics("resource")),
+    },
+}
+
+assert set(RELATIONS) == {t.name for t in (TOPIC, ORGANIZATION, PERSON, ARTICLE, QUOTE, EVENT, PUBLICATION, RESOURCE)}

@@ -1,0 +1,181 @@
+"""Turning rows into the public JSON shapes, with relations compact or embedded.
+
+Relations are compact references `{id, slug, name|title}` unless the client asked to
+`include` them; owned sub-objects (participants, affiliations) always carry their
+link attributes. Each relation is loaded once per level for the whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.content.errors import QueryError
+from app.content.relations import RELATIONS, Link, Relation
+from app.content.types import BY_NAME, ContentType
+from app.content.visibility import Viewer
+
+IncludeTree = dict[str, "IncludeTree"]
+
+_COMMON = ("id", "slug", "created_at", "updated_at")
+_PUBLISHING = ("status", "published_at")
+
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "topic": ("name", "description"),
+    "organization": ("name", "short_name", "url"),
+    "person": (
+        "name", "sort_name", "title", "degrees", "bio", "bio_text", "photo", "email",
+        "phone", "office", "profile_url", "cv_url",
+    ),
+    "article": (
+        "title", "subtitle", "article_type", "byline", "body", "body_text", "hero_image",
+    ),
+    "quote": ("text", "attribution", "position"),
+    "event": (
+        "title", "subtitle", "event_type", "summary", "body", "body_text", "starts_at",
+        "ends_at", "timezone", "attendance_mode", "event_status", "venue", "online_url",
+        "registration_url",
+    ),
+    "publication": (
+        "title", "publication_type", "abstract", "journal", "publisher", "volume", "issue",
+        "pages", "year", "published_on", "doi", "url",
+    ),
+    "resource": (
+        "name", "resource_type", "description", "phone", "hotline", "email", "url", "hours",
+        "audience", "is_confidential", "position",
+    ),
+}
+
+
+def _composite(row: Any, prefix: str, keys: tuple[str, ...], required: str) -> dict[str, Any] | None:
+    if getattr(row, f"{prefix}_{required}") is None:
+        return None
+    return {k: getattr(row, f"{prefix}_{k}") for k in keys}
+
+
+def _value(ctype: ContentType, row: Any, name: str) -> Any:
+    if name == "id":
+        return ctype.public_id(row.id)
+    if name == "photo":
+        return _composite(row, "photo", ("url", "alt", "credit"), "url")
+    if name == "hero_image":
+        return _composite(row, "hero_image", ("url", "alt", "caption", "credit"), "url")
+    if name == "venue":
+        if row.venue_name is None and row.venue_address is None:
+            return None
+        return {"name": row.venue_name, "address": row.venue_address}
+    return getattr(row, name)
+
+
+def field_names(ctype: ContentType) -> tuple[str, ...]:
+    """Every top-level field of the type's public object, relations included."""
+    names = _COMMON + _FIELDS[ctype.name]
+    if ctype.publishable:
+        names += _PUBLISHING
+    return names + tuple(RELATIONS[ctype.name])
+
+
+def flat(ctype: ContentType, row: Any, fields: set[str] | None = None) -> dict[str, Any]:
+    names = _COMMON + _FIELDS[ctype.name] + (_PUBLISHING if ctype.publishable else ())
+    return {n: _value(ctype, row, n) for n in names if fields is None or n in fields or n == "id"}
+
+
+def compact(ctype: ContentType, row: Any) -> dict[str, Any]:
+    return {
+        "id": ctype.public_id(row.id),
+        "slug": row.slug,
+        ctype.title_field: getattr(row, ctype.title_field),
+    }
+
+
+def parse_include(ctype: ContentType, raw: str | None, max_depth: int) -> IncludeTree:
+    """Parse `participants.person.affiliations,topics` into a tree, checking every step."""
+    tree: IncludeTree = {}
+    if not raw:
+        return tree
+    for path in raw.split(","):
+        path = path.strip()
+        if not path:
+            continue
+        node, current, hops = tree, ctype, 0
+        segments = path.split(".")
+        i = 0
+        while i < len(segments):
+            name = segments[i]
+            if current is None:
+                raise QueryError("include", f"'{path}': related items cannot be expanded further")
+            relation = RELATIONS[current.name].get(name)
+            if relation is None:
+                allowed = ", ".join(sorted(RELATIONS[current.name])) or "none"
+                raise QueryError(
+                    "include", f"unknown path '{path}': {current.collection} relations are {allowed}"
+                )
+            hops += 1
+            if hops > max_depth:
+                raise QueryError("include", f"'{path}' is deeper than {max_depth} relations")
+            node = node.setdefault(name, {})
+            if relation.inner and i + 1 < len(segments) and segments[i + 1] == relation.inner:
+                i += 1  # `participants.person` is the same step as `participants`
+            current = relation.target
+            i += 1
+    return tree
+
+
+@dataclass
+class Renderer:
+    """Renders batches of rows for one viewer; `decorate` adds surface-specific fields."""
+
+    session: Session
+    viewer: Viewer
+    decorate: Callable[[ContentType, Any, dict[str, Any]], None] | None = None
+
+    def render(
+        self,
+        ctype: ContentType,
+        rows: Sequence[Any],
+        include: IncludeTree | None = None,
+        fields: set[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        include = include or {}
+        out = [flat(ctype, row, fields) for row in rows]
+        if self.decorate is not None:
+            for row, item in zip(rows, out, strict=True):
+                self.decorate(ctype, row, item)
+        for relation in RELATIONS[ctype.name].values():
+            if fields is not None and relation.name not in fields:
+                continue
+            links = relation.loader(self.session, rows, self.viewer)
+            rendered = self._targets(relation, links, include.get(relation.name))
+            for row, item in zip(rows, out, strict=True):
+                values = [rendered(link) for link in links.get(row.id, [])]
+                item[relation.name] = values if relation.many else (values[0] if values else None)
+        return out
+
+    def _targets(
+        self, relation: Relation, links: dict[int, list[Link]], subtree: IncludeTree | None
+    ) -> Callable[[Link], dict[str, Any]]:
+        targets = {id(link.target): link.target for group in links.values() for link in group}
+        full: dict[int, dict[str, Any]] = {}
+        if subtree is not None and targets:
+            by_type: dict[str, list[Any]] = {}
+            for target in targets.values():
+                by_type.setdefault(type(target).__name__.lower(), []).append(target)
+            for type_name, batch in by_type.items():
+                ctype = BY_NAME[type_name]
+                for target, item in zip(batch, self.render(ctype, batch, subtree), strict=True):
+                    full[id(target)] = item
+
+        def one(link: Link) -> dict[str, Any]:
+            target = link.target
+            ctype = relation.target or BY_NAME[link.extra["type"]]
+            body = full.get(id(target)) or compact(ctype, target)
+            if relation.inner:
+                return {**link.extra, relation.inner: body}
+            if relation.target is None:
+                return {"type": ctype.name, **body}
+            return body
+
+        return one

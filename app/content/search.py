@@ -1,0 +1,167 @@
+"""Full-text search behind one interface: SQLite FTS5 or PostgreSQL tsvector + GIN.
+
+`search_document` holds one row per item (title + plain text); the write layer keeps it
+in step with `index_item`. Matching uses the dialect's index; visibility is the same
+rule as everywhere else, applied by joining back to the item's own table.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, and_, bindparam, delete, func, literal_column, or_, select, text, tuple_
+from sqlalchemy.orm import Session
+
+from app.content.errors import QueryError
+from app.content.types import ContentType
+from app.content.visibility import Viewer, visible
+from app.models import SearchDocument
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_START, _STOP = "\x02", "\x03"
+# The exact expression the PostgreSQL GIN index is built on (see the migration).
+PG_TSVECTOR = "to_tsvector('english', coalesce(search_document.title, '') || ' ' || coalesce(search_document.body, ''))"
+
+
+def _words(q: str) -> list[str]:
+    words = _WORD.findall(q)[:32]
+    if not words:
+        raise QueryError("q", "must contain at least one word")
+    return words
+
+
+def _fts5_query(q: str) -> str:
+    # Quote every word: FTS5 operators and punctuation in user input are never syntax.
+    return " ".join('"' + w.replace('"', "") + '"' for w in _words(q))
+
+
+def match_condition(session: Session, q: str) -> ColumnElement[bool]:
+    """A condition on `search_document` rows matching `q` (all words, stemmed)."""
+    if session.get_bind().dialect.name == "sqlite":
+        fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q").bindparams(
+            fts_q=_fts5_query(q)
+        )
+        return SearchDocument.id.in_(fts.columns(literal_column("rowid")))  # type: ignore[union-attr]
+    query = func.plainto_tsquery("english", " ".join(_words(q)))
+    return literal_column(PG_TSVECTOR).op("@@")(query)  # type: ignore[no-any-return]
+
+
+def matching_ids(session: Session, ctype: ContentType, q: str) -> Any:
+    """Subquery of the ids of `ctype` items matching `q`, for a collection's `q` filter."""
+    return select(SearchDocument.entity_id).where(
+        SearchDocument.entity_type == ctype.name, match_condition(session, q)
+    )
+
+
+def index_item(session: Session, ctype: ContentType, row: Any) -> None:
+    """Insert or refresh the search document of one item."""
+    title = str(getattr(row, ctype.title_field) or "")
+    body = " ".join(
+        str(getattr(row, f) or "") for f in ctype.search_fields if f != ctype.title_field
+    )
+    session.execute(
+        delete(SearchDocument).where(
+            SearchDocument.entity_type == ctype.name, SearchDocument.entity_id == row.id
+        )
+    )
+    session.add(SearchDocument(entity_type=ctype.name, entity_id=row.id, title=title, body=body))
+
+
+@dataclass(frozen=True)
+class Hit:
+    ctype: ContentType
+    entity_id: int
+    score: float
+    snippet: str
+
+
+def _snippet_markup(raw: str | None) -> str:
+    escaped = html.escape(raw or "", quote=False)
+    return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")
+
+
+def search(
+    session: Session,
+    q: str,
+    types: Sequence[ContentType],
+    viewer: Viewer,
+    limit: int,
+    after: tuple[float, str, int] | None = None,
+) -> tuple[list[Hit], int]:
+    """Ranked hits (best first; ties by type, then id) and the total number of matches."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    doc = SearchDocument
+    visible_docs = or_(
+        *[
+            and_(
+                doc.entity_type == t.name,
+                doc.entity_id.in_(select(t.model.id).where(visible(t.model, viewer))),  # type: ignore[union-attr, attr-defined]
+            )
+            for t in types
+        ]
+    )
+    if sqlite:
+        fts_q = _fts5_query(q)
+        score = literal_column("-bm25(search_fts, 4.0, 1.0)", Float)
+        snippet = literal_column(
+            f"snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24)"
+        )
+        base = (
+            select(doc.entity_type, doc.entity_id, score.label("score"), snippet.label("snippet"))
+            .select_from(text("search_fts"))
+            .join(doc, literal_column("search_fts.rowid") == doc.id)
+            .where(text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", fts_q)), visible_docs)
+        )
+    else:
+        tsquery = func.plainto_tsquery("english", " ".join(_words(q)))
+        score = func.ts_rank_cd(literal_column(PG_TSVECTOR), tsquery, 1).cast(Float)
+        base = (
+            select(doc.entity_type, doc.entity_id, score.label("score"), literal_column("''").label("snippet"))
+            .where(literal_column(PG_TSVECTOR).op("@@")(tsquery), visible_docs)
+        )
+    ranked = base.subquery()
+    total = session.scalar(select(func.count()).select_from(ranked)) or 0
+    page = select(ranked)
+    if after is not None:
+        score_after, type_after, id_after = after
+        page = page.where(
+            or_(
+                ranked.c.score < score_after,
+                and_(
+                    ranked.c.score == score_after,
+                    tuple_(ranked.c.entity_type, ranked.c.entity_id) > tuple_(type_after, id_after),
+                ),
+            )
+        )
+    page = page.order_by(ranked.c.score.desc(), ranked.c.entity_type, ranked.c.entity_id).limit(limit)
+    rows = session.execute(page).all()
+    from app.content.types import BY_NAME
+
+    hits = [Hit(BY_NAME[r.entity_type], r.entity_id, float(r.score), r.snippet) for r in rows]
+    if not sqlite and hits:
+        hits = _pg_snippets(session, q, hits)
+    return [Hit(h.ctype, h.entity_id, h.score, _snippet_markup(h.snippet)) for h in hits], total
+
+
+def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
+    """ts_headline only for the page's rows: it is the expensive part of PostgreSQL search."""
+    doc = SearchDocument
+    tsquery = func.plainto_tsquery("english", " ".join(_words(q)))
+    headline = func.ts_headline(
+        "english",
+        func.coalesce(doc.title, "") + " " + func.coalesce(doc.body, ""),
+        tsquery,
+        f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=1",
+    )
+    keys = [(h.ctype.name, h.entity_id) for h in hits]
+    rows = session.execute(
+        select(doc.entity_type, doc.entity_id, headline).where(
+            tuple_(doc.entity_type, doc.entity_id).in_(keys)
+        )
+    ).all()
+    snippets = {(r[0], r[1]): r[2] for r in rows}
+    return [Hit(h.ctype, h.entity_id, h.score, snippets.get((h.ctype.name, h.entity_id), "")) for h in hits]

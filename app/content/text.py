@@ -1,0 +1,63 @@
+"""Slugs and rich text: the two transformations every write goes through."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+from anyascii import anyascii
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+_SPACE = re.compile(r"\s+")
+_BLOCK = re.compile(r"</(p|div|li|h[1-6]|blockquote|pre|tr)>|<br\s*/?>", re.IGNORECASE)
+
+SLUG_MAX = 80
+
+# What editors may use in rich text. Everything else — scripts, styles, event-handler
+# attributes, `javascript:` URLs, iframes — is removed by ammonia (nh3).
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "cite", "code", "em", "figcaption", "figure",
+    "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "s",
+    "small", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+def slugify(value: str) -> str:
+    """ASCII slug from any script: 'Díaz-Cayeros' -> 'diaz-cayeros', '绑架' -> 'bang-jia'."""
+    ascii_text = anyascii(value).lower()
+    # anyascii joins syllables of CJK without spaces; keep them as separate words.
+    slug = _NON_SLUG.sub("-", ascii_text).strip("-")
+    if len(slug) > SLUG_MAX:
+        slug = slug[:SLUG_MAX].rsplit("-", 1)[0] or slug[:SLUG_MAX]
+    return slug.strip("-")
+
+
+def sanitize_html(value: str) -> str:
+    return nh3.clean(
+        value,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def html_to_text(value: str) -> str:
+    """Plain text of sanitized HTML, paragraphs separated by blank lines."""
+    marked = _BLOCK.sub("\n\n", value)
+    stripped = nh3.clean(marked, tags=set(), attributes={})
+    text = html.unescape(stripped)
+    paragraphs = [_SPACE.sub(" ", p).strip() for p in text.split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)

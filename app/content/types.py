@@ -1,0 +1,128 @@
+"""The registry of content types: names, tables, public ids, sortable fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
+
+from app.models import (
+    Article,
+    Entity,
+    Event,
+    Organization,
+    Person,
+    Publication,
+    Publishable,
+    Quote,
+    Resource,
+    Topic,
+)
+
+
+@dataclass(frozen=True)
+class SortField:
+    """A sortable field. `expression` must never be NULL (keyset pagination compares it)."""
+
+    name: str
+    expression: Any
+
+
+@dataclass(frozen=True)
+class ContentType:
+    name: str  # singular, as in `"type": "event"`
+    collection: str  # REST collection, "events"
+    model: type[Entity]
+    id_prefix: str
+    title_field: str  # "title" or "name" or "text"
+    default_sort: str
+    sorts: dict[str, SortField] = field(default_factory=dict)
+    search_fields: tuple[str, ...] = ()
+
+    @property
+    def publishable(self) -> bool:
+        return issubclass(self.model, Publishable)
+
+    def public_id(self, pk: int) -> str:
+        return f"{self.id_prefix}_{pk}"
+
+    def parse_public_id(self, value: str) -> int | None:
+        prefix, sep, rest = value.partition("_")
+        if sep and prefix == self.id_prefix and rest.isdigit() and len(rest) < 19:
+            return int(rest)
+        return None
+
+    def column(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+
+def _sorts(model: type[Entity], *names: str, **expressions: Any) -> dict[str, SortField]:
+    result = {n: SortField(n, getattr(model, n)) for n in names}
+    result.update({n: SortField(n, e) for n, e in expressions.items()})
+    return result
+
+
+def _coalesced(column: Any, default: Any) -> ColumnElement[Any]:
+    return func.coalesce(column, default)
+
+
+TOPIC = ContentType(
+    "topic", "topics", Topic, "top", "name", "name",
+    _sorts(Topic, "name", "slug", "created_at", "updated_at"),
+    ("name", "description"),
+)
+ORGANIZATION = ContentType(
+    "organization", "organizations", Organization, "org", "name", "name",
+    _sorts(Organization, "name", "slug", "created_at", "updated_at"),
+    ("name", "short_name"),
+)
+PERSON = ContentType(
+    "person", "people", Person, "per", "name", "sort_name",
+    _sorts(Person, "name", "sort_name", "slug", "created_at", "updated_at"),
+    ("name", "title", "bio_text"),
+)
+ARTICLE = ContentType(
+    "article", "articles", Article, "art", "title", "-published_at",
+    _sorts(Article, "title", "slug", "created_at", "updated_at", "published_at"),
+    ("title", "subtitle", "body_text"),
+)
+QUOTE = ContentType(
+    "quote", "quotes", Quote, "quo", "text", "-published_at",
+    _sorts(Quote, "position", "slug", "created_at", "updated_at", "published_at"),
+    ("text", "attribution"),
+)
+EVENT = ContentType(
+    "event", "events", Event, "evt", "title", "-starts_at",
+    _sorts(Event, "title", "slug", "starts_at", "created_at", "updated_at", "published_at"),
+    ("title", "subtitle", "summary", "body_text"),
+)
+PUBLICATION = ContentType(
+    "publication", "publications", Publication, "pub", "title", "-year",
+    {
+        **_sorts(Publication, "title", "slug", "created_at", "updated_at", "published_at"),
+        "year": SortField("year", _coalesced(Publication.year, 0)),
+    },
+    ("title", "abstract", "journal"),
+)
+RESOURCE = ContentType(
+    "resource", "resources", Resource, "res", "name", "position",
+    _sorts(Resource, "name", "slug", "position", "created_at", "updated_at", "published_at"),
+    ("name", "description", "audience"),
+)
+
+ALL_TYPES: tuple[ContentType, ...] = (
+    TOPIC, ORGANIZATION, PERSON, ARTICLE, QUOTE, EVENT, PUBLICATION, RESOURCE,
+)
+BY_COLLECTION: dict[str, ContentType] = {t.collection: t for t in ALL_TYPES}
+BY_NAME: dict[str, ContentType] = {t.name: t for t in ALL_TYPES}
+BY_PREFIX: dict[str, ContentType] = {t.id_prefix: t for t in ALL_TYPES}
+STREAM_TYPES: tuple[ContentType, ...] = (ARTICLE, EVENT, PUBLICATION, QUOTE)
+
+
+def type_of_public_id(value: str) -> tuple[ContentType, int] | None:
+    ctype = BY_PREFIX.get(value.partition("_")[0])
+    if ctype is None:
+        return None
+    pk = ctype.parse_public_id(value)
+    return None if pk is None else (ctype, pk)

@@ -1,0 +1,375 @@
+"""Creating, changing and deleting content: one path for POST, PATCH, DELETE, import and demo.
+
+Every write validates the whole resulting document (a PATCH is merged into the current
+write shape first), resolves relations by slug or id, sanitizes rich text, keeps the
+search document in step, bumps `version`/`updated_at` and records an audit entry. The
+caller owns the transaction: on any error nothing is flushed that it does not roll back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.content.errors import WriteError, conflict, invalid
+from app.content.relations import RELATIONS
+from app.content.search import index_item
+from app.content.text import html_to_text, sanitize_html, slugify
+from app.content.types import BY_COLLECTION, BY_NAME, ContentType
+from app.content.visibility import Viewer
+from app.db import utcnow
+from app.models import (
+    Affiliation,
+    ArticleAuthor,
+    ArticleResource,
+    AuditEntry,
+    EventParticipant,
+    EventSponsor,
+    Organization,
+    Person,
+    PublicationAuthor,
+    RelatedItem,
+    Tagging,
+    Topic,
+)
+from app.schemas.writes import WRITE_MODELS
+
+# Rich-text fields and the plain-text column derived from each.
+RICH_TEXT = {"person": {"bio": "bio_text"}, "article": {"body": "body_text"}, "event": {"body": "body_text"}}
+# Composite write fields stored as prefixed columns.
+COMPOSITES = {
+    "photo": ("photo", ("url", "alt", "credit")),
+    "hero_image": ("hero_image", ("url", "alt", "caption", "credit")),
+    "venue": ("venue", ("name", "address")),
+}
+# Write fields that are relations (stored in link tables or as foreign keys).
+RELATION_FIELDS = {
+    "topics", "parent", "affiliations", "authors", "resources", "related", "speaker",
+    "article", "participants", "sponsors",
+}
+EDITOR = Viewer(preview=True)  # editors see drafts and scheduled items, never deleted ones
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def _errors_from(exc: ValidationError) -> list[dict[str, object]]:
+    return [
+        {"loc": ["body", *[str(p) for p in err["loc"]]], "msg": err["msg"]}
+        for err in exc.errors(include_url=False)
+    ]
+
+
+def validate(collection: str, data: Any) -> BaseModel:
+    if not isinstance(data, dict):
+        raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
+    try:
+        return WRITE_MODELS[collection].model_validate(data)
+    except ValidationError as exc:
+        raise invalid(_errors_from(exc)) from None
+
+
+class _Resolver:
+    """Turns slugs/ids into row ids, collecting every unknown reference before failing."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.errors: list[dict[str, object]] = []
+
+    def many(self, ctype: ContentType, refs: Sequence[str], loc: list[str]) -> list[int]:
+        if not refs:
+            return []
+        model = ctype.model
+        pks = {r: ctype.parse_public_id(r) for r in refs}
+        rows = self.session.execute(
+            select(model.id, model.slug).where(  # type: ignore[call-overload]
+                model.deleted_at.is_(None),  # type: ignore[union-attr]
+                (model.slug.in_([r for r, pk in pks.items() if pk is None]))  # type: ignore[attr-defined]
+                | (model.id.in_([pk for pk in pks.values() if pk is not None])),  # type: ignore[union-attr]
+            )
+        ).all()
+        by_slug = {slug: pk for pk, slug in rows}
+        by_id = {pk for pk, _ in rows}
+        out: list[int] = []
+        for i, ref in enumerate(refs):
+            pk = pks[ref]
+            found = pk if pk is not None and pk in by_id else by_slug.get(ref)
+            if found is None:
+                self.errors.append({"loc": [*loc, str(i)], "msg": f"unknown {ctype.name} '{ref}'"})
+            elif found in out:
+                self.errors.append({"loc": [*loc, str(i)], "msg": f"{ctype.name} '{ref}' is listed twice"})
+            else:
+                out.append(found)
+        return out
+
+    def one(self, ctype: ContentType, ref: str | None, loc: list[str]) -> int | None:
+        if ref is None:
+            return None
+        found = self.many(ctype, [ref], loc[:-1] + [loc[-1]])
+        if self.errors and self.errors[-1]["loc"][:-1] == loc:  # type: ignore[index]
+            self.errors[-1]["loc"] = loc
+        return found[0] if found else None
+
+    def check(self) -> None:
+        if self.errors:
+            raise invalid(self.errors, "Some referenced items do not exist.")
+
+
+def _unique_slug(session: Session, ctype: ContentType, base: str, own_id: int | None) -> str:
+    base = base or ctype.name
+    model = ctype.model
+    taken = set(
+        session.scalars(
+            select(model.slug).where(model.slug.like(f"{base}%"), model.id != own_id)  # type: ignore[attr-defined]
+        )
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _sort_name(name: str) -> str:
+    parts = name.split()
+    return f"{parts[-1]}, {' '.join(parts[:-1])}" if len(parts) > 1 else name
+
+
+def _scalars(ctype: ContentType, doc: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    rich = RICH_TEXT.get(ctype.name, {})
+    for key, value in doc.items():
+        if key in RELATION_FIELDS or key == "slug":
+            continue
+        if key in COMPOSITES:
+            prefix, parts = COMPOSITES[key]
+            for part in parts:
+                values[f"{prefix}_{part}"] = value.get(part) if value else None
+        elif key in rich:
+            clean = sanitize_html(value) if value else None
+            values[key] = clean
+            values[rich[key]] = html_to_text(clean) if clean else None
+        else:
+            values[key] = value
+    if ctype.name == "person" and not values.get("sort_name"):
+        values["sort_name"] = _sort_name(doc["name"])
+    return values
+
+
+def _replace_links(session: Session, ctype: ContentType, row: Any, doc: dict[str, Any], resolve: _Resolver) -> None:
+    name, pk = ctype.name, row.id
+    if ctype.name != "topic":
+        topic_ids = resolve.many(BY_NAME["topic"], doc.get("topics", []), ["body", "topics"])
+        session.execute(delete(Tagging).where(Tagging.entity_type == name, Tagging.entity_id == pk))
+        session.add_all(Tagging(entity_type=name, entity_id=pk, topic_id=t, position=i) for i, t in enumerate(topic_ids))
+    person, org = BY_NAME["person"], BY_NAME["organization"]
+    if name == "organization":
+        row.parent_id = resolve.one(org, doc.get("parent"), ["body", "parent"])
+        if row.parent_id is not None:
+            _check_no_cycle(session, row, resolve)
+    elif name == "person":
+        session.execute(delete(Affiliation).where(Affiliation.person_id == pk))
+        for i, aff in enumerate(doc.get("affiliations", [])):
+            org_id = resolve.one(org, aff["organization"], ["body", "affiliations", str(i), "organization"])
+            if org_id is not None:
+                session.add(Affiliation(
+                    person_id=pk, organization_id=org_id, role=aff["role"], start_year=aff.get("start_year"),
+                    end_year=aff.get("end_year"), is_primary=aff.get("is_primary", False), position=i,
+                ))
+    elif name in ("article", "publication"):
+        link_model: Any = ArticleAuthor if name == "article" else PublicationAuthor
+        parent_col = f"{name}_id"
+        authors = resolve.many(person, doc.get("authors", []), ["body", "authors"])
+        session.execute(delete(link_model).where(getattr(link_model, parent_col) == pk))
+        session.add_all(link_model(**{parent_col: pk, "person_id": p, "position": i}) for i, p in enumerate(authors))
+        if name == "article":
+            resources = resolve.many(BY_NAME["resource"], doc.get("resources", []), ["body", "resources"])
+            session.execute(delete(ArticleResource).where(ArticleResource.article_id == pk))
+            session.add_all(ArticleResource(article_id=pk, resource_id=r, position=i) for i, r in enumerate(resources))
+            session.execute(delete(RelatedItem).where(RelatedItem.article_id == pk))
+            for i, ref in enumerate(doc.get("related", [])):
+                target = resolve.one(BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"])
+                if target is not None:
+                    session.add(RelatedItem(article_id=pk, target_type=ref["type"], target_id=target, position=i))
+    elif name == "quote":
+        row.speaker_id = resolve.one(person, doc.get("speaker"), ["body", "speaker"])
+        row.article_id = resolve.one(BY_NAME["article"], doc.get("article"), ["body", "article"])
+    elif name == "event":
+        session.execute(delete(EventParticipant).where(EventParticipant.event_id == pk))
+        seen: set[tuple[int, str]] = set()
+        for i, part in enumerate(doc.get("participants", [])):
+            person_id = resolve.one(person, part["person"], ["body", "participants", str(i), "person"])
+            if person_id is None:
+                continue
+            if (person_id, part["role"]) in seen:
+                resolve.errors.append({"loc": ["body", "participants", str(i)], "msg": "this person already has this role"})
+                continue
+            seen.add((person_id, part["role"]))
+            session.add(EventParticipant(event_id=pk, person_id=person_id, role=part["role"], position=i))
+        sponsors = resolve.many(org, doc.get("sponsors", []), ["body", "sponsors"])
+        session.execute(delete(EventSponsor).where(EventSponsor.event_id == pk))
+        session.add_all(EventSponsor(event_id=pk, organization_id=o, position=i) for i, o in enumerate(sponsors))
+
+
+def _check_no_cycle(session: Session, row: Organization, resolve: _Resolver) -> None:
+    seen = {row.id}
+    current = row.parent_id
+    while current is not None:
+        if current in seen:
+            resolve.errors.append({"loc": ["body", "parent"], "msg": "an organization cannot be its own ancestor"})
+            return
+        seen.add(current)
+        current = session.scalar(select(Organization.parent_id).where(Organization.id == current))
+
+
+def _audit(session: Session, actor: str, action: str, ctype: ContentType, row: Any, changes: dict[str, object] | None) -> None:
+    session.add(AuditEntry(actor=actor, action=action, entity_type=ctype.name, entity_id=row.id, slug=row.slug, changes=changes))
+
+
+def _apply(session: Session, ctype: ContentType, row: Any, doc: dict[str, Any]) -> None:
+    for key, value in _scalars(ctype, doc).items():
+        setattr(row, key, value)
+    session.flush()  # the row needs its id before its links
+    resolve = _Resolver(session)
+    _replace_links(session, ctype, row, doc, resolve)
+    resolve.check()
+    index_item(session, ctype, row)
+    session.flush()
+
+
+def create_item(session: Session, collection: str, data: Any, actor: str) -> Any:
+    ctype = BY_COLLECTION[collection]
+    doc = validate(collection, data).model_dump(mode="python", exclude_unset=False)
+    explicit = doc.get("slug")
+    if explicit:
+        if session.scalar(select(ctype.model.id).where(ctype.model.slug == explicit)) is not None:
+            raise conflict(f"A {ctype.name} with slug '{explicit}' already exists.")
+        slug = explicit
+    else:
+        slug = _unique_slug(session, ctype, slugify(str(doc.get(ctype.title_field) or "")), None)
+    row = ctype.model(slug=slug)
+    session.add(row)
+    _apply(session, ctype, row, doc)
+    _audit(session, actor, "create", ctype, row, {"document": _jsonable(current_document(session, ctype, row))})
+    return row
+
+
+def update_item(session: Session, collection: str, row: Any, patch: Any, actor: str) -> Any:
+    ctype = BY_COLLECTION[collection]
+    if not isinstance(patch, dict):
+        raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
+    before = current_document(session, ctype, row)
+    merged = merge_patch(before, patch)
+    doc = validate(collection, merged).model_dump(mode="python")
+    new_slug = doc.get("slug") or row.slug
+    if new_slug != row.slug and session.scalar(select(ctype.model.id).where(ctype.model.slug == new_slug)) is not None:
+        raise conflict(f"A {ctype.name} with slug '{new_slug}' already exists.")
+    row.slug = new_slug
+    _apply(session, ctype, row, doc)
+    after = current_document(session, ctype, row)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if changed:
+        row.version += 1
+        row.updated_at = utcnow()
+        session.flush()
+        _audit(session, actor, "update", ctype, row, {"fields": changed})
+    return row
+
+
+def delete_item(session: Session, collection: str, row: Any, actor: str) -> None:
+    ctype = BY_COLLECTION[collection]
+    now = utcnow()
+    row.deleted_at = now
+    row.updated_at = now
+    row.version += 1
+    session.flush()
+    _audit(session, actor, "delete", ctype, row, None)
+
+
+def upsert_item(session: Session, collection: str, data: dict[str, Any], actor: str) -> tuple[Any, bool]:
+    """Create, or update the item with this slug; returns (row, changed). Idempotent."""
+    ctype = BY_COLLECTION[collection]
+    slug = data.get("slug")
+    row = None
+    if slug:
+        row = session.scalars(select(ctype.model).where(ctype.model.slug == slug)).first()
+    if row is None:
+        return create_item(session, collection, data, actor), True
+    if row.deleted_at is not None:
+        row.deleted_at = None
+    version = row.version
+    # A full replacement: fields absent from `data` are cleared, as in the write shape.
+    replacement = {k: None for k in current_document(session, ctype, row)} | data
+    update_item(session, collection, row, replacement, actor)
+    return row, row.version != version
+
+
+def _jsonable(doc: dict[str, Any]) -> dict[str, Any]:
+    import orjson
+
+    return orjson.loads(orjson.dumps(doc, default=str))  # type: ignore[no-any-return]
+
+
+def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str, Any]:
+    """The item in the write shape (relations by slug): what export prints and PATCH merges into."""
+    schema = WRITE_MODELS[ctype.collection]
+    doc: dict[str, Any] = {"slug": row.slug}
+    rich = RICH_TEXT.get(ctype.name, {})
+    for key in schema.model_fields:
+        if key in RELATION_FIELDS or key == "slug":
+            continue
+        if key in COMPOSITES:
+            prefix, parts = COMPOSITES[key]
+            value = {p: getattr(row, f"{prefix}_{p}") for p in parts}
+            doc[key] = value if any(v is not None for v in value.values()) else None
+        elif key in rich:
+            doc[key] = getattr(row, key)
+        else:
+            doc[key] = getattr(row, key)
+    relations = RELATIONS[ctype.name]
+    for name, relation in relations.items():
+        if name not in schema.model_fields:
+            continue
+        links = relation.loader(session, [row], EDITOR).get(row.id, [])
+        if name == "participants":
+            doc[name] = [{"person": link.target.slug, "role": link.extra["role"]} for link in links]
+        elif name == "affiliations":
+            doc[name] = [
+                {"organization": link.target.slug, "role": link.extra["role"], "start_year": link.extra["start_year"],
+                 "end_year": link.extra["end_year"], "is_primary": link.extra["is_primary"]}
+                for link in links
+            ]
+        elif name == "related":
+            doc[name] = [{"type": link.extra["type"], "slug": link.target.slug} for link in links]
+        elif relation.many:
+            doc[name] = [link.target.slug for link in links]
+        else:
+            doc[name] = links[0].target.slug if links else None
+    return doc
+
+
+__all__ = [
+    "WriteError",
+    "create_item",
+    "current_document",
+    "delete_item",
+    "merge_patch",
+    "update_item",
+    "upsert_item",
+]
+_ = (Person, Topic)

@@ -1,0 +1,1 @@
+"""The demo dataset (the seed topic page, structured) and its loader."""

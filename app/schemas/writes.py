@@ -1,0 +1,221 @@
+"""What clients may write: one model per collection, in the REST write shape.
+
+Relations are given by slug or public id. A PATCH is applied as a JSON merge patch to
+the item's current write shape and the result is validated with the same model, so a
+patched item obeys exactly the rules a new one does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Url = Annotated[str, StringConstraints(max_length=500, pattern=r"^(https?://|/|mailto:)\S*$")]
+Short = Annotated[str, StringConstraints(max_length=300)]
+Line = Annotated[str, StringConstraints(max_length=500)]
+Text = Annotated[str, StringConstraints(max_length=200_000)]
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Status = Literal["draft", "published", "archived"]
+
+
+class WriteModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    slug: Slug | None = None
+    topics: list[Ref] = Field(default_factory=list, max_length=50)
+
+
+class PublishableWrite(WriteModel):
+    status: Status = "draft"
+    published_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _published_needs_time(self) -> PublishableWrite:
+        if self.status == "published" and self.published_at is None:
+            self.published_at = datetime.now(UTC)
+        return self
+
+
+class TopicWrite(WriteModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    description: Text | None = None
+    topics: list[Ref] = Field(default_factory=list, max_length=0)
+
+
+class OrganizationWrite(WriteModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    short_name: Annotated[str, StringConstraints(max_length=60)] | None = None
+    url: Url | None = None
+    parent: Ref | None = None
+
+
+class Photo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: Url
+    alt: Line | None = None
+    credit: Short | None = None
+
+
+class AffiliationWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organization: Ref
+    role: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    start_year: Annotated[int, Field(ge=1000, le=3000)] | None = None
+    end_year: Annotated[int, Field(ge=1000, le=3000)] | None = None
+    is_primary: bool = False
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> AffiliationWrite:
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise ValueError("end_year is before start_year")
+        return self
+
+
+class PersonWrite(WriteModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    sort_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    title: Line | None = None
+    degrees: Annotated[str, StringConstraints(max_length=200)] | None = None
+    bio: Text | None = None
+    photo: Photo | None = None
+    email: Annotated[str, StringConstraints(max_length=300, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    phone: Annotated[str, StringConstraints(max_length=100)] | None = None
+    office: Line | None = None
+    profile_url: Url | None = None
+    cv_url: Url | None = None
+    affiliations: list[AffiliationWrite] = Field(default_factory=list, max_length=50)
+
+
+class HeroImage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: Url
+    alt: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    caption: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    credit: Short | None = None
+
+
+class RelatedRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["article", "event", "publication", "quote", "resource"]
+    slug: Ref
+
+
+class ArticleWrite(PublishableWrite):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    subtitle: Text | None = None
+    article_type: Literal["news", "commentary", "interview", "analysis", "announcement"] = "news"
+    authors: list[Ref] = Field(default_factory=list, max_length=50)
+    byline: Line | None = None
+    body: Text | None = None
+    hero_image: HeroImage | None = None
+    resources: list[Ref] = Field(default_factory=list, max_length=50)
+    related: list[RelatedRef] = Field(default_factory=list, max_length=50)
+
+
+class QuoteWrite(PublishableWrite):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    speaker: Ref | None = None
+    attribution: Line | None = None
+    article: Ref | None = None
+    position: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class Venue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Short | None = None
+    address: Line | None = None
+
+
+class ParticipantWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person: Ref
+    role: Literal["speaker", "moderator", "host", "panelist", "discussant", "organizer"]
+
+
+class EventWrite(PublishableWrite):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    subtitle: Text | None = None
+    event_type: Literal["seminar", "conference", "panel", "lecture", "screening", "workshop", "other"] = "other"
+    summary: Text | None = None
+    body: Text | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
+    attendance_mode: Literal["in_person", "online", "hybrid"] = "in_person"
+    event_status: Literal["scheduled", "cancelled", "postponed", "rescheduled"] = "scheduled"
+    venue: Venue | None = None
+    online_url: Url | None = None
+    registration_url: Url | None = None
+    participants: list[ParticipantWrite] = Field(default_factory=list, max_length=100)
+    sponsors: list[Ref] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _check(self) -> EventWrite:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone '{self.timezone}' is not an IANA time zone") from None
+        if self.ends_at is not None and self.ends_at < self.starts_at:
+            raise ValueError("ends_at is before starts_at")
+        return self
+
+
+class PublicationWrite(PublishableWrite):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    publication_type: Literal[
+        "journal_article", "book", "book_chapter", "working_paper", "report",
+        "policy_brief", "research_project", "other",
+    ] = "other"
+    abstract: Text | None = None
+    authors: list[Ref] = Field(default_factory=list, max_length=100)
+    journal: Short | None = None
+    publisher: Short | None = None
+    volume: Annotated[str, StringConstraints(max_length=40)] | None = None
+    issue: Annotated[str, StringConstraints(max_length=40)] | None = None
+    pages: Annotated[str, StringConstraints(max_length=40)] | None = None
+    year: Annotated[int, Field(ge=1000, le=3000)] | None = None
+    published_on: date | None = None
+    doi: Annotated[str, StringConstraints(max_length=200, pattern=r"^10\.\S+/\S+$")] | None = None
+    url: Url | None = None
+
+
+class ResourceWrite(PublishableWrite):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    resource_type: Literal["counseling", "hotline", "support_group", "legal", "information", "other"] = "other"
+    description: Text | None = None
+    phone: Annotated[str, StringConstraints(max_length=100)] | None = None
+    hotline: Annotated[str, StringConstraints(max_length=100)] | None = None
+    email: Annotated[str, StringConstraints(max_length=300)] | None = None
+    url: Url | None = None
+    hours: Short | None = None
+    audience: Short | None = None
+    is_confidential: bool = False
+    position: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+WRITE_MODELS: dict[str, type[WriteModel]] = {
+    "topics": TopicWrite,
+    "organizations": OrganizationWrite,
+    "people": PersonWrite,
+    "articles": ArticleWrite,
+    "quotes": QuoteWrite,
+    "events": EventWrite,
+    "publications": PublicationWrite,
+    "resources": ResourceWrite,
+}
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="python")
