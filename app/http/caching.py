@@ -1,0 +1,101 @@
+"""HTTP caching for every public GET: ETag/304, Cache-Control and Surrogate-Key.
+
+One function, `cacheable_response`, is used by REST, GraphQL over GET and the feeds, so
+conditional requests and CDN purge keys behave the same on every surface.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+PRIVATE = "private, no-store"
+MAX_SURROGATE_KEYS = 200
+_PUBLIC_ID = re.compile(r"^[a-z]{3}_\d+$")
+_PREFIX_COLLECTION = {
+    "top": "topics", "org": "organizations", "per": "people", "art": "articles",
+    "quo": "quotes", "evt": "events", "pub": "publications", "res": "resources",
+}
+
+
+def etag_for(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """RFC 9110 weak comparison against If-None-Match (lists, W/ and * included)."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+def collect_ids(payload: Any, found: set[str] | None = None) -> set[str]:
+    """Every public id (`evt_3`) anywhere in a response payload."""
+    found = set() if found is None else found
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            if key == "id" and isinstance(value, str) and _PUBLIC_ID.match(value):
+                found.add(value)
+            elif isinstance(value, dict | list):
+                collect_ids(value, found)
+    elif isinstance(payload, list):
+        for value in payload:
+            collect_ids(value, found)
+    return found
+
+
+def surrogate_keys(ids: Iterable[str], extra: Iterable[str] = ()) -> str:
+    """Entity keys plus one key per collection; past the bound only collection keys remain,
+    so a purge by collection still reaches the response."""
+    ids = sorted(set(ids))
+    collections = sorted({_PREFIX_COLLECTION[i[:3]] for i in ids if i[:3] in _PREFIX_COLLECTION})
+    keys = [*sorted(set(extra)), *collections]
+    if len(ids) + len(keys) <= MAX_SURROGATE_KEYS:
+        keys += ids
+    return " ".join(dict.fromkeys(keys))
+
+
+def cacheable_response(
+    request: Request,
+    body: bytes,
+    *,
+    media_type: str,
+    max_age: int,
+    private: bool,
+    keys: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A response with ETag and caching headers; 304 without a body when the client has it."""
+    etag = etag_for(body)
+    out_headers = {
+        "ETag": etag,
+        "Cache-Control": PRIVATE if private else f"public, max-age={max_age}",
+        "Vary": "Accept, Accept-Encoding, Authorization",
+    }
+    if keys and not private:
+        out_headers["Surrogate-Key"] = keys
+    if headers:
+        out_headers.update(headers)
+    if status_code == 200 and etag_matches(request, etag):
+        return Response(status_code=304, headers=out_headers)
+    return Response(body, status_code=status_code, media_type=media_type, headers=out_headers)
+
+
+def json_body(payload: Any) -> bytes:
+    return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+
+
+def is_private(request: Request, preview: bool) -> bool:
+    """Authenticated or preview responses must never be stored by shared caches."""
+    return preview or "authorization" in request.headers
