@@ -53,7 +53,12 @@ class Settings(BaseSettings):
         description="Per-type path templates on the public site (JSON object).",
     )
     cache_max_age: int = Field(default=60, description="max-age of public GET responses.")
-    response_cache: bool = Field(default=True, description="In-process response cache.")
+    response_cache: bool = Field(
+        default=True, description="Cache public GET responses in process (purged on writes)."
+    )
+    response_cache_max_bytes: int = Field(
+        default=64 * 1024 * 1024, description="Size bound of each worker's response cache."
+    )
     cors_origins: list[str] = Field(
         default=["*"], description="Allowed CORS origins (JSON list)."
     )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
+from sqlmodel import col
 
 from app.content.errors import QueryError
 from app.content.visibility import Viewer, visible
@@ -80,7 +81,8 @@ def parse_datetime(name: str, raw: str) -> datetime:
         raise QueryError(name, "must be an ISO 8601 date or datetime") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    if not 1 <= value.year <= 9998:
+    # Year 1 is refused too: 0001-01-01T00:00+14:00 falls before year 1 in UTC, as stored.
+    if not 2 <= value.year <= 9998:
         raise QueryError(name, "is out of range")
     return value
 
@@ -89,10 +91,10 @@ def _person_in(link_model: Any, parent: Any, role: str | None = None) -> Callabl
     def condition(slug: str, viewer: Viewer) -> ColumnElement[bool]:
         sub = (
             select(getattr(link_model, parent))
-            .join(Person, Person.id == link_model.person_id)  # type: ignore[arg-type]
-            .where(Person.slug == slug, visible(Person, viewer))
+            .join(Person, col(Person.id) == link_model.person_id)
+            .where(col(Person.slug) == slug, visible(Person, viewer))
         )
-        return getattr(_parent_model(link_model), "id").in_(sub)  # type: ignore[no-any-return]
+        return col(_parent_model(link_model).id).in_(sub)
 
     return condition
 
@@ -107,35 +109,35 @@ def _upcoming(value: bool, viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _role(role: str, viewer: Viewer) -> ColumnElement[bool]:
-    return Event.id.in_(  # type: ignore[union-attr]
-        select(EventParticipant.event_id).where(EventParticipant.role == role)
+    return col(Event.id).in_(
+        select(col(EventParticipant.event_id)).where(col(EventParticipant.role) == role)
     )
 
 
 def _current_org(slug: str, viewer: Viewer) -> ColumnElement[bool]:
     sub = (
-        select(Affiliation.person_id)
-        .join(Organization, Organization.id == Affiliation.organization_id)  # type: ignore[arg-type]
-        .where(Organization.slug == slug, Affiliation.end_year.is_(None))  # type: ignore[union-attr]
+        select(col(Affiliation.person_id))
+        .join(Organization, col(Organization.id) == Affiliation.organization_id)
+        .where(col(Organization.slug) == slug, col(Affiliation.end_year).is_(None))
     )
-    return Person.id.in_(sub)  # type: ignore[union-attr]
+    return col(Person.id).in_(sub)
 
 
 def _fk_slug(column: Any, model: Any) -> Condition:
     def condition(slug: str, viewer: Viewer) -> ColumnElement[bool]:
-        return column.in_(select(model.id).where(model.slug == slug, visible(model, viewer)))  # type: ignore[no-any-return]
+        return column.in_(select(model.id).where(model.slug == slug, visible(model, viewer)))
 
     return condition
 
 
 def _eq(column: Any) -> Condition:
-    return lambda value, viewer: column == value  # type: ignore[no-any-return]
+    return lambda value, viewer: column == value
 
 
 def _cmp(column: Any, op: str) -> Condition:
     if op == ">=":
-        return lambda value, viewer: column >= value  # type: ignore[no-any-return]
-    return lambda value, viewer: column < value  # type: ignore[no-any-return]
+        return lambda value, viewer: column >= value
+    return lambda value, viewer: column < value
 
 
 FILTERS: dict[str, dict[str, Filter]] = {
@@ -185,19 +187,19 @@ FILTERS: dict[str, dict[str, Filter]] = {
 
 def filter_conditions(collection: str, values: dict[str, Any], viewer: Viewer) -> list[ColumnElement[bool]]:
     specs = FILTERS[collection]
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     # `person` + `role` together mean "this person in this role", not two separate facts.
     if collection == "events" and values.get("person") is not None and values.get("role") is not None:
         sub = (
-            select(EventParticipant.event_id)
-            .join(Person, Person.id == EventParticipant.person_id)  # type: ignore[arg-type]
+            select(col(EventParticipant.event_id))
+            .join(Person, col(Person.id) == EventParticipant.person_id)
             .where(
-                Person.slug == values["person"],
-                EventParticipant.role == values["role"],
+                col(Person.slug) == values["person"],
+                col(EventParticipant.role) == values["role"],
                 visible(Person, viewer),
             )
         )
-        conditions.append(Event.id.in_(sub))  # type: ignore[union-attr]
+        conditions.append(col(Event.id).in_(sub))
         values = {k: v for k, v in values.items() if k not in ("person", "role")}
     for name, value in values.items():
         if value is None:

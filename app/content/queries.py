@@ -8,7 +8,7 @@ and a row inserted between two requests neither repeats nor hides another row.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Integer, and_, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
@@ -44,6 +45,9 @@ class Page:
     items: list[Any]
     next_cursor: str | None
     total: int
+    # The cursor that continues after `items[i]` (GraphQL edges need one per item);
+    # computed on demand, since signing every item's cursor is wasted work for REST.
+    cursor_at: Callable[[int], str] = field(default=lambda i: "", repr=False, compare=False)
 
 
 def check_limit(limit: int) -> int:
@@ -81,15 +85,15 @@ def _fingerprint(*parts: Any) -> str:
 
 def _topic_condition(ctype: ContentType, slugs: list[str], viewer: Viewer) -> Any:
     sub = (
-        select(Tagging.entity_id)
-        .join(Topic, Topic.id == Tagging.topic_id)  # type: ignore[arg-type]
+        select(col(Tagging.entity_id))
+        .join(Topic, col(Topic.id) == Tagging.topic_id)
         .where(
-            Tagging.entity_type == ctype.name,
-            Topic.slug.in_(slugs),  # type: ignore[attr-defined]
+            col(Tagging.entity_type) == ctype.name,
+            col(Topic.slug).in_(slugs),
             visible(Topic, viewer),
         )
     )
-    return ctype.model.id.in_(sub)  # type: ignore[union-attr]
+    return ctype.model.id.in_(sub)
 
 
 def base_conditions(session: Session, ctype: ContentType, params: ListParams, viewer: Viewer) -> list[Any]:
@@ -98,7 +102,7 @@ def base_conditions(session: Session, ctype: ContentType, params: ListParams, vi
     if params.topics:
         conditions.append(_topic_condition(ctype, params.topics, viewer))
     if params.q:
-        conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))  # type: ignore[union-attr]
+        conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
     if params.updated_since is not None:
         conditions.append(ctype.model.updated_at >= params.updated_since)
     conditions.extend(filter_conditions(ctype.collection, params.filters, viewer))
@@ -125,9 +129,9 @@ def list_items(session: Session, ctype: ContentType, params: ListParams, viewer:
         bound = tuple_(literal(last_value, sort_expr.type), literal(last_id, Integer()))
         stmt = stmt.where(key < bound if descending else key > bound)
     if descending:
-        stmt = stmt.order_by(sort_expr.desc(), model.id.desc())  # type: ignore[union-attr]
+        stmt = stmt.order_by(sort_expr.desc(), model.id.desc())
     else:
-        stmt = stmt.order_by(sort_expr.asc(), model.id.asc())  # type: ignore[union-attr]
+        stmt = stmt.order_by(sort_expr.asc(), model.id.asc())
     found = session.execute(stmt.limit(params.limit + 1)).all()
     next_cursor = None
     if len(found) > params.limit:
@@ -136,7 +140,12 @@ def list_items(session: Session, ctype: ContentType, params: ListParams, viewer:
         next_cursor = encode_token(secret, scope, [last_sort, last_row.id])
     rows = [row for row, _ in found]
     total = session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
-    return Page(rows, next_cursor, total)
+
+    def cursor_at(index: int) -> str:
+        row, sort_value = found[index]
+        return encode_token(secret, scope, [sort_value, row.id])
+
+    return Page(rows, next_cursor, total, cursor_at)
 
 
 def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: Viewer) -> Any | None:
@@ -155,7 +164,7 @@ def get_items(session: Session, ctype: ContentType, keys: Sequence[str], viewer:
     pks = [pk for pk in ids.values() if pk is not None]
     rows = session.scalars(
         select(model).where(
-            or_(model.slug.in_(slugs), model.id.in_(pks)),  # type: ignore[attr-defined, union-attr]
+            or_(model.slug.in_(slugs), model.id.in_(pks)),
             visible(model, viewer),
         )
     ).all()
@@ -175,13 +184,14 @@ class StreamPage:
     items: list[tuple[ContentType, Any]]
     next_cursor: str | None
     total: int
+    cursor_at: Callable[[int], str] = field(default=lambda i: "", repr=False, compare=False)
 
 
 def _published(ctype: ContentType, viewer: Viewer) -> Any:
     model = ctype.model
     if viewer.preview:
-        return func.coalesce(model.published_at, model.created_at)  # type: ignore[attr-defined]
-    return model.published_at  # type: ignore[attr-defined]
+        return func.coalesce(model.published_at, model.created_at)
+    return model.published_at
 
 
 def topic_stream(
@@ -209,9 +219,9 @@ def topic_stream(
         rank = literal(_STREAM_RANK[ctype.name], Integer())
         conditions = [
             visible(model, viewer),
-            model.id.in_(  # type: ignore[union-attr]
-                select(Tagging.entity_id).where(
-                    Tagging.entity_type == ctype.name, Tagging.topic_id == topic.id
+            model.id.in_(
+                select(col(Tagging.entity_id)).where(
+                    col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == topic.id
                 )
             ),
         ]
@@ -221,9 +231,9 @@ def topic_stream(
                 < tuple_(literal(after[0], published.type), literal(after[1], Integer()), literal(after[2], Integer()))
             )
         branch = (
-            select(rank.label("rank"), model.id.label("id"), published.label("published"))  # type: ignore[union-attr]
+            select(rank.label("rank"), model.id.label("id"), published.label("published"))
             .where(*conditions)
-            .order_by(published.desc(), model.id.desc())  # type: ignore[union-attr]
+            .order_by(published.desc(), model.id.desc())
             .limit(limit + 1)
             .subquery()
         )
@@ -240,30 +250,32 @@ def topic_stream(
     loaded: dict[tuple[int, int], Any] = {}
     for rank_value, ids in wanted.items():
         ctype = STREAM_TYPES[rank_value]
-        for row in session.scalars(select(ctype.model).where(ctype.model.id.in_(ids))):  # type: ignore[union-attr]
+        for row in session.scalars(select(ctype.model).where(ctype.model.id.in_(ids))):
             loaded[(rank_value, row.id)] = row
     items = [(STREAM_TYPES[r.rank], loaded[(r.rank, r.id)]) for r in rows]
-    next_cursor = None
-    if has_more and rows:
-        last = rows[-1]
-        published_value = last.published
+
+    def cursor_at(index: int) -> str:
+        row = rows[index]
+        published_value = row.published
         if isinstance(published_value, datetime) and published_value.tzinfo is None:
             published_value = published_value.replace(tzinfo=UTC)
-        next_cursor = encode_token(secret, scope, [published_value, last.rank, last.id])
+        return encode_token(secret, scope, [published_value, row.rank, row.id])
+
+    next_cursor = cursor_at(len(rows) - 1) if has_more and rows else None
     total = 0
     for ctype in types:
         model = ctype.model
         total += session.scalar(
             select(func.count()).select_from(model).where(
                 visible(model, viewer),
-                model.id.in_(  # type: ignore[union-attr]
-                    select(Tagging.entity_id).where(
-                        Tagging.entity_type == ctype.name, Tagging.topic_id == topic.id
+                model.id.in_(
+                    select(col(Tagging.entity_id)).where(
+                        col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == topic.id
                     )
                 ),
             )
         ) or 0
-    return StreamPage(items, next_cursor, total)
+    return StreamPage(items, next_cursor, total, cursor_at)
 
 
 # ---------------------------------------------------------------------------------------
@@ -299,11 +311,11 @@ def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
     if issubclass(model, Publishable):
         published = model.published_at
         once_public = and_(
-            published.is_not(None),  # type: ignore[union-attr]
-            published <= func.coalesce(model.deleted_at, model.updated_at),  # type: ignore[operator]
+            published.is_not(None),
+            published <= func.coalesce(model.deleted_at, model.updated_at),
         )
-        live_at = case((published > model.updated_at, published), else_=model.updated_at)  # type: ignore[operator]
-        include = or_(is_visible, and_(once_public, published <= viewer.now))  # type: ignore[operator]
+        live_at = case((published > model.updated_at, published), else_=model.updated_at)
+        include = or_(is_visible, and_(once_public, published <= viewer.now))
     else:
         live_at = model.updated_at
         include = literal(True)
@@ -315,7 +327,7 @@ def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
     )
     return select(
         literal(_TYPE_RANK[ctype.name], Integer()).label("rank"),
-        model.id.label("id"),  # type: ignore[union-attr]
+        model.id.label("id"),
         model.slug.label("slug"),
         at.label("at"),
         action.label("action"),
@@ -376,3 +388,25 @@ __all__ = [
     "list_items",
     "topic_stream",
 ]
+
+
+def next_scheduled(session: Session, now: datetime | None = None) -> datetime | None:
+    """When the next scheduled item becomes public (caches must not outlive that moment)."""
+    now = now or datetime.now(UTC)
+    soonest: datetime | None = None
+    for ctype in ALL_TYPES:
+        model = ctype.model
+        if not issubclass(model, Publishable):
+            continue
+        value = session.scalar(
+            select(func.min(model.published_at)).where(
+                model.status == "published",
+                model.deleted_at.is_(None),
+                model.published_at > now,
+            )
+        )
+        if value is not None:
+            value = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+            soonest = value if soonest is None or value < soonest else soonest
+    return soonest

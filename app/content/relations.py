@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from app.content.types import (
     ARTICLE,
@@ -83,14 +84,14 @@ def _topics(type_name: str) -> Loader:
         if not parents:
             return {}
         stmt = (
-            select(Tagging.entity_id, Topic)
-            .join(Topic, Topic.id == Tagging.topic_id)  # type: ignore[arg-type]
+            select(col(Tagging.entity_id), Topic)
+            .join(Topic, col(Topic.id) == Tagging.topic_id)
             .where(
-                Tagging.entity_type == type_name,
-                Tagging.entity_id.in_(_ids(parents)),  # type: ignore[attr-defined]
+                col(Tagging.entity_type) == type_name,
+                col(Tagging.entity_id).in_(_ids(parents)),
                 visible(Topic, viewer),
             )
-            .order_by(Tagging.entity_id, Tagging.position, Topic.id)
+            .order_by(col(Tagging.entity_id), col(Tagging.position), col(Topic.id))
         )
         return _group([(pid, Link(t)) for pid, t in session.execute(stmt)])
 
@@ -104,9 +105,9 @@ def _ordered_people(link_model: Any, parent_column: str, with_role: bool = False
         parent_col = getattr(link_model, parent_column)
         stmt = (
             select(link_model, Person)
-            .join(Person, Person.id == link_model.person_id)  # type: ignore[arg-type]
+            .join(Person, col(Person.id) == link_model.person_id)
             .where(parent_col.in_(_ids(parents)), visible(Person, viewer))
-            .order_by(parent_col, link_model.position, Person.id)
+            .order_by(parent_col, link_model.position, col(Person.id))
         )
         pairs = []
         for link_row, person in session.execute(stmt):
@@ -121,10 +122,10 @@ def _event_sponsors(session: Session, parents: Sequence[Any], viewer: Viewer) ->
     if not parents:
         return {}
     stmt = (
-        select(EventSponsor.event_id, Organization)
-        .join(Organization, Organization.id == EventSponsor.organization_id)  # type: ignore[arg-type]
-        .where(EventSponsor.event_id.in_(_ids(parents)), visible(Organization, viewer))  # type: ignore[attr-defined]
-        .order_by(EventSponsor.event_id, EventSponsor.position, Organization.id)
+        select(col(EventSponsor.event_id), Organization)
+        .join(Organization, col(Organization.id) == EventSponsor.organization_id)
+        .where(col(EventSponsor.event_id).in_(_ids(parents)), visible(Organization, viewer))
+        .order_by(col(EventSponsor.event_id), col(EventSponsor.position), col(Organization.id))
     )
     return _group([(pid, Link(org)) for pid, org in session.execute(stmt)])
 
@@ -133,10 +134,10 @@ def _article_resources(session: Session, parents: Sequence[Any], viewer: Viewer)
     if not parents:
         return {}
     stmt = (
-        select(ArticleResource.article_id, Resource)
-        .join(Resource, Resource.id == ArticleResource.resource_id)  # type: ignore[arg-type]
-        .where(ArticleResource.article_id.in_(_ids(parents)), visible(Resource, viewer))  # type: ignore[attr-defined]
-        .order_by(ArticleResource.article_id, ArticleResource.position, Resource.id)
+        select(col(ArticleResource.article_id), Resource)
+        .join(Resource, col(Resource.id) == ArticleResource.resource_id)
+        .where(col(ArticleResource.article_id).in_(_ids(parents)), visible(Resource, viewer))
+        .order_by(col(ArticleResource.article_id), col(ArticleResource.position), col(Resource.id))
     )
     return _group([(pid, Link(r)) for pid, r in session.execute(stmt)])
 
@@ -146,8 +147,8 @@ def _article_quotes(session: Session, parents: Sequence[Any], viewer: Viewer) ->
         return {}
     stmt = (
         select(Quote)
-        .where(Quote.article_id.in_(_ids(parents)), visible(Quote, viewer))  # type: ignore[union-attr]
-        .order_by(Quote.article_id, Quote.position, Quote.id)
+        .where(col(Quote.article_id).in_(_ids(parents)), visible(Quote, viewer))
+        .order_by(col(Quote.article_id), col(Quote.position), col(Quote.id))
     )
     return _group([(q.article_id, Link(q)) for q in session.scalars(stmt)])
 
@@ -157,9 +158,9 @@ def _affiliations(session: Session, parents: Sequence[Any], viewer: Viewer) -> L
         return {}
     stmt = (
         select(Affiliation, Organization)
-        .join(Organization, Organization.id == Affiliation.organization_id)  # type: ignore[arg-type]
-        .where(Affiliation.person_id.in_(_ids(parents)), visible(Organization, viewer))  # type: ignore[attr-defined]
-        .order_by(Affiliation.person_id, Affiliation.position, Affiliation.id)
+        .join(Organization, col(Organization.id) == Affiliation.organization_id)
+        .where(col(Affiliation.person_id).in_(_ids(parents)), visible(Organization, viewer))
+        .order_by(col(Affiliation.person_id), col(Affiliation.position), col(Affiliation.id))
     )
     pairs = []
     for aff, org in session.execute(stmt):
@@ -198,8 +199,8 @@ def _related(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
         return {}
     links = session.scalars(
         select(RelatedItem)
-        .where(RelatedItem.article_id.in_(_ids(parents)))  # type: ignore[attr-defined]
-        .order_by(RelatedItem.article_id, RelatedItem.position)
+        .where(col(RelatedItem.article_id).in_(_ids(parents)))
+        .order_by(col(RelatedItem.article_id), col(RelatedItem.position))
     ).all()
     wanted: dict[str, set[int]] = defaultdict(set)
     for link in links:
@@ -208,7 +209,7 @@ def _related(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
     for type_name in sorted(wanted):
         ctype = BY_NAME[type_name]
         stmt = select(ctype.model).where(
-            ctype.model.id.in_(wanted[type_name]),  # type: ignore[union-attr]
+            col(ctype.model.id).in_(wanted[type_name]),
             visible(ctype.model, viewer),
         )
         for row in session.scalars(stmt):

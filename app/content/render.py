@@ -100,7 +100,8 @@ def parse_include(ctype: ContentType, raw: str | None, max_depth: int) -> Includ
         path = path.strip()
         if not path:
             continue
-        node, current, hops = tree, ctype, 0
+        node, hops = tree, 0
+        current: ContentType | None = ctype
         segments = path.split(".")
         i = 0
         while i < len(segments):

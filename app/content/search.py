@@ -13,14 +13,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, bindparam, delete, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    bindparam,
+    column,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from app.content.errors import QueryError
 from app.content.types import ContentType
 from app.content.visibility import Viewer, visible
 from app.models import SearchDocument
 
+# SQLite's FTS5 table, which no model describes (an ORM select cannot start from text()).
+_FTS_TABLE = table("search_fts", column("rowid"))
 _WORD = re.compile(r"\w+", re.UNICODE)
 _START, _STOP = "\x02", "\x03"
 # The exact expression the PostgreSQL GIN index is built on (see the migration).
@@ -45,15 +62,15 @@ def match_condition(session: Session, q: str) -> ColumnElement[bool]:
         fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q").bindparams(
             fts_q=_fts5_query(q)
         )
-        return SearchDocument.id.in_(fts.columns(literal_column("rowid")))  # type: ignore[union-attr]
+        return col(SearchDocument.id).in_(fts.columns(literal_column("rowid")))
     query = func.plainto_tsquery("english", " ".join(_words(q)))
-    return literal_column(PG_TSVECTOR).op("@@")(query)  # type: ignore[no-any-return]
+    return literal_column(PG_TSVECTOR).op("@@")(query)
 
 
 def matching_ids(session: Session, ctype: ContentType, q: str) -> Any:
     """Subquery of the ids of `ctype` items matching `q`, for a collection's `q` filter."""
-    return select(SearchDocument.entity_id).where(
-        SearchDocument.entity_type == ctype.name, match_condition(session, q)
+    return select(col(SearchDocument.entity_id)).where(
+        col(SearchDocument.entity_type) == ctype.name, match_condition(session, q)
     )
 
 
@@ -65,7 +82,7 @@ def index_item(session: Session, ctype: ContentType, row: Any) -> None:
     )
     session.execute(
         delete(SearchDocument).where(
-            SearchDocument.entity_type == ctype.name, SearchDocument.entity_id == row.id
+            col(SearchDocument.entity_type) == ctype.name, col(SearchDocument.entity_id) == row.id
         )
     )
     session.add(SearchDocument(entity_type=ctype.name, entity_id=row.id, title=title, body=body))
@@ -98,29 +115,29 @@ def search(
     visible_docs = or_(
         *[
             and_(
-                doc.entity_type == t.name,
-                doc.entity_id.in_(select(t.model.id).where(visible(t.model, viewer))),  # type: ignore[union-attr, attr-defined]
+                col(doc.entity_type) == t.name,
+                col(doc.entity_id).in_(select(col(t.model.id)).where(visible(t.model, viewer))),
             )
             for t in types
         ]
     )
     if sqlite:
         fts_q = _fts5_query(q)
-        score = literal_column("-bm25(search_fts, 4.0, 1.0)", Float)
-        snippet = literal_column(
+        score: ColumnElement[float] = literal_column("-bm25(search_fts, 4.0, 1.0)", Float)
+        snippet: ColumnElement[str] = literal_column(
             f"snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24)"
         )
         base = (
-            select(doc.entity_type, doc.entity_id, score.label("score"), snippet.label("snippet"))
-            .select_from(text("search_fts"))
-            .join(doc, literal_column("search_fts.rowid") == doc.id)
+            select(col(doc.entity_type), col(doc.entity_id), score.label("score"), snippet.label("snippet"))
+            .select_from(_FTS_TABLE)
+            .join(doc, _FTS_TABLE.c.rowid == doc.id)
             .where(text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", fts_q)), visible_docs)
         )
     else:
         tsquery = func.plainto_tsquery("english", " ".join(_words(q)))
         score = func.ts_rank_cd(literal_column(PG_TSVECTOR), tsquery, 1).cast(Float)
         base = (
-            select(doc.entity_type, doc.entity_id, score.label("score"), literal_column("''").label("snippet"))
+            select(col(doc.entity_type), col(doc.entity_id), score.label("score"), literal_column("''").label("snippet"))
             .where(literal_column(PG_TSVECTOR).op("@@")(tsquery), visible_docs)
         )
     ranked = base.subquery()
@@ -159,7 +176,7 @@ def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
     )
     keys = [(h.ctype.name, h.entity_id) for h in hits]
     rows = session.execute(
-        select(doc.entity_type, doc.entity_id, headline).where(
+        select(col(doc.entity_type), col(doc.entity_id), headline).where(
             tuple_(doc.entity_type, doc.entity_id).in_(keys)
         )
     ).all()

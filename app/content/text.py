@@ -31,6 +31,11 @@ ALLOWED_ATTRIBUTES = {
     "q": {"cite"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# Ammonia checks the scheme of `href` and `src` but not of `cite`; every URL attribute
+# is checked again here, as a browser reads it (control characters and spaces ignored).
+_URL_ATTRIBUTES = {"href", "src", "cite"}
+_URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]+")
 
 
 def slugify(value: str) -> str:
@@ -43,6 +48,14 @@ def slugify(value: str) -> str:
     return slug.strip("-")
 
 
+def _safe_url(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in _URL_ATTRIBUTES:
+        scheme = _URL_SCHEME.match(_IGNORED_IN_URLS.sub("", value))
+        if scheme and scheme.group(1).lower() not in URL_SCHEMES:
+            return None
+    return value
+
+
 def sanitize_html(value: str) -> str:
     return nh3.clean(
         value,
@@ -51,6 +64,7 @@ def sanitize_html(value: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_safe_url,
     )
 
 

@@ -33,7 +33,7 @@ class SortField:
 class ContentType:
     name: str  # singular, as in `"type": "event"`
     collection: str  # REST collection, "events"
-    model: type[Entity]
+    model: Any  # an Entity table class; typed loosely so column expressions type-check
     id_prefix: str
     title_field: str  # "title" or "name" or "text"
     default_sort: str

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_
+from sqlmodel import col
 
 from app.db import utcnow
 from app.models import Entity, Publishable
@@ -31,14 +32,14 @@ class Viewer:
 
 def visible(model: type[Entity], viewer: Viewer) -> ColumnElement[bool]:
     """The SQL condition for "this row may be shown to this viewer"."""
-    not_deleted = model.deleted_at.is_(None)  # type: ignore[union-attr]
+    not_deleted = col(model.deleted_at).is_(None)
     if not issubclass(model, Publishable) or viewer.preview:
         return not_deleted
     return and_(
         not_deleted,
-        model.status == "published",
-        model.published_at.is_not(None),  # type: ignore[union-attr]
-        model.published_at <= viewer.now,  # type: ignore[operator]
+        col(model.status) == "published",
+        col(model.published_at).is_not(None),
+        col(model.published_at) <= viewer.now,
     )
 
 

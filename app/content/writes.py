@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from app.content.errors import WriteError, conflict, invalid
 from app.content.relations import RELATIONS
@@ -74,9 +75,22 @@ def _errors_from(exc: ValidationError) -> list[dict[str, object]]:
     ]
 
 
+def _nul_characters(value: Any, loc: list[str]) -> list[dict[str, object]]:
+    """NUL cannot be stored in PostgreSQL text; refused alike on every database."""
+    if isinstance(value, str):
+        return [{"loc": loc, "msg": "must not contain NUL characters"}] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [e for k, v in value.items() for e in _nul_characters(v, [*loc, str(k)])]
+    if isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in _nul_characters(v, [*loc, str(i)])]
+    return []
+
+
 def validate(collection: str, data: Any) -> BaseModel:
     if not isinstance(data, dict):
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
+    if nul := _nul_characters(data, ["body"]):
+        raise invalid(nul)
     try:
         return WRITE_MODELS[collection].model_validate(data)
     except ValidationError as exc:
@@ -96,10 +110,10 @@ class _Resolver:
         model = ctype.model
         pks = {r: ctype.parse_public_id(r) for r in refs}
         rows = self.session.execute(
-            select(model.id, model.slug).where(  # type: ignore[call-overload]
-                model.deleted_at.is_(None),  # type: ignore[union-attr]
-                (model.slug.in_([r for r, pk in pks.items() if pk is None]))  # type: ignore[attr-defined]
-                | (model.id.in_([pk for pk in pks.values() if pk is not None])),  # type: ignore[union-attr]
+            select(model.id, model.slug).where(
+                model.deleted_at.is_(None),
+                (model.slug.in_([r for r, pk in pks.items() if pk is None]))
+                | (model.id.in_([pk for pk in pks.values() if pk is not None])),
             )
         ).all()
         by_slug = {slug: pk for pk, slug in rows}
@@ -119,7 +133,7 @@ class _Resolver:
     def one(self, ctype: ContentType, ref: str | None, loc: list[str]) -> int | None:
         if ref is None:
             return None
-        found = self.many(ctype, [ref], loc[:-1] + [loc[-1]])
+        found = self.many(ctype, [ref], [*loc[:-1], loc[-1]])
         if self.errors and self.errors[-1]["loc"][:-1] == loc:  # type: ignore[index]
             self.errors[-1]["loc"] = loc
         return found[0] if found else None
@@ -134,7 +148,7 @@ def _unique_slug(session: Session, ctype: ContentType, base: str, own_id: int | 
     model = ctype.model
     taken = set(
         session.scalars(
-            select(model.slug).where(model.slug.like(f"{base}%"), model.id != own_id)  # type: ignore[attr-defined]
+            select(model.slug).where(model.slug.like(f"{base}%"), model.id != own_id)
         )
     )
     if base not in taken:
@@ -175,7 +189,7 @@ def _replace_links(session: Session, ctype: ContentType, row: Any, doc: dict[str
     name, pk = ctype.name, row.id
     if ctype.name != "topic":
         topic_ids = resolve.many(BY_NAME["topic"], doc.get("topics", []), ["body", "topics"])
-        session.execute(delete(Tagging).where(Tagging.entity_type == name, Tagging.entity_id == pk))
+        session.execute(delete(Tagging).where(col(Tagging.entity_type) == name, col(Tagging.entity_id) == pk))
         session.add_all(Tagging(entity_type=name, entity_id=pk, topic_id=t, position=i) for i, t in enumerate(topic_ids))
     person, org = BY_NAME["person"], BY_NAME["organization"]
     if name == "organization":
@@ -234,7 +248,7 @@ def _check_no_cycle(session: Session, row: Organization, resolve: _Resolver) -> 
             resolve.errors.append({"loc": ["body", "parent"], "msg": "an organization cannot be its own ancestor"})
             return
         seen.add(current)
-        current = session.scalar(select(Organization.parent_id).where(Organization.id == current))
+        current = session.scalar(select(col(Organization.parent_id)).where(col(Organization.id) == current))
 
 
 def _audit(session: Session, actor: str, action: str, ctype: ContentType, row: Any, changes: dict[str, object] | None) -> None:
@@ -322,7 +336,7 @@ def upsert_item(session: Session, collection: str, data: dict[str, Any], actor: 
 def _jsonable(doc: dict[str, Any]) -> dict[str, Any]:
     import orjson
 
-    return orjson.loads(orjson.dumps(doc, default=str))  # type: ignore[no-any-return]
+    return orjson.loads(orjson.dumps(doc, default=str))
 
 
 def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str, Any]:

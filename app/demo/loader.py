@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.content.types import BY_NAME
-
 from app.content.writes import upsert_item
 from app.demo.data import DEMO_DATASET
 
@@ -24,7 +23,7 @@ def load_demo(session: Session) -> int:
     for collection, records in DEMO_DATASET.items():
         for record in records:
             first = dict(record)
-            related = list(first.get("related") or [])  # type: ignore[call-overload]
+            related = list(first.get("related") or [])
             ready = [r for r in related if _exists(session, r["type"], r["slug"])]
             if len(ready) < len(related):
                 deferred.append((collection, record))

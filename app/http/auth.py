@@ -10,18 +10,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
 
+from fastapi import Depends, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 from starlette.requests import Request
 
 from app.db import session_scope, utcnow
-from app.http.errors import Forbidden, Unauthorized
+from app.http.errors import Forbidden, TooManyRequests, Unauthorized
+from app.http.throttle import client_address, throttle_for
 from app.models import ApiKey
 
 SCOPES = ("content:write", "content:preview", "admin")
 KEY_PREFIX = "dsk"
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -49,12 +57,15 @@ def verify_key(session: Session, presented: str) -> Principal | None:
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(presented) > 200:
         return None
     candidates = session.scalars(
-        select(ApiKey).where(ApiKey.prefix == parts[1], ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+        select(ApiKey).where(col(ApiKey.prefix) == parts[1], col(ApiKey.revoked_at).is_(None))
     ).all()
     presented_hash = hash_secret(presented)
     for key in candidates:
         if hmac.compare_digest(key.secret_hash, presented_hash):
-            key.last_used_at = utcnow()
+            now = utcnow()
+            # Minute precision is enough for `keys list`, and spares a write per request.
+            if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+                key.last_used_at = now
             return Principal(key.name, frozenset(key.scopes.split()))
     return None
 
@@ -65,22 +76,42 @@ def bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Use 'Authorization: Bearer <key>'.")
+        raise Unauthorized("Use 'Authorization: Bearer <key>'.", headers=INVALID_TOKEN)
     return token.strip()
 
 
+# RFC 6750 §3.1: a presented but unusable token is `invalid_token`.
+INVALID_TOKEN = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
 def authenticate(request: Request) -> Principal | None:
-    """The caller's principal, None without credentials; 401 for a bad key."""
+    """The caller's principal, None without credentials; 401 for a bad key.
+
+    Every bad key counts against the client's address; past the limit the client gets
+    429 for any key until its failures age out (see `app.http.throttle`).
+    """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    token = bearer_token(request)
-    if token is None:
+    if "authorization" not in request.headers:
         return None
-    with session_scope(request.app.state.session_factory) as session:
-        principal = verify_key(session, token)
-    if principal is None:
-        raise Unauthorized("The API key is unknown or revoked.")
+    throttle, client = throttle_for(request), client_address(request)
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        raise TooManyRequests(
+            f"Too many failed authentications from this client; retry in {wait} s.", retry_after=wait
+        )
+    try:
+        token = bearer_token(request)
+        principal = None
+        if token is not None:
+            with session_scope(request.app.state.session_factory) as session:
+                principal = verify_key(session, token)
+        if principal is None:
+            raise Unauthorized("The API key is unknown or revoked.", headers=INVALID_TOKEN)
+    except Unauthorized:
+        throttle.record_failure(client)
+        raise
     request.state.principal = principal
     return principal
 
@@ -88,7 +119,72 @@ def authenticate(request: Request) -> Principal | None:
 def require_scope(request: Request, scope: str) -> Principal:
     principal = authenticate(request)
     if principal is None:
-        raise Unauthorized("This operation needs an API key.")
+        raise Unauthorized("This operation needs an API key: 'Authorization: Bearer <key>'.")
     if not principal.has(scope):
         raise Forbidden(f"The API key '{principal.name}' lacks the '{scope}' scope.")
     return principal
+
+
+# Documents the scheme in OpenAPI (`/docs` gets an "Authorize" button); the checking
+# itself is `require_scope`, so errors are problem+json like every other.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    bearerFormat="dsk_<prefix>_<secret>",
+    description="An API key from `dossier keys create`, as `Authorization: Bearer <key>`.",
+)
+
+
+def scope_dependency(scope: str) -> Callable[..., Principal]:
+    """A dependency that admits only keys with `scope` (401 without a key, 403 without the scope)."""
+
+    def dependency(
+        request: Request,
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    ) -> Principal:
+        return require_scope(request, scope)
+
+    dependency.__name__ = "require_" + scope.replace(":", "_")
+    return dependency
+
+
+WriterDep = Annotated[Principal, Depends(scope_dependency("content:write"))]
+AdminDep = Annotated[Principal, Depends(scope_dependency("admin"))]
+
+
+# ---------------------------------------------------------------------------------------
+# Key management (the `dossier keys` commands).
+
+
+class ApiKeyError(ValueError):
+    """A key operation that cannot be done (unknown scope, duplicate or unknown name)."""
+
+
+def create_api_key(session: Session, name: str, scopes: Sequence[str]) -> str:
+    """Store a new key and return its secret — the only time it is ever available."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ApiKeyError("The key name must be 1 to 100 characters.")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise ApiKeyError(f"Scopes must be among {', '.join(SCOPES)} (got {', '.join(unknown) or 'none'}).")
+    if session.scalar(select(col(ApiKey.id)).where(col(ApiKey.name) == name)) is not None:
+        raise ApiKeyError(f"A key named '{name}' already exists.")
+    secret, prefix, digest = new_key()
+    ordered = " ".join(s for s in SCOPES if s in set(scopes))
+    session.add(ApiKey(name=name, prefix=prefix, secret_hash=digest, scopes=ordered))
+    session.flush()
+    return secret
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))))
+
+
+def revoke_api_key(session: Session, name: str) -> ApiKey:
+    key = session.scalars(select(ApiKey).where(col(ApiKey.name) == name)).first()
+    if key is None:
+        raise ApiKeyError(f"No key named '{name}'.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key

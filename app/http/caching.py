@@ -30,7 +30,10 @@ def etag_for(body: bytes) -> str:
 
 def etag_matches(request: Request, etag: str) -> bool:
     """RFC 9110 weak comparison against If-None-Match (lists, W/ and * included)."""
-    header = request.headers.get("if-none-match")
+    return etag_matches_header(request.headers.get("if-none-match"), etag)
+
+
+def etag_matches_header(header: str | None, etag: str) -> bool:
     if not header:
         return False
     if header.strip() == "*":
@@ -81,7 +84,7 @@ def cacheable_response(
     out_headers = {
         "ETag": etag,
         "Cache-Control": PRIVATE if private else f"public, max-age={max_age}",
-        "Vary": "Accept, Accept-Encoding, Authorization",
+        "Vary": "Accept, Authorization",
     }
     if keys and not private:
         out_headers["Surrogate-Key"] = keys

@@ -1,0 +1,52 @@
+# Two commands on a fresh clone: `make run` and `make test` (see README.md).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Named after pyproject.toml's checksum: the install reruns only when that file changes.
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test lint fmt setup postgres clean
+
+run: setup
+	$(BIN)/dossier serve
+
+test: setup postgres
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+setup: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# The PostgreSQL half of the suite needs a server on 127.0.0.1:5432 (user postgres,
+# trust auth). Start the local cluster if it is installed but down; without one, those
+# tests skip (or fail when CI=true).
+postgres:
+	@if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1; then exit 0; fi; \
+	if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then \
+		echo "Starting PostgreSQL..."; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -n1) main start || true; \
+		for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 && exit 0; sleep 1; done; \
+	fi; \
+	echo "PostgreSQL is not running on 127.0.0.1:5432; its tests will be skipped."
+
+clean:
+	rm -rf $(VENV) dossier.egg-info build dist .mypy_cache .ruff_cache

@@ -1,0 +1,124 @@
+"""The `dossier` command.
+
+Each command imports what it needs when it runs, so `dossier --help` stays fast and a
+command whose module is still missing fails alone. Commands owned by other modules are
+registered at the bottom with `cli.add_typer(...)` / `cli.command()(...)`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+
+cli = typer.Typer(
+    name="dossier",
+    help="Dossier: a headless content API for research institutes' websites.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every pending database migration (creates the schema on a new database)."""
+    from app.migrations import upgrade_to_head
+
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    typer.echo(f"Database {_redacted(settings.database_url)} is at the newest migration.")
+
+
+def _load_demo() -> int:
+    from app.db import make_engine, make_session_factory, session_scope
+    from app.demo.loader import load_demo
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, settings)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            return load_demo(session)
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo dataset (the seed topic page's content). Running it again changes nothing."""
+    changed = _load_demo()
+    typer.echo(f"Demo dataset loaded: {changed} record(s) changed.")
+
+
+def _has_topics() -> bool:
+    from sqlalchemy import func, select
+
+    from app.db import make_engine
+    from app.models import Topic
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, settings)
+    try:
+        with engine.connect() as connection:
+            return bool(connection.scalar(select(func.count()).select_from(Topic)))
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Migrate, load the demo dataset into an empty database, and serve the API."""
+    import uvicorn
+
+    from app.http.request_id import configure_logging
+    from app.migrations import upgrade_to_head
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    upgrade_to_head(settings.database_url)
+    if not _has_topics():
+        typer.echo(f"Empty database: loaded the demo dataset ({_load_demo()} records).")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,  # the app's logging (with request ids) applies to uvicorn's loggers
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL) the server exposes."""
+    try:
+        from app.graphql.schema import export_sdl
+    except ImportError as exc:
+        typer.echo(f"The GraphQL schema is not available: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(export_sdl())
+
+
+from app.cli_admin import export_command, import_command, keys_app  # noqa: E402
+
+cli.add_typer(keys_app, name="keys")
+cli.command("export")(export_command)
+cli.command("import")(import_command)
+cli.command("generate")(__import__("app.generate.command", fromlist=["_"]).generate_command)
+
+
+def main() -> None:
+    cli()

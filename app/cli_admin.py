@@ -1,0 +1,160 @@
+"""`dossier keys create|list|revoke`, `dossier export` and `dossier import`.
+
+A key's secret is printed once, by `create`; only its hash is stored, so a lost key is
+revoked and replaced, never recovered. Export and import move content between instances
+as NDJSON (see `app.transfer`). Heavy imports happen inside the commands, so
+`dossier --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+SCOPE_HELP = "content:write, content:preview or admin (implies both); repeat for several."
+
+keys_app = typer.Typer(
+    name="keys",
+    help="Create, list and revoke API keys.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@contextmanager
+def database_session() -> Iterator[Session]:
+    """A unit of work on the configured database (commits at the end)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from app.config import get_settings
+    from app.db import make_engine, make_session_factory, session_scope
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, settings)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    except (OperationalError, ProgrammingError) as exc:
+        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        typer.echo(f"Database error: {message} (has `dossier migrate` been run?)", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@keys_app.command("create")
+def create(
+    name: Annotated[str, typer.Option("--name", help="A unique name; it is the `actor` in the audit log.")],
+    scope: Annotated[list[str], typer.Option("--scope", help=SCOPE_HELP)],
+) -> None:
+    """Create a key and print its secret (shown this once only)."""
+    from app.http.auth import ApiKeyError, create_api_key
+
+    try:
+        with database_session() as session:
+            secret = create_api_key(session, name, scope)
+    except ApiKeyError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Created key '{name.strip()}' with scopes: {' '.join(scope)}", err=True)
+    typer.echo("Store this secret now; it cannot be shown again:", err=True)
+    typer.echo(secret)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+@keys_app.command("list")
+def list_keys() -> None:
+    """List every key: name, prefix, scopes, created, last used, revoked (never secrets)."""
+    from app.http.auth import list_api_keys
+
+    with database_session() as session:
+        keys = list_api_keys(session)
+        rows = [
+            (k.name, f"dsk_{k.prefix}_…", k.scopes, _when(k.created_at), _when(k.last_used_at), _when(k.revoked_at))
+            for k in keys
+        ]
+    header = ("NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED", "REVOKED")
+    if not rows:
+        typer.echo("No API keys. Create one with `dossier keys create --name N --scope S`.")
+        return
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@keys_app.command("revoke")
+def revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke a key: requests with it are refused (401) from now on."""
+    from app.http.auth import ApiKeyError, revoke_api_key
+
+    try:
+        with database_session() as session:
+            revoke_api_key(session, name)
+    except ApiKeyError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Revoked key '{name}'.")
+
+
+# ---------------------------------------------------------------------------------------
+# Export and import (registered on `dossier` by app/cli.py).
+
+
+def export_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", dir_okay=False)
+    ] = None,
+) -> None:
+    """Export every item (drafts included, deleted excluded) as NDJSON, relations by slug."""
+    from app.transfer import export_lines
+
+    target: IO[bytes]
+    with database_session() as session:
+        target = output.open("wb") if output else sys.stdout.buffer
+        try:
+            count = 0
+            for line in export_lines(session):
+                target.write(line)
+                count += 1
+        finally:
+            if output:
+                target.close()
+            else:
+                target.flush()
+    typer.echo(f"Exported {count} items" + (f" to {output}." if output else "."), err=True)
+
+
+def import_command(
+    file: Annotated[str, typer.Argument(help="An NDJSON file from `dossier export` ('-' reads stdin).")],
+) -> None:
+    """Import an NDJSON file: validated like POST, upserted by slug, all lines or none."""
+    from app.transfer import ImportFailed, import_records
+
+    try:
+        source = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        typer.echo(f"Error: cannot read {file}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        with database_session() as session:
+            result = import_records(session, source.splitlines())
+    except ImportFailed as exc:
+        for message in exc.errors:
+            typer.echo(message, err=True)
+        typer.echo(f"Nothing imported: {len(exc.errors)} error(s) in {file}.", err=True)
+        raise typer.Exit(1) from None
+    counts = ", ".join(f"{n} {t}" for t, n in result.by_type.items())
+    typer.echo(f"Imported {result.records} records ({counts}): {result.changed} created or changed.", err=True)

@@ -1,0 +1,248 @@
+"""A publication as BibTeX, RIS and CSL-JSON: what reference managers import.
+
+Entry types follow each format's vocabulary for the publication type; authors keep their
+order and their names exactly as written (UTF-8: "Díaz-Cayeros" stays "Díaz-Cayeros").
+Family and given names come from the person's `sort_name` ("Family, Given").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from app.content.text import slugify
+from app.feeds.entries import printable
+
+
+class CitationFormat(StrEnum):
+    bibtex = "bibtex"
+    ris = "ris"
+    csl_json = "csl-json"
+
+
+MEDIA_TYPES = {
+    CitationFormat.bibtex: "application/x-bibtex; charset=utf-8",
+    CitationFormat.ris: "application/x-research-info-systems; charset=utf-8",
+    CitationFormat.csl_json: "application/vnd.citationstyles.csl+json",
+}
+EXTENSIONS = {
+    CitationFormat.bibtex: "bib",
+    CitationFormat.ris: "ris",
+    CitationFormat.csl_json: "json",
+}
+
+# publication_type -> (BibTeX entry type, RIS TY, CSL type, genre / report type)
+TYPES: dict[str, tuple[str, str, str, str | None]] = {
+    "journal_article": ("article", "JOUR", "article-journal", None),
+    "book": ("book", "BOOK", "book", None),
+    "book_chapter": ("incollection", "CHAP", "chapter", None),
+    "report": ("techreport", "RPRT", "report", None),
+    "policy_brief": ("techreport", "RPRT", "report", "Policy brief"),
+    "working_paper": ("techreport", "RPRT", "report", "Working paper"),
+    "research_project": ("misc", "GEN", "document", "Research project"),
+    "other": ("misc", "GEN", "document", None),
+}
+_PAGE_RANGE = re.compile("\\s*(?:-+|\u2013|\u2014)\\s*")  # hyphens, en or em dash
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Name:
+    family: str
+    given: str | None = None
+
+    @classmethod
+    def of(cls, name: str, sort_name: str | None) -> Name:
+        if sort_name and ", " in sort_name:
+            family, given = sort_name.split(", ", 1)
+            return cls(family.strip(), given.strip() or None)
+        return cls(name.strip())  # a single name, or an organisation as author
+
+
+@dataclass
+class Citation:
+    """Everything the three formats need, independent of the database rows."""
+
+    key: str  # public id, e.g. pub_1
+    publication_type: str
+    title: str
+    authors: list[Name] = field(default_factory=list)
+    container: str | None = None  # journal, or the book of a chapter
+    publisher: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    doi: str | None = None
+    url: str | None = None
+    abstract: str | None = None
+    keywords: list[str] = field(default_factory=list)
+
+    @property
+    def types(self) -> tuple[str, str, str, str | None]:
+        return TYPES.get(self.publication_type, TYPES["other"])
+
+    @property
+    def page_range(self) -> tuple[str, str | None] | None:
+        if not self.pages:
+            return None
+        parts = _PAGE_RANGE.split(self.pages.strip(), maxsplit=1)
+        return parts[0], (parts[1] if len(parts) > 1 else None)
+
+
+def _one_line(value: str) -> str:
+    return _SPACE.sub(" ", printable(value)).strip()
+
+
+# ---------------------------------------------------------------------------------------
+# BibTeX
+
+_BIBTEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_BIBTEX_ESCAPE = re.compile("|".join(re.escape(c) for c in _BIBTEX_SPECIAL))
+
+
+def bibtex_escape(value: str) -> str:
+    """Escape only what TeX treats specially; every other character stays UTF-8."""
+    return _BIBTEX_ESCAPE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], _one_line(value))
+
+
+def _bibtex_name(name: Name) -> str:
+    family = bibtex_escape(name.family)
+    if name.given is None:
+        return "{" + family + "}"  # keep a single or corporate name whole
+    if " and " in family or "," in family:
+        family = "{" + family + "}"
+    return f"{family}, {bibtex_escape(name.given)}"
+
+
+def cite_key(citation: Citation) -> str:
+    """`magaloni2020living`: first author, year, first significant title word (ASCII)."""
+    first = slugify(citation.authors[0].family).replace("-", "") if citation.authors else ""
+    words = [
+        w for w in slugify(citation.title).split("-") if w not in {"a", "an", "the", "on", "of"}
+    ]
+    key = f"{first}{citation.year or ''}{words[0] if words else ''}"
+    return key or citation.key
+
+
+def to_bibtex(citation: Citation) -> str:
+    entry_type, _, _, genre = citation.types
+    pages = citation.page_range
+    fields: list[tuple[str, str | None]] = [
+        ("author", " and ".join(_bibtex_name(n) for n in citation.authors) or None),
+        ("title", bibtex_escape(citation.title)),
+        (
+            "journal" if entry_type == "article" else "booktitle",
+            bibtex_escape(citation.container)
+            if citation.container and entry_type in ("article", "incollection")
+            else None,
+        ),
+        (
+            "institution" if entry_type == "techreport" else "publisher",
+            bibtex_escape(citation.publisher) if citation.publisher else None,
+        ),
+        ("type", genre if entry_type == "techreport" else None),
+        (
+            "howpublished",
+            bibtex_escape(citation.container)
+            if entry_type == "misc" and citation.container
+            else None,
+        ),
+        ("note", genre if entry_type == "misc" else None),
+        ("year", str(citation.year) if citation.year else None),
+        ("month", str(citation.month) if citation.month else None),
+        ("volume", bibtex_escape(citation.volume) if citation.volume else None),
+        ("number", bibtex_escape(citation.issue) if citation.issue else None),
+        ("pages", "--".join(p for p in pages if p) if pages else None),
+        # doi and url are verbatim fields for biblatex and the url package: not escaped.
+        ("doi", _one_line(citation.doi) if citation.doi else None),
+        ("url", _one_line(citation.url) if citation.url else None),
+        ("abstract", bibtex_escape(citation.abstract) if citation.abstract else None),
+        ("keywords", bibtex_escape(", ".join(citation.keywords)) if citation.keywords else None),
+    ]
+    lines = [f"  {name} = {{{value}}}" for name, value in fields if value]
+    return f"@{entry_type}{{{cite_key(citation)},\n" + ",\n".join(lines) + "\n}\n"
+
+
+# ---------------------------------------------------------------------------------------
+# RIS (one "TAG  - value" line each, CRLF line ends, closed by "ER  - ")
+
+
+def to_ris(citation: Citation) -> str:
+    _, ris_type, _, genre = citation.types
+    lines: list[tuple[str, str | None]] = [("TY", ris_type)]
+    lines += [("AU", f"{n.family}, {n.given}" if n.given else n.family) for n in citation.authors]
+    lines.append(("TI", citation.title))
+    lines.append(("T2", citation.container))
+    lines.append(("M3", genre))
+    lines.append(("PY", str(citation.year) if citation.year else None))
+    if citation.year and citation.month:
+        lines.append(("DA", f"{citation.year:04d}/{citation.month:02d}/{citation.day or 1:02d}"))
+    lines += [("VL", citation.volume), ("IS", citation.issue)]
+    pages = citation.page_range
+    if pages:
+        lines += [("SP", pages[0]), ("EP", pages[1])]
+    lines += [("PB", citation.publisher), ("DO", citation.doi), ("UR", citation.url)]
+    lines.append(("AB", citation.abstract))
+    lines += [("KW", k) for k in citation.keywords]
+    out = [f"{tag}  - {_one_line(value)}" for tag, value in lines if value]
+    out.append("ER  - ")
+    return "\r\n".join(out) + "\r\n"
+
+
+# ---------------------------------------------------------------------------------------
+# CSL-JSON (the Citation Style Language's data format, as citeproc and Zotero read it)
+
+
+def to_csl(citation: Citation) -> list[dict[str, Any]]:
+    _, _, csl_type, genre = citation.types
+    item: dict[str, Any] = {"id": citation.key, "type": csl_type, "title": citation.title}
+    if citation.authors:
+        item["author"] = [
+            {"family": n.family, "given": n.given} if n.given else {"literal": n.family}
+            for n in citation.authors
+        ]
+    optional = {
+        "container-title": citation.container,
+        "publisher": citation.publisher,
+        "genre": genre,
+        "volume": citation.volume,
+        "issue": citation.issue,
+        "page": citation.pages,
+        "DOI": citation.doi,
+        "URL": citation.url,
+        "abstract": citation.abstract,
+        "keyword": ", ".join(citation.keywords) or None,
+    }
+    item.update({k: v for k, v in optional.items() if v})
+    if citation.year:
+        parts = [citation.year] + ([citation.month] if citation.month else [])
+        if citation.month and citation.day:
+            parts.append(citation.day)
+        item["issued"] = {"date-parts": [parts]}
+    return [item]
+
+
+def render(citation: Citation, fmt: CitationFormat) -> bytes:
+    if fmt is CitationFormat.bibtex:
+        return to_bibtex(citation).encode()
+    if fmt is CitationFormat.ris:
+        return to_ris(citation).encode()
+    return orjson.dumps(to_csl(citation), option=orjson.OPT_INDENT_2)

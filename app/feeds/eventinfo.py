@@ -1,0 +1,87 @@
+"""How an event's time, place and people read in feeds and calendars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.content.relations import Link
+
+EN_DASH = "\u2013"
+
+
+def event_zone(row: Any) -> tzinfo:
+    """The event's IANA time zone (writes validate it; UTC if it is ever unknown)."""
+    try:
+        return ZoneInfo(row.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def local(value: datetime, zone: tzinfo) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone)
+
+
+def _day(value: datetime) -> str:
+    return f"{value:%A}, {value.day} {value:%B %Y}"
+
+
+def when_text(row: Any) -> str:
+    """'Thursday, 12 October 2023, 12:00-13:30 PDT' (with an en dash) in the event's zone."""
+    zone = event_zone(row)
+    start = local(row.starts_at, zone)
+    if row.ends_at is None:
+        return f"{_day(start)}, {start:%H:%M %Z}"
+    end = local(row.ends_at, zone)
+    if end.date() == start.date():
+        return f"{_day(start)}, {start:%H:%M}{EN_DASH}{end:%H:%M %Z}"
+    return f"{_day(start)}, {start:%H:%M %Z} {EN_DASH} {_day(end)}, {end:%H:%M %Z}"
+
+
+def venue_text(row: Any) -> str | None:
+    parts = [p for p in (row.venue_name, row.venue_address) if p]
+    return ", ".join(parts) or None
+
+
+def location_text(row: Any) -> str | None:
+    """Where to go: the venue, or the online URL for online events (both when hybrid)."""
+    venue = venue_text(row)
+    online = row.online_url or "Online"
+    if row.attendance_mode == "online":
+        return online
+    if row.attendance_mode == "hybrid":
+        return f"{venue}; online: {online}" if venue else online
+    return venue
+
+
+_ROLE_LABELS = {
+    "speaker": ("Speaker", "Speakers"),
+    "moderator": ("Moderator", "Moderators"),
+    "host": ("Host", "Hosts"),
+    "panelist": ("Panelist", "Panelists"),
+    "discussant": ("Discussant", "Discussants"),
+    "organizer": ("Organizer", "Organizers"),
+}
+
+
+def participants_text(links: Sequence[Link]) -> str | None:
+    """'Speakers: A, B; Moderator: C', roles in order of first appearance."""
+    by_role: dict[str, list[str]] = {}
+    for link in links:
+        by_role.setdefault(str(link.extra.get("role", "")), []).append(link.target.name)
+    parts = []
+    for role, names in by_role.items():
+        singular, plural = _ROLE_LABELS.get(role, (role.capitalize(), role.capitalize()))
+        parts.append(f"{plural if len(names) > 1 else singular}: {', '.join(names)}")
+    return "; ".join(parts) or None
+
+
+STATUS_NOTES = {
+    "cancelled": "This event has been cancelled.",
+    "postponed": "This event has been postponed.",
+    "rescheduled": "This event has been rescheduled.",
+}

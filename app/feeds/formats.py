@@ -1,0 +1,170 @@
+"""One feed document, three serialisations: RSS 2.0 and Atom 1.0 (feedgen), JSON Feed 1.1.
+
+Every value in the output derives from the content (no "now"), so the bytes — and with
+them the ETag — only change when the content does.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from feedgen.feed import FeedGenerator
+
+from app.feeds.entries import Author, FeedEntry, printable
+
+GENERATOR = "Dossier"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class FeedFormat(StrEnum):
+    """The file extension of a feed: its format."""
+
+    rss = "rss"
+    atom = "atom"
+    json = "json"
+
+
+MEDIA_TYPES = {
+    FeedFormat.rss: "application/rss+xml; charset=utf-8",
+    FeedFormat.atom: "application/atom+xml; charset=utf-8",
+    FeedFormat.json: "application/feed+json; charset=utf-8",
+}
+
+
+@dataclass
+class FeedDocument:
+    feed_id: str  # Atom feed id: the feed's URL without extension
+    title: str
+    description: str
+    home_url: str  # the HTML page on the public site
+    self_url: str  # this feed, in this format
+    entries: list[FeedEntry]
+    fallback_updated: datetime = EPOCH  # for an empty feed
+
+    @property
+    def updated(self) -> datetime:
+        return max((e.updated for e in self.entries), default=self.fallback_updated)
+
+
+def _clean_entry(entry: FeedEntry) -> FeedEntry:
+    def text(value: str | None) -> str | None:
+        return printable(value) if value is not None else None
+
+    return replace(
+        entry,
+        title=printable(entry.title),
+        url=text(entry.url),
+        summary=text(entry.summary),
+        content_html=text(entry.content_html),
+        authors=[Author(printable(a.name), text(a.url)) for a in entry.authors],
+        categories=[printable(c) for c in entry.categories],
+    )
+
+
+def xml_safe(doc: FeedDocument) -> FeedDocument:
+    """The document without characters XML cannot carry (lxml refuses them)."""
+    return replace(
+        doc,
+        title=printable(doc.title),
+        description=printable(doc.description),
+        entries=[_clean_entry(e) for e in doc.entries],
+    )
+
+
+def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
+    doc = xml_safe(doc)
+    fg = FeedGenerator()
+    # RSS <author> must be an e-mail address, so RSS names authors with dc:creator;
+    # Atom has <author><name> (dc:creator there would list every author twice).
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(doc.feed_id)
+    fg.title(doc.title)
+    fg.subtitle(doc.description)  # also RSS <description>
+    fg.link(href=doc.self_url, rel="self", type=self_type)
+    # feedgen takes RSS's one <link> from the last link added: the HTML page.
+    fg.link(href=doc.home_url, rel="alternate", type="text/html")
+    fg.generator(GENERATOR)
+    fg.updated(doc.updated)  # atom:updated and rss lastBuildDate
+    for item in doc.entries:
+        fe = fg.add_entry(order="append")
+        fe.id(item.guid)
+        fe.guid(item.guid, permalink=False)
+        fe.title(item.title)
+        fe.link(href=item.url or doc.home_url, rel="alternate", type="text/html")
+        if item.summary:
+            fe.summary(item.summary)  # RSS <description>, Atom <summary>
+        if item.content_html:
+            fe.content(item.content_html, type="html")  # escaped: content:encoded / atom html
+        for author in item.authors:
+            fe.author({"name": author.name, **({"uri": author.url} if author.url else {})})
+            fe.dc.dc_creator(author.name)
+        for name in item.categories:
+            fe.category(term=name, label=name)
+        fe.published(item.published)  # Atom <published>, RSS <pubDate>
+        fe.updated(item.updated)
+    return fg
+
+
+def render_rss(doc: FeedDocument) -> bytes:
+    fg = _generator(doc, MEDIA_TYPES[FeedFormat.rss].split(";")[0])
+    body: bytes = fg.rss_str(pretty=True)
+    return body
+
+
+def render_atom(doc: FeedDocument) -> bytes:
+    fg = _generator(doc, MEDIA_TYPES[FeedFormat.atom].split(";")[0])
+    body: bytes = fg.atom_str(pretty=True)
+    return body
+
+
+def _json_item(item: FeedEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": item.guid, "title": item.title}
+    if item.url:
+        out["url"] = item.url
+    if item.external_url:
+        out["external_url"] = item.external_url
+    out["content_html"] = item.content_html or f"<p>{html.escape(item.title)}</p>"
+    if item.summary:
+        out["summary"] = item.summary
+    if item.image:
+        out["image"] = item.image
+    out["date_published"] = item.published.isoformat()
+    out["date_modified"] = item.updated.isoformat()
+    if item.authors:
+        out["authors"] = [
+            {"name": a.name, **({"url": a.url} if a.url else {})} for a in item.authors
+        ]
+    if item.categories:
+        out["tags"] = item.categories
+    extension: dict[str, Any] = {"id": item.public_id}
+    if item.extension:
+        extension.update(item.extension)
+    out["_dossier"] = extension
+    return out
+
+
+def render_json(doc: FeedDocument) -> bytes:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1); `_dossier` holds our extension."""
+    feed = {
+        "version": JSON_FEED_VERSION,
+        "title": doc.title,
+        "home_page_url": doc.home_url,
+        "feed_url": doc.self_url,
+        "description": doc.description,
+        "items": [_json_item(item) for item in doc.entries],
+    }
+    return orjson.dumps(feed, option=orjson.OPT_INDENT_2)
+
+
+RENDERERS: dict[FeedFormat, Callable[[FeedDocument], bytes]] = {
+    FeedFormat.rss: render_rss,
+    FeedFormat.atom: render_atom,
+    FeedFormat.json: render_json,
+}

@@ -1,0 +1,296 @@
+"""Feed and calendar endpoints: `/feeds/…{.rss,.atom,.json}` and `/calendar/…ics`.
+
+The extension is a path parameter with a fixed set of values, so `/feeds/articles.xml`
+is a 400 problem naming the formats, not a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from app.config import Settings
+from app.content.types import ARTICLE, EVENT, PUBLICATION, STREAM_TYPES, ContentType
+from app.content.visibility import Viewer
+from app.feeds.entries import build_entries
+from app.feeds.formats import MEDIA_TYPES, RENDERERS, FeedDocument, FeedFormat
+from app.feeds.ical import MEDIA_TYPE as CALENDAR_MEDIA_TYPE
+from app.feeds.ical import build_calendar
+from app.feeds.sources import (
+    Items,
+    calendar_events,
+    latest,
+    person_items,
+    person_or_404,
+    topic_items,
+    topic_or_404,
+)
+from app.feeds.urls import api_url, public_url, site_root
+from app.http.caching import cacheable_response, is_private, surrogate_keys
+from app.http.deps import SessionDep, SettingsDep
+from app.http.errors import problem_responses
+from app.models import Topic
+
+router = APIRouter(tags=["feeds"])
+
+
+class CalendarFormat(StrEnum):
+    """The file extension of a calendar."""
+
+    ics = "ics"
+
+
+FormatParam = Annotated[
+    FeedFormat, Path(description="`rss` (RSS 2.0), `atom` (Atom 1.0) or `json` (JSON Feed 1.1).")
+]
+CalendarParam = Annotated[CalendarFormat, Path(description="`ics` (iCalendar, RFC 5545).")]
+SlugParam = Annotated[
+    str, Path(description="The topic's slug (e.g. `kidnapping`) or id.", max_length=200)
+]
+PersonParam = Annotated[
+    str, Path(description="The person's slug (e.g. `beatriz-magaloni`) or id.", max_length=200)
+]
+
+_FEED_CONTENT = {
+    media.split(";")[0]: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()
+}
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The feed in the requested format.", "content": _FEED_CONTENT},
+    304: {"description": "Not Modified: the `If-None-Match` ETag is current."},
+    **problem_responses(400, 404),
+}
+CALENDAR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An iCalendar (RFC 5545) file.",
+        "content": {"text/calendar": {"schema": {"type": "string"}}},
+    },
+    304: {"description": "Not Modified: the `If-None-Match` ETag is current."},
+    **problem_responses(400, 404),
+}
+_FEED_ROUTE: dict[str, Any] = {"response_class": Response, "responses": FEED_RESPONSES}
+_CALENDAR_ROUTE: dict[str, Any] = {"response_class": Response, "responses": CALENDAR_RESPONSES}
+
+
+def _respond(
+    request: Request,
+    settings: Settings,
+    body: bytes,
+    media_type: str,
+    ids: Iterable[str],
+    sources: Iterable[ContentType],
+) -> Response:
+    # Collection keys for every type the feed could hold: publishing the first article
+    # must purge the (so far empty) article feed too.
+    extra = ["feeds", *(ctype.collection for ctype in sources)]
+    return cacheable_response(
+        request,
+        body,
+        media_type=media_type,
+        max_age=settings.cache_max_age,
+        private=is_private(request, False),
+        keys=surrogate_keys(ids, extra),
+    )
+
+
+def _feed(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    viewer: Viewer,
+    items: Items,
+    fmt: FeedFormat,
+    doc: FeedDocument,
+    sources: Iterable[ContentType],
+    ids: Iterable[str] = (),
+) -> Response:
+    doc.entries = build_entries(session, settings, items, viewer)
+    body = RENDERERS[fmt](doc)
+    mentioned = {i for entry in doc.entries for i in entry.mentions} | set(ids)
+    return _respond(request, settings, body, MEDIA_TYPES[fmt], mentioned, sources)
+
+
+def _document(
+    settings: Settings, path: str, fmt: FeedFormat, title: str, description: str, home: str | None
+) -> FeedDocument:
+    return FeedDocument(
+        feed_id=api_url(settings, path),
+        title=title,
+        description=description,
+        home_url=home or site_root(settings),
+        self_url=api_url(settings, f"{path}.{fmt.value}"),
+        entries=[],
+    )
+
+
+@router.get("/feeds/topics/{slug}.{fmt}", summary="Feed of a topic", **_FEED_ROUTE)
+def topic_feed(
+    slug: SlugParam, fmt: FormatParam, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Subscribe to a topic ("Subscribe to Kidnapping"): the topic's stream — its latest 50
+    public articles, events, publications and quotes, newest `published_at` first — as RSS 2.0,
+    Atom 1.0 or JSON Feed 1.1.
+
+    Links are absolute URLs on the public website; GUIDs are stable `tag:` URIs. Responses
+    carry an `ETag` (send `If-None-Match` for a 304). Unknown topic: 404; unknown format: 400.
+    """
+    viewer = Viewer()
+    topic = topic_or_404(session, slug, viewer)
+    doc = _document(
+        settings,
+        f"/feeds/topics/{topic.slug}",
+        fmt,
+        topic.name,
+        topic.description
+        or f"The latest articles, events, publications and quotes on {topic.name}.",
+        public_url(settings, "topic", slug=topic.slug, id=f"top_{topic.id}"),
+    )
+    doc.fallback_updated = topic.updated_at
+    items = topic_items(session, topic, viewer, settings.secret_key)
+    return _feed(
+        request, session, settings, viewer, items, fmt, doc, STREAM_TYPES, [f"top_{topic.id}"]
+    )
+
+
+def _collection_feed(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    fmt: FeedFormat,
+    ctype: ContentType,
+    title: str,
+) -> Response:
+    viewer = Viewer()
+    doc = _document(
+        settings,
+        f"/feeds/{ctype.collection}",
+        fmt,
+        title,
+        f"The latest {ctype.collection}, newest first.",
+        None,
+    )
+    items = latest(session, ctype, viewer, settings.secret_key)
+    return _feed(request, session, settings, viewer, items, fmt, doc, [ctype])
+
+
+@router.get("/feeds/articles.{fmt}", summary="Feed of articles", **_FEED_ROUTE)
+def articles_feed(
+    fmt: FormatParam, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The latest 50 public articles (news, commentary, interviews…), newest `published_at`
+    first, with their full sanitized body, authors and topics. Unknown format: 400."""
+    return _collection_feed(request, session, settings, fmt, ARTICLE, "Articles")
+
+
+@router.get("/feeds/events.{fmt}", summary="Feed of events", **_FEED_ROUTE)
+def events_feed(
+    fmt: FormatParam, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The latest 50 public events in the order they were announced (newest `published_at`
+    first). Each entry states when (in the event's time zone) and where the event takes
+    place; the JSON Feed adds `_dossier.starts_at`, `ends_at` and `timezone`. For a
+    calendar subscription use `/calendar/events.ics`. Unknown format: 400."""
+    return _collection_feed(request, session, settings, fmt, EVENT, "Events")
+
+
+@router.get("/feeds/publications.{fmt}", summary="Feed of publications", **_FEED_ROUTE)
+def publications_feed(
+    fmt: FormatParam, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The latest 50 public publications, newest `published_at` first, with abstract,
+    authors in order and DOI link. Unknown format: 400."""
+    return _collection_feed(request, session, settings, fmt, PUBLICATION, "Publications")
+
+
+@router.get("/feeds/people/{slug}.{fmt}", summary="Feed of a person", **_FEED_ROUTE)
+def person_feed(
+    slug: PersonParam,
+    fmt: FormatParam,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """A person's latest 50 public articles (as author), events (as participant) and
+    publications (as author), merged newest `published_at` first. Unknown person: 404;
+    unknown format: 400."""
+    viewer = Viewer()
+    person = person_or_404(session, slug, viewer)
+    doc = _document(
+        settings,
+        f"/feeds/people/{person.slug}",
+        fmt,
+        person.name,
+        f"Articles, events and publications of {person.name}.",
+        public_url(settings, "person", slug=person.slug, id=f"per_{person.id}"),
+    )
+    doc.fallback_updated = person.updated_at
+    items = person_items(session, person, viewer, settings.secret_key)
+    sources = [ARTICLE, EVENT, PUBLICATION]
+    return _feed(request, session, settings, viewer, items, fmt, doc, sources, [f"per_{person.id}"])
+
+
+def _calendar(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    viewer: Viewer,
+    path: str,
+    name: str,
+    description: str,
+    topic: Topic | None = None,
+) -> Response:
+    rows = calendar_events(session, viewer, settings.secret_key, topic)
+    body, shown = build_calendar(
+        session,
+        settings,
+        rows,
+        viewer,
+        name=name,
+        description=description,
+        source_url=api_url(settings, path + ".ics"),
+    )
+    ids = shown | ({f"top_{topic.id}"} if topic is not None else set())
+    return _respond(request, settings, body, CALENDAR_MEDIA_TYPE, ids, [EVENT])
+
+
+@router.get(
+    "/calendar/topics/{slug}.{fmt}", summary="Calendar of a topic's events", **_CALENDAR_ROUTE
+)
+def topic_calendar(
+    slug: SlugParam,
+    fmt: CalendarParam,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """An iCalendar subscription of the public events tagged with the topic: every upcoming
+    event (soonest first) and, up to 50 in all, the most recent past ones. Each VEVENT has a
+    stable UID, times in the event's own time zone (with VTIMEZONE), location or online URL,
+    STATUS (CANCELLED for cancelled events, TENTATIVE for postponed ones) and the event's
+    public URL. Unknown topic: 404; an extension other than `.ics`: 400."""
+    viewer = Viewer()
+    topic = topic_or_404(session, slug, viewer)
+    return _calendar(
+        request,
+        session,
+        settings,
+        viewer,
+        f"/calendar/topics/{topic.slug}",
+        f"{topic.name} — events",
+        f"Events on {topic.name}.",
+        topic,
+    )
+
+
+@router.get("/calendar/events.{fmt}", summary="Calendar of all events", **_CALENDAR_ROUTE)
+def events_calendar(
+    fmt: CalendarParam, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """An iCalendar subscription of all public events: every upcoming event (soonest first)
+    and, up to 50 in all, the most recent past ones. An extension other than `.ics`: 400."""
+    return _calendar(
+        request, session, settings, Viewer(), "/calendar/events", "Events", "All public events."
+    )

@@ -1,0 +1,93 @@
+"""What each feed and calendar contains, read through the query layer only.
+
+Feeds and calendars are public surfaces: they always read as `Viewer()` (the public), so
+drafts, scheduled and deleted items can never reach a subscriber or a shared cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.content.queries import ListParams, get_item, get_topic, list_items, topic_stream
+from app.content.types import ARTICLE, EVENT, PERSON, PUBLICATION, ContentType
+from app.content.visibility import Viewer
+from app.http.errors import NotFound
+from app.models import Person, Topic
+
+FEED_SIZE = 50
+# The person feed merges these; ties on published_at break in this order, then by id.
+PERSON_SOURCES: tuple[tuple[ContentType, str], ...] = (
+    (ARTICLE, "author"),
+    (EVENT, "person"),
+    (PUBLICATION, "author"),
+)
+
+Items = list[tuple[ContentType, Any]]
+
+
+def usable_key(value: str) -> bool:
+    """PostgreSQL text cannot hold NUL: such a key can match nothing (404, not a 500)."""
+    return "\x00" not in value
+
+
+def topic_or_404(session: Session, slug: str, viewer: Viewer) -> Topic:
+    topic = get_topic(session, slug, viewer) if usable_key(slug) else None
+    if topic is None:
+        raise NotFound(f"No topic with slug '{slug}'.")
+    return topic
+
+
+def person_or_404(session: Session, id_or_slug: str, viewer: Viewer) -> Person:
+    person = get_item(session, PERSON, id_or_slug, viewer) if usable_key(id_or_slug) else None
+    if not isinstance(person, Person):
+        raise NotFound(f"No person with id or slug '{id_or_slug}'.")
+    return person
+
+
+def topic_items(session: Session, topic: Topic, viewer: Viewer, secret: str) -> Items:
+    """The topic page's stream: articles, events, publications and quotes, newest first."""
+    return topic_stream(session, topic, viewer, FEED_SIZE, None, secret).items
+
+
+def latest(
+    session: Session, ctype: ContentType, viewer: Viewer, secret: str, **filters: Any
+) -> Items:
+    """The newest `FEED_SIZE` public items of one type, by `published_at`."""
+    params = ListParams(limit=FEED_SIZE, sort="-published_at", filters=filters)
+    return [(ctype, row) for row in list_items(session, ctype, params, viewer, secret).items]
+
+
+def person_items(session: Session, person: Person, viewer: Viewer, secret: str) -> Items:
+    """A person's articles, events and publications merged newest first."""
+    merged: list[tuple[Any, int, int, ContentType, Any]] = []
+    for rank, (ctype, name) in enumerate(PERSON_SOURCES):
+        for _, row in latest(session, ctype, viewer, secret, **{name: person.slug}):
+            merged.append((row.published_at, rank, row.id, ctype, row))
+    merged.sort(key=lambda t: (t[0], t[1], t[2]), reverse=True)
+    return [(ctype, row) for *_, ctype, row in merged[:FEED_SIZE]]
+
+
+def calendar_events(
+    session: Session, viewer: Viewer, secret: str, topic: Topic | None = None
+) -> list[Any]:
+    """Up to `FEED_SIZE` events for a calendar subscription.
+
+    Subscribers care about what is coming, so upcoming events come first (soonest first);
+    remaining places go to the most recent past events.
+    """
+    topics = [topic.slug] if topic is not None else []
+    upcoming = ListParams(
+        limit=FEED_SIZE, sort="starts_at", topics=topics, filters={"upcoming": True}
+    )
+    rows = list(list_items(session, EVENT, upcoming, viewer, secret).items)
+    if len(rows) < FEED_SIZE:
+        past = ListParams(
+            limit=FEED_SIZE - len(rows),
+            sort="-starts_at",
+            topics=topics,
+            filters={"upcoming": False},
+        )
+        rows.extend(list_items(session, EVENT, past, viewer, secret).items)
+    return rows

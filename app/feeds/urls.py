@@ -1,0 +1,64 @@
+"""Absolute URLs and stable identifiers for syndicated items.
+
+Links point at the public website (`settings.public_site_url` + the per-type template in
+`settings.url_templates`); self links point at this API (`settings.api_base_url`). GUIDs are
+`tag:` URIs (RFC 4151) built from the item's public id and creation date, so they never
+change when an item is edited, retitled or re-slugged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from app.config import Settings
+from app.content.types import ContentType
+
+
+def site_root(settings: Settings) -> str:
+    return settings.public_site_url.rstrip("/") + "/"
+
+
+def absolute(settings: Settings, url: str) -> str:
+    """A URL from content (an image, a link in a body) resolved as a browser on the public
+    site would resolve it; absolute URLs are returned unchanged."""
+    return urljoin(site_root(settings), url)
+
+
+def public_url(settings: Settings, type_name: str, **values: Any) -> str | None:
+    """The public page of an item: its type's URL template filled with `values`.
+
+    None when the type has no template or the template needs a value that is missing
+    (e.g. a quote's `article_slug` for a quote without a source article).
+    """
+    template = settings.url_templates.get(type_name)
+    if template is None:
+        return None
+    try:
+        path = template.format_map(values)
+    except (KeyError, IndexError, ValueError):
+        return None
+    if "://" in path:
+        return path
+    # Templates are paths under the public site, which may itself live under a path.
+    return settings.public_site_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def api_url(settings: Settings, path: str) -> str:
+    """An absolute URL on this API (self links)."""
+    return settings.api_base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def authority(settings: Settings) -> str:
+    """The host name that tags our identifiers (RFC 4151 `taggingEntity`)."""
+    return urlsplit(settings.public_site_url).hostname or "localhost"
+
+
+def tag_uri(settings: Settings, ctype: ContentType, row: Any) -> str:
+    """A GUID that survives edits: `tag:www.example.org,2024-11-21:art_4`."""
+    return f"tag:{authority(settings)},{row.created_at:%Y-%m-%d}:{ctype.public_id(row.id)}"
+
+
+def calendar_uid(settings: Settings, ctype: ContentType, row: Any) -> str:
+    """A VEVENT UID (RFC 5545 §3.8.4.7): globally unique and stable."""
+    return f"{ctype.public_id(row.id)}@{authority(settings)}"

@@ -1,0 +1,59 @@
+"""The per-request GraphQL context: session, viewer, DataLoaders and the rows returned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+from strawberry.types import Info
+
+from app.config import Settings
+from app.content.relations import Link
+from app.content.types import ContentType
+from app.content.visibility import Viewer
+from app.graphql.ids import BY_MODEL
+from app.graphql.loaders import RelationLoader, RowPool, relation_loaders
+
+
+@dataclass
+class Context:
+    session: Session
+    viewer: Viewer
+    settings: Settings
+    pool: RowPool = field(default_factory=RowPool)
+    loaders: dict[tuple[str, str], RelationLoader] = field(default_factory=dict)
+    # Collections whose lists the response shows: their Surrogate-Key purges it when an
+    # item is added to them, even if the list was empty.
+    collections: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if not self.loaders:
+            self.loaders = relation_loaders(self.session, self.viewer, self.pool)
+
+    @property
+    def secret(self) -> str:
+        return self.settings.secret_key
+
+    def returned(self, ctype: ContentType, rows: list[Any]) -> list[Any]:
+        """Register rows a resolver returns (DataLoader keys, Surrogate-Key) and pass them on."""
+        self.pool.add(ctype, rows)
+        return rows
+
+    def links(self, row: Any, relation: str) -> list[Link]:
+        return self.loaders[BY_MODEL[type(row)].name, relation].load(row)
+
+    def targets(self, row: Any, relation: str) -> list[Any]:
+        return [link.target for link in self.links(row, relation)]
+
+    def target(self, row: Any, relation: str) -> Any | None:
+        links = self.links(row, relation)
+        return links[0].target if links else None
+
+    def surrogate_ids(self) -> set[str]:
+        return self.pool.public_ids()
+
+
+def context_of(info: Info[Any, Any]) -> Context:
+    context: Context = info.context
+    return context

@@ -1,0 +1,188 @@
+"""Running one GraphQL request: size check, parse and validate (cached), variables, limits,
+then synchronous execution with the request's DataLoaders.
+
+Everything before execution is a *request error* (no `data` in the response); the HTTP
+layer turns those into 400 or 200 as the GraphQL-over-HTTP specification says.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationType,
+    execute_sync,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution import get_variable_values
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from app.content.errors import QueryError
+from app.graphql.context import Context
+from app.graphql.fast import FastExecutor
+from app.graphql.limits import QUERY_TOO_LARGE, Limits, check_limits, limit_error
+from app.graphql.schema import schema
+from app.http.errors import is_database_unavailable
+
+logger = logging.getLogger("app.graphql")
+
+GRAPHQL_SCHEMA = schema._schema
+# The rules Strawberry itself validates with.
+VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
+EXECUTOR_CLASS = schema.execution_context_class
+FAST = FastExecutor(schema)
+MAX_TOKENS = 5000
+# Query layer parameter names as GraphQL clients know them.
+_ARGUMENT_NAMES = {"cursor": "after", "limit": "first", "q": "query"}
+
+
+@dataclass
+class GraphQLParams:
+    query: str | None
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+
+
+@dataclass
+class Outcome:
+    """A GraphQL response body plus what the HTTP layer needs to choose a status."""
+
+    body: dict[str, Any]
+    request_error: bool = False  # refused before execution: no `data`
+    status: int | None = None  # a status the request itself forces (405 for GET mutations)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def request_error(errors: list[GraphQLError], status: int | None = None) -> Outcome:
+    formatted = [_format(e) for e in errors]
+    return Outcome({"errors": formatted}, request_error=True, status=status, errors=formatted)
+
+
+def _format(error: GraphQLError) -> dict[str, Any]:
+    formatted: dict[str, Any] = dict(error.formatted)
+    formatted.setdefault("extensions", {})
+    return formatted
+
+
+@lru_cache(maxsize=512)
+def prepare(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    """Parse and validate a document once; the same query text is served from memory.
+
+    The document is returned even when it is invalid, so that a mutation sent with GET
+    can be told apart (405) from an invalid query.
+    """
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS, allow_empty_selection_sets=False)
+    except GraphQLError as syntax_error:
+        syntax_error.extensions = {
+            **(syntax_error.extensions or {}),
+            "code": "GRAPHQL_PARSE_FAILED",
+        }
+        return None, (syntax_error,)
+    except RecursionError:
+        return None, (limit_error("The query is nested too deeply to parse.", QUERY_TOO_LARGE),)
+    try:
+        errors = validate(GRAPHQL_SCHEMA, document, VALIDATION_RULES)
+    except RecursionError:
+        return None, (limit_error("The query is nested too deeply.", QUERY_TOO_LARGE),)
+    for error in errors:
+        error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+    return document, tuple(errors)
+
+
+def _field_error(error: GraphQLError) -> dict[str, Any]:
+    """A resolver's error as the client sees it: bad input explained, bugs masked."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return _format(error)
+    if isinstance(original, QueryError):
+        argument = _ARGUMENT_NAMES.get(original.parameter, original.parameter)
+        masked = GraphQLError(f"{argument}: {original.message}", error.nodes, path=error.path)
+        masked.extensions = {"code": "BAD_USER_INPUT", "argument": argument}
+        return _format(masked)
+    logger.error("GraphQL resolver failed at %s", error.path, exc_info=original)
+    masked = GraphQLError("Internal server error.", error.nodes, path=error.path)
+    masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+    return _format(masked)
+
+
+def execute_request(
+    params: GraphQLParams,
+    context: Context,
+    *,
+    method: str,
+    limits: Limits,
+    max_bytes: int,
+    fast_path: bool = False,
+) -> Outcome:
+    query = params.query or ""
+    if len(query) > max_bytes or len(query.encode()) > max_bytes:
+        return request_error(
+            [limit_error(f"The query document is larger than {max_bytes} bytes.", QUERY_TOO_LARGE)]
+        )
+    document, errors = prepare(query)
+    if document is None:
+        return request_error(list(errors))
+    operation = get_operation_ast(document, params.operation_name)
+    if method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
+        error = GraphQLError(
+            "Only queries can be sent with GET.", extensions={"code": "BAD_REQUEST"}
+        )
+        return request_error([error], status=405)
+    if errors:
+        return request_error(list(errors))
+    if operation is None:
+        message = (
+            f"Unknown operation named '{params.operation_name}'."
+            if params.operation_name
+            else "The document has several operations: give `operationName`."
+        )
+        return request_error([GraphQLError(message, extensions={"code": "BAD_REQUEST"})])
+    variables = get_variable_values(
+        GRAPHQL_SCHEMA, operation.variable_definitions or (), params.variables or {}, max_errors=20
+    )
+    if isinstance(variables, list):
+        for error in variables:
+            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        return request_error(variables)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    limit_errors = check_limits(GRAPHQL_SCHEMA, operation, fragments, variables, limits)
+    if limit_errors:
+        return request_error(limit_errors)
+    if fast_path:
+        try:
+            return Outcome({"data": FAST.execute(operation, fragments, variables, context)})
+        except Exception as exc:
+            # Errors are graphql-core's business: it runs the request again and reports
+            # them exactly (the DataLoaders keep what the fast path already loaded).
+            logger.debug("fast path gave up: %r", exc)
+    result: ExecutionResult = execute_sync(
+        GRAPHQL_SCHEMA,
+        document,
+        context_value=context,
+        variable_values=params.variables or {},
+        operation_name=params.operation_name,
+        executor_class=EXECUTOR_CLASS,
+    )
+    body: dict[str, Any] = {"data": result.data}
+    formatted: list[dict[str, Any]] = []
+    for error in result.errors or ():
+        if error.original_error is not None and is_database_unavailable(error.original_error):
+            raise error.original_error  # 503 with Retry-After, like every surface
+        formatted.append(_field_error(error))
+    if formatted:
+        body = {"errors": formatted, "data": result.data}
+    return Outcome(body, errors=formatted)

@@ -1,0 +1,176 @@
+"""Query limits checked before execution: depth, `first`, and estimated cost.
+
+Depth counts nested fields (fragments add none). Cost estimates how many objects a query
+can return: a connection counts its `first` times the `first`s of the connections around
+it, and every other object-typed field counts once per item around it — so
+`events(first: 100) { edges { node { speakers { name } } } }` costs 400, and nested
+connections multiply. Introspection (`__schema`,
+`__type`) is exempt from both, so GraphiQL and clients' schema fetches always work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+)
+from graphql.execution import VariableValues, get_argument_values
+
+from app.content.queries import MAX_LIMIT
+
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+DEFAULT_FIRST = 20
+
+MAX_DEPTH_EXCEEDED = "MAX_DEPTH_EXCEEDED"
+MAX_FIRST_EXCEEDED = "MAX_FIRST_EXCEEDED"
+MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
+QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int
+    max_cost: int
+    max_first: int = MAX_LIMIT
+
+
+def limit_error(message: str, code: str, **extra: object) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, **extra})
+
+
+class _Walker:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: VariableValues,
+        limits: Limits,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.limits = limits
+        self.errors: list[GraphQLError] = []
+
+    def walk(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLObjectType | GraphQLInterfaceType | None,
+        multiplier: int,
+        visiting: frozenset[str] = frozenset(),
+    ) -> tuple[int, int]:
+        """(depth, cost) of a selection set whose items are `multiplier` objects."""
+        depth = cost = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                field_depth, field_cost = self.field(selection, parent, multiplier, visiting)
+            elif isinstance(selection, InlineFragmentNode):
+                target = parent
+                if selection.type_condition is not None:
+                    target = self._composite(selection.type_condition.name.value)
+                field_depth, field_cost = self.walk(
+                    selection.selection_set, target, multiplier, visiting
+                )
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in visiting:  # validation reports these
+                    continue
+                target = self._composite(fragment.type_condition.name.value)
+                field_depth, field_cost = self.walk(
+                    fragment.selection_set, target, multiplier, visiting | {name}
+                )
+            else:
+                continue
+            depth = max(depth, field_depth)
+            cost += field_cost
+        return depth, cost
+
+    def field(
+        self,
+        node: FieldNode,
+        parent: GraphQLObjectType | GraphQLInterfaceType | None,
+        multiplier: int,
+        visiting: frozenset[str],
+    ) -> tuple[int, int]:
+        name = node.name.value
+        if name in INTROSPECTION_FIELDS:
+            return 0, 0
+        definition = parent.fields.get(name) if parent is not None else None
+        if node.selection_set is None or definition is None:
+            return 1, 0
+        inner = multiplier
+        if "first" in definition.args:
+            first = self._first(definition, node)
+            if first > self.limits.max_first:
+                self.errors.append(
+                    limit_error(
+                        f"`first` on `{name}` is {first}; the maximum is {self.limits.max_first}.",
+                        MAX_FIRST_EXCEEDED,
+                        field=name,
+                        maximum=self.limits.max_first,
+                    )
+                )
+            inner = multiplier * max(first, 1)
+        named = get_named_type(definition.type)
+        target = named if isinstance(named, GraphQLObjectType | GraphQLInterfaceType) else None
+        depth, cost = self.walk(node.selection_set, target, inner, visiting)
+        # A connection counts the items it may return; any other object counts once.
+        return depth + 1, cost + inner
+
+    def _first(self, definition: object, node: FieldNode) -> int:
+        try:
+            values = get_argument_values(definition, node, self.variables)  # type: ignore[arg-type]
+        except GraphQLError:
+            return DEFAULT_FIRST
+        first = values.get("first", DEFAULT_FIRST)
+        return first if isinstance(first, int) else DEFAULT_FIRST
+
+    def _composite(self, type_name: str) -> GraphQLObjectType | GraphQLInterfaceType | None:
+        found = self.schema.get_type(type_name)
+        return found if isinstance(found, GraphQLObjectType | GraphQLInterfaceType) else None
+
+
+def check_limits(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: VariableValues,
+    limits: Limits,
+) -> list[GraphQLError]:
+    """The limit errors of an operation (empty when it may run)."""
+    root = schema.get_root_type(operation.operation)
+    walker = _Walker(schema, fragments, variables, limits)
+    depth, cost = walker.walk(operation.selection_set, root, 1)
+    errors = walker.errors
+    if depth > limits.max_depth:
+        errors.append(
+            limit_error(
+                f"The query is {depth} levels deep; the maximum is {limits.max_depth}.",
+                MAX_DEPTH_EXCEEDED,
+                depth=depth,
+                maximum=limits.max_depth,
+            )
+        )
+    if cost > limits.max_cost:
+        errors.append(
+            limit_error(
+                f"The query could return about {cost} objects; the maximum is {limits.max_cost}. "
+                "Ask for fewer items (`first`) or fewer nested lists.",
+                MAX_COST_EXCEEDED,
+                cost=cost,
+                maximum=limits.max_cost,
+            )
+        )
+    return errors

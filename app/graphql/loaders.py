@@ -1,0 +1,89 @@
+"""Per-request DataLoaders over `app.content.relations`, synchronous.
+
+GraphQL executes a query depth-first: the speakers of the first event are resolved
+before the second event is even looked at, so a classic DataLoader needs futures and an
+event loop to collect its keys. Ours knows the keys already: every row a resolver
+returns is registered in the request's pool of its type, and when a relation is first
+asked of one row it is loaded, in one query, for every row of that type in the pool
+that does not have it yet. Rows reach the pool a level at a time (a page of events,
+then all their speakers, then all their organizations), so the cost is one SQL query
+per relation per level, whatever the page size — and no awaitable is ever created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.content.relations import RELATIONS, Link, Relation
+from app.content.types import ContentType
+from app.content.visibility import Viewer
+from app.graphql.ids import BY_MODEL
+
+
+class RowPool:
+    """Every row the request has returned so far, by type name and primary key."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[int, Any]] = {name: {} for name in RELATIONS}
+
+    def add(self, ctype: ContentType, rows: Iterable[Any]) -> None:
+        pool = self.rows[ctype.name]
+        for row in rows:
+            pool[row.id] = row
+
+    def add_one(self, row: Any) -> None:
+        self.rows[BY_MODEL[type(row)].name][row.id] = row
+
+    def public_ids(self) -> set[str]:
+        """The public ids of every row returned (for `Surrogate-Key`)."""
+        ids: set[str] = set()
+        for ctype in BY_MODEL.values():
+            ids.update(ctype.public_id(pk) for pk in self.rows[ctype.name])
+        return ids
+
+
+class RelationLoader:
+    """Loads one relation of one type for the whole pool at once and caches the links."""
+
+    def __init__(
+        self, session: Session, viewer: Viewer, pool: RowPool, type_name: str, relation: Relation
+    ) -> None:
+        self.session = session
+        self.viewer = viewer
+        self.pool = pool
+        self.type_name = type_name
+        self.relation = relation
+        self.loaded: dict[int, list[Link]] = {}
+
+    def load(self, row: Any) -> list[Link]:
+        links = self.loaded.get(row.id)
+        if links is not None:
+            return links
+        parents = self.pool.rows[self.type_name]
+        parents.setdefault(row.id, row)
+        batch = [parent for pk, parent in parents.items() if pk not in self.loaded]
+        found = self.relation.loader(self.session, batch, self.viewer)
+        target = self.relation.target
+        for parent in batch:
+            group = found.get(parent.id, [])
+            self.loaded[parent.id] = group
+            for link in group:
+                if target is not None:
+                    self.pool.rows[target.name][link.target.id] = link.target
+                else:
+                    self.pool.add_one(link.target)
+        return self.loaded[row.id]
+
+
+def relation_loaders(
+    session: Session, viewer: Viewer, pool: RowPool
+) -> dict[tuple[str, str], RelationLoader]:
+    """A loader for every relation of every type (cheap objects: nothing runs until asked)."""
+    return {
+        (type_name, name): RelationLoader(session, viewer, pool, type_name, relation)
+        for type_name, relations in RELATIONS.items()
+        for name, relation in relations.items()
+    }

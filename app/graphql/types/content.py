@@ -1,0 +1,260 @@
+"""Publishable content: articles, quotes, events, publications, resources, and the unions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from app.graphql.context import context_of
+from app.graphql.enums import (
+    ArticleType,
+    AttendanceMode,
+    EventStatus,
+    EventType,
+    ParticipantRole,
+    PublicationType,
+    ResourceType,
+    Status,
+)
+from app.graphql.types.common import Image, Node, Venue, hero_image_of, venue_of
+from app.models import Article as ArticleRow
+from app.models import Event as EventRow
+from app.models import Publication as PublicationRow
+from app.models import Quote as QuoteRow
+from app.models import Resource as ResourceRow
+
+if TYPE_CHECKING:
+    from app.graphql.types.people import Organization, Person
+    from app.graphql.types.topics import Topic
+
+_PEOPLE = "app.graphql.types.people"
+PersonRef = Annotated["Person", strawberry.lazy(_PEOPLE)]
+OrganizationRef = Annotated["Organization", strawberry.lazy(_PEOPLE)]
+TopicRef = Annotated["Topic", strawberry.lazy("app.graphql.types.topics")]
+
+_STATUS = "Publishing state (only PUBLISHED is ever shown outside preview)."
+_PUBLISHED_AT = "When it was (or will be) published."
+_CREATED_AT = "When it was created."
+_UPDATED_AT = "When it last changed."
+
+
+@strawberry.type(description="A news story, commentary, interview, analysis or announcement.")
+class Article(Node):
+    slug: str = strawberry.field(description="URL-safe title, unique among articles.")
+    title: str = strawberry.field(description="Headline.")
+    subtitle: str | None = strawberry.field(description="Subheading or dek.")
+    article_type: ArticleType = strawberry.field(description="Kind of article.")
+    byline: str | None = strawberry.field(
+        description="Free-text byline, for authors not in the directory."
+    )
+    body: str | None = strawberry.field(description="Body as sanitized HTML.")
+    body_text: str | None = strawberry.field(description="Body as plain text.")
+    status: Status = strawberry.field(description=_STATUS)
+    published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
+    created_at: datetime = strawberry.field(description=_CREATED_AT)
+    updated_at: datetime = strawberry.field(description=_UPDATED_AT)
+
+    @strawberry.field(description="Lead image.")
+    def hero_image(self, root: ArticleRow) -> Image | None:
+        return hero_image_of(root)
+
+    @strawberry.field(description="Authors, in byline order.")
+    def authors(self, root: ArticleRow, info: Info) -> list[PersonRef]:
+        return context_of(info).targets(root, "authors")
+
+    @strawberry.field(description="Pull quotes from this article, in order.")
+    def quotes(self, root: ArticleRow, info: Info) -> list[Quote]:
+        return context_of(info).targets(root, "quotes")
+
+    @strawberry.field(description="Support resources listed with the article, in order.")
+    def resources(self, root: ArticleRow, info: Info) -> list[Resource]:
+        return context_of(info).targets(root, "resources")
+
+    @strawberry.field(description='"Read more": related items, in order.')
+    def related(self, root: ArticleRow, info: Info) -> list[RelatedContent]:
+        return context_of(info).targets(root, "related")
+
+    @strawberry.field(description="Topics it is tagged with.")
+    def topics(self, root: ArticleRow, info: Info) -> list[TopicRef]:
+        return context_of(info).targets(root, "topics")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, ArticleRow)
+
+
+@strawberry.type(description="A quotation, usually pulled from an article.")
+class Quote(Node):
+    slug: str = strawberry.field(description="URL-safe key, unique among quotes.")
+    text: str = strawberry.field(description="The words quoted.")
+    attribution: str | None = strawberry.field(
+        description='How the speaker is credited, e.g. "Founder, LeanIn.org".'
+    )
+    position: int = strawberry.field(description="Order within its article.")
+    status: Status = strawberry.field(description=_STATUS)
+    published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
+    created_at: datetime = strawberry.field(description=_CREATED_AT)
+    updated_at: datetime = strawberry.field(description=_UPDATED_AT)
+
+    @strawberry.field(description="Who said it, when the person is in the directory.")
+    def speaker(self, root: QuoteRow, info: Info) -> PersonRef | None:
+        return context_of(info).target(root, "speaker")
+
+    @strawberry.field(description="The article it comes from.")
+    def article(self, root: QuoteRow, info: Info) -> Article | None:
+        return context_of(info).target(root, "article")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Topics it is tagged with.")
+    def topics(self, root: QuoteRow, info: Info) -> list[TopicRef]:
+        return context_of(info).targets(root, "topics")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, QuoteRow)
+
+
+@strawberry.type(description="A person's part in an event.")
+class Participant:
+    role: ParticipantRole = strawberry.field(description="Speaker, moderator, host…")
+    person: PersonRef = strawberry.field(description="Who.")
+
+
+class ParticipantData:
+    __slots__ = ("person", "role")
+
+    def __init__(self, person: Any, role: str) -> None:
+        self.person = person
+        self.role = role
+
+
+@strawberry.type(description="A seminar, conference, panel, lecture, screening or workshop.")
+class Event(Node):
+    slug: str = strawberry.field(description="URL-safe title, unique among events.")
+    title: str = strawberry.field(description="Title.")
+    subtitle: str | None = strawberry.field(description="Subtitle.")
+    event_type: EventType = strawberry.field(description="Kind of event.")
+    summary: str | None = strawberry.field(description="One-paragraph summary (plain text).")
+    body: str | None = strawberry.field(description="Description as sanitized HTML.")
+    body_text: str | None = strawberry.field(description="Description as plain text.")
+    starts_at: datetime = strawberry.field(description="Start time.")
+    ends_at: datetime | None = strawberry.field(description="End time.")
+    timezone: str = strawberry.field(description="IANA time zone of the venue, for display.")
+    attendance_mode: AttendanceMode = strawberry.field(description="In person, online or hybrid.")
+    event_status: EventStatus = strawberry.field(
+        description="Scheduled, cancelled, postponed or rescheduled."
+    )
+    online_url: str | None = strawberry.field(description="Where to watch online.")
+    registration_url: str | None = strawberry.field(description="Where to register.")
+    status: Status = strawberry.field(description=_STATUS)
+    published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
+    created_at: datetime = strawberry.field(description=_CREATED_AT)
+    updated_at: datetime = strawberry.field(description=_UPDATED_AT)
+
+    @strawberry.field(description="Where it takes place.")
+    def venue(self, root: EventRow) -> Venue | None:
+        return venue_of(root)
+
+    @strawberry.field(description="Everyone taking part, in program order, with their roles.")
+    def participants(self, root: EventRow, info: Info) -> list[Participant]:
+        links = context_of(info).links(root, "participants")
+        return [ParticipantData(link.target, link.extra["role"]) for link in links]  # type: ignore[misc]
+
+    @strawberry.field(description="The participants whose role is SPEAKER, in program order.")
+    def speakers(self, root: EventRow, info: Info) -> list[PersonRef]:
+        links = context_of(info).links(root, "participants")
+        return [link.target for link in links if link.extra["role"] == "speaker"]
+
+    @strawberry.field(description="The participants whose role is MODERATOR, in program order.")
+    def moderators(self, root: EventRow, info: Info) -> list[PersonRef]:
+        links = context_of(info).links(root, "participants")
+        return [link.target for link in links if link.extra["role"] == "moderator"]
+
+    @strawberry.field(description="Organizations hosting or sponsoring it, in order.")
+    def sponsors(self, root: EventRow, info: Info) -> list[OrganizationRef]:
+        return context_of(info).targets(root, "sponsors")
+
+    @strawberry.field(description="Topics it is tagged with.")
+    def topics(self, root: EventRow, info: Info) -> list[TopicRef]:
+        return context_of(info).targets(root, "topics")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, EventRow)
+
+
+@strawberry.type(description="A journal article, book, chapter, working paper, report or brief.")
+class Publication(Node):
+    slug: str = strawberry.field(description="URL-safe title, unique among publications.")
+    title: str = strawberry.field(description="Title.")
+    publication_type: PublicationType = strawberry.field(description="Kind of publication.")
+    abstract: str | None = strawberry.field(description="Abstract (plain text).")
+    journal: str | None = strawberry.field(description="Journal or series.")
+    publisher: str | None = strawberry.field(description="Publisher.")
+    volume: str | None = strawberry.field(description="Volume.")
+    issue: str | None = strawberry.field(description="Issue.")
+    pages: str | None = strawberry.field(description="Pages, e.g. 12-34.")
+    year: int | None = strawberry.field(description="Year of publication.")
+    published_on: date | None = strawberry.field(description="Date of publication, when known.")
+    doi: str | None = strawberry.field(description="DOI, e.g. 10.1000/xyz123.")
+    url: str | None = strawberry.field(description="Where to read it.")
+    status: Status = strawberry.field(description=_STATUS)
+    published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
+    created_at: datetime = strawberry.field(description=_CREATED_AT)
+    updated_at: datetime = strawberry.field(description=_UPDATED_AT)
+
+    @strawberry.field(description="Authors, in citation order.")
+    def authors(self, root: PublicationRow, info: Info) -> list[PersonRef]:
+        return context_of(info).targets(root, "authors")
+
+    @strawberry.field(description="Topics it is tagged with.")
+    def topics(self, root: PublicationRow, info: Info) -> list[TopicRef]:
+        return context_of(info).targets(root, "topics")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, PublicationRow)
+
+
+@strawberry.type(
+    description="A support resource: counseling, a hotline, a support group, legal help…"
+)
+class Resource(Node):
+    slug: str = strawberry.field(description="URL-safe name, unique among resources.")
+    name: str = strawberry.field(description="Name.")
+    resource_type: ResourceType = strawberry.field(description="Kind of resource.")
+    description: str | None = strawberry.field(description="What it offers.")
+    phone: str | None = strawberry.field(description="Phone number.")
+    hotline: str | None = strawberry.field(description="Hotline number.")
+    email: str | None = strawberry.field(description="Email address.")
+    url: str | None = strawberry.field(description="Website.")
+    hours: str | None = strawberry.field(description="Opening hours.")
+    audience: str | None = strawberry.field(description="Who it is for.")
+    is_confidential: bool = strawberry.field(description="Whether contacts are kept confidential.")
+    position: int = strawberry.field(description="Display order.")
+    status: Status = strawberry.field(description=_STATUS)
+    published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
+    created_at: datetime = strawberry.field(description=_CREATED_AT)
+    updated_at: datetime = strawberry.field(description=_UPDATED_AT)
+
+    @strawberry.field(description="Topics it is tagged with.")
+    def topics(self, root: ResourceRow, info: Info) -> list[TopicRef]:
+        return context_of(info).targets(root, "topics")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, ResourceRow)
+
+
+ContentItem = Annotated[
+    Article | Event | Publication | Quote,
+    strawberry.union("ContentItem", description="An item of a topic's stream."),
+]
+RelatedContent = Annotated[
+    Article | Event | Publication | Quote | Resource,
+    strawberry.union(
+        "RelatedContent", description='An item an article links to under "Read more".'
+    ),
+]

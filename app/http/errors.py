@@ -1,0 +1,354 @@
+"""RFC 9457 problem details: the one shape every error response has.
+
+Routers raise `AppError` subclasses; `install_error_handlers` renders those, FastAPI's
+and Starlette's own errors (unknown route, wrong method, validation), database outages
+and anything unexpected as `application/problem+json`, so no client ever sees an HTML
+or plain-text error page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import orjson
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.content.cursors import InvalidToken
+from app.content.errors import QueryError, WriteError
+from app.http.request_id import current_request_id
+
+logger = logging.getLogger("app.http.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://dossier.dev/problems/"
+DB_RETRY_AFTER_SECONDS = 2
+
+# Request parameters whose validation errors are the client's malformed request (400);
+# errors in a JSON body are semantic (422).
+_PARAMETER_LOCATIONS = frozenset({"query", "path", "header", "cookie"})
+
+Loc = list[str | int]
+
+
+class ProblemError(BaseModel):
+    """One invalid input: where it is and what is wrong with it."""
+
+    loc: Loc = Field(description='Path to the input, e.g. ["query", "limit"].')
+    msg: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "https://dossier.dev/problems/not-found",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "No event with id or slug 'nope'.",
+            }
+        }
+    )
+
+    type: str = Field(description="URI identifying the problem type.")
+    title: str = Field(description="Short, human-readable summary of the problem type.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="Explanation specific to this occurrence.")
+    errors: list[ProblemError] | None = Field(
+        default=None, description="Invalid inputs (validation problems only)."
+    )
+
+
+class AppError(Exception):
+    """An error with an HTTP meaning. Subclasses fix `status`, `title` and the type slug."""
+
+    status: int = 500
+    title: str = "Internal Server Error"
+    slug: ClassVar[str] = "internal"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        status: int | None = None,
+        title: str | None = None,
+        type: str | None = None,
+    ) -> None:
+        cls = self.__class__  # the parameter `type` (RFC 9457's name) shadows the builtin
+        self.status = status if status is not None else cls.status
+        self.title = title or cls.title
+        self.detail = detail or self.title
+        self.type = type or PROBLEM_TYPE_BASE + cls.slug
+        self.errors: list[dict[str, Any]] | None = (
+            [{"loc": _as_loc(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in errors]
+            if errors is not None
+            else None
+        )
+        self.headers: dict[str, str] = dict(headers or {})
+        super().__init__(self.detail)
+
+
+class BadRequest(AppError):
+    status = 400
+    title = "Bad Request"
+    slug = "bad-request"
+
+
+class Unauthorized(AppError):
+    status = 401
+    title = "Unauthorized"
+    slug = "unauthorized"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", "Bearer")
+
+
+class Forbidden(AppError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    title = "Not Found"
+    slug = "not-found"
+
+
+class MethodNotAllowed(AppError):
+    status = 405
+    title = "Method Not Allowed"
+    slug = "method-not-allowed"
+
+
+class Conflict(AppError):
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    title = "Precondition Failed"
+    slug = "precondition-failed"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    title = "Content Too Large"
+    slug = "payload-too-large"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    title = "Unsupported Media Type"
+    slug = "unsupported-media-type"
+
+
+class Unprocessable(AppError):
+    status = 422
+    title = "Unprocessable Content"
+    slug = "validation"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    title = "Too Many Requests"
+    slug = "rate-limited"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("Retry-After", str(retry_after))
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    title = "Service Unavailable"
+    slug = "unavailable"
+
+    def __init__(
+        self, detail: str | None = None, *, retry_after: int = DB_RETRY_AFTER_SECONDS, **kwargs: Any
+    ) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("Retry-After", str(retry_after))
+
+
+class InternalError(AppError):
+    """Only ever built by the catch-all handler; routers never raise it."""
+
+
+_BY_STATUS: dict[int, type[AppError]] = {
+    cls.status: cls
+    for cls in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PreconditionFailed,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        Unprocessable,
+        TooManyRequests,
+        ServiceUnavailable,
+        InternalError,
+    )
+}
+
+
+def _as_loc(loc: Any) -> Loc:
+    if isinstance(loc, str):
+        return [loc]
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def problem_response(error: AppError) -> Response:
+    """Render an `AppError` as `application/problem+json`."""
+    body: dict[str, Any] = {
+        "type": error.type,
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if error.errors is not None:
+        body["errors"] = error.errors
+    return Response(
+        orjson.dumps(body),
+        status_code=error.status,
+        headers=error.headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def from_status(
+    status: int, detail: str | None = None, headers: Mapping[str, str] | None = None
+) -> AppError:
+    """The `AppError` for an arbitrary HTTP status (used for Starlette's own errors)."""
+    cls = _BY_STATUS.get(status)
+    if cls is not None:
+        return cls(detail, headers=headers, status=status)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    # RFC 9457 §4.2.1: "about:blank" when the status code says all there is to say.
+    return AppError(detail, headers=headers, status=status, title=phrase, type="about:blank")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "the database cannot be reached right now"."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    return "database is locked" in str(exc)
+
+
+def validation_problem(exc: RequestValidationError) -> AppError:
+    """Parameter errors and undecodable bodies are 400; errors in a JSON body are 422."""
+    errors = [
+        {
+            "loc": _as_loc(err.get("loc", ())),
+            "msg": str(err.get("msg", "")),
+            "type": err.get("type"),
+        }
+        for err in exc.errors()
+    ]
+    malformed = any(
+        (err["loc"] and err["loc"][0] in _PARAMETER_LOCATIONS) or err["type"] == "json_invalid"
+        for err in errors
+    )
+    if malformed:
+        return BadRequest("The request has invalid parameters.", errors=errors)
+    return Unprocessable("The request body is invalid.", errors=errors)
+
+
+def to_app_error(exc: BaseException) -> AppError:
+    """Map any exception to the problem a client should see."""
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return from_status(exc.status_code, detail, exc.headers)
+    if isinstance(exc, RequestValidationError):
+        return validation_problem(exc)
+    if isinstance(exc, QueryError):
+        return BadRequest(
+            exc.message, errors=[{"loc": ["query", exc.parameter], "msg": exc.message}]
+        )
+    if isinstance(exc, WriteError):
+        cls = _BY_STATUS.get(exc.status, AppError)
+        errors = exc.errors if exc.errors or exc.status == 422 else None
+        return cls(exc.detail, status=exc.status, title=exc.title, errors=errors)
+    if isinstance(exc, InvalidToken):
+        return BadRequest(str(exc) or "Malformed or foreign token.")
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+        return ServiceUnavailable("The database is temporarily unavailable; retry shortly.")
+    logger.error(
+        "unhandled error (request id %s)",
+        current_request_id(),
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return InternalError("An unexpected error occurred.")
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    """The one exception handler: every error becomes problem+json."""
+    error = to_app_error(exc)
+    if error.status in (204, 304):  # no body allowed (e.g. a raised 304 Not Modified)
+        return Response(status_code=error.status, headers=error.headers)
+    return problem_response(error)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for exc_class in (
+        AppError,
+        StarletteHTTPException,
+        RequestValidationError,
+        QueryError,
+        WriteError,
+        InvalidToken,
+        sa_exc.DBAPIError,
+        sa_exc.TimeoutError,
+        # Anything else: Starlette's ServerErrorMiddleware uses this one, so even an
+        # error raised outside the routes is problem+json (see also CatchAllMiddleware).
+        Exception,
+    ):
+        app.add_exception_handler(exc_class, handle_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router: document its error statuses as problem+json."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        cls = _BY_STATUS.get(status)
+        description = cls.title if cls else HTTPStatus(status).phrase
+        responses[status] = {
+            "description": description,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return responses
+
+
+def problem_schemas() -> dict[str, Any]:
+    """JSON schemas of `Problem` and `ProblemError`, for `components.schemas`."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {"Problem": schema, **defs}

@@ -1,0 +1,87 @@
+"""ASGI middleware that keeps every response, even a failing one, a well-formed problem."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.http.errors import PayloadTooLarge, handle_error, problem_response
+
+
+class CatchAllMiddleware:
+    """Turn an exception no handler claimed into a 500 problem+json response.
+
+    It sits just outside the routes, so the 500 still passes through the request id,
+    CORS and metrics middleware like any other response (Starlette's own last-resort
+    handler is outside all of them and re-raises into the server's log).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            if response_started:  # too late for a problem document; let the server log it
+                raise
+            response = await handle_error(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive`: an HTTPException, so FastAPI's body parsing lets it through
+    (any other error there becomes a 400) and the error handler renders it as a 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+class BodySizeLimitMiddleware:
+    """413 problem+json for bodies over the limit, declared or streamed.
+
+    A declared Content-Length over the limit is refused before anything is read; a body
+    sent without one (chunked) is counted as the application reads it. (FastAPI's own
+    `max_body_size` is not used: it rewrites a declared-oversize 413 as plain text.)
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > limit:
+                    detail = f"The request body is larger than {limit} bytes."
+                    await problem_response(PayloadTooLarge(detail))(scope, receive, send)
+                    return
+                break
+        received = 0
+
+        async def receive_counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, receive_counted, send)

@@ -1,0 +1,76 @@
+"""The OpenAPI document: tags for every collection, errors documented as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+
+from app.http.errors import PROBLEM_MEDIA_TYPE, problem_responses, problem_schemas
+
+OPENAPI_TAGS: list[dict[str, str]] = [
+    {"name": "topics", "description": 'Topics such as "Kidnapping", and each topic\'s stream.'},
+    {"name": "organizations", "description": "Institutes, centers and sponsors."},
+    {"name": "people", "description": "Scholars and speakers, with their affiliations."},
+    {"name": "articles", "description": "News, commentary, interviews and announcements."},
+    {"name": "quotes", "description": "Pull quotes with their speaker and attribution."},
+    {"name": "events", "description": "Seminars, conferences, screenings and their participants."},
+    {"name": "publications", "description": "Journal articles, books, reports and projects."},
+    {"name": "resources", "description": "Support resources: counseling, hotlines, groups."},
+    {"name": "search", "description": "Ranked full-text search across content types."},
+    {"name": "changes", "description": "The change log partners use to mirror content."},
+    {"name": "feeds", "description": "RSS, Atom, JSON Feed and iCalendar syndication."},
+    {"name": "graphql", "description": "The GraphQL delivery API (GraphiQL in a browser)."},
+    {"name": "operations", "description": "Health, readiness and Prometheus metrics."},
+]
+
+_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def _problem_ref() -> dict[str, Any]:
+    return {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _document_validation_errors(operation: dict[str, Any]) -> None:
+    """Replace FastAPI's 422 `HTTPValidationError` with what the app really sends.
+
+    Bad parameters are a 400 problem; an invalid JSON body is a 422 problem.
+    """
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    default_422 = responses.get("422")
+    if default_422 is not None and "application/json" in default_422.get("content", {}):
+        del responses["422"]
+        if "requestBody" in operation:
+            responses["422"] = {"description": "Unprocessable Content", "content": _problem_ref()}
+    if (operation.get("parameters") or "requestBody" in operation) and "400" not in responses:
+        responses["400"] = problem_responses(400)[400]
+
+
+def _schema_in_use(document: dict[str, Any], name: str) -> bool:
+    return f'"#/components/schemas/{name}"'.encode() in orjson.dumps(document)
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Make `app.openapi()` document problem+json errors on every operation."""
+
+    build = app.openapi  # FastAPI's own generator; we post-process its document once
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = build()
+        for path_item in document.get("paths", {}).values():
+            for operation in path_item.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    _document_validation_errors(operation)
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.update(problem_schemas())
+        # FastAPI's validation schemas, unless a route still documents them explicitly.
+        for name in _VALIDATION_SCHEMAS:
+            if name in schemas and not _schema_in_use(document, name):
+                del schemas[name]
+        app.openapi_schema = document
+        return document
+
+    setattr(app, "openapi", openapi)  # noqa: B010  (FastAPI's documented override)

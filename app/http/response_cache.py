@@ -1,0 +1,300 @@
+"""The response cache for public GETs: REST, GraphQL over GET, feeds and calendars.
+
+Entries are whole responses (body, ETag, headers) keyed by the normalized request and
+indexed by their `Surrogate-Key`s. A write purges exactly the entries that name the
+written item or its collection (and the catch-all key of responses that name nothing),
+so a hit never serves content older than the last write. Answers to a repeated request —
+and 304s to a conditional one — then need no database query at all.
+
+With several workers, each write is broadcast on a Redis channel and every worker purges
+the same keys; while that channel is down a worker serves no cached responses, so a
+missed invalidation can never leave it stale. Scheduled items become public by time, not
+by a write, so no entry outlives the next scheduled `published_at`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.http.caching import etag_matches_header
+
+logger = logging.getLogger("app.http.response_cache")
+
+CACHEABLE_PREFIXES = ("/api/v1/", "/graphql", "/feeds/", "/calendar/")
+UNCACHEABLE_PREFIXES = ("/api/v1/audit",)
+CATCH_ALL = "all"
+# Plain collection lists and items name every entity they may contain (and their
+# collection); every other cacheable response (GraphQL, search, streams, the change log,
+# feeds) may gain an item of any type with any write, so it is filed under CATCH_ALL too.
+_PRECISE_PATH = re.compile(
+    r"^/api/v1/(topics|organizations|people|articles|quotes|events|publications|resources)(/[^/]+)?$"
+)
+CHANNEL = "dossier:invalidate"
+_STORED_HEADERS = {
+    b"content-type", b"etag", b"cache-control", b"surrogate-key", b"link", b"vary",
+    b"content-disposition",
+}
+
+
+@dataclass
+class Entry:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: str
+    keys: frozenset[str]
+    expires: float
+
+
+class ResponseCache:
+    """An LRU of responses bounded in bytes, purged by surrogate key. Thread-safe."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.generation = 0
+        self.enabled = True
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._index: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or not self.enabled:
+                self.misses += 1
+                return None
+            if entry.expires <= time.monotonic():
+                self._drop(key)
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, key: str, entry: Entry, generation: int) -> bool:
+        """Store unless anything was purged since the response was computed."""
+        with self._lock:
+            if generation != self.generation or not self.enabled:
+                return False
+            if len(entry.body) > self.max_bytes // 16:
+                return False
+            self._drop(key)
+            self._entries[key] = entry
+            self.size += len(entry.body)
+            for k in entry.keys:
+                self._index.setdefault(k, set()).add(key)
+            while self.size > self.max_bytes and self._entries:
+                self._drop(next(iter(self._entries)))
+            return True
+
+    def purge(self, keys: Iterable[str]) -> int:
+        with self._lock:
+            self.generation += 1
+            dropped = 0
+            for k in {*keys, CATCH_ALL}:
+                for cache_key in self._index.pop(k, set()):
+                    if cache_key in self._entries:
+                        self._drop(cache_key)
+                        dropped += 1
+            return dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+            self._index.clear()
+            self.size = 0
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        self.size -= len(entry.body)
+        for k in entry.keys:
+            members = self._index.get(k)
+            if members is not None:
+                members.discard(key)
+                if not members:
+                    del self._index[k]
+
+
+def request_key(scope: Scope, headers: Headers) -> str | None:
+    """The normalized request, or None when the request must bypass the cache."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return None
+    path: str = scope["path"]
+    if not path.startswith(CACHEABLE_PREFIXES) or path.startswith(UNCACHEABLE_PREFIXES):
+        return None
+    if "authorization" in headers or "x-preview" in headers:
+        return None
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    if any(name == "preview" for name, _ in query):
+        return None
+    normalized = urlencode(sorted(query))
+    accept = headers.get("accept", "") if path.startswith("/graphql") else ""
+    return f"{scope['method']} {path}?{normalized} {accept}"
+
+
+class ResponseCacheMiddleware:
+    """Serve cached public GET responses; store fresh ones; answer conditional GETs with 304."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        cache: ResponseCache,
+        ttl: Callable[[], float],
+    ) -> None:
+        self.app = app
+        self.cache = cache
+        self.ttl = ttl
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        key = request_key(scope, headers)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        entry = self.cache.get(key)
+        if entry is not None:
+            await _replay(entry, headers, scope["method"] == "HEAD", send)
+            return
+        generation = self.cache.generation
+        captured: dict[str, object] = {"chunks": []}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks: list[bytes] = captured["chunks"]  # type: ignore[assignment]
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if captured.get("status") != 200 or scope["method"] != "GET":
+            return
+        stored = [(k, v) for k, v in captured["headers"] if k.lower() in _STORED_HEADERS]  # type: ignore[attr-defined]
+        header_map = {k.lower(): v.decode("latin-1") for k, v in stored}
+        if not header_map.get(b"cache-control", "").startswith("public") or b"etag" not in header_map:
+            return
+        ttl = self.ttl()
+        if ttl <= 0:
+            return
+        keys = set(header_map.get(b"surrogate-key", "").split())
+        if not keys or not _PRECISE_PATH.match(scope["path"]):
+            keys.add(CATCH_ALL)
+        body = b"".join(captured["chunks"])  # type: ignore[arg-type]
+        entry = Entry(200, stored, body, header_map[b"etag"], frozenset(keys), time.monotonic() + ttl)
+        self.cache.put(key, entry, generation)
+
+
+async def _replay(entry: Entry, request_headers: Headers, head: bool, send: Send) -> None:
+    if etag_matches_header(request_headers.get("if-none-match"), entry.etag):
+        headers = [(k, v) for k, v in entry.headers if k.lower() != b"content-type"]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
+    await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else entry.body})
+
+
+class ScheduledHorizon:
+    """Seconds until the next scheduled item becomes public, so no entry outlives it."""
+
+    def __init__(self, lookup: Callable[[], datetime | None], max_age: float) -> None:
+        self.lookup = lookup
+        self.max_age = max_age
+        self._next: float | None = None
+        self._known = False
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._known = False
+
+    def ttl(self) -> float:
+        now = time.time()
+        with self._lock:
+            if not self._known or (self._next is not None and self._next <= now):
+                try:
+                    upcoming = self.lookup()
+                except Exception:  # a failing database must not break caching decisions
+                    logger.warning("could not look up the next scheduled item", exc_info=True)
+                    return 0.0
+                self._next = upcoming.timestamp() if upcoming else None
+                self._known = True
+            horizon = self.max_age if self._next is None else min(self.max_age, self._next - now)
+        return max(horizon, 0.0)
+
+
+class RedisInvalidation:
+    """Broadcast purges between workers; a listener thread applies the others' purges."""
+
+    def __init__(self, url: str, cache: ResponseCache) -> None:
+        import redis
+
+        self.cache = cache
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._stop = threading.Event()
+        self.cache.enabled = False  # until the listener is subscribed
+        self._thread = threading.Thread(target=self._listen, name="cache-invalidation", daemon=True)
+        self._thread.start()
+
+    def publish(self, keys: Iterable[str]) -> None:
+        try:
+            self.client.publish(CHANNEL, orjson.dumps(sorted(keys)))
+        except Exception:
+            # Others may now hold stale entries: stop caching here too until resubscribed,
+            # and let the listener's reconnect clear every worker's cache.
+            logger.warning("could not broadcast a cache purge; disabling the cache", exc_info=True)
+            self.cache.enabled = False
+            self.cache.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _listen(self) -> None:
+        import redis
+
+        backoff = 0.2
+        while not self._stop.is_set():
+            try:
+                pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                self.cache.clear()  # anything could have changed while we were not listening
+                self.cache.enabled = True
+                backoff = 0.2
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message and message.get("type") == "message":
+                        self.cache.purge(orjson.loads(message["data"]))
+            except (redis.RedisError, OSError):
+                self.cache.enabled = False
+                self.cache.clear()
+                logger.warning("cache invalidation channel lost; retrying", exc_info=False)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+
+def write_keys(collection: str, public_id: str) -> list[str]:
+    """What a write to one item purges: the item, its collection, and CATCH_ALL."""
+    return [collection, public_id, CATCH_ALL]

@@ -1,0 +1,150 @@
+"""`create_app()`: the ASGI application. Its lifespan owns the database engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from app.config import Settings, get_settings
+from app.content.events import on_write
+from app.content.queries import next_scheduled
+from app.content.types import ContentType
+from app.db import make_engine, make_session_factory, session_scope
+from app.http.docs import install_docs
+from app.http.errors import install_error_handlers
+from app.http.metrics import Metrics, MetricsMiddleware
+from app.http.middleware import BodySizeLimitMiddleware, CatchAllMiddleware
+from app.http.openapi import OPENAPI_TAGS, install_openapi
+from app.http.operations import router as operations_router
+from app.http.response_cache import (
+    RedisInvalidation,
+    ResponseCache,
+    ResponseCacheMiddleware,
+    ScheduledHorizon,
+    write_keys,
+)
+from app.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware, configure_logging
+
+DESCRIPTION = """
+Dossier is the headless content API behind a research institute's website: news, quotes,
+events, people, affiliations, publications and support resources, all tagged with topics.
+
+* **REST** under `/api/v1`: lists with keyset pagination, filters, `include`, `fields`.
+* **GraphQL** at `/graphql` (GraphiQL in a browser).
+* **Feeds**: RSS, Atom, JSON Feed and iCalendar under `/feeds` and `/calendar`.
+
+Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json`.
+Writes need `Authorization: Bearer <key>` (keys come from `dossier keys create`).
+"""
+
+# Headers browser clients may read on cross-origin responses.
+EXPOSED_HEADERS = [
+    REQUEST_ID_HEADER,
+    "ETag",
+    "Link",
+    "Location",
+    "Retry-After",
+    "Surrogate-Key",
+]
+
+
+def _version() -> str:
+    try:
+        return version("dossier")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0"
+
+
+def _include_routers(app: FastAPI) -> None:
+    from app.feeds import router as feeds_router
+    from app.graphql import router as graphql_router
+    from app.rest import router as rest_router
+
+    app.include_router(rest_router)
+    if graphql_router is not None:
+        app.include_router(graphql_router)
+    app.include_router(feeds_router)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    for stop in app.state.on_shutdown:
+        stop()
+    app.state.engine.dispose()
+
+
+def _install_response_cache(app: FastAPI, settings: Settings) -> None:
+    """Cache public GETs; purge on every committed write, in every worker (via Redis)."""
+    cache = ResponseCache(settings.response_cache_max_bytes)
+    factory = app.state.session_factory
+
+    def lookup_next_scheduled() -> datetime | None:
+        with session_scope(factory) as session:
+            return next_scheduled(session)
+
+    horizon = ScheduledHorizon(lookup_next_scheduled, settings.cache_max_age)
+    broadcast = RedisInvalidation(settings.redis_url, cache) if settings.redis_url else None
+
+    def purge(ctype: ContentType, row: Any) -> None:
+        keys = write_keys(ctype.collection, ctype.public_id(row.id))
+        cache.purge(keys)
+        horizon.reset()
+        if broadcast is not None:
+            broadcast.publish(keys)
+
+    app.state.response_cache = cache
+    app.state.on_shutdown.append(on_write(purge))
+    if broadcast is not None:
+        app.state.on_shutdown.append(broadcast.stop)
+    app.add_middleware(ResponseCacheMiddleware, cache=cache, ttl=horizon.ttl)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    app = FastAPI(
+        title="Dossier",
+        description=DESCRIPTION,
+        version=_version(),
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+        docs_url=None,  # served from local assets by install_docs
+        redoc_url=None,
+    )
+    engine = make_engine(settings.database_url, settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.metrics = Metrics()
+    app.state.on_shutdown = []
+
+    install_error_handlers(app)
+    # Added innermost first: a request passes RequestId, Metrics, CORS, GZip, the body
+    # limit and CatchAll, in that order, on its way to the routes.
+    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
+    )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware)
+
+    app.include_router(operations_router)
+    _include_routers(app)
+    install_docs(app)
+    install_openapi(app)
+    return app

@@ -1,0 +1,110 @@
+"""Run and inspect the Alembic migrations from code (CLI, /readyz, tests).
+
+`migrations/` and `alembic.ini` live at the repository root, beside the `app` package
+(the Docker image keeps that layout), so paths are resolved from this file, not the cwd.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+from app.db import make_engine
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Objects the migration creates by hand for one dialect and the models cannot describe:
+# SQLite's FTS5 table (and the shadow tables FTS5 makes) and PostgreSQL's GIN index.
+# Autogenerate must neither drop them nor report them as differences.
+FTS_TABLE = "search_fts"
+VERSION_TABLE = "alembic_version"
+UNMODELLED_INDEXES = frozenset({"ix_search_document_tsv"})
+
+
+def _migrations_dir() -> Path:
+    for candidate in (PROJECT_ROOT / "migrations", Path.cwd() / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise RuntimeError(
+        f"Alembic migrations not found in {PROJECT_ROOT / 'migrations'}; "
+        "install Dossier from its source tree (pip install -e .)."
+    )
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config for the project's migrations; `url` overrides the settings' URL."""
+    ini = PROJECT_ROOT / "alembic.ini"
+    config = Config(str(ini)) if ini.is_file() else Config()
+    config.set_main_option("script_location", str(_migrations_dir()))
+    # Logging belongs to the application when Alembic runs inside it.
+    config.attributes["configure_logger"] = False
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic `include_name` hook: skip the dialect-specific search objects."""
+    if type_ == "table" and name is not None and name.startswith(FTS_TABLE):
+        return False
+    return not (type_ == "index" and name in UNMODELLED_INDEXES)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic `include_object` hook; the same rule as `include_name`."""
+    return include_name(name, type_, None)
+
+
+def upgrade_to_head(url: str) -> None:
+    """Apply every pending migration to the database at `url`."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Building indexes on a big table may outlast the per-request timeout.
+                connection.exec_driver_sql("SET statement_timeout = 0")
+            upgrade_connection(connection)
+    finally:
+        engine.dispose()
+
+
+def upgrade_connection(connection: Connection, revision: str = "head") -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def downgrade_connection(connection: Connection, revision: str = "base") -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for a database never migrated.
+
+    Read directly rather than through Alembic's MigrationContext, which logs two INFO
+    lines per call, and /readyz calls this on every probe.
+    """
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+@lru_cache
+def head_revision() -> str | None:
+    """The newest revision in `migrations/` (read once per process)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def is_at_head(engine: Engine) -> bool:
+    return current_revision(engine) == head_revision()

@@ -1,0 +1,40 @@
+"""The REST API under /api/v1: public reads here, admin writes in `app.rest.admin`."""
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+
+from app.rest.changes import router as changes_router
+from app.rest.collections import collections_router
+from app.rest.search import router as search_router
+from app.rest.stream import router as stream_router
+
+
+def _answer_head(router: APIRouter) -> None:
+    """Every read also answers HEAD (RFC 9110 §9.3.2): same headers, ETag included, no body.
+    The twins stay out of the OpenAPI document, which would otherwise list each read twice."""
+    for route in list(router.routes):
+        if isinstance(route, APIRoute) and route.methods == {"GET"}:
+            router.add_api_route(
+                route.path,
+                route.endpoint,
+                methods=["HEAD"],
+                dependencies=route.dependencies,
+                include_in_schema=False,
+            )
+
+
+router = APIRouter()
+# Fixed paths first, so `/api/v1/search` is never taken for an item of a collection.
+for _reads in (search_router, changes_router, stream_router, collections_router()):
+    _answer_head(_reads)
+    router.include_router(_reads)
+
+try:
+    from app.rest.admin import router as admin_router
+except ModuleNotFoundError as exc:  # only a missing admin module is tolerated, not a broken one
+    if exc.name != "app.rest.admin":
+        raise
+else:
+    router.include_router(admin_router)
+
+__all__ = ["router"]

@@ -1,0 +1,235 @@
+"""OpenAPI for the write operations: request schemas, examples and error responses.
+
+The routes read their bodies themselves (415/413/400 before any validation, and a PATCH
+is validated only after merging), so the request schemas are written into the document
+here, from the same pydantic models that validate. Examples come from the demo dataset:
+a request example is a demo record, the response example is that record as the API
+renders it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from app.content.render import field_names
+from app.content.text import html_to_text, sanitize_html
+from app.content.types import BY_COLLECTION, BY_NAME, ContentType
+from app.demo.data import DEMO_DATASET
+from app.feeds.links import feed_links
+from app.http.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, problem_responses
+from app.schemas.writes import WRITE_MODELS
+
+CREATE_ERRORS = (400, 401, 403, 409, 413, 415, 422, 429)
+UPDATE_ERRORS = (400, 401, 403, 404, 409, 412, 413, 415, 422, 429)
+DELETE_ERRORS = (400, 401, 403, 404, 412, 429)
+EXAMPLE_TIME = "2025-01-15T09:30:00+00:00"
+EXAMPLE_API = "http://127.0.0.1:8000"
+_RICH = {"bio": "bio_text", "body": "body_text"}
+_FIRST_PARAGRAPH = re.compile(r"^.*?</p>", re.DOTALL)
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """Replace `#/$defs/...` references by their definitions (the write models nest no cycles)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def write_schema(collection: str, patch: bool) -> dict[str, Any]:
+    schema = WRITE_MODELS[collection].model_json_schema()
+    schema = _inline(schema, schema.get("$defs", {}))
+    name = BY_COLLECTION[collection].name
+    if patch:
+        schema.pop("required", None)
+        schema["title"] = f"{name.capitalize()} merge patch"
+        schema["description"] = (
+            "A JSON merge patch (RFC 7396) of the item's write shape: only the fields to "
+            "change; `null` clears a field; lists are replaced whole."
+        )
+    else:
+        schema["title"] = f"New {name}"
+        schema["description"] = (
+            f"A {name}. Relations are given by slug or id; `slug` is derived from the "
+            "title or name when omitted."
+        )
+    return schema
+
+
+def _score(record: dict[str, Any]) -> int:
+    return sum(1 for v in record.values() if v not in (None, [], "", False))
+
+
+def _shorten(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 400:
+        if value.lstrip().startswith("<"):
+            match = _FIRST_PARAGRAPH.match(value)
+            return match.group(0) if match else value[:400]
+        return value[:397].rsplit(" ", 1)[0] + "…"
+    return value
+
+
+def create_example(collection: str) -> dict[str, Any]:
+    """The demo record of this collection with the most filled-in fields."""
+    record = max(DEMO_DATASET[collection], key=_score)
+    return {k: _shorten(copy.deepcopy(v)) for k, v in record.items()}
+
+
+_PATCHES: dict[str, dict[str, Any]] = {
+    "topics": {"description": "Abduction and hostage-taking, and the scholarship on it."},
+    "organizations": {"short_name": "FSI"},
+    "people": {"title": "Senior Fellow", "photo": None},
+    "articles": {"status": "published", "topics": ["kidnapping", "israel"]},
+    "quotes": {"attribution": "Founder, LeanIn.org", "position": 2},
+    "events": {"event_status": "postponed", "registration_url": None},
+    "publications": {"status": "archived"},
+    "resources": {"hours": "Mon-Fri 9:00-17:00", "is_confidential": True},
+}
+
+
+def patch_example(collection: str) -> dict[str, Any]:
+    return dict(_PATCHES[collection])
+
+
+def _index() -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
+    """(type, slug) -> (id the demo loader gives it, record)."""
+    out = {}
+    for collection, records in DEMO_DATASET.items():
+        for i, record in enumerate(records):
+            out[(BY_COLLECTION[collection].name, str(record["slug"]))] = (i + 1, record)
+    return out
+
+
+_DEMO = _index()
+
+
+def _ref(ctype: ContentType, slug: str) -> dict[str, Any]:
+    pk, record = _DEMO.get((ctype.name, slug), (1, {}))
+    return {"id": ctype.public_id(pk), "slug": slug, ctype.title_field: record.get(ctype.title_field)}
+
+
+def _relation(ctype: ContentType, name: str, value: Any) -> Any:
+    if name == "participants":
+        return [
+            {"role": p["role"], "position": i, "person": _ref(BY_NAME["person"], p["person"])}
+            for i, p in enumerate(value or [])
+        ]
+    if name == "affiliations":
+        return [
+            {**{k: v for k, v in a.items() if k != "organization"}, "position": i,
+             "organization": _ref(BY_NAME["organization"], a["organization"])}
+            for i, a in enumerate(value or [])
+        ]
+    if name == "related":
+        return [{"type": r["type"], **_ref(BY_NAME[r["type"]], r["slug"])} for r in value or []]
+    target = {
+        "topics": "topic", "authors": "person", "resources": "resource", "sponsors": "organization",
+        "parent": "organization", "speaker": "person", "article": "article", "quotes": "quote",
+    }[name]
+    if isinstance(value, list):
+        return [_ref(BY_NAME[target], slug) for slug in value]
+    return _ref(BY_NAME[target], value) if value else None
+
+
+def response_example(collection: str) -> dict[str, Any]:
+    """The create example as the API answers it (ids as the demo loader assigns them)."""
+    ctype = BY_COLLECTION[collection]
+    record = create_example(collection)
+    pk = _DEMO[(ctype.name, record["slug"])][0]
+    out: dict[str, Any] = {}
+    rich_text = {v: k for k, v in _RICH.items()}
+    for name in field_names(ctype):
+        if name == "id":
+            out[name] = ctype.public_id(pk)
+        elif name in ("created_at", "updated_at"):
+            out[name] = EXAMPLE_TIME
+        elif name in rich_text:
+            source = record.get(rich_text[name])
+            out[name] = html_to_text(sanitize_html(source)) if source else None
+        elif name in _RICH:
+            out[name] = sanitize_html(record[name]) if record.get(name) else None
+        elif name == "quotes":
+            out[name] = [
+                _ref(ctype_q, str(q["slug"]))
+                for ctype_q in (BY_NAME["quote"],)
+                for q in DEMO_DATASET["quotes"]
+                if q.get("article") == record["slug"]
+            ]
+        elif name in ("topics", "authors", "resources", "sponsors", "parent", "speaker",
+                      "article", "participants", "affiliations", "related"):
+            out[name] = _relation(ctype, name, record.get(name))
+        elif name in ("starts_at", "ends_at", "published_at") and record.get(name):
+            out[name] = datetime.fromisoformat(record[name]).astimezone(UTC).isoformat()  # stored in UTC
+        else:
+            out[name] = record.get(name)
+    if ctype.name in ("topic", "person"):
+        out["feeds"] = feed_links(ctype.name, record["slug"], EXAMPLE_API)
+    return out
+
+
+def _problem_example(status: int, slug: str, title: str, detail: str, errors: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+_PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
+    401: _problem_example(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked."),
+    403: _problem_example(403, "forbidden", "Forbidden", "The API key 'site' lacks the 'content:write' scope."),
+    409: _problem_example(409, "conflict", "Conflict", "A event with slug 'annual-conference' already exists."),
+    412: _problem_example(
+        412, "precondition-failed", "Precondition Failed",
+        "The event has changed since the ETag you sent; GET it again and retry.",
+    ),
+    413: _problem_example(413, "payload-too-large", "Content Too Large", "The request body is larger than 1000000 bytes."),
+    415: _problem_example(
+        415, "unsupported-media-type", "Unsupported Media Type",
+        "Send the body as application/json (got 'text/plain').",
+    ),
+    422: _problem_example(
+        422, "validation", "Validation failed", "Some referenced items do not exist.",
+        [{"loc": ["body", "participants", "0", "person"], "msg": "unknown person 'nobody'"}],
+    ),
+    429: _problem_example(
+        429, "rate-limited", "Too Many Requests",
+        "Too many failed authentications from this client; retry in 42 s.",
+    ),
+}
+
+
+def error_responses(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]]:
+    responses = problem_responses(*statuses)
+    for status, response in responses.items():
+        example = _PROBLEM_EXAMPLES.get(int(status))
+        if example is not None:
+            response["content"][PROBLEM_MEDIA_TYPE]["example"] = example
+    responses[429] = {**responses.get(429, {}), "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+    if 401 in responses:
+        responses[401]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "example": "Bearer"}}
+    return responses
+
+
+def item_content(example: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A JSON response's example (its schema comes from the route's `model` when it has one)."""
+    body: dict[str, Any] = {"example": example}
+    if schema is not None:
+        body["schema"] = schema
+    return {"application/json": body}
+
+
+def request_body(collection: str, patch: bool) -> dict[str, Any]:
+    schema = write_schema(collection, patch)
+    example = patch_example(collection) if patch else create_example(collection)
+    media_types = ("application/merge-patch+json", "application/json") if patch else ("application/json",)
+    return {
+        "required": True,
+        "content": {m: {"schema": schema, "example": example} for m in media_types},
+    }

@@ -1,0 +1,147 @@
+"""What the write routes share: strict JSON bodies, write locks, ETags and item rendering.
+
+Order matters in a write request and the routes keep it: authenticate (its own short
+transaction), read and parse the body (no lock held while a slow client uploads), then
+take the write lock, change, render, commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.content.types import ContentType
+from app.content.visibility import Viewer, is_visible
+from app.http.caching import PRIVATE, etag_for, json_body
+from app.http.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
+from app.http.responses import ORJSONResponse
+from app.rest.envelope import renderer
+
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+WRITE_HEADERS = {"Cache-Control": PRIVATE}
+
+
+def _media_type(request: Request) -> tuple[str, dict[str, str]]:
+    raw = request.headers.get("content-type", "")
+    media, *params = raw.split(";")
+    parsed = {}
+    for param in params:
+        key, _, value = param.partition("=")
+        parsed[key.strip().lower()] = value.strip().strip('"').lower()
+    return media.strip().lower(), parsed
+
+
+async def read_json(request: Request, accepted: tuple[str, ...]) -> Any:
+    """The request body as JSON: 415 for another media type, 413 past the size limit
+    (declared or actually sent), 400 when it is not JSON."""
+    media, params = _media_type(request)
+    if media not in accepted:
+        sent = f"'{media}'" if media else "no Content-Type"
+        raise UnsupportedMediaType(f"Send the body as {' or '.join(accepted)} (got {sent}).")
+    if params.get("charset", "utf-8") not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType("JSON bodies must be UTF-8.")
+    limit: int = request.app.state.settings.max_body_bytes
+    too_large = PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:  # counted as it arrives: a chunked body declares no length
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body.strip():
+        raise BadRequest("The request body is empty; send a JSON object.")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+async def post_body(request: Request) -> Any:
+    return await read_json(request, (JSON,))
+
+
+async def patch_body(request: Request) -> Any:
+    return await read_json(request, (MERGE_PATCH, JSON))
+
+
+def lock_for_write(session: Session) -> None:
+    """Serialize writers on SQLite: take the database's write lock before reading.
+
+    A deferred SQLite transaction that reads and then writes fails ("database is
+    locked") when another writer committed in between; `BEGIN IMMEDIATE` makes a second
+    writer wait for the first and then read what it wrote. PostgreSQL locks the rows
+    instead (`FOR UPDATE` in `find_for_update`).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    driver = session.connection().connection.driver_connection
+    if not getattr(driver, "in_transaction", False):
+        session.execute(text("BEGIN IMMEDIATE"))
+
+
+def find_for_update(session: Session, ctype: ContentType, id_or_slug: str) -> Any:
+    """The (not deleted) item, locked until the transaction ends; 404 when absent."""
+    model = ctype.model
+    pk = ctype.parse_public_id(id_or_slug)
+    key = model.id == pk if pk is not None else model.slug == id_or_slug
+    row = session.scalars(
+        select(model).where(key, model.deleted_at.is_(None)).with_for_update()  # type: ignore[union-attr, arg-type]
+    ).first()
+    if row is None:
+        raise NotFound(f"No {ctype.name} with id or slug '{id_or_slug}'.")
+    return row
+
+
+def render_item(request: Request, session: Session, ctype: ContentType, row: Any, viewer: Viewer) -> dict[str, Any]:
+    """The item exactly as `GET /api/v1/{collection}/{id}` returns it to this viewer
+    (same renderer, so the same ETag)."""
+    settings = request.app.state.settings
+    return renderer(session, viewer, settings).render(ctype, [row])[0]
+
+
+def item_etag(item: dict[str, Any]) -> str:
+    return etag_for(json_body(item))
+
+
+def check_if_match(
+    request: Request, header: str | None, session: Session, ctype: ContentType, row: Any
+) -> None:
+    """412 unless `If-Match` names the item's current ETag (the editor's or the public one).
+
+    The check runs with the row locked, so the item cannot change between the check and
+    the write.
+    """
+    if header is None:
+        return
+    wanted = {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+    if "*" in wanted:
+        return
+    if item_etag(render_item(request, session, ctype, row, Viewer(preview=True))) in wanted:
+        return
+    public = Viewer()
+    if is_visible(row, public) and item_etag(render_item(request, session, ctype, row, public)) in wanted:
+        return
+    raise PreconditionFailed(
+        f"The {ctype.name} has changed since the ETag you sent; GET it again and retry.",
+    )
+
+
+def item_response(item: dict[str, Any], status_code: int, headers: dict[str, str] | None = None) -> ORJSONResponse:
+    body_headers = {**WRITE_HEADERS, "ETag": item_etag(item), **(headers or {})}
+    return ORJSONResponse(item, status_code=status_code, headers=body_headers)

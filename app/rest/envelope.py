@@ -1,0 +1,97 @@
+"""The REST response shapes: the list envelope, `Link` headers, and cacheable JSON.
+
+Every read endpoint answers through `list_response` or `item_response`, so ETag/304,
+`Cache-Control`, `Surrogate-Key` and pagination links are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from app.config import Settings
+from app.content.render import Renderer
+from app.content.types import ContentType
+from app.content.visibility import Viewer
+from app.feeds.links import feed_links
+from app.http.caching import cacheable_response, collect_ids, is_private, json_body, surrogate_keys
+
+JSON = "application/json"
+FEED_KINDS = frozenset({"topic", "person"})
+
+
+def renderer(session: Session, viewer: Viewer, settings: Settings) -> Renderer:
+    """A Renderer whose topic and person objects carry their `feeds` links, wherever they
+    appear: in lists, as the item itself, or embedded through `include`."""
+    base = settings.api_base_url
+
+    def decorate(ctype: ContentType, row: Any, item: dict[str, Any]) -> None:
+        if ctype.name in FEED_KINDS:
+            item["feeds"] = feed_links(ctype.name, row.slug, base)
+
+    return Renderer(session, viewer, decorate)
+
+
+def drop_unrequested_feeds(items: list[dict[str, Any]], fields: set[str] | None) -> None:
+    """`fields` without `feeds` leaves the feed links out of the top-level objects."""
+    if fields is not None and "feeds" not in fields:
+        for item in items:
+            item.pop("feeds", None)
+
+
+def _send(
+    request: Request,
+    settings: Settings,
+    viewer: Viewer,
+    payload: Any,
+    ids_from: Any,
+    extra_keys: Iterable[str],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return cacheable_response(
+        request,
+        json_body(payload),
+        media_type=JSON,
+        max_age=settings.cache_max_age,
+        private=is_private(request, viewer.preview),
+        keys=surrogate_keys(collect_ids(ids_from), extra_keys),
+        headers=headers,
+    )
+
+
+def list_response(
+    request: Request,
+    settings: Settings,
+    viewer: Viewer,
+    data: list[dict[str, Any]],
+    *,
+    next_cursor: str | None,
+    total: int,
+    keys: Iterable[str],
+    cursor_param: str = "cursor",
+    meta: dict[str, Any] | None = None,
+) -> Response:
+    """`{"data", "meta": {"next_cursor", "total"}, "links": {"self", "next"}}` plus an
+    RFC 8288 `Link: <…>; rel="next"` header. Links are absolute and keep every other
+    query parameter of the request."""
+    self_url = str(request.url)
+    next_url = (
+        str(request.url.include_query_params(**{cursor_param: next_cursor}))
+        if next_cursor
+        else None
+    )
+    payload = {
+        "data": data,
+        "meta": {"next_cursor": next_cursor, "total": total, **(meta or {})},
+        "links": {"self": self_url, "next": next_url},
+    }
+    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+    return _send(request, settings, viewer, payload, data, keys, headers)
+
+
+def item_response(request: Request, settings: Settings, viewer: Viewer, item: dict[str, Any]) -> Response:
+    return _send(request, settings, viewer, item, item, ())

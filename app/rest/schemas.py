@@ -1,0 +1,432 @@
+"""Response models of the public read API, for the OpenAPI document.
+
+Handlers build their JSON with the query layer's renderer (`app.content.render`) and send
+it as bytes, so these models document the shapes rather than produce them; a test checks
+that real responses validate against them. Relations are compact references unless named
+in `include`, when they are the full object: hence the `XRef | X` unions. Any field but
+`id` may be absent when the request narrowed the response with `fields`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from app.models import (
+    ARTICLE_TYPES,
+    ATTENDANCE_MODES,
+    EVENT_STATUSES,
+    EVENT_TYPES,
+    PARTICIPANT_ROLES,
+    PUBLICATION_TYPES,
+    RESOURCE_TYPES,
+    STATUSES,
+)
+
+
+def _only_id_required(schema: dict[str, Any]) -> None:
+    if "id" in schema.get("properties", {}):
+        schema["required"] = ["id"]
+
+
+def _enum(values: tuple[str, ...], description: str = "") -> Any:
+    return Field(description=description or None, json_schema_extra={"enum": list(values)})
+
+
+class Ref(BaseModel):
+    """A compact reference to another item."""
+
+    id: str = Field(description="Stable, opaque id, e.g. `per_12`.")
+    slug: str
+
+
+class NamedRef(Ref):
+    name: str
+
+
+class TitledRef(Ref):
+    title: str
+
+
+class TopicRef(NamedRef):
+    """A compact topic reference."""
+
+
+class OrganizationRef(NamedRef):
+    """A compact organization reference."""
+
+
+class PersonRef(NamedRef):
+    """A compact person reference."""
+
+
+class ResourceRef(NamedRef):
+    """A compact resource reference."""
+
+
+class ArticleRef(TitledRef):
+    """A compact article reference."""
+
+
+class EventRef(TitledRef):
+    """A compact event reference."""
+
+
+class PublicationRef(TitledRef):
+    """A compact publication reference."""
+
+
+class QuoteRef(Ref):
+    """A compact quote reference."""
+
+    text: str
+
+
+class Item(BaseModel):
+    """Fields every item has."""
+
+    model_config = ConfigDict(json_schema_extra=_only_id_required)
+
+    id: str = Field(description="Stable, opaque id (`evt_3`); treat it as a string.")
+    slug: str = Field(description="URL-safe, unique per type; usable wherever an id is.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class PublishableItem(Item):
+    status: str = _enum(STATUSES, "Only `published` items are public.")
+    published_at: datetime | None
+
+
+class Feeds(BaseModel):
+    """Absolute URLs of the item's syndication feeds."""
+
+    rss: str
+    atom: str
+    json_feed: str = Field(alias="json")
+    ics: str | None = Field(default=None, description="iCalendar of the topic's events (topics only).")
+
+
+class Photo(BaseModel):
+    url: str
+    alt: str | None
+    credit: str | None
+
+
+class HeroImage(BaseModel):
+    url: str
+    alt: str | None
+    caption: str | None
+    credit: str | None
+
+
+class Venue(BaseModel):
+    name: str | None
+    address: str | None
+
+
+# --- flat objects (no relations): what the topic stream returns ----------------------
+
+
+class TopicFields(Item):
+    name: str
+    description: str | None
+
+
+class OrganizationFields(Item):
+    name: str
+    short_name: str | None = Field(description="e.g. CDDRL")
+    url: str | None
+
+
+class PersonFields(Item):
+    name: str
+    sort_name: str
+    title: str | None = Field(description="Headline, e.g. the person's position.")
+    degrees: str | None = Field(description='e.g. "MA, PhD"')
+    bio: str | None = Field(description="Sanitized HTML.")
+    bio_text: str | None = Field(description="Plain-text rendering of `bio`.")
+    photo: Photo | None
+    email: str | None
+    phone: str | None
+    office: str | None
+    profile_url: str | None
+    cv_url: str | None
+
+
+class ArticleFields(PublishableItem):
+    title: str
+    subtitle: str | None
+    article_type: str = _enum(ARTICLE_TYPES)
+    byline: str | None = Field(description="Free text when the authors are not in the directory.")
+    body: str | None = Field(description="Sanitized HTML.")
+    body_text: str | None
+    hero_image: HeroImage | None
+
+
+class QuoteFields(PublishableItem):
+    text: str
+    attribution: str | None = Field(description='e.g. "Founder, LeanIn.org"')
+    position: int
+
+
+class EventFields(PublishableItem):
+    title: str
+    subtitle: str | None
+    event_type: str = _enum(EVENT_TYPES)
+    summary: str | None
+    body: str | None = Field(description="Sanitized HTML.")
+    body_text: str | None
+    starts_at: datetime
+    ends_at: datetime | None
+    timezone: str = Field(description="IANA time zone of the venue, e.g. America/Los_Angeles.")
+    attendance_mode: str = _enum(ATTENDANCE_MODES)
+    event_status: str = _enum(EVENT_STATUSES)
+    venue: Venue | None
+    online_url: str | None
+    registration_url: str | None
+
+
+class PublicationFields(PublishableItem):
+    title: str
+    publication_type: str = _enum(PUBLICATION_TYPES)
+    abstract: str | None
+    journal: str | None
+    publisher: str | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    year: int | None
+    published_on: date | None
+    doi: str | None
+    url: str | None
+
+
+class ResourceFields(PublishableItem):
+    name: str
+    resource_type: str = _enum(RESOURCE_TYPES)
+    description: str | None
+    phone: str | None
+    hotline: str | None
+    email: str | None
+    url: str | None
+    hours: str | None
+    audience: str | None
+    is_confidential: bool
+    position: int
+
+
+# --- full objects --------------------------------------------------------------------
+
+
+class Topic(TopicFields):
+    """A topic such as "Kidnapping"."""
+
+    feeds: Feeds
+
+
+class Organization(OrganizationFields):
+    """An institute, center or sponsor."""
+
+    parent: OrganizationRef | Organization | None
+    topics: list[TopicRef | Topic]
+
+
+class Affiliation(BaseModel):
+    """A person's role at an organization; `end_year` null means current."""
+
+    role: str
+    start_year: int | None
+    end_year: int | None
+    is_primary: bool
+    position: int
+    organization: OrganizationRef | Organization
+
+
+class Person(PersonFields):
+    """A scholar, speaker or author."""
+
+    feeds: Feeds
+    affiliations: list[Affiliation]
+    topics: list[TopicRef | Topic]
+
+
+class Participant(BaseModel):
+    """A person taking part in an event, in a role."""
+
+    role: str = _enum(PARTICIPANT_ROLES)
+    position: int
+    person: PersonRef | Person
+
+
+class Quote(QuoteFields):
+    """A pull quote."""
+
+    speaker: PersonRef | Person | None
+    article: ArticleRef | Article | None
+    topics: list[TopicRef | Topic]
+
+
+class Resource(ResourceFields):
+    """A support resource (counseling, hotline, …)."""
+
+    topics: list[TopicRef | Topic]
+
+
+class RelatedItem(BaseModel):
+    """A "read more" item of any type: `type` plus its compact reference (`title` or
+    `name`), or its full object when `include=related`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["article", "event", "publication", "quote", "resource"]
+    id: str
+    slug: str
+
+
+class Article(ArticleFields):
+    """A news item, commentary, interview, analysis or announcement."""
+
+    authors: list[PersonRef | Person]
+    quotes: list[QuoteRef | Quote]
+    resources: list[ResourceRef | Resource]
+    related: list[RelatedItem]
+    topics: list[TopicRef | Topic]
+
+
+class Event(EventFields):
+    """A seminar, conference, screening…"""
+
+    participants: list[Participant]
+    sponsors: list[OrganizationRef | Organization]
+    topics: list[TopicRef | Topic]
+
+
+class Publication(PublicationFields):
+    """A journal article, book, report or project."""
+
+    authors: list[PersonRef | Person]
+    topics: list[TopicRef | Topic]
+
+
+ITEM_MODELS: dict[str, type[Item]] = {
+    "topics": Topic,
+    "organizations": Organization,
+    "people": Person,
+    "articles": Article,
+    "quotes": Quote,
+    "events": Event,
+    "publications": Publication,
+    "resources": Resource,
+}
+
+
+# --- envelopes -----------------------------------------------------------------------
+
+
+class ListMeta(BaseModel):
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    total: int = Field(description="Items matching the request, over all pages.")
+
+
+class ListLinks(BaseModel):
+    self: str = Field(description="This page (absolute URL).")
+    next: str | None = Field(description="The next page (absolute URL), also sent as `Link: <…>; rel=\"next\"`.")
+
+
+class ListEnvelope(BaseModel):
+    meta: ListMeta
+    links: ListLinks
+
+
+def list_model(name: str, item: Any) -> type[ListEnvelope]:
+    """`{Name}List`: the list envelope around `item`s."""
+    return create_model(  # type: ignore[no-any-return]
+        f"{name}List",
+        __base__=ListEnvelope,
+        __doc__=f"A page of {name} items.",
+        data=(list[item], ...),
+    )
+
+
+LIST_MODELS: dict[str, type[ListEnvelope]] = {
+    collection: list_model(model.__name__, model) for collection, model in ITEM_MODELS.items()
+}
+
+
+class ArticleStreamItem(ArticleFields):
+    """An article in a topic stream."""
+
+    type: Literal["article"]
+
+
+class EventStreamItem(EventFields):
+    """An event in a topic stream."""
+
+    type: Literal["event"]
+
+
+class PublicationStreamItem(PublicationFields):
+    """A publication in a topic stream."""
+
+    type: Literal["publication"]
+
+
+class QuoteStreamItem(QuoteFields):
+    """A quote in a topic stream."""
+
+    type: Literal["quote"]
+
+
+StreamItem = Annotated[
+    ArticleStreamItem | EventStreamItem | PublicationStreamItem | QuoteStreamItem,
+    Field(discriminator="type"),
+]
+StreamList = list_model("Stream", StreamItem)
+
+
+class SearchHit(BaseModel):
+    """One search result; `title` for articles, events and publications, `name` for topics,
+    organizations, people and resources, `text` for quotes."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal[
+        "topic", "organization", "person", "article", "quote", "event", "publication", "resource"
+    ]
+    id: str
+    slug: str
+    title: str | None = Field(default=None, description="Articles, events, publications.")
+    name: str | None = Field(default=None, description="Topics, organizations, people, resources.")
+    text: str | None = Field(default=None, description="Quotes.")
+    score: float = Field(description="Relevance; results come with non-increasing scores.")
+    snippet: str = Field(description="Matching text, HTML-escaped, matches in `<mark>…</mark>`.")
+
+
+SearchList = list_model("Search", SearchHit)
+
+
+class Change(BaseModel):
+    """One entry of the change log."""
+
+    action: Literal["created", "updated", "deleted"]
+    type: Literal[
+        "topic", "organization", "person", "article", "quote", "event", "publication", "resource"
+    ]
+    id: str
+    slug: str
+    updated_at: datetime = Field(description="When the change became visible.")
+
+
+class ChangeMeta(ListMeta):
+    next_since: str = Field(description="Pass as `since` to get the changes after this page.")
+
+
+class ChangeList(BaseModel):
+    """A page of the change log."""
+
+    data: list[Change]
+    meta: ChangeMeta
+    links: ListLinks

@@ -1,0 +1,200 @@
+"""`dossier export` / `dossier import`: content as NDJSON, moved between instances.
+
+Each line is `{"type": "<singular>", "data": <the item in the write shape>}` — exactly
+what `POST /api/v1/{collection}` accepts, relations by slug. Export writes every
+non-deleted item, drafts included, in dependency order (topics, organizations with
+parents before children, people, resources, articles, quotes, events, publications)
+and by slug within a type, so two instances with the same content export byte-identical
+files. Import validates every line like a POST, upserts by slug (running it twice
+changes nothing), and commits all lines or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.content.errors import WriteError
+from app.content.types import BY_COLLECTION, BY_NAME, ContentType
+from app.content.writes import current_document, upsert_item, validate
+from app.models import Organization
+
+EXPORT_ORDER = ("topics", "organizations", "people", "resources", "articles", "quotes", "events", "publications")
+IMPORT_ACTOR = "import"
+# References that may point at a line further down (or at the record itself): written in a
+# second pass, once every record exists.
+DEFERRABLE = {"article": "related", "organization": "parent"}
+
+
+def _org_depths(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(Organization.id, Organization.parent_id).where(Organization.deleted_at.is_(None))  # type: ignore[call-overload, union-attr]
+    ).all()
+    parents: dict[int, int | None] = {org_id: parent_id for org_id, parent_id in rows}
+    depths: dict[int, int] = {}
+
+    def depth(org_id: int, path: frozenset[int]) -> int:
+        if org_id not in depths:
+            parent = parents.get(org_id)
+            known = parent is not None and parent in parents and parent not in path
+            depths[org_id] = depth(parent, path | {org_id}) + 1 if known else 0  # type: ignore[arg-type]
+        return depths[org_id]
+
+    for org_id in parents:
+        depth(org_id, frozenset())
+    return depths
+
+
+def _rows(session: Session, ctype: ContentType) -> list[Any]:
+    model = ctype.model
+    rows = list(session.scalars(select(model).where(model.deleted_at.is_(None)).order_by(model.slug)))  # type: ignore[union-attr]
+    if ctype.name == "organization":
+        depths = _org_depths(session)
+        rows.sort(key=lambda row: (depths.get(row.id or 0, 0), row.slug))
+    return rows
+
+
+def _snapshot(session: Session) -> None:
+    """Read the whole export from one snapshot, so concurrent writes cannot tear it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.execute(text("BEGIN"))  # SQLite: one read transaction for every query
+
+
+def export_lines(session: Session) -> Iterator[bytes]:
+    """Every non-deleted item as one NDJSON line (with its newline), in dependency order.
+
+    Call it on a fresh session: it opens the read transaction it needs."""
+    _snapshot(session)
+    for collection in EXPORT_ORDER:
+        ctype = BY_COLLECTION[collection]
+        for row in _rows(session, ctype):
+            record = {"type": ctype.name, "data": current_document(session, ctype, row)}
+            yield orjson.dumps(record) + b"\n"
+
+
+# ---------------------------------------------------------------------------------------
+# Import
+
+
+class ImportFailed(Exception):
+    """The file was not imported (nothing changed); `errors` are line-numbered messages."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    records: int = 0
+    changed: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Line:
+    number: int
+    ctype: ContentType
+    data: dict[str, Any]
+
+
+def _describe(error: WriteError) -> str:
+    details = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg')}"  # type: ignore[attr-defined]
+        for e in error.errors
+    )
+    return f"{error.detail} {details}".strip() if details else error.detail
+
+
+def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
+    """Parse and validate every line (no database needed); all problems at once."""
+    parsed: list[_Line] = []
+    errors: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            errors.append(f"line {number}: not valid JSON ({exc})")
+            continue
+        if not isinstance(record, dict) or set(record) != {"type", "data"}:
+            errors.append(f'line {number}: expected an object {{"type": ..., "data": {{...}}}}')
+            continue
+        ctype = BY_NAME.get(record["type"]) if isinstance(record["type"], str) else None
+        if ctype is None:
+            errors.append(f"line {number}: unknown type {record['type']!r}; use one of {', '.join(BY_NAME)}")
+            continue
+        data = record["data"]
+        if not isinstance(data, dict) or not isinstance(data.get("slug"), str) or not data["slug"]:
+            errors.append(f"line {number}: data.slug is required (import upserts by slug)")
+            continue
+        try:
+            validate(ctype.collection, data)
+        except WriteError as exc:
+            errors.append(f"line {number}: {ctype.name} '{data['slug']}': {_describe(exc)}")
+            continue
+        key = (ctype.name, data["slug"])
+        if key in seen:
+            errors.append(f"line {number}: {ctype.name} '{data['slug']}' is already on line {seen[key]}")
+            continue
+        seen[key] = number
+        parsed.append(_Line(number, ctype, data))
+    if errors:
+        raise ImportFailed(errors)
+    return parsed
+
+
+def _exists(session: Session, ctype: ContentType, ref: str) -> bool:
+    model = ctype.model
+    pk = ctype.parse_public_id(ref)
+    key = model.id == pk if pk is not None else model.slug == ref
+    return session.scalar(select(model.id).where(key, model.deleted_at.is_(None))) is not None  # type: ignore[call-overload, union-attr]
+
+
+def _without_forward_refs(session: Session, line: _Line) -> dict[str, Any] | None:
+    """The record minus references to items that do not exist yet; None if it has none."""
+    name = DEFERRABLE.get(line.ctype.name)
+    value = line.data.get(name) if name else None
+    if not value:
+        return None
+    if name == "parent":
+        return None if _exists(session, line.ctype, value) else {**line.data, "parent": None}
+    ready = [r for r in value if isinstance(r, dict) and _exists(session, BY_NAME[r["type"]], r["slug"])]
+    return None if len(ready) == len(value) else {**line.data, "related": ready}
+
+
+def import_records(session: Session, lines: Iterable[bytes | str], actor: str = IMPORT_ACTOR) -> ImportResult:
+    """Upsert every line in this session (the caller commits, or rolls back on error)."""
+    parsed = parse_lines(lines)
+    result = ImportResult(records=len(parsed))
+    changed_lines: set[int] = set()
+    deferred: list[_Line] = []
+
+    def upsert(line: _Line, data: dict[str, Any]) -> None:
+        try:
+            _, changed = upsert_item(session, line.ctype.collection, data, actor)
+        except WriteError as exc:
+            raise ImportFailed([f"line {line.number}: {line.ctype.name} '{line.data['slug']}': {_describe(exc)}"]) from None
+        if changed:
+            changed_lines.add(line.number)
+
+    for line in parsed:
+        partial = _without_forward_refs(session, line)
+        if partial is not None:
+            deferred.append(line)
+        upsert(line, partial if partial is not None else line.data)
+    for line in deferred:
+        upsert(line, line.data)
+    result.changed = len(changed_lines)
+    for line in parsed:
+        result.by_type[line.ctype.name] = result.by_type.get(line.ctype.name, 0) + 1
+    return result

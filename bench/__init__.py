@@ -1,0 +1,1 @@
+"""Dossier benchmarks (not tests): `python bench/run.py --help`."""

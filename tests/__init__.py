@@ -1,0 +1,1 @@
+"""Dossier's test suite; the fixtures are in conftest.py, helpers in support.py."""

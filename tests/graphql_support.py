@@ -1,0 +1,48 @@
+"""Helpers shared by the GraphQL tests."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+FLAGSHIP = """
+query Flagship($first: Int!) {
+  events(filter: {topic: "kidnapping"}, first: $first) {
+    edges { node { title startsAt attendanceMode
+      speakers { name slug title photo { url } bio
+        affiliations { role organization { name } } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def post(
+    client: TestClient, query: str, variables: dict[str, Any] | None = None, **headers: str
+) -> Any:
+    return client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+
+
+def gql(client: TestClient, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """The `data` of a query that must succeed."""
+    response = post(client, query, variables)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def public_id(global_id: str) -> str:
+    """The REST id inside a Relay global id ("Event:evt_3" -> "evt_3")."""
+    return base64.b64decode(global_id).decode().partition(":")[2]
+
+
+def type_name(global_id: str) -> str:
+    """The GraphQL type inside a Relay global id ("Event:evt_3" -> "Event")."""
+    return base64.b64decode(global_id).decode().partition(":")[0]
+
+
+def nodes(connection: dict[str, Any]) -> list[Any]:
+    return [edge["node"] for edge in connection["edges"]]

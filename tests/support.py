@@ -1,0 +1,233 @@
+"""Helpers for tests: throwaway databases on both backends, and SQL statement counting."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+import app.models  # noqa: F401  (every table on the metadata)
+from app.config import Settings
+from app.db import metadata
+
+BACKENDS = ("sqlite", "postgresql")
+PG_ADMIN_URL = os.environ.get(
+    "DOSSIER_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@dataclass
+class QueryCount:
+    """SQL statements seen by an engine inside `count_queries`."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __int__(self) -> int:
+        return self.count
+
+
+@contextmanager
+def count_queries(engine: Engine) -> Iterator[QueryCount]:
+    """Count the SQL statements `engine` executes in the block (for N+1 tests).
+
+    with count_queries(client.app.state.engine) as queries:
+        client.get(...)
+    assert queries.count <= 5, queries.statements
+    """
+    counter = QueryCount()
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        counter.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test app: the given database, everything else as configured."""
+    return Settings(database_url=database_url, **overrides)
+
+
+def backend_of(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+@cache
+def _postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can (checked once per process)."""
+    engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"{exc.__class__.__name__}: {str(exc).strip().splitlines()[0]}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def require_postgres() -> None:
+    problem = _postgres_problem()
+    if problem is None:
+        return
+    reason = (
+        f"PostgreSQL is not reachable at {make_url(PG_ADMIN_URL).render_as_string()} "
+        f"({problem}); PostgreSQL tests skipped. Start it, or set DOSSIER_TEST_PG_ADMIN_URL."
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true requires PostgreSQL: " + reason, pytrace=False)
+    pytest.skip(reason)
+
+
+class TestDatabases:
+    """Throwaway databases for one session (or xdist worker); all dropped at the end.
+
+    - `shared(backend, key, prepare)` builds a database once and hands out the same URL
+      afterwards, so pytest re-creating a session fixture when it switches parameters
+      costs nothing.
+    - `acquire(backend)` / `release(url)` lend out empty databases. A released
+      PostgreSQL database is wiped (its schema dropped and re-created, a few ms) and
+      lent again, because CREATE and DROP DATABASE take a second or more on a busy
+      server.
+    """
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.tmp_dir = tmp_dir
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.prefix = f"dossier_test_{worker}_{uuid.uuid4().hex[:8]}"
+        self._serial = 0
+        self._created: list[str] = []
+        self._shared: dict[tuple[str, str], str] = {}
+        self._spare: list[str] = []  # wiped PostgreSQL databases, ready to lend
+
+    def create(self, backend: str) -> str:
+        """A brand-new, empty database."""
+        self._serial += 1
+        name = f"{self.prefix}_{self._serial}"
+        if backend == "sqlite":
+            url = f"sqlite:///{self.tmp_dir / name}.db"
+        else:
+            require_postgres()
+            with _admin() as admin:
+                admin.execute(text(f'CREATE DATABASE "{name}"'))
+            url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        self._created.append(url)
+        return url
+
+    def shared(self, backend: str, key: str, prepare: Callable[[str], None]) -> str:
+        if (backend, key) not in self._shared:
+            url = self.create(backend)
+            prepare(url)
+            self._shared[backend, key] = url
+        return self._shared[backend, key]
+
+    def acquire(self, backend: str) -> str:
+        """An empty database (no tables, not even alembic_version)."""
+        if backend == "postgresql" and self._spare:
+            return self._spare.pop()
+        return self.create(backend)
+
+    def release(self, url: str) -> None:
+        """Give back a database from `acquire`; whatever the test did to it is undone."""
+        if backend_of(url) == "sqlite":
+            self.drop(url)
+            return
+        terminate_connections(url)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        finally:
+            engine.dispose()
+        self._spare.append(url)
+
+    def drop(self, url: str) -> None:
+        if url in self._created:
+            self._created.remove(url)
+        if backend_of(url) == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(make_url(url).database + suffix).unlink(missing_ok=True)  # type: ignore[operator]
+            return
+        terminate_connections(url)
+        with _admin() as admin:
+            admin.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+    def drop_all(self) -> None:
+        self._spare.clear()
+        for url in list(reversed(self._created)):
+            self.drop(url)
+
+
+def terminate_connections(url: str) -> None:
+    """Kill every session on a PostgreSQL test database, as a server restart would."""
+    with _admin() as admin:
+        admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": make_url(url).database},
+        )
+
+
+@contextmanager
+def _admin() -> Iterator[Connection]:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def empty_tables(engine: Engine, *, truncate: bool = False) -> None:
+    """Delete every row of every model table (the schema and alembic_version stay), and
+    restart the id sequences, so each test starts from the same empty database.
+
+    On PostgreSQL the default is one round trip of DELETEs plus sequence resets: about
+    3 ms for the few rows a test writes, where `TRUNCATE ... RESTART IDENTITY CASCADE`
+    takes about 100 ms whatever the size. Pass `truncate=True` after a test that wrote
+    thousands of rows.
+    """
+    tables = list(reversed(metadata.sorted_tables))
+    with engine.begin() as connection:
+        if connection.dialect.name != "postgresql":
+            # SQLite reuses max(rowid) + 1, so ids restart at 1 once the rows are gone.
+            for table in tables:
+                connection.execute(table.delete())
+            return
+        names = [f'"{table.name}"' for table in tables]
+        if truncate:
+            connection.exec_driver_sql(
+                f"TRUNCATE TABLE {', '.join(names)} RESTART IDENTITY CASCADE"
+            )
+            return
+        with_ids = [
+            table.name
+            for table in tables
+            if "id" in table.c and table.c["id"].primary_key and table.c["id"].autoincrement
+        ]
+        resets = ", ".join(
+            f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), 1, false)" for name in with_ids
+        )
+        deletes = "; ".join(f"DELETE FROM {name}" for name in names)
+        connection.exec_driver_sql(f"{deletes}; SELECT {resets}")

@@ -1,0 +1,77 @@
+"""The write operations in /openapi.json: security, bodies, examples, problem responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.content.types import ALL_TYPES
+from app.schemas.writes import WRITE_MODELS
+
+COLLECTIONS = [t.collection for t in ALL_TYPES]
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    from app.main import create_app
+    from tests.support import make_settings
+
+    with TestClient(create_app(make_settings("sqlite://"))) as client:
+        response = client.get("/openapi.json")
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+def test_bearer_scheme(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["ApiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
+@pytest.mark.parametrize("collection", COLLECTIONS)
+def test_write_operations_documented(document: dict[str, Any], collection: str) -> None:
+    paths = document["paths"]
+    operations = {
+        "post": (paths[f"/api/v1/{collection}"]["post"], {"201", "400", "401", "403", "409", "413", "415", "422", "429"}),
+        "patch": (paths[f"/api/v1/{collection}/{{id_or_slug}}"]["patch"],
+                  {"200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "429"}),
+        "delete": (paths[f"/api/v1/{collection}/{{id_or_slug}}"]["delete"], {"204", "401", "403", "404", "412", "429"}),
+    }
+    for method, (operation, statuses) in operations.items():
+        assert operation["security"] == [{"ApiKey": []}], method
+        assert statuses <= set(operation["responses"]), (method, set(operation["responses"]))
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                assert "application/problem+json" in response["content"], (method, status)
+        assert operation["description"], method
+    for method in ("post", "patch"):
+        operation = operations[method][0]
+        content = operation["requestBody"]["content"]
+        media = "application/json" if method == "post" else "application/merge-patch+json"
+        example = content[media]["example"]
+        assert example, method
+        if method == "post":  # the example is valid for the model that validates the body
+            WRITE_MODELS[collection].model_validate(example)
+            assert set(content[media]["schema"]["properties"]) == set(WRITE_MODELS[collection].model_fields)
+        success = operation["responses"]["201" if method == "post" else "200"]
+        assert success["content"]["application/json"]["example"]["id"]
+        assert "$ref" in success["content"]["application/json"]["schema"]
+        assert "ETag" in success["headers"]
+    assert "Location" in operations["post"][0]["responses"]["201"]["headers"]
+    assert "application/json" in operations["patch"][0]["requestBody"]["content"]
+    assert any(p["name"] == "If-Match" for p in operations["patch"][0]["parameters"])
+
+
+def test_response_example_matches_the_read_model(document: dict[str, Any]) -> None:
+    from app.rest.admin_docs import response_example
+    from app.rest.schemas import ITEM_MODELS
+
+    for collection in COLLECTIONS:
+        ITEM_MODELS[collection].model_validate(response_example(collection))
+
+
+def test_audit_documented(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/api/v1/audit"]["get"]
+    assert operation["security"] == [{"ApiKey": []}]
+    assert {"200", "400", "401", "403"} <= set(operation["responses"])

@@ -1,0 +1,212 @@
+"""iCalendar subscriptions: parsed with `icalendar`, checked against the demo events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content.events import notify_write
+from app.content.types import BY_COLLECTION
+from app.content.writes import create_item
+
+SITE = "https://www.example.org"
+HAMAS = "The Hamas Attack on Israel: Implications for Israel and the Middle East"
+CONFERENCE = "Violence, Organized Crime, and Governance: Mexico in Comparative Perspective"
+SCREENING = "Screams Before Silence: Screening and Conversation with Sheryl Sandberg"
+
+
+def calendar(client: TestClient, path: str) -> Calendar:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    return Calendar.from_ical(response.content)
+
+
+def events_by_summary(cal: Calendar) -> dict[str, Any]:
+    return {str(event["SUMMARY"]): event for event in cal.walk("VEVENT")}
+
+
+def test_events_calendar(demo_client: TestClient) -> None:
+    cal = calendar(demo_client, "/calendar/events.ics")
+    assert str(cal["VERSION"]) == "2.0"
+    assert str(cal["PRODID"]).startswith("-//Dossier//")
+    assert str(cal["X-WR-CALNAME"]) == "Events"
+    events = events_by_summary(cal)
+    assert set(events) == {HAMAS, CONFERENCE, SCREENING}
+    uids = [str(e["UID"]) for e in events.values()]
+    assert len(set(uids)) == 3
+    assert all(uid.startswith("evt_") and uid.endswith("@www.example.org") for uid in uids)
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["America/Los_Angeles"]
+    for event in events.values():
+        assert event.decoded("DTSTAMP").utcoffset() == timedelta(0)
+        assert str(event["URL"]).startswith(SITE + "/events/")
+        assert event["DTSTART"].params["TZID"] == "America/Los_Angeles"
+        assert str(event["STATUS"]) == "CONFIRMED"
+
+
+def test_event_values(demo_client: TestClient) -> None:
+    events = events_by_summary(calendar(demo_client, "/calendar/events.ics"))
+    hamas = events[HAMAS]
+    start, end = hamas.decoded("DTSTART"), hamas.decoded("DTEND")
+    assert (start.year, start.month, start.day, start.hour, start.minute) == (2023, 10, 12, 12, 0)
+    assert str(start.tzinfo) == "America/Los_Angeles"
+    assert start.astimezone(UTC) == datetime(2023, 10, 12, 19, 0, tzinfo=UTC)
+    assert end.astimezone(UTC) == datetime(2023, 10, 12, 20, 30, tzinfo=UTC)
+    assert str(hamas["LOCATION"]) == "Online"  # attendance_mode online, no link given
+    assert "Speakers: Amichai Magen, Abbas Milani, Or Rabinowitz; Moderator: Larry Diamond" in str(
+        hamas["DESCRIPTION"]
+    )
+    assert (
+        str(hamas["URL"])
+        == f"{SITE}/events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east"
+    )
+
+    conference = events[CONFERENCE]
+    assert str(conference["LOCATION"]) == (
+        "Bechtel Conference Center, Encina Hall, 616 Jane Stanford Way, Stanford, CA 94305"
+    )
+    assert conference.decoded("DTSTART").astimezone(UTC) == datetime(2011, 10, 3, 16, 0, tzinfo=UTC)
+    assert conference.decoded("DTEND").astimezone(UTC) == datetime(2011, 10, 5, 0, 0, tzinfo=UTC)
+    assert "Hosts: Mariano-Florentino Cuéllar, Beatriz Magaloni" in str(conference["DESCRIPTION"])
+    assert [str(c) for c in conference["CATEGORIES"].cats] == [
+        "Kidnapping",
+        "Mexico",
+        "Organized Crime",
+    ]
+
+    screening = events[SCREENING]
+    start = screening.decoded("DTSTART")
+    assert (start.hour, start.utcoffset()) == (18, timedelta(hours=-8))  # PST in November
+    assert "LOCATION" not in screening  # in person, venue not given
+
+
+def test_topic_calendars(demo_client: TestClient) -> None:
+    mexico = events_by_summary(calendar(demo_client, "/calendar/topics/mexico.ics"))
+    assert set(mexico) == {CONFERENCE}
+    kidnapping = calendar(demo_client, "/calendar/topics/kidnapping.ics")
+    assert str(kidnapping["X-WR-CALNAME"]) == "Kidnapping — events"
+    assert set(events_by_summary(kidnapping)) == {HAMAS, CONFERENCE, SCREENING}
+    assert events_by_summary(calendar(demo_client, "/calendar/topics/human-rights.ics")) == {}
+
+
+def test_calendar_caching(demo_client: TestClient) -> None:
+    first = demo_client.get("/calendar/topics/kidnapping.ics")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"].startswith("public, max-age=")
+    assert {"events", "evt_1"} <= set(first.headers["surrogate-key"].split())
+    assert demo_client.get("/calendar/topics/kidnapping.ics").content == first.content
+    again = demo_client.get("/calendar/topics/kidnapping.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/calendar/topics/no-such-topic.ics", 404),
+        ("/calendar/events.xml", 400),
+        ("/calendar/events.rss", 400),
+        ("/calendar/topics/kidnapping.json", 400),
+    ],
+)
+def test_calendar_errors(demo_client: TestClient, path: str, status: int) -> None:
+    response = demo_client.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == status
+
+
+def _write(factory: sessionmaker[Session], collection: str, data: dict[str, Any]) -> None:
+    with factory() as session, session.begin():
+        row = create_item(session, collection, data, "test")
+    notify_write(BY_COLLECTION[collection], row)  # as the admin routes do, for response caches
+
+
+def test_status_location_and_zones(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    now = datetime.now(UTC)
+    base = {"status": "published", "published_at": (now - timedelta(days=1)).isoformat()}
+    soon = (now + timedelta(days=5)).replace(microsecond=0)
+    _write(
+        session_factory,
+        "events",
+        {
+            **base,
+            "title": "Cancelled talk",
+            "event_status": "cancelled",
+            "timezone": "Europe/Berlin",
+            "starts_at": soon.isoformat(),
+            "ends_at": (soon + timedelta(hours=2)).isoformat(),
+            "venue": {"name": "Aula", "address": "Unter den Linden 6, Berlin"},
+        },
+    )
+    _write(
+        session_factory,
+        "events",
+        {
+            **base,
+            "title": "Postponed webinar",
+            "event_status": "postponed",
+            "attendance_mode": "online",
+            "online_url": "https://meet.example.org/abc",
+            "starts_at": soon.isoformat(),
+            "timezone": "Asia/Tokyo",
+        },
+    )
+    _write(
+        session_factory,
+        "events",
+        {
+            **base,
+            "title": "Hybrid panel",
+            "attendance_mode": "hybrid",
+            "online_url": "https://meet.example.org/h",
+            "venue": {"name": "Encina Hall"},
+            "starts_at": soon.isoformat(),
+        },
+    )
+    events = events_by_summary(calendar(client, "/calendar/events.ics"))
+    cancelled = events["Cancelled talk"]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert str(cancelled["LOCATION"]) == "Aula, Unter den Linden 6, Berlin"
+    assert cancelled.decoded("DTSTART").astimezone(UTC) == soon
+    assert cancelled["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert "This event has been cancelled." in str(cancelled["DESCRIPTION"])
+    postponed = events["Postponed webinar"]
+    assert str(postponed["STATUS"]) == "TENTATIVE"
+    assert str(postponed["LOCATION"]) == "https://meet.example.org/abc"
+    assert postponed["DTSTART"].params["TZID"] == "Asia/Tokyo"
+    assert "DTEND" not in postponed
+    hybrid = events["Hybrid panel"]
+    assert str(hybrid["LOCATION"]) == "Encina Hall; online: https://meet.example.org/h"
+    assert "TZID" not in hybrid["DTSTART"].params  # UTC events are written as UTC times (…Z)
+    assert hybrid.decoded("DTSTART").utcoffset() == timedelta(0)
+    cal = calendar(client, "/calendar/events.ics")
+    assert {str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")} >= {"Europe/Berlin", "Asia/Tokyo"}
+
+
+def test_upcoming_events_first(
+    client: TestClient, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.feeds.sources.FEED_SIZE", 3)
+    now = datetime.now(UTC)
+    published = {"status": "published", "published_at": (now - timedelta(days=400)).isoformat()}
+    for days in (-300, -200, -100, 10, 20):
+        _write(
+            session_factory,
+            "events",
+            {
+                **published,
+                "title": f"Day {days}",
+                "starts_at": (now + timedelta(days=days)).isoformat(),
+            },
+        )
+    summaries = set(events_by_summary(calendar(client, "/calendar/events.ics")))
+    # Both upcoming events, then the most recent past one.
+    assert summaries == {"Day 10", "Day 20", "Day -100"}

@@ -1,0 +1,295 @@
+"""Citation export: BibTeX (parsed with bibtexparser v2), RIS and CSL-JSON."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import bibtexparser
+import orjson
+import pytest
+from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors, SplitNameParts
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content.events import notify_write
+from app.content.types import BY_COLLECTION
+from app.content.writes import create_item
+from app.http.auth import create_api_key
+
+LIVING = "/api/v1/publications/living-in-fear-dynamics-of-extortion-in-mexicos-drug-war/citation"
+TITLE = "Living in Fear: The Dynamics of Extortion in Mexico's Drug War"
+FAMILIES = ["Magaloni", "Matanock", "Díaz-Cayeros", "Romero"]
+GIVEN = ["Beatriz", "Aila M.", "Alberto", "Vidal"]
+RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  - .*$")
+
+
+def bibtex_entry(client: TestClient, url: str) -> Any:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/x-bibtex; charset=utf-8"
+    library = bibtexparser.parse_string(
+        response.content.decode("utf-8"), append_middleware=[SeparateCoAuthors(), SplitNameParts()]
+    )
+    assert library.failed_blocks == []
+    assert len(library.entries) == 1
+    return library.entries[0]
+
+
+def ris_lines(
+    client: TestClient, url: str, headers: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/x-research-info-systems; charset=utf-8"
+    text = response.content.decode("utf-8")
+    lines = text.split("\r\n")
+    assert lines[-1] == ""  # every line, ER included, ends with CRLF
+    lines = lines[:-1]
+    assert all(RIS_LINE.match(line) for line in lines), lines
+    assert lines[0].startswith("TY  - ")
+    assert lines[-1] == "ER  - "
+    return [(line[:2], line[6:]) for line in lines]
+
+
+def csl(client: TestClient, url: str) -> dict[str, Any]:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/vnd.citationstyles.csl+json"
+    items = orjson.loads(response.content)
+    assert isinstance(items, list)
+    assert len(items) == 1
+    item: dict[str, Any] = items[0]
+    assert isinstance(item["id"], str)
+    assert isinstance(item["type"], str)
+    return item
+
+
+def test_bibtex_of_a_journal_article(demo_client: TestClient) -> None:
+    raw = demo_client.get(LIVING).content
+    assert "Díaz-Cayeros".encode() in raw  # UTF-8, not {\'i}
+    assert raw.startswith(b"@article{magaloni2020living,")
+    entry = bibtex_entry(demo_client, LIVING)
+    assert entry.entry_type == "article"
+    assert entry.key == "magaloni2020living"
+    assert [" ".join(a.last) for a in entry["author"]] == FAMILIES
+    assert [" ".join(a.first) for a in entry["author"]] == GIVEN
+    assert entry["title"] == TITLE
+    assert entry["journal"] == "Comparative Political Studies"
+    assert entry["year"] == "2020"
+    assert entry["volume"] == "53"
+    assert entry["number"] == "7"
+    assert entry["pages"] == "1124--1174"
+    assert entry["doi"] == "10.1177/0010414019879958"
+    assert entry["keywords"] == "Kidnapping, Mexico, Organized Crime"
+    assert entry["abstract"].startswith("Why do drug trafficking organizations (DTOs)")
+
+
+def test_bibtex_is_the_default_and_ids_work(demo_client: TestClient) -> None:
+    by_slug = demo_client.get(LIVING)
+    by_id = demo_client.get("/api/v1/publications/pub_1/citation?format=bibtex")
+    assert by_id.content == by_slug.content
+    assert by_slug.headers["content-disposition"] == 'inline; filename="magaloni2020living.bib"'
+
+
+def test_ris_of_a_journal_article(demo_client: TestClient) -> None:
+    lines = ris_lines(demo_client, LIVING + "?format=ris")
+    tags = dict(lines)
+    assert tags["TY"] == "JOUR"
+    assert [value for tag, value in lines if tag == "AU"] == [
+        "Magaloni, Beatriz",
+        "Matanock, Aila M.",
+        "Díaz-Cayeros, Alberto",
+        "Romero, Vidal",
+    ]
+    assert tags["TI"] == TITLE
+    assert tags["T2"] == "Comparative Political Studies"
+    assert (tags["PY"], tags["VL"], tags["IS"], tags["SP"], tags["EP"]) == (
+        "2020",
+        "53",
+        "7",
+        "1124",
+        "1174",
+    )
+    assert tags["DO"] == "10.1177/0010414019879958"
+
+
+def test_csl_json_of_a_journal_article(demo_client: TestClient) -> None:
+    item = csl(demo_client, LIVING + "?format=csl-json")
+    assert item["id"] == "pub_1"
+    assert item["type"] == "article-journal"
+    assert item["title"] == TITLE
+    assert item["author"] == [
+        {"family": f, "given": g} for f, g in zip(FAMILIES, GIVEN, strict=True)
+    ]
+    assert item["container-title"] == "Comparative Political Studies"
+    assert (item["volume"], item["issue"], item["page"]) == ("53", "7", "1124-1174")
+    assert item["issued"] == {"date-parts": [[2020]]}
+    assert item["DOI"] == "10.1177/0010414019879958"
+
+
+def test_research_project_without_authors_or_year(demo_client: TestClient) -> None:
+    url = "/api/v1/publications/dynamics-and-logic-of-extortion-in-mexicos-drug-war/citation"
+    entry = bibtex_entry(demo_client, url)
+    assert entry.entry_type == "misc"
+    assert "author" not in entry.fields_dict
+    assert entry["title"] == "The Dynamics and Logic of Extortion in Mexico’s Drug War"
+    assert dict(ris_lines(demo_client, url + "?format=ris"))["TY"] == "GEN"
+    item = csl(demo_client, url + "?format=csl-json")
+    assert item["type"] == "document"
+    assert "issued" not in item
+    assert "author" not in item
+
+
+def test_citation_caching(demo_client: TestClient) -> None:
+    first = demo_client.get(LIVING + "?format=ris")
+    assert first.headers["cache-control"].startswith("public, max-age=")
+    assert {"publications", "pub_1"} <= set(first.headers["surrogate-key"].split())
+    again = demo_client.get(
+        LIVING + "?format=ris", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+    other = demo_client.get(
+        LIVING + "?format=csl-json", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert other.status_code == 200  # another format is another representation
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (LIVING + "?format=xml", 400),
+        (LIVING + "?format=", 400),
+        (LIVING + "?format=BIBTEX", 400),
+        ("/api/v1/publications/no-such-publication/citation", 404),
+        ("/api/v1/publications/pub_999/citation?format=ris", 404),
+    ],
+)
+def test_citation_errors(demo_client: TestClient, url: str, status: int) -> None:
+    response = demo_client.get(url)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    if status == 400:
+        assert problem["errors"][0]["loc"] == ["query", "format"]
+
+
+# Every publication type: (BibTeX type, RIS TY, CSL type).
+TYPES = {
+    "journal_article": ("article", "JOUR", "article-journal"),
+    "book": ("book", "BOOK", "book"),
+    "book_chapter": ("incollection", "CHAP", "chapter"),
+    "report": ("techreport", "RPRT", "report"),
+    "policy_brief": ("techreport", "RPRT", "report"),
+    "working_paper": ("techreport", "RPRT", "report"),
+    "research_project": ("misc", "GEN", "document"),
+    "other": ("misc", "GEN", "document"),
+}
+
+
+def _write(factory: sessionmaker[Session], collection: str, data: dict[str, Any]) -> None:
+    with factory() as session, session.begin():
+        row = create_item(session, collection, data, "test")
+    notify_write(BY_COLLECTION[collection], row)  # as the admin routes do, for response caches
+
+
+def test_every_publication_type(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    published = {
+        "status": "published",
+        "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+    }
+    _write(session_factory, "people", {"slug": "ana", "name": "Ana María Díaz-Cayeros"})
+    _write(session_factory, "people", {"slug": "org", "name": "Stanford", "sort_name": "Stanford"})
+    for kind in TYPES:
+        _write(
+            session_factory,
+            "publications",
+            {
+                **published,
+                "slug": f"p-{kind.replace('_', '-')}",
+                "title": f"On {kind}: 100% R&D_x {{braces}} #1 ~ ^",
+                "publication_type": kind,
+                "authors": ["ana", "org"],
+                "journal": "Collected Works",
+                "publisher": "Stanford University Press",
+                "pages": "7–19",
+                "year": 2021,
+                "published_on": "2021-03-04",
+            },
+        )
+    for kind, (bibtex_type, ris_type, csl_type) in TYPES.items():
+        url = f"/api/v1/publications/p-{kind.replace('_', '-')}/citation"
+        entry = bibtex_entry(client, url)
+        assert entry.entry_type == bibtex_type, kind
+        assert [(" ".join(a.first), " ".join(a.last)) for a in entry["author"]] == [
+            ("Ana María", "Díaz-Cayeros"),
+            ("", "{Stanford}"),
+        ]
+        assert entry["pages"] == "7--19"
+        assert entry["month"] == "3"
+        decoded = bibtexparser.parse_string(
+            client.get(url).text, append_middleware=[LatexDecodingMiddleware()]
+        ).entries[0]
+        # pylatexenc renders \textasciicircum as U+02C6; TeX prints a plain ^.
+        assert (
+            decoded["title"].replace("\u02c6", "^") == f"On {kind}: 100% R&D_x {{braces}} #1 ~ ^"
+        ), kind
+        assert (
+            r"100\% R\&D\_x \{braces\} \#1 \textasciitilde{} \textasciicircum{}"
+            in client.get(url).text
+        )
+        if bibtex_type == "article":
+            assert entry["journal"] == "Collected Works"
+        if bibtex_type == "incollection":
+            assert entry["booktitle"] == "Collected Works"
+            assert entry["publisher"] == "Stanford University Press"
+        if bibtex_type == "techreport":
+            assert entry["institution"] == "Stanford University Press"
+        if kind == "working_paper":
+            assert entry["type"] == "Working paper"
+        ris = ris_lines(client, url + "?format=ris")
+        assert dict(ris)["TY"] == ris_type, kind
+        assert [v for t, v in ris if t == "AU"] == ["Díaz-Cayeros, Ana María", "Stanford"]
+        assert (dict(ris)["SP"], dict(ris)["EP"], dict(ris)["DA"]) == ("7", "19", "2021/03/04")
+        item = csl(client, url + "?format=csl-json")
+        assert item["type"] == csl_type, kind
+        assert item["author"] == [
+            {"family": "Díaz-Cayeros", "given": "Ana María"},
+            {"literal": "Stanford"},
+        ]
+        assert item["issued"] == {"date-parts": [[2021, 3, 4]]}
+
+
+def test_hidden_publications_are_404(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    future = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    _write(session_factory, "publications", {"slug": "draft", "title": "Draft"})
+    _write(
+        session_factory,
+        "publications",
+        {"slug": "later", "title": "Later", "status": "published", "published_at": future},
+    )
+    for slug in ("draft", "later"):
+        response = client.get(f"/api/v1/publications/{slug}/citation?format=csl-json")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_preview_needs_key_and_flag(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    _write(session_factory, "publications", {"slug": "draft", "title": "Draft", "year": 2030})
+    with session_factory() as session, session.begin():
+        secret = create_api_key(session, "previewer", ["content:preview"])
+    url = "/api/v1/publications/draft/citation?format=ris"
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get(url + "&preview=true").status_code == 401  # flag without key
+    assert client.get(url, headers=bearer).status_code == 404  # key without flag
+    response = client.get(url + "&preview=true", headers=bearer)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "private, no-store"
+    assert "surrogate-key" not in response.headers
+    assert dict(ris_lines(client, url + "&preview=true", bearer))["TI"] == "Draft"

@@ -1,0 +1,94 @@
+"""The `dossier` command: migrate, demo, serve (without starting a server), schema."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import get_settings
+from app.db import make_engine
+from app.migrations import is_at_head
+from app.models import Topic
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_database(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL points the CLI at a fresh, unmigrated database."""
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    get_settings.cache_clear()
+    yield empty_database_url
+    get_settings.cache_clear()
+
+
+def topic_count(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(Topic)) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("migrate", "demo", "serve", "schema"):
+        assert command in result.output
+
+
+def test_migrate(cli_database: str) -> None:
+    result = runner.invoke(cli, ["migrate"])
+    assert result.exit_code == 0, result.output
+    engine = make_engine(cli_database)
+    try:
+        assert is_at_head(engine)
+    finally:
+        engine.dispose()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0  # nothing to do is fine
+
+
+def test_demo_is_idempotent(cli_database: str) -> None:
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    first = runner.invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert topic_count(cli_database) > 0
+    second = runner.invoke(cli, ["demo"])
+    assert second.exit_code == 0, second.output
+    assert "0 record(s) changed" in second.output
+
+
+def test_serve_migrates_loads_demo_and_runs_the_factory(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    result = runner.invoke(cli, ["serve", "--port", "8123", "--workers", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert topic_count(cli_database) > 0
+    [(args, kwargs)] = calls
+    assert args == ("app.main:create_app",)
+    assert kwargs["factory"] is True
+    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("127.0.0.1", 8123, 2)
+
+    # A database that already has content is served as it is.
+    before = topic_count(cli_database)
+    assert runner.invoke(cli, ["serve"]).exit_code == 0
+    assert "demo dataset" not in runner.invoke(cli, ["serve"]).output
+    assert topic_count(cli_database) == before
+
+
+def test_schema_without_graphql_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "app.graphql.schema", None)  # import raises ImportError
+    result = runner.invoke(cli, ["schema"])
+    assert result.exit_code == 1
+    assert "not available" in result.output

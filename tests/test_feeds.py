@@ -1,0 +1,345 @@
+"""RSS, Atom and JSON Feed over the demo dataset: parsed by real clients, values checked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import feedparser
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from app.feeds.links import feed_links
+from tests.support import count_queries
+
+SITE = "https://www.example.org"
+FEEDS = (
+    "/feeds/topics/kidnapping",
+    "/feeds/articles",
+    "/feeds/events",
+    "/feeds/publications",
+    "/feeds/people/beatriz-magaloni",
+)
+MEDIA_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+LIVING_IN_FEAR = "Living in Fear: The Dynamics of Extortion in Mexico's Drug War"
+LIVING_IN_FEAR_AUTHORS = [
+    "Beatriz Magaloni",
+    "Aila M. Matanock",
+    "Alberto Díaz-Cayeros",
+    "Vidal Romero",
+]
+SANDBERG_ARTICLE = "Sheryl Sandberg Brings “Screams Before Silence” to Stanford"
+JSON_FEED_ITEM_KEYS = {
+    "id",
+    "url",
+    "external_url",
+    "title",
+    "content_html",
+    "content_text",
+    "summary",
+    "image",
+    "banner_image",
+    "date_published",
+    "date_modified",
+    "authors",
+    "tags",
+    "language",
+    "attachments",
+}
+
+
+def api_base(client: TestClient) -> str:
+    base: str = client.app.state.settings.api_base_url  # type: ignore[attr-defined]
+    return base.rstrip("/")
+
+
+def parse(client: TestClient, path: str) -> Any:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    parsed = feedparser.parse(response.content)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    return parsed
+
+
+def json_feed(client: TestClient, path: str) -> dict[str, Any]:
+    """Fetch a JSON Feed and check it against the JSON Feed 1.1 rules.
+
+    feedparser 6 (the latest release) reads RSS and Atom only, so JSON Feed's rules
+    (https://jsonfeed.org/version/1.1) are checked here.
+    """
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == MEDIA_TYPES["json"]
+    feed: dict[str, Any] = orjson.loads(response.content)
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert isinstance(feed["title"], str)
+    assert feed["title"]
+    assert feed["home_page_url"].startswith(SITE + "/")
+    assert feed["feed_url"] == api_base(client) + path
+    assert isinstance(feed["items"], list)
+    ids = [item["id"] for item in feed["items"]]
+    assert len(ids) == len(set(ids))
+    for item in feed["items"]:
+        assert isinstance(item["id"], str)
+        assert item["id"]
+        assert {k for k in item if not k.startswith("_")} <= JSON_FEED_ITEM_KEYS
+        assert isinstance(item.get("content_html") or item.get("content_text"), str)
+        assert item["url"].startswith(SITE + "/")
+        for key in ("date_published", "date_modified"):
+            assert datetime.fromisoformat(item[key]).utcoffset() is not None
+        for author in item.get("authors", []):
+            assert isinstance(author["name"], str)
+            assert author["name"]
+        assert all(isinstance(tag, str) for tag in item.get("tags", []))
+    return feed
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_every_feed_parses_in_every_format(demo_client: TestClient, path: str) -> None:
+    rss = parse(demo_client, path + ".rss")
+    atom = parse(demo_client, path + ".atom")
+    feed = json_feed(demo_client, path + ".json")
+    assert rss.version == "rss20"
+    assert atom.version == "atom10"
+    assert rss.entries
+    assert len(rss.entries) == len(atom.entries) == len(feed["items"])
+    for parsed, fmt in ((rss, "rss"), (atom, "atom")):
+        links = {link["rel"]: link["href"] for link in parsed.feed.links}
+        assert links["self"] == f"{api_base(demo_client)}{path}.{fmt}"
+        assert links["alternate"].startswith(SITE + "/")
+        for entry in parsed.entries:
+            assert entry.link.startswith(SITE + "/"), entry.link
+            assert entry.id.startswith("tag:www.example.org,")
+            assert entry.published_parsed is not None
+            assert entry.title
+    # The same items in the same order, with the same GUIDs, in all three formats.
+    assert (
+        [e.id for e in rss.entries]
+        == [e.id for e in atom.entries]
+        == [i["id"] for i in feed["items"]]
+    )
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_content_type_and_caching_headers(demo_client: TestClient, fmt: str) -> None:
+    response = demo_client.get(f"/feeds/articles.{fmt}")
+    assert response.headers["content-type"] == MEDIA_TYPES[fmt]
+    assert response.headers["cache-control"].startswith("public, max-age=")
+    keys = response.headers["surrogate-key"].split()
+    assert {"feeds", "articles", "art_4"} <= set(keys)
+    etag = response.headers["etag"]
+    again = demo_client.get(f"/feeds/articles.{fmt}", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert demo_client.get(f"/feeds/articles.{fmt}").headers["etag"] == etag  # stable bytes
+
+
+def test_topic_feed_is_the_topic_stream(demo_client: TestClient) -> None:
+    atom = parse(demo_client, "/feeds/topics/kidnapping.atom")
+    assert atom.feed.title == "Kidnapping"
+    assert atom.feed.subtitle.startswith("Abduction and hostage-taking")
+    assert {link["href"] for link in atom.feed.links} >= {f"{SITE}/topics/kidnapping"}
+    titles = [e.title for e in atom.entries]
+    # 6 articles, 3 events, 2 publications and 3 quotes are tagged Kidnapping.
+    assert len(titles) == 14
+    assert LIVING_IN_FEAR in titles
+    assert "The Hamas Attack on Israel: Implications for Israel and the Middle East" in titles
+    # Newest first: the three Sandberg quotes and their article share 2024-11-21T17:00Z.
+    published = [e.published for e in atom.entries]
+    assert published == sorted(published, reverse=True)
+    assert titles[3] == SANDBERG_ARTICLE
+    assert titles[0].startswith("“We have to believe in peace.")
+    assert titles[0].endswith("— Sheryl Sandberg")
+    assert titles[-2:] == [
+        "Q&A: The Alleged Iranian Plot, Mexican Drug Cartels and Global Terrorism",  # 2011-10-14
+        "Violence, Organized Crime, and Governance: Mexico in Comparative Perspective",  # 2011-09-19
+    ]
+    quote = atom.entries[0]
+    assert (
+        quote.link
+        == f"{SITE}/news/sheryl-sandberg-screams-before-silence-stanford#quote-we-have-to-believe-in-peace"
+    )
+
+
+def test_article_entry_values(demo_client: TestClient) -> None:
+    rss = parse(demo_client, "/feeds/articles.rss")
+    entry = next(e for e in rss.entries if e.title == SANDBERG_ARTICLE)
+    assert entry.link == f"{SITE}/news/sheryl-sandberg-screams-before-silence-stanford"
+    assert entry.published == "Thu, 21 Nov 2024 17:00:00 +0000"
+    assert entry.author == "Clifton B. Parker"
+    assert [t.term for t in entry.tags] == ["Kidnapping", "Israel", "Sexual Violence", "Terrorism"]
+    assert entry.summary.startswith("Sheryl Sandberg said that filming a documentary")
+    assert entry.guidislink is False
+    content = entry.content[0].value
+    assert "Nova Music Festival" in content  # the full body, not only the summary
+    assert f'src="{SITE}/media/articles/' in content  # in-body images made absolute
+    assert "<script" not in content
+    # Newest first over the whole collection.
+    assert [e.published_parsed for e in rss.entries] == sorted(
+        (e.published_parsed for e in rss.entries), reverse=True
+    )
+    assert len(rss.entries) == 6
+
+
+def test_publication_authors_in_order(demo_client: TestClient) -> None:
+    atom = parse(demo_client, "/feeds/publications.atom")
+    entry = next(e for e in atom.entries if e.title == LIVING_IN_FEAR)
+    assert [a["name"] for a in entry.authors] == LIVING_IN_FEAR_AUTHORS
+    assert entry.authors[2]["href"] == f"{SITE}/people/alberto-diaz-cayeros"
+    assert entry.published == "2020-06-01T17:00:00+00:00"
+    assert "Comparative Political Studies" in entry.content[0].value
+    assert "https://doi.org/10.1177/0010414019879958" in entry.content[0].value
+    rss = parse(demo_client, "/feeds/publications.rss")
+    entry = next(e for e in rss.entries if e.title == LIVING_IN_FEAR)
+    assert [a["name"] for a in entry.authors] == LIVING_IN_FEAR_AUTHORS
+    feed = json_feed(demo_client, "/feeds/publications.json")
+    item = next(i for i in feed["items"] if i["title"] == LIVING_IN_FEAR)
+    assert [a["name"] for a in item["authors"]] == LIVING_IN_FEAR_AUTHORS
+    assert item["external_url"] == "https://doi.org/10.1177/0010414019879958"
+    assert item["date_published"] == "2020-06-01T17:00:00+00:00"
+    assert item["tags"] == ["Kidnapping", "Mexico", "Organized Crime"]
+
+
+def test_event_entries_state_when_and_where(demo_client: TestClient) -> None:
+    feed = json_feed(demo_client, "/feeds/events.json")
+    by_title = {item["title"]: item for item in feed["items"]}
+    hamas = by_title["The Hamas Attack on Israel: Implications for Israel and the Middle East"]
+    assert hamas["date_published"] == "2023-10-10T17:00:00+00:00"
+    assert hamas["_dossier"]["starts_at"] == "2023-10-12T19:00:00+00:00"
+    assert hamas["_dossier"]["timezone"] == "America/Los_Angeles"
+    assert "Thursday, 12 October 2023, 12:00–13:30 PDT" in hamas["content_html"]
+    assert (
+        "Speakers: Amichai Magen, Abbas Milani, Or Rabinowitz; Moderator: Larry Diamond"
+        in hamas["content_html"]
+    )
+    assert "<strong>Where:</strong> Online" in hamas["content_html"]
+    conference = by_title[
+        "Violence, Organized Crime, and Governance: Mexico in Comparative Perspective"
+    ]
+    assert (
+        "Bechtel Conference Center, Encina Hall, 616 Jane Stanford Way"
+        in conference["content_html"]
+    )
+    assert (
+        conference["url"] == f"{SITE}/events/violence-organized-crime-and-governance-in-mexico-2011"
+    )
+    assert feed["items"][0]["title"].startswith("Screams Before Silence")
+
+
+def test_person_feed_merges_their_items(demo_client: TestClient) -> None:
+    atom = parse(demo_client, "/feeds/people/beatriz-magaloni.atom")
+    assert atom.feed.title == "Beatriz Magaloni"
+    assert [e.title for e in atom.entries] == [
+        LIVING_IN_FEAR,  # author, published 2020
+        "Violence, Organized Crime, and Governance: Mexico in Comparative Perspective",  # host, 2011
+    ]
+    magen = parse(demo_client, "/feeds/people/amichai-magen.rss")
+    assert [e.title for e in magen.entries] == [
+        "Screams Before Silence: Screening and Conversation with Sheryl Sandberg",
+        "The Hamas Attack on Israel: Implications for Israel and the Middle East",
+    ]
+    parker = parse(demo_client, "/feeds/people/clifton-b-parker.rss")
+    assert [e.title for e in parker.entries] == [SANDBERG_ARTICLE]
+
+
+def test_person_feed_by_id_and_empty_person(demo_client: TestClient) -> None:
+    person = demo_client.get("/feeds/people/beatriz-magaloni.json").json()
+    assert len(person["items"]) == 2
+    # Sheryl Sandberg is a quote speaker and panelist: quotes are not in person feeds.
+    sandberg = json_feed(demo_client, "/feeds/people/sheryl-sandberg.json")
+    assert [i["title"] for i in sandberg["items"]] == [
+        "Screams Before Silence: Screening and Conversation with Sheryl Sandberg"
+    ]
+    # Julie Cordua is in the directory but in no article, event or publication.
+    assert parse(demo_client, "/feeds/people/julie-cordua.rss").entries == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/feeds/topics/no-such-topic.rss", 404),
+        ("/feeds/topics/no-such-topic.json", 404),
+        ("/feeds/people/no-such-person.atom", 404),
+        ("/feeds/articles.xml", 400),
+        ("/feeds/events.html", 400),
+        ("/feeds/topics/kidnapping.ics", 400),
+        ("/feeds/people/beatriz-magaloni.RSS", 400),
+    ],
+)
+def test_feed_errors_are_problems(demo_client: TestClient, path: str, status: int) -> None:
+    response = demo_client.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    if status == 400:
+        assert "'rss', 'atom' or 'json'" in str(problem["errors"])
+
+
+def test_autodiscovery_links_resolve(demo_client: TestClient) -> None:
+    base = api_base(demo_client)
+    for kind, slug in (("topic", "kidnapping"), ("person", "beatriz-magaloni")):
+        for url in feed_links(kind, slug, base).values():
+            assert url.startswith(base)
+            assert demo_client.get(url.removeprefix(base)).status_code == 200, url
+
+
+def test_feed_cost_does_not_grow_with_items(demo_client: TestClient) -> None:
+    engine = demo_client.app.state.engine  # type: ignore[attr-defined]
+    with count_queries(engine) as topic_queries:
+        demo_client.get("/feeds/topics/kidnapping.rss")
+    with count_queries(engine) as person_queries:
+        demo_client.get("/feeds/people/beatriz-magaloni.rss")
+    # One query per relation and type, never one per item (14 items here).
+    assert topic_queries.count <= 20, topic_queries.statements
+    assert person_queries.count <= 14, person_queries.statements
+
+
+def test_feeds_documented_in_openapi(demo_client: TestClient) -> None:
+    paths = demo_client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/feeds/topics/{slug}.{fmt}",
+        "/feeds/articles.{fmt}",
+        "/feeds/events.{fmt}",
+        "/feeds/publications.{fmt}",
+        "/feeds/people/{slug}.{fmt}",
+        "/calendar/topics/{slug}.{fmt}",
+        "/calendar/events.{fmt}",
+    ):
+        operation = paths[path]["get"]
+        assert operation["tags"] == ["feeds"]
+        assert operation["summary"]
+        assert operation["description"]
+        responses = operation["responses"]
+        assert "application/problem+json" in responses["400"]["content"]
+        assert "application/problem+json" in responses["404"]["content"]
+    topic = paths["/feeds/topics/{slug}.{fmt}"]["get"]
+    assert set(topic["responses"]["200"]["content"]) == {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/feed+json",
+    }
+    fmt = next(p for p in topic["parameters"] if p["name"] == "fmt")
+    assert fmt["in"] == "path"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/topics/%00.rss",
+        "/feeds/people/a%00b.json",
+        "/calendar/topics/%00.ics",
+        "/api/v1/publications/%00/citation",
+        "/feeds/topics/" + "x" * 300 + ".rss",
+    ],
+)
+def test_hostile_slugs_are_client_errors(demo_client: TestClient, path: str) -> None:
+    response = demo_client.get(path)
+    assert response.status_code in (400, 404)
+    assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,293 @@
+"""Drafts, scheduled and deleted items never reach a feed or a calendar; GUIDs survive edits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content.events import notify_write
+from app.content.queries import get_item
+from app.content.types import BY_COLLECTION
+from app.content.visibility import Viewer
+from app.content.writes import create_item, delete_item, update_item
+from app.http.auth import create_api_key
+
+NOW = datetime.now(UTC)
+PAST = (NOW - timedelta(days=3)).isoformat()
+FUTURE = (NOW + timedelta(days=30)).isoformat()
+EDITOR = Viewer(preview=True)
+
+
+# Like the admin routes: commit, then tell the response caches (`notify_write`).
+
+
+def write(factory: sessionmaker[Session], collection: str, data: dict[str, Any]) -> None:
+    with factory() as session, session.begin():
+        row = create_item(session, collection, data, "test")
+    notify_write(BY_COLLECTION[collection], row)
+
+
+def delete(factory: sessionmaker[Session], collection: str, slug: str) -> None:
+    with factory() as session, session.begin():
+        row = get_item(session, BY_COLLECTION[collection], slug, EDITOR)
+        delete_item(session, collection, row, "test")
+    notify_write(BY_COLLECTION[collection], row)
+
+
+def patch(
+    factory: sessionmaker[Session], collection: str, slug: str, changes: dict[str, Any]
+) -> None:
+    with factory() as session, session.begin():
+        row = get_item(session, BY_COLLECTION[collection], slug, EDITOR)
+        update_item(session, collection, row, changes, "test")
+    notify_write(BY_COLLECTION[collection], row)
+
+
+def _event(title: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": title,
+        "starts_at": (NOW + timedelta(days=10)).isoformat(),
+        "timezone": "Europe/Berlin",
+        "topics": ["vis"],
+        "participants": [{"person": "ana-diaz", "role": "speaker"}],
+        **extra,
+    }
+
+
+def arrange(factory: sessionmaker[Session]) -> None:
+    """One public item of each kind, and a draft, a scheduled and a deleted twin of each."""
+    write(factory, "topics", {"slug": "vis", "name": "Visibility"})
+    write(factory, "people", {"slug": "ana-diaz", "name": "Ana Díaz"})
+    hidden = {
+        "Draft": {"status": "draft"},
+        "Scheduled": {"status": "published", "published_at": FUTURE},
+        "Deleted": {"status": "published", "published_at": PAST},
+    }
+    for state, fields in {
+        "Public": {"status": "published", "published_at": PAST},
+        **hidden,
+    }.items():
+        write(
+            factory,
+            "articles",
+            {
+                "title": f"{state} article",
+                "topics": ["vis"],
+                "authors": ["ana-diaz"],
+                "body": "<p>Text</p>",
+                **fields,
+            },
+        )
+        write(factory, "events", _event(f"{state} event", **fields))
+        write(
+            factory,
+            "publications",
+            {"title": f"{state} publication", "topics": ["vis"], "authors": ["ana-diaz"], **fields},
+        )
+        write(
+            factory,
+            "quotes",
+            {"text": f"{state} quote", "speaker": "ana-diaz", "topics": ["vis"], **fields},
+        )
+    for collection, title in (
+        ("articles", "deleted-article"),
+        ("events", "deleted-event"),
+        ("publications", "deleted-publication"),
+        ("quotes", "deleted-quote"),
+    ):
+        delete(factory, collection, title)
+
+
+FEED_PATHS = [
+    f"{path}.{fmt}"
+    for path in (
+        "/feeds/topics/vis",
+        "/feeds/articles",
+        "/feeds/events",
+        "/feeds/publications",
+        "/feeds/people/ana-diaz",
+    )
+    for fmt in ("rss", "atom", "json")
+]
+CALENDAR_PATHS = ["/calendar/topics/vis.ics", "/calendar/events.ics"]
+
+
+def test_hidden_items_never_appear(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    arrange(session_factory)
+    with session_factory() as session:  # the hidden rows exist: an editor sees two of them
+        for collection in ("articles", "events", "publications"):
+            ctype = BY_COLLECTION[collection]
+            singular = ctype.name
+            assert get_item(session, ctype, f"draft-{singular}", EDITOR) is not None
+            assert get_item(session, ctype, f"scheduled-{singular}", EDITOR) is not None
+            assert get_item(session, ctype, f"deleted-{singular}", EDITOR) is None
+    for path in FEED_PATHS + CALENDAR_PATHS:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text)
+        text = response.content.decode()
+        for state in ("Draft", "Scheduled", "Deleted"):
+            assert state not in text, (path, state)  # titles
+            assert f"{state.lower()}-" not in text, (path, state)  # slugs in links
+        assert "Public" in text, path
+    topic = feedparser.parse(client.get("/feeds/topics/vis.atom").content)
+    assert sorted(e.title for e in topic.entries) == [
+        "Public article",
+        "Public event",
+        "Public publication",
+        "“Public quote” — Ana Díaz",
+    ]
+    person = feedparser.parse(client.get("/feeds/people/ana-diaz.rss").content)
+    assert sorted(e.title for e in person.entries) == [
+        "Public article",
+        "Public event",
+        "Public publication",
+    ]
+    calendar = Calendar.from_ical(client.get("/calendar/events.ics").content)
+    assert [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")] == ["Public event"]
+
+
+def test_preview_never_applies_to_feeds(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    arrange(session_factory)
+    text = client.get("/feeds/articles.rss?preview=true").text
+    assert "Public article" in text
+    assert "Draft article" not in text
+    assert "Scheduled article" not in text
+
+
+def test_deleted_topic_and_person_are_404(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    arrange(session_factory)
+    delete(session_factory, "topics", "vis")
+    delete(session_factory, "people", "ana-diaz")
+    for path in (
+        "/feeds/topics/vis.rss",
+        "/calendar/topics/vis.ics",
+        "/feeds/people/ana-diaz.json",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_empty_feeds_are_valid(client: TestClient) -> None:
+    for path in ("/feeds/articles.rss", "/feeds/events.atom"):
+        parsed = feedparser.parse(client.get(path).content)
+        assert parsed.bozo == 0
+        assert parsed.entries == []
+    assert client.get("/feeds/publications.json").json()["items"] == []
+    assert Calendar.from_ical(client.get("/calendar/events.ics").content).walk("VEVENT") == []
+
+
+def test_guid_stable_when_content_changes(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    write(session_factory, "topics", {"slug": "vis", "name": "Visibility"})
+    write(
+        session_factory,
+        "articles",
+        {"title": "First title", "status": "published", "published_at": PAST, "topics": ["vis"]},
+    )
+    before = client.get("/feeds/topics/vis.atom")
+    entry = feedparser.parse(before.content).entries[0]
+    patch(
+        session_factory,
+        "articles",
+        "first-title",
+        {"title": "Second title", "slug": "second-title", "body": "<p>New</p>"},
+    )
+    after = client.get("/feeds/topics/vis.atom", headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200  # the content changed, so the old ETag no longer matches
+    changed = feedparser.parse(after.content).entries[0]
+    assert changed.title == "Second title"
+    assert changed.link.endswith("/news/second-title")
+    assert changed.id == entry.id  # the GUID did not move
+    assert changed.updated_parsed >= entry.updated_parsed
+
+
+def test_links_follow_configured_site(app_factory: Any) -> None:
+    app = app_factory(
+        public_site_url="https://institute.example.edu/research",
+        api_base_url="https://api.example.edu",
+        url_templates={"article": "/stories/{slug}", "topic": "/t/{slug}"},
+    )
+    with TestClient(app) as client:
+        write(app.state.session_factory, "topics", {"slug": "vis", "name": "Visibility"})
+        write(
+            app.state.session_factory,
+            "articles",
+            {"title": "Hello", "status": "published", "published_at": PAST, "topics": ["vis"]},
+        )
+        write(
+            app.state.session_factory,
+            "events",
+            {
+                "title": "Talk",
+                "status": "published",
+                "published_at": PAST,
+                "starts_at": FUTURE,
+                "topics": ["vis"],
+            },
+        )
+        rss = feedparser.parse(client.get("/feeds/topics/vis.rss").content)
+    assert rss.feed.link == "https://institute.example.edu/research/t/vis"
+    assert {link["rel"]: link["href"] for link in rss.feed.links}[
+        "self"
+    ] == "https://api.example.edu/feeds/topics/vis.rss"
+    links = {e.title: e.link for e in rss.entries}
+    assert links["Hello"] == "https://institute.example.edu/research/stories/hello"
+    assert links["Talk"] == "https://institute.example.edu/research/t/vis"  # no event template
+    assert all(e.id.startswith("tag:institute.example.edu,") for e in rss.entries)
+
+
+def test_preview_key_changes_nothing_in_feeds(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    arrange(session_factory)
+    with session_factory() as session, session.begin():
+        secret = create_api_key(session, "previewer", ["content:preview"])
+    bearer = {"Authorization": f"Bearer {secret}"}
+    for path in ("/feeds/articles.rss?preview=true", "/calendar/events.ics?preview=true"):
+        response = client.get(path, headers=bearer)
+        assert response.status_code == 200
+        assert "Public" in response.text
+        assert "Draft" not in response.text
+        assert "Scheduled" not in response.text
+        # Authenticated requests are never stored by shared caches.
+        assert response.headers["cache-control"] == "private, no-store"
+
+
+def test_control_characters_never_break_a_feed(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    write(session_factory, "topics", {"slug": "vis", "name": "Visi\x0bbility"})
+    write(session_factory, "people", {"slug": "ctl", "name": "Ctl\x01 Person"})
+    published = {"status": "published", "published_at": PAST, "topics": ["vis"]}
+    write(
+        session_factory,
+        "articles",
+        {**published, "title": "Bell\x07 title", "authors": ["ctl"], "body": "<p>x\x0c</p>"},
+    )
+    write(
+        session_factory,
+        "events",
+        _event("Tab\x0b event", **published, venue={"name": "Hall\x1f"}, participants=[]),
+    )
+    for path in ("/feeds/topics/vis.rss", "/feeds/topics/vis.atom", "/feeds/people/ctl.rss"):
+        parsed = feedparser.parse(client.get(path).content)
+        assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
+        assert {e.title for e in parsed.entries} <= {"Bell title", "Tab event"}
+    assert client.get("/feeds/topics/vis.json").status_code == 200
+    calendar = Calendar.from_ical(client.get("/calendar/topics/vis.ics").content)
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Tab event"
+    assert str(event["LOCATION"]) == "Hall"

@@ -1,0 +1,172 @@
+"""Limits and request errors: always a GraphQL error with a code, never a 500.
+
+Status codes follow GraphQL-over-HTTP: request errors are 200 with `application/json`
+and 400 with `application/graphql-response+json`; malformed HTTP requests are 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from graphql import get_introspection_query
+from hypothesis import HealthCheck, given, settings
+from hypothesis_graphql import queries
+
+from app.graphql.schema import export_sdl
+from tests.graphql_support import FLAGSHIP, gql
+
+GRAPHQL_RESPONSE = {"Accept": "application/graphql-response+json"}
+
+
+def _request_error(
+    client: TestClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Check both media types and return the (single kind of) error."""
+    legacy = client.post("/graphql", json={"query": query, "variables": variables})
+    assert legacy.status_code == 200, legacy.text
+    modern = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=GRAPHQL_RESPONSE
+    )
+    assert modern.status_code == 400, modern.text
+    assert modern.headers["content-type"].startswith("application/graphql-response+json")
+    body = legacy.json()
+    assert "data" not in body
+    assert modern.json() == body
+    return body["errors"][0]  # type: ignore[no-any-return]
+
+
+def _nested(depth: int) -> str:
+    # person > affiliations > organization > parent x (depth - 4) > name: `depth` levels
+    inner = "name"
+    for _ in range(depth - 4):
+        inner = f"parent {{ {inner} }}"
+    return f'{{ person(slug: "abbas-milani") {{ affiliations {{ organization {{ {inner} }} }} }} }}'
+
+
+def test_depth_over_ten_is_refused(demo_client: TestClient) -> None:
+    assert "person" in gql(demo_client, _nested(10))
+    error = _request_error(demo_client, _nested(11))
+    assert error["extensions"]["code"] == "MAX_DEPTH_EXCEEDED"
+    assert "11" in error["message"]
+
+
+def test_introspection_is_exempt_from_depth(demo_client: TestClient) -> None:
+    data = gql(demo_client, get_introspection_query(descriptions=True))
+    assert data["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_first_over_one_hundred_is_refused_even_through_variables(demo_client: TestClient) -> None:
+    assert gql(demo_client, FLAGSHIP, {"first": 100})["events"]["edges"]
+    error = _request_error(demo_client, FLAGSHIP, {"first": 101})
+    assert error["extensions"]["code"] == "MAX_FIRST_EXCEEDED"
+    nested = _request_error(
+        demo_client, '{ person(slug: "amichai-magen") { events(first: 500) { totalCount } } }'
+    )
+    assert nested["extensions"]["code"] == "MAX_FIRST_EXCEEDED"
+
+
+def test_estimated_cost_is_bounded(demo_client: TestClient) -> None:
+    cheap = "{ people(first: 100) { edges { node { articles(first: 10) { totalCount } } } } }"
+    assert gql(demo_client, cheap)["people"]
+    costly = """{ people(first: 100) { edges { node {
+        articles(first: 100) { edges { node { authors { name } } } } } } } }"""
+    error = _request_error(demo_client, costly)
+    assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert error["extensions"]["cost"] > 10_000
+    aliases = (
+        "{ " + " ".join(f"a{i}: events(first: 100) {{ totalCount }}" for i in range(120)) + " }"
+    )
+    assert _request_error(demo_client, aliases)["extensions"]["code"] == "MAX_COST_EXCEEDED"
+
+
+def test_oversized_documents_are_refused(demo_client: TestClient) -> None:
+    huge = "{ topics { totalCount } }\n" + "# padding\n" * 3000
+    assert _request_error(demo_client, huge)["extensions"]["code"] == "QUERY_TOO_LARGE"
+    deep = "{ a " * 3000 + "}" * 3000
+    error = _request_error(demo_client, deep)
+    assert error["extensions"]["code"] in ("GRAPHQL_PARSE_FAILED", "QUERY_TOO_LARGE")
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code"),
+    [
+        ("{ events { ", None, "GRAPHQL_PARSE_FAILED"),
+        ("{ events { edges { node { nope } } } }", None, "GRAPHQL_VALIDATION_FAILED"),
+        ('{ events(first: "ten") { totalCount } }', None, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ events(filter: {eventType: PARTY}) { totalCount } }",
+            None,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("query($n: Int!) { events(first: $n) { totalCount } }", {"n": "ten"}, "BAD_USER_INPUT"),
+        ("query($n: Int!) { events(first: $n) { totalCount } }", {}, "BAD_USER_INPUT"),
+        (
+            "query($f: EventFilter) { events(filter: $f) { totalCount } }",
+            {"f": {"upcoming": "soon"}},
+            "BAD_USER_INPUT",
+        ),
+        ("mutation { deleteEverything }", None, "GRAPHQL_VALIDATION_FAILED"),
+        ("subscription { events }", None, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "query A { topics { totalCount } } query B { topics { totalCount } }",
+            None,
+            "BAD_REQUEST",
+        ),
+    ],
+)
+def test_request_errors_carry_a_code(
+    demo_client: TestClient, query: str, variables: dict[str, Any] | None, code: str
+) -> None:
+    error = _request_error(demo_client, query, variables)
+    assert error["extensions"]["code"] == code
+    assert error["message"]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"[1, 2]", "application/json", 400),
+        (b'{"variables": {}}', "application/json", 400),
+        (b'{"query": 5}', "application/json", 400),
+        (b'{"query": "{ topics { totalCount } }", "variables": "nope"}', "application/json", 400),
+        (b'{"query": "{ topics { totalCount } }", "operationName": 3}', "application/json", 400),
+        (b"{ topics { totalCount } }", "text/plain", 415),
+    ],
+)
+def test_malformed_http_requests_are_4xx(
+    demo_client: TestClient, content: bytes, content_type: str, status: int
+) -> None:
+    response = demo_client.post("/graphql", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == status, response.text
+    assert response.json()["errors"][0]["message"]
+
+
+def test_get_without_a_query_is_400(demo_client: TestClient) -> None:
+    response = demo_client.get("/graphql", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+def test_application_graphql_bodies_are_accepted(demo_client: TestClient) -> None:
+    response = demo_client.post(
+        "/graphql",
+        content=b"{ topics { totalCount } }",
+        headers={"Content-Type": "application/graphql"},
+    )
+    assert response.json()["data"]["topics"]["totalCount"] == 7
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=queries(export_sdl()))
+def test_generated_queries_never_fail_with_a_500(demo_client: TestClient, query: str) -> None:
+    response = demo_client.post("/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    for error in response.json().get("errors", []):
+        assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", error

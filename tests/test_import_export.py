@@ -1,0 +1,179 @@
+"""`dossier export` / `dossier import`: NDJSON round trips, idempotence, all-or-nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import get_settings
+from app.content.writes import delete_item, upsert_item
+from app.db import make_engine, session_scope
+from app.migrations import upgrade_to_head
+from app.models import Article, AuditEntry, Topic
+from app.transfer import export_lines
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """`use_database(url)`: point the CLI at `url`."""
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def second_database(empty_database_url: str) -> str:
+    upgrade_to_head(empty_database_url)
+    return empty_database_url
+
+
+def _export(session_factory: sessionmaker[Session]) -> bytes:
+    with session_factory() as session:
+        return b"".join(export_lines(session))
+
+
+def _count(url: str, model: type) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(model)) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_drafts_exported_deleted_not(session_factory: sessionmaker[Session]) -> None:
+    with session_scope(session_factory) as session:
+        upsert_item(session, "people", {"slug": "larry-diamond", "name": "Larry Diamond"}, "test")
+        upsert_item(session, "articles", {"slug": "a-draft", "title": "Draft", "status": "draft",
+                                          "authors": ["larry-diamond"]}, "test")
+        gone, _ = upsert_item(session, "events", {"slug": "cancelled-talk", "title": "Gone",
+                                                  "starts_at": "2024-01-01T10:00:00Z"}, "test")
+        delete_item(session, "events", gone, "test")
+    lines = [orjson.loads(line) for line in _export(session_factory).splitlines()]
+    assert [(line["type"], line["data"]["slug"]) for line in lines] == [("person", "larry-diamond"), ("article", "a-draft")]
+    assert lines[1]["data"]["status"] == "draft"
+    assert lines[1]["data"]["authors"] == ["larry-diamond"]
+
+
+def test_round_trip_is_byte_identical(
+    demo_app: FastAPI, second_database: str, use_database: object, tmp_path: Path
+) -> None:
+    exported = _export(demo_app.state.session_factory)  # the demo database: read only
+    lines = [orjson.loads(line) for line in exported.splitlines()]
+    order = [line["type"] for line in lines]
+    assert order == sorted(order, key=["topic", "organization", "person", "resource", "article", "quote", "event", "publication"].index)
+    assert len(lines) > 80
+    assert any(line["data"].get("related") for line in lines)  # related items point further down
+
+    path = tmp_path / "content.ndjson"
+    path.write_bytes(exported)
+    use_database(second_database)  # type: ignore[operator]
+    first = runner.invoke(cli, ["import", str(path)])
+    assert first.exit_code == 0, first.output
+    assert f"Imported {len(lines)} records" in first.output
+    again = runner.invoke(cli, ["export"])
+    assert again.exit_code == 0
+    assert again.stdout_bytes == exported
+
+    audit = _count(second_database, AuditEntry)
+    repeat = runner.invoke(cli, ["import", str(path)])
+    assert repeat.exit_code == 0, repeat.output
+    assert "0 created or changed" in repeat.output
+    assert _count(second_database, AuditEntry) == audit  # idempotent: nothing was written
+    out = tmp_path / "again.ndjson"
+    assert runner.invoke(cli, ["export", "--output", str(out)]).exit_code == 0
+    assert out.read_bytes() == exported
+
+
+def test_import_updates_by_slug(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
+    with session_scope(session_factory) as session:
+        upsert_item(session, "topics", {"slug": "kidnapping", "name": "Old name", "description": "Old"}, "test")
+    path = tmp_path / "in.ndjson"
+    path.write_text('{"type": "topic", "data": {"slug": "kidnapping", "name": "Kidnapping"}}\n')
+    use_database(database_url)  # type: ignore[operator]
+    assert runner.invoke(cli, ["import", str(path)]).exit_code == 0
+    with session_factory() as session:
+        topic = session.scalars(select(Topic)).one()
+        assert (topic.name, topic.description) == ("Kidnapping", None)  # a full replacement
+
+
+def test_forward_references_resolve(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
+    records = [
+        {"type": "organization", "data": {"slug": "cddrl", "name": "CDDRL", "parent": "fsi"}},
+        {"type": "organization", "data": {"slug": "fsi", "name": "FSI"}},
+        {"type": "article", "data": {"slug": "one", "title": "One", "related": [{"type": "article", "slug": "two"}]}},
+        {"type": "article", "data": {"slug": "two", "title": "Two", "related": [{"type": "article", "slug": "one"}, {"type": "quote", "slug": "q"}]}},
+        {"type": "quote", "data": {"slug": "q", "text": "Q", "article": "two"}},
+    ]
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
+    use_database(database_url)  # type: ignore[operator]
+    result = runner.invoke(cli, ["import", str(path)])
+    assert result.exit_code == 0, result.output
+    exported = [orjson.loads(line) for line in _export(session_factory).splitlines()]
+    by_slug = {line["data"]["slug"]: line["data"] for line in exported}
+    assert by_slug["cddrl"]["parent"] == "fsi"
+    assert by_slug["one"]["related"] == [{"type": "article", "slug": "two"}]
+    assert by_slug["two"]["related"] == [{"type": "article", "slug": "one"}, {"type": "quote", "slug": "q"}]
+    assert [line["data"]["slug"] for line in exported][:2] == ["fsi", "cddrl"]  # parents first
+
+
+def test_invalid_lines_are_all_reported(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
+    path = tmp_path / "bad.ndjson"
+    path.write_text(
+        "\n".join([
+            '{"type": "topic", "data": {"slug": "fine", "name": "Fine"}}',
+            '{"type": "topic", "data": {"slug": "broken", "name": ',
+            '{"type": "widget", "data": {"slug": "w"}}',
+            '{"type": "event", "data": {"slug": "e", "title": "No start"}}',
+            '{"type": "topic", "data": {"name": "No slug"}}',
+            "",
+            '{"type": "topic", "data": {"slug": "fine", "name": "Twice"}}',
+            '["not", "an", "object"]',
+        ]) + "\n"
+    )
+    use_database(database_url)  # type: ignore[operator]
+    result = runner.invoke(cli, ["import", str(path)])
+    assert result.exit_code == 1
+    for expected in ("line 2: not valid JSON", "line 3: unknown type 'widget'", "line 4: event 'e'", "starts_at",
+                     "line 5: data.slug is required", "line 7: topic 'fine' is already on line 1", "line 8:"):
+        assert expected in result.output, expected
+    assert "line 1:" not in result.output
+    assert "Nothing imported" in result.output
+    assert _count(database_url, Topic) == 0
+
+
+def test_import_is_all_or_nothing(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
+    path = tmp_path / "refs.ndjson"
+    path.write_text(
+        '{"type": "topic", "data": {"slug": "kidnapping", "name": "Kidnapping"}}\n'
+        '{"type": "article", "data": {"slug": "a", "title": "A", "topics": ["kidnapping"]}}\n'
+        '{"type": "article", "data": {"slug": "b", "title": "B", "authors": ["ghost-writer"]}}\n'
+    )
+    use_database(database_url)  # type: ignore[operator]
+    result = runner.invoke(cli, ["import", str(path)])
+    assert result.exit_code == 1
+    assert "line 3: article 'b'" in result.output
+    assert "ghost-writer" in result.output
+    assert (_count(database_url, Topic), _count(database_url, Article), _count(database_url, AuditEntry)) == (0, 0, 0)
+
+
+def test_import_missing_file(use_database: object, database_url: str, tmp_path: Path) -> None:
+    use_database(database_url)  # type: ignore[operator]
+    result = runner.invoke(cli, ["import", str(tmp_path / "nope.ndjson")])
+    assert result.exit_code == 1
+    assert "cannot read" in result.output

@@ -1,0 +1,139 @@
+"""The migrations build exactly the models' schema, and undo it, on both databases."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from app.db import make_engine, metadata
+from app.migrations import (
+    current_revision,
+    downgrade_connection,
+    head_revision,
+    include_name,
+    include_object,
+    is_at_head,
+    upgrade_connection,
+    upgrade_to_head,
+)
+
+SQLITE_FTS_OBJECTS = {
+    "search_fts",
+    "search_document_ai",
+    "search_document_ad",
+    "search_document_au",
+}
+
+
+@pytest.fixture
+def empty_engine(empty_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(empty_database_url)
+    yield engine
+    engine.dispose()
+
+
+def schema_differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "include_name": include_name,
+                "include_object": include_object,
+                "compare_type": True,
+                "compare_server_default": True,
+            },
+        )
+        return list(compare_metadata(context, metadata))
+
+
+def sqlite_objects(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'search%'"))
+        return {row[0] for row in rows}
+
+
+def test_upgrade_from_empty_matches_the_models(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    assert current_revision(empty_engine) is None
+    assert not is_at_head(empty_engine)
+
+    upgrade_to_head(empty_database_url)
+
+    assert current_revision(empty_engine) == head_revision()
+    assert is_at_head(empty_engine)
+    assert schema_differences(empty_engine) == []
+    tables = set(inspect(empty_engine).get_table_names())
+    assert set(metadata.tables) <= tables
+
+
+def test_full_text_index_of_each_dialect(empty_database_url: str, empty_engine: Engine) -> None:
+    upgrade_to_head(empty_database_url)
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO search_document (entity_type, entity_id, title, body) "
+                "VALUES ('event', 1, 'Kidnapping seminars', 'Hostages and their families')"
+            )
+        )
+    if empty_engine.dialect.name == "sqlite":
+        assert sqlite_objects(empty_engine) >= SQLITE_FTS_OBJECTS
+        match = "SELECT rowid FROM search_fts WHERE search_fts MATCH :q"
+        with empty_engine.begin() as connection:
+            # Stemmed: "seminar" finds "seminars"; triggers follow updates and deletes.
+            assert connection.execute(text(match), {"q": "seminar"}).scalars().all() == [1]
+            connection.execute(text("UPDATE search_document SET title = 'Lecture' WHERE id = 1"))
+            assert connection.execute(text(match), {"q": "seminar"}).all() == []
+            assert connection.execute(text(match), {"q": "lecture"}).scalars().all() == [1]
+            connection.execute(text("DELETE FROM search_document"))
+            assert connection.execute(text(match), {"q": "lecture"}).all() == []
+    else:
+        indexes = {index["name"] for index in inspect(empty_engine).get_indexes("search_document")}
+        assert "ix_search_document_tsv" in indexes
+        with empty_engine.connect() as connection:
+            found = connection.execute(
+                text(
+                    "SELECT id FROM search_document WHERE to_tsvector('english', "
+                    "coalesce(title, '') || ' ' || coalesce(body, '')) "
+                    "@@ plainto_tsquery('english', 'seminar')"
+                )
+            )
+            assert found.scalars().all() == [1]
+
+
+def test_downgrade_to_base_then_upgrade_again(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    upgrade_to_head(empty_database_url)
+
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "base")
+
+    assert set(inspect(empty_engine).get_table_names()) == {"alembic_version"}
+    assert current_revision(empty_engine) is None
+    if empty_engine.dialect.name == "sqlite":
+        assert sqlite_objects(empty_engine) == set()
+
+    with empty_engine.begin() as connection:
+        upgrade_connection(connection, "head")
+
+    assert is_at_head(empty_engine)
+    assert schema_differences(empty_engine) == []
+
+
+def test_migrations_are_a_single_linear_history() -> None:
+    from alembic.script import ScriptDirectory
+
+    from app.migrations import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1
+    for revision in script.walk_revisions():
+        assert revision.module.__file__ is not None
+        name = revision.module.__file__.rsplit("/", 1)[-1]
+        assert re.fullmatch(r"\d{8}_[a-z0-9_]+\.py", name), name  # date-slug file names

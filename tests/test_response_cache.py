@@ -1,0 +1,170 @@
+"""The response cache on its own: hits, 304s, purges by surrogate key, races, TTLs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.datastructures import Headers
+
+from app.http.response_cache import (
+    CATCH_ALL,
+    Entry,
+    ResponseCache,
+    ResponseCacheMiddleware,
+    ScheduledHorizon,
+    request_key,
+)
+
+
+def _scope(
+    path: str,
+    query: str = "",
+    method: str = "GET",
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "query_string": query.encode(),
+        "headers": headers or [],
+    }
+
+
+class FakeApp:
+    """A downstream app that counts calls and answers with given headers."""
+
+    def __init__(
+        self, keys: str = "events evt_1", cache_control: str = "public, max-age=60"
+    ) -> None:
+        self.calls = 0
+        self.keys = keys
+        self.cache_control = cache_control
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"etag", b'"abc"'),
+            (b"cache-control", self.cache_control.encode()),
+        ]
+        if self.keys:
+            headers.append((b"surrogate-key", self.keys.encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": f'{{"call": {self.calls}}}'.encode()})
+
+
+def _run(
+    middleware: ResponseCacheMiddleware, scope: dict[str, Any]
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(middleware(scope, receive, send))
+    start = sent[0]
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    return start["status"], dict(start["headers"]), body
+
+
+def test_repeated_get_is_served_from_cache_and_304_needs_no_app_call() -> None:
+    app = FakeApp()
+    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: 60)
+    assert _run(middleware, _scope("/api/v1/events", "limit=2&topic=x"))[2] == b'{"call": 1}'
+    # Parameter order does not matter.
+    status, headers, body = _run(middleware, _scope("/api/v1/events", "topic=x&limit=2"))
+    assert (status, body, app.calls) == (200, b'{"call": 1}', 1)
+    assert headers[b"etag"] == b'"abc"'
+    status, _, body = _run(
+        middleware,
+        _scope("/api/v1/events", "topic=x&limit=2", headers=[(b"if-none-match", b'"abc"')]),
+    )
+    assert (status, body, app.calls) == (304, b"", 1)
+
+
+def test_purge_by_entity_key_drops_only_matching_entries() -> None:
+    cache = ResponseCache()
+    events, people = FakeApp("events evt_1"), FakeApp("people per_1")
+    mw_events = ResponseCacheMiddleware(events, cache, ttl=lambda: 60)
+    mw_people = ResponseCacheMiddleware(people, cache, ttl=lambda: 60)
+    _run(mw_events, _scope("/api/v1/events"))
+    _run(mw_people, _scope("/api/v1/people"))
+    assert cache.purge(["evt_1"]) == 1
+    _run(mw_events, _scope("/api/v1/events"))
+    _run(mw_people, _scope("/api/v1/people"))
+    assert (events.calls, people.calls) == (2, 1)
+
+
+def test_responses_without_keys_fall_under_the_catch_all_key() -> None:
+    cache = ResponseCache()
+    app = FakeApp(keys="")
+    middleware = ResponseCacheMiddleware(app, cache, ttl=lambda: 60)
+    _run(middleware, _scope("/api/v1/search", "q=x"))
+    cache.purge(["art_9"])  # any write purges the catch-all key
+    _run(middleware, _scope("/api/v1/search", "q=x"))
+    assert app.calls == 2
+    assert CATCH_ALL == "all"
+
+
+def test_a_purge_during_computation_prevents_storing_a_stale_response() -> None:
+    cache = ResponseCache()
+    generation = cache.generation
+    cache.purge(["evt_1"])  # a write lands while the response was being computed
+    entry = Entry(200, [], b"old", '"e"', frozenset({"events"}), expires=1e18)
+    assert cache.put("k", entry, generation) is False
+    assert cache.get("k") is None
+
+
+def test_private_authenticated_and_preview_requests_bypass_the_cache() -> None:
+    assert request_key(_scope("/api/v1/events"), Headers(raw=[])) is not None
+    assert (
+        request_key(_scope("/api/v1/events"), Headers(raw=[(b"authorization", b"Bearer x")]))
+        is None
+    )
+    assert request_key(_scope("/api/v1/events", "preview=true"), Headers(raw=[])) is None
+    assert request_key(_scope("/graphql"), Headers(raw=[(b"x-preview", b"true")])) is None
+    assert request_key(_scope("/api/v1/events", method="POST"), Headers(raw=[])) is None
+    assert request_key(_scope("/api/v1/audit"), Headers(raw=[])) is None
+    assert request_key(_scope("/healthz"), Headers(raw=[])) is None
+
+    app = FakeApp(cache_control="private, no-store")
+    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: 60)
+    _run(middleware, _scope("/api/v1/events"))
+    _run(middleware, _scope("/api/v1/events"))
+    assert app.calls == 2
+
+
+def test_byte_bound_evicts_least_recently_used() -> None:
+    cache = ResponseCache(max_bytes=16 * 100)
+    for i in range(40):
+        entry = Entry(200, [], b"x" * 90, '"e"', frozenset({f"evt_{i}"}), expires=1e18)
+        assert cache.put(f"k{i}", entry, cache.generation)
+    assert cache.size <= 16 * 100
+    assert cache.get("k0") is None
+    assert cache.get("k39") is not None
+
+
+def test_entries_never_outlive_the_next_scheduled_publication() -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    soon = datetime.now(UTC) + timedelta(seconds=5)
+    horizon = ScheduledHorizon(lambda: soon, max_age=60)
+    assert 0 < horizon.ttl() <= 5.01
+    assert ScheduledHorizon(lambda: None, max_age=60).ttl() == 60
+    calls = []
+
+    def lookup() -> datetime:
+        calls.append(1)
+        return datetime.now(UTC) - timedelta(seconds=1)
+
+    passed = ScheduledHorizon(lookup, max_age=60)
+    assert passed.ttl() == 0
+    time.sleep(0.01)
+    passed.ttl()
+    assert len(calls) == 2  # a passed moment is looked up again

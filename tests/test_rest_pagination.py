@@ -1,0 +1,293 @@
+"""Keyset pagination, cursors, visibility, preview, caching and query counts on generated data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content.writes import delete_item, update_item
+from app.db import utcnow
+from tests.rest_factories import (
+    attach,
+    make_event,
+    make_key,
+    make_organization,
+    make_person,
+    make_topic,
+    walk,
+    writing,
+)
+from tests.support import count_queries
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def api(app_factory: Any) -> Iterator[TestClient]:
+    """A client over an empty database, without the response cache: these tests write
+    behind the API's back, which the cache cannot know about."""
+    with TestClient(app_factory(response_cache=False)) as client:
+        yield client
+
+
+@pytest.fixture
+def factory(api: TestClient) -> sessionmaker[Session]:
+    session_factory: sessionmaker[Session] = api.app.state.session_factory  # type: ignore[attr-defined]
+    return session_factory
+
+
+def _hidden_events(session: Session) -> set[str]:
+    """A draft, a scheduled event and a deleted one: none may ever be listed publicly."""
+    draft = make_event(session, title="Draft event", status="draft")
+    scheduled = make_event(session, title="Scheduled event", published_at=utcnow() + timedelta(days=3))
+    archived = make_event(session, title="Archived event", status="archived")
+    deleted = make_event(session, title="Deleted event")
+    delete_item(session, "events", deleted, "test")
+    return {f"evt_{r.id}" for r in (draft, scheduled, archived, deleted)}
+
+
+@pytest.mark.parametrize("sort", ["-starts_at", "title", "-updated_at"])
+def test_walking_with_limit_1_visits_every_public_event_once_despite_inserts(
+    api: TestClient, factory: sessionmaker[Session], sort: str
+) -> None:
+    base = utcnow()
+    with writing(factory) as session:
+        public = [make_event(session, starts_at=base + timedelta(days=i % 4), title=f"Same title {i % 3}") for i in range(9)]
+        hidden = _hidden_events(session)
+    expected = {f"evt_{e.id}" for e in public}
+    inserted: list[str] = []
+
+    def insert_between_pages() -> None:
+        n = len(inserted)
+        with writing(factory) as session:
+            # Some sort before the current position, some after, some tie with existing rows.
+            event = make_event(session, starts_at=base + timedelta(days=(n % 7) - 3), title=f"Same title {n % 3}")
+        inserted.append(f"evt_{event.id}")
+
+    items = walk(api, "/api/v1/events", {"limit": 1, "sort": sort}, between=insert_between_pages)
+    seen = [item["id"] for item in items]
+    assert len(seen) == len(set(seen)), "an event was listed twice"
+    assert expected <= set(seen), "an event that existed all along was skipped"
+    assert not hidden & set(seen)
+    assert set(seen) <= expected | set(inserted)
+    assert inserted, "the walk should have inserted events between pages"
+
+
+def test_ties_are_broken_by_id_so_pages_neither_overlap_nor_skip(
+    api: TestClient, factory: sessionmaker[Session]
+) -> None:
+    same_time = utcnow() + timedelta(days=2)
+    with writing(factory) as session:
+        events = [make_event(session, starts_at=same_time) for _ in range(7)]
+    for limit in (1, 2, 3):
+        ids = [item["id"] for item in walk(api, "/api/v1/events", {"limit": limit, "sort": "starts_at"})]
+        assert ids == [f"evt_{e.id}" for e in events]
+    ids = [item["id"] for item in walk(api, "/api/v1/events", {"limit": 2})]
+    assert ids == [f"evt_{e.id}" for e in reversed(events)]
+
+
+def test_upcoming_filter_changes_the_default_sort(api: TestClient, factory: sessionmaker[Session]) -> None:
+    now = utcnow()
+    with writing(factory) as session:
+        past = make_event(session, starts_at=now - timedelta(days=5))
+        soon = make_event(session, starts_at=now + timedelta(days=1))
+        later = make_event(session, starts_at=now + timedelta(days=9))
+    ids = lambda params: [i["id"] for i in api.get("/api/v1/events", params=params).json()["data"]]  # noqa: E731
+    assert ids({"upcoming": "true"}) == [f"evt_{soon.id}", f"evt_{later.id}"]
+    assert ids({"upcoming": "false"}) == [f"evt_{past.id}"]
+    assert ids({}) == [f"evt_{later.id}", f"evt_{soon.id}", f"evt_{past.id}"]
+
+
+def test_total_counts_matches_across_pages(api: TestClient, factory: sessionmaker[Session]) -> None:
+    with writing(factory) as session:
+        topic = make_topic(session, "Ransom")
+        for i in range(5):
+            make_event(session, topics=[topic.slug] if i % 2 == 0 else [])
+        _hidden_events(session)
+    body = api.get("/api/v1/events", params={"limit": 2, "topic": "ransom"}).json()
+    assert body["meta"]["total"] == 3
+    assert len(walk(api, "/api/v1/events", {"limit": 2, "topic": "ransom"})) == 3
+    assert api.get("/api/v1/events").json()["meta"]["total"] == 5
+
+
+# --- cursors --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def events(factory: sessionmaker[Session]) -> None:
+    with writing(factory) as session:
+        for _ in range(4):
+            make_event(session, event_type="seminar")
+
+
+def _next_cursor(api: TestClient, url: str, **params: Any) -> str:
+    cursor = api.get(url, params={"limit": 1, **params}).json()["meta"]["next_cursor"]
+    assert cursor
+    return str(cursor)
+
+
+def _tampered(cursor: str) -> list[str]:
+    body, _, mac = cursor.partition(".")
+    flip = lambda s, i: s[:i] + ("A" if s[i] != "A" else "B") + s[i + 1 :]  # noqa: E731
+    return [
+        flip(body, len(body) // 2) + "." + mac,
+        body + "." + flip(mac, 0),
+        body,
+        cursor + "x",
+        "not-a-cursor",
+        "." + mac,
+        cursor[::-1],
+    ]
+
+
+@pytest.mark.usefixtures("events")
+def test_tampered_cursors_are_400(api: TestClient) -> None:
+    cursor = _next_cursor(api, "/api/v1/events")
+    assert api.get("/api/v1/events", params={"limit": 1, "cursor": cursor}).status_code == 200
+    for bad in _tampered(cursor):
+        response = api.get("/api/v1/events", params={"limit": 1, "cursor": bad})
+        assert response.status_code == 400, bad
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+@pytest.mark.usefixtures("events")
+def test_cursors_from_another_list_are_400(api: TestClient, factory: sessionmaker[Session]) -> None:
+    with writing(factory) as session:
+        topic = make_topic(session, "Hostages")
+        for _ in range(3):
+            make_event(session, topics=[topic.slug])
+    events_cursor = _next_cursor(api, "/api/v1/events")
+    foreign = [
+        ("/api/v1/articles", {}),
+        ("/api/v1/events", {"sort": "-title"}),
+        ("/api/v1/events", {"sort": "starts_at"}),
+        ("/api/v1/events", {"event_type": "seminar"}),
+        ("/api/v1/events", {"topic": "hostages"}),
+        ("/api/v1/events", {"q": "event"}),
+        ("/api/v1/topics/hostages/stream", {}),
+        ("/api/v1/search", {"q": "event"}),
+    ]
+    for url, params in foreign:
+        response = api.get(url, params={**params, "cursor": events_cursor})
+        assert response.status_code == 400, (url, params)
+    filtered = _next_cursor(api, "/api/v1/events", event_type="seminar")
+    assert api.get("/api/v1/events", params={"cursor": filtered}).status_code == 400
+    stream = _next_cursor(api, "/api/v1/topics/hostages/stream")
+    assert api.get("/api/v1/events", params={"cursor": stream}).status_code == 400
+    # The same list with a different page size is the same list: the cursor is valid.
+    assert api.get("/api/v1/events", params={"cursor": events_cursor, "limit": 3}).status_code == 200
+
+
+# --- includes without N+1 -------------------------------------------------------------
+
+
+def test_include_costs_the_same_number_of_queries_for_1_20_and_100_events(
+    api: TestClient, factory: sessionmaker[Session]
+) -> None:
+    with writing(factory) as session:
+        topic = make_topic(session, "Kidnapping")
+        orgs = [make_organization(session).slug for _ in range(4)]
+        people = [make_person(session, organizations=[orgs[i % 4], orgs[(i + 1) % 4]]).slug for i in range(8)]
+        for i in range(105):
+            make_event(
+                session,
+                topics=[topic.slug],
+                participants=[(people[i % 8], "speaker"), (people[(i + 3) % 8], "moderator")],
+                sponsors=[orgs[i % 4]],
+            )
+    engine = api.app.state.engine  # type: ignore[attr-defined]
+    counts = {}
+    for limit in (1, 20, 100):
+        params = {"topic": "kidnapping", "include": "participants.person.affiliations", "limit": limit}
+        with count_queries(engine) as queries:
+            response = api.get("/api/v1/events", params=params)
+        assert response.status_code == 200
+        data = response.json()["data"]
+        assert len(data) == limit
+        person = data[0]["participants"][0]["person"]
+        assert len(person["affiliations"]) == 2
+        assert "url" in person["affiliations"][0]["organization"]  # embedded, not compact
+        counts[limit] = queries.count
+    assert counts[1] == counts[20] == counts[100], counts
+    assert counts[1] <= 15, counts
+
+
+# --- preview --------------------------------------------------------------------------
+
+
+def test_preview_needs_a_preview_key_and_the_flag(api: TestClient, factory: sessionmaker[Session]) -> None:
+    with writing(factory) as session:
+        topic = make_topic(session, "Previewed")
+        make_event(session, title="Public seminar", topics=[topic.slug])
+        draft = make_event(session, title="Draft seminar", status="draft", topics=[topic.slug])
+    draft_id = f"evt_{draft.id}"
+    preview_key = {"Authorization": f"Bearer {make_key(factory, 'content:preview')}"}
+    write_key = {"Authorization": f"Bearer {make_key(factory, 'content:write')}"}
+    urls = [
+        "/api/v1/events",
+        f"/api/v1/events/{draft.slug}",
+        "/api/v1/topics/previewed/stream",
+        "/api/v1/search?q=seminar",
+        "/api/v1/changes",
+    ]
+
+    def ids(response: Any) -> set[str]:
+        body = response.json()
+        return {i["id"] for i in body["data"]} if "data" in body else {body.get("id")}
+
+    for url in urls:
+        sep = "&" if "?" in url else "?"
+        public = api.get(url)
+        assert draft_id not in (ids(public) if public.status_code == 200 else set()), url
+        assert api.get(url, headers=preview_key).status_code in (200, 404)
+        assert draft_id not in (ids(r) if (r := api.get(url, headers=preview_key)).status_code == 200 else set())
+        assert api.get(url + sep + "preview=true").status_code == 401, url
+        assert api.get(url + sep + "preview=true", headers=write_key).status_code == 403, url
+        assert api.get(url + sep + "preview=maybe", headers=preview_key).status_code == 400, url
+        previewed = api.get(url + sep + "preview=true", headers=preview_key)
+        assert previewed.status_code == 200, (url, previewed.text)
+        assert draft_id in ids(previewed), url
+        assert previewed.headers["cache-control"] == "private, no-store"
+        assert "surrogate-key" not in previewed.headers
+
+
+# --- HTTP caching ---------------------------------------------------------------------
+
+
+def test_etag_round_trip_and_change(api: TestClient, factory: sessionmaker[Session]) -> None:
+    with writing(factory) as session:
+        event = make_event(session, title="Cached seminar")
+    etags = {}
+    for url in ("/api/v1/events", f"/api/v1/events/{event.slug}"):
+        first = api.get(url)
+        etag = etags[url] = first.headers["etag"]
+        assert first.headers["cache-control"].startswith("public, max-age=")
+        again = api.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        assert api.get(url, headers={"If-None-Match": f'W/{etag}, "other"'}).status_code == 304
+        assert api.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    with writing(factory) as session:
+        update_item(session, "events", attach(session, event), {"title": "Renamed seminar"}, "test")
+    for url, etag in etags.items():
+        assert api.get(url, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_updated_since_for_partner_sync(api: TestClient, factory: sessionmaker[Session]) -> None:
+    with writing(factory) as session:
+        old = make_event(session)
+        make_event(session)
+    mark = utcnow()
+    with writing(factory) as session:
+        update_item(session, "events", attach(session, old), {"title": "Updated after the mark"}, "test")
+    body = api.get("/api/v1/events", params={"updated_since": mark.isoformat()}).json()
+    assert [i["id"] for i in body["data"]] == [f"evt_{old.id}"]
+    zulu = mark.replace(tzinfo=None).isoformat() + "Z"
+    assert api.get("/api/v1/events", params={"updated_since": zulu}).json()["meta"]["total"] == 1
