@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Integer, and_, case, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import Integer, case, exists, false, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -40,14 +40,29 @@ class ListParams:
     filters: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
 class Page:
-    items: list[Any]
-    next_cursor: str | None
-    total: int
-    # The cursor that continues after `items[i]` (GraphQL edges need one per item);
-    # computed on demand, since signing every item's cursor is wasted work for REST.
-    cursor_at: Callable[[int], str] = field(default=lambda i: "", repr=False, compare=False)
+    """One page of a list. `total` is counted on first use only (GraphQL may never ask)."""
+
+    def __init__(
+        self,
+        items: list[Any],
+        next_cursor: str | None,
+        count: Callable[[], int],
+        cursor_at: Callable[[int], str],
+    ) -> None:
+        self.items = items
+        self.next_cursor = next_cursor
+        self._count = count
+        self._total: int | None = None
+        # The cursor that continues after `items[i]` (GraphQL edges need one per item);
+        # computed on demand, since signing every item's cursor is wasted work for REST.
+        self.cursor_at = cursor_at
+
+    @property
+    def total(self) -> int:
+        if self._total is None:
+            self._total = self._count()
+        return self._total
 
 
 def check_limit(limit: int) -> int:
@@ -83,24 +98,49 @@ def _fingerprint(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _topic_condition(ctype: ContentType, slugs: list[str], viewer: Viewer) -> Any:
-    sub = (
-        select(col(Tagging.entity_id))
-        .join(Topic, col(Topic.id) == Tagging.topic_id)
-        .where(
-            col(Tagging.entity_type) == ctype.name,
-            col(Topic.slug).in_(slugs),
-            visible(Topic, viewer),
+# Below this many tagged items, a topic-filtered page is read from the tagging index and
+# sorted; above it, the sort index is walked and each row's tags probed (SQLite's planner
+# cannot tell the two cases apart; PostgreSQL's statistics can).
+_SMALL_TOPIC = 2000
+
+
+def _topic_condition(
+    session: Session, ctype: ContentType, slugs: list[str], viewer: Viewer, for_count: bool
+) -> Any:
+    topic_ids = list(
+        session.scalars(
+            select(col(Topic.id)).where(col(Topic.slug).in_(slugs), visible(Topic, viewer))
         )
     )
-    return ctype.model.id.in_(sub)
+    if not topic_ids:
+        return false()
+    tagged = (
+        select(col(Tagging.entity_id))
+        .where(col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id).in_(topic_ids))
+    )
+    model = ctype.model
+    probe = exists().where(
+        col(Tagging.entity_type) == ctype.name,
+        col(Tagging.entity_id) == model.id,
+        col(Tagging.topic_id).in_(topic_ids),
+    )
+    if session.get_bind().dialect.name != "sqlite":
+        return probe if not for_count else model.id.in_(tagged)
+    if for_count:
+        return model.id.in_(tagged)
+    many = session.scalar(
+        select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery())
+    )
+    return probe if (many or 0) > _SMALL_TOPIC else model.id.in_(tagged)
 
 
-def base_conditions(session: Session, ctype: ContentType, params: ListParams, viewer: Viewer) -> list[Any]:
+def base_conditions(
+    session: Session, ctype: ContentType, params: ListParams, viewer: Viewer, for_count: bool = False
+) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`."""
     conditions: list[Any] = [visible(ctype.model, viewer)]
     if params.topics:
-        conditions.append(_topic_condition(ctype, params.topics, viewer))
+        conditions.append(_topic_condition(session, ctype, params.topics, viewer, for_count))
     if params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
     if params.updated_since is not None:
@@ -119,7 +159,9 @@ def list_items(session: Session, ctype: ContentType, params: ListParams, viewer:
         ctype.collection, sort_name, descending, sorted(params.topics), params.q,
         params.updated_since, params.filters, viewer.preview,
     )
-    stmt = select(model, sort_expr.label("sort_value")).where(*conditions)
+    # Two steps: the page's ids are chosen on narrow rows (sorting wide rows with their
+    # bodies costs far more), then the rows themselves are read by primary key.
+    stmt = select(model.id, sort_expr.label("sort_value")).where(*conditions)
     if params.cursor:
         try:
             last_value, last_id = decode_token(secret, scope, params.cursor)
@@ -132,20 +174,29 @@ def list_items(session: Session, ctype: ContentType, params: ListParams, viewer:
         stmt = stmt.order_by(sort_expr.desc(), model.id.desc())
     else:
         stmt = stmt.order_by(sort_expr.asc(), model.id.asc())
-    found = session.execute(stmt.limit(params.limit + 1)).all()
+    keys = session.execute(stmt.limit(params.limit + 1)).all()
     next_cursor = None
-    if len(found) > params.limit:
-        found = found[: params.limit]
-        last_row, last_sort = found[-1]
-        next_cursor = encode_token(secret, scope, [last_sort, last_row.id])
+    if len(keys) > params.limit:
+        keys = keys[: params.limit]
+        last_id, last_sort = keys[-1]
+        next_cursor = encode_token(secret, scope, [last_sort, last_id])
+    by_id = {}
+    if keys:
+        by_id = {row.id: row for row in session.scalars(select(model).where(model.id.in_([k[0] for k in keys])))}
+    found = [(by_id[pk], sort_value) for pk, sort_value in keys]
     rows = [row for row, _ in found]
-    total = session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+    def count() -> int:
+        if not params.cursor and next_cursor is None:
+            return len(rows)  # the whole list fits on this first page
+        where = base_conditions(session, ctype, params, viewer, for_count=True)
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     def cursor_at(index: int) -> str:
         row, sort_value = found[index]
         return encode_token(secret, scope, [sort_value, row.id])
 
-    return Page(rows, next_cursor, total, cursor_at)
+    return Page(rows, next_cursor, count, cursor_at)
 
 
 def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: Viewer) -> Any | None:
@@ -179,12 +230,8 @@ def get_items(session: Session, ctype: ContentType, keys: Sequence[str], viewer:
 _STREAM_RANK = {t.name: i for i, t in enumerate(STREAM_TYPES)}
 
 
-@dataclass
-class StreamPage:
-    items: list[tuple[ContentType, Any]]
-    next_cursor: str | None
-    total: int
-    cursor_at: Callable[[int], str] = field(default=lambda i: "", repr=False, compare=False)
+class StreamPage(Page):
+    """A page of a topic stream: `items` are (type, row) pairs."""
 
 
 def _published(ctype: ContentType, viewer: Viewer) -> Any:
@@ -262,20 +309,26 @@ def topic_stream(
         return encode_token(secret, scope, [published_value, row.rank, row.id])
 
     next_cursor = cursor_at(len(rows) - 1) if has_more and rows else None
-    total = 0
-    for ctype in types:
-        model = ctype.model
-        total += session.scalar(
-            select(func.count()).select_from(model).where(
-                visible(model, viewer),
-                model.id.in_(
-                    select(col(Tagging.entity_id)).where(
-                        col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == topic.id
-                    )
-                ),
-            )
-        ) or 0
-    return StreamPage(items, next_cursor, total, cursor_at)
+
+    def count() -> int:
+        if not cursor and next_cursor is None:
+            return len(rows)
+        total = 0
+        for ctype in types:
+            model = ctype.model
+            total += session.scalar(
+                select(func.count()).select_from(model).where(
+                    visible(model, viewer),
+                    model.id.in_(
+                        select(col(Tagging.entity_id)).where(
+                            col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == topic.id
+                        )
+                    ),
+                )
+            ) or 0
+        return total
+
+    return StreamPage(items, next_cursor, count, cursor_at)
 
 
 # ---------------------------------------------------------------------------------------
@@ -310,12 +363,11 @@ def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
     is_visible = visible(model, viewer)
     if issubclass(model, Publishable):
         published = model.published_at
-        once_public = and_(
-            published.is_not(None),
-            published <= func.coalesce(model.deleted_at, model.updated_at),
-        )
         live_at = case((published > model.updated_at, published), else_=model.updated_at)
-        include = or_(is_visible, and_(once_public, published <= viewer.now))
+        # A public reader learns of a removal only if the item had been public; drafts,
+        # however dated, never appear. Editors (preview) see every removal.
+        removed = model.deleted_at.is_not(None) if viewer.preview else model.was_public
+        include = or_(is_visible, removed)
     else:
         live_at = model.updated_at
         include = literal(True)

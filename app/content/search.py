@@ -41,7 +41,8 @@ _FTS_TABLE = table("search_fts", column("rowid"))
 _WORD = re.compile(r"\w+", re.UNICODE)
 _START, _STOP = "\x02", "\x03"
 # The exact expression the PostgreSQL GIN index is built on (see the migration).
-PG_TSVECTOR = "to_tsvector('english', coalesce(search_document.title, '') || ' ' || coalesce(search_document.body, ''))"
+# PostgreSQL's stored, GIN-indexed search vector (a generated column; see the migrations).
+PG_TSVECTOR = "search_document.tsv"
 
 
 def _words(q: str) -> list[str]:

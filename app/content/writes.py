@@ -21,7 +21,7 @@ from app.content.relations import RELATIONS
 from app.content.search import index_item
 from app.content.text import html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
-from app.content.visibility import Viewer
+from app.content.visibility import Viewer, is_visible
 from app.db import utcnow
 from app.models import (
     Affiliation,
@@ -287,6 +287,7 @@ def update_item(session: Session, collection: str, row: Any, patch: Any, actor: 
     ctype = BY_COLLECTION[collection]
     if not isinstance(patch, dict):
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
+    _remember_public(ctype, row)
     before = current_document(session, ctype, row)
     merged = merge_patch(before, patch)
     doc = validate(collection, merged).model_dump(mode="python")
@@ -305,8 +306,15 @@ def update_item(session: Session, collection: str, row: Any, patch: Any, actor: 
     return row
 
 
+def _remember_public(ctype: ContentType, row: Any) -> None:
+    """Mark an item that is public right now, before a write may take it off the public surface."""
+    if ctype.publishable and is_visible(row, Viewer()):
+        row.was_public = True
+
+
 def delete_item(session: Session, collection: str, row: Any, actor: str) -> None:
     ctype = BY_COLLECTION[collection]
+    _remember_public(ctype, row)
     now = utcnow()
     row.deleted_at = now
     row.updated_at = now

@@ -55,8 +55,21 @@ PersonParam = Annotated[
     str, Path(description="The person's slug (e.g. `beatriz-magaloni`) or id.", max_length=200)
 ]
 
+# JSON Feed is a JSON object (https://jsonfeed.org/version/1.1); RSS and Atom are XML text.
+_JSON_FEED_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "title", "items"],
+    "properties": {
+        "version": {"type": "string"},
+        "title": {"type": "string"},
+        "items": {"type": "array", "items": {"type": "object"}},
+    },
+}
 _FEED_CONTENT = {
-    media.split(";")[0]: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()
+    media.split(";")[0]: {
+        "schema": _JSON_FEED_SCHEMA if media.split(";")[0].endswith("+json") else {"type": "string"}
+    }
+    for media in MEDIA_TYPES.values()
 }
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The feed in the requested format.", "content": _FEED_CONTENT},

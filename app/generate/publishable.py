@@ -156,7 +156,8 @@ class SyntheticContent(ContentBuilder):
                 # A quote goes live with its source article.
                 live = published_at if published_at is not None and published_at <= BASE else created_at
                 state |= {"status": status, "published_at": published_at, "created_at": created_at,
-                          "updated_at": min(BASE, max(live, state["updated_at"]))}
+                          "updated_at": min(BASE, max(live, state["updated_at"])),
+                          "was_public": published_at is not None and published_at <= BASE}
                 if state["deleted_at"] is not None:
                     state["deleted_at"] = state["updated_at"]
             speaker = self.people.one(rng) if rng.random() < 0.9 else None

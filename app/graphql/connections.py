@@ -85,20 +85,28 @@ class PageInfoData:
 class ConnectionData:
     """The source object of every connection type (nodes are rows, or SearchHits)."""
 
-    __slots__ = ("_cursor_at", "nodes", "page_info", "total_count")
+    __slots__ = ("_cursor_at", "_total", "nodes", "page_info")
 
     def __init__(
         self,
         nodes: list[Any],
-        total: int,
+        total: int | Callable[[], int],
         has_next: bool,
         has_previous: bool,
         cursor_at: Callable[[int], str],
     ) -> None:
         self.nodes = nodes
-        self.total_count = total
+        # A callable is counted only if the query asks for totalCount (a COUNT can cost
+        # more than the page itself).
+        self._total = total
         self._cursor_at = cursor_at
         self.page_info = PageInfoData(len(nodes), has_next, has_previous, cursor_at)
+
+    @property
+    def total_count(self) -> int:
+        if callable(self._total):
+            self._total = self._total()
+        return self._total
 
     @property
     def edges(self) -> list[EdgeData]:

@@ -13,16 +13,20 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    BREAK,
     DocumentNode,
     ExecutionResult,
     FragmentDefinitionNode,
     GraphQLError,
     OperationType,
+    StringValueNode,
+    Visitor,
     execute_sync,
     get_operation_ast,
     parse,
     specified_rules,
     validate,
+    visit,
 )
 from graphql.execution import get_variable_values
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -101,6 +105,47 @@ def prepare(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
     return document, tuple(errors)
 
 
+class _NulFinder(Visitor):
+    found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+        if "\x00" in node.value:
+            self.found = True
+            return BREAK
+        return None
+
+
+@lru_cache(maxsize=512)
+def _literal_has_nul(query: str) -> bool:
+    document, _ = prepare(query)
+    if document is None:
+        return False
+    finder = _NulFinder()
+    visit(document, finder)
+    return finder.found
+
+
+def _value_has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_value_has_nul(k) or _value_has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_value_has_nul(v) for v in value)
+    return False
+
+
+def _nul_error(query: str, variables: Any) -> GraphQLError | None:
+    """No stored text holds NUL (writes refuse it) and PostgreSQL cannot even compare with
+    it: an argument containing one is bad input on every database, not a resolver crash."""
+    if _literal_has_nul(query) or _value_has_nul(variables):
+        return GraphQLError(
+            "Arguments and variables must not contain NUL characters.",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+    return None
+
+
 def _field_error(error: GraphQLError) -> dict[str, Any]:
     """A resolver's error as the client sees it: bad input explained, bugs masked."""
     original = error.original_error
@@ -142,6 +187,9 @@ def execute_request(
         return request_error([error], status=405)
     if errors:
         return request_error(list(errors))
+    nul = _nul_error(query, params.variables)
+    if nul is not None:
+        return request_error([nul])
     if operation is None:
         message = (
             f"Unknown operation named '{params.operation_name}'."

@@ -39,7 +39,7 @@ def list_connection(
     context.collections.add(ctype.collection)
     context.returned(ctype, page.items)
     return ConnectionData(
-        page.items, page.total, page.next_cursor is not None, after is not None, page.cursor_at
+        page.items, lambda: page.total, page.next_cursor is not None, after is not None, page.cursor_at
     )
 
 
@@ -107,7 +107,7 @@ def stream_connection(
         rows.append(row)
     context.collections.update(t.collection for t in kinds)
     return ConnectionData(
-        rows, page.total, page.next_cursor is not None, after is not None, page.cursor_at
+        rows, lambda: page.total, page.next_cursor is not None, after is not None, page.cursor_at
     )
 
 

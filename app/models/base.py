@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import false
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
@@ -30,3 +31,6 @@ class Entity(SQLModel):
 class Publishable(Entity):
     status: str = Field(default="draft", max_length=16, nullable=False)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Set once the item has been public: only such items leave a tombstone in the
+    # change log when they stop being public (deleted, unpublished, archived).
+    was_public: bool = Field(default=False, sa_column_kwargs={"server_default": false()})

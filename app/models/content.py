@@ -28,7 +28,10 @@ RESOURCE_TYPES = ("counseling", "hotline", "support_group", "legal", "informatio
 
 
 class Article(Publishable, table=True):
-    __table_args__ = (Index("ix_article_type_published", "article_type", "published_at"),)
+    __table_args__ = (
+        Index("ix_article_type_published", "article_type", "published_at"),
+        Index("ix_article_visibility", "status", "published_at", "deleted_at"),
+    )
 
     title: str = Field(max_length=500)
     subtitle: str | None = None
@@ -43,7 +46,10 @@ class Article(Publishable, table=True):
 
 
 class Quote(Publishable, table=True):
-    __table_args__ = (Index("ix_quote_article_position", "article_id", "position"),)
+    __table_args__ = (
+        Index("ix_quote_article_position", "article_id", "position"),
+        Index("ix_quote_visibility", "status", "published_at", "deleted_at"),
+    )
 
     text: str
     speaker_id: int | None = Field(default=None, foreign_key="person.id", index=True)
@@ -56,6 +62,7 @@ class Event(Publishable, table=True):
     __table_args__ = (
         Index("ix_event_type_starts", "event_type", "starts_at"),
         Index("ix_event_mode_starts", "attendance_mode", "starts_at"),
+        Index("ix_event_visibility", "status", "published_at", "deleted_at"),
     )
 
     title: str = Field(max_length=500)
@@ -76,7 +83,10 @@ class Event(Publishable, table=True):
 
 
 class Publication(Publishable, table=True):
-    __table_args__ = (Index("ix_publication_type_year", "publication_type", "year"),)
+    __table_args__ = (
+        Index("ix_publication_type_year", "publication_type", "year"),
+        Index("ix_publication_visibility", "status", "published_at", "deleted_at"),
+    )
 
     title: str = Field(max_length=500)
     publication_type: str = Field(default="other", max_length=24)
@@ -93,6 +103,8 @@ class Publication(Publishable, table=True):
 
 
 class Resource(Publishable, table=True):
+    __table_args__ = (Index("ix_resource_visibility", "status", "published_at", "deleted_at"),)
+
     name: str = Field(max_length=300)
     resource_type: str = Field(default="other", max_length=24, index=True)
     description: str | None = None

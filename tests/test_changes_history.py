@@ -1,0 +1,50 @@
+"""The change log announces a removal only for items that had been public."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content.queries import changes
+from app.content.visibility import Viewer
+from app.content.writes import create_item, delete_item, update_item
+from app.db import session_scope
+
+PAST = (datetime.now(UTC) - timedelta(days=30)).isoformat()
+SECRET = "test-secret"
+
+
+def _log(session: Session, viewer: Viewer | None = None) -> list[tuple[str, str]]:
+    page = changes(session, None, 100, viewer or Viewer(), SECRET)
+    return [(c.action, c.slug) for c in page.items]
+
+
+def test_never_public_items_never_appear_even_back_dated_or_archived(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_scope(session_factory) as session:
+        create_item(session, "articles", {"title": "Secret merger", "status": "draft", "published_at": PAST}, "t")
+        create_item(session, "articles", {"title": "Born archived", "status": "archived", "published_at": PAST}, "t")
+        draft = create_item(session, "articles", {"title": "Deleted draft", "status": "draft"}, "t")
+        delete_item(session, "articles", draft, "t")
+    with session_scope(session_factory) as session:
+        assert _log(session) == []
+        # Editors previewing see the removal of the deleted draft.
+        assert ("deleted", "deleted-draft") in _log(session, Viewer(preview=True))
+
+
+def test_items_that_were_public_leave_a_tombstone_when_they_go(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_scope(session_factory) as session:
+        gone = create_item(session, "articles", {"title": "Gone", "status": "published", "published_at": PAST}, "t")
+        shelved = create_item(session, "articles", {"title": "Shelved", "status": "published", "published_at": PAST}, "t")
+        create_item(session, "articles", {"title": "Stays", "status": "published", "published_at": PAST}, "t")
+    with session_scope(session_factory) as session:
+        assert sorted(_log(session)) == [("created", "gone"), ("created", "shelved"), ("created", "stays")]
+        delete_item(session, "articles", session.merge(gone), "t")
+        update_item(session, "articles", session.merge(shelved), {"status": "archived"}, "t")
+    with session_scope(session_factory) as session:
+        log = dict((slug, action) for action, slug in _log(session))
+        assert log == {"gone": "deleted", "shelved": "deleted", "stays": "created"}
