@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint fmt setup postgres clean
+.PHONY: run test lint fmt setup postgres redis browser clean
 
 run: setup
 	$(BIN)/dossier serve
 
-test: setup postgres
+test: setup postgres redis browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -47,6 +47,24 @@ postgres:
 		for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 && exit 0; sleep 1; done; \
 	fi; \
 	echo "PostgreSQL is not running on 127.0.0.1:5432; its tests will be skipped."
+
+# The cache-coherence tests need Redis on 127.0.0.1:6379 (it keeps nothing on disk).
+redis:
+	@if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then exit 0; fi; \
+	if command -v redis-server >/dev/null; then \
+		echo "Starting Redis..."; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true; \
+		sleep 1; \
+	else echo "Redis is not running on 127.0.0.1:6379; its tests will be skipped."; fi
+
+# /docs, /redoc and GraphiQL are checked in headless Chromium (Debian's package).
+browser:
+	@if command -v chromium >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium..."; \
+		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) || true; \
+	fi; \
+	command -v chromium >/dev/null || echo "Chromium is not installed; the browser tests will be skipped."
 
 clean:
 	rm -rf $(VENV) dossier.egg-info build dist .mypy_cache .ruff_cache

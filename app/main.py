@@ -23,6 +23,7 @@ from app.http.metrics import Metrics, MetricsMiddleware
 from app.http.middleware import BodySizeLimitMiddleware, CatchAllMiddleware
 from app.http.openapi import OPENAPI_TAGS, install_openapi
 from app.http.operations import router as operations_router
+from app.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware, configure_logging
 from app.http.response_cache import (
     RedisInvalidation,
     ResponseCache,
@@ -30,7 +31,6 @@ from app.http.response_cache import (
     ScheduledHorizon,
     write_keys,
 )
-from app.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware, configure_logging
 
 DESCRIPTION = """
 Dossier is the headless content API behind a research institute's website: news, quotes,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -78,9 +80,25 @@ def field_names(ctype: ContentType) -> tuple[str, ...]:
     return names + tuple(RELATIONS[ctype.name])
 
 
+def _getter(ctype: ContentType, name: str) -> Callable[[Any], Any]:
+    if name in ("id", "photo", "hero_image", "venue"):
+        return lambda row: _value(ctype, row, name)
+    return attrgetter(name)
+
+
+@cache
+def _getters(type_name: str) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Each flat field of a type with the function that reads it (built once per type)."""
+    ctype = BY_NAME[type_name]
+    names = _COMMON + _FIELDS[type_name] + (_PUBLISHING if ctype.publishable else ())
+    return tuple((n, _getter(ctype, n)) for n in names)
+
+
 def flat(ctype: ContentType, row: Any, fields: set[str] | None = None) -> dict[str, Any]:
-    names = _COMMON + _FIELDS[ctype.name] + (_PUBLISHING if ctype.publishable else ())
-    return {n: _value(ctype, row, n) for n in names if fields is None or n in fields or n == "id"}
+    getters = _getters(ctype.name)
+    if fields is None:
+        return {n: get(row) for n, get in getters}
+    return {n: get(row) for n, get in getters if n in fields or n == "id"}
 
 
 def compact(ctype: ContentType, row: Any) -> dict[str, Any]:
