@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         default=5000, description="Statement timeout for PostgreSQL queries, in milliseconds."
     )
     redis_url: str | None = Field(default=None, description="Optional shared cache tier.")
+    cache_channel: str = Field(
+        default="dossier:invalidate",
+        description="Redis pub/sub channel on which workers broadcast cache purges.",
+    )
     public_site_url: str = Field(
         default="https://www.example.org",
         description="Base URL of the public website; feeds build absolute links from it.",

@@ -79,6 +79,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     for stop in app.state.on_shutdown:
         stop()
     app.state.engine.dispose()
+    if app.state.read_engine is not app.state.engine:
+        app.state.read_engine.dispose()
 
 
 def _install_response_cache(app: FastAPI, settings: Settings) -> None:
@@ -91,7 +93,11 @@ def _install_response_cache(app: FastAPI, settings: Settings) -> None:
             return next_scheduled(session)
 
     horizon = ScheduledHorizon(lookup_next_scheduled, settings.cache_max_age)
-    broadcast = RedisInvalidation(settings.redis_url, cache) if settings.redis_url else None
+    broadcast = (
+        RedisInvalidation(settings.redis_url, cache, settings.cache_channel)
+        if settings.redis_url
+        else None
+    )
 
     def purge(ctype: ContentType, row: Any) -> None:
         keys = write_keys(ctype.collection, ctype.public_id(row.id))
@@ -124,6 +130,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # Public reads may go to a replica; writes, auth and readiness use the primary.
+    app.state.read_engine = (
+        make_engine(settings.database_read_url, settings) if settings.database_read_url else engine
+    )
+    app.state.read_session_factory = (
+        make_session_factory(app.state.read_engine) if settings.database_read_url else app.state.session_factory
+    )
     app.state.metrics = Metrics()
     app.state.on_shutdown = []
 
@@ -131,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: a request passes RequestId, Metrics, CORS, GZip, the body
     # limit and CatchAll, in that order, on its way to the routes.
     app.add_middleware(CatchAllMiddleware)
+    if settings.response_cache:
+        _install_response_cache(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(

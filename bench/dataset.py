@@ -27,9 +27,9 @@ from app.content.visibility import Viewer, visible
 from app.db import make_engine, make_session_factory, session_scope
 from app.generate import SCALES
 from app.generate.content import Plan
-from app.generate.generator import database_size, generate, generated_count
+from app.generate.generator import analyze, database_size, generate, generated_count
 from app.generate.text import COMMON_WORD
-from app.migrations import upgrade_to_head
+from app.migrations import current_revision, upgrade_to_head
 from app.models import Affiliation, ApiKey, Article, Person, Tagging, Topic
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -68,14 +68,17 @@ def prepare(db: str, scale: str, pg_admin_url: str, fresh: bool = False) -> str:
     RESULTS.mkdir(parents=True, exist_ok=True)
     url = database_url(db, scale, pg_admin_url)
     _reset(db, url, pg_admin_url, fresh)
-    upgrade_to_head(url)
     engine = make_engine(url)
     try:
+        before = current_revision(engine)
+        upgrade_to_head(url)
         expected = Plan.for_factor(SCALES[scale]).events
         with engine.connect() as connection:
             have = generated_count(connection)
             has_topics = bool(connection.scalar(select(func.count()).select_from(Topic)))
         if have == expected:
+            if before != current_revision(engine):
+                analyze(engine)  # a migration may have rewritten tables: fresh statistics
             print(f"Reusing {db} database with the generated {scale} dataset ({database_size(engine) / 1e6:,.0f} MB).")
             return url
         if have:

@@ -8,6 +8,7 @@ and a row inserted between two requests neither repeats nor hides another row.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -128,10 +129,27 @@ def _topic_condition(
         return probe if not for_count else model.id.in_(tagged)
     if for_count:
         return model.id.in_(tagged)
-    many = session.scalar(
-        select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery())
-    )
-    return probe if (many or 0) > _SMALL_TOPIC else model.id.in_(tagged)
+    return probe if _is_popular(session, ctype, tuple(sorted(t for t in topic_ids if t is not None)), tagged) else model.id.in_(tagged)
+
+
+# (database, type, topic ids) -> (checked at, popular?). The answer only picks a query plan
+# (both plans return the same rows), so a minute-old answer is good enough.
+_POPULARITY: dict[tuple[str, str, tuple[int, ...]], tuple[float, bool]] = {}
+_POPULARITY_TTL = 60.0
+
+
+def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...], tagged: Any) -> bool:
+    key = (str(session.get_bind().engine.url), ctype.name, topic_ids)
+    now = time.monotonic()
+    known = _POPULARITY.get(key)
+    if known is not None and now - known[0] < _POPULARITY_TTL:
+        return known[1]
+    many = session.scalar(select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery()))
+    popular = (many or 0) > _SMALL_TOPIC
+    if len(_POPULARITY) > 10_000:
+        _POPULARITY.clear()
+    _POPULARITY[key] = (now, popular)
+    return popular
 
 
 def base_conditions(

@@ -103,16 +103,21 @@ def _ordered_people(link_model: Any, parent_column: str, with_role: bool = False
         if not parents:
             return {}
         parent_col = getattr(link_model, parent_column)
+        # Link columns, not link objects: only the people are worth mapping to instances.
+        role = link_model.role if with_role else parent_col
         stmt = (
-            select(link_model, Person)
+            select(parent_col, role, link_model.position, Person)
             .join(Person, col(Person.id) == link_model.person_id)
             .where(parent_col.in_(_ids(parents)), visible(Person, viewer))
             .order_by(parent_col, link_model.position, col(Person.id))
         )
-        pairs = []
-        for link_row, person in session.execute(stmt):
-            extra = {"role": link_row.role, "position": link_row.position} if with_role else {}
-            pairs.append((getattr(link_row, parent_column), Link(person, extra)))
+        if with_role:
+            pairs = [
+                (parent_id, Link(person, {"role": role_value, "position": position}))
+                for parent_id, role_value, position, person in session.execute(stmt)
+            ]
+        else:
+            pairs = [(parent_id, Link(person)) for parent_id, _, _, person in session.execute(stmt)]
         return _group(pairs)
 
     return load
@@ -157,21 +162,26 @@ def _affiliations(session: Session, parents: Sequence[Any], viewer: Viewer) -> L
     if not parents:
         return {}
     stmt = (
-        select(Affiliation, Organization)
+        select(
+            col(Affiliation.person_id),
+            col(Affiliation.role),
+            col(Affiliation.start_year),
+            col(Affiliation.end_year),
+            col(Affiliation.is_primary),
+            col(Affiliation.position),
+            Organization,
+        )
         .join(Organization, col(Organization.id) == Affiliation.organization_id)
         .where(col(Affiliation.person_id).in_(_ids(parents)), visible(Organization, viewer))
         .order_by(col(Affiliation.person_id), col(Affiliation.position), col(Affiliation.id))
     )
-    pairs = []
-    for aff, org in session.execute(stmt):
-        extra = {
-            "role": aff.role,
-            "start_year": aff.start_year,
-            "end_year": aff.end_year,
-            "is_primary": aff.is_primary,
-            "position": aff.position,
-        }
-        pairs.append((aff.person_id, Link(org, extra)))
+    pairs = [
+        (
+            person_id,
+            Link(org, {"role": role, "start_year": start, "end_year": end, "is_primary": primary, "position": position}),
+        )
+        for person_id, role, start, end, primary, position, org in session.execute(stmt)
+    ]
     return _group(pairs)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import session_scope
@@ -18,8 +18,17 @@ def get_session(request: Request) -> Iterator[Session]:
     Used with `scope="function"`, so the commit happens before the response is sent: a
     commit that fails becomes the error response instead of a 2xx for lost work.
     """
-    with session_scope(request.app.state.session_factory) as session:
+    with session_scope(session_factory_for(request)) as session:
         yield session
+
+
+def session_factory_for(request: Request) -> sessionmaker[Session]:
+    """Reads (GET, HEAD) go to the read replica when one is configured; writes never do."""
+    if request.method in ("GET", "HEAD"):
+        factory: sessionmaker[Session] = request.app.state.read_session_factory
+    else:
+        factory = request.app.state.session_factory
+    return factory
 
 
 def get_app_settings(request: Request) -> Settings:

@@ -14,6 +14,7 @@ by a write, so no entry outlives the next scheduled `published_at`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -247,43 +248,79 @@ class ScheduledHorizon:
 
 
 class RedisInvalidation:
-    """Broadcast purges between workers; a listener thread applies the others' purges."""
+    """Broadcast purges between workers; a listener thread applies the others' purges.
 
-    def __init__(self, url: str, cache: ResponseCache) -> None:
+    Any loss of the subscription — Redis restarted, the connection dropped, even when a
+    reconnect would succeed at once — clears this worker's cache and disables it until
+    the listener has subscribed again: purges published meanwhile were missed. A purge
+    this worker cannot publish is kept and published as soon as Redis answers again, so
+    the others' staleness is bounded by the outage, not by `cache_max_age`.
+    """
+
+    def __init__(self, url: str, cache: ResponseCache, channel: str = CHANNEL) -> None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.cache = cache
-        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.channel = channel
+        timeouts = {"socket_timeout": 2, "socket_connect_timeout": 2}
+        # Publishing retries once (a pooled connection may be stale after a Redis restart);
+        # never more, so a write's response is not held up while Redis is down.
+        self.client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 1), **timeouts)
+        # The subscription never reconnects quietly: the listener must see every loss.
+        self._listener = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **timeouts)
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._lost = threading.Event()
         self._stop = threading.Event()
         self.cache.enabled = False  # until the listener is subscribed
         self._thread = threading.Thread(target=self._listen, name="cache-invalidation", daemon=True)
         self._thread.start()
 
     def publish(self, keys: Iterable[str]) -> None:
+        keys = sorted(keys)
         try:
-            self.client.publish(CHANNEL, orjson.dumps(sorted(keys)))
+            self.client.publish(self.channel, orjson.dumps(keys))
         except Exception:
-            # Others may now hold stale entries: stop caching here too until resubscribed,
-            # and let the listener's reconnect clear every worker's cache.
+            # Our link to Redis is failing: cache nothing here until resubscribed, and
+            # leave the purge to the listener to publish once Redis answers again.
             logger.warning("could not broadcast a cache purge; disabling the cache", exc_info=True)
+            with self._lock:
+                self._pending.update(keys)
             self.cache.enabled = False
             self.cache.clear()
+            self._lost.set()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _flush_pending(self) -> None:
+        with self._lock:
+            keys, self._pending = self._pending, set()
+        if not keys:
+            return
+        try:
+            self.client.publish(self.channel, orjson.dumps(sorted(keys)))
+        except Exception:
+            with self._lock:
+                self._pending.update(keys)
+            raise
 
     def _listen(self) -> None:
         import redis
 
         backoff = 0.2
         while not self._stop.is_set():
+            pubsub = self._listener.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self.channel)
+                self._lost.clear()
+                self._flush_pending()
                 self.cache.clear()  # anything could have changed while we were not listening
                 self.cache.enabled = True
                 backoff = 0.2
-                while not self._stop.is_set():
+                while not self._stop.is_set() and not self._lost.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get("type") == "message":
                         self.cache.purge(orjson.loads(message["data"]))
@@ -293,6 +330,9 @@ class RedisInvalidation:
                 logger.warning("cache invalidation channel lost; retrying", exc_info=False)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+            finally:
+                with contextlib.suppress(Exception):  # closing a broken connection may fail
+                    pubsub.close()
 
 
 def write_keys(collection: str, public_id: str) -> list[str]:

@@ -1,0 +1,39 @@
+"""With DATABASE_READ_URL, public reads come from the replica and writes go to the primary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from app.db import make_engine, make_session_factory, session_scope
+from app.demo.loader import load_demo
+from app.http.auth import new_key
+from app.main import create_app
+from app.migrations import upgrade_to_head
+from app.models import ApiKey, Topic
+from tests.support import make_settings
+
+
+def test_reads_use_the_replica_and_writes_the_primary(tmp_path: Path) -> None:
+    primary, replica = f"sqlite:///{tmp_path}/primary.db", f"sqlite:///{tmp_path}/replica.db"
+    for url in (primary, replica):
+        upgrade_to_head(url)
+    with session_scope(make_session_factory(make_engine(replica))) as session:
+        load_demo(session)
+    secret, prefix, digest = new_key()
+    with session_scope(make_session_factory(make_engine(primary))) as session:
+        session.add(ApiKey(name="editor", prefix=prefix, secret_hash=digest, scopes="content:write"))
+
+    app = create_app(make_settings(primary, database_read_url=replica, response_cache=False))
+    client = TestClient(app)
+    assert client.get("/api/v1/topics/kidnapping").status_code == 200  # only the replica has it
+    created = client.post(
+        "/api/v1/topics", json={"name": "Hostage diplomacy"}, headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert created.status_code == 201, created.text
+    with session_scope(make_session_factory(make_engine(primary))) as session:
+        assert session.scalar(select(func.count()).select_from(Topic)) == 1
+    with session_scope(make_session_factory(make_engine(replica))) as session:
+        assert session.scalar(select(Topic).where(Topic.slug == "hostage-diplomacy")) is None
