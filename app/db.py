@@ -74,9 +74,6 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            # A larger page cache per connection (the default is 2 MB): list pages sort and
-            # read from cache instead of from the file.
-            cursor.execute("PRAGMA cache_size=-20000")
             cursor.close()
 
         return engine
