@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint fmt setup postgres redis browser clean
+.PHONY: run test lint fmt setup postgres redis browser clean fuzz
 
 run: setup
 	$(BIN)/dossier serve
@@ -16,6 +16,13 @@ test: setup postgres redis browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Long fuzzing run: schemathesis on every OpenAPI operation (coverage phase included) and
+# hypothesis-graphql, fresh random inputs, on SQLite and PostgreSQL (see README).
+FUZZ_EXAMPLES ?= 200
+fuzz: setup postgres
+	DOSSIER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) DOSSIER_FUZZ_COVERAGE=1 DOSSIER_FUZZ_RANDOM=1 \
+		$(BIN)/pytest -s -q tests/test_fuzz_openapi.py tests/test_fuzz_graphql.py
 
 lint: setup
 	$(BIN)/ruff check .

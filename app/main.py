@@ -20,7 +20,7 @@ from app.db import make_engine, make_session_factory, session_scope
 from app.http.docs import install_docs
 from app.http.errors import install_error_handlers
 from app.http.metrics import Metrics, MetricsMiddleware
-from app.http.middleware import BodySizeLimitMiddleware, CatchAllMiddleware
+from app.http.middleware import BodySizeLimitMiddleware, CatchAllMiddleware, RejectNulMiddleware
 from app.http.openapi import OPENAPI_TAGS, install_openapi
 from app.http.operations import router as operations_router
 from app.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware, configure_logging
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: a request passes RequestId, Metrics, CORS, GZip, the body
     # limit and CatchAll, in that order, on its way to the routes.
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(RejectNulMiddleware)
     if settings.response_cache:
         _install_response_cache(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)

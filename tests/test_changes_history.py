@@ -10,6 +10,7 @@ from app.content.queries import changes
 from app.content.visibility import Viewer
 from app.content.writes import create_item, delete_item, update_item
 from app.db import session_scope
+from app.models import Article
 
 PAST = (datetime.now(UTC) - timedelta(days=30)).isoformat()
 SECRET = "test-secret"
@@ -43,8 +44,28 @@ def test_items_that_were_public_leave_a_tombstone_when_they_go(
         create_item(session, "articles", {"title": "Stays", "status": "published", "published_at": PAST}, "t")
     with session_scope(session_factory) as session:
         assert sorted(_log(session)) == [("created", "gone"), ("created", "shelved"), ("created", "stays")]
-        delete_item(session, "articles", session.merge(gone), "t")
-        update_item(session, "articles", session.merge(shelved), {"status": "archived"}, "t")
+        delete_item(session, "articles", session.get(Article, gone.id), "t")
+        update_item(session, "articles", session.get(Article, shelved.id), {"status": "archived"}, "t")
     with session_scope(session_factory) as session:
         log = dict((slug, action) for action, slug in _log(session))
         assert log == {"gone": "deleted", "shelved": "deleted", "stays": "created"}
+
+
+def test_an_unpublished_items_tombstone_keeps_the_public_slug_and_time(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_scope(session_factory) as session:
+        row = create_item(session, "articles", {"title": "Was public", "status": "published", "published_at": PAST}, "t")
+    with session_scope(session_factory) as session:
+        update_item(session, "articles", session.get(Article, row.id), {"status": "draft"}, "t")
+    with session_scope(session_factory) as session:
+        first = changes(session, None, 100, Viewer(), SECRET)
+        assert [(c.action, c.slug) for c in first.items] == [("deleted", "was-public")]
+        # Editors keep working on the hidden draft: nothing new reaches the public log.
+        update_item(session, "articles", session.get(Article, row.id), {"slug": "secret-merger-plan", "title": "Secret"}, "t")
+    with session_scope(session_factory) as session:
+        again = changes(session, None, 100, Viewer(), SECRET)
+        assert [(c.action, c.slug, c.at) for c in again.items] == [
+            (c.action, c.slug, c.at) for c in first.items
+        ]
+        assert changes(session, first.next_since, 100, Viewer(), SECRET).items == []

@@ -389,7 +389,14 @@ def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
     else:
         live_at = model.updated_at
         include = literal(True)
-    at = case((is_visible, live_at), else_=func.coalesce(model.deleted_at, model.updated_at))
+    if issubclass(model, Publishable):
+        # What the public last saw: the time and slug at which the item left.
+        gone_at = func.coalesce(model.left_public_at, model.deleted_at, model.updated_at)
+        slug = case((is_visible, model.slug), else_=func.coalesce(model.public_slug, model.slug))
+    else:
+        gone_at = func.coalesce(model.deleted_at, model.updated_at)
+        slug = model.slug
+    at = case((is_visible, live_at), else_=gone_at)
     action = case(
         (~is_visible, literal("deleted")),
         (model.version == 1, literal("created")),
@@ -398,7 +405,7 @@ def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
     return select(
         literal(_TYPE_RANK[ctype.name], Integer()).label("rank"),
         model.id.label("id"),
-        model.slug.label("slug"),
+        slug.label("slug"),
         at.label("at"),
         action.label("action"),
     ).where(include)

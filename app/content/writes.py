@@ -272,7 +272,10 @@ def create_item(session: Session, collection: str, data: Any, actor: str) -> Any
     explicit = doc.get("slug")
     if explicit:
         if session.scalar(select(ctype.model.id).where(ctype.model.slug == explicit)) is not None:
-            raise conflict(f"A {ctype.name} with slug '{explicit}' already exists.")
+            raise conflict(
+            f"The slug '{explicit}' is taken by another {ctype.name} (perhaps a deleted one: "
+            "slugs are never reused, so links to a deleted item never point at a new one)."
+        )
         slug = explicit
     else:
         slug = _unique_slug(session, ctype, slugify(str(doc.get(ctype.title_field) or "")), None)
@@ -287,7 +290,7 @@ def update_item(session: Session, collection: str, row: Any, patch: Any, actor: 
     ctype = BY_COLLECTION[collection]
     if not isinstance(patch, dict):
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
-    _remember_public(ctype, row)
+    public_slug = _public_before(ctype, row)
     before = current_document(session, ctype, row)
     merged = merge_patch(before, patch)
     doc = validate(collection, merged).model_dump(mode="python")
@@ -296,6 +299,7 @@ def update_item(session: Session, collection: str, row: Any, patch: Any, actor: 
         raise conflict(f"A {ctype.name} with slug '{new_slug}' already exists.")
     row.slug = new_slug
     _apply(session, ctype, row, doc)
+    _record_exit(ctype, row, public_slug)
     after = current_document(session, ctype, row)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     if changed:
@@ -306,18 +310,33 @@ def update_item(session: Session, collection: str, row: Any, patch: Any, actor: 
     return row
 
 
-def _remember_public(ctype: ContentType, row: Any) -> None:
-    """Mark an item that is public right now, before a write may take it off the public surface."""
+def _public_before(ctype: ContentType, row: Any) -> str | None:
+    """Before a write: mark an item that is public now, and return the slug the public sees."""
     if ctype.publishable and is_visible(row, Viewer()):
         row.was_public = True
+        return str(row.slug)
+    return None
+
+
+def _record_exit(ctype: ContentType, row: Any, public_slug: str | None) -> None:
+    """After a write: remember when and as what the item left the public surface."""
+    if not ctype.publishable:
+        return
+    if is_visible(row, Viewer()):
+        row.left_public_at = None
+        row.public_slug = None
+    elif public_slug is not None:
+        row.left_public_at = utcnow()
+        row.public_slug = public_slug
 
 
 def delete_item(session: Session, collection: str, row: Any, actor: str) -> None:
     ctype = BY_COLLECTION[collection]
-    _remember_public(ctype, row)
+    public_slug = _public_before(ctype, row)
     now = utcnow()
     row.deleted_at = now
     row.updated_at = now
+    _record_exit(ctype, row, public_slug)
     row.version += 1
     session.flush()
     _audit(session, actor, "delete", ctype, row, None)

@@ -83,6 +83,8 @@ def publication_state(rng: random.Random, when: datetime) -> dict[str, Any]:
         row["updated_at"] = published_at
     # Published (now archived or deleted, perhaps) in the past: it has been public.
     row["was_public"] = published_at is not None and published_at <= BASE
+    row["left_public_at"] = None
+    row["public_slug"] = None
     _edits(rng, row, row["updated_at"])
     return row
 

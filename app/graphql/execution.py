@@ -214,6 +214,8 @@ def execute_request(
         try:
             return Outcome({"data": FAST.execute(operation, fragments, variables, context)})
         except Exception as exc:
+            if is_database_unavailable(exc):
+                raise  # 503; a rerun could not work (PostgreSQL aborted the transaction)
             # Errors are graphql-core's business: it runs the request again and reports
             # them exactly (the DataLoaders keep what the fast path already loaded).
             logger.debug("fast path gave up: %r", exc)

@@ -298,6 +298,12 @@ def to_app_error(exc: BaseException) -> AppError:
         return cls(exc.detail, status=exc.status, title=exc.title, errors=errors)
     if isinstance(exc, InvalidToken):
         return BadRequest(str(exc) or "Malformed or foreign token.")
+    if isinstance(getattr(exc, "orig", None), psycopg.errors.QueryCanceled):
+        logger.warning("statement timeout (request id %s)", current_request_id())
+        return ServiceUnavailable(
+            "The query took longer than the database's statement timeout; retry shortly, "
+            "or ask for less (a smaller `limit`, fewer `include`s, a shallower GraphQL query)."
+        )
     if is_database_unavailable(exc):
         logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
         return ServiceUnavailable("The database is temporarily unavailable; retry shortly.")

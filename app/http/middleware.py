@@ -6,7 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.errors import PayloadTooLarge, handle_error, problem_response
+from app.http.errors import BadRequest, PayloadTooLarge, handle_error, problem_response
 
 
 class CatchAllMiddleware:
@@ -39,6 +39,30 @@ class CatchAllMiddleware:
                 raise
             response = await handle_error(Request(scope, receive), exc)
             await response(scope, receive, send)
+
+
+class RejectNulMiddleware:
+    """400 problem+json for a URL with a NUL character in its path or query string.
+
+    No stored text contains NUL (writes refuse it with 422) and PostgreSQL cannot even
+    compare with it, so such a request can only be an error — the same one on every route
+    and database, decided before any route or query runs. `/graphql` answers in GraphQL's
+    own error format instead (see `app.graphql.execution`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b""))
+            and not scope["path"].startswith("/graphql")
+        ):
+            error = BadRequest("The URL must not contain NUL characters (%00).")
+            await problem_response(error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class _BodyTooLarge(HTTPException):

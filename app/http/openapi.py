@@ -47,6 +47,29 @@ def _document_validation_errors(operation: dict[str, Any]) -> None:
         responses["400"] = problem_responses(400)[400]
 
 
+# Operations that never touch the database, so never answer 503.
+_NO_DATABASE = frozenset({"/healthz", "/metrics"})
+
+
+def _document_outage(operation: dict[str, Any]) -> None:
+    """While the database is unreachable (or a query hits the statement timeout) every
+    operation that needs it answers 503 with `Retry-After`."""
+    operation["responses"].setdefault(
+        "503",
+        {
+            "description": "The database is unreachable, or the query hit the statement "
+            "timeout: retry after `Retry-After` seconds.",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "integer"},
+                }
+            },
+            "content": _problem_ref(),
+        },
+    )
+
+
 def _schema_in_use(document: dict[str, Any], name: str) -> bool:
     return f'"#/components/schemas/{name}"'.encode() in orjson.dumps(document)
 
@@ -60,10 +83,12 @@ def install_openapi(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         document = build()
-        for path_item in document.get("paths", {}).values():
+        for path, path_item in document.get("paths", {}).items():
             for operation in path_item.values():
                 if isinstance(operation, dict) and "responses" in operation:
                     _document_validation_errors(operation)
+                    if path not in _NO_DATABASE:
+                        _document_outage(operation)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(problem_schemas())
         # FastAPI's validation schemas, unless a route still documents them explicitly.

@@ -42,6 +42,12 @@ CATCH_ALL = "all"
 _PRECISE_PATH = re.compile(
     r"^/api/v1/(topics|organizations|people|articles|quotes|events|publications|resources)(/[^/]+)?$"
 )
+# Filters naming another item (by slug): the list changes when that item is renamed or
+# deleted, which the list's own keys may not show (with `fields`, say) — so CATCH_ALL.
+_REFERENCE_FILTERS = frozenset({"topic", "author", "speaker", "person", "organization", "article"})
+# Collections whose items embed a reverse relation to another type (an article lists the
+# quotes that cite it): a write to the other type purges them all.
+_EMBEDDED_IN = {"quotes": ("articles",)}
 CHANNEL = "dossier:invalidate"
 _STORED_HEADERS = {
     b"content-type", b"etag", b"cache-control", b"surrogate-key", b"link", b"vary",
@@ -200,7 +206,7 @@ class ResponseCacheMiddleware:
         if ttl <= 0:
             return
         keys = set(header_map.get(b"surrogate-key", "").split())
-        if not keys or not _PRECISE_PATH.match(scope["path"]):
+        if not keys or not _is_precise(scope):
             keys.add(CATCH_ALL)
         body = b"".join(captured["chunks"])  # type: ignore[arg-type]
         entry = Entry(200, stored, body, header_map[b"etag"], frozenset(keys), time.monotonic() + ttl)
@@ -335,6 +341,15 @@ class RedisInvalidation:
                     pubsub.close()
 
 
+def _is_precise(scope: Scope) -> bool:
+    """Whether a response's own Surrogate-Keys name everything a write could change in it."""
+    if not _PRECISE_PATH.match(scope["path"]):
+        return False
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    return not any(name in _REFERENCE_FILTERS for name, _ in query)
+
+
 def write_keys(collection: str, public_id: str) -> list[str]:
-    """What a write to one item purges: the item, its collection, and CATCH_ALL."""
-    return [collection, public_id, CATCH_ALL]
+    """What a write to one item purges: the item, its collection (and those that embed it),
+    and CATCH_ALL."""
+    return [collection, public_id, *_EMBEDDED_IN.get(collection, ()), CATCH_ALL]

@@ -34,3 +34,7 @@ class Publishable(Entity):
     # Set once the item has been public: only such items leave a tombstone in the
     # change log when they stop being public (deleted, unpublished, archived).
     was_public: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # When, and under which slug, the item last left the public surface: its change-log
+    # tombstone keeps saying that while editors go on changing the hidden item.
+    left_public_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    public_slug: str | None = Field(default=None, max_length=200)

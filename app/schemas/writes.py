@@ -28,7 +28,15 @@ Text = Annotated[str, StringConstraints(max_length=200_000)]
 
 
 def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    """Timezone-aware and representable in UTC (stored that way); naive input is UTC."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+    if not 2 <= utc.year <= 9998:
+        raise ValueError("is out of range")
+    return value
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]

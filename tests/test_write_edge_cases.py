@@ -1,0 +1,51 @@
+"""Write edge cases found in review: out-of-range times, reused slugs, caches that embed."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.admin_helpers import bearer, make_key
+
+
+@pytest.fixture
+def writer(session_factory: sessionmaker[Session]) -> dict[str, str]:
+    return bearer(make_key(session_factory, "editor", "content:write"))
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_times_outside_utc_range_are_422_not_500(client: TestClient, writer: dict[str, str], when: str) -> None:
+    article = client.post("/api/v1/articles", json={"title": "ok", "status": "published", "published_at": when}, headers=writer)
+    assert article.status_code == 422, article.text
+    assert article.headers["content-type"].startswith("application/problem+json")
+    assert article.json()["errors"][0]["loc"] == ["body", "published_at"]
+    event = client.post("/api/v1/events", json={"title": "ev", "starts_at": when}, headers=writer)
+    assert event.status_code == 422, event.text
+
+
+def test_a_deleted_items_slug_is_not_reused_and_the_409_says_why(client: TestClient, writer: dict[str, str]) -> None:
+    assert client.post("/api/v1/topics", json={"name": "Gone", "slug": "gone"}, headers=writer).status_code == 201
+    assert client.delete("/api/v1/topics/gone", headers=writer).status_code == 204
+    again = client.post("/api/v1/topics", json={"name": "Gone again", "slug": "gone"}, headers=writer)
+    assert again.status_code == 409
+    assert "deleted" in again.json()["detail"]
+
+
+def test_a_new_quote_appears_on_its_cached_article(client: TestClient, writer: dict[str, str]) -> None:
+    client.post("/api/v1/articles", json={"title": "Probe", "status": "published"}, headers=writer)
+    assert client.get("/api/v1/articles/probe").json()["quotes"] == []
+    assert client.get("/api/v1/articles?limit=1").json()["data"][0]["quotes"] == []
+    quote = {"text": "Said it", "status": "published", "article": "probe"}
+    assert client.post("/api/v1/quotes", json=quote, headers=writer).status_code == 201
+    assert [q["text"] for q in client.get("/api/v1/articles/probe").json()["quotes"]] == ["Said it"]
+    assert [q["text"] for q in client.get("/api/v1/articles?limit=1").json()["data"][0]["quotes"]] == ["Said it"]
+
+
+def test_lists_filtered_by_a_renamed_topic_are_not_served_stale(client: TestClient, writer: dict[str, str]) -> None:
+    client.post("/api/v1/topics", json={"name": "Cache topic", "slug": "cache-topic"}, headers=writer)
+    client.post("/api/v1/articles", json={"title": "Tagged", "status": "published", "topics": ["cache-topic"]}, headers=writer)
+    url = "/api/v1/articles?topic=cache-topic&fields=title"
+    assert client.get(url).json()["meta"]["total"] == 1
+    assert client.patch("/api/v1/topics/cache-topic", json={"slug": "cache-topic-renamed"}, headers=writer).status_code == 200
+    assert client.get(url).json()["meta"]["total"] == 0
