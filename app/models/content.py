@@ -48,7 +48,7 @@ class Article(Publishable, table=True):
 class Quote(Publishable, table=True):
     __table_args__ = (
         Index("ix_quote_article_position", "article_id", "position"),
-        Index("ix_quote_visibility", "status", "published_at", "deleted_at"),
+        Index("ix_quote_visibility", "status", "published_at", "deleted_at", "position"),
     )
 
     text: str
@@ -62,7 +62,7 @@ class Event(Publishable, table=True):
     __table_args__ = (
         Index("ix_event_type_starts", "event_type", "starts_at"),
         Index("ix_event_mode_starts", "attendance_mode", "starts_at"),
-        Index("ix_event_visibility", "status", "published_at", "deleted_at"),
+        Index("ix_event_visibility", "status", "published_at", "deleted_at", "starts_at"),
     )
 
     title: str = Field(max_length=500)
@@ -85,7 +85,7 @@ class Event(Publishable, table=True):
 class Publication(Publishable, table=True):
     __table_args__ = (
         Index("ix_publication_type_year", "publication_type", "year"),
-        Index("ix_publication_visibility", "status", "published_at", "deleted_at"),
+        Index("ix_publication_visibility", "status", "published_at", "deleted_at", "year"),
     )
 
     title: str = Field(max_length=500)
@@ -103,7 +103,7 @@ class Publication(Publishable, table=True):
 
 
 class Resource(Publishable, table=True):
-    __table_args__ = (Index("ix_resource_visibility", "status", "published_at", "deleted_at"),)
+    __table_args__ = (Index("ix_resource_visibility", "status", "published_at", "deleted_at", "position"),)
 
     name: str = Field(max_length=300)
     resource_type: str = Field(default="other", max_length=24, index=True)
