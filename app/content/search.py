@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Select,
     and_,
     bindparam,
     column,
     delete,
+    exists,
     func,
     literal_column,
     or_,
@@ -102,6 +104,11 @@ def _snippet_markup(raw: str | None) -> str:
     return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
+# Ranking costs a little per matching document; a word found in most of a million
+# documents would rank them all. Ranking (and `total`) therefore stop at this many matches.
+MATCH_CAP = 2_000
+
+
 def search(
     session: Session,
     q: str,
@@ -110,36 +117,48 @@ def search(
     limit: int,
     after: tuple[float, str, int] | None = None,
 ) -> tuple[list[Hit], int]:
-    """Ranked hits (best first; ties by type, then id) and the total number of matches."""
+    """Ranked hits (best first; ties by type, then id) and the total number of matches.
+
+    Only the first `MATCH_CAP` matching documents are ranked and counted.
+    """
     sqlite = session.get_bind().dialect.name == "sqlite"
     doc = SearchDocument
+    # Checked per candidate by primary key (a correlated EXISTS), not by building the set of
+    # every visible id of every type.
     visible_docs = or_(
         *[
             and_(
                 col(doc.entity_type) == t.name,
-                col(doc.entity_id).in_(select(col(t.model.id)).where(visible(t.model, viewer))),
+                exists().where(t.model.id == doc.entity_id, visible(t.model, viewer)),
             )
             for t in types
         ]
     )
     if sqlite:
         fts_q = _fts5_query(q)
+        candidates = text(
+            f"SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_cap_q LIMIT {MATCH_CAP}"
+        ).bindparams(fts_cap_q=fts_q).columns(literal_column("rowid"))
         score: ColumnElement[float] = literal_column("-bm25(search_fts, 4.0, 1.0)", Float)
-        snippet: ColumnElement[str] = literal_column(
-            f"snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24)"
-        )
-        base = (
-            select(col(doc.entity_type), col(doc.entity_id), score.label("score"), snippet.label("snippet"))
+        base: Select[Any, Any, Any, Any] = (
+            select(col(doc.entity_type), col(doc.entity_id), score.label("score"), literal_column("''").label("snippet"))
             .select_from(_FTS_TABLE)
             .join(doc, _FTS_TABLE.c.rowid == doc.id)
-            .where(text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", fts_q)), visible_docs)
+            .where(
+                text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", fts_q)),
+                _FTS_TABLE.c.rowid.in_(candidates),
+                visible_docs,
+            )
         )
     else:
         tsquery = func.plainto_tsquery("english", " ".join(_words(q)))
         score = func.ts_rank_cd(literal_column(PG_TSVECTOR), tsquery, 1).cast(Float)
+        pg_candidates = (
+            select(col(doc.id)).where(literal_column(PG_TSVECTOR).op("@@")(tsquery)).limit(MATCH_CAP)
+        )
         base = (
             select(col(doc.entity_type), col(doc.entity_id), score.label("score"), literal_column("''").label("snippet"))
-            .where(literal_column(PG_TSVECTOR).op("@@")(tsquery), visible_docs)
+            .where(col(doc.id).in_(pg_candidates), visible_docs)
         )
     ranked = base.subquery()
     total = session.scalar(select(func.count()).select_from(ranked)) or 0
@@ -160,9 +179,37 @@ def search(
     from app.content.types import BY_NAME
 
     hits = [Hit(BY_NAME[r.entity_type], r.entity_id, float(r.score), r.snippet) for r in rows]
-    if not sqlite and hits:
-        hits = _pg_snippets(session, q, hits)
+    if hits:
+        hits = _sqlite_snippets(session, q, hits) if sqlite else _pg_snippets(session, q, hits)
     return [Hit(h.ctype, h.entity_id, h.score, _snippet_markup(h.snippet)) for h in hits], total
+
+
+def _sqlite_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
+    """FTS5 snippets for the page's rows only (computing them for every match is costly)."""
+    doc = SearchDocument
+    keys = [(h.ctype.name, h.entity_id) for h in hits]
+    ids = {
+        (t, e): i
+        for i, t, e in session.execute(
+            select(col(doc.id), col(doc.entity_type), col(doc.entity_id)).where(
+                tuple_(col(doc.entity_type), col(doc.entity_id)).in_(keys)
+            )
+        )
+    }
+    snippet: ColumnElement[str] = literal_column(f"snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24)")
+    rows = session.execute(
+        select(_FTS_TABLE.c.rowid, snippet)
+        .select_from(_FTS_TABLE)
+        .where(
+            text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", _fts5_query(q))),
+            _FTS_TABLE.c.rowid.in_(list(ids.values())),
+        )
+    ).all()
+    snippets = {rowid: text_ for rowid, text_ in rows}
+    return [
+        Hit(h.ctype, h.entity_id, h.score, snippets.get(ids.get((h.ctype.name, h.entity_id), -1), ""))
+        for h in hits
+    ]
 
 
 def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
