@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -119,7 +120,8 @@ def search(
 ) -> tuple[list[Hit], int]:
     """Ranked hits (best first; ties by type, then id) and the total number of matches.
 
-    Only the first `MATCH_CAP` matching documents are ranked and counted.
+    At most `MATCH_CAP` matching documents are ranked and counted: on SQLite the best ones
+    (FTS5 ranks every match cheaply), on PostgreSQL the first ones found.
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
     doc = SearchDocument
@@ -135,20 +137,22 @@ def search(
         ]
     )
     if sqlite:
-        fts_q = _fts5_query(q)
-        candidates = text(
-            f"SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_cap_q LIMIT {MATCH_CAP}"
-        ).bindparams(fts_cap_q=fts_q).columns(literal_column("rowid"))
-        score: ColumnElement[float] = literal_column("-bm25(search_fts, 4.0, 1.0)", Float)
-        base: Select[Any, Any, Any, Any] = (
-            select(col(doc.entity_type), col(doc.entity_id), score.label("score"), literal_column("''").label("snippet"))
-            .select_from(_FTS_TABLE)
-            .join(doc, _FTS_TABLE.c.rowid == doc.id)
-            .where(
-                text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", fts_q)),
-                _FTS_TABLE.c.rowid.in_(candidates),
-                visible_docs,
+        # FTS5 ranks every match quickly in C; the best MATCH_CAP go on to the visibility
+        # check and the page.
+        top = (
+            text(
+                "SELECT rowid AS doc_id, -bm25(search_fts, 4.0, 1.0) AS score FROM search_fts "
+                f"WHERE search_fts MATCH :fts_q ORDER BY score DESC LIMIT {MATCH_CAP}"
             )
+            .bindparams(fts_q=_fts5_query(q))
+            .columns(column("doc_id", Integer), column("score", Float))
+            .subquery("top")
+        )
+        base: Select[Any, Any, Any, Any] = (
+            select(col(doc.entity_type), col(doc.entity_id), top.c.score, literal_column("''").label("snippet"))
+            .select_from(top)
+            .join(doc, col(doc.id) == top.c.doc_id)
+            .where(visible_docs)
         )
     else:
         tsquery = func.plainto_tsquery("english", " ".join(_words(q)))

@@ -106,9 +106,9 @@ def search_content(
 ) -> Response:
     """Ranked results across types, best first (scores never increase down the list), each
     `{type, id, slug, title|name|text, score, snippet}` with the matched words in
-    `<mark>…</mark>` inside the HTML-escaped `snippet`. Only the first 2,000 matching
-    documents are ranked and counted (`meta.total` is at most 2,000): a word found in most
-    documents stays fast. Missing or empty `q`, or an unknown `type`: 400."""
+    `<mark>…</mark>` inside the HTML-escaped `snippet`. At most 2,000 matching
+    documents are ranked and counted (`meta.total` is at most 2,000), so a word found in
+    most documents stays fast. Missing or empty `q`, or an unknown `type`: 400."""
     if not q.strip():
         raise QueryError("q", "is required")
     types = parse_types(type)
