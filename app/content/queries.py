@@ -21,9 +21,9 @@ from sqlmodel import col
 
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
-from app.content.filters import FILTERS, filter_conditions
+from app.content.filters import filter_conditions
 from app.content.search import matching_ids
-from app.content.types import ALL_TYPES, BY_NAME, STREAM_TYPES, TOPIC, ContentType
+from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import Viewer, visible
 from app.models import Publishable, Tagging, Topic
 
@@ -450,8 +450,6 @@ def get_topic(session: Session, slug: str, viewer: Viewer) -> Topic | None:
 
 
 __all__ = [
-    "BY_NAME",
-    "FILTERS",
     "Change",
     "ChangePage",
     "ListParams",
@@ -463,6 +461,7 @@ __all__ = [
     "get_items",
     "get_topic",
     "list_items",
+    "next_scheduled",
     "topic_stream",
 ]
 

@@ -53,9 +53,6 @@ class ContentType:
             return int(rest)
         return None
 
-    def column(self, name: str) -> Any:
-        return getattr(self.model, name)
-
 
 def _sorts(model: type[Entity], *names: str, **expressions: Any) -> dict[str, SortField]:
     result = {n: SortField(n, getattr(model, n)) for n in names}
@@ -116,13 +113,5 @@ ALL_TYPES: tuple[ContentType, ...] = (
 )
 BY_COLLECTION: dict[str, ContentType] = {t.collection: t for t in ALL_TYPES}
 BY_NAME: dict[str, ContentType] = {t.name: t for t in ALL_TYPES}
-BY_PREFIX: dict[str, ContentType] = {t.id_prefix: t for t in ALL_TYPES}
 STREAM_TYPES: tuple[ContentType, ...] = (ARTICLE, EVENT, PUBLICATION, QUOTE)
 
-
-def type_of_public_id(value: str) -> tuple[ContentType, int] | None:
-    ctype = BY_PREFIX.get(value.partition("_")[0])
-    if ctype is None:
-        return None
-    pk = ctype.parse_public_id(value)
-    return None if pk is None else (ctype, pk)

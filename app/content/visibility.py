@@ -25,10 +25,6 @@ class Viewer:
     preview: bool = False
     now: datetime = field(default_factory=utcnow)
 
-    @property
-    def is_public(self) -> bool:
-        return not self.preview
-
 
 def visible(model: type[Entity], viewer: Viewer) -> ColumnElement[bool]:
     """The SQL condition for "this row may be shown to this viewer"."""

@@ -31,11 +31,9 @@ from app.models import (
     EventParticipant,
     EventSponsor,
     Organization,
-    Person,
     PublicationAuthor,
     RelatedItem,
     Tagging,
-    Topic,
 )
 from app.schemas.writes import WRITE_MODELS
 
@@ -413,4 +411,3 @@ __all__ = [
     "update_item",
     "upsert_item",
 ]
-_ = (Person, Topic)

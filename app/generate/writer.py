@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, text
@@ -125,6 +124,3 @@ def reset_sequences(connection: Connection) -> None:
                 f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
             ))
 
-
-def table_names() -> Iterator[str]:
-    return (t.name for t in metadata.sorted_tables)

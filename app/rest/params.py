@@ -214,17 +214,6 @@ def parse_fields(raw: str | None, allowed: Sequence[str], include: Iterable[str]
     return {"id", *names, *include}
 
 
-def parse_flag(name: str, raw: str | None) -> bool | None:
-    if raw is None or raw == "":
-        return None
-    lowered = raw.lower()
-    if lowered in ("true", "1"):
-        return True
-    if lowered in ("false", "0"):
-        return False
-    raise QueryError(name, "must be true or false")
-
-
 def naming_parameters(handler: Handler) -> Handler:
     """Decorate a handler so a bad parameter's 400 names it in `detail` too
     ("Invalid 'limit': must be between 1 and 100"), not only in `errors[].loc`."""

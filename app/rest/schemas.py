@@ -70,14 +70,6 @@ class ArticleRef(TitledRef):
     """A compact article reference."""
 
 
-class EventRef(TitledRef):
-    """A compact event reference."""
-
-
-class PublicationRef(TitledRef):
-    """A compact publication reference."""
-
-
 class QuoteRef(Ref):
     """A compact quote reference."""
 

@@ -8,7 +8,7 @@ patched item obeys exactly the rules a new one does.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -231,6 +231,3 @@ WRITE_MODELS: dict[str, type[WriteModel]] = {
     "resources": ResourceWrite,
 }
 
-
-def dump(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="python")
