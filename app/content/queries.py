@@ -86,12 +86,19 @@ def _sort_of(ctype: ContentType, params: ListParams) -> tuple[str, bool]:
     return name, descending
 
 
+def _published(ctype: ContentType, viewer: Viewer) -> Any:
+    """`published_at` as a sort key: drafts (seen in preview) have none, and keyset
+    comparisons need a value, so theirs is their creation time."""
+    model = ctype.model
+    if viewer.preview:
+        return func.coalesce(model.published_at, model.created_at)
+    return model.published_at
+
+
 def _sort_expression(ctype: ContentType, name: str, viewer: Viewer) -> Any:
-    expression = ctype.sorts[name].expression
-    if name == "published_at" and viewer.preview:
-        # Drafts have no published_at; keyset comparisons need a value.
-        return func.coalesce(expression, ctype.model.created_at)
-    return expression
+    if name == "published_at":
+        return _published(ctype, viewer)
+    return ctype.sorts[name].expression
 
 
 def _fingerprint(*parts: Any) -> str:
@@ -105,20 +112,28 @@ def _fingerprint(*parts: Any) -> str:
 _SMALL_TOPIC = 2000
 
 
-def _topic_condition(
-    session: Session, ctype: ContentType, slugs: list[str], viewer: Viewer, for_count: bool
-) -> Any:
-    topic_ids = list(
-        session.scalars(
+def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
+    """The visible topics named by slug (resolved once per list, for page and count)."""
+    return [
+        pk
+        for pk in session.scalars(
             select(col(Topic.id)).where(col(Topic.slug).in_(slugs), visible(Topic, viewer))
         )
+        if pk is not None
+    ]
+
+
+def _tagged(ctype: ContentType, topic_ids: Sequence[int | None]) -> Any:
+    """Subquery: ids of the `ctype` items tagged with any of `topic_ids`."""
+    return select(col(Tagging.entity_id)).where(
+        col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id).in_(topic_ids)
     )
+
+
+def _topic_condition(session: Session, ctype: ContentType, topic_ids: list[int], for_count: bool) -> Any:
     if not topic_ids:
         return false()
-    tagged = (
-        select(col(Tagging.entity_id))
-        .where(col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id).in_(topic_ids))
-    )
+    tagged = _tagged(ctype, topic_ids)
     model = ctype.model
     probe = exists().where(
         col(Tagging.entity_type) == ctype.name,
@@ -129,7 +144,7 @@ def _topic_condition(
         return probe if not for_count else model.id.in_(tagged)
     if for_count:
         return model.id.in_(tagged)
-    return probe if _is_popular(session, ctype, tuple(sorted(t for t in topic_ids if t is not None)), tagged) else model.id.in_(tagged)
+    return probe if _is_popular(session, ctype, tuple(sorted(topic_ids)), tagged) else model.id.in_(tagged)
 
 
 # (database, type, topic ids) -> (checked at, popular?). The answer only picks a query plan
@@ -153,12 +168,18 @@ def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...]
 
 
 def base_conditions(
-    session: Session, ctype: ContentType, params: ListParams, viewer: Viewer, for_count: bool = False
+    session: Session,
+    ctype: ContentType,
+    params: ListParams,
+    viewer: Viewer,
+    topic_ids: list[int] | None,
+    for_count: bool = False,
 ) -> list[Any]:
-    """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`."""
+    """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
+    (`topic_ids`: the topics of `params.topics`, resolved by `_topic_ids`)."""
     conditions: list[Any] = [visible(ctype.model, viewer)]
-    if params.topics:
-        conditions.append(_topic_condition(session, ctype, params.topics, viewer, for_count))
+    if topic_ids is not None:
+        conditions.append(_topic_condition(session, ctype, topic_ids, for_count))
     if params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
     if params.updated_since is not None:
@@ -171,7 +192,8 @@ def list_items(session: Session, ctype: ContentType, params: ListParams, viewer:
     check_limit(params.limit)
     sort_name, descending = _sort_of(ctype, params)
     model = ctype.model
-    conditions = base_conditions(session, ctype, params, viewer)
+    topic_ids = _topic_ids(session, params.topics, viewer) if params.topics else None
+    conditions = base_conditions(session, ctype, params, viewer, topic_ids)
     sort_expr = _sort_expression(ctype, sort_name, viewer)
     scope = "list:" + _fingerprint(
         ctype.collection, sort_name, descending, sorted(params.topics), params.q,
@@ -207,7 +229,7 @@ def list_items(session: Session, ctype: ContentType, params: ListParams, viewer:
     def count() -> int:
         if not params.cursor and next_cursor is None:
             return len(rows)  # the whole list fits on this first page
-        where = base_conditions(session, ctype, params, viewer, for_count=True)
+        where = base_conditions(session, ctype, params, viewer, topic_ids, for_count=True)
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     def cursor_at(index: int) -> str:
@@ -252,13 +274,6 @@ class StreamPage(Page):
     """A page of a topic stream: `items` are (type, row) pairs."""
 
 
-def _published(ctype: ContentType, viewer: Viewer) -> Any:
-    model = ctype.model
-    if viewer.preview:
-        return func.coalesce(model.published_at, model.created_at)
-    return model.published_at
-
-
 def topic_stream(
     session: Session,
     topic: Topic,
@@ -284,11 +299,7 @@ def topic_stream(
         rank = literal(_STREAM_RANK[ctype.name], Integer())
         conditions = [
             visible(model, viewer),
-            model.id.in_(
-                select(col(Tagging.entity_id)).where(
-                    col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == topic.id
-                )
-            ),
+            model.id.in_(_tagged(ctype, [topic.id])),
         ]
         if after is not None:
             conditions.append(
@@ -337,11 +348,7 @@ def topic_stream(
             total += session.scalar(
                 select(func.count()).select_from(model).where(
                     visible(model, viewer),
-                    model.id.in_(
-                        select(col(Tagging.entity_id)).where(
-                            col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == topic.id
-                        )
-                    ),
+                    model.id.in_(_tagged(ctype, [topic.id])),
                 )
             ) or 0
         return total
