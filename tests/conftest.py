@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_engine, make_session_factory, session_scope
 from app.main import create_app
 from app.migrations import upgrade_to_head
 from tests.support import (
@@ -25,6 +24,7 @@ from tests.support import (
     backend_of,
     count_queries,
     empty_tables,
+    load_demo_into,
     make_settings,
 )
 
@@ -117,22 +117,10 @@ def engine(app: FastAPI) -> Engine:
     return test_engine
 
 
-def _load_demo(url: str) -> None:
-    from app.demo.loader import load_demo
-
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            load_demo(session)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def demo_app(database_url: str, test_databases: TestDatabases) -> Iterator[FastAPI]:
     """An app over a database holding the demo dataset, shared by a session: read only!"""
-    url = test_databases.shared(backend_of(database_url), "demo", _load_demo)
+    url = test_databases.shared(backend_of(database_url), "demo", load_demo_into)
     app = create_app(make_settings(url))
     yield app
     app.state.engine.dispose()

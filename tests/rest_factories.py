@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.writes import create_item
 from app.db import session_scope, utcnow
-from app.http.auth import new_key
-from app.models import ApiKey
+from tests import admin_helpers
 
 ACTOR = "rest-tests"
 _numbers = itertools.count(1)
@@ -138,10 +137,7 @@ def make_quote(
 
 def make_key(factory: sessionmaker[Session], *scopes: str) -> str:
     """A new API key with these scopes; returns the secret to send as a Bearer token."""
-    secret, prefix, secret_hash = new_key()
-    with writing(factory) as session:
-        session.add(ApiKey(name=f"key-{_next()}", prefix=prefix, secret_hash=secret_hash, scopes=" ".join(scopes)))
-    return secret
+    return admin_helpers.make_key(factory, f"key-{_next()}", *scopes)
 
 
 def walk(client: Any, url: str, params: dict[str, Any] | None = None, between: Any = None) -> list[dict[str, Any]]:

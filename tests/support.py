@@ -231,3 +231,18 @@ def empty_tables(engine: Engine, *, truncate: bool = False) -> None:
         )
         deletes = "; ".join(f"DELETE FROM {name}" for name in names)
         connection.exec_driver_sql(f"{deletes}; SELECT {resets}")
+
+
+def load_demo_into(url: str) -> None:
+    """Migrate the database at `url` and load the demo dataset into it."""
+    from app.db import make_engine, make_session_factory, session_scope
+    from app.demo.loader import load_demo
+    from app.migrations import upgrade_to_head
+
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            load_demo(session)
+    finally:
+        engine.dispose()

@@ -26,9 +26,8 @@ from sqlalchemy.engine import make_url
 from app.config import normalize_database_url
 from app.content.types import BY_COLLECTION
 from app.db import make_engine, make_session_factory, session_scope
-from app.demo.loader import load_demo
-from app.migrations import upgrade_to_head
 from app.transfer import export_lines
+from tests.support import load_demo_into
 
 TOPICS, ORGANIZATIONS, PEOPLE, EVENTS, ARTICLES = 20, 20, 300, 1500, 1000
 TOTAL = TOPICS + ORGANIZATIONS + PEOPLE + EVENTS + ARTICLES
@@ -153,13 +152,7 @@ def run_import(url: str, path: Path) -> subprocess.Popen[bytes]:
 @pytest.fixture
 def demo_database(empty_database_url: str) -> str:
     url = normalize_database_url(empty_database_url)
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            load_demo(session)
-    finally:
-        engine.dispose()
+    load_demo_into(url)
     return url
 
 

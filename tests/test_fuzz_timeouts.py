@@ -16,8 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from app.main import create_app
-from tests.conftest import _load_demo
-from tests.support import TestDatabases, make_settings, require_postgres
+from tests.support import TestDatabases, load_demo_into, make_settings, require_postgres
 from tests.test_cache_coherence import TcpProxy
 
 HEAVY = [
@@ -35,7 +34,7 @@ DATABASE_READS = [*HEAVY, "/api/v1/changes", "/api/v1/events/evt_1", "/readyz"]
 @pytest.fixture(scope="module")
 def demo_pg_url(test_databases: TestDatabases) -> str:
     require_postgres()
-    return test_databases.shared("postgresql", "demo", _load_demo)
+    return test_databases.shared("postgresql", "demo", load_demo_into)
 
 
 @contextmanager
