@@ -54,7 +54,9 @@ def database_session() -> Iterator[Session]:
 
 @keys_app.command("create")
 def create(
-    name: Annotated[str, typer.Option("--name", help="A unique name; it is the `actor` in the audit log.")],
+    name: Annotated[
+        str, typer.Option("--name", help="A unique name; it is the `actor` in the audit log.")
+    ],
     scope: Annotated[list[str], typer.Option("--scope", help=SCOPE_HELP)],
 ) -> None:
     """Create a key and print its secret (shown this once only)."""
@@ -83,7 +85,14 @@ def list_keys() -> None:
     with database_session() as session:
         keys = list_api_keys(session)
         rows = [
-            (k.name, f"dsk_{k.prefix}_…", k.scopes, _when(k.created_at), _when(k.last_used_at), _when(k.revoked_at))
+            (
+                k.name,
+                f"dsk_{k.prefix}_…",
+                k.scopes,
+                _when(k.created_at),
+                _when(k.last_used_at),
+                _when(k.revoked_at),
+            )
             for k in keys
         ]
     header = ("NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED", "REVOKED")
@@ -92,7 +101,11 @@ def list_keys() -> None:
         return
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        typer.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        typer.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
 
 
 @keys_app.command("revoke")
@@ -115,7 +128,10 @@ def revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None
 
 def export_command(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", dir_okay=False)
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", dir_okay=False
+        ),
     ] = None,
 ) -> None:
     """Export every item (drafts included, deleted excluded) as NDJSON, relations by slug."""
@@ -138,7 +154,9 @@ def export_command(
 
 
 def import_command(
-    file: Annotated[str, typer.Argument(help="An NDJSON file from `dossier export` ('-' reads stdin).")],
+    file: Annotated[
+        str, typer.Argument(help="An NDJSON file from `dossier export` ('-' reads stdin).")
+    ],
 ) -> None:
     """Import an NDJSON file: validated like POST, upserted by slug, all lines or none."""
     from app.transfer import ImportFailed, import_records
@@ -157,4 +175,7 @@ def import_command(
         typer.echo(f"Nothing imported: {len(exc.errors)} error(s) in {file}.", err=True)
         raise typer.Exit(1) from None
     counts = ", ".join(f"{n} {t}" for t, n in result.by_type.items())
-    typer.echo(f"Imported {result.records} records ({counts}): {result.changed} created or changed.", err=True)
+    typer.echo(
+        f"Imported {result.records} records ({counts}): {result.changed} created or changed.",
+        err=True,
+    )

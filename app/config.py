@@ -63,9 +63,7 @@ class Settings(BaseSettings):
     response_cache_max_bytes: int = Field(
         default=64 * 1024 * 1024, description="Size bound of each worker's response cache."
     )
-    cors_origins: list[str] = Field(
-        default=["*"], description="Allowed CORS origins (JSON list)."
-    )
+    cors_origins: list[str] = Field(default=["*"], description="Allowed CORS origins (JSON list).")
     secret_key: str = Field(
         default="dossier-development-secret-change-me",
         description="Signs pagination cursors and change tokens.",

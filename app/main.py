@@ -135,7 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         make_engine(settings.database_read_url, settings) if settings.database_read_url else engine
     )
     app.state.read_session_factory = (
-        make_session_factory(app.state.read_engine) if settings.database_read_url else app.state.session_factory
+        make_session_factory(app.state.read_engine)
+        if settings.database_read_url
+        else app.state.session_factory
     )
     app.state.metrics = Metrics()
     app.state.on_shutdown = []

@@ -53,7 +53,11 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic `include_name` hook: skip the dialect-specific search objects."""
     if type_ == "table" and name is not None and name.startswith(FTS_TABLE):
         return False
-    if type_ == "column" and name == "tsv" and (parent_names or {}).get("table_name") in (None, "search_document"):
+    if (
+        type_ == "column"
+        and name == "tsv"
+        and (parent_names or {}).get("table_name") in (None, "search_document")
+    ):
         return False  # PostgreSQL's stored search vector (a generated column)
     return not (type_ == "index" and name in UNMODELLED_INDEXES)
 

@@ -24,7 +24,16 @@ from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.writes import current_document, upsert_item, validate
 from app.models import Organization
 
-EXPORT_ORDER = ("topics", "organizations", "people", "resources", "articles", "quotes", "events", "publications")
+EXPORT_ORDER = (
+    "topics",
+    "organizations",
+    "people",
+    "resources",
+    "articles",
+    "quotes",
+    "events",
+    "publications",
+)
 IMPORT_ACTOR = "import"
 # References that may point at a line further down (or at the record itself): written in a
 # second pass, once every record exists.
@@ -52,7 +61,9 @@ def _org_depths(session: Session) -> dict[int, int]:
 
 def _rows(session: Session, ctype: ContentType) -> list[Any]:
     model = ctype.model
-    rows = list(session.scalars(select(model).where(model.deleted_at.is_(None)).order_by(model.slug)))  # type: ignore[union-attr]
+    rows = list(
+        session.scalars(select(model).where(model.deleted_at.is_(None)).order_by(model.slug))
+    )  # type: ignore[union-attr]
     if ctype.name == "organization":
         depths = _org_depths(session)
         rows.sort(key=lambda row: (depths.get(row.id or 0, 0), row.slug))
@@ -131,7 +142,9 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
             continue
         ctype = BY_NAME.get(record["type"]) if isinstance(record["type"], str) else None
         if ctype is None:
-            errors.append(f"line {number}: unknown type {record['type']!r}; use one of {', '.join(BY_NAME)}")
+            errors.append(
+                f"line {number}: unknown type {record['type']!r}; use one of {', '.join(BY_NAME)}"
+            )
             continue
         data = record["data"]
         if not isinstance(data, dict) or not isinstance(data.get("slug"), str) or not data["slug"]:
@@ -144,7 +157,9 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
             continue
         key = (ctype.name, data["slug"])
         if key in seen:
-            errors.append(f"line {number}: {ctype.name} '{data['slug']}' is already on line {seen[key]}")
+            errors.append(
+                f"line {number}: {ctype.name} '{data['slug']}' is already on line {seen[key]}"
+            )
             continue
         seen[key] = number
         parsed.append(_Line(number, ctype, data))
@@ -168,11 +183,15 @@ def _without_forward_refs(session: Session, line: _Line) -> dict[str, Any] | Non
         return None
     if name == "parent":
         return None if _exists(session, line.ctype, value) else {**line.data, "parent": None}
-    ready = [r for r in value if isinstance(r, dict) and _exists(session, BY_NAME[r["type"]], r["slug"])]
+    ready = [
+        r for r in value if isinstance(r, dict) and _exists(session, BY_NAME[r["type"]], r["slug"])
+    ]
     return None if len(ready) == len(value) else {**line.data, "related": ready}
 
 
-def import_records(session: Session, lines: Iterable[bytes | str], actor: str = IMPORT_ACTOR) -> ImportResult:
+def import_records(
+    session: Session, lines: Iterable[bytes | str], actor: str = IMPORT_ACTOR
+) -> ImportResult:
     """Upsert every line in this session (the caller commits, or rolls back on error)."""
     parsed = parse_lines(lines)
     result = ImportResult(records=len(parsed))
@@ -183,7 +202,9 @@ def import_records(session: Session, lines: Iterable[bytes | str], actor: str = 
         try:
             _, changed = upsert_item(session, line.ctype.collection, data, actor)
         except WriteError as exc:
-            raise ImportFailed([f"line {line.number}: {line.ctype.name} '{line.data['slug']}': {_describe(exc)}"]) from None
+            raise ImportFailed(
+                [f"line {line.number}: {line.ctype.name} '{line.data['slug']}': {_describe(exc)}"]
+            ) from None
         if changed:
             changed_lines.add(line.number)
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.content.filters import FILTERS
 from app.content.types import ALL_TYPES
+from app.http.caching import collect_ids
 from app.rest.schemas import ITEM_MODELS, LIST_MODELS, ChangeList, SearchList, StreamList
 from tests.rest_factories import walk
 
@@ -62,6 +63,26 @@ def test_every_collection_lists_in_the_envelope(demo_client: TestClient, collect
     keys = response.headers["surrogate-key"].split()
     assert collection in keys
     assert set(ids(body)) <= set(keys)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/events?include=participants.person.affiliations,sponsors,topics&limit=5",
+        "/api/v1/articles?include=authors,quotes.speaker,related&limit=5",
+        "/api/v1/events?fields=title,topics&limit=5",
+        "/api/v1/people/amichai-magen?include=affiliations",
+        "/api/v1/events?fields=title&limit=5",
+    ],
+)
+def test_surrogate_keys_name_exactly_the_ids_in_the_body(demo_client: TestClient, url: str) -> None:
+    # The renderer reports what it rendered; it must agree with a walk over the body.
+    response = demo_client.get(url)
+    assert response.status_code == 200, response.text[:300]
+    keys = set(response.headers["surrogate-key"].split())
+    found = collect_ids(response.json())
+    assert len(found) > 1
+    assert {k for k in keys if "_" in k} == found
 
 
 def test_last_page_has_no_next_link(demo_client: TestClient) -> None:

@@ -29,7 +29,9 @@ class WriteError(Exception):
         self.errors = errors or []
 
 
-def invalid(errors: list[dict[str, object]], detail: str = "The request body is not valid.") -> WriteError:
+def invalid(
+    errors: list[dict[str, object]], detail: str = "The request body is not valid."
+) -> WriteError:
     return WriteError(422, "Validation failed", detail, errors)
 
 

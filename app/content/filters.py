@@ -87,7 +87,9 @@ def parse_datetime(name: str, raw: str) -> datetime:
     return value
 
 
-def _person_in(link_model: Any, parent: Any, role: str | None = None) -> Callable[[Any, Viewer], Any]:
+def _person_in(
+    link_model: Any, parent: Any, role: str | None = None
+) -> Callable[[Any, Viewer], Any]:
     def condition(slug: str, viewer: Viewer) -> ColumnElement[bool]:
         sub = (
             select(getattr(link_model, parent))
@@ -100,7 +102,9 @@ def _person_in(link_model: Any, parent: Any, role: str | None = None) -> Callabl
 
 
 def _parent_model(link_model: Any) -> Any:
-    return {ArticleAuthor: Article, PublicationAuthor: Publication, EventParticipant: Event}[link_model]
+    return {ArticleAuthor: Article, PublicationAuthor: Publication, EventParticipant: Event}[
+        link_model
+    ]
 
 
 def _upcoming(value: bool, viewer: Viewer) -> ColumnElement[bool]:
@@ -144,20 +148,46 @@ FILTERS: dict[str, dict[str, Filter]] = {
     "events": {
         f.name: f
         for f in (
-            Filter("from", "datetime", _cmp(Event.starts_at, ">="), description="Events starting at or after this time."),
-            Filter("to", "datetime", _cmp(Event.starts_at, "<"), description="Events starting before this time."),
+            Filter(
+                "from",
+                "datetime",
+                _cmp(Event.starts_at, ">="),
+                description="Events starting at or after this time.",
+            ),
+            Filter(
+                "to",
+                "datetime",
+                _cmp(Event.starts_at, "<"),
+                description="Events starting before this time.",
+            ),
             Filter("upcoming", "bool", _upcoming, description="true: not yet ended; false: ended."),
             Filter("event_type", "enum", _eq(Event.event_type), EVENT_TYPES),
             Filter("attendance_mode", "enum", _eq(Event.attendance_mode), ATTENDANCE_MODES),
-            Filter("person", "slug", _person_in(EventParticipant, "event_id"), description="Participant slug."),
-            Filter("role", "enum", _role, PARTICIPANT_ROLES, "Events with a participant in this role (with `person`: that person in this role)."),
+            Filter(
+                "person",
+                "slug",
+                _person_in(EventParticipant, "event_id"),
+                description="Participant slug.",
+            ),
+            Filter(
+                "role",
+                "enum",
+                _role,
+                PARTICIPANT_ROLES,
+                "Events with a participant in this role (with `person`: that person in this role).",
+            ),
         )
     },
     "articles": {
         f.name: f
         for f in (
             Filter("article_type", "enum", _eq(Article.article_type), ARTICLE_TYPES),
-            Filter("author", "slug", _person_in(ArticleAuthor, "article_id"), description="Author slug."),
+            Filter(
+                "author",
+                "slug",
+                _person_in(ArticleAuthor, "article_id"),
+                description="Author slug.",
+            ),
             Filter("published_after", "datetime", _cmp(Article.published_at, ">=")),
             Filter("published_before", "datetime", _cmp(Article.published_at, "<")),
         )
@@ -165,31 +195,58 @@ FILTERS: dict[str, dict[str, Filter]] = {
     "publications": {
         f.name: f
         for f in (
-            Filter("publication_type", "enum", _eq(Publication.publication_type), PUBLICATION_TYPES),
-            Filter("author", "slug", _person_in(PublicationAuthor, "publication_id"), description="Author slug."),
+            Filter(
+                "publication_type", "enum", _eq(Publication.publication_type), PUBLICATION_TYPES
+            ),
+            Filter(
+                "author",
+                "slug",
+                _person_in(PublicationAuthor, "publication_id"),
+                description="Author slug.",
+            ),
             Filter("year", "int", _eq(Publication.year)),
         )
     },
     "people": {
-        "organization": Filter("organization", "slug", _current_org, description="Slug of an organization the person is currently affiliated with."),
+        "organization": Filter(
+            "organization",
+            "slug",
+            _current_org,
+            description="Slug of an organization the person is currently affiliated with.",
+        ),
     },
     "quotes": {
-        "speaker": Filter("speaker", "slug", _fk_slug(Quote.speaker_id, Person), description="Speaker slug."),
-        "article": Filter("article", "slug", _fk_slug(Quote.article_id, Article), description="Source article slug."),
+        "speaker": Filter(
+            "speaker", "slug", _fk_slug(Quote.speaker_id, Person), description="Speaker slug."
+        ),
+        "article": Filter(
+            "article",
+            "slug",
+            _fk_slug(Quote.article_id, Article),
+            description="Source article slug.",
+        ),
     },
     "resources": {
-        "resource_type": Filter("resource_type", "enum", _eq(Resource.resource_type), RESOURCE_TYPES),
+        "resource_type": Filter(
+            "resource_type", "enum", _eq(Resource.resource_type), RESOURCE_TYPES
+        ),
     },
     "topics": {},
     "organizations": {},
 }
 
 
-def filter_conditions(collection: str, values: dict[str, Any], viewer: Viewer) -> list[ColumnElement[bool]]:
+def filter_conditions(
+    collection: str, values: dict[str, Any], viewer: Viewer
+) -> list[ColumnElement[bool]]:
     specs = FILTERS[collection]
     conditions: list[ColumnElement[bool]] = []
     # `person` + `role` together mean "this person in this role", not two separate facts.
-    if collection == "events" and values.get("person") is not None and values.get("role") is not None:
+    if (
+        collection == "events"
+        and values.get("person") is not None
+        and values.get("role") is not None
+    ):
         sub = (
             select(col(EventParticipant.event_id))
             .join(Person, col(Person.id) == EventParticipant.person_id)

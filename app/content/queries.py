@@ -22,6 +22,7 @@ from sqlmodel import col
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import filter_conditions
+from app.content.rows import Projection, fetch
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import Viewer, visible
@@ -82,7 +83,10 @@ def _sort_of(ctype: ContentType, params: ListParams) -> tuple[str, bool]:
     name = raw[1:] if descending else raw
     if name not in ctype.sorts:
         allowed = ", ".join(sorted(ctype.sorts))
-        raise QueryError("sort", f"'{raw}' is not a sort of {ctype.collection}; use one of {allowed} (prefix - for descending)")
+        raise QueryError(
+            "sort",
+            f"'{raw}' is not a sort of {ctype.collection}; use one of {allowed} (prefix - for descending)",
+        )
     return name, descending
 
 
@@ -130,7 +134,9 @@ def _tagged(ctype: ContentType, topic_ids: Sequence[int | None]) -> Any:
     )
 
 
-def _topic_condition(session: Session, ctype: ContentType, topic_ids: list[int], for_count: bool) -> Any:
+def _topic_condition(
+    session: Session, ctype: ContentType, topic_ids: list[int], for_count: bool
+) -> Any:
     if not topic_ids:
         return false()
     tagged = _tagged(ctype, topic_ids)
@@ -144,7 +150,11 @@ def _topic_condition(session: Session, ctype: ContentType, topic_ids: list[int],
         return probe if not for_count else model.id.in_(tagged)
     if for_count:
         return model.id.in_(tagged)
-    return probe if _is_popular(session, ctype, tuple(sorted(topic_ids)), tagged) else model.id.in_(tagged)
+    return (
+        probe
+        if _is_popular(session, ctype, tuple(sorted(topic_ids)), tagged)
+        else model.id.in_(tagged)
+    )
 
 
 # (database, type, topic ids) -> (checked at, popular?). The answer only picks a query plan
@@ -153,13 +163,17 @@ _POPULARITY: dict[tuple[str, str, tuple[int, ...]], tuple[float, bool]] = {}
 _POPULARITY_TTL = 60.0
 
 
-def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...], tagged: Any) -> bool:
+def _is_popular(
+    session: Session, ctype: ContentType, topic_ids: tuple[int, ...], tagged: Any
+) -> bool:
     key = (str(session.get_bind().engine.url), ctype.name, topic_ids)
     now = time.monotonic()
     known = _POPULARITY.get(key)
     if known is not None and now - known[0] < _POPULARITY_TTL:
         return known[1]
-    many = session.scalar(select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery()))
+    many = session.scalar(
+        select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery())
+    )
     popular = (many or 0) > _SMALL_TOPIC
     if len(_POPULARITY) > 10_000:
         _POPULARITY.clear()
@@ -188,7 +202,15 @@ def base_conditions(
     return conditions
 
 
-def list_items(session: Session, ctype: ContentType, params: ListParams, viewer: Viewer, secret: str) -> Page:
+def list_items(
+    session: Session,
+    ctype: ContentType,
+    params: ListParams,
+    viewer: Viewer,
+    secret: str,
+    projection: Projection | None = None,
+) -> Page:
+    """A page of a collection. `projection`: read only those columns of the rows."""
     check_limit(params.limit)
     sort_name, descending = _sort_of(ctype, params)
     model = ctype.model
@@ -196,8 +218,14 @@ def list_items(session: Session, ctype: ContentType, params: ListParams, viewer:
     conditions = base_conditions(session, ctype, params, viewer, topic_ids)
     sort_expr = _sort_expression(ctype, sort_name, viewer)
     scope = "list:" + _fingerprint(
-        ctype.collection, sort_name, descending, sorted(params.topics), params.q,
-        params.updated_since, params.filters, viewer.preview,
+        ctype.collection,
+        sort_name,
+        descending,
+        sorted(params.topics),
+        params.q,
+        params.updated_since,
+        params.filters,
+        viewer.preview,
     )
     # Two steps: the page's ids are chosen on narrow rows (sorting wide rows with their
     # bodies costs far more), then the rows themselves are read by primary key.
@@ -222,7 +250,12 @@ def list_items(session: Session, ctype: ContentType, params: ListParams, viewer:
         next_cursor = encode_token(secret, scope, [last_sort, last_id])
     by_id = {}
     if keys:
-        by_id = {row.id: row for row in session.scalars(select(model).where(model.id.in_([k[0] for k in keys])))}
+        by_id = {
+            row.id: row
+            for row in fetch(
+                session, model, model.id.in_([k[0] for k in keys]), projection=projection
+            )
+        }
     found = [(by_id[pk], sort_value) for pk, sort_value in keys]
     rows = [row for row, _ in found]
 
@@ -247,18 +280,17 @@ def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: View
     return session.scalars(select(model).where(key, visible(model, viewer))).first()
 
 
-def get_items(session: Session, ctype: ContentType, keys: Sequence[str], viewer: Viewer) -> dict[str, Any]:
+def get_items(
+    session: Session, ctype: ContentType, keys: Sequence[str], viewer: Viewer
+) -> dict[str, Any]:
     """Batch form of `get_item`, keyed by what was asked for (for DataLoaders)."""
     model = ctype.model
     ids = {k: ctype.parse_public_id(k) for k in keys}
     slugs = [k for k, pk in ids.items() if pk is None]
     pks = [pk for pk in ids.values() if pk is not None]
-    rows = session.scalars(
-        select(model).where(
-            or_(model.slug.in_(slugs), model.id.in_(pks)),
-            visible(model, viewer),
-        )
-    ).all()
+    rows = fetch(
+        session, model, or_(model.slug.in_(slugs), model.id.in_(pks)), visible(model, viewer)
+    )
     by_slug = {r.slug: r for r in rows}
     by_id = {r.id: r for r in rows}
     return {k: by_id.get(pk) if pk is not None else by_slug.get(k) for k, pk in ids.items()}
@@ -304,7 +336,11 @@ def topic_stream(
         if after is not None:
             conditions.append(
                 tuple_(published, rank, model.id)
-                < tuple_(literal(after[0], published.type), literal(after[1], Integer()), literal(after[2], Integer()))
+                < tuple_(
+                    literal(after[0], published.type),
+                    literal(after[1], Integer()),
+                    literal(after[2], Integer()),
+                )
             )
         branch = (
             select(rank.label("rank"), model.id.label("id"), published.label("published"))
@@ -316,7 +352,9 @@ def topic_stream(
         branches.append(select(branch))
     merged = union_all(*branches).subquery()
     rows = session.execute(
-        select(merged).order_by(merged.c.published.desc(), merged.c.rank.desc(), merged.c.id.desc()).limit(limit + 1)
+        select(merged)
+        .order_by(merged.c.published.desc(), merged.c.rank.desc(), merged.c.id.desc())
+        .limit(limit + 1)
     ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -326,7 +364,7 @@ def topic_stream(
     loaded: dict[tuple[int, int], Any] = {}
     for rank_value, ids in wanted.items():
         ctype = STREAM_TYPES[rank_value]
-        for row in session.scalars(select(ctype.model).where(ctype.model.id.in_(ids))):
+        for row in fetch(session, ctype.model, ctype.model.id.in_(ids)):
             loaded[(rank_value, row.id)] = row
     items = [(STREAM_TYPES[r.rank], loaded[(r.rank, r.id)]) for r in rows]
 
@@ -345,12 +383,17 @@ def topic_stream(
         total = 0
         for ctype in types:
             model = ctype.model
-            total += session.scalar(
-                select(func.count()).select_from(model).where(
-                    visible(model, viewer),
-                    model.id.in_(_tagged(ctype, [topic.id])),
+            total += (
+                session.scalar(
+                    select(func.count())
+                    .select_from(model)
+                    .where(
+                        visible(model, viewer),
+                        model.id.in_(_tagged(ctype, [topic.id])),
+                    )
                 )
-            ) or 0
+                or 0
+            )
         return total
 
     return StreamPage(items, next_cursor, count, cursor_at)
@@ -418,7 +461,9 @@ def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
     ).where(include)
 
 
-def changes(session: Session, since: str | None, limit: int, viewer: Viewer, secret: str) -> ChangePage:
+def changes(
+    session: Session, since: str | None, limit: int, viewer: Viewer, secret: str
+) -> ChangePage:
     check_limit(limit)
     after: tuple[datetime, int, int] = (_EPOCH, -1, -1)
     if since:
@@ -445,7 +490,9 @@ def changes(session: Session, since: str | None, limit: int, viewer: Viewer, sec
         items.append(Change(r.action, ALL_TYPES[r.rank], r.id, r.slug, at))
     if items:
         last = items[-1]
-        next_since = encode_token(secret, "changes", [last.at, _TYPE_RANK[last.ctype.name], last.entity_id])
+        next_since = encode_token(
+            secret, "changes", [last.at, _TYPE_RANK[last.ctype.name], last.entity_id]
+        )
     else:
         next_since = since or encode_token(secret, "changes", [after[0], after[1], after[2]])
     return ChangePage(items, next_since, has_more, total)

@@ -9,14 +9,14 @@ GraphQL DataLoaders all cost a constant number of queries whatever the page size
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from app.content.rows import Projection, fetch, select_rows, shape
 from app.content.types import (
     ARTICLE,
     BY_NAME,
@@ -55,7 +55,19 @@ class Link:
 
 
 Links = dict[int, list[Link]]
-Loader = Callable[[Session, Sequence[Any], Viewer], Links]
+
+
+class Loader(Protocol):
+    """Loads a relation for parent rows; `projection` names the target columns to read
+    (GraphQL's fast path), None reads them all."""
+
+    def __call__(
+        self,
+        session: Session,
+        parents: Sequence[Any],
+        viewer: Viewer,
+        projection: Projection | None = None,
+    ) -> Links: ...
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,13 @@ def _ids(rows: Sequence[Any]) -> list[int]:
     return [r.id for r in rows]
 
 
+def _with(projection: Projection | None, model: type[Any], *keys: str) -> Projection | None:
+    """The projection, plus columns the loader itself reads from `model`'s rows."""
+    if not projection or model not in projection:
+        return projection
+    return {**projection, model: projection[model] | set(keys)}
+
+
 def _group(pairs: Sequence[Any]) -> Links:
     out: Links = defaultdict(list)
     for parent_id, link in pairs:
@@ -80,11 +99,16 @@ def _group(pairs: Sequence[Any]) -> Links:
 
 
 def _topics(type_name: str) -> Loader:
-    def load(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+    def load(
+        session: Session,
+        parents: Sequence[Any],
+        viewer: Viewer,
+        projection: Projection | None = None,
+    ) -> Links:
         if not parents:
             return {}
         stmt = (
-            select(col(Tagging.entity_id), Topic)
+            select_rows(Topic, col(Tagging.entity_id), projection=projection)
             .join(Topic, col(Topic.id) == Tagging.topic_id)
             .where(
                 col(Tagging.entity_type) == type_name,
@@ -93,94 +117,125 @@ def _topics(type_name: str) -> Loader:
             )
             .order_by(col(Tagging.entity_id), col(Tagging.position), col(Topic.id))
         )
-        return _group([(pid, Link(t)) for pid, t in session.execute(stmt)])
+        build = shape(Topic, projection).builder(1)
+        return _group([(values[0], Link(build(values))) for values in session.execute(stmt)])
 
     return load
 
 
 def _ordered_people(link_model: Any, parent_column: str, with_role: bool = False) -> Loader:
-    def load(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+    def load(
+        session: Session,
+        parents: Sequence[Any],
+        viewer: Viewer,
+        projection: Projection | None = None,
+    ) -> Links:
         if not parents:
             return {}
         parent_col = getattr(link_model, parent_column)
         # Link columns, not link objects: only the people are worth mapping to instances.
         role = link_model.role if with_role else parent_col
         stmt = (
-            select(parent_col, role, link_model.position, Person)
+            select_rows(Person, parent_col, role, link_model.position, projection=projection)
             .join(Person, col(Person.id) == link_model.person_id)
             .where(parent_col.in_(_ids(parents)), visible(Person, viewer))
             .order_by(parent_col, link_model.position, col(Person.id))
         )
+        build = shape(Person, projection).builder(3)
         if with_role:
             pairs = [
-                (parent_id, Link(person, {"role": role_value, "position": position}))
-                for parent_id, role_value, position, person in session.execute(stmt)
+                (values[0], Link(build(values), {"role": values[1], "position": values[2]}))
+                for values in session.execute(stmt)
             ]
         else:
-            pairs = [(parent_id, Link(person)) for parent_id, _, _, person in session.execute(stmt)]
+            pairs = [(values[0], Link(build(values))) for values in session.execute(stmt)]
         return _group(pairs)
 
     return load
 
 
-def _event_sponsors(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+def _event_sponsors(
+    session: Session, parents: Sequence[Any], viewer: Viewer, projection: Projection | None = None
+) -> Links:
     if not parents:
         return {}
     stmt = (
-        select(col(EventSponsor.event_id), Organization)
+        select_rows(Organization, col(EventSponsor.event_id), projection=projection)
         .join(Organization, col(Organization.id) == EventSponsor.organization_id)
         .where(col(EventSponsor.event_id).in_(_ids(parents)), visible(Organization, viewer))
         .order_by(col(EventSponsor.event_id), col(EventSponsor.position), col(Organization.id))
     )
-    return _group([(pid, Link(org)) for pid, org in session.execute(stmt)])
+    build = shape(Organization, projection).builder(1)
+    return _group([(values[0], Link(build(values))) for values in session.execute(stmt)])
 
 
-def _article_resources(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+def _article_resources(
+    session: Session, parents: Sequence[Any], viewer: Viewer, projection: Projection | None = None
+) -> Links:
     if not parents:
         return {}
     stmt = (
-        select(col(ArticleResource.article_id), Resource)
+        select_rows(Resource, col(ArticleResource.article_id), projection=projection)
         .join(Resource, col(Resource.id) == ArticleResource.resource_id)
         .where(col(ArticleResource.article_id).in_(_ids(parents)), visible(Resource, viewer))
         .order_by(col(ArticleResource.article_id), col(ArticleResource.position), col(Resource.id))
     )
-    return _group([(pid, Link(r)) for pid, r in session.execute(stmt)])
+    build = shape(Resource, projection).builder(1)
+    return _group([(values[0], Link(build(values))) for values in session.execute(stmt)])
 
 
-def _article_quotes(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+def _article_quotes(
+    session: Session, parents: Sequence[Any], viewer: Viewer, projection: Projection | None = None
+) -> Links:
     if not parents:
         return {}
-    stmt = (
-        select(Quote)
-        .where(col(Quote.article_id).in_(_ids(parents)), visible(Quote, viewer))
-        .order_by(col(Quote.article_id), col(Quote.position), col(Quote.id))
+    quotes = fetch(
+        session,
+        Quote,
+        col(Quote.article_id).in_(_ids(parents)),
+        visible(Quote, viewer),
+        order_by=(col(Quote.article_id), col(Quote.position), col(Quote.id)),
+        projection=_with(projection, Quote, "article_id"),
     )
-    return _group([(q.article_id, Link(q)) for q in session.scalars(stmt)])
+    return _group([(q.article_id, Link(q)) for q in quotes])
 
 
-def _affiliations(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+def _affiliations(
+    session: Session, parents: Sequence[Any], viewer: Viewer, projection: Projection | None = None
+) -> Links:
     if not parents:
         return {}
     stmt = (
-        select(
+        select_rows(
+            Organization,
             col(Affiliation.person_id),
             col(Affiliation.role),
             col(Affiliation.start_year),
             col(Affiliation.end_year),
             col(Affiliation.is_primary),
             col(Affiliation.position),
-            Organization,
+            projection=projection,
         )
         .join(Organization, col(Organization.id) == Affiliation.organization_id)
         .where(col(Affiliation.person_id).in_(_ids(parents)), visible(Organization, viewer))
         .order_by(col(Affiliation.person_id), col(Affiliation.position), col(Affiliation.id))
     )
+    build = shape(Organization, projection).builder(6)
     pairs = [
         (
-            person_id,
-            Link(org, {"role": role, "start_year": start, "end_year": end, "is_primary": primary, "position": position}),
+            values[0],
+            Link(
+                build(values),
+                {
+                    "role": values[1],
+                    "start_year": values[2],
+                    "end_year": values[3],
+                    "is_primary": values[4],
+                    "position": values[5],
+                },
+            ),
         )
-        for person_id, role, start, end, primary, position, org in session.execute(stmt)
+        for values in session.execute(stmt)
     ]
     return _group(pairs)
 
@@ -188,12 +243,21 @@ def _affiliations(session: Session, parents: Sequence[Any], viewer: Viewer) -> L
 def _by_foreign_key(model: Any, fk: str) -> Loader:
     """A to-one relation stored as a column on the parent (quote.speaker_id, …)."""
 
-    def load(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+    def load(
+        session: Session,
+        parents: Sequence[Any],
+        viewer: Viewer,
+        projection: Projection | None = None,
+    ) -> Links:
         wanted = {getattr(p, fk) for p in parents if getattr(p, fk) is not None}
         if not wanted:
             return {}
-        stmt = select(model).where(model.id.in_(wanted), visible(model, viewer))
-        targets = {t.id: t for t in session.scalars(stmt)}
+        targets = {
+            t.id: t
+            for t in fetch(
+                session, model, model.id.in_(wanted), visible(model, viewer), projection=projection
+            )
+        }
         out: Links = {}
         for p in parents:
             target = targets.get(getattr(p, fk))
@@ -204,25 +268,30 @@ def _by_foreign_key(model: Any, fk: str) -> Loader:
     return load
 
 
-def _related(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
+def _related(
+    session: Session, parents: Sequence[Any], viewer: Viewer, projection: Projection | None = None
+) -> Links:
     if not parents:
         return {}
-    links = session.scalars(
-        select(RelatedItem)
-        .where(col(RelatedItem.article_id).in_(_ids(parents)))
-        .order_by(col(RelatedItem.article_id), col(RelatedItem.position))
-    ).all()
+    links = fetch(
+        session,
+        RelatedItem,
+        col(RelatedItem.article_id).in_(_ids(parents)),
+        order_by=(col(RelatedItem.article_id), col(RelatedItem.position)),
+    )
     wanted: dict[str, set[int]] = defaultdict(set)
     for link in links:
         wanted[link.target_type].add(link.target_id)
     targets: dict[tuple[str, int], Any] = {}
     for type_name in sorted(wanted):
         ctype = BY_NAME[type_name]
-        stmt = select(ctype.model).where(
+        for row in fetch(
+            session,
+            ctype.model,
             col(ctype.model.id).in_(wanted[type_name]),
             visible(ctype.model, viewer),
-        )
-        for row in session.scalars(stmt):
+            projection=projection,
+        ):
             targets[(type_name, row.id)] = row
     pairs = []
     for link in links:
@@ -235,7 +304,9 @@ def _related(session: Session, parents: Sequence[Any], viewer: Viewer) -> Links:
 RELATIONS: dict[str, dict[str, Relation]] = {
     "topic": {},
     "organization": {
-        "parent": Relation("parent", ORGANIZATION, _by_foreign_key(Organization, "parent_id"), many=False),
+        "parent": Relation(
+            "parent", ORGANIZATION, _by_foreign_key(Organization, "parent_id"), many=False
+        ),
         "topics": Relation("topics", TOPIC, _topics("organization")),
     },
     "person": {
@@ -256,13 +327,18 @@ RELATIONS: dict[str, dict[str, Relation]] = {
     },
     "event": {
         "participants": Relation(
-            "participants", PERSON, _ordered_people(EventParticipant, "event_id", True), inner="person"
+            "participants",
+            PERSON,
+            _ordered_people(EventParticipant, "event_id", True),
+            inner="person",
         ),
         "sponsors": Relation("sponsors", ORGANIZATION, _event_sponsors),
         "topics": Relation("topics", TOPIC, _topics("event")),
     },
     "publication": {
-        "authors": Relation("authors", PERSON, _ordered_people(PublicationAuthor, "publication_id")),
+        "authors": Relation(
+            "authors", PERSON, _ordered_people(PublicationAuthor, "publication_id")
+        ),
         "topics": Relation("topics", TOPIC, _topics("publication")),
     },
     "resource": {
@@ -270,4 +346,6 @@ RELATIONS: dict[str, dict[str, Relation]] = {
     },
 }
 
-assert set(RELATIONS) == {t.name for t in (TOPIC, ORGANIZATION, PERSON, ARTICLE, QUOTE, EVENT, PUBLICATION, RESOURCE)}
+assert set(RELATIONS) == {
+    t.name for t in (TOPIC, ORGANIZATION, PERSON, ARTICLE, QUOTE, EVENT, PUBLICATION, RESOURCE)
+}

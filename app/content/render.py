@@ -8,7 +8,7 @@ link attributes. Each relation is loaded once per level for the whole batch.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from operator import attrgetter
 from typing import Any
@@ -29,30 +29,78 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "topic": ("name", "description"),
     "organization": ("name", "short_name", "url"),
     "person": (
-        "name", "sort_name", "title", "degrees", "bio", "bio_text", "photo", "email",
-        "phone", "office", "profile_url", "cv_url",
+        "name",
+        "sort_name",
+        "title",
+        "degrees",
+        "bio",
+        "bio_text",
+        "photo",
+        "email",
+        "phone",
+        "office",
+        "profile_url",
+        "cv_url",
     ),
     "article": (
-        "title", "subtitle", "article_type", "byline", "body", "body_text", "hero_image",
+        "title",
+        "subtitle",
+        "article_type",
+        "byline",
+        "body",
+        "body_text",
+        "hero_image",
     ),
     "quote": ("text", "attribution", "position"),
     "event": (
-        "title", "subtitle", "event_type", "summary", "body", "body_text", "starts_at",
-        "ends_at", "timezone", "attendance_mode", "event_status", "venue", "online_url",
+        "title",
+        "subtitle",
+        "event_type",
+        "summary",
+        "body",
+        "body_text",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "attendance_mode",
+        "event_status",
+        "venue",
+        "online_url",
         "registration_url",
     ),
     "publication": (
-        "title", "publication_type", "abstract", "journal", "publisher", "volume", "issue",
-        "pages", "year", "published_on", "doi", "url",
+        "title",
+        "publication_type",
+        "abstract",
+        "journal",
+        "publisher",
+        "volume",
+        "issue",
+        "pages",
+        "year",
+        "published_on",
+        "doi",
+        "url",
     ),
     "resource": (
-        "name", "resource_type", "description", "phone", "hotline", "email", "url", "hours",
-        "audience", "is_confidential", "position",
+        "name",
+        "resource_type",
+        "description",
+        "phone",
+        "hotline",
+        "email",
+        "url",
+        "hours",
+        "audience",
+        "is_confidential",
+        "position",
     ),
 }
 
 
-def _composite(row: Any, prefix: str, keys: tuple[str, ...], required: str) -> dict[str, Any] | None:
+def _composite(
+    row: Any, prefix: str, keys: tuple[str, ...], required: str
+) -> dict[str, Any] | None:
     if getattr(row, f"{prefix}_{required}") is None:
         return None
     return {k: getattr(row, f"{prefix}_{k}") for k in keys}
@@ -130,7 +178,8 @@ def parse_include(ctype: ContentType, raw: str | None, max_depth: int) -> Includ
             if relation is None:
                 allowed = ", ".join(sorted(RELATIONS[current.name])) or "none"
                 raise QueryError(
-                    "include", f"unknown path '{path}': {current.collection} relations are {allowed}"
+                    "include",
+                    f"unknown path '{path}': {current.collection} relations are {allowed}",
                 )
             hops += 1
             if hops > max_depth:
@@ -150,6 +199,8 @@ class Renderer:
     session: Session
     viewer: Viewer
     decorate: Callable[[ContentType, Any, dict[str, Any]], None] | None = None
+    # The public id of every object rendered so far, full or compact (`Surrogate-Key`).
+    rendered: set[str] = field(default_factory=set)
 
     def render(
         self,
@@ -160,6 +211,7 @@ class Renderer:
     ) -> list[dict[str, Any]]:
         include = include or {}
         out = [flat(ctype, row, fields) for row in rows]
+        self.rendered.update(item["id"] for item in out)
         if self.decorate is not None:
             for row, item in zip(rows, out, strict=True):
                 self.decorate(ctype, row, item)
@@ -190,7 +242,10 @@ class Renderer:
         def one(link: Link) -> dict[str, Any]:
             target = link.target
             ctype = relation.target or BY_NAME[link.extra["type"]]
-            body = full.get(id(target)) or compact(ctype, target)
+            body = full.get(id(target))
+            if body is None:
+                body = compact(ctype, target)
+                self.rendered.add(body["id"])
             if relation.inner:
                 return {**link.extra, relation.inner: body}
             if relation.target is None:

@@ -149,7 +149,12 @@ def search(
             .subquery("top")
         )
         base: Select[Any, Any, Any, Any] = (
-            select(col(doc.entity_type), col(doc.entity_id), top.c.score, literal_column("''").label("snippet"))
+            select(
+                col(doc.entity_type),
+                col(doc.entity_id),
+                top.c.score,
+                literal_column("''").label("snippet"),
+            )
             .select_from(top)
             .join(doc, col(doc.id) == top.c.doc_id)
             .where(visible_docs)
@@ -158,12 +163,16 @@ def search(
         tsquery = func.plainto_tsquery("english", " ".join(_words(q)))
         score = func.ts_rank_cd(literal_column(PG_TSVECTOR), tsquery, 1).cast(Float)
         pg_candidates = (
-            select(col(doc.id)).where(literal_column(PG_TSVECTOR).op("@@")(tsquery)).limit(MATCH_CAP)
+            select(col(doc.id))
+            .where(literal_column(PG_TSVECTOR).op("@@")(tsquery))
+            .limit(MATCH_CAP)
         )
-        base = (
-            select(col(doc.entity_type), col(doc.entity_id), score.label("score"), literal_column("''").label("snippet"))
-            .where(col(doc.id).in_(pg_candidates), visible_docs)
-        )
+        base = select(
+            col(doc.entity_type),
+            col(doc.entity_id),
+            score.label("score"),
+            literal_column("''").label("snippet"),
+        ).where(col(doc.id).in_(pg_candidates), visible_docs)
     ranked = base.subquery()
     total = session.scalar(select(func.count()).select_from(ranked)) or 0
     page = select(ranked)
@@ -178,7 +187,9 @@ def search(
                 ),
             )
         )
-    page = page.order_by(ranked.c.score.desc(), ranked.c.entity_type, ranked.c.entity_id).limit(limit)
+    page = page.order_by(ranked.c.score.desc(), ranked.c.entity_type, ranked.c.entity_id).limit(
+        limit
+    )
     rows = session.execute(page).all()
     from app.content.types import BY_NAME
 
@@ -200,7 +211,9 @@ def _sqlite_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
             )
         )
     }
-    snippet: ColumnElement[str] = literal_column(f"snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24)")
+    snippet: ColumnElement[str] = literal_column(
+        f"snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24)"
+    )
     rows = session.execute(
         select(_FTS_TABLE.c.rowid, snippet)
         .select_from(_FTS_TABLE)
@@ -211,7 +224,12 @@ def _sqlite_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
     ).all()
     snippets = {rowid: text_ for rowid, text_ in rows}
     return [
-        Hit(h.ctype, h.entity_id, h.score, snippets.get(ids.get((h.ctype.name, h.entity_id), -1), ""))
+        Hit(
+            h.ctype,
+            h.entity_id,
+            h.score,
+            snippets.get(ids.get((h.ctype.name, h.entity_id), -1), ""),
+        )
         for h in hits
     ]
 
@@ -233,4 +251,7 @@ def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
         )
     ).all()
     snippets = {(r[0], r[1]): r[2] for r in rows}
-    return [Hit(h.ctype, h.entity_id, h.score, snippets.get((h.ctype.name, h.entity_id), "")) for h in hits]
+    return [
+        Hit(h.ctype, h.entity_id, h.score, snippets.get((h.ctype.name, h.entity_id), ""))
+        for h in hits
+    ]

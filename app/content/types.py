@@ -65,37 +65,72 @@ def _coalesced(column: Any, default: Any) -> ColumnElement[Any]:
 
 
 TOPIC = ContentType(
-    "topic", "topics", Topic, "top", "name", "name",
+    "topic",
+    "topics",
+    Topic,
+    "top",
+    "name",
+    "name",
     _sorts(Topic, "name", "slug", "created_at", "updated_at"),
     ("name", "description"),
 )
 ORGANIZATION = ContentType(
-    "organization", "organizations", Organization, "org", "name", "name",
+    "organization",
+    "organizations",
+    Organization,
+    "org",
+    "name",
+    "name",
     _sorts(Organization, "name", "slug", "created_at", "updated_at"),
     ("name", "short_name"),
 )
 PERSON = ContentType(
-    "person", "people", Person, "per", "name", "sort_name",
+    "person",
+    "people",
+    Person,
+    "per",
+    "name",
+    "sort_name",
     _sorts(Person, "name", "sort_name", "slug", "created_at", "updated_at"),
     ("name", "title", "bio_text"),
 )
 ARTICLE = ContentType(
-    "article", "articles", Article, "art", "title", "-published_at",
+    "article",
+    "articles",
+    Article,
+    "art",
+    "title",
+    "-published_at",
     _sorts(Article, "title", "slug", "created_at", "updated_at", "published_at"),
     ("title", "subtitle", "body_text"),
 )
 QUOTE = ContentType(
-    "quote", "quotes", Quote, "quo", "text", "-published_at",
+    "quote",
+    "quotes",
+    Quote,
+    "quo",
+    "text",
+    "-published_at",
     _sorts(Quote, "position", "slug", "created_at", "updated_at", "published_at"),
     ("text", "attribution"),
 )
 EVENT = ContentType(
-    "event", "events", Event, "evt", "title", "-starts_at",
+    "event",
+    "events",
+    Event,
+    "evt",
+    "title",
+    "-starts_at",
     _sorts(Event, "title", "slug", "starts_at", "created_at", "updated_at", "published_at"),
     ("title", "subtitle", "summary", "body_text"),
 )
 PUBLICATION = ContentType(
-    "publication", "publications", Publication, "pub", "title", "-year",
+    "publication",
+    "publications",
+    Publication,
+    "pub",
+    "title",
+    "-year",
     {
         **_sorts(Publication, "title", "slug", "created_at", "updated_at", "published_at"),
         "year": SortField("year", _coalesced(Publication.year, 0)),
@@ -103,15 +138,26 @@ PUBLICATION = ContentType(
     ("title", "abstract", "journal"),
 )
 RESOURCE = ContentType(
-    "resource", "resources", Resource, "res", "name", "position",
+    "resource",
+    "resources",
+    Resource,
+    "res",
+    "name",
+    "position",
     _sorts(Resource, "name", "slug", "position", "created_at", "updated_at", "published_at"),
     ("name", "description", "audience"),
 )
 
 ALL_TYPES: tuple[ContentType, ...] = (
-    TOPIC, ORGANIZATION, PERSON, ARTICLE, QUOTE, EVENT, PUBLICATION, RESOURCE,
+    TOPIC,
+    ORGANIZATION,
+    PERSON,
+    ARTICLE,
+    QUOTE,
+    EVENT,
+    PUBLICATION,
+    RESOURCE,
 )
 BY_COLLECTION: dict[str, ContentType] = {t.collection: t for t in ALL_TYPES}
 BY_NAME: dict[str, ContentType] = {t.name: t for t in ALL_TYPES}
 STREAM_TYPES: tuple[ContentType, ...] = (ARTICLE, EVENT, PUBLICATION, QUOTE)
-

@@ -50,4 +50,3 @@ def is_visible(row: Any, viewer: Viewer) -> bool:
         and row.published_at is not None
         and row.published_at <= viewer.now
     )
-

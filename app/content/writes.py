@@ -38,7 +38,11 @@ from app.models import (
 from app.schemas.writes import WRITE_MODELS
 
 # Rich-text fields and the plain-text column derived from each.
-RICH_TEXT = {"person": {"bio": "bio_text"}, "article": {"body": "body_text"}, "event": {"body": "body_text"}}
+RICH_TEXT = {
+    "person": {"bio": "bio_text"},
+    "article": {"body": "body_text"},
+    "event": {"body": "body_text"},
+}
 # Composite write fields stored as prefixed columns.
 COMPOSITES = {
     "photo": ("photo", ("url", "alt", "credit")),
@@ -47,8 +51,16 @@ COMPOSITES = {
 }
 # Write fields that are relations (stored in link tables or as foreign keys).
 RELATION_FIELDS = {
-    "topics", "parent", "affiliations", "authors", "resources", "related", "speaker",
-    "article", "participants", "sponsors",
+    "topics",
+    "parent",
+    "affiliations",
+    "authors",
+    "resources",
+    "related",
+    "speaker",
+    "article",
+    "participants",
+    "sponsors",
 }
 EDITOR = Viewer(preview=True)  # editors see drafts and scheduled items, never deleted ones
 
@@ -123,7 +135,9 @@ class _Resolver:
             if found is None:
                 self.errors.append({"loc": [*loc, str(i)], "msg": f"unknown {ctype.name} '{ref}'"})
             elif found in out:
-                self.errors.append({"loc": [*loc, str(i)], "msg": f"{ctype.name} '{ref}' is listed twice"})
+                self.errors.append(
+                    {"loc": [*loc, str(i)], "msg": f"{ctype.name} '{ref}' is listed twice"}
+                )
             else:
                 out.append(found)
         return out
@@ -145,9 +159,7 @@ def _unique_slug(session: Session, ctype: ContentType, base: str, own_id: int | 
     base = base or ctype.name
     model = ctype.model
     taken = set(
-        session.scalars(
-            select(model.slug).where(model.slug.like(f"{base}%"), model.id != own_id)
-        )
+        session.scalars(select(model.slug).where(model.slug.like(f"{base}%"), model.id != own_id))
     )
     if base not in taken:
         return base
@@ -183,12 +195,19 @@ def _scalars(ctype: ContentType, doc: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _replace_links(session: Session, ctype: ContentType, row: Any, doc: dict[str, Any], resolve: _Resolver) -> None:
+def _replace_links(
+    session: Session, ctype: ContentType, row: Any, doc: dict[str, Any], resolve: _Resolver
+) -> None:
     name, pk = ctype.name, row.id
     if ctype.name != "topic":
         topic_ids = resolve.many(BY_NAME["topic"], doc.get("topics", []), ["body", "topics"])
-        session.execute(delete(Tagging).where(col(Tagging.entity_type) == name, col(Tagging.entity_id) == pk))
-        session.add_all(Tagging(entity_type=name, entity_id=pk, topic_id=t, position=i) for i, t in enumerate(topic_ids))
+        session.execute(
+            delete(Tagging).where(col(Tagging.entity_type) == name, col(Tagging.entity_id) == pk)
+        )
+        session.add_all(
+            Tagging(entity_type=name, entity_id=pk, topic_id=t, position=i)
+            for i, t in enumerate(topic_ids)
+        )
     person, org = BY_NAME["person"], BY_NAME["organization"]
     if name == "organization":
         row.parent_id = resolve.one(org, doc.get("parent"), ["body", "parent"])
@@ -197,27 +216,50 @@ def _replace_links(session: Session, ctype: ContentType, row: Any, doc: dict[str
     elif name == "person":
         session.execute(delete(Affiliation).where(Affiliation.person_id == pk))
         for i, aff in enumerate(doc.get("affiliations", [])):
-            org_id = resolve.one(org, aff["organization"], ["body", "affiliations", str(i), "organization"])
+            org_id = resolve.one(
+                org, aff["organization"], ["body", "affiliations", str(i), "organization"]
+            )
             if org_id is not None:
-                session.add(Affiliation(
-                    person_id=pk, organization_id=org_id, role=aff["role"], start_year=aff.get("start_year"),
-                    end_year=aff.get("end_year"), is_primary=aff.get("is_primary", False), position=i,
-                ))
+                session.add(
+                    Affiliation(
+                        person_id=pk,
+                        organization_id=org_id,
+                        role=aff["role"],
+                        start_year=aff.get("start_year"),
+                        end_year=aff.get("end_year"),
+                        is_primary=aff.get("is_primary", False),
+                        position=i,
+                    )
+                )
     elif name in ("article", "publication"):
         link_model: Any = ArticleAuthor if name == "article" else PublicationAuthor
         parent_col = f"{name}_id"
         authors = resolve.many(person, doc.get("authors", []), ["body", "authors"])
         session.execute(delete(link_model).where(getattr(link_model, parent_col) == pk))
-        session.add_all(link_model(**{parent_col: pk, "person_id": p, "position": i}) for i, p in enumerate(authors))
+        session.add_all(
+            link_model(**{parent_col: pk, "person_id": p, "position": i})
+            for i, p in enumerate(authors)
+        )
         if name == "article":
-            resources = resolve.many(BY_NAME["resource"], doc.get("resources", []), ["body", "resources"])
+            resources = resolve.many(
+                BY_NAME["resource"], doc.get("resources", []), ["body", "resources"]
+            )
             session.execute(delete(ArticleResource).where(ArticleResource.article_id == pk))
-            session.add_all(ArticleResource(article_id=pk, resource_id=r, position=i) for i, r in enumerate(resources))
+            session.add_all(
+                ArticleResource(article_id=pk, resource_id=r, position=i)
+                for i, r in enumerate(resources)
+            )
             session.execute(delete(RelatedItem).where(RelatedItem.article_id == pk))
             for i, ref in enumerate(doc.get("related", [])):
-                target = resolve.one(BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"])
+                target = resolve.one(
+                    BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"]
+                )
                 if target is not None:
-                    session.add(RelatedItem(article_id=pk, target_type=ref["type"], target_id=target, position=i))
+                    session.add(
+                        RelatedItem(
+                            article_id=pk, target_type=ref["type"], target_id=target, position=i
+                        )
+                    )
     elif name == "quote":
         row.speaker_id = resolve.one(person, doc.get("speaker"), ["body", "speaker"])
         row.article_id = resolve.one(BY_NAME["article"], doc.get("article"), ["body", "article"])
@@ -225,17 +267,28 @@ def _replace_links(session: Session, ctype: ContentType, row: Any, doc: dict[str
         session.execute(delete(EventParticipant).where(EventParticipant.event_id == pk))
         seen: set[tuple[int, str]] = set()
         for i, part in enumerate(doc.get("participants", [])):
-            person_id = resolve.one(person, part["person"], ["body", "participants", str(i), "person"])
+            person_id = resolve.one(
+                person, part["person"], ["body", "participants", str(i), "person"]
+            )
             if person_id is None:
                 continue
             if (person_id, part["role"]) in seen:
-                resolve.errors.append({"loc": ["body", "participants", str(i)], "msg": "this person already has this role"})
+                resolve.errors.append(
+                    {
+                        "loc": ["body", "participants", str(i)],
+                        "msg": "this person already has this role",
+                    }
+                )
                 continue
             seen.add((person_id, part["role"]))
-            session.add(EventParticipant(event_id=pk, person_id=person_id, role=part["role"], position=i))
+            session.add(
+                EventParticipant(event_id=pk, person_id=person_id, role=part["role"], position=i)
+            )
         sponsors = resolve.many(org, doc.get("sponsors", []), ["body", "sponsors"])
         session.execute(delete(EventSponsor).where(EventSponsor.event_id == pk))
-        session.add_all(EventSponsor(event_id=pk, organization_id=o, position=i) for i, o in enumerate(sponsors))
+        session.add_all(
+            EventSponsor(event_id=pk, organization_id=o, position=i) for i, o in enumerate(sponsors)
+        )
 
 
 def _check_no_cycle(session: Session, row: Organization, resolve: _Resolver) -> None:
@@ -243,14 +296,34 @@ def _check_no_cycle(session: Session, row: Organization, resolve: _Resolver) -> 
     current = row.parent_id
     while current is not None:
         if current in seen:
-            resolve.errors.append({"loc": ["body", "parent"], "msg": "an organization cannot be its own ancestor"})
+            resolve.errors.append(
+                {"loc": ["body", "parent"], "msg": "an organization cannot be its own ancestor"}
+            )
             return
         seen.add(current)
-        current = session.scalar(select(col(Organization.parent_id)).where(col(Organization.id) == current))
+        current = session.scalar(
+            select(col(Organization.parent_id)).where(col(Organization.id) == current)
+        )
 
 
-def _audit(session: Session, actor: str, action: str, ctype: ContentType, row: Any, changes: dict[str, object] | None) -> None:
-    session.add(AuditEntry(actor=actor, action=action, entity_type=ctype.name, entity_id=row.id, slug=row.slug, changes=changes))
+def _audit(
+    session: Session,
+    actor: str,
+    action: str,
+    ctype: ContentType,
+    row: Any,
+    changes: dict[str, object] | None,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            entity_type=ctype.name,
+            entity_id=row.id,
+            slug=row.slug,
+            changes=changes,
+        )
+    )
 
 
 def _apply(session: Session, ctype: ContentType, row: Any, doc: dict[str, Any]) -> None:
@@ -271,16 +344,23 @@ def create_item(session: Session, collection: str, data: Any, actor: str) -> Any
     if explicit:
         if session.scalar(select(ctype.model.id).where(ctype.model.slug == explicit)) is not None:
             raise conflict(
-            f"The slug '{explicit}' is taken by another {ctype.name} (perhaps a deleted one: "
-            "slugs are never reused, so links to a deleted item never point at a new one)."
-        )
+                f"The slug '{explicit}' is taken by another {ctype.name} (perhaps a deleted one: "
+                "slugs are never reused, so links to a deleted item never point at a new one)."
+            )
         slug = explicit
     else:
         slug = _unique_slug(session, ctype, slugify(str(doc.get(ctype.title_field) or "")), None)
     row = ctype.model(slug=slug)
     session.add(row)
     _apply(session, ctype, row, doc)
-    _audit(session, actor, "create", ctype, row, {"document": _jsonable(current_document(session, ctype, row))})
+    _audit(
+        session,
+        actor,
+        "create",
+        ctype,
+        row,
+        {"document": _jsonable(current_document(session, ctype, row))},
+    )
     return row
 
 
@@ -293,7 +373,10 @@ def update_item(session: Session, collection: str, row: Any, patch: Any, actor: 
     merged = merge_patch(before, patch)
     doc = validate(collection, merged).model_dump(mode="python")
     new_slug = doc.get("slug") or row.slug
-    if new_slug != row.slug and session.scalar(select(ctype.model.id).where(ctype.model.slug == new_slug)) is not None:
+    if (
+        new_slug != row.slug
+        and session.scalar(select(ctype.model.id).where(ctype.model.slug == new_slug)) is not None
+    ):
         raise conflict(f"A {ctype.name} with slug '{new_slug}' already exists.")
     row.slug = new_slug
     _apply(session, ctype, row, doc)
@@ -340,7 +423,9 @@ def delete_item(session: Session, collection: str, row: Any, actor: str) -> None
     _audit(session, actor, "delete", ctype, row, None)
 
 
-def upsert_item(session: Session, collection: str, data: dict[str, Any], actor: str) -> tuple[Any, bool]:
+def upsert_item(
+    session: Session, collection: str, data: dict[str, Any], actor: str
+) -> tuple[Any, bool]:
     """Create, or update the item with this slug; returns (row, changed). Idempotent."""
     ctype = BY_COLLECTION[collection]
     slug = data.get("slug")
@@ -389,8 +474,13 @@ def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str
             doc[name] = [{"person": link.target.slug, "role": link.extra["role"]} for link in links]
         elif name == "affiliations":
             doc[name] = [
-                {"organization": link.target.slug, "role": link.extra["role"], "start_year": link.extra["start_year"],
-                 "end_year": link.extra["end_year"], "is_primary": link.extra["is_primary"]}
+                {
+                    "organization": link.target.slug,
+                    "role": link.extra["role"],
+                    "start_year": link.extra["start_year"],
+                    "end_year": link.extra["end_year"],
+                    "is_primary": link.extra["is_primary"],
+                }
                 for link in links
             ]
         elif name == "related":

@@ -52,6 +52,8 @@ def generate_command(
         f"Generated the {scale.value} dataset (seed {seed}): {report.total_rows:,} rows in "
         f"{report.seconds:.1f} s (load {report.load_seconds:.1f} s, analyze {report.analyze_seconds:.1f} s)."
     )
-    typer.echo("  " + ", ".join(f"{table} {count:,}" for table, count in sorted(report.rows.items())))
+    typer.echo(
+        "  " + ", ".join(f"{table} {count:,}" for table, count in sorted(report.rows.items()))
+    )
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     typer.echo(f"Database {where}: {size / 1e6:,.1f} MB.")

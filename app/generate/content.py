@@ -82,7 +82,12 @@ def _initials(name: str) -> str:
 
 class ContentBuilder:
     def __init__(
-        self, seed: int, plan: Plan, bases: dict[str, int], existing_topics: dict[int, str], sink: Sink
+        self,
+        seed: int,
+        plan: Plan,
+        bases: dict[str, int],
+        existing_topics: dict[int, str],
+        sink: Sink,
     ) -> None:
         self.seed, self.plan, self.bases, self.sink = seed, plan, bases, sink
         self.text = TextMaker(self._rng("text"))
@@ -92,7 +97,9 @@ class ContentBuilder:
         # Existing (curated, e.g. demo) topics come first: they are the popular ones.
         self.existing_topic_names = set(existing_topics.values())
         self.topics = WeightedPicker([*existing_topics, *gen_topics], TOPIC_EXPONENT)
-        self.people = WeightedPicker([self.pk("person", i) for i in range(plan.people)], PEOPLE_EXPONENT)
+        self.people = WeightedPicker(
+            [self.pk("person", i) for i in range(plan.people)], PEOPLE_EXPONENT
+        )
         self.person_titles: list[str] = []
         self.org_names: list[str] = []
         self.article_state: list[tuple[str, datetime | None, datetime]] = []
@@ -107,15 +114,31 @@ class ContentBuilder:
         """The search document `app.content.search.index_item` would write for `row`."""
         ctype = BY_NAME[type_name]
         body = " ".join(str(row[f] or "") for f in ctype.search_fields if f != ctype.title_field)
-        self.sink("search_document", {
-            "id": self.next_search_id, "entity_type": type_name, "entity_id": row["id"],
-            "title": str(row[ctype.title_field] or ""), "body": body,
-        })
+        self.sink(
+            "search_document",
+            {
+                "id": self.next_search_id,
+                "entity_type": type_name,
+                "entity_id": row["id"],
+                "title": str(row[ctype.title_field] or ""),
+                "body": body,
+            },
+        )
         self.next_search_id += 1
 
-    def _tag(self, rng: random.Random, type_name: str, entity_id: int, weights: tuple[int, ...]) -> None:
+    def _tag(
+        self, rng: random.Random, type_name: str, entity_id: int, weights: tuple[int, ...]
+    ) -> None:
         for position, topic_id in enumerate(self.topics.distinct(rng, _choose_count(rng, weights))):
-            self.sink("tagging", {"entity_type": type_name, "entity_id": entity_id, "topic_id": topic_id, "position": position})
+            self.sink(
+                "tagging",
+                {
+                    "entity_type": type_name,
+                    "entity_id": entity_id,
+                    "topic_id": topic_id,
+                    "position": position,
+                },
+            )
 
     def _emit(self, type_name: str, row: dict[str, Any]) -> None:
         self.sink(type_name, row)
@@ -123,14 +146,16 @@ class ContentBuilder:
 
     def _title(self, rng: random.Random) -> str:
         theme, other, place = rng.choice(THEMES), rng.choice(THEMES), rng.choice(PLACES)
-        return rng.choice((
-            f"{theme} in {place}",
-            f"{theme} and {other}: {rng.choice(QUALIFIERS)}",
-            f"Rethinking {theme} in {place}",
-            f"The Politics of {theme} in {place}",
-            f"{theme}, {other} and the Future of {place}",
-            f"What {place} Teaches Us About {theme}",
-        ))
+        return rng.choice(
+            (
+                f"{theme} in {place}",
+                f"{theme} and {other}: {rng.choice(QUALIFIERS)}",
+                f"Rethinking {theme} in {place}",
+                f"The Politics of {theme} in {place}",
+                f"{theme}, {other} and the Future of {place}",
+                f"What {place} Teaches Us About {theme}",
+            )
+        )
 
     # -- directory: topics, organizations, people, resources ---------------------------
 
@@ -145,9 +170,19 @@ class ContentBuilder:
                 seen.add(name)
                 names.append(name)
         for i, name in enumerate(names):
-            description = f"Research, events and commentary on {name.lower()}. {self.text.sentences(1, 2)}"
-            self._emit("topic", {"id": self.pk("topic", i), "slug": slug("topic", i + 1),
-                                 **entity_times(rng, deletable=False), "name": name, "description": description})
+            description = (
+                f"Research, events and commentary on {name.lower()}. {self.text.sentences(1, 2)}"
+            )
+            self._emit(
+                "topic",
+                {
+                    "id": self.pk("topic", i),
+                    "slug": slug("topic", i + 1),
+                    **entity_times(rng, deletable=False),
+                    "name": name,
+                    "description": description,
+                },
+            )
 
     def build_organizations(self) -> None:
         rng = self._rng("organization")
@@ -161,14 +196,20 @@ class ContentBuilder:
             else:
                 name = rng.choice(ORG_PARENT_KINDS).format(place=place, field=field)
             self.org_names.append(name)
-            self._emit("organization", {
-                "id": self.pk("organization", i), "slug": slug("organization", i + 1),
-                **entity_times(rng, deletable=False),
-                "name": name, "short_name": _initials(name) if rng.random() < 0.5 else None,
-                "url": f"https://www.example.org/organizations/{slug('organization', i + 1)}"
-                if rng.random() < 0.8 else None,
-                "parent_id": parent,
-            })
+            self._emit(
+                "organization",
+                {
+                    "id": self.pk("organization", i),
+                    "slug": slug("organization", i + 1),
+                    **entity_times(rng, deletable=False),
+                    "name": name,
+                    "short_name": _initials(name) if rng.random() < 0.5 else None,
+                    "url": f"https://www.example.org/organizations/{slug('organization', i + 1)}"
+                    if rng.random() < 0.8
+                    else None,
+                    "parent_id": parent,
+                },
+            )
 
     def build_people(self) -> None:
         rng = self._rng("person")
@@ -185,27 +226,48 @@ class ContentBuilder:
             self.person_titles.append(title)
             bio, bio_text = self.text.paragraph_html(f"{name} is {title}.", 2, 5)
             email_name = f"{first}.{last}".lower().replace(" ", "")
-            self._emit("person", {
-                "id": pk, "slug": person_slug, **entity_times(rng), "name": name,
-                "sort_name": f"{last}, {first}{middle}", "title": title,
-                "degrees": rng.choice(DEGREES) if rng.random() < 0.6 else None,
-                "bio": bio, "bio_text": bio_text,
-                **self._photo(rng, name, person_slug),
-                "email": f"{email_name}.{i + 1}@example.org" if rng.random() < 0.7 else None,
-                "phone": f"+1 650-555-{rng.randrange(10_000):04d}" if rng.random() < 0.5 else None,
-                "office": f"Encina Hall, Room {rng.randint(100, 499)}" if rng.random() < 0.4 else None,
-                "profile_url": f"https://www.example.org/people/{person_slug}",
-                "cv_url": f"https://www.example.org/cv/{person_slug}.pdf" if rng.random() < 0.2 else None,
-            })
+            self._emit(
+                "person",
+                {
+                    "id": pk,
+                    "slug": person_slug,
+                    **entity_times(rng),
+                    "name": name,
+                    "sort_name": f"{last}, {first}{middle}",
+                    "title": title,
+                    "degrees": rng.choice(DEGREES) if rng.random() < 0.6 else None,
+                    "bio": bio,
+                    "bio_text": bio_text,
+                    **self._photo(rng, name, person_slug),
+                    "email": f"{email_name}.{i + 1}@example.org" if rng.random() < 0.7 else None,
+                    "phone": f"+1 650-555-{rng.randrange(10_000):04d}"
+                    if rng.random() < 0.5
+                    else None,
+                    "office": f"Encina Hall, Room {rng.randint(100, 499)}"
+                    if rng.random() < 0.4
+                    else None,
+                    "profile_url": f"https://www.example.org/people/{person_slug}",
+                    "cv_url": f"https://www.example.org/cv/{person_slug}.pdf"
+                    if rng.random() < 0.2
+                    else None,
+                },
+            )
             for position, (org, role) in enumerate(zip(orgs, roles, strict=True)):
                 start = rng.randint(1990, 2025)
                 current = position == 0 or rng.random() < 0.6
-                self.sink("affiliation", {
-                    "id": self.next_affiliation_id, "person_id": pk, "organization_id": self.pk("organization", org),
-                    "role": role, "start_year": start if rng.random() < 0.8 else None,
-                    "end_year": None if current else min(start + rng.randint(1, 10), 2026),
-                    "is_primary": position == 0, "position": position,
-                })
+                self.sink(
+                    "affiliation",
+                    {
+                        "id": self.next_affiliation_id,
+                        "person_id": pk,
+                        "organization_id": self.pk("organization", org),
+                        "role": role,
+                        "start_year": start if rng.random() < 0.8 else None,
+                        "end_year": None if current else min(start + rng.randint(1, 10), 2026),
+                        "is_primary": position == 0,
+                        "position": position,
+                    },
+                )
                 self.next_affiliation_id += 1
             if rng.random() < 0.5:
                 self._tag(rng, "person", pk, (60, 40))
@@ -215,8 +277,11 @@ class ContentBuilder:
         if rng.random() >= 0.6:
             return {"photo_url": None, "photo_alt": None, "photo_credit": None}
         return {
-            "photo_url": f"/media/people/{person_slug}.jpg", "photo_alt": name,
-            "photo_credit": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" if rng.random() < 0.3 else None,
+            "photo_url": f"/media/people/{person_slug}.jpg",
+            "photo_alt": name,
+            "photo_credit": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            if rng.random() < 0.3
+            else None,
         }
 
     def build_resources(self) -> None:
@@ -227,15 +292,27 @@ class ContentBuilder:
             kind = rng.choice(sorted(RESOURCE_KINDS))
             name = f"{rng.choice(PLACES)} {rng.choice(RESOURCE_KINDS[kind])}"
             pk = self.pk("resource", i)
-            self._emit("resource", {
-                "id": pk, "slug": slug("resource", i + 1),
-                **publication_state(rng, past_instant(rng)),
-                "name": name, "resource_type": kind, "description": self.text.sentences(1, 3),
-                "phone": f"+1 800-555-{rng.randrange(10_000):04d}" if rng.random() < 0.7 else None,
-                "hotline": f"+1 888-555-{rng.randrange(10_000):04d}" if kind == "hotline" else None,
-                "email": f"help{i + 1}@example.org" if rng.random() < 0.5 else None,
-                "url": f"https://help.example.org/{slug('resource', i + 1)}",
-                "hours": rng.choice(HOURS), "audience": rng.choice(AUDIENCES),
-                "is_confidential": rng.random() < 0.2, "position": i,
-            })
+            self._emit(
+                "resource",
+                {
+                    "id": pk,
+                    "slug": slug("resource", i + 1),
+                    **publication_state(rng, past_instant(rng)),
+                    "name": name,
+                    "resource_type": kind,
+                    "description": self.text.sentences(1, 3),
+                    "phone": f"+1 800-555-{rng.randrange(10_000):04d}"
+                    if rng.random() < 0.7
+                    else None,
+                    "hotline": f"+1 888-555-{rng.randrange(10_000):04d}"
+                    if kind == "hotline"
+                    else None,
+                    "email": f"help{i + 1}@example.org" if rng.random() < 0.5 else None,
+                    "url": f"https://help.example.org/{slug('resource', i + 1)}",
+                    "hours": rng.choice(HOURS),
+                    "audience": rng.choice(AUDIENCES),
+                    "is_confidential": rng.random() < 0.2,
+                    "position": i,
+                },
+            )
             self._tag(rng, "resource", pk, (60, 40))

@@ -71,7 +71,8 @@ def generated_count(connection: Connection) -> int:
 def _has_generated_content(connection: Connection) -> bool:
     for table in ("topic", "person", "event", "article"):
         found = connection.execute(
-            text(f"SELECT 1 FROM {table} WHERE slug LIKE :pattern LIMIT 1"), {"pattern": GENERATED_SLUG}
+            text(f"SELECT 1 FROM {table} WHERE slug LIKE :pattern LIMIT 1"),
+            {"pattern": GENERATED_SLUG},
         ).first()
         if found is not None:
             return True
@@ -79,7 +80,10 @@ def _has_generated_content(connection: Connection) -> bool:
 
 
 def generate(
-    engine: Engine, scale: str | float = "small", seed: int = DEFAULT_SEED, chunk_rows: int = CHUNK_ROWS
+    engine: Engine,
+    scale: str | float = "small",
+    seed: int = DEFAULT_SEED,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> GenerationReport:
     """Write the synthetic dataset of `scale` into the (migrated) database of `engine`."""
     factor = scale_factor(scale)
@@ -87,16 +91,22 @@ def generate(
     started = perf_counter()
     with engine.begin() as connection:
         if _has_generated_content(connection):
-            raise GenerationError("the database already holds generated content; use an empty or demo-only database")
+            raise GenerationError(
+                "the database already holds generated content; use an empty or demo-only database"
+            )
         if connection.dialect.name == "postgresql":
             connection.execute(text("SET LOCAL statement_timeout = 0"))
             connection.execute(text("SET LOCAL synchronous_commit = off"))
         bases = max_ids(connection)
         existing = connection.execute(
-            select(col(Topic.id), col(Topic.name)).where(col(Topic.deleted_at).is_(None)).order_by(col(Topic.id))
+            select(col(Topic.id), col(Topic.name))
+            .where(col(Topic.deleted_at).is_(None))
+            .order_by(col(Topic.id))
         ).all()
         with BulkWriter(connection, chunk_rows) as writer:
-            SyntheticContent(seed, plan, bases, {pk: name for pk, name in existing if pk is not None}, writer.add).build_all()
+            SyntheticContent(
+                seed, plan, bases, {pk: name for pk, name in existing if pk is not None}, writer.add
+            ).build_all()
         reset_sequences(connection)
     loaded = perf_counter()
     analyze(engine)
@@ -121,8 +131,14 @@ def database_size(engine: Engine) -> int:
     """Bytes the database occupies (PostgreSQL: the database; SQLite: the file and its WAL)."""
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            return int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+            return int(
+                connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            )
         database = engine.url.database
     if not database or database == ":memory:":
         return 0
-    return sum(Path(database + suffix).stat().st_size for suffix in ("", "-wal") if Path(database + suffix).exists())
+    return sum(
+        Path(database + suffix).stat().st_size
+        for suffix in ("", "-wal")
+        if Path(database + suffix).exists()
+    )

@@ -33,7 +33,9 @@ def past_instant(rng: random.Random) -> datetime:
     return minutes_before_base(int(HISTORY_YEARS * YEAR_MINUTES * rng.random() ** 1.5) + 60)
 
 
-def _edits(rng: random.Random, row: dict[str, Any], since: datetime, deletable: bool = True) -> None:
+def _edits(
+    rng: random.Random, row: dict[str, Any], since: datetime, deletable: bool = True
+) -> None:
     if rng.random() < EDITED_SHARE:
         row["version"] = rng.randint(2, 4)
         later = since + timedelta(minutes=rng.randint(60, 90 * 24 * 60))
@@ -50,7 +52,12 @@ def entity_times(rng: random.Random, deletable: bool = True) -> dict[str, Any]:
     would silently untag thousands of items, which no real site does.
     """
     created = past_instant(rng)
-    row: dict[str, Any] = {"created_at": created, "updated_at": created, "deleted_at": None, "version": 1}
+    row: dict[str, Any] = {
+        "created_at": created,
+        "updated_at": created,
+        "deleted_at": None,
+        "version": 1,
+    }
     _edits(rng, row, created, deletable)
     return row
 
@@ -68,7 +75,9 @@ def publication_state(rng: random.Random, when: datetime) -> dict[str, Any]:
     if draw < DRAFT_SHARE:
         status, published_at = "draft", None
     elif draw < DRAFT_SHARE + SCHEDULED_SHARE:
-        published_at = BASE + timedelta(days=rng.randint(5 * 365, 6 * 365), minutes=rng.randint(0, 1439))
+        published_at = BASE + timedelta(
+            days=rng.randint(5 * 365, 6 * 365), minutes=rng.randint(0, 1439)
+        )
     elif draw < DRAFT_SHARE + SCHEDULED_SHARE + ARCHIVED_SHARE:
         status = "archived"
     row: dict[str, Any] = {

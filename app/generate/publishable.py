@@ -55,25 +55,53 @@ class SyntheticContent(ContentBuilder):
                 ends = starts + timedelta(days=rng.randint(0, 2), hours=rng.randint(6, 9))
             else:
                 ends = starts + timedelta(minutes=30 * rng.randint(2, 6))
-            announced = min(starts - timedelta(days=rng.randint(7, 60)), BASE - timedelta(hours=rng.randint(1, 240)))
+            announced = min(
+                starts - timedelta(days=rng.randint(7, 60)),
+                BASE - timedelta(hours=rng.randint(1, 240)),
+            )
             mode = rng.choices(ATTENDANCE_MODES, weights=ATTENDANCE_WEIGHTS)[0]
-            body, body_text = self.text.body(1000, 3000, self._title(rng) if rng.random() < 0.3 else None)
-            self._emit("event", {
-                "id": pk, "slug": event_slug, **publication_state(rng, announced),
-                "title": self._title(rng),
-                "subtitle": rng.choice(QUALIFIERS) if rng.random() < 0.3 else None,
-                "event_type": event_type, "summary": self.text.sentences(1, 2),
-                "body": body, "body_text": body_text, "starts_at": starts, "ends_at": ends,
-                "timezone": rng.choice(TIMEZONES), "attendance_mode": mode,
-                "event_status": rng.choices(EVENT_STATUSES, weights=EVENT_STATUS_WEIGHTS)[0],
-                **self._venue(rng, mode),
-                "online_url": f"https://zoom.example.org/j/{rng.randrange(10**10):010d}" if mode != "in_person" else None,
-                "registration_url": f"https://events.example.org/register/{event_slug}" if rng.random() < 0.5 else None,
-            })
+            body, body_text = self.text.body(
+                1000, 3000, self._title(rng) if rng.random() < 0.3 else None
+            )
+            self._emit(
+                "event",
+                {
+                    "id": pk,
+                    "slug": event_slug,
+                    **publication_state(rng, announced),
+                    "title": self._title(rng),
+                    "subtitle": rng.choice(QUALIFIERS) if rng.random() < 0.3 else None,
+                    "event_type": event_type,
+                    "summary": self.text.sentences(1, 2),
+                    "body": body,
+                    "body_text": body_text,
+                    "starts_at": starts,
+                    "ends_at": ends,
+                    "timezone": rng.choice(TIMEZONES),
+                    "attendance_mode": mode,
+                    "event_status": rng.choices(EVENT_STATUSES, weights=EVENT_STATUS_WEIGHTS)[0],
+                    **self._venue(rng, mode),
+                    "online_url": f"https://zoom.example.org/j/{rng.randrange(10**10):010d}"
+                    if mode != "in_person"
+                    else None,
+                    "registration_url": f"https://events.example.org/register/{event_slug}"
+                    if rng.random() < 0.5
+                    else None,
+                },
+            )
             self._participants(rng, pk, event_type)
-            sponsors = rng.sample(range(self.plan.organizations), rng.choices((0, 1, 2), weights=(40, 40, 20))[0])
+            sponsors = rng.sample(
+                range(self.plan.organizations), rng.choices((0, 1, 2), weights=(40, 40, 20))[0]
+            )
             for position, org in enumerate(sponsors):
-                self.sink("event_sponsor", {"event_id": pk, "organization_id": self.pk("organization", org), "position": position})
+                self.sink(
+                    "event_sponsor",
+                    {
+                        "event_id": pk,
+                        "organization_id": self.pk("organization", org),
+                        "position": position,
+                    },
+                )
             self._tag(rng, "event", pk, (35, 35, 20, 10))
 
     @staticmethod
@@ -81,8 +109,16 @@ class SyntheticContent(ContentBuilder):
         if mode == "online":
             return {"venue_name": None, "venue_address": None}
         building = rng.choice(BUILDINGS)
-        name = f"{building} Hall, Room {rng.randint(100, 499)}" if rng.random() < 0.7 else f"{building} Conference Center"
-        address = f"{rng.randint(100, 999)} {rng.choice(STREETS)}, Stanford, CA 94305" if rng.random() < 0.8 else None
+        name = (
+            f"{building} Hall, Room {rng.randint(100, 499)}"
+            if rng.random() < 0.7
+            else f"{building} Conference Center"
+        )
+        address = (
+            f"{rng.randint(100, 999)} {rng.choice(STREETS)}, Stanford, CA 94305"
+            if rng.random() < 0.8
+            else None
+        )
         return {"venue_name": name, "venue_address": address}
 
     def _participants(self, rng: random.Random, event_id: int, event_type: str) -> None:
@@ -98,7 +134,10 @@ class SyntheticContent(ContentBuilder):
         if event_type == "workshop" and rng.random() < 0.3:
             roles[0] = "organizer"
         for position, (person_id, role) in enumerate(zip(people, roles, strict=True)):
-            self.sink("event_participant", {"event_id": event_id, "person_id": person_id, "role": role, "position": position})
+            self.sink(
+                "event_participant",
+                {"event_id": event_id, "person_id": person_id, "role": role, "position": position},
+            )
 
     # -- articles and quotes -------------------------------------------------------------
 
@@ -108,24 +147,49 @@ class SyntheticContent(ContentBuilder):
             pk, article_slug = self.pk("article", i), slug("article", i + 1)
             state = publication_state(rng, past_instant(rng))
             self.article_state.append((state["status"], state["published_at"], state["created_at"]))
-            body, body_text = self.text.body(1000, 3000, self._title(rng) if rng.random() < 0.3 else None)
+            body, body_text = self.text.body(
+                1000, 3000, self._title(rng) if rng.random() < 0.3 else None
+            )
             hero = rng.random() < 0.5
-            self._emit("article", {
-                "id": pk, "slug": article_slug, **state, "title": self._title(rng),
-                "subtitle": self.text.sentences(1, 1) if rng.random() < 0.6 else None,
-                "article_type": rng.choices(ARTICLE_TYPES, weights=ARTICLE_TYPE_WEIGHTS)[0],
-                "byline": "By the Editorial Staff" if rng.random() < 0.05 else None,
-                "body": body, "body_text": body_text,
-                "hero_image_url": f"/media/articles/{article_slug}.jpg" if hero else None,
-                "hero_image_alt": self.text.sentences(1, 1) if hero else None,
-                "hero_image_caption": self.text.sentences(1, 1) if hero and rng.random() < 0.5 else None,
-                "hero_image_credit": "Getty Images" if hero and rng.random() < 0.5 else None,
-            })
-            for position, person_id in enumerate(self.people.distinct(rng, _choose_count(rng, (60, 30, 10)))):
-                self.sink("article_author", {"article_id": pk, "person_id": person_id, "position": position})
+            self._emit(
+                "article",
+                {
+                    "id": pk,
+                    "slug": article_slug,
+                    **state,
+                    "title": self._title(rng),
+                    "subtitle": self.text.sentences(1, 1) if rng.random() < 0.6 else None,
+                    "article_type": rng.choices(ARTICLE_TYPES, weights=ARTICLE_TYPE_WEIGHTS)[0],
+                    "byline": "By the Editorial Staff" if rng.random() < 0.05 else None,
+                    "body": body,
+                    "body_text": body_text,
+                    "hero_image_url": f"/media/articles/{article_slug}.jpg" if hero else None,
+                    "hero_image_alt": self.text.sentences(1, 1) if hero else None,
+                    "hero_image_caption": self.text.sentences(1, 1)
+                    if hero and rng.random() < 0.5
+                    else None,
+                    "hero_image_credit": "Getty Images" if hero and rng.random() < 0.5 else None,
+                },
+            )
+            for position, person_id in enumerate(
+                self.people.distinct(rng, _choose_count(rng, (60, 30, 10)))
+            ):
+                self.sink(
+                    "article_author",
+                    {"article_id": pk, "person_id": person_id, "position": position},
+                )
             if rng.random() < 0.05:
-                for position, res in enumerate(rng.sample(range(self.plan.resources), rng.randint(1, 2))):
-                    self.sink("article_resource", {"article_id": pk, "resource_id": self.pk("resource", res), "position": position})
+                for position, res in enumerate(
+                    rng.sample(range(self.plan.resources), rng.randint(1, 2))
+                ):
+                    self.sink(
+                        "article_resource",
+                        {
+                            "article_id": pk,
+                            "resource_id": self.pk("resource", res),
+                            "position": position,
+                        },
+                    )
             if rng.random() < 0.1:
                 self._related(rng, pk, i)
             self._tag(rng, "article", pk, (35, 35, 20, 10))
@@ -138,7 +202,15 @@ class SyntheticContent(ContentBuilder):
             else:
                 targets[("event", self.pk("event", rng.randrange(self.plan.events)))] = None
         for position, (target_type, target_id) in enumerate(targets):
-            self.sink("related_item", {"article_id": article_id, "target_type": target_type, "target_id": target_id, "position": position})
+            self.sink(
+                "related_item",
+                {
+                    "article_id": article_id,
+                    "target_type": target_type,
+                    "target_id": target_id,
+                    "position": position,
+                },
+            )
 
     def build_quotes(self) -> None:
         rng = self._rng("quote")
@@ -154,20 +226,37 @@ class SyntheticContent(ContentBuilder):
                 position = positions[index] = positions.get(index, -1) + 1
                 status, published_at, created_at = self.article_state[index]
                 # A quote goes live with its source article.
-                live = published_at if published_at is not None and published_at <= BASE else created_at
-                state |= {"status": status, "published_at": published_at, "created_at": created_at,
-                          "updated_at": min(BASE, max(live, state["updated_at"])),
-                          "was_public": published_at is not None and published_at <= BASE}
+                live = (
+                    published_at
+                    if published_at is not None and published_at <= BASE
+                    else created_at
+                )
+                state |= {
+                    "status": status,
+                    "published_at": published_at,
+                    "created_at": created_at,
+                    "updated_at": min(BASE, max(live, state["updated_at"])),
+                    "was_public": published_at is not None and published_at <= BASE,
+                }
                 if state["deleted_at"] is not None:
                     state["deleted_at"] = state["updated_at"]
             speaker = self.people.one(rng) if rng.random() < 0.9 else None
             attribution = None
             if speaker is not None and rng.random() < 0.7:
                 attribution = self.person_titles[self._person_index(speaker)]
-            self._emit("quote", {
-                "id": pk, "slug": slug("quote", i + 1), **state, "text": self.text.sentences(1, 3),
-                "speaker_id": speaker, "attribution": attribution, "article_id": article_id, "position": position,
-            })
+            self._emit(
+                "quote",
+                {
+                    "id": pk,
+                    "slug": slug("quote", i + 1),
+                    **state,
+                    "text": self.text.sentences(1, 3),
+                    "speaker_id": speaker,
+                    "attribution": attribution,
+                    "article_id": article_id,
+                    "position": position,
+                },
+            )
             self._tag(rng, "quote", pk, (50, 30, 20))
 
     # -- publications ----------------------------------------------------------------------
@@ -179,18 +268,37 @@ class SyntheticContent(ContentBuilder):
             when = past_instant(rng)
             kind = rng.choices(PUBLICATION_TYPES, weights=PUBLICATION_TYPE_WEIGHTS)[0]
             journal = kind == "journal_article"
-            self._emit("publication", {
-                "id": pk, "slug": pub_slug, **publication_state(rng, when),
-                "title": self._title(rng), "publication_type": kind, "abstract": self.text.sentences(4, 9),
-                "journal": rng.choice(JOURNALS) if journal else None,
-                "publisher": rng.choice(PUBLISHERS) if kind in ("book", "book_chapter", "report") else None,
-                "volume": str(rng.randint(1, 80)) if journal else None,
-                "issue": str(rng.randint(1, 12)) if journal else None,
-                "pages": f"{(first := rng.randint(1, 900))}-{first + rng.randint(10, 40)}" if journal else None,
-                "year": when.year, "published_on": when.date() if rng.random() < 0.7 else None,
-                "doi": f"10.5555/gen.{i + 1:06d}" if rng.random() < 0.6 else None,
-                "url": f"https://www.example.org/publications/{pub_slug}" if rng.random() < 0.5 else None,
-            })
-            for position, person_id in enumerate(self.people.distinct(rng, _choose_count(rng, (30, 30, 20, 12, 8)))):
-                self.sink("publication_author", {"publication_id": pk, "person_id": person_id, "position": position})
+            self._emit(
+                "publication",
+                {
+                    "id": pk,
+                    "slug": pub_slug,
+                    **publication_state(rng, when),
+                    "title": self._title(rng),
+                    "publication_type": kind,
+                    "abstract": self.text.sentences(4, 9),
+                    "journal": rng.choice(JOURNALS) if journal else None,
+                    "publisher": rng.choice(PUBLISHERS)
+                    if kind in ("book", "book_chapter", "report")
+                    else None,
+                    "volume": str(rng.randint(1, 80)) if journal else None,
+                    "issue": str(rng.randint(1, 12)) if journal else None,
+                    "pages": f"{(first := rng.randint(1, 900))}-{first + rng.randint(10, 40)}"
+                    if journal
+                    else None,
+                    "year": when.year,
+                    "published_on": when.date() if rng.random() < 0.7 else None,
+                    "doi": f"10.5555/gen.{i + 1:06d}" if rng.random() < 0.6 else None,
+                    "url": f"https://www.example.org/publications/{pub_slug}"
+                    if rng.random() < 0.5
+                    else None,
+                },
+            )
+            for position, person_id in enumerate(
+                self.people.distinct(rng, _choose_count(rng, (30, 30, 20, 12, 8)))
+            ):
+                self.sink(
+                    "publication_author",
+                    {"publication_id": pk, "person_id": person_id, "position": position},
+                )
             self._tag(rng, "publication", pk, (35, 35, 20, 10))

@@ -101,7 +101,9 @@ class BulkWriter:
             cursor.close()
         else:
             # Core insert: the column types' bind processing (UTC datetimes) applies.
-            self.connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+            self.connection.execute(
+                insert(table), [dict(zip(columns, row, strict=True)) for row in rows]
+            )
 
 
 def max_ids(connection: Connection) -> dict[str, int]:
@@ -109,7 +111,9 @@ def max_ids(connection: Connection) -> dict[str, int]:
     out = {}
     for table in metadata.sorted_tables:
         if "id" in table.c:
-            out[table.name] = connection.execute(text(f'SELECT coalesce(max(id), 0) FROM "{table.name}"')).scalar_one()
+            out[table.name] = connection.execute(
+                text(f'SELECT coalesce(max(id), 0) FROM "{table.name}"')
+            ).scalar_one()
     return out
 
 
@@ -119,8 +123,9 @@ def reset_sequences(connection: Connection) -> None:
         return  # SQLite's INTEGER PRIMARY KEY continues after max(rowid) by itself
     for table in metadata.sorted_tables:
         if "id" in table.c:
-            connection.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
-            ))
-
+            connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                    f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
+                )
+            )

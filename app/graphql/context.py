@@ -31,6 +31,11 @@ class Context:
         if not self.loaders:
             self.loaders = relation_loaders(self.session, self.viewer, self.pool)
 
+    def reset(self) -> None:
+        """Forget every row loaded so far (the fast path's may hold only some columns)."""
+        self.pool = RowPool()
+        self.loaders = relation_loaders(self.session, self.viewer, self.pool)
+
     @property
     def secret(self) -> str:
         return self.settings.secret_key

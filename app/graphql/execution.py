@@ -216,9 +216,11 @@ def execute_request(
         except Exception as exc:
             if is_database_unavailable(exc):
                 raise  # 503; a rerun could not work (PostgreSQL aborted the transaction)
-            # Errors are graphql-core's business: it runs the request again and reports
-            # them exactly (the DataLoaders keep what the fast path already loaded).
+            # Errors are graphql-core's business: it runs the request again, from scratch
+            # (the fast path's rows may hold only the columns it planned), and reports
+            # them exactly.
             logger.debug("fast path gave up: %r", exc)
+            context.reset()
     result: ExecutionResult = execute_sync(
         GRAPHQL_SCHEMA,
         document,

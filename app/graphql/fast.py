@@ -6,6 +6,10 @@ level at a time instead: a field is resolved for all the objects of its level in
 loop (plain fields are one `getattr` each), and the objects it returns are completed
 together at the next level — which is also exactly the batching the DataLoaders want.
 
+Before running, the operation is planned: for each content type it reaches, the columns
+its selected fields read (`projection`), so the batched SQL selects those columns only —
+a list of events that asks for titles does not read their bodies.
+
 It handles the successful case only. Anything else — a resolver error, a null where the
 schema says non-null, introspection, an unexpected value — raises `Fallback`, and the
 request is run again by graphql-core, which produces the exact errors the specification
@@ -44,14 +48,55 @@ from graphql import (
 )
 from graphql.execution import VariableValues, get_argument_values
 from graphql.execution.values import get_directive_values
+from graphql.type import get_named_type
 from strawberry import Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 
-from app.graphql.ids import BY_MODEL, TYPE_NAMES
+from app.content.rows import Projection, known_columns
+from app.graphql.ids import BY_MODEL, BY_TYPE_NAME, TYPE_NAMES
 
 Serializer = Callable[[Any], Any]
 _INT_RANGE = range(-(2**31), 2**31)
+
+
+# What the custom resolvers of the content types read from their row (by Python name);
+# a resolver not listed here makes its type read every column.
+_RELATION = frozenset({"id"})
+RESOLVER_NEEDS: dict[str, frozenset[str]] = {
+    "id": _RELATION,
+    "photo": frozenset({"photo_url", "photo_alt", "photo_credit"}),
+    "hero_image": frozenset(
+        {"hero_image_url", "hero_image_alt", "hero_image_caption", "hero_image_credit"}
+    ),
+    "venue": frozenset({"venue_name", "venue_address"}),
+    "feeds": frozenset({"slug"}),
+    "speaker": frozenset({"speaker_id"}),
+    "article": frozenset({"article_id"}),
+    "parent": frozenset({"parent_id"}),
+    **dict.fromkeys(
+        (
+            "topics",
+            "authors",
+            "quotes",
+            "resources",
+            "related",
+            "participants",
+            "speakers",
+            "moderators",
+            "sponsors",
+            "affiliations",
+        ),
+        _RELATION,
+    ),
+    # Connections of a person filter by its slug.
+    **dict.fromkeys(("articles", "events", "publications"), frozenset({"slug"})),
+}
+# Per content type: resolvers whose needs differ from the table above.
+_TYPE_NEEDS: dict[tuple[str, str], frozenset[str] | None] = {
+    ("Person", "quotes"): frozenset({"slug"}),  # quotes *of* the person: by slug
+    ("Topic", "stream"): None,  # the stream reads the topic row itself
+}
 
 
 class Fallback(Exception):
@@ -108,6 +153,9 @@ class FastExecutor:
         if root is None or operation.operation.value != "query":
             raise Fallback("only queries")
         run = _Run(self, fragments, variables, _Info(context))
+        pool = getattr(context, "pool", None)
+        if pool is not None:
+            pool.projection = run.projection(root, operation.selection_set)
         return run.objects(root, [None], [operation.selection_set])[0]
 
     def serializer(self, leaf: GraphQLScalarType | GraphQLEnumType) -> Serializer:
@@ -182,6 +230,67 @@ class _Run:
         for selection_set in selection_sets:
             visit(selection_set)
         return fields
+
+    # -- the plan: columns per content type --------------------------------------
+
+    def projection(self, root: GraphQLObjectType, selection_set: SelectionSetNode) -> Projection:
+        """The columns each content type's selected fields read, from the whole operation."""
+        needs: dict[str, set[str] | None] = {}
+        seen: set[tuple[str, tuple[int, ...]]] = set()
+
+        def visit(type_: GraphQLOutputType, selection_sets: list[SelectionSetNode]) -> None:
+            named = get_named_type(type_)
+            if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+                for possible in self.schema.get_possible_types(named):
+                    visit_object(possible, selection_sets)
+            elif isinstance(named, GraphQLObjectType):
+                visit_object(named, selection_sets)
+
+        def visit_object(
+            object_type: GraphQLObjectType, selection_sets: list[SelectionSetNode]
+        ) -> None:
+            key = (object_type.name, tuple(id(s) for s in selection_sets))
+            if key in seen:
+                return
+            seen.add(key)
+            content = object_type.name in BY_TYPE_NAME
+            for nodes in self.collect(object_type, selection_sets).values():
+                name = nodes[0].name.value
+                field = object_type.fields.get(name)
+                if field is None:
+                    continue  # __typename; introspection falls back anyway
+                if content and needs.get(object_type.name, set()) is not None:
+                    wanted = self._field_needs(object_type, field)
+                    if wanted is None:
+                        needs[object_type.name] = None
+                    else:
+                        needs.setdefault(object_type.name, set()).update(wanted)  # type: ignore[union-attr]
+                subs = [n.selection_set for n in nodes if n.selection_set is not None]
+                if subs:
+                    visit(field.type, subs)
+
+        visit(root, [selection_set])
+        return {
+            BY_TYPE_NAME[name].model: frozenset(keys | {"id"})
+            for name, keys in needs.items()
+            if keys is not None
+        }
+
+    def _field_needs(
+        self, object_type: GraphQLObjectType, field: GraphQLField
+    ) -> frozenset[str] | None:
+        model = BY_TYPE_NAME[object_type.name].model
+        attribute = getattr(field.resolve, "attribute", None)
+        if attribute is not None:
+            return frozenset({attribute}) if attribute in known_columns(model) else None
+        definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        python_name = getattr(definition, "python_name", None)
+        if python_name is None:
+            return None
+        key = (object_type.name, python_name)
+        if key in _TYPE_NEEDS:
+            return _TYPE_NEEDS[key]
+        return RESOLVER_NEEDS.get(python_name)
 
     # -- objects and fields --------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.content.relations import RELATIONS, Link, Relation
+from app.content.rows import Projection
 from app.content.types import ContentType
 from app.content.visibility import Viewer
 from app.graphql.ids import BY_MODEL
@@ -28,6 +29,8 @@ class RowPool:
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[int, Any]] = {name: {} for name in RELATIONS}
+        # The columns the query reads, per model (set by the fast path; None: all).
+        self.projection: Projection | None = None
 
     def add(self, ctype: ContentType, rows: Iterable[Any]) -> None:
         pool = self.rows[ctype.name]
@@ -65,7 +68,7 @@ class RelationLoader:
         parents = self.pool.rows[self.type_name]
         parents.setdefault(row.id, row)
         batch = [parent for pk, parent in parents.items() if pk not in self.loaded]
-        found = self.relation.loader(self.session, batch, self.viewer)
+        found = self.relation.loader(self.session, batch, self.viewer, self.pool.projection)
         target = self.relation.target
         for parent in batch:
             group = found.get(parent.id, [])

@@ -35,11 +35,17 @@ def list_connection(
     """A page of a collection: the same `list_items` call, with the same params, as REST."""
     context = context_of(info)
     params = list_params(ctype, filter, sort, first, after, fixed)
-    page = list_items(context.session, ctype, params, context.viewer, context.secret)
+    page = list_items(
+        context.session, ctype, params, context.viewer, context.secret, context.pool.projection
+    )
     context.collections.add(ctype.collection)
     context.returned(ctype, page.items)
     return ConnectionData(
-        page.items, lambda: page.total, page.next_cursor is not None, after is not None, page.cursor_at
+        page.items,
+        lambda: page.total,
+        page.next_cursor is not None,
+        after is not None,
+        page.cursor_at,
     )
 
 

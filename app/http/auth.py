@@ -99,7 +99,8 @@ def authenticate(request: Request) -> Principal | None:
     wait = throttle.retry_after(client)
     if wait is not None:
         raise TooManyRequests(
-            f"Too many failed authentications from this client; retry in {wait} s.", retry_after=wait
+            f"Too many failed authentications from this client; retry in {wait} s.",
+            retry_after=wait,
         )
     try:
         token = bearer_token(request)
@@ -167,7 +168,9 @@ def create_api_key(session: Session, name: str, scopes: Sequence[str]) -> str:
         raise ApiKeyError("The key name must be 1 to 100 characters.")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise ApiKeyError(f"Scopes must be among {', '.join(SCOPES)} (got {', '.join(unknown) or 'none'}).")
+        raise ApiKeyError(
+            f"Scopes must be among {', '.join(SCOPES)} (got {', '.join(unknown) or 'none'})."
+        )
     if session.scalar(select(col(ApiKey.id)).where(col(ApiKey.name) == name)) is not None:
         raise ApiKeyError(f"A key named '{name}' already exists.")
     secret, prefix, digest = new_key()

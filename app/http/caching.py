@@ -19,8 +19,14 @@ PRIVATE = "private, no-store"
 MAX_SURROGATE_KEYS = 200
 _PUBLIC_ID = re.compile(r"^[a-z]{3}_\d+$")
 _PREFIX_COLLECTION = {
-    "top": "topics", "org": "organizations", "per": "people", "art": "articles",
-    "quo": "quotes", "evt": "events", "pub": "publications", "res": "resources",
+    "top": "topics",
+    "org": "organizations",
+    "per": "people",
+    "art": "articles",
+    "quo": "quotes",
+    "evt": "events",
+    "pub": "publications",
+    "res": "resources",
 }
 
 

@@ -50,7 +50,12 @@ _REFERENCE_FILTERS = frozenset({"topic", "author", "speaker", "person", "organiz
 _EMBEDDED_IN = {"quotes": ("articles",)}
 CHANNEL = "dossier:invalidate"
 _STORED_HEADERS = {
-    b"content-type", b"etag", b"cache-control", b"surrogate-key", b"link", b"vary",
+    b"content-type",
+    b"etag",
+    b"cache-control",
+    b"surrogate-key",
+    b"link",
+    b"vary",
     b"content-disposition",
 }
 
@@ -200,7 +205,10 @@ class ResponseCacheMiddleware:
             return
         stored = [(k, v) for k, v in captured["headers"] if k.lower() in _STORED_HEADERS]  # type: ignore[attr-defined]
         header_map = {k.lower(): v.decode("latin-1") for k, v in stored}
-        if not header_map.get(b"cache-control", "").startswith("public") or b"etag" not in header_map:
+        if (
+            not header_map.get(b"cache-control", "").startswith("public")
+            or b"etag" not in header_map
+        ):
             return
         ttl = self.ttl()
         if ttl <= 0:
@@ -209,7 +217,9 @@ class ResponseCacheMiddleware:
         if not keys or not _is_precise(scope):
             keys.add(CATCH_ALL)
         body = b"".join(captured["chunks"])  # type: ignore[arg-type]
-        entry = Entry(200, stored, body, header_map[b"etag"], frozenset(keys), time.monotonic() + ttl)
+        entry = Entry(
+            200, stored, body, header_map[b"etag"], frozenset(keys), time.monotonic() + ttl
+        )
         self.cache.put(key, entry, generation)
 
 

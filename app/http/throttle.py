@@ -38,7 +38,9 @@ class Throttle(Protocol):
 class MemoryThrottle:
     """A sliding one-minute window of failure times per client. Thread-safe."""
 
-    def __init__(self, limit: int, window: float = WINDOW_SECONDS, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window: float = WINDOW_SECONDS, clock: Any = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
@@ -130,7 +132,11 @@ def throttle_for(request: Request) -> Throttle:
             if throttle is None:
                 settings = state.settings
                 limit = settings.auth_failure_limit
-                throttle = RedisThrottle(settings.redis_url, limit) if settings.redis_url else MemoryThrottle(limit)
+                throttle = (
+                    RedisThrottle(settings.redis_url, limit)
+                    if settings.redis_url
+                    else MemoryThrottle(limit)
+                )
                 state.auth_throttle = throttle
     return throttle
 

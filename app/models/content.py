@@ -103,7 +103,9 @@ class Publication(Publishable, table=True):
 
 
 class Resource(Publishable, table=True):
-    __table_args__ = (Index("ix_resource_visibility", "status", "published_at", "deleted_at", "position"),)
+    __table_args__ = (
+        Index("ix_resource_visibility", "status", "published_at", "deleted_at", "position"),
+    )
 
     name: str = Field(max_length=300)
     resource_type: str = Field(default="other", max_length=24, index=True)

@@ -16,7 +16,9 @@ class Topic(Entity, table=True):
 class Tagging(SQLModel, table=True):
     """`entity_type` is the singular type name ("event"); no FK, one table for all types."""
 
-    __table_args__ = (Index("ix_tagging_topic_type_entity", "topic_id", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_tagging_topic_type_entity", "topic_id", "entity_type", "entity_id"),
+    )
 
     entity_type: str = Field(max_length=24, primary_key=True)
     entity_id: int = Field(primary_key=True)

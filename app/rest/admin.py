@@ -79,7 +79,8 @@ def _guarded(ctype: ContentType, write: Callable[[], Any]) -> Any:
         raise Conflict(f"A {ctype.name} with this slug already exists.") from None
     except sa_exc.DataError as exc:
         raise Unprocessable(
-            "A value does not fit its field.", errors=[{"loc": ["body"], "msg": str(exc.orig).splitlines()[0]}]
+            "A value does not fit its field.",
+            errors=[{"loc": ["body"], "msg": str(exc.orig).splitlines()[0]}],
         ) from None
 
 
@@ -95,7 +96,9 @@ def _article(name: str) -> str:
 
 
 def _create_route(ctype: ContentType) -> Callable[..., Response]:
-    def create(request: Request, principal: WriterDep, body: PostBody, session: SessionDep) -> Response:
+    def create(
+        request: Request, principal: WriterDep, body: PostBody, session: SessionDep
+    ) -> Response:
         lock_for_write(session)
         row = _guarded(ctype, lambda: create_item(session, ctype.collection, body, principal.name))
         item = _rendered(request, session, ctype, row)
@@ -147,7 +150,11 @@ def _update_route(ctype: ContentType) -> Callable[..., Response]:
 
 def _delete_route(ctype: ContentType) -> Callable[..., Response]:
     def delete(
-        request: Request, id_or_slug: IdOrSlug, principal: WriterDep, session: SessionDep, if_match: IfMatch = None
+        request: Request,
+        id_or_slug: IdOrSlug,
+        principal: WriterDep,
+        session: SessionDep,
+        if_match: IfMatch = None,
     ) -> Response:
         lock_for_write(session)
         row = find_for_update(session, ctype, id_or_slug)
@@ -184,7 +191,10 @@ def _add_routes(ctype: ContentType) -> None:
                 "description": "Created.",
                 "model": ITEM_MODELS[collection],
                 "content": item,
-                "headers": {**etag, "Location": {"schema": {"type": "string"}, "description": "The item's URL."}},
+                "headers": {
+                    **etag,
+                    "Location": {"schema": {"type": "string"}, "description": "The item's URL."},
+                },
             },
             **docs.error_responses(docs.CREATE_ERRORS),
         },
@@ -198,7 +208,12 @@ def _add_routes(ctype: ContentType) -> None:
         summary=f"Update {_article(ctype.name)}",
         response_class=Response,
         responses={
-            200: {"description": "The changed item.", "model": ITEM_MODELS[collection], "content": item, "headers": etag},
+            200: {
+                "description": "The changed item.",
+                "model": ITEM_MODELS[collection],
+                "content": item,
+                "headers": etag,
+            },
             **docs.error_responses(docs.UPDATE_ERRORS),
         },
         openapi_extra={"requestBody": docs.request_body(collection, patch=True)},
@@ -271,14 +286,21 @@ def _audit_item(entry: AuditEntry) -> dict[str, Any]:
 _AUDIT_EXAMPLE = {
     "data": [
         {
-            "id": "42", "at": "2025-01-15T09:30:00+00:00", "actor": "newsroom", "action": "update",
-            "type": "event", "entity_id": "evt_3", "slug": "sheryl-sandberg-screams-before-silence",
+            "id": "42",
+            "at": "2025-01-15T09:30:00+00:00",
+            "actor": "newsroom",
+            "action": "update",
+            "type": "event",
+            "entity_id": "evt_3",
+            "slug": "sheryl-sandberg-screams-before-silence",
             "changes": {"fields": ["event_status", "updated_at"]},
         }
     ],
     "meta": {"next_cursor": "eyJzIjoiYXVkaXQ6...", "total": 118},
-    "links": {"self": "http://127.0.0.1:8000/api/v1/audit?limit=1",
-              "next": "http://127.0.0.1:8000/api/v1/audit?limit=1&cursor=eyJzIjoiYXVkaXQ6..."},
+    "links": {
+        "self": "http://127.0.0.1:8000/api/v1/audit?limit=1",
+        "next": "http://127.0.0.1:8000/api/v1/audit?limit=1&cursor=eyJzIjoiYXVkaXQ6...",
+    },
 }
 
 
@@ -288,7 +310,11 @@ _AUDIT_EXAMPLE = {
     summary="Audit log",
     response_class=Response,
     responses={
-        200: {"description": "Audit entries, newest first.", "model": AuditPage, "content": docs.item_content(_AUDIT_EXAMPLE)},
+        200: {
+            "description": "Audit entries, newest first.",
+            "model": AuditPage,
+            "content": docs.item_content(_AUDIT_EXAMPLE),
+        },
         **problem_responses(400, 401, 403, 429),
     },
 )
@@ -297,9 +323,15 @@ def audit_log(
     principal: AdminDep,
     session: SessionDep,
     limit: Annotated[int, Query(description="Entries per page (1-100).")] = 20,
-    cursor: Annotated[str | None, Query(description="`meta.next_cursor` of the previous page.")] = None,
-    type: Annotated[str | None, Query(description="Only entries about this type (`event`).")] = None,
-    actor: Annotated[str | None, Query(description="Only entries by this key name.", max_length=100)] = None,
+    cursor: Annotated[
+        str | None, Query(description="`meta.next_cursor` of the previous page.")
+    ] = None,
+    type: Annotated[
+        str | None, Query(description="Only entries about this type (`event`).")
+    ] = None,
+    actor: Annotated[
+        str | None, Query(description="Only entries by this key name.", max_length=100)
+    ] = None,
 ) -> Response:
     """Every write — who (the key's name), what and when — newest first (needs an `admin` key).
 
@@ -333,7 +365,9 @@ def audit_log(
     headers = {"Cache-Control": PRIVATE}
     next_url = None
     if next_cursor:
-        query = {k: v for k, v in request.query_params.items() if k != "cursor"} | {"cursor": next_cursor}
+        query = {k: v for k, v in request.query_params.items() if k != "cursor"} | {
+            "cursor": next_cursor
+        }
         next_url = str(request.url.replace(query=urlencode(query)))
         headers["Link"] = f'<{next_url}>; rel="next"'
     payload = {

@@ -112,7 +112,11 @@ _DEMO = _index()
 
 def _ref(ctype: ContentType, slug: str) -> dict[str, Any]:
     pk, record = _DEMO.get((ctype.name, slug), (1, {}))
-    return {"id": ctype.public_id(pk), "slug": slug, ctype.title_field: record.get(ctype.title_field)}
+    return {
+        "id": ctype.public_id(pk),
+        "slug": slug,
+        ctype.title_field: record.get(ctype.title_field),
+    }
 
 
 def _relation(ctype: ContentType, name: str, value: Any) -> Any:
@@ -123,15 +127,24 @@ def _relation(ctype: ContentType, name: str, value: Any) -> Any:
         ]
     if name == "affiliations":
         return [
-            {**{k: v for k, v in a.items() if k != "organization"}, "position": i,
-             "organization": _ref(BY_NAME["organization"], a["organization"])}
+            {
+                **{k: v for k, v in a.items() if k != "organization"},
+                "position": i,
+                "organization": _ref(BY_NAME["organization"], a["organization"]),
+            }
             for i, a in enumerate(value or [])
         ]
     if name == "related":
         return [{"type": r["type"], **_ref(BY_NAME[r["type"]], r["slug"])} for r in value or []]
     target = {
-        "topics": "topic", "authors": "person", "resources": "resource", "sponsors": "organization",
-        "parent": "organization", "speaker": "person", "article": "article", "quotes": "quote",
+        "topics": "topic",
+        "authors": "person",
+        "resources": "resource",
+        "sponsors": "organization",
+        "parent": "organization",
+        "speaker": "person",
+        "article": "article",
+        "quotes": "quote",
     }[name]
     if isinstance(value, list):
         return [_ref(BY_NAME[target], slug) for slug in value]
@@ -162,11 +175,23 @@ def response_example(collection: str) -> dict[str, Any]:
                 for q in DEMO_DATASET["quotes"]
                 if q.get("article") == record["slug"]
             ]
-        elif name in ("topics", "authors", "resources", "sponsors", "parent", "speaker",
-                      "article", "participants", "affiliations", "related"):
+        elif name in (
+            "topics",
+            "authors",
+            "resources",
+            "sponsors",
+            "parent",
+            "speaker",
+            "article",
+            "participants",
+            "affiliations",
+            "related",
+        ):
             out[name] = _relation(ctype, name, record.get(name))
         elif name in ("starts_at", "ends_at", "published_at") and record.get(name):
-            out[name] = datetime.fromisoformat(record[name]).astimezone(UTC).isoformat()  # stored in UTC
+            out[name] = (
+                datetime.fromisoformat(record[name]).astimezone(UTC).isoformat()
+            )  # stored in UTC
         else:
             out[name] = record.get(name)
     if ctype.name in ("topic", "person"):
@@ -174,32 +199,59 @@ def response_example(collection: str) -> dict[str, Any]:
     return out
 
 
-def _problem_example(status: int, slug: str, title: str, detail: str, errors: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+def _problem_example(
+    status: int, slug: str, title: str, detail: str, errors: Any = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if errors is not None:
         body["errors"] = errors
     return body
 
 
 _PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
-    401: _problem_example(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked."),
-    403: _problem_example(403, "forbidden", "Forbidden", "The API key 'site' lacks the 'content:write' scope."),
-    409: _problem_example(409, "conflict", "Conflict", "A event with slug 'annual-conference' already exists."),
+    401: _problem_example(
+        401, "unauthorized", "Unauthorized", "The API key is unknown or revoked."
+    ),
+    403: _problem_example(
+        403, "forbidden", "Forbidden", "The API key 'site' lacks the 'content:write' scope."
+    ),
+    409: _problem_example(
+        409, "conflict", "Conflict", "A event with slug 'annual-conference' already exists."
+    ),
     412: _problem_example(
-        412, "precondition-failed", "Precondition Failed",
+        412,
+        "precondition-failed",
+        "Precondition Failed",
         "The event has changed since the ETag you sent; GET it again and retry.",
     ),
-    413: _problem_example(413, "payload-too-large", "Content Too Large", "The request body is larger than 1000000 bytes."),
+    413: _problem_example(
+        413,
+        "payload-too-large",
+        "Content Too Large",
+        "The request body is larger than 1000000 bytes.",
+    ),
     415: _problem_example(
-        415, "unsupported-media-type", "Unsupported Media Type",
+        415,
+        "unsupported-media-type",
+        "Unsupported Media Type",
         "Send the body as application/json (got 'text/plain').",
     ),
     422: _problem_example(
-        422, "validation", "Validation failed", "Some referenced items do not exist.",
+        422,
+        "validation",
+        "Validation failed",
+        "Some referenced items do not exist.",
         [{"loc": ["body", "participants", "0", "person"], "msg": "unknown person 'nobody'"}],
     ),
     429: _problem_example(
-        429, "rate-limited", "Too Many Requests",
+        429,
+        "rate-limited",
+        "Too Many Requests",
         "Too many failed authentications from this client; retry in 42 s.",
     ),
 }
@@ -211,9 +263,14 @@ def error_responses(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]
         example = _PROBLEM_EXAMPLES.get(int(status))
         if example is not None:
             response["content"][PROBLEM_MEDIA_TYPE]["example"] = example
-    responses[429] = {**responses.get(429, {}), "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+    responses[429] = {
+        **responses.get(429, {}),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
     if 401 in responses:
-        responses[401]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "example": "Bearer"}}
+        responses[401]["headers"] = {
+            "WWW-Authenticate": {"schema": {"type": "string"}, "example": "Bearer"}
+        }
     return responses
 
 
@@ -228,7 +285,9 @@ def item_content(example: dict[str, Any], schema: dict[str, Any] | None = None) 
 def request_body(collection: str, patch: bool) -> dict[str, Any]:
     schema = write_schema(collection, patch)
     example = patch_example(collection) if patch else create_example(collection)
-    media_types = ("application/merge-patch+json", "application/json") if patch else ("application/json",)
+    media_types = (
+        ("application/merge-patch+json", "application/json") if patch else ("application/json",)
+    )
     return {
         "required": True,
         "content": {m: {"schema": schema, "example": example} for m in media_types},

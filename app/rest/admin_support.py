@@ -108,7 +108,9 @@ def find_for_update(session: Session, ctype: ContentType, id_or_slug: str) -> An
     return row
 
 
-def render_item(request: Request, session: Session, ctype: ContentType, row: Any, viewer: Viewer) -> dict[str, Any]:
+def render_item(
+    request: Request, session: Session, ctype: ContentType, row: Any, viewer: Viewer
+) -> dict[str, Any]:
     """The item exactly as `GET /api/v1/{collection}/{id}` returns it to this viewer
     (same renderer, so the same ETag)."""
     settings = request.app.state.settings
@@ -135,13 +137,18 @@ def check_if_match(
     if item_etag(render_item(request, session, ctype, row, Viewer(preview=True))) in wanted:
         return
     public = Viewer()
-    if is_visible(row, public) and item_etag(render_item(request, session, ctype, row, public)) in wanted:
+    if (
+        is_visible(row, public)
+        and item_etag(render_item(request, session, ctype, row, public)) in wanted
+    ):
         return
     raise PreconditionFailed(
         f"The {ctype.name} has changed since the ETag you sent; GET it again and retry.",
     )
 
 
-def item_response(item: dict[str, Any], status_code: int, headers: dict[str, str] | None = None) -> ORJSONResponse:
+def item_response(
+    item: dict[str, Any], status_code: int, headers: dict[str, str] | None = None
+) -> ORJSONResponse:
     body_headers = {**WRITE_HEADERS, "ETag": item_etag(item), **(headers or {})}
     return ORJSONResponse(item, status_code=status_code, headers=body_headers)

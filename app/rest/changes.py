@@ -64,7 +64,10 @@ def list_changes(
         for change in page.items
     ]
     return list_response(
-        request, settings, viewer, data,
+        request,
+        settings,
+        viewer,
+        data,
         next_cursor=page.next_since if page.has_more else None,
         total=page.total,
         keys=ALL_COLLECTIONS,

@@ -29,7 +29,9 @@ from app.rest.envelope import drop_unrequested_feeds, item_response, list_respon
 from app.rest.schemas import ITEM_MODELS, LIST_MODELS
 
 PREFIX = "/api/v1"
-NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not Modified: the `If-None-Match` ETag is current."}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not Modified: the `If-None-Match` ETag is current."}
+}
 FIXED = [
     p.keyword_only("request", Request),
     p.keyword_only("session", SessionDep),
@@ -60,8 +62,14 @@ class CollectionRoutes:
         include = p.include_param(ctype, relations)
         fields = p.fields_param(ctype, self.fields)
         self.list_params = [
-            p.LIMIT, p.CURSOR, p.sort_param(ctype, _default_sort(ctype)), p.TOPIC, p.Q,
-            p.UPDATED_SINCE, include, fields,
+            p.LIMIT,
+            p.CURSOR,
+            p.sort_param(ctype, _default_sort(ctype)),
+            p.TOPIC,
+            p.Q,
+            p.UPDATED_SINCE,
+            include,
+            fields,
             *(p.filter_param(spec) for spec in self.filters.values()),
             p.PREVIEW,
         ]
@@ -69,7 +77,9 @@ class CollectionRoutes:
 
     # -- parsing ----------------------------------------------------------------------
 
-    def _shape(self, query: dict[str, Any], settings: Settings) -> tuple[IncludeTree, set[str] | None]:
+    def _shape(
+        self, query: dict[str, Any], settings: Settings
+    ) -> tuple[IncludeTree, set[str] | None]:
         include = parse_include(self.ctype, query.get("include"), settings.include_max_depth)
         return include, p.parse_fields(query.get("fields"), self.fields, include)
 
@@ -98,17 +108,29 @@ class CollectionRoutes:
         params = self._list_params(query)
         include, fields = self._shape(query, settings)
         page = list_items(session, self.ctype, params, viewer, settings.secret_key)
-        data = renderer(session, viewer, settings).render(self.ctype, page.items, include, fields)
+        render = renderer(session, viewer, settings)
+        data = render.render(self.ctype, page.items, include, fields)
         drop_unrequested_feeds(data, fields)
         return list_response(
-            request, settings, viewer, data,
-            next_cursor=page.next_cursor, total=page.total, keys=[self.ctype.collection],
+            request,
+            settings,
+            viewer,
+            data,
+            next_cursor=page.next_cursor,
+            total=page.total,
+            keys=[self.ctype.collection],
+            ids=render.rendered,
         )
 
     @p.naming_parameters
     def one_item(
-        self, request: Request, session: Session, settings: Settings, viewer: Viewer,
-        id_or_slug: str, **query: Any,
+        self,
+        request: Request,
+        session: Session,
+        settings: Settings,
+        viewer: Viewer,
+        id_or_slug: str,
+        **query: Any,
     ) -> Response:
         include, fields = self._shape(query, settings)
         row = None
@@ -118,9 +140,10 @@ class CollectionRoutes:
             raise NotFound(
                 f"No {self.ctype.name} with id or slug '{id_or_slug[:200]}' in {self.ctype.collection}."
             )
-        item = renderer(session, viewer, settings).render(self.ctype, [row], include, fields)[0]
+        render = renderer(session, viewer, settings)
+        item = render.render(self.ctype, [row], include, fields)[0]
         drop_unrequested_feeds([item], fields)
-        return item_response(request, settings, viewer, item)
+        return item_response(request, settings, viewer, item, render.rendered)
 
     # -- routes -----------------------------------------------------------------------
 
@@ -136,7 +159,10 @@ class CollectionRoutes:
 
         list_endpoint.__signature__ = p.signature(FIXED, self.list_params)  # type: ignore[attr-defined]
         detail_endpoint.__signature__ = p.signature(  # type: ignore[attr-defined]
-            [*FIXED, inspect.Parameter("id_or_slug", inspect.Parameter.KEYWORD_ONLY, annotation=str)],
+            [
+                *FIXED,
+                inspect.Parameter("id_or_slug", inspect.Parameter.KEYWORD_ONLY, annotation=str),
+            ],
             self.item_params,
         )
         filters = ", ".join(f"`{name}`" for name in self.filters) or "none"
@@ -179,4 +205,3 @@ def collections_router() -> APIRouter:
     for ctype in ALL_TYPES:
         CollectionRoutes(ctype).add_to(router)
     return router
-

@@ -51,6 +51,7 @@ def _send(
     ids_from: Any,
     extra_keys: Iterable[str],
     headers: dict[str, str] | None = None,
+    ids: Iterable[str] | None = None,
 ) -> Response:
     return cacheable_response(
         request,
@@ -58,7 +59,7 @@ def _send(
         media_type=JSON,
         max_age=settings.cache_max_age,
         private=is_private(request, viewer.preview),
-        keys=surrogate_keys(collect_ids(ids_from), extra_keys),
+        keys=surrogate_keys(collect_ids(ids_from) if ids is None else ids, extra_keys),
         headers=headers,
     )
 
@@ -74,10 +75,12 @@ def list_response(
     keys: Iterable[str],
     cursor_param: str = "cursor",
     meta: dict[str, Any] | None = None,
+    ids: Iterable[str] | None = None,
 ) -> Response:
     """`{"data", "meta": {"next_cursor", "total"}, "links": {"self", "next"}}` plus an
     RFC 8288 `Link: <…>; rel="next"` header. Links are absolute and keep every other
-    query parameter of the request."""
+    query parameter of the request. `ids`: the public ids in `data` when the caller knows
+    them (a `Renderer`'s `rendered`), saving a walk over the payload."""
     self_url = str(request.url)
     next_url = (
         str(request.url.include_query_params(**{cursor_param: next_cursor}))
@@ -90,8 +93,14 @@ def list_response(
         "links": {"self": self_url, "next": next_url},
     }
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
-    return _send(request, settings, viewer, payload, data, keys, headers)
+    return _send(request, settings, viewer, payload, data, keys, headers, ids)
 
 
-def item_response(request: Request, settings: Settings, viewer: Viewer, item: dict[str, Any]) -> Response:
-    return _send(request, settings, viewer, item, item, ())
+def item_response(
+    request: Request,
+    settings: Settings,
+    viewer: Viewer,
+    item: dict[str, Any],
+    ids: Iterable[str] | None = None,
+) -> Response:
+    return _send(request, settings, viewer, item, item, (), ids=ids)

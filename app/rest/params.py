@@ -73,7 +73,9 @@ class QueryParam:
         )
 
 
-def signature(fixed: Sequence[inspect.Parameter], params: Iterable[QueryParam]) -> inspect.Signature:
+def signature(
+    fixed: Sequence[inspect.Parameter], params: Iterable[QueryParam]
+) -> inspect.Signature:
     """The signature FastAPI reads: the dependencies in `fixed`, then the query parameters."""
     return inspect.Signature([*fixed, *(p.parameter() for p in params)])
 
@@ -103,7 +105,8 @@ TOPIC = QueryParam(
     repeatable=True,
 )
 Q = QueryParam(
-    "q", "Full-text search over the collection's text fields (all words must match).",
+    "q",
+    "Full-text search over the collection's text fields (all words must match).",
     {"type": "string"},
 )
 UPDATED_SINCE = QueryParam(
@@ -197,7 +200,9 @@ def parse_since(name: str, raw: str | None) -> datetime | None:
     return parse_datetime(name, raw) if raw else None
 
 
-def parse_fields(raw: str | None, allowed: Sequence[str], include: Iterable[str]) -> set[str] | None:
+def parse_fields(
+    raw: str | None, allowed: Sequence[str], include: Iterable[str]
+) -> set[str] | None:
     """The set of top-level fields to render, or None for all of them."""
     if raw is None:
         return None
@@ -271,6 +276,7 @@ class StrictQuery:
             allowed = ", ".join(sorted(self.allowed))
             raise BadRequest(
                 f"Unknown query parameter(s) {shown}; this endpoint accepts {allowed}.",
-                errors=[{"loc": ["query", n[:50]], "msg": "unknown parameter"} for n in unknown[:10]],
+                errors=[
+                    {"loc": ["query", n[:50]], "msg": "unknown parameter"} for n in unknown[:10]
+                ],
             )
-

@@ -98,7 +98,9 @@ class Feeds(BaseModel):
     rss: str
     atom: str
     json_feed: str = Field(alias="json")
-    ics: str | None = Field(default=None, description="iCalendar of the topic's events (topics only).")
+    ics: str | None = Field(
+        default=None, description="iCalendar of the topic's events (topics only)."
+    )
 
 
 class Photo(BaseModel):
@@ -319,13 +321,17 @@ ITEM_MODELS: dict[str, type[Item]] = {
 
 
 class ListMeta(BaseModel):
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last."
+    )
     total: int = Field(description="Items matching the request, over all pages.")
 
 
 class ListLinks(BaseModel):
     self: str = Field(description="This page (absolute URL).")
-    next: str | None = Field(description="The next page (absolute URL), also sent as `Link: <…>; rel=\"next\"`.")
+    next: str | None = Field(
+        description='The next page (absolute URL), also sent as `Link: <…>; rel="next"`.'
+    )
 
 
 class ListEnvelope(BaseModel):

@@ -28,7 +28,9 @@ router = APIRouter(tags=["search"])
 
 TYPE_NAMES = [t.name for t in ALL_TYPES]
 SEARCH_Q = p.QueryParam(
-    "q", "What to search for (all words must match, stemmed). Required.", {"type": "string", "minLength": 1},
+    "q",
+    "What to search for (all words must match, stemmed). Required.",
+    {"type": "string", "minLength": 1},
     required=True,
 )
 SEARCH_TYPE = p.QueryParam(
@@ -61,7 +63,11 @@ def _after(cursor: str | None, scope: str, secret: str) -> tuple[float, str, int
         score, type_name, entity_id = decode_token(secret, scope, cursor)
     except (InvalidToken, ValueError) as exc:
         raise QueryError("cursor", str(exc)) from None
-    if not isinstance(score, int | float) or type_name not in BY_NAME or not isinstance(entity_id, int):
+    if (
+        not isinstance(score, int | float)
+        or type_name not in BY_NAME
+        or not isinstance(entity_id, int)
+    ):
         raise QueryError("cursor", "malformed token")
     return float(score), type_name, entity_id
 
@@ -79,7 +85,12 @@ def _results(session: Session, hits: list[Hit], viewer: Viewer) -> list[dict[str
         row = rows.get((hit.ctype.name, hit.entity_id))
         if row is not None:
             results.append(
-                {"type": hit.ctype.name, **compact(hit.ctype, row), "score": hit.score, "snippet": hit.snippet}
+                {
+                    "type": hit.ctype.name,
+                    **compact(hit.ctype, row),
+                    "score": hit.score,
+                    "snippet": hit.snippet,
+                }
             )
     return results
 
@@ -120,9 +131,16 @@ def search_content(
     if len(hits) > page_size:
         hits = hits[:page_size]
         last = hits[-1]
-        next_cursor = encode_token(settings.secret_key, scope, [last.score, last.ctype.name, last.entity_id])
+        next_cursor = encode_token(
+            settings.secret_key, scope, [last.score, last.ctype.name, last.entity_id]
+        )
     data = _results(session, hits, viewer)
     return list_response(
-        request, settings, viewer, data,
-        next_cursor=next_cursor, total=total, keys=[t.collection for t in types],
+        request,
+        settings,
+        viewer,
+        data,
+        next_cursor=next_cursor,
+        total=total,
+        keys=[t.collection for t in types],
     )

@@ -53,7 +53,11 @@ def get_stream(
     page = topic_stream(session, topic, viewer, page_size, cursor or None, settings.secret_key)
     data = [{"type": ctype.name, **flat(ctype, row)} for ctype, row in page.items]
     return list_response(
-        request, settings, viewer, data,
-        next_cursor=page.next_cursor, total=page.total,
+        request,
+        settings,
+        viewer,
+        data,
+        next_cursor=page.next_cursor,
+        total=page.total,
         keys=[TOPIC.public_id(cast(int, topic.id)), *STREAM_KEYS],
     )

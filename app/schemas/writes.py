@@ -103,7 +103,10 @@ class PersonWrite(WriteModel):
     degrees: Annotated[str, StringConstraints(max_length=200)] | None = None
     bio: Text | None = None
     photo: Photo | None = None
-    email: Annotated[str, StringConstraints(max_length=300, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=300, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+        | None
+    ) = None
     phone: Annotated[str, StringConstraints(max_length=100)] | None = None
     office: Line | None = None
     profile_url: Url | None = None
@@ -160,7 +163,9 @@ class ParticipantWrite(BaseModel):
 class EventWrite(PublishableWrite):
     title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     subtitle: Text | None = None
-    event_type: Literal["seminar", "conference", "panel", "lecture", "screening", "workshop", "other"] = "other"
+    event_type: Literal[
+        "seminar", "conference", "panel", "lecture", "screening", "workshop", "other"
+    ] = "other"
     summary: Text | None = None
     body: Text | None = None
     starts_at: AwareDatetime
@@ -190,8 +195,14 @@ class EventWrite(PublishableWrite):
 class PublicationWrite(PublishableWrite):
     title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     publication_type: Literal[
-        "journal_article", "book", "book_chapter", "working_paper", "report",
-        "policy_brief", "research_project", "other",
+        "journal_article",
+        "book",
+        "book_chapter",
+        "working_paper",
+        "report",
+        "policy_brief",
+        "research_project",
+        "other",
     ] = "other"
     abstract: Text | None = None
     authors: list[Ref] = Field(default_factory=list, max_length=100)
@@ -208,7 +219,9 @@ class PublicationWrite(PublishableWrite):
 
 class ResourceWrite(PublishableWrite):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
-    resource_type: Literal["counseling", "hotline", "support_group", "legal", "information", "other"] = "other"
+    resource_type: Literal[
+        "counseling", "hotline", "support_group", "legal", "information", "other"
+    ] = "other"
     description: Text | None = None
     phone: Annotated[str, StringConstraints(max_length=100)] | None = None
     hotline: Annotated[str, StringConstraints(max_length=100)] | None = None
@@ -230,4 +243,3 @@ WRITE_MODELS: dict[str, type[WriteModel]] = {
     "publications": PublicationWrite,
     "resources": ResourceWrite,
 }
-
