@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=10_000)
     graphql_max_query_bytes: int = Field(default=20_000)
     graphql_fast_path: bool = Field(default=True, description="Compiled GraphQL execution.")
+    worker_threads: int = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="Threads per worker running request handlers (database work). Python runs "
+        "one thread at a time: more threads than the database can overlap only add switching.",
+    )
     include_max_depth: int = Field(default=3, description="Deepest `include` path.")
     auth_failure_limit: int = Field(
         default=10, description="Failed authentications per client per minute before 429."

@@ -8,6 +8,7 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -75,6 +76,8 @@ def _include_routers(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Request handlers are synchronous (database work) and run on this pool of threads.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
     yield
     for stop in app.state.on_shutdown:
         stop()

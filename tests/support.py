@@ -200,15 +200,17 @@ def _admin() -> Iterator[Connection]:
 
 
 def empty_tables(engine: Engine, *, truncate: bool = False) -> None:
-    """Delete every row of every model table (the schema and alembic_version stay), and
-    restart the id sequences, so each test starts from the same empty database.
+    """Delete every row of every content table (the schema, alembic_version and the
+    content version stay) and restart the id sequences, so each test starts from the same
+    empty database.
 
     On PostgreSQL the default is one round trip of DELETEs plus sequence resets: about
     3 ms for the few rows a test writes, where `TRUNCATE ... RESTART IDENTITY CASCADE`
     takes about 100 ms whatever the size. Pass `truncate=True` after a test that wrote
     thousands of rows.
     """
-    tables = list(reversed(metadata.sorted_tables))
+    # The content version stays: it only ever goes up (every DELETE below bumps it).
+    tables = [t for t in reversed(metadata.sorted_tables) if t.name != "content_version"]
     with engine.begin() as connection:
         if connection.dialect.name != "postgresql":
             # SQLite reuses max(rowid) + 1, so ids restart at 1 once the rows are gone.

@@ -183,6 +183,7 @@ DEEP = """query($first: Int!) { events(filter: {topic: "kidnapping"}, first: $fi
 
 
 def test_every_relation_level_is_one_query(seeded: TestClient, engine: Engine) -> None:
+    gql(seeded, DEEP, {"first": 2})  # the total is counted once per content version
     small, _ = _count(seeded, engine, DEEP, {"first": 2})
     large, data = _count(seeded, engine, DEEP, {"first": 100})
     assert small == large, (small, large)

@@ -19,6 +19,7 @@ from sqlalchemy import Integer, case, exists, false, func, literal, or_, select,
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from app.content.counts import cached_count
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import filter_conditions
@@ -202,6 +203,10 @@ def base_conditions(
     return conditions
 
 
+# Filters that compare with the clock: their totals change by themselves, never kept.
+_CLOCK_FILTERS = frozenset({"upcoming"})
+
+
 def list_items(
     session: Session,
     ctype: ContentType,
@@ -259,11 +264,16 @@ def list_items(
     found = [(by_id[pk], sort_value) for pk, sort_value in keys]
     rows = [row for row, _ in found]
 
+    def count_now() -> int:
+        where = base_conditions(session, ctype, params, viewer, topic_ids, for_count=True)
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
     def count() -> int:
         if not params.cursor and next_cursor is None:
             return len(rows)  # the whole list fits on this first page
-        where = base_conditions(session, ctype, params, viewer, topic_ids, for_count=True)
-        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        if any(name in _CLOCK_FILTERS for name in params.filters):
+            return count_now()
+        return cached_count(session, scope, [ctype], viewer, count_now)
 
     def cursor_at(index: int) -> str:
         row, sort_value = found[index]
@@ -377,9 +387,7 @@ def topic_stream(
 
     next_cursor = cursor_at(len(rows) - 1) if has_more and rows else None
 
-    def count() -> int:
-        if not cursor and next_cursor is None:
-            return len(rows)
+    def count_now() -> int:
         total = 0
         for ctype in types:
             model = ctype.model
@@ -395,6 +403,11 @@ def topic_stream(
                 or 0
             )
         return total
+
+    def count() -> int:
+        if not cursor and next_cursor is None:
+            return len(rows)
+        return cached_count(session, scope, types, viewer, count_now)
 
     return StreamPage(items, next_cursor, count, cursor_at)
 

@@ -24,7 +24,7 @@ from app.models.links import (
     RelatedItem,
 )
 from app.models.people import Affiliation, Organization, Person
-from app.models.system import ApiKey, AuditEntry, SearchDocument
+from app.models.system import ApiKey, AuditEntry, ContentVersion, SearchDocument
 from app.models.taxonomy import Tagging, Topic
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "ArticleAuthor",
     "ArticleResource",
     "AuditEntry",
+    "ContentVersion",
     "Entity",
     "Event",
     "EventParticipant",

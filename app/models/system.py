@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
@@ -51,3 +51,14 @@ class SearchDocument(SQLModel, table=True):
     entity_id: int
     title: str = Field(default="")
     body: str = Field(default="")
+
+
+class ContentVersion(SQLModel, table=True):
+    """One row, bumped by database triggers on every write to a content table (see the
+    migration `content_version`): a cheap way to ask "has any content changed?"."""
+
+    __tablename__ = "content_version"
+
+    id: int = Field(primary_key=True)
+    version: int = Field(sa_type=BigInteger)
+    epoch: str = Field(max_length=32)

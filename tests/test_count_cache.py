@@ -1,0 +1,105 @@
+"""Exact totals are kept per content version (`app.content.counts`): they must follow every
+write — through the API or behind its back — and the clock, and never cost a scan twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.content.queries import ListParams, list_items, topic_stream
+from app.content.types import ARTICLE
+from app.content.visibility import Viewer
+from app.models import Topic
+from tests.admin_helpers import bearer, make_key
+from tests.support import count_queries
+
+
+def _total(client: TestClient, url: str) -> int:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    total: int = response.json()["meta"]["total"]
+    return total
+
+
+def _counts(statements: list[str]) -> list[str]:
+    return [s for s in statements if "count(" in s.lower()]
+
+
+def test_totals_follow_writes_through_the_api_and_behind_its_back(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    app = app_factory(response_cache=False)
+    with TestClient(app) as client:
+        writer = bearer(make_key(app.state.session_factory, "writer", "content:write"))
+        client.post("/api/v1/topics", json={"name": "Counted", "slug": "counted"}, headers=writer)
+        for i in range(3):
+            created = client.post(
+                "/api/v1/articles",
+                json={"title": f"Counted {i}", "status": "published", "topics": ["counted"]},
+                headers=writer,
+            )
+            assert created.status_code == 201, created.text
+        lists = ["/api/v1/articles?limit=1", "/api/v1/articles?topic=counted&limit=1"]
+        stream = "/api/v1/topics/counted/stream?limit=1"
+        assert [_total(client, u) for u in [*lists, stream]] == [3, 3, 3]
+
+        # Asked again: no count query runs.
+        with count_queries(app.state.engine) as queries:
+            assert [_total(client, u) for u in [*lists, stream]] == [3, 3, 3]
+        assert not _counts(queries.statements), queries.statements
+
+        client.post(
+            "/api/v1/articles",
+            json={"title": "Counted 3", "status": "published", "topics": ["counted"]},
+            headers=writer,
+        )
+        assert [_total(client, u) for u in [*lists, stream]] == [4, 4, 4]
+
+        # Behind the API's back (psql, a script): the triggers bump the version all the same.
+        with app.state.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE article SET status = 'draft' WHERE slug = 'counted-0'")
+            )
+        assert [_total(client, u) for u in [*lists, stream]] == [3, 3, 3]
+        with app.state.engine.begin() as connection:
+            topic_id = connection.scalar(text("SELECT id FROM topic WHERE slug = 'counted'"))
+            connection.execute(
+                text("DELETE FROM tagging WHERE topic_id = :t AND entity_type = 'article'"),
+                {"t": topic_id},
+            )
+        assert [_total(client, u) for u in lists] == [3, 0]
+
+        assert client.delete("/api/v1/articles/counted-1", headers=writer).status_code == 204
+        assert _total(client, lists[0]) == 2
+
+
+def test_a_scheduled_item_counts_from_its_time_on(app_factory: Callable[..., FastAPI]) -> None:
+    app = app_factory(response_cache=False)
+    with TestClient(app) as client:
+        writer = bearer(make_key(app.state.session_factory, "writer", "content:write"))
+        client.post("/api/v1/topics", json={"name": "Soon", "slug": "soon"}, headers=writer)
+        at = datetime.now(UTC) + timedelta(hours=1)
+        for i, when in enumerate([None, None, at.isoformat()]):
+            body: dict[str, Any] = {"title": f"Soon {i}", "status": "published", "topics": ["soon"]}
+            if when:
+                body["published_at"] = when
+            assert client.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+
+    def totals(now: datetime, preview: bool = False) -> tuple[int, int]:
+        viewer = Viewer(preview=preview, now=now)
+        with app.state.session_factory() as session:
+            page = list_items(session, ARTICLE, ListParams(limit=1), viewer, "secret")
+            topic = session.query(Topic).filter_by(slug="soon").one()
+            stream = topic_stream(session, topic, viewer, 1, None, "secret")
+            return page.total, stream.total
+
+    before, after = at - timedelta(minutes=1), at + timedelta(minutes=1)
+    assert totals(before) == (2, 2)
+    assert totals(before) == (2, 2)  # kept
+    assert totals(after) == (3, 3)  # its time came: counted again
+    assert totals(before, preview=True) == (3, 3)  # a preview counts scheduled items
