@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -74,10 +75,23 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(feeds_router)
 
 
+# Young-generation threshold raised from 700 (see `lifespan`).
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Request handlers are synchronous (database work) and run on this pool of threads.
-    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.worker_threads
+    anyio.to_thread.current_default_thread_limiter().total_tokens = (
+        app.state.settings.worker_threads
+    )
+    # The modules, schema and compiled queries loaded so far live as long as the process:
+    # move them out of the collector's sight, and collect young objects less eagerly — a
+    # request allocates thousands (rows, dicts), and each collection of the default
+    # thresholds walked the whole heap often enough to show as 10-20% of request CPU.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     yield
     for stop in app.state.on_shutdown:
         stop()

@@ -42,6 +42,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
     parser.add_argument("--warmup", type=float, default=1, help="warm-up seconds before each scenario")
     parser.add_argument("--scenarios", default="", help="comma-separated subset, e.g. S1,S5,S6,S7 (S0 always runs)")
+    parser.add_argument(
+        "--latency-duration", type=float, default=2,
+        help="seconds of a second run with 1 connection per scenario: the unloaded p50 (0: skip)",
+    )
     parser.add_argument("--page", type=int, default=1000, help="the deep page of S7 (default 1000)")
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the bench database")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL, help="PostgreSQL URL to create databases")
@@ -86,13 +90,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         run_wrk(server.base_url, cycle, script, args.warmup, args.connections, args.threads)
                     result = run_wrk(server.base_url, cycle, script, args.duration, args.connections,
                                      args.threads, scenario.track_statuses)
+                    # One request at a time: the latency of a request, not of a queue.
+                    alone = (
+                        run_wrk(server.base_url, cycle, script, args.latency_duration, 1, 1)
+                        if args.latency_duration > 0
+                        else None
+                    )
                 except Unavailable as exc:
-                    result = str(exc)
+                    result, alone = str(exc), None
                 except RuntimeError as exc:
-                    result = f"failed: {exc}".splitlines()[0]
+                    result, alone = f"failed: {exc}".splitlines()[0], None
                 if scenario.key == "S0" and not isinstance(result, str):
                     healthz = result.rps
                 row = summary_row(scenario, result, healthz)
+                if alone is not None and alone.requests:
+                    row["p50_1c_ms"] = alone.p50_ms
                 if scenario.key in notes and "page N" in scenario.label:
                     row["label"] = scenario.label.replace("page N", notes[scenario.key])
                 rows.append(row)
@@ -105,7 +117,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
     return {
         "db": args.db, "scale": args.scale, "duration": args.duration, "connections": args.connections,
-        "threads": args.threads, "workers": args.workers, "started": datetime.fromtimestamp(started, UTC).isoformat(),
+        "threads": args.threads, "workers": args.workers, "latency_duration": args.latency_duration, "started": datetime.fromtimestamp(started, UTC).isoformat(),
         "rows": rows, "servers": servers,
     }
 
@@ -116,7 +128,8 @@ def format_row(row: dict[str, Any]) -> str:
         return f"{name} {row['error']}"
     ratio = f"{100 * row['vs_healthz']:6.1f}%" if row.get("vs_healthz") is not None else "      -"
     errors = row["status_errors"] + row["socket_errors"]
-    return f"{name} {row['rps']:9.1f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {ratio} {errors:7d}"
+    alone = f"{row['p50_1c_ms']:8.2f}" if row.get("p50_1c_ms") is not None else "       -"
+    return f"{name} {row['rps']:9.1f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {ratio} {errors:7d} {alone}"
 
 
 def _find(rows: list[dict[str, Any]], key: str, server: str, label_part: str = "") -> dict[str, Any] | None:
@@ -131,13 +144,16 @@ def report(results: dict[str, Any]) -> str:
     lines = [
         f"Dossier bench: {results['db']}, {results['scale']} dataset, {results['workers']} worker(s), "
         f"wrk {results['threads']} threads x {results['connections']} connections, {results['duration']:g} s per scenario",
-        f"{'':3} {'scenario':<62} {'server':<7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/healthz':>7} {'errors':>7}",
+        f"{'':3} {'scenario':<62} {'server':<7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/healthz':>7} {'errors':>7} {'p50 1c':>8}",
     ]
     lines += [format_row(row) for row in rows]
     fast, stock = _find(rows, "S2", "nocache"), _find(rows, "S2", "stock")
     if fast and stock:
         lines.append(f"S2 fast path vs stock execution: {fast['rps'] / stock['rps']:.2f}x req/s, "
                      f"p50 {stock['p50_ms']:.2f} ms -> {fast['p50_ms']:.2f} ms")
+        if fast.get("p50_1c_ms") and stock.get("p50_1c_ms"):
+            lines.append(f"S2 one request at a time: p50 {stock['p50_1c_ms']:.2f} ms (stock) -> "
+                         f"{fast['p50_1c_ms']:.2f} ms (fast path), {stock['p50_1c_ms'] / fast['p50_1c_ms']:.2f}x")
     page1 = next((r for r in rows if r["label"] == "REST articles page 1" and "rps" in r), None)
     deep = next((r for r in rows if r["key"] == "S7" and r is not page1 and "rps" in r), None)
     if page1 and deep:

@@ -23,7 +23,7 @@ from app.content.counts import cached_count
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import filter_conditions
-from app.content.rows import Projection, fetch
+from app.content.rows import Projection, fetch, fetch_ids
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import Viewer, visible
@@ -111,10 +111,13 @@ def _fingerprint(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-# Below this many tagged items, a topic-filtered page is read from the tagging index and
-# sorted; above it, the sort index is walked and each row's tags probed (SQLite's planner
-# cannot tell the two cases apart; PostgreSQL's statistics can).
+# SQLite's planner cannot tell a popular topic from a rare one (PostgreSQL's statistics
+# can). Reading the tagging index and sorting costs about the number of tagged items;
+# walking the sort index and probing each row's tags costs about page * rows / tagged.
+# The walk wins when tagged² > _WALK_FACTOR * rows (a page is 20 to 100 items), and always
+# past _SMALL_TOPIC tagged items.
 _SMALL_TOPIC = 2000
+_WALK_FACTOR = 50
 
 
 def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
@@ -137,9 +140,11 @@ def _tagged(ctype: ContentType, topic_ids: Sequence[int | None]) -> Any:
 
 def _topic_condition(
     session: Session, ctype: ContentType, topic_ids: list[int], for_count: bool
-) -> Any:
+) -> tuple[Any, bool]:
+    """The condition "tagged with one of `topic_ids`", and whether SQLite should walk the
+    sort index with it (a popular topic's page)."""
     if not topic_ids:
-        return false()
+        return false(), False
     tagged = _tagged(ctype, topic_ids)
     model = ctype.model
     probe = exists().where(
@@ -148,14 +153,12 @@ def _topic_condition(
         col(Tagging.topic_id).in_(topic_ids),
     )
     if session.get_bind().dialect.name != "sqlite":
-        return probe if not for_count else model.id.in_(tagged)
+        return (probe if not for_count else model.id.in_(tagged)), False
     if for_count:
-        return model.id.in_(tagged)
-    return (
-        probe
-        if _is_popular(session, ctype, tuple(sorted(topic_ids)), tagged)
-        else model.id.in_(tagged)
-    )
+        return model.id.in_(tagged), False
+    if _is_popular(session, ctype, tuple(sorted(topic_ids)), tagged):
+        return probe, True
+    return model.id.in_(tagged), False
 
 
 # (database, type, topic ids) -> (checked at, popular?). The answer only picks a query plan
@@ -172,10 +175,12 @@ def _is_popular(
     known = _POPULARITY.get(key)
     if known is not None and now - known[0] < _POPULARITY_TTL:
         return known[1]
-    many = session.scalar(
-        select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery())
+    many = (
+        session.scalar(select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery()))
+        or 0
     )
-    popular = (many or 0) > _SMALL_TOPIC
+    rows = session.scalar(select(func.max(ctype.model.id))) or 0
+    popular = many > _SMALL_TOPIC or many * many > _WALK_FACTOR * rows
     if len(_POPULARITY) > 10_000:
         _POPULARITY.clear()
     _POPULARITY[key] = (now, popular)
@@ -192,9 +197,15 @@ def base_conditions(
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
     (`topic_ids`: the topics of `params.topics`, resolved by `_topic_ids`)."""
-    conditions: list[Any] = [visible(ctype.model, viewer)]
+    walk = False
+    topic_condition = None
     if topic_ids is not None:
-        conditions.append(_topic_condition(session, ctype, topic_ids, for_count))
+        topic_condition, walk = _topic_condition(session, ctype, topic_ids, for_count)
+    # Walking the sort index: keep SQLite off the (covering) visibility index, which it
+    # would otherwise read whole and sort.
+    conditions: list[Any] = [visible(ctype.model, viewer, unindexed=walk)]
+    if topic_condition is not None:
+        conditions.append(topic_condition)
     if params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
     if params.updated_since is not None:
@@ -255,12 +266,7 @@ def list_items(
         next_cursor = encode_token(secret, scope, [last_sort, last_id])
     by_id = {}
     if keys:
-        by_id = {
-            row.id: row
-            for row in fetch(
-                session, model, model.id.in_([k[0] for k in keys]), projection=projection
-            )
-        }
+        by_id = {row.id: row for row in fetch_ids(session, model, [k[0] for k in keys], projection)}
     found = [(by_id[pk], sort_value) for pk, sort_value in keys]
     rows = [row for row, _ in found]
 
@@ -374,7 +380,7 @@ def topic_stream(
     loaded: dict[tuple[int, int], Any] = {}
     for rank_value, ids in wanted.items():
         ctype = STREAM_TYPES[rank_value]
-        for row in fetch(session, ctype.model, ctype.model.id.in_(ids)):
+        for row in fetch_ids(session, ctype.model, ids):
             loaded[(rank_value, row.id)] = row
     items = [(STREAM_TYPES[r.rank], loaded[(r.rank, r.id)]) for r in rows]
 

@@ -9,10 +9,11 @@ GraphQL DataLoaders all cost a constant number of queries whatever the page size
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -29,7 +30,7 @@ from app.content.types import (
     TOPIC,
     ContentType,
 )
-from app.content.visibility import Viewer, visible
+from app.content.visibility import NOW, Viewer, visible
 from app.models import (
     Affiliation,
     Article,
@@ -91,6 +92,29 @@ def _with(projection: Projection | None, model: type[Any], *keys: str) -> Projec
     return {**projection, model: projection[model] | set(keys)}
 
 
+# Statements are built once per (relation, columns read, preview) and run with the parent
+# ids and the viewer's time as parameters: building and cache-keying a SELECT costs more
+# Python than running it.
+PARENTS: Any = bindparam("parents", expanding=True)
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _statement(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = build()
+        if len(_STATEMENTS) < 4096:  # projections are chosen by clients: stay bounded
+            _STATEMENTS[key] = found
+    return found
+
+
+def _run(session: Session, stmt: Any, parents: Sequence[Any], viewer: Viewer) -> Any:
+    params: dict[str, Any] = {"parents": _ids(parents)}
+    if not viewer.preview:
+        params["now"] = viewer.now
+    return session.execute(stmt, params)
+
+
 def _group(pairs: Sequence[Any]) -> Links:
     out: Links = defaultdict(list)
     for parent_id, link in pairs:
@@ -107,18 +131,22 @@ def _topics(type_name: str) -> Loader:
     ) -> Links:
         if not parents:
             return {}
-        stmt = (
-            select_rows(Topic, col(Tagging.entity_id), projection=projection)
-            .join(Topic, col(Topic.id) == Tagging.topic_id)
-            .where(
-                col(Tagging.entity_type) == type_name,
-                col(Tagging.entity_id).in_(_ids(parents)),
-                visible(Topic, viewer),
-            )
-            .order_by(col(Tagging.entity_id), col(Tagging.position), col(Topic.id))
+        stmt = _statement(
+            ("topics", type_name, shape(Topic, projection).keys, viewer.preview),
+            lambda: (
+                select_rows(Topic, col(Tagging.entity_id), projection=projection)
+                .join(Topic, col(Topic.id) == Tagging.topic_id)
+                .where(
+                    col(Tagging.entity_type) == type_name,
+                    col(Tagging.entity_id).in_(PARENTS),
+                    visible(Topic, viewer, now=NOW),
+                )
+                .order_by(col(Tagging.entity_id), col(Tagging.position), col(Topic.id))
+            ),
         )
         build = shape(Topic, projection).builder(1)
-        return _group([(values[0], Link(build(values))) for values in session.execute(stmt)])
+        rows = _run(session, stmt, parents, viewer)
+        return _group([(values[0], Link(build(values))) for values in rows])
 
     return load
 
@@ -135,20 +163,24 @@ def _ordered_people(link_model: Any, parent_column: str, with_role: bool = False
         parent_col = getattr(link_model, parent_column)
         # Link columns, not link objects: only the people are worth mapping to instances.
         role = link_model.role if with_role else parent_col
-        stmt = (
-            select_rows(Person, parent_col, role, link_model.position, projection=projection)
-            .join(Person, col(Person.id) == link_model.person_id)
-            .where(parent_col.in_(_ids(parents)), visible(Person, viewer))
-            .order_by(parent_col, link_model.position, col(Person.id))
+        stmt = _statement(
+            ("people", link_model, shape(Person, projection).keys, viewer.preview),
+            lambda: (
+                select_rows(Person, parent_col, role, link_model.position, projection=projection)
+                .join(Person, col(Person.id) == link_model.person_id)
+                .where(parent_col.in_(PARENTS), visible(Person, viewer, now=NOW))
+                .order_by(parent_col, link_model.position, col(Person.id))
+            ),
         )
         build = shape(Person, projection).builder(3)
+        rows = _run(session, stmt, parents, viewer)
         if with_role:
             pairs = [
                 (values[0], Link(build(values), {"role": values[1], "position": values[2]}))
-                for values in session.execute(stmt)
+                for values in rows
             ]
         else:
-            pairs = [(values[0], Link(build(values))) for values in session.execute(stmt)]
+            pairs = [(values[0], Link(build(values))) for values in rows]
         return _group(pairs)
 
     return load
@@ -205,20 +237,23 @@ def _affiliations(
 ) -> Links:
     if not parents:
         return {}
-    stmt = (
-        select_rows(
-            Organization,
-            col(Affiliation.person_id),
-            col(Affiliation.role),
-            col(Affiliation.start_year),
-            col(Affiliation.end_year),
-            col(Affiliation.is_primary),
-            col(Affiliation.position),
-            projection=projection,
-        )
-        .join(Organization, col(Organization.id) == Affiliation.organization_id)
-        .where(col(Affiliation.person_id).in_(_ids(parents)), visible(Organization, viewer))
-        .order_by(col(Affiliation.person_id), col(Affiliation.position), col(Affiliation.id))
+    stmt = _statement(
+        ("affiliations", shape(Organization, projection).keys, viewer.preview),
+        lambda: (
+            select_rows(
+                Organization,
+                col(Affiliation.person_id),
+                col(Affiliation.role),
+                col(Affiliation.start_year),
+                col(Affiliation.end_year),
+                col(Affiliation.is_primary),
+                col(Affiliation.position),
+                projection=projection,
+            )
+            .join(Organization, col(Organization.id) == Affiliation.organization_id)
+            .where(col(Affiliation.person_id).in_(PARENTS), visible(Organization, viewer, now=NOW))
+            .order_by(col(Affiliation.person_id), col(Affiliation.position), col(Affiliation.id))
+        ),
     )
     build = shape(Organization, projection).builder(6)
     pairs = [
@@ -235,7 +270,7 @@ def _affiliations(
                 },
             ),
         )
-        for values in session.execute(stmt)
+        for values in _run(session, stmt, parents, viewer)
     ]
     return _group(pairs)
 

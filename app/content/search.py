@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from app.content.counts import cached_count
 from app.content.errors import QueryError
 from app.content.types import ContentType
 from app.content.visibility import Viewer, visible
@@ -174,7 +175,16 @@ def search(
             literal_column("''").label("snippet"),
         ).where(col(doc.id).in_(pg_candidates), visible_docs)
     ranked = base.subquery()
-    total = session.scalar(select(func.count()).select_from(ranked)) or 0
+    scope = f"search:{MATCH_CAP}:" + "\x1f".join(
+        [" ".join(_words(q)), *sorted(t.name for t in types)]
+    )
+    total = cached_count(
+        session,
+        scope,
+        types,
+        viewer,
+        lambda: session.scalar(select(func.count()).select_from(ranked)) or 0,
+    )
     page = select(ranked)
     if after is not None:
         score_after, type_after, id_after = after

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, bindparam, literal_column
 from sqlmodel import col
 
-from app.db import utcnow
+from app.db import UTCDateTime, utcnow
 from app.models import Entity, Publishable
 
 
@@ -26,17 +26,35 @@ class Viewer:
     now: datetime = field(default_factory=utcnow)
 
 
-def visible(model: type[Entity], viewer: Viewer) -> ColumnElement[bool]:
-    """The SQL condition for "this row may be shown to this viewer"."""
-    not_deleted = col(model.deleted_at).is_(None)
+# The viewer's time as a bound parameter, for statements built once and run many times
+# (`session.execute(stmt, {"now": viewer.now, ...})`).
+NOW = bindparam("now", type_=UTCDateTime())
+
+
+def visible(
+    model: type[Entity], viewer: Viewer, unindexed: bool = False, now: Any = None
+) -> ColumnElement[bool]:
+    """The SQL condition for "this row may be shown to this viewer".
+
+    `unindexed` (SQLite): the same condition on `+column`s, which SQLite's planner cannot
+    use an index for — when the query should walk another index (a sort) instead.
+    `now`: compare with this (e.g. `NOW`) instead of the viewer's time as a literal.
+    """
+    column = _unindexed if unindexed else col
+    not_deleted = column(model.deleted_at).is_(None)
     if not issubclass(model, Publishable) or viewer.preview:
         return not_deleted
     return and_(
         not_deleted,
-        col(model.status) == "published",
-        col(model.published_at).is_not(None),
-        col(model.published_at) <= viewer.now,
+        column(model.status) == "published",
+        column(model.published_at).is_not(None),
+        column(model.published_at) <= (viewer.now if now is None else now),
     )
+
+
+def _unindexed(attribute: Any) -> Any:
+    column: Any = col(attribute)
+    return literal_column(f"+{column.table.name}.{column.name}", type_=column.type)
 
 
 def is_visible(row: Any, viewer: Viewer) -> bool:

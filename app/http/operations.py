@@ -24,8 +24,11 @@ class Readiness(BaseModel):
 
 
 @router.get("/healthz", response_model=Status, summary="Liveness")
-def healthz() -> Status:
-    """The process is up. Touches no database: use it for liveness probes."""
+async def healthz() -> Status:
+    """The process is up. Touches no database: use it for liveness probes.
+
+    Answered on the event loop, never queued behind database work in the handler threads
+    (`WORKER_THREADS`): a busy worker is still alive."""
     return Status(status="ok")
 
 
