@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
@@ -48,11 +48,15 @@ from app.models import (
     Topic,
 )
 
+_NO_EXTRA: dict[str, Any] = {}
 
-@dataclass(frozen=True)
-class Link:
+
+class Link(NamedTuple):
+    """A related row and the link's own attributes (a participant's role). A tuple: a list
+    with its includes makes hundreds, and a frozen dataclass costs three times as much."""
+
     target: Any  # a row of the relation's target type
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = _NO_EXTRA  # shared and empty: never mutate
 
 
 Links = dict[int, list[Link]]
@@ -112,7 +116,7 @@ def _run(session: Session, stmt: Any, parents: Sequence[Any], viewer: Viewer) ->
     params: dict[str, Any] = {"parents": _ids(parents)}
     if not viewer.preview:
         params["now"] = viewer.now
-    return session.execute(stmt, params)
+    return session.connection().execute(stmt, params).all()
 
 
 def _group(pairs: Sequence[Any]) -> Links:
@@ -198,7 +202,9 @@ def _event_sponsors(
         .order_by(col(EventSponsor.event_id), col(EventSponsor.position), col(Organization.id))
     )
     build = shape(Organization, projection).builder(1)
-    return _group([(values[0], Link(build(values))) for values in session.execute(stmt)])
+    return _group(
+        [(values[0], Link(build(values))) for values in session.connection().execute(stmt).all()]
+    )
 
 
 def _article_resources(
@@ -213,7 +219,9 @@ def _article_resources(
         .order_by(col(ArticleResource.article_id), col(ArticleResource.position), col(Resource.id))
     )
     build = shape(Resource, projection).builder(1)
-    return _group([(values[0], Link(build(values))) for values in session.execute(stmt)])
+    return _group(
+        [(values[0], Link(build(values))) for values in session.connection().execute(stmt).all()]
+    )
 
 
 def _article_quotes(

@@ -12,6 +12,9 @@ A projection (`keys`) reads only some columns — GraphQL's fast path asks for w
 query selects. Reading an attribute that was not loaded raises `AttributeError` (the
 mapped attribute finds no instance state), never a wrong value.
 
+Statements run on the session's connection (the same transaction): Core rows, without
+the ORM's result processing.
+
 Such a row is detached by construction: never hand it to a session (`add`, `merge`,
 `refresh`) — writes load their rows through the ORM (`app.content.writes`).
 """
@@ -111,7 +114,7 @@ def fetch(
     if order:
         stmt = stmt.order_by(*order)
     build = shape(model, projection).builder()
-    return [build(values) for values in session.execute(stmt)]
+    return [build(values) for values in session.connection().execute(stmt).all()]
 
 
 _BY_IDS: dict[tuple[type[Any], tuple[str, ...]], Select[Any]] = {}
@@ -132,7 +135,9 @@ def fetch_ids(
         if len(_BY_IDS) < 4096:
             _BY_IDS[key] = stmt
     build = rows_shape.builder()
-    return [build(values) for values in session.execute(stmt, {"ids": list(ids)})]
+    return [
+        build(values) for values in session.connection().execute(stmt, {"ids": list(ids)}).all()
+    ]
 
 
 def projection_of(columns: Mapping[type[Any], Collection[str]]) -> Projection:
