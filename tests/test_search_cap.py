@@ -24,3 +24,25 @@ def test_ranking_and_total_stop_at_the_cap(
         monkeypatch.setattr(search_module, "MATCH_CAP", 4)
         hits, total = search_module.search(session, "hostage", ALL_TYPES, Viewer(), 10)
         assert (len(hits), total) == (4, 4)
+
+
+def test_sqlite_ranks_the_newest_matches_past_rank_all(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope(session_factory) as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("PostgreSQL ranks the first matches found")
+        # The oldest match is the best one (the word three times).
+        create_item(session, "topics", {"name": "Hostage hostage hostage"}, "t")
+        for i in range(5):
+            create_item(session, "topics", {"name": f"Hostage crisis number {i}"}, "t")
+    with session_scope(session_factory) as session:
+        hits, _ = search_module.search(session, "hostage", ALL_TYPES, Viewer(), 10)
+        everything = sorted(h.entity_id for h in hits)
+        assert len(everything) == 6
+        assert hits[0].entity_id == everything[0]  # all ranked: the best first
+        monkeypatch.setattr(search_module, "MATCH_CAP", 3)
+        monkeypatch.setattr(search_module, "RANK_ALL", 4)
+        hits, total = search_module.search(session, "hostage", ALL_TYPES, Viewer(), 10)
+        assert total == 3
+        assert sorted(h.entity_id for h in hits) == everything[-3:]  # the newest three

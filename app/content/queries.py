@@ -341,14 +341,18 @@ def topic_stream(
             raise QueryError("cursor", str(exc)) from None
         after = (when, rank, last_id)
     branches = []
+    # SQLite: a popular topic's branch walks the type's published_at index (see
+    # `_topic_condition`); PostgreSQL plans each branch by itself.
+    sqlite = session.get_bind().dialect.name == "sqlite"
     for ctype in types:
         model = ctype.model
         published = _published(ctype, viewer)
         rank = literal(_STREAM_RANK[ctype.name], Integer())
-        conditions = [
-            visible(model, viewer),
-            model.id.in_(_tagged(ctype, [topic.id])),
-        ]
+        if sqlite:
+            tagged, walk = _topic_condition(session, ctype, [topic.id or 0], for_count=False)
+        else:
+            tagged, walk = model.id.in_(_tagged(ctype, [topic.id])), False
+        conditions = [visible(model, viewer, unindexed=walk), tagged]
         if after is not None:
             conditions.append(
                 tuple_(published, rank, model.id)

@@ -109,6 +109,8 @@ def _snippet_markup(raw: str | None) -> str:
 # Ranking costs a little per matching document; a word found in most of a million
 # documents would rank them all. Ranking (and `total`) therefore stop at this many matches.
 MATCH_CAP = 2_000
+# SQLite ranks every match up to this many; past it, the newest MATCH_CAP.
+RANK_ALL = 20_000
 
 
 def search(
@@ -122,7 +124,8 @@ def search(
     """Ranked hits (best first; ties by type, then id) and the total number of matches.
 
     At most `MATCH_CAP` matching documents are ranked and counted: on SQLite the best ones
-    (FTS5 ranks every match cheaply), on PostgreSQL the first ones found.
+    when there are at most `RANK_ALL` matches (FTS5 ranks them cheaply), else the newest;
+    on PostgreSQL the first ones found.
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
     doc = SearchDocument
@@ -138,14 +141,24 @@ def search(
         ]
     )
     if sqlite:
-        # FTS5 ranks every match quickly in C; the best MATCH_CAP go on to the visibility
-        # check and the page.
+        # FTS5 ranks matches quickly in C, but not half a million of them (0.5 s): up to
+        # RANK_ALL matches the best MATCH_CAP go on to the visibility check and the page,
+        # past it the newest MATCH_CAP (rowid order costs nothing).
+        fts_q = _fts5_query(q)
+        many = (
+            session.execute(
+                text("SELECT 1 FROM search_fts WHERE search_fts MATCH :fts_q LIMIT 1 OFFSET :n"),
+                {"fts_q": fts_q, "n": RANK_ALL},
+            ).first()
+            is not None
+        )
+        order = "rowid DESC" if many else "score DESC"
         top = (
             text(
                 "SELECT rowid AS doc_id, -bm25(search_fts, 4.0, 1.0) AS score FROM search_fts "
-                f"WHERE search_fts MATCH :fts_q ORDER BY score DESC LIMIT {MATCH_CAP}"
+                f"WHERE search_fts MATCH :fts_q ORDER BY {order} LIMIT {MATCH_CAP}"
             )
-            .bindparams(fts_q=_fts5_query(q))
+            .bindparams(fts_q=fts_q)
             .columns(column("doc_id", Integer), column("score", Float))
             .subquery("top")
         )
@@ -175,7 +188,7 @@ def search(
             literal_column("''").label("snippet"),
         ).where(col(doc.id).in_(pg_candidates), visible_docs)
     ranked = base.subquery()
-    scope = f"search:{MATCH_CAP}:" + "\x1f".join(
+    scope = f"search:{MATCH_CAP}:{RANK_ALL}:" + "\x1f".join(
         [" ".join(_words(q)), *sorted(t.name for t in types)]
     )
     total = cached_count(
@@ -212,12 +225,21 @@ def search(
 def _sqlite_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
     """FTS5 snippets for the page's rows only (computing them for every match is costly)."""
     doc = SearchDocument
-    keys = [(h.ctype.name, h.entity_id) for h in hits]
+    by_type: dict[str, list[int]] = {}
+    for h in hits:
+        by_type.setdefault(h.ctype.name, []).append(h.entity_id)
+    # One IN per type (the (type, id) index serves each); SQLite reads a row-value IN
+    # over (type, id) pairs with a scan of the whole table.
     ids = {
         (t, e): i
         for i, t, e in session.execute(
             select(col(doc.id), col(doc.entity_type), col(doc.entity_id)).where(
-                tuple_(col(doc.entity_type), col(doc.entity_id)).in_(keys)
+                or_(
+                    *[
+                        and_(col(doc.entity_type) == t, col(doc.entity_id).in_(entity_ids))
+                        for t, entity_ids in by_type.items()
+                    ]
+                )
             )
         )
     }
