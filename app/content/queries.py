@@ -124,9 +124,9 @@ def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
     """The visible topics named by slug (resolved once per list, for page and count)."""
     return [
         pk
-        for pk in session.scalars(
-            select(col(Topic.id)).where(col(Topic.slug).in_(slugs), visible(Topic, viewer))
-        )
+        for pk in session.connection()
+        .execute(select(col(Topic.id)).where(col(Topic.slug).in_(slugs), visible(Topic, viewer)))
+        .scalars()
         if pk is not None
     ]
 
@@ -258,7 +258,8 @@ def list_items(
         stmt = stmt.order_by(sort_expr.desc(), model.id.desc())
     else:
         stmt = stmt.order_by(sort_expr.asc(), model.id.asc())
-    keys = session.execute(stmt.limit(params.limit + 1)).all()
+    # Core rows on the session's connection: no ORM result processing for (id, sort key).
+    keys = session.connection().execute(stmt.limit(params.limit + 1)).all()
     next_cursor = None
     if len(keys) > params.limit:
         keys = keys[: params.limit]

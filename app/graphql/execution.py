@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from graphql import (
     BREAK,
     DocumentNode,
@@ -33,6 +34,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from app.content.errors import QueryError
+from app.content.rows import Projection
 from app.graphql.context import Context
 from app.graphql.fast import FastExecutor
 from app.graphql.limits import QUERY_TOO_LARGE, Limits, check_limits, limit_error
@@ -162,6 +164,18 @@ def _field_error(error: GraphQLError) -> dict[str, Any]:
     return _format(masked)
 
 
+_PLANS: dict[tuple[Any, ...], tuple[list[GraphQLError], Projection | None]] = {}
+
+
+def _variables_key(variables: dict[str, Any] | None) -> bytes | None:
+    if not variables:
+        return None
+    try:
+        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return orjson.dumps(repr(variables))
+
+
 def execute_request(
     params: GraphQLParams,
     context: Context,
@@ -207,12 +221,25 @@ def execute_request(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    limit_errors = check_limits(GRAPHQL_SCHEMA, operation, fragments, variables, limits)
+    # The limits and the fast path's plan depend only on the document, the operation and
+    # the variables: worked out once per distinct request, like the parse.
+    plan_key = (query, params.operation_name, _variables_key(params.variables), limits)
+    planned = _PLANS.get(plan_key)
+    if planned is None:
+        limit_errors = check_limits(GRAPHQL_SCHEMA, operation, fragments, variables, limits)
+        planned = (limit_errors, None)
+        if not limit_errors and fast_path:
+            planned = (limit_errors, FAST.plan(operation, fragments, variables))
+        if len(_PLANS) >= 512:
+            _PLANS.clear()
+        _PLANS[plan_key] = planned
+    limit_errors, projection = planned
     if limit_errors:
-        return request_error(limit_errors)
+        return request_error(list(limit_errors))
     if fast_path:
         try:
-            return Outcome({"data": FAST.execute(operation, fragments, variables, context)})
+            data = FAST.execute(operation, fragments, variables, context, projection)
+            return Outcome({"data": data})
         except Exception as exc:
             if is_database_unavailable(exc):
                 raise  # 503; a rerun could not work (PostgreSQL aborted the transaction)

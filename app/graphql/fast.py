@@ -148,6 +148,7 @@ class FastExecutor:
         fragments: dict[str, FragmentDefinitionNode],
         variables: VariableValues,
         context: Any,
+        projection: Projection | None = None,
     ) -> dict[str, Any]:
         root = self.schema.query_type
         if root is None or operation.operation.value != "query":
@@ -155,8 +156,24 @@ class FastExecutor:
         run = _Run(self, fragments, variables, _Info(context))
         pool = getattr(context, "pool", None)
         if pool is not None:
-            pool.projection = run.projection(root, operation.selection_set)
+            if projection is None:
+                projection = run.projection(root, operation.selection_set)
+            pool.projection = projection
         return run.objects(root, [None], [operation.selection_set])[0]
+
+    def plan(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: VariableValues,
+    ) -> Projection | None:
+        """The columns the operation reads per content type (None: not a query)."""
+        root = self.schema.query_type
+        if root is None or operation.operation.value != "query":
+            return None
+        return _Run(self, fragments, variables, _Info(None)).projection(
+            root, operation.selection_set
+        )
 
     def serializer(self, leaf: GraphQLScalarType | GraphQLEnumType) -> Serializer:
         found = self.serializers.get(leaf.name)
