@@ -190,38 +190,34 @@ def _ordered_people(link_model: Any, parent_column: str, with_role: bool = False
     return load
 
 
-def _event_sponsors(
-    session: Session, parents: Sequence[Any], viewer: Viewer, projection: Projection | None = None
-) -> Links:
-    if not parents:
-        return {}
-    stmt = (
-        select_rows(Organization, col(EventSponsor.event_id), projection=projection)
-        .join(Organization, col(Organization.id) == EventSponsor.organization_id)
-        .where(col(EventSponsor.event_id).in_(_ids(parents)), visible(Organization, viewer))
-        .order_by(col(EventSponsor.event_id), col(EventSponsor.position), col(Organization.id))
-    )
-    build = shape(Organization, projection).builder(1)
-    return _group(
-        [(values[0], Link(build(values))) for values in session.connection().execute(stmt).all()]
-    )
+def _ordered_targets(
+    link_model: Any, parent_column: str, target: Any, target_column: str
+) -> Loader:
+    """Targets through an ordered link table (an event's sponsors, an article's resources)."""
 
+    def load(
+        session: Session,
+        parents: Sequence[Any],
+        viewer: Viewer,
+        projection: Projection | None = None,
+    ) -> Links:
+        if not parents:
+            return {}
+        parent_col = getattr(link_model, parent_column)
+        stmt = _statement(
+            ("targets", link_model, shape(target, projection).keys, viewer.preview),
+            lambda: (
+                select_rows(target, parent_col, projection=projection)
+                .join(target, target.id == getattr(link_model, target_column))
+                .where(parent_col.in_(PARENTS), visible(target, viewer, now=NOW))
+                .order_by(parent_col, link_model.position, target.id)
+            ),
+        )
+        build = shape(target, projection).builder(1)
+        rows = _run(session, stmt, parents, viewer)
+        return _group([(values[0], Link(build(values))) for values in rows])
 
-def _article_resources(
-    session: Session, parents: Sequence[Any], viewer: Viewer, projection: Projection | None = None
-) -> Links:
-    if not parents:
-        return {}
-    stmt = (
-        select_rows(Resource, col(ArticleResource.article_id), projection=projection)
-        .join(Resource, col(Resource.id) == ArticleResource.resource_id)
-        .where(col(ArticleResource.article_id).in_(_ids(parents)), visible(Resource, viewer))
-        .order_by(col(ArticleResource.article_id), col(ArticleResource.position), col(Resource.id))
-    )
-    build = shape(Resource, projection).builder(1)
-    return _group(
-        [(values[0], Link(build(values))) for values in session.connection().execute(stmt).all()]
-    )
+    return load
 
 
 def _article_quotes(
@@ -359,7 +355,11 @@ RELATIONS: dict[str, dict[str, Relation]] = {
     "article": {
         "authors": Relation("authors", PERSON, _ordered_people(ArticleAuthor, "article_id")),
         "quotes": Relation("quotes", QUOTE, _article_quotes),
-        "resources": Relation("resources", RESOURCE, _article_resources),
+        "resources": Relation(
+            "resources",
+            RESOURCE,
+            _ordered_targets(ArticleResource, "article_id", Resource, "resource_id"),
+        ),
         "related": Relation("related", None, _related),
         "topics": Relation("topics", TOPIC, _topics("article")),
     },
@@ -375,7 +375,11 @@ RELATIONS: dict[str, dict[str, Relation]] = {
             _ordered_people(EventParticipant, "event_id", True),
             inner="person",
         ),
-        "sponsors": Relation("sponsors", ORGANIZATION, _event_sponsors),
+        "sponsors": Relation(
+            "sponsors",
+            ORGANIZATION,
+            _ordered_targets(EventSponsor, "event_id", Organization, "organization_id"),
+        ),
         "topics": Relation("topics", TOPIC, _topics("event")),
     },
     "publication": {

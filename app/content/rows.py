@@ -138,14 +138,3 @@ def fetch_ids(
     return [
         build(values) for values in session.connection().execute(stmt, {"ids": list(ids)}).all()
     ]
-
-
-def projection_of(columns: Mapping[type[Any], Collection[str]]) -> Projection:
-    """A projection from sets of attribute names, checked against each model's columns."""
-    out: dict[type[Any], frozenset[str]] = {}
-    for model, keys in columns.items():
-        unknown = set(keys) - known_columns(model)
-        if unknown:
-            raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
-        out[model] = frozenset(keys) | {"id"}
-    return out
