@@ -21,8 +21,9 @@ down_revision: str | Sequence[str] | None = "9d4f6b2a8e51"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Every table a public list, count or stream reads.
+# Every table a public list, count, search or stream reads.
 TABLES = (
+    "search_document",
     "topic",
     "tagging",
     "organization",
