@@ -126,7 +126,27 @@ def _group(pairs: Sequence[Any]) -> Links:
     return out
 
 
-def _topics(type_name: str) -> Loader:
+def _through(
+    link_model: Any,
+    parent_column: str,
+    target: Any,
+    target_column: str,
+    *,
+    extra: tuple[str, ...] = (),
+    link_filter: tuple[str, Any] | None = None,
+    tie: Any = None,
+) -> Loader:
+    """Targets reached through a link table, in the link's `position` order (ties: `tie`,
+    default the target's id); the link columns named in `extra` become `Link.extra`
+    (a participant's role, an affiliation's years). `link_filter`: (column, value) the
+    link rows must have (taggings of one entity type)."""
+    parent_col = getattr(link_model, parent_column)
+    extra_cols = [getattr(link_model, name) for name in extra]
+    conditions = [parent_col.in_(PARENTS)]
+    if link_filter is not None:
+        conditions.append(getattr(link_model, link_filter[0]) == link_filter[1])
+    order = (parent_col, link_model.position, target.id if tie is None else tie)
+
     def load(
         session: Session,
         parents: Sequence[Any],
@@ -136,88 +156,37 @@ def _topics(type_name: str) -> Loader:
         if not parents:
             return {}
         stmt = _statement(
-            ("topics", type_name, shape(Topic, projection).keys, viewer.preview),
+            (
+                link_model,
+                parent_column,
+                link_filter,
+                shape(target, projection).keys,
+                viewer.preview,
+            ),
             lambda: (
-                select_rows(Topic, col(Tagging.entity_id), projection=projection)
-                .join(Topic, col(Topic.id) == Tagging.topic_id)
-                .where(
-                    col(Tagging.entity_type) == type_name,
-                    col(Tagging.entity_id).in_(PARENTS),
-                    visible(Topic, viewer, now=NOW),
-                )
-                .order_by(col(Tagging.entity_id), col(Tagging.position), col(Topic.id))
+                select_rows(target, parent_col, *extra_cols, projection=projection)
+                .join(target, target.id == getattr(link_model, target_column))
+                .where(*conditions, visible(target, viewer, now=NOW))
+                .order_by(*order)
             ),
         )
-        build = shape(Topic, projection).builder(1)
+        build = shape(target, projection).builder(1 + len(extra))
         rows = _run(session, stmt, parents, viewer)
-        return _group([(values[0], Link(build(values))) for values in rows])
-
-    return load
-
-
-def _ordered_people(link_model: Any, parent_column: str, with_role: bool = False) -> Loader:
-    def load(
-        session: Session,
-        parents: Sequence[Any],
-        viewer: Viewer,
-        projection: Projection | None = None,
-    ) -> Links:
-        if not parents:
-            return {}
-        parent_col = getattr(link_model, parent_column)
-        # Link columns, not link objects: only the people are worth mapping to instances.
-        role = link_model.role if with_role else parent_col
-        stmt = _statement(
-            ("people", link_model, shape(Person, projection).keys, viewer.preview),
-            lambda: (
-                select_rows(Person, parent_col, role, link_model.position, projection=projection)
-                .join(Person, col(Person.id) == link_model.person_id)
-                .where(parent_col.in_(PARENTS), visible(Person, viewer, now=NOW))
-                .order_by(parent_col, link_model.position, col(Person.id))
-            ),
-        )
-        build = shape(Person, projection).builder(3)
-        rows = _run(session, stmt, parents, viewer)
-        if with_role:
-            pairs = [
-                (values[0], Link(build(values), {"role": values[1], "position": values[2]}))
+        if not extra:
+            return _group([(values[0], Link(build(values))) for values in rows])
+        width = 1 + len(extra)
+        return _group(
+            [
+                (values[0], Link(build(values), dict(zip(extra, values[1:width], strict=True))))
                 for values in rows
             ]
-        else:
-            pairs = [(values[0], Link(build(values))) for values in rows]
-        return _group(pairs)
-
-    return load
-
-
-def _ordered_targets(
-    link_model: Any, parent_column: str, target: Any, target_column: str
-) -> Loader:
-    """Targets through an ordered link table (an event's sponsors, an article's resources)."""
-
-    def load(
-        session: Session,
-        parents: Sequence[Any],
-        viewer: Viewer,
-        projection: Projection | None = None,
-    ) -> Links:
-        if not parents:
-            return {}
-        parent_col = getattr(link_model, parent_column)
-        stmt = _statement(
-            ("targets", link_model, shape(target, projection).keys, viewer.preview),
-            lambda: (
-                select_rows(target, parent_col, projection=projection)
-                .join(target, target.id == getattr(link_model, target_column))
-                .where(parent_col.in_(PARENTS), visible(target, viewer, now=NOW))
-                .order_by(parent_col, link_model.position, target.id)
-            ),
         )
-        build = shape(target, projection).builder(1)
-        rows = _run(session, stmt, parents, viewer)
-        return _group([(values[0], Link(build(values))) for values in rows])
 
     return load
+
+
+def _topics(type_name: str) -> Loader:
+    return _through(Tagging, "entity_id", Topic, "topic_id", link_filter=("entity_type", type_name))
 
 
 def _article_quotes(
@@ -234,49 +203,6 @@ def _article_quotes(
         projection=_with(projection, Quote, "article_id"),
     )
     return _group([(q.article_id, Link(q)) for q in quotes])
-
-
-def _affiliations(
-    session: Session, parents: Sequence[Any], viewer: Viewer, projection: Projection | None = None
-) -> Links:
-    if not parents:
-        return {}
-    stmt = _statement(
-        ("affiliations", shape(Organization, projection).keys, viewer.preview),
-        lambda: (
-            select_rows(
-                Organization,
-                col(Affiliation.person_id),
-                col(Affiliation.role),
-                col(Affiliation.start_year),
-                col(Affiliation.end_year),
-                col(Affiliation.is_primary),
-                col(Affiliation.position),
-                projection=projection,
-            )
-            .join(Organization, col(Organization.id) == Affiliation.organization_id)
-            .where(col(Affiliation.person_id).in_(PARENTS), visible(Organization, viewer, now=NOW))
-            .order_by(col(Affiliation.person_id), col(Affiliation.position), col(Affiliation.id))
-        ),
-    )
-    build = shape(Organization, projection).builder(6)
-    pairs = [
-        (
-            values[0],
-            Link(
-                build(values),
-                {
-                    "role": values[1],
-                    "start_year": values[2],
-                    "end_year": values[3],
-                    "is_primary": values[4],
-                    "position": values[5],
-                },
-            ),
-        )
-        for values in _run(session, stmt, parents, viewer)
-    ]
-    return _group(pairs)
 
 
 def _by_foreign_key(model: Any, fk: str) -> Loader:
@@ -349,16 +275,30 @@ RELATIONS: dict[str, dict[str, Relation]] = {
         "topics": Relation("topics", TOPIC, _topics("organization")),
     },
     "person": {
-        "affiliations": Relation("affiliations", ORGANIZATION, _affiliations, inner="organization"),
+        "affiliations": Relation(
+            "affiliations",
+            ORGANIZATION,
+            _through(
+                Affiliation,
+                "person_id",
+                Organization,
+                "organization_id",
+                extra=("role", "start_year", "end_year", "is_primary", "position"),
+                tie=Affiliation.id,
+            ),
+            inner="organization",
+        ),
         "topics": Relation("topics", TOPIC, _topics("person")),
     },
     "article": {
-        "authors": Relation("authors", PERSON, _ordered_people(ArticleAuthor, "article_id")),
+        "authors": Relation(
+            "authors", PERSON, _through(ArticleAuthor, "article_id", Person, "person_id")
+        ),
         "quotes": Relation("quotes", QUOTE, _article_quotes),
         "resources": Relation(
             "resources",
             RESOURCE,
-            _ordered_targets(ArticleResource, "article_id", Resource, "resource_id"),
+            _through(ArticleResource, "article_id", Resource, "resource_id"),
         ),
         "related": Relation("related", None, _related),
         "topics": Relation("topics", TOPIC, _topics("article")),
@@ -372,19 +312,19 @@ RELATIONS: dict[str, dict[str, Relation]] = {
         "participants": Relation(
             "participants",
             PERSON,
-            _ordered_people(EventParticipant, "event_id", True),
+            _through(EventParticipant, "event_id", Person, "person_id", extra=("role", "position")),
             inner="person",
         ),
         "sponsors": Relation(
             "sponsors",
             ORGANIZATION,
-            _ordered_targets(EventSponsor, "event_id", Organization, "organization_id"),
+            _through(EventSponsor, "event_id", Organization, "organization_id"),
         ),
         "topics": Relation("topics", TOPIC, _topics("event")),
     },
     "publication": {
         "authors": Relation(
-            "authors", PERSON, _ordered_people(PublicationAuthor, "publication_id")
+            "authors", PERSON, _through(PublicationAuthor, "publication_id", Person, "person_id")
         ),
         "topics": Relation("topics", TOPIC, _topics("publication")),
     },
