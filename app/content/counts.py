@@ -20,16 +20,15 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from app.content.types import ContentType
-from app.content.visibility import Viewer
-from app.models import ContentVersion, Publishable
+from app.content.visibility import Viewer, next_public_at
+from app.models import ContentVersion
 
 MAX_ENTRIES = 10_000
 
@@ -60,35 +59,11 @@ def content_version(session: Session) -> tuple[str, int] | None:
     return (row[0], row[1]) if row is not None else None
 
 
-def _as_utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.fromisoformat(str(value))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _expiry(session: Session, types: Sequence[ContentType], viewer: Viewer) -> datetime | None:
-    """When a scheduled item of these types becomes public (None: nothing scheduled)."""
+    """When a scheduled item of these types becomes public (a preview counts them already)."""
     if viewer.preview:
         return None
-    soonest: datetime | None = None
-    for ctype in types:
-        model = ctype.model
-        if not issubclass(model, Publishable):
-            continue
-        value = _as_utc(
-            session.scalar(
-                select(func.min(model.published_at)).where(
-                    model.status == "published",
-                    model.deleted_at.is_(None),
-                    model.published_at > viewer.now,
-                )
-            )
-        )
-        if value is not None and (soonest is None or value < soonest):
-            soonest = value
-    return soonest
+    return next_public_at(session, [t.model for t in types], viewer.now)
 
 
 def cached_count(

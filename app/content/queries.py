@@ -26,7 +26,7 @@ from app.content.filters import filter_conditions
 from app.content.rows import Projection, fetch, fetch_ids
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
-from app.content.visibility import Viewer, visible
+from app.content.visibility import Viewer, next_public_at, visible
 from app.models import Publishable, Tagging, Topic
 
 MAX_LIMIT = 100
@@ -546,21 +546,4 @@ __all__ = [
 
 def next_scheduled(session: Session, now: datetime | None = None) -> datetime | None:
     """When the next scheduled item becomes public (caches must not outlive that moment)."""
-    now = now or datetime.now(UTC)
-    soonest: datetime | None = None
-    for ctype in ALL_TYPES:
-        model = ctype.model
-        if not issubclass(model, Publishable):
-            continue
-        value = session.scalar(
-            select(func.min(model.published_at)).where(
-                model.status == "published",
-                model.deleted_at.is_(None),
-                model.published_at > now,
-            )
-        )
-        if value is not None:
-            value = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-            soonest = value if soonest is None or value < soonest else soonest
-    return soonest
+    return next_public_at(session, [t.model for t in ALL_TYPES], now or datetime.now(UTC))

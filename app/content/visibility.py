@@ -9,11 +9,13 @@ themselves when their time comes; no background job is involved.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, literal_column
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from app.db import UTCDateTime, utcnow
@@ -68,3 +70,29 @@ def is_visible(row: Any, viewer: Viewer) -> bool:
         and row.published_at is not None
         and row.published_at <= viewer.now
     )
+
+
+def next_public_at(
+    session: Session, models: Iterable[type[Entity]], now: datetime
+) -> datetime | None:
+    """When the next scheduled item of these types becomes public (None: none is
+    scheduled): what public lists, totals and cached responses must not outlive."""
+    soonest: datetime | None = None
+    for model in models:
+        if not issubclass(model, Publishable):
+            continue
+        value = session.scalar(
+            select(func.min(model.published_at)).where(
+                col(model.status) == "published",
+                col(model.deleted_at).is_(None),
+                col(model.published_at) > now,
+            )
+        )
+        if value is None:
+            continue
+        if not isinstance(value, datetime):
+            value = datetime.fromisoformat(str(value))
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        if soonest is None or value < soonest:
+            soonest = value
+    return soonest
