@@ -9,7 +9,7 @@ GraphQL DataLoaders all cost a constant number of queries whatever the page size
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -17,7 +17,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from app.content.rows import Projection, fetch, select_rows, shape
+from app.content.rows import Projection, fetch, memo, select_rows, shape
 from app.content.types import (
     ARTICLE,
     BY_NAME,
@@ -103,15 +103,6 @@ PARENTS: Any = bindparam("parents", expanding=True)
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
-def _statement(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    found = _STATEMENTS.get(key)
-    if found is None:
-        found = build()
-        if len(_STATEMENTS) < 4096:  # projections are chosen by clients: stay bounded
-            _STATEMENTS[key] = found
-    return found
-
-
 def _run(session: Session, stmt: Any, parents: Sequence[Any], viewer: Viewer) -> Any:
     params: dict[str, Any] = {"parents": _ids(parents)}
     if not viewer.preview:
@@ -155,7 +146,8 @@ def _through(
     ) -> Links:
         if not parents:
             return {}
-        stmt = _statement(
+        stmt = memo(
+            _STATEMENTS,
             (
                 link_model,
                 parent_column,

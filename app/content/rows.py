@@ -21,7 +21,7 @@ Such a row is detached by construction: never hand it to a session (`add`, `merg
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, inspect, select
@@ -46,11 +46,6 @@ class Shape:
         self.columns: tuple[ColumnElement[Any], ...] = tuple(p.columns[0] for p in props)
         self.width = len(props)
 
-    def build(self, values: Sequence[Any]) -> Any:
-        row = object.__new__(self.model)
-        row.__dict__.update(zip(self.keys, values, strict=True))
-        return row
-
     def builder(self, offset: int = 0) -> Any:
         """A function reading this model's row at `offset` of each result row, one
         object per primary key (the same person in two events is one row)."""
@@ -72,16 +67,23 @@ class Shape:
         return build
 
 
+def memo(cache: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    """`cache[key]`, made on first use. Keys follow the columns clients select, so the
+    cache stops growing at MEMO_LIMIT entries (past it, values are made and not kept)."""
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        if len(cache) < MEMO_LIMIT:
+            cache[key] = found
+    return found
+
+
+MEMO_LIMIT = 4096
 _SHAPES: dict[tuple[type[Any], frozenset[str] | None], Shape] = {}
 
 
 def _shape(model: type[Any], keys: frozenset[str] | None) -> Shape:
-    found = _SHAPES.get((model, keys))
-    if found is None:
-        found = Shape(model, keys)
-        if len(_SHAPES) < 4096:  # clients choose the projections: keep the cache bounded
-            _SHAPES[(model, keys)] = found
-    return found
+    return memo(_SHAPES, (model, keys), lambda: Shape(model, keys))  # type: ignore[no-any-return]
 
 
 def shape(model: type[Any], projection: Projection | None = None) -> Shape:
@@ -126,14 +128,13 @@ def fetch_ids(
     """The model's rows with these primary keys (no visibility check), as read-only rows.
     The statement is built once per model and columns."""
     rows_shape = shape(model, projection)
-    key = (model, rows_shape.keys)
-    stmt = _BY_IDS.get(key)
-    if stmt is None:
-        stmt = select(*rows_shape.columns).where(
+    stmt = memo(
+        _BY_IDS,
+        (model, rows_shape.keys),
+        lambda: select(*rows_shape.columns).where(
             inspect(model).primary_key[0].in_(bindparam("ids", expanding=True))
-        )
-        if len(_BY_IDS) < 4096:
-            _BY_IDS[key] = stmt
+        ),
+    )
     build = rows_shape.builder()
     return [
         build(values) for values in session.connection().execute(stmt, {"ids": list(ids)}).all()
