@@ -81,6 +81,25 @@ def make_event(
     return create_item(session, "events", data, ACTOR)
 
 
+def _make_publishable(
+    session: Session,
+    collection: str,
+    heading: tuple[str, str],
+    status: str,
+    published_at: datetime | None,
+    topics: Sequence[str],
+    fields: dict[str, Any],
+) -> Any:
+    """An item whose `heading` field (name, value) names it, published by default."""
+    data = {
+        heading[0]: heading[1],
+        "topics": list(topics),
+        **_publishing(status, published_at),
+        **fields,
+    }
+    return create_item(session, collection, data, ACTOR)
+
+
 def make_article(
     session: Session,
     *,
@@ -90,13 +109,8 @@ def make_article(
     topics: Sequence[str] = (),
     **fields: Any,
 ) -> Any:
-    data = {
-        "title": title or f"Article {_next()}",
-        "topics": list(topics),
-        **_publishing(status, published_at),
-        **fields,
-    }
-    return create_item(session, "articles", data, ACTOR)
+    heading = ("title", title or f"Article {_next()}")
+    return _make_publishable(session, "articles", heading, status, published_at, topics, fields)
 
 
 def make_publication(
@@ -108,13 +122,10 @@ def make_publication(
     topics: Sequence[str] = (),
     **fields: Any,
 ) -> Any:
-    data = {
-        "title": title or f"Publication {_next()}",
-        "topics": list(topics),
-        **_publishing(status, published_at),
-        **fields,
-    }
-    return create_item(session, "publications", data, ACTOR)
+    heading = ("title", title or f"Publication {_next()}")
+    return _make_publishable(
+        session, "publications", heading, status, published_at, topics, fields
+    )
 
 
 def make_quote(
@@ -126,13 +137,8 @@ def make_quote(
     topics: Sequence[str] = (),
     **fields: Any,
 ) -> Any:
-    data = {
-        "text": text or f"Quote number {_next()}",
-        "topics": list(topics),
-        **_publishing(status, published_at),
-        **fields,
-    }
-    return create_item(session, "quotes", data, ACTOR)
+    heading = ("text", text or f"Quote number {_next()}")
+    return _make_publishable(session, "quotes", heading, status, published_at, topics, fields)
 
 
 def make_key(factory: sessionmaker[Session], *scopes: str) -> str:
