@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -24,7 +24,6 @@ from app.http.errors import install_error_handlers
 from app.http.metrics import Metrics, MetricsMiddleware
 from app.http.middleware import BodySizeLimitMiddleware, CatchAllMiddleware, RejectNulMiddleware
 from app.http.openapi import OPENAPI_TAGS, install_openapi
-from app.http.operations import router as operations_router
 from app.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware, configure_logging
 from app.http.response_cache import (
     RedisInvalidation,
@@ -64,15 +63,27 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _include_routers(app: FastAPI) -> None:
-    from app.feeds import router as feeds_router
-    from app.graphql import router as graphql_router
-    from app.rest import router as rest_router
+def _add_routes(app: FastAPI, router: APIRouter) -> None:
+    """What `app.include_router(router)` does for a router included with no prefix, tags or
+    dependencies of its own, at half the cost.
 
-    app.include_router(rest_router)
-    if graphql_router is not None:
-        app.include_router(graphql_router)
-    app.include_router(feeds_router)
+    FastAPI builds an included route twice: the route itself, then its copy for the
+    inclusion (dependants, parameter and response models rebuilt). For our ~150 routes that
+    second build was 0.5 s of the server's start. Our routes carry their full paths and tags
+    already, so the application takes them as they are. (Unlike included routes, these do not
+    consult `app.dependency_overrides`; nothing here uses it.)
+    """
+    app.router.routes.extend(router.routes)
+
+
+def _include_routers(app: FastAPI) -> None:
+    from app.feeds import routers as feeds_routers
+    from app.graphql import router as graphql_router
+    from app.http.operations import router as operations_router
+    from app.rest import routers as rest_routers
+
+    for router in [operations_router, *rest_routers, graphql_router, *feeds_routers]:
+        _add_routes(app, router)
 
 
 @asynccontextmanager
@@ -173,7 +184,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
 
-    app.include_router(operations_router)
     _include_routers(app)
     install_docs(app)
     install_openapi(app)

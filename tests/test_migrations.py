@@ -18,6 +18,7 @@ from app.migrations import (
     include_name,
     include_object,
     is_at_head,
+    scripts_head,
     upgrade_connection,
     upgrade_to_head,
 )
@@ -121,6 +122,27 @@ def test_downgrade_to_base_then_upgrade_again(
 
     with empty_engine.begin() as connection:
         upgrade_connection(connection, "head")
+
+    assert is_at_head(empty_engine)
+    assert schema_differences(empty_engine) == []
+
+
+def test_head_revision_is_the_newest_script() -> None:
+    assert head_revision() == scripts_head(), (
+        "a migration was added: set app.migrations.HEAD_REVISION to its revision"
+    )
+
+
+def test_upgrade_to_head_applies_what_is_missing(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """`upgrade_to_head` skips Alembic only for a database already at the head."""
+    upgrade_to_head(empty_database_url)
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "-1")
+    assert current_revision(empty_engine) not in (None, head_revision())
+
+    upgrade_to_head(empty_database_url)
 
     assert is_at_head(empty_engine)
     assert schema_differences(empty_engine) == []

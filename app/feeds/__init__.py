@@ -5,8 +5,6 @@ from fastapi import APIRouter
 from app.feeds.citation import router as citation_router
 from app.feeds.routes import router as feeds_router
 
-router = APIRouter()
-router.include_router(feeds_router)
-router.include_router(citation_router)
+routers: list[APIRouter] = [feeds_router, citation_router]
 
-__all__ = ["router"]
+__all__ = ["routers"]

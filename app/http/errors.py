@@ -9,12 +9,12 @@ or plain-text error page.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 import orjson
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
@@ -249,13 +249,20 @@ def from_status(
     return AppError(detail, headers=headers, status=status, title=phrase, type="about:blank")
 
 
+def _psycopg() -> Any:
+    """psycopg, if this process loaded it. Its errors can only come from a PostgreSQL
+    connection, which loads it: a server on SQLite never pays for importing it."""
+    return sys.modules.get("psycopg")
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean "the database cannot be reached right now"."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
         return True
-    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+    psycopg = _psycopg()
+    if psycopg is not None and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         return True
     return "database is locked" in str(exc)
 
@@ -298,7 +305,8 @@ def to_app_error(exc: BaseException) -> AppError:
         return cls(exc.detail, status=exc.status, title=exc.title, errors=errors)
     if isinstance(exc, InvalidToken):
         return BadRequest(str(exc) or "Malformed or foreign token.")
-    if isinstance(getattr(exc, "orig", None), psycopg.errors.QueryCanceled):
+    psycopg = _psycopg()
+    if psycopg is not None and isinstance(getattr(exc, "orig", None), psycopg.errors.QueryCanceled):
         logger.warning("statement timeout (request id %s)", current_request_id())
         return ServiceUnavailable(
             "The query took longer than the database's statement timeout; retry shortly, "
