@@ -15,7 +15,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Integer, case, exists, false, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -23,10 +35,10 @@ from app.content.counts import cached_count
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import filter_conditions
-from app.content.rows import Projection, fetch, fetch_ids
+from app.content.rows import Projection, fetch, fetch_ids, memo
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
-from app.content.visibility import Viewer, next_public_at, visible
+from app.content.visibility import NOW, Viewer, next_public_at, visible
 from app.models import Publishable, Tagging, Topic
 
 MAX_LIMIT = 100
@@ -120,21 +132,66 @@ _SMALL_TOPIC = 2000
 _WALK_FACTOR = 50
 
 
+# Bound parameters of the statements kept in `_STATEMENTS` (values given at execution).
+SLUGS: Any = bindparam("slugs", expanding=True)
+TOPICS: Any = bindparam("topics", expanding=True)
+PAGE_SIZE: Any = bindparam("page_size", type_=Integer())
+AFTER_ID: Any = bindparam("after_id", type_=Integer())
+# Statements built once per shape of request (type, sort, direction, cursor or not, preview,
+# topic plan) and run with bound values: building and cache-keying a SELECT costs more
+# Python than SQLite takes to run it.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _params(viewer: Viewer, **values: Any) -> dict[str, Any]:
+    if not viewer.preview:
+        values["now"] = viewer.now
+    return values
+
+
 def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
     """The visible topics named by slug (resolved once per list, for page and count)."""
-    return [
-        pk
-        for pk in session.connection()
-        .execute(select(col(Topic.id)).where(col(Topic.slug).in_(slugs), visible(Topic, viewer)))
-        .scalars()
-        if pk is not None
-    ]
+    stmt = memo(
+        _STATEMENTS,
+        ("topic ids", viewer.preview),
+        lambda: select(col(Topic.id)).where(
+            col(Topic.slug).in_(SLUGS), visible(Topic, viewer, now=NOW)
+        ),
+    )
+    found = session.connection().execute(stmt, _params(viewer, slugs=slugs)).scalars()
+    return [pk for pk in found if pk is not None]
 
 
-def _tagged(ctype: ContentType, topic_ids: Sequence[int | None]) -> Any:
+def _tagged(ctype: ContentType, topic_ids: Any) -> Any:
     """Subquery: ids of the `ctype` items tagged with any of `topic_ids`."""
     return select(col(Tagging.entity_id)).where(
         col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id).in_(topic_ids)
+    )
+
+
+def _topic_plan(session: Session, ctype: ContentType, topic_ids: list[int], for_count: bool) -> str:
+    """How to say "tagged with one of `topic_ids`": `none` (no such topic), `in` (the id is
+    among the tagged ids), `probe` (a tagging exists for the row), `walk` (a probe, and
+    SQLite should walk the sort index: a popular topic's page)."""
+    if not topic_ids:
+        return "none"
+    if session.get_bind().dialect.name != "sqlite":
+        return "in" if for_count else "probe"
+    if not for_count and _is_popular(session, ctype, tuple(sorted(topic_ids))):
+        return "walk"
+    return "in"
+
+
+def _topic_sql(plan: str, ctype: ContentType, topic_ids: Any) -> Any:
+    """The condition of a `_topic_plan`; `topic_ids` may be the `TOPICS` parameter."""
+    if plan == "none":
+        return false()
+    if plan == "in":
+        return ctype.model.id.in_(_tagged(ctype, topic_ids))
+    return exists().where(
+        col(Tagging.entity_type) == ctype.name,
+        col(Tagging.entity_id) == ctype.model.id,
+        col(Tagging.topic_id).in_(topic_ids),
     )
 
 
@@ -142,23 +199,9 @@ def _topic_condition(
     session: Session, ctype: ContentType, topic_ids: list[int], for_count: bool
 ) -> tuple[Any, bool]:
     """The condition "tagged with one of `topic_ids`", and whether SQLite should walk the
-    sort index with it (a popular topic's page)."""
-    if not topic_ids:
-        return false(), False
-    tagged = _tagged(ctype, topic_ids)
-    model = ctype.model
-    probe = exists().where(
-        col(Tagging.entity_type) == ctype.name,
-        col(Tagging.entity_id) == model.id,
-        col(Tagging.topic_id).in_(topic_ids),
-    )
-    if session.get_bind().dialect.name != "sqlite":
-        return (probe if not for_count else model.id.in_(tagged)), False
-    if for_count:
-        return model.id.in_(tagged), False
-    if _is_popular(session, ctype, tuple(sorted(topic_ids)), tagged):
-        return probe, True
-    return model.id.in_(tagged), False
+    sort index with it."""
+    plan = _topic_plan(session, ctype, topic_ids, for_count)
+    return _topic_sql(plan, ctype, topic_ids), plan == "walk"
 
 
 # (database, type, topic ids) -> (checked at, popular?). The answer only picks a query plan
@@ -167,14 +210,13 @@ _POPULARITY: dict[tuple[str, str, tuple[int, ...]], tuple[float, bool]] = {}
 _POPULARITY_TTL = 60.0
 
 
-def _is_popular(
-    session: Session, ctype: ContentType, topic_ids: tuple[int, ...], tagged: Any
-) -> bool:
+def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...]) -> bool:
     key = (str(session.get_bind().engine.url), ctype.name, topic_ids)
     now = time.monotonic()
     known = _POPULARITY.get(key)
     if known is not None and now - known[0] < _POPULARITY_TTL:
         return known[1]
+    tagged = _tagged(ctype, topic_ids)
     many = (
         session.scalar(select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery()))
         or 0
@@ -194,18 +236,22 @@ def base_conditions(
     viewer: Viewer,
     topic_ids: list[int] | None,
     for_count: bool = False,
+    plan: str | None = None,
+    bound: bool = False,
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
-    (`topic_ids`: the topics of `params.topics`, resolved by `_topic_ids`)."""
-    walk = False
-    topic_condition = None
-    if topic_ids is not None:
-        topic_condition, walk = _topic_condition(session, ctype, topic_ids, for_count)
+    (`topic_ids`: the topics of `params.topics`, resolved by `_topic_ids`; `plan`: their
+    `_topic_plan`, worked out here if not given). `bound`: the topics and the time are the
+    parameters `TOPICS` and `NOW`, for a statement kept and run again."""
+    if topic_ids is not None and plan is None:
+        plan = _topic_plan(session, ctype, topic_ids, for_count)
     # Walking the sort index: keep SQLite off the (covering) visibility index, which it
     # would otherwise read whole and sort.
-    conditions: list[Any] = [visible(ctype.model, viewer, unindexed=walk)]
-    if topic_condition is not None:
-        conditions.append(topic_condition)
+    conditions: list[Any] = [
+        visible(ctype.model, viewer, unindexed=plan == "walk", now=NOW if bound else None)
+    ]
+    if plan is not None:
+        conditions.append(_topic_sql(plan, ctype, TOPICS if bound else topic_ids))
     if params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
     if params.updated_since is not None:
@@ -231,7 +277,7 @@ def list_items(
     sort_name, descending = _sort_of(ctype, params)
     model = ctype.model
     topic_ids = _topic_ids(session, params.topics, viewer) if params.topics else None
-    conditions = base_conditions(session, ctype, params, viewer, topic_ids)
+    plan = None if topic_ids is None else _topic_plan(session, ctype, topic_ids, for_count=False)
     sort_expr = _sort_expression(ctype, sort_name, viewer)
     scope = "list:" + _fingerprint(
         ctype.collection,
@@ -243,23 +289,45 @@ def list_items(
         params.filters,
         viewer.preview,
     )
-    # Two steps: the page's ids are chosen on narrow rows (sorting wide rows with their
-    # bodies costs far more), then the rows themselves are read by primary key.
-    stmt = select(model.id, sort_expr.label("sort_value")).where(*conditions)
+    values = _params(viewer, page_size=params.limit + 1, topics=topic_ids)
     if params.cursor:
         try:
-            last_value, last_id = decode_token(secret, scope, params.cursor)
+            values["after_value"], values["after_id"] = decode_token(secret, scope, params.cursor)
         except (InvalidToken, ValueError) as exc:
             raise QueryError("cursor", str(exc)) from None
-        key = tuple_(sort_expr, model.id)
-        bound = tuple_(literal(last_value, sort_expr.type), literal(last_id, Integer()))
-        stmt = stmt.where(key < bound if descending else key > bound)
-    if descending:
-        stmt = stmt.order_by(sort_expr.desc(), model.id.desc())
+
+    def page_statement() -> Any:
+        # Two steps: the page's ids are chosen on narrow rows (sorting wide rows with their
+        # bodies costs far more), then the rows themselves are read by primary key.
+        conditions = base_conditions(
+            session, ctype, params, viewer, topic_ids, plan=plan, bound=True
+        )
+        stmt = select(model.id, sort_expr.label("sort_value")).where(*conditions)
+        if params.cursor:
+            key = tuple_(sort_expr, model.id)
+            after = tuple_(bindparam("after_value", type_=sort_expr.type), AFTER_ID)
+            stmt = stmt.where(key < after if descending else key > after)
+        if descending:
+            stmt = stmt.order_by(sort_expr.desc(), model.id.desc())
+        else:
+            stmt = stmt.order_by(sort_expr.asc(), model.id.asc())
+        return stmt.limit(PAGE_SIZE)
+
+    if params.q or params.updated_since is not None or params.filters:
+        stmt = page_statement()  # conditions with values of their own: built each time
     else:
-        stmt = stmt.order_by(sort_expr.asc(), model.id.asc())
+        shape_key = (
+            "page",
+            ctype.name,
+            sort_name,
+            descending,
+            bool(params.cursor),
+            viewer.preview,
+            plan,
+        )
+        stmt = memo(_STATEMENTS, shape_key, page_statement)
     # Core rows on the session's connection: no ORM result processing for (id, sort key).
-    keys = session.connection().execute(stmt.limit(params.limit + 1)).all()
+    keys = session.connection().execute(stmt, values).all()
     next_cursor = None
     if len(keys) > params.limit:
         keys = keys[: params.limit]
