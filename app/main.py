@@ -82,7 +82,9 @@ def _include_routers(app: FastAPI) -> None:
     from app.http.operations import router as operations_router
     from app.rest import routers as rest_routers
 
-    for router in [operations_router, *rest_routers, graphql_router, *feeds_routers]:
+    # Starlette tries routes in order: the probes and /graphql (one path, the busiest)
+    # first, not behind the ~70 REST routes. No path of one router matches another's.
+    for router in [operations_router, graphql_router, *rest_routers, *feeds_routers]:
         _add_routes(app, router)
 
 

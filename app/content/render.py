@@ -142,8 +142,22 @@ def _getters(type_name: str) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
     return tuple((n, _getter(ctype, n)) for n in names)
 
 
+@cache
+def _readers(type_name: str) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """`_getters`, with None for a plain column (read from the row's `__dict__`)."""
+    return tuple(
+        (n, None if isinstance(get, attrgetter) else get) for n, get in _getters(type_name)
+    )
+
+
 def flat(ctype: ContentType, row: Any, fields: set[str] | None = None) -> dict[str, Any]:
     getters = _getters(ctype.name)
+    values = row.__dict__
+    if fields is None and "_sa_instance_state" not in values:
+        # A read-only row (`app.content.rows`): its columns are its __dict__, read here
+        # without a mapped attribute's descriptor call per field. (An ORM instance may
+        # have expired attributes only its descriptors load.)
+        return {n: values[n] if get is None else get(row) for n, get in _readers(ctype.name)}
     if fields is None:
         return {n: get(row) for n, get in getters}
     return {n: get(row) for n, get in getters if n in fields or n == "id"}
