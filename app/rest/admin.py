@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ from app.http.auth import AdminDep, WriterDep
 from app.http.caching import PRIVATE
 from app.http.deps import SessionDep
 from app.http.errors import Conflict, Unprocessable, problem_responses
+from app.http.openapi import LAZY_REQUEST_BODIES
 from app.http.responses import ORJSONResponse
 from app.models import AuditEntry
 from app.rest import admin_docs as docs
@@ -198,7 +200,9 @@ def _add_routes(ctype: ContentType) -> None:
             },
             **docs.error_responses(docs.CREATE_ERRORS),
         },
-        openapi_extra={"requestBody": docs.request_body(collection, patch=False)},
+    )
+    LAZY_REQUEST_BODIES[(f"/api/v1/{collection}", "post")] = partial(
+        docs.request_body, collection, patch=False
     )
     router.add_api_route(
         f"/{collection}/{{id_or_slug}}",
@@ -216,7 +220,9 @@ def _add_routes(ctype: ContentType) -> None:
             },
             **docs.error_responses(docs.UPDATE_ERRORS),
         },
-        openapi_extra={"requestBody": docs.request_body(collection, patch=True)},
+    )
+    LAZY_REQUEST_BODIES[(f"/api/v1/{collection}/{{id_or_slug}}", "patch")] = partial(
+        docs.request_body, collection, patch=True
     )
     router.add_api_route(
         f"/{collection}/{{id_or_slug}}",
