@@ -62,7 +62,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         """`process_result_value` after the driver's own conversion, as one function: a
         list with its includes reads over a thousand timestamps, and TypeDecorator's
-        generic wrapper was a tenth of such a request."""
+        generic wrapper, then `replace(tzinfo=...)`, were a tenth of such a request.
+
+        SQLite hands back the stored text (`2026-11-25 18:00:00.000000`, naive UTC): it
+        becomes an aware datetime in one `fromisoformat` call; text in any other form takes
+        the general path."""
         parse = self.impl_instance.result_processor(dialect, coltype)
         utc = UTC
 
@@ -77,7 +81,19 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return value.replace(tzinfo=utc)  # type: ignore[no-any-return]
             return value.astimezone(utc)  # type: ignore[no-any-return]
 
-        return process
+        if dialect.name != "sqlite":
+            return process
+        from_text = datetime.fromisoformat
+
+        def from_sqlite(value: Any) -> datetime | None:
+            if value.__class__ is str and len(value) > 18 and value[10] == " ":
+                try:
+                    return from_text(value + "+00:00")
+                except ValueError:
+                    pass
+            return process(value)
+
+        return from_sqlite
 
 
 def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> Engine:

@@ -157,19 +157,21 @@ def _through(
             ),
             lambda: (
                 select_rows(target, parent_col, *extra_cols, projection=projection)
+                .select_from(link_model)
                 .join(target, target.id == getattr(link_model, target_column))
                 .where(*conditions, visible(target, viewer, now=NOW))
                 .order_by(*order)
             ),
         )
-        build = shape(target, projection).builder(1 + len(extra))
+        target_shape = shape(target, projection)
+        build = target_shape.builder()
+        at = target_shape.width  # the parent id, then the link's `extra` columns
         rows = _run(session, stmt, parents, viewer)
         if not extra:
-            return _group([(values[0], Link(build(values))) for values in rows])
-        width = 1 + len(extra)
+            return _group([(values[at], Link(build(values))) for values in rows])
         return _group(
             [
-                (values[0], Link(build(values), dict(zip(extra, values[1:width], strict=True))))
+                (values[at], Link(build(values), dict(zip(extra, values[at + 1 :], strict=True))))
                 for values in rows
             ]
         )

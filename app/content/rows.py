@@ -46,11 +46,12 @@ class Shape:
         self.columns: tuple[ColumnElement[Any], ...] = tuple(p.columns[0] for p in props)
         self.width = len(props)
 
-    def builder(self, offset: int = 0) -> Any:
-        """A function reading this model's row at `offset` of each result row, one
-        object per primary key (the same person in two events is one row)."""
-        keys, model, end = self.keys, self.model, offset + self.width
-        pk_index = keys.index("id") + offset if "id" in keys else None
+    def builder(self) -> Any:
+        """A function turning a result row into a row object, one object per primary key
+        (the same person in two events is one row). The model's columns come first in
+        the result row; columns after them (a link's own) are left to the caller."""
+        keys, model, new = self.keys, self.model, object.__new__
+        pk_index = keys.index("id") if "id" in keys else None
         seen: dict[Any, Any] = {}
 
         def build(values: Sequence[Any]) -> Any:
@@ -58,8 +59,9 @@ class Shape:
                 found = seen.get(values[pk_index])
                 if found is not None:
                     return found
-            row = object.__new__(model)
-            row.__dict__.update(zip(keys, values[offset:end], strict=True))
+            row = new(model)
+            # Stops at the model's last column: link columns may follow.
+            row.__dict__.update(zip(keys, values, strict=False))
             if pk_index is not None:
                 seen[values[pk_index]] = row
             return row
@@ -97,10 +99,11 @@ def known_columns(model: type[Any]) -> frozenset[str]:
 
 
 def select_rows(
-    model: type[Any], *leading: Any, projection: Projection | None = None
+    model: type[Any], *trailing: Any, projection: Projection | None = None
 ) -> Select[Any]:
-    """`SELECT <leading columns>, <model's columns>` (build rows with `shape(...).builder`)."""
-    return select(*leading, *shape(model, projection).columns)
+    """`SELECT <model's columns>, <trailing columns>` (build rows with `shape(...).builder`;
+    the trailing columns are at `shape(...).width` and after)."""
+    return select(*shape(model, projection).columns, *trailing)
 
 
 def fetch(

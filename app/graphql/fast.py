@@ -338,7 +338,12 @@ class _Run:
     def resolve(self, field: GraphQLField, node: FieldNode, sources: Sequence[Any]) -> list[Any]:
         attribute = getattr(field.resolve, "attribute", None)
         if attribute is not None:
-            return [getattr(source, attribute) for source in sources]
+            try:
+                # Read-only rows keep their columns in __dict__ (a mapped attribute would
+                # read it there too, after a descriptor call per value).
+                return [source.__dict__[attribute] for source in sources]
+            except (AttributeError, KeyError):  # __slots__, properties, unloaded columns
+                return [getattr(source, attribute) for source in sources]
         definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
         resolver = getattr(definition, "base_resolver", None)
         if (

@@ -1,0 +1,75 @@
+"""`UTCDateTime`: every timestamp comes back timezone-aware UTC, whatever the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, insert, select, text
+
+from app.db import UTCDateTime, make_engine
+
+metadata = MetaData()
+stamps = Table(
+    "utc_datetime_probe",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime(), nullable=True),
+)
+
+
+@pytest.fixture
+def probe(empty_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(empty_database_url)
+    metadata.create_all(engine)
+    yield engine
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def read(engine: Engine) -> list[datetime | None]:
+    with engine.connect() as connection:
+        return list(connection.execute(select(stamps.c.at).order_by(stamps.c.id)).scalars())
+
+
+def test_written_values_come_back_aware_and_equal(probe: Engine) -> None:
+    values = [
+        datetime(2026, 11, 25, 18, 0, tzinfo=UTC),
+        datetime(2026, 11, 25, 18, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 11, 25, 20, 30, tzinfo=timezone(timedelta(hours=2))),  # 18:30 UTC
+        datetime(2026, 11, 25, 18, 45),  # naive: taken as UTC
+        None,
+    ]
+    with probe.begin() as connection:
+        connection.execute(insert(stamps), [{"id": i, "at": v} for i, v in enumerate(values)])
+
+    found = read(probe)
+
+    assert found[:4] == [
+        datetime(2026, 11, 25, 18, 0, tzinfo=UTC),
+        datetime(2026, 11, 25, 18, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 11, 25, 18, 30, tzinfo=UTC),
+        datetime(2026, 11, 25, 18, 45, tzinfo=UTC),
+    ]
+    assert found[4] is None
+    assert all(v.utcoffset() == timedelta(0) for v in found[:4] if v is not None)
+
+
+def test_text_stored_by_hand_on_sqlite(probe: Engine) -> None:
+    """SQLite stores text: forms other than SQLAlchemy's own still read correctly."""
+    if probe.dialect.name != "sqlite":
+        pytest.skip("SQLite stores timestamps as text")
+    stored = ["2026-11-25 18:00:00", "2026-11-25 18:00:00.5", "2026-11-25 18:00:00.000001"]
+    with probe.begin() as connection:
+        for i, value in enumerate(stored):
+            connection.execute(
+                text("INSERT INTO utc_datetime_probe (id, at) VALUES (:id, :at)"),
+                {"id": i, "at": value},
+            )
+
+    assert read(probe) == [
+        datetime(2026, 11, 25, 18, 0, tzinfo=UTC),
+        datetime(2026, 11, 25, 18, 0, 0, 500000, tzinfo=UTC),
+        datetime(2026, 11, 25, 18, 0, 0, 1, tzinfo=UTC),
+    ]
