@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -89,6 +90,38 @@ def test_ties_are_broken_by_id_so_pages_neither_overlap_nor_skip(
         assert ids == [f"evt_{e.id}" for e in events]
     ids = [item["id"] for item in walk(api, "/api/v1/events", {"limit": 2})]
     assert ids == [f"evt_{e.id}" for e in reversed(events)]
+
+
+def test_pages_of_one_kept_statement_get_their_own_topics_limits_cursors_and_time(
+    api: TestClient, factory: sessionmaker[Session]
+) -> None:
+    """A list's page statement is built once per shape and kept: the topics, page size,
+    cursor and clock of each request are bound values, never the first request's."""
+    from app.content import queries
+
+    with writing(factory) as session:
+        red, blue = make_topic(session, "Red"), make_topic(session, "Blue")
+        reds = [make_event(session, topics=[red.slug]) for _ in range(3)]
+        blues = [make_event(session, topics=[blue.slug]) for _ in range(2)]
+        soon = make_event(session, topics=[red.slug], published_at=utcnow() + timedelta(seconds=2))
+
+    def listed(topic: str, limit: int) -> list[str]:
+        first = api.get("/api/v1/events", params={"topic": topic, "limit": limit}).json()["data"]
+        everything = [item["id"] for item in walk(api, "/api/v1/events", {"topic": topic, "limit": limit})]
+        assert [item["id"] for item in first] == everything[:limit]
+        return everything
+
+    newest_first = [f"evt_{e.id}" for e in reversed(reds)]
+    assert listed(red.slug, 2) == newest_first
+    kept = len(queries._STATEMENTS)
+    assert listed(blue.slug, 1) == [f"evt_{e.id}" for e in reversed(blues)]
+    assert listed(red.slug, 3) == newest_first
+    assert listed("no-such-topic", 2) == []
+    # The same shapes (first page, next pages; "no such topic" is one more): nothing new.
+    assert len(queries._STATEMENTS) <= kept + 1
+
+    time.sleep(2.1)  # the scheduled event is public now: the time is bound too
+    assert listed(red.slug, 2) == [f"evt_{soon.id}", *newest_first]
 
 
 def test_upcoming_filter_changes_the_default_sort(api: TestClient, factory: sessionmaker[Session]) -> None:
