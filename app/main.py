@@ -100,6 +100,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # threshold as well made no difference we could measure.)
     gc.collect()
     gc.freeze()
+    gc.enable()  # `dossier serve` starts with the collector off
     yield
     for stop in app.state.on_shutdown:
         stop()
