@@ -35,7 +35,7 @@ from app.content.counts import cached_count
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import filter_conditions
-from app.content.rows import Projection, fetch, fetch_ids, memo
+from app.content.rows import Projection, fetch, fetch_ids, memo, shape
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import NOW, Viewer, next_public_at, visible
@@ -296,22 +296,30 @@ def list_items(
         except (InvalidToken, ValueError) as exc:
             raise QueryError("cursor", str(exc)) from None
 
+    rows_shape = shape(model, projection)
+
     def page_statement() -> Any:
-        # Two steps: the page's ids are chosen on narrow rows (sorting wide rows with their
-        # bodies costs far more), then the rows themselves are read by primary key.
+        # The page's ids are chosen on narrow rows (sorting wide rows with their bodies
+        # costs far more), then joined to the rows themselves: one statement.
         conditions = base_conditions(
             session, ctype, params, viewer, topic_ids, plan=plan, bound=True
         )
-        stmt = select(model.id, sort_expr.label("sort_value")).where(*conditions)
+        ids = select(model.id.label("id"), sort_expr.label("sort_value")).where(*conditions)
         if params.cursor:
             key = tuple_(sort_expr, model.id)
             after = tuple_(bindparam("after_value", type_=sort_expr.type), AFTER_ID)
-            stmt = stmt.where(key < after if descending else key > after)
+            ids = ids.where(key < after if descending else key > after)
         if descending:
-            stmt = stmt.order_by(sort_expr.desc(), model.id.desc())
+            ids = ids.order_by(sort_expr.desc(), model.id.desc())
         else:
-            stmt = stmt.order_by(sort_expr.asc(), model.id.asc())
-        return stmt.limit(PAGE_SIZE)
+            ids = ids.order_by(sort_expr.asc(), model.id.asc())
+        page = ids.limit(PAGE_SIZE).subquery("page")
+        order = (page.c.sort_value, page.c.id)
+        return (
+            select(*rows_shape.columns, page.c.sort_value)
+            .join_from(model, page, model.id == page.c.id)
+            .order_by(*(c.desc() if descending else c.asc() for c in order))
+        )
 
     if params.q or params.updated_since is not None or params.filters:
         stmt = page_statement()  # conditions with values of their own: built each time
@@ -324,19 +332,18 @@ def list_items(
             bool(params.cursor),
             viewer.preview,
             plan,
+            rows_shape.keys,
         )
         stmt = memo(_STATEMENTS, shape_key, page_statement)
-    # Core rows on the session's connection: no ORM result processing for (id, sort key).
-    keys = session.connection().execute(stmt, values).all()
+    # Core rows on the session's connection: no ORM result processing.
+    results = session.connection().execute(stmt, values).all()
+    build = rows_shape.builder()
+    at = rows_shape.width  # the sort value follows the row's columns
+    found = [(build(result), result[at]) for result in results[: params.limit]]
     next_cursor = None
-    if len(keys) > params.limit:
-        keys = keys[: params.limit]
-        last_id, last_sort = keys[-1]
-        next_cursor = encode_token(secret, scope, [last_sort, last_id])
-    by_id = {}
-    if keys:
-        by_id = {row.id: row for row in fetch_ids(session, model, [k[0] for k in keys], projection)}
-    found = [(by_id[pk], sort_value) for pk, sort_value in keys]
+    if len(results) > params.limit:
+        last_row, last_sort = found[-1]
+        next_cursor = encode_token(secret, scope, [last_sort, last_row.id])
     rows = [row for row, _ in found]
 
     def count_now() -> int:
