@@ -238,17 +238,19 @@ def base_conditions(
     for_count: bool = False,
     plan: str | None = None,
     bound: bool = False,
+    walk: bool = False,
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
     (`topic_ids`: the topics of `params.topics`, resolved by `_topic_ids`; `plan`: their
     `_topic_plan`, worked out here if not given). `bound`: the topics and the time are the
-    parameters `TOPICS` and `NOW`, for a statement kept and run again."""
+    parameters `TOPICS` and `NOW`, for a statement kept and run again. `walk`: keep
+    SQLite on the sort index (see `list_items`)."""
     if topic_ids is not None and plan is None:
         plan = _topic_plan(session, ctype, topic_ids, for_count)
     # Walking the sort index: keep SQLite off the (covering) visibility index, which it
     # would otherwise read whole and sort.
     conditions: list[Any] = [
-        visible(ctype.model, viewer, unindexed=plan == "walk", now=NOW if bound else None)
+        visible(ctype.model, viewer, unindexed=walk or plan == "walk", now=NOW if bound else None)
     ]
     if plan is not None:
         conditions.append(_topic_sql(plan, ctype, TOPICS if bound else topic_ids))
@@ -297,12 +299,16 @@ def list_items(
             raise QueryError("cursor", str(exc)) from None
 
     rows_shape = shape(model, projection)
+    filtered = bool(params.q or params.updated_since is not None or params.filters)
+    # SQLite, a whole collection: walk the sort's index. Left to itself the planner reads
+    # the covering visibility index whole and sorts (1.5 s for 200,000 events by title).
+    walk = topic_ids is None and not filtered and session.get_bind().dialect.name == "sqlite"
 
     def page_statement() -> Any:
         # The page's ids are chosen on narrow rows (sorting wide rows with their bodies
         # costs far more), then joined to the rows themselves: one statement.
         conditions = base_conditions(
-            session, ctype, params, viewer, topic_ids, plan=plan, bound=True
+            session, ctype, params, viewer, topic_ids, plan=plan, bound=True, walk=walk
         )
         ids = select(model.id.label("id"), sort_expr.label("sort_value")).where(*conditions)
         if params.cursor:
@@ -321,7 +327,7 @@ def list_items(
             .order_by(*(c.desc() if descending else c.asc() for c in order))
         )
 
-    if params.q or params.updated_since is not None or params.filters:
+    if filtered:
         stmt = page_statement()  # conditions with values of their own: built each time
     else:
         shape_key = (
@@ -332,6 +338,7 @@ def list_items(
             bool(params.cursor),
             viewer.preview,
             plan,
+            walk,
             rows_shape.keys,
         )
         stmt = memo(_STATEMENTS, shape_key, page_statement)

@@ -20,7 +20,9 @@ STATUSES = ("draft", "published", "archived")
 class Entity(SQLModel):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=200, unique=True, index=False)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
     )

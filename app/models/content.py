@@ -33,7 +33,7 @@ class Article(Publishable, table=True):
         Index("ix_article_visibility", "status", "published_at", "deleted_at"),
     )
 
-    title: str = Field(max_length=500)
+    title: str = Field(max_length=500, index=True)
     subtitle: str | None = None
     article_type: str = Field(default="news", max_length=24)
     byline: str | None = Field(default=None, max_length=500)
@@ -65,7 +65,7 @@ class Event(Publishable, table=True):
         Index("ix_event_visibility", "status", "published_at", "deleted_at", "starts_at"),
     )
 
-    title: str = Field(max_length=500)
+    title: str = Field(max_length=500, index=True)
     subtitle: str | None = None
     event_type: str = Field(default="other", max_length=24)
     summary: str | None = None
@@ -88,7 +88,7 @@ class Publication(Publishable, table=True):
         Index("ix_publication_visibility", "status", "published_at", "deleted_at", "year"),
     )
 
-    title: str = Field(max_length=500)
+    title: str = Field(max_length=500, index=True)
     publication_type: str = Field(default="other", max_length=24)
     abstract: str | None = None
     journal: str | None = Field(default=None, max_length=300)
@@ -107,7 +107,7 @@ class Resource(Publishable, table=True):
         Index("ix_resource_visibility", "status", "published_at", "deleted_at", "position"),
     )
 
-    name: str = Field(max_length=300)
+    name: str = Field(max_length=300, index=True)
     resource_type: str = Field(default="other", max_length=24, index=True)
     description: str | None = None
     phone: str | None = Field(default=None, max_length=100)

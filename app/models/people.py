@@ -9,14 +9,14 @@ from app.models.base import Entity
 
 
 class Organization(Entity, table=True):
-    name: str = Field(max_length=300)
+    name: str = Field(max_length=300, index=True)
     short_name: str | None = Field(default=None, max_length=60)
     url: str | None = Field(default=None, max_length=500)
     parent_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
 
 
 class Person(Entity, table=True):
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, index=True)
     sort_name: str = Field(max_length=200, index=True)
     title: str | None = Field(default=None, max_length=500)
     degrees: str | None = Field(default=None, max_length=200)

@@ -9,7 +9,7 @@ from app.models.base import Entity
 
 
 class Topic(Entity, table=True):
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, index=True)
     description: str | None = None
 
 
