@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, literal_column
 
 from app.models import (
     Article,
@@ -60,8 +60,10 @@ def _sorts(model: type[Entity], *names: str, **expressions: Any) -> dict[str, So
     return result
 
 
-def _coalesced(column: Any, default: Any) -> ColumnElement[Any]:
-    return func.coalesce(column, default)
+def _coalesced(column: Any, default: int) -> ColumnElement[Any]:
+    # The default as a literal, not a bound parameter: the expression must read exactly as
+    # the index on it does (`ix_publication_year_sort`) for the planner to use that index.
+    return func.coalesce(column, literal_column(str(int(default))))
 
 
 TOPIC = ContentType(
