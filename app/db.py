@@ -121,7 +121,14 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_timeout=5,
-        connect_args={"options": f"-c statement_timeout={timeout}", "connect_timeout": 3},
+        # synchronize_seqscans off: a sequential scan starts at the table's first block,
+        # not wherever a concurrent one is. Search takes the first MATCH_CAP matches of a
+        # very common word from such a scan; with synchronized scans the same request
+        # ranked (and counted) different documents from one run to the next.
+        connect_args={
+            "options": f"-c statement_timeout={timeout} -c synchronize_seqscans=off",
+            "connect_timeout": 3,
+        },
         **kwargs,
     )
 

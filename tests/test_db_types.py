@@ -73,3 +73,12 @@ def test_text_stored_by_hand_on_sqlite(probe: Engine) -> None:
         datetime(2026, 11, 25, 18, 0, 0, 500000, tzinfo=UTC),
         datetime(2026, 11, 25, 18, 0, 0, 1, tzinfo=UTC),
     ]
+
+
+def test_postgresql_sequential_scans_start_at_the_first_block(probe: Engine) -> None:
+    """Search ranks the first MATCH_CAP matches of a very common word; a synchronized scan
+    (starting wherever a concurrent one is) made identical requests rank different rows."""
+    if probe.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with probe.connect() as connection:
+        assert connection.execute(text("SHOW synchronize_seqscans")).scalar() == "off"
