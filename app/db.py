@@ -68,18 +68,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         becomes an aware datetime in one `fromisoformat` call; text in any other form takes
         the general path."""
         parse = self.impl_instance.result_processor(dialect, coltype)
-        utc = UTC
+        finish = self.process_result_value
 
         def process(value: Any) -> datetime | None:
-            if value is None:
-                return None
-            if parse is not None:
+            if parse is not None and value is not None:
                 value = parse(value)
-                if value is None:
-                    return None
-            if value.tzinfo is None:
-                return value.replace(tzinfo=utc)  # type: ignore[no-any-return]
-            return value.astimezone(utc)  # type: ignore[no-any-return]
+            return finish(value, dialect)
 
         if dialect.name != "sqlite":
             return process

@@ -38,7 +38,7 @@ from app.content.filters import filter_conditions
 from app.content.rows import Projection, fetch, fetch_ids, memo, shape
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
-from app.content.visibility import NOW, Viewer, next_public_at, visible
+from app.content.visibility import NOW, Viewer, next_public_at, visible, with_now
 from app.models import Publishable, Tagging, Topic
 
 MAX_LIMIT = 100
@@ -143,12 +143,6 @@ AFTER_ID: Any = bindparam("after_id", type_=Integer())
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
-def _params(viewer: Viewer, **values: Any) -> dict[str, Any]:
-    if not viewer.preview:
-        values["now"] = viewer.now
-    return values
-
-
 def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
     """The visible topics named by slug (resolved once per list, for page and count)."""
     stmt = memo(
@@ -158,7 +152,7 @@ def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
             col(Topic.slug).in_(SLUGS), visible(Topic, viewer, now=NOW)
         ),
     )
-    found = session.connection().execute(stmt, _params(viewer, slugs=slugs)).scalars()
+    found = session.connection().execute(stmt, with_now(viewer, slugs=slugs)).scalars()
     return [pk for pk in found if pk is not None]
 
 
@@ -291,7 +285,7 @@ def list_items(
         params.filters,
         viewer.preview,
     )
-    values = _params(viewer, page_size=params.limit + 1, topics=topic_ids)
+    values = with_now(viewer, page_size=params.limit + 1, topics=topic_ids)
     if params.cursor:
         try:
             values["after_value"], values["after_id"] = decode_token(secret, scope, params.cursor)

@@ -30,7 +30,7 @@ from app.content.types import (
     TOPIC,
     ContentType,
 )
-from app.content.visibility import NOW, Viewer, visible
+from app.content.visibility import NOW, Viewer, visible, with_now
 from app.models import (
     Affiliation,
     Article,
@@ -104,10 +104,7 @@ _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
 def _run(session: Session, stmt: Any, parents: Sequence[Any], viewer: Viewer) -> Any:
-    params: dict[str, Any] = {"parents": _ids(parents)}
-    if not viewer.preview:
-        params["now"] = viewer.now
-    return session.connection().execute(stmt, params).all()
+    return session.connection().execute(stmt, with_now(viewer, parents=_ids(parents))).all()
 
 
 def _group(pairs: Sequence[Any]) -> Links:

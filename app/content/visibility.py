@@ -33,6 +33,14 @@ class Viewer:
 NOW = bindparam("now", type_=UTCDateTime())
 
 
+def with_now(viewer: Viewer, **values: Any) -> dict[str, Any]:
+    """The parameters of a statement built with `visible(..., now=NOW)`: `values`, and the
+    viewer's time unless in preview (whose statements do not compare with the time)."""
+    if not viewer.preview:
+        values["now"] = viewer.now
+    return values
+
+
 def visible(
     model: type[Entity], viewer: Viewer, unindexed: bool = False, now: Any = None
 ) -> ColumnElement[bool]:
