@@ -14,6 +14,9 @@ RUN mkdir app && touch app/__init__.py \
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY app ./app
+# The image runs with PYTHONDONTWRITEBYTECODE: compile the app's modules now, or every start
+# compiles them again from source (~0.2 s of the time to ready).
+RUN /opt/venv/bin/python -m compileall -q /app/app
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \

@@ -10,6 +10,9 @@ PYTEST_ARGS ?= -n 2
 .PHONY: run test lint fmt setup postgres redis browser clean fuzz
 
 run: setup
+	@# Bytecode for the app's modules, even where PYTHONDONTWRITEBYTECODE is set: compiling
+	@# them from source on every start is ~0.2 s of the time to ready.
+	@$(BIN)/python -m compileall -q app >/dev/null
 	$(BIN)/dossier serve
 
 test: setup postgres redis browser

