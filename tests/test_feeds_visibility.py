@@ -16,6 +16,7 @@ from app.content.types import BY_COLLECTION
 from app.content.visibility import Viewer
 from app.content.writes import create_item, delete_item, update_item
 from app.http.auth import create_api_key
+from app.rest.admin_support import find_for_update
 
 NOW = datetime.now(UTC)
 PAST = (NOW - timedelta(days=3)).isoformat()
@@ -34,7 +35,7 @@ def write(factory: sessionmaker[Session], collection: str, data: dict[str, Any])
 
 def delete(factory: sessionmaker[Session], collection: str, slug: str) -> None:
     with factory() as session, session.begin():
-        row = get_item(session, BY_COLLECTION[collection], slug, EDITOR)
+        row = find_for_update(session, BY_COLLECTION[collection], slug)
         delete_item(session, collection, row, "test")
     notify_write(BY_COLLECTION[collection], row)
 
@@ -43,7 +44,7 @@ def patch(
     factory: sessionmaker[Session], collection: str, slug: str, changes: dict[str, Any]
 ) -> None:
     with factory() as session, session.begin():
-        row = get_item(session, BY_COLLECTION[collection], slug, EDITOR)
+        row = find_for_update(session, BY_COLLECTION[collection], slug)
         update_item(session, collection, row, changes, "test")
     notify_write(BY_COLLECTION[collection], row)
 

@@ -21,11 +21,13 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from app.content.kept import kept, run
 from app.content.types import ContentType
 from app.content.visibility import Viewer, next_public_at
 from app.models import ContentVersion
@@ -50,13 +52,19 @@ def _cache_of(session: Session) -> dict[str, _Entry] | None:
         return cache
 
 
+_VERSION: dict[str, Any] = {}
+
+
 def content_version(session: Session) -> tuple[str, int] | None:
-    row = session.execute(
-        select(col(ContentVersion.epoch), col(ContentVersion.version)).where(
+    stmt = kept(
+        _VERSION,
+        "version",
+        lambda: select(col(ContentVersion.epoch), col(ContentVersion.version)).where(
             col(ContentVersion.id) == 1
-        )
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+        ),
+    )
+    rows = run(session, stmt, {})
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def _expiry(session: Session, types: Sequence[ContentType], viewer: Viewer) -> datetime | None:

@@ -35,7 +35,8 @@ from app.content.counts import cached_count
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import filter_conditions
-from app.content.rows import Projection, fetch, fetch_ids, memo, shape
+from app.content.kept import kept, run
+from app.content.rows import Projection, fetch_ids, shape
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import NOW, Viewer, next_public_at, visible, with_now
@@ -135,6 +136,8 @@ _WALK_FACTOR = 50
 # Bound parameters of the statements kept in `_STATEMENTS` (values given at execution).
 SLUGS: Any = bindparam("slugs", expanding=True)
 TOPICS: Any = bindparam("topics", expanding=True)
+IDS: Any = bindparam("ids", expanding=True)
+KEY: Any = bindparam("key")  # an id or a slug
 PAGE_SIZE: Any = bindparam("page_size", type_=Integer())
 AFTER_ID: Any = bindparam("after_id", type_=Integer())
 # Statements built once per shape of request (type, sort, direction, cursor or not, preview,
@@ -145,15 +148,15 @@ _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
     """The visible topics named by slug (resolved once per list, for page and count)."""
-    stmt = memo(
+    stmt = kept(
         _STATEMENTS,
         ("topic ids", viewer.preview),
         lambda: select(col(Topic.id)).where(
             col(Topic.slug).in_(SLUGS), visible(Topic, viewer, now=NOW)
         ),
     )
-    found = session.connection().execute(stmt, with_now(viewer, slugs=slugs)).scalars()
-    return [pk for pk in found if pk is not None]
+    found = run(session, stmt, with_now(viewer, slugs=slugs))
+    return [row[0] for row in found if row[0] is not None]
 
 
 def _tagged(ctype: ContentType, topic_ids: Any) -> Any:
@@ -335,9 +338,9 @@ def list_items(
             walk,
             rows_shape.keys,
         )
-        stmt = memo(_STATEMENTS, shape_key, page_statement)
+        stmt = kept(_STATEMENTS, shape_key, page_statement)
     # Core rows on the session's connection: no ORM result processing.
-    results = session.connection().execute(stmt, values).all()
+    results = run(session, stmt, values)
     build = rows_shape.builder()
     at = rows_shape.width  # the sort value follows the row's columns
     found = [(build(result), result[at]) for result in results[: params.limit]]
@@ -366,11 +369,23 @@ def list_items(
 
 
 def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: Viewer) -> Any | None:
-    """One visible item by public id (`evt_12`) or slug; None when absent or hidden."""
+    """One visible item by public id (`evt_12`) or slug; None when absent or hidden.
+
+    A read-only row (`app.content.rows`): writes load theirs with
+    `app.rest.admin_support.find_for_update`."""
     model = ctype.model
     pk = ctype.parse_public_id(id_or_slug)
-    key = model.id == pk if pk is not None else model.slug == id_or_slug
-    return session.scalars(select(model).where(key, visible(model, viewer))).first()
+    rows_shape = shape(model)
+    stmt = kept(
+        _STATEMENTS,
+        ("item", ctype.name, pk is not None, viewer.preview),
+        lambda: select(*rows_shape.columns).where(
+            model.id == KEY if pk is not None else model.slug == KEY,
+            visible(model, viewer, now=NOW),
+        ),
+    )
+    found = run(session, stmt, with_now(viewer, key=pk if pk is not None else id_or_slug))
+    return rows_shape.builder()(found[0]) if found else None
 
 
 def get_items(
@@ -381,9 +396,28 @@ def get_items(
     ids = {k: ctype.parse_public_id(k) for k in keys}
     slugs = [k for k, pk in ids.items() if pk is None]
     pks = [pk for pk in ids.values() if pk is not None]
-    rows = fetch(
-        session, model, or_(model.slug.in_(slugs), model.id.in_(pks)), visible(model, viewer)
+    if not slugs and not pks:
+        return {}
+    rows_shape = shape(model)
+
+    def statement() -> Any:
+        by_key = []
+        if slugs:
+            by_key.append(model.slug.in_(SLUGS))
+        if pks:
+            by_key.append(model.id.in_(IDS))
+        return select(*rows_shape.columns).where(or_(*by_key), visible(model, viewer, now=NOW))
+
+    stmt = kept(
+        _STATEMENTS, ("items", ctype.name, bool(slugs), bool(pks), viewer.preview), statement
     )
+    values: dict[str, Any] = {}
+    if slugs:
+        values["slugs"] = slugs
+    if pks:
+        values["ids"] = pks
+    build = rows_shape.builder()
+    rows = [build(found) for found in run(session, stmt, with_now(viewer, **values))]
     by_slug = {r.slug: r for r in rows}
     by_id = {r.id: r for r in rows}
     return {k: by_id.get(pk) if pk is not None else by_slug.get(k) for k, pk in ids.items()}

@@ -9,15 +9,16 @@ GraphQL DataLoaders all cost a constant number of queries whatever the page size
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from app.content.rows import Projection, fetch, memo, select_rows, shape
+from app.content.kept import kept, run
+from app.content.rows import Projection, select_rows, shape
 from app.content.types import (
     ARTICLE,
     BY_NAME,
@@ -100,11 +101,12 @@ def _with(projection: Projection | None, model: type[Any], *keys: str) -> Projec
 # ids and the viewer's time as parameters: building and cache-keying a SELECT costs more
 # Python than running it.
 PARENTS: Any = bindparam("parents", expanding=True)
+TARGETS: Any = bindparam("targets", expanding=True)
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
 def _run(session: Session, stmt: Any, parents: Sequence[Any], viewer: Viewer) -> Any:
-    return session.connection().execute(stmt, with_now(viewer, parents=_ids(parents))).all()
+    return run(session, stmt, with_now(viewer, parents=_ids(parents)))
 
 
 def _group(pairs: Sequence[Any]) -> Links:
@@ -143,7 +145,7 @@ def _through(
     ) -> Links:
         if not parents:
             return {}
-        stmt = memo(
+        stmt = kept(
             _STATEMENTS,
             (
                 link_model,
@@ -185,15 +187,39 @@ def _article_quotes(
 ) -> Links:
     if not parents:
         return {}
-    quotes = fetch(
-        session,
-        Quote,
-        col(Quote.article_id).in_(_ids(parents)),
-        visible(Quote, viewer),
-        order_by=(col(Quote.article_id), col(Quote.position), col(Quote.id)),
-        projection=_with(projection, Quote, "article_id"),
+    quotes_shape = shape(Quote, _with(projection, Quote, "article_id"))
+    stmt = kept(
+        _STATEMENTS,
+        ("article quotes", quotes_shape.keys, viewer.preview),
+        lambda: (
+            select(*quotes_shape.columns)
+            .where(col(Quote.article_id).in_(PARENTS), visible(Quote, viewer, now=NOW))
+            .order_by(col(Quote.article_id), col(Quote.position), col(Quote.id))
+        ),
     )
+    build = quotes_shape.builder()
+    quotes = [build(values) for values in _run(session, stmt, parents, viewer)]
     return _group([(q.article_id, Link(q)) for q in quotes])
+
+
+def _targets_by_id(
+    session: Session,
+    model: Any,
+    ids: Collection[int],
+    viewer: Viewer,
+    projection: Projection | None,
+) -> list[Any]:
+    """The visible rows of `model` with these ids."""
+    targets_shape = shape(model, projection)
+    stmt = kept(
+        _STATEMENTS,
+        ("by id", model, targets_shape.keys, viewer.preview),
+        lambda: select(*targets_shape.columns).where(
+            model.id.in_(TARGETS), visible(model, viewer, now=NOW)
+        ),
+    )
+    build = targets_shape.builder()
+    return [build(values) for values in run(session, stmt, with_now(viewer, targets=list(ids)))]
 
 
 def _by_foreign_key(model: Any, fk: str) -> Loader:
@@ -208,12 +234,7 @@ def _by_foreign_key(model: Any, fk: str) -> Loader:
         wanted = {getattr(p, fk) for p in parents if getattr(p, fk) is not None}
         if not wanted:
             return {}
-        targets = {
-            t.id: t
-            for t in fetch(
-                session, model, model.id.in_(wanted), visible(model, viewer), projection=projection
-            )
-        }
+        targets = {t.id: t for t in _targets_by_id(session, model, wanted, viewer, projection)}
         out: Links = {}
         for p in parents:
             target = targets.get(getattr(p, fk))
@@ -229,25 +250,25 @@ def _related(
 ) -> Links:
     if not parents:
         return {}
-    links = fetch(
-        session,
-        RelatedItem,
-        col(RelatedItem.article_id).in_(_ids(parents)),
-        order_by=(col(RelatedItem.article_id), col(RelatedItem.position)),
+    links_shape = shape(RelatedItem)
+    stmt = kept(
+        _STATEMENTS,
+        ("related links",),
+        lambda: (
+            select(*links_shape.columns)
+            .where(col(RelatedItem.article_id).in_(PARENTS))
+            .order_by(col(RelatedItem.article_id), col(RelatedItem.position))
+        ),
     )
+    build = links_shape.builder()
+    links = [build(values) for values in run(session, stmt, {"parents": _ids(parents)})]
     wanted: dict[str, set[int]] = defaultdict(set)
     for link in links:
         wanted[link.target_type].add(link.target_id)
     targets: dict[tuple[str, int], Any] = {}
     for type_name in sorted(wanted):
-        ctype = BY_NAME[type_name]
-        for row in fetch(
-            session,
-            ctype.model,
-            col(ctype.model.id).in_(wanted[type_name]),
-            visible(ctype.model, viewer),
-            projection=projection,
-        ):
+        model = BY_NAME[type_name].model
+        for row in _targets_by_id(session, model, wanted[type_name], viewer, projection):
             targets[(type_name, row.id)] = row
     pairs = []
     for link in links:

@@ -12,8 +12,9 @@ A projection (`keys`) reads only some columns — GraphQL's fast path asks for w
 query selects. Reading an attribute that was not loaded raises `AttributeError` (the
 mapped attribute finds no instance state), never a wrong value.
 
-Statements run on the session's connection (the same transaction): Core rows, without
-the ORM's result processing.
+Statements run on the session's connection (the same transaction), most of them kept
+and run on the driver (`app.content.kept`): rows of values, without the ORM's result
+processing.
 
 Such a row is detached by construction: never hand it to a session (`add`, `merge`,
 `refresh`) — writes load their rows through the ORM (`app.content.writes`).
@@ -21,11 +22,13 @@ Such a row is detached by construction: never hand it to a session (`add`, `merg
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, inspect, select
 from sqlalchemy.orm import Session
+
+from app.content.kept import MEMO_LIMIT, Kept, kept, run
 
 T = TypeVar("T")
 
@@ -80,7 +83,6 @@ def memo(cache: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
     return found
 
 
-MEMO_LIMIT = 4096
 _SHAPES: dict[tuple[type[Any], frozenset[str] | None], Shape] = {}
 
 
@@ -106,23 +108,7 @@ def select_rows(
     return select(*shape(model, projection).columns, *trailing)
 
 
-def fetch(
-    session: Session,
-    model: type[T],
-    *where: Any,
-    order_by: Iterable[Any] = (),
-    projection: Projection | None = None,
-) -> list[T]:
-    """The model's rows matching `where`, as read-only rows."""
-    stmt = select_rows(model, projection=projection).where(*where)
-    order = list(order_by)
-    if order:
-        stmt = stmt.order_by(*order)
-    build = shape(model, projection).builder()
-    return [build(values) for values in session.connection().execute(stmt).all()]
-
-
-_BY_IDS: dict[tuple[type[Any], tuple[str, ...]], Select[Any]] = {}
+_BY_IDS: dict[tuple[type[Any], tuple[str, ...]], Kept] = {}
 
 
 def fetch_ids(
@@ -131,7 +117,7 @@ def fetch_ids(
     """The model's rows with these primary keys (no visibility check), as read-only rows.
     The statement is built once per model and columns."""
     rows_shape = shape(model, projection)
-    stmt = memo(
+    stmt = kept(
         _BY_IDS,
         (model, rows_shape.keys),
         lambda: select(*rows_shape.columns).where(
@@ -139,6 +125,4 @@ def fetch_ids(
         ),
     )
     build = rows_shape.builder()
-    return [
-        build(values) for values in session.connection().execute(stmt, {"ids": list(ids)}).all()
-    ]
+    return [build(values) for values in run(session, stmt, {"ids": list(ids)})]
