@@ -9,8 +9,9 @@ GraphQL DataLoaders all cost a constant number of queries whatever the page size
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, select
@@ -62,6 +63,10 @@ class Link(NamedTuple):
 
 Links = dict[int, list[Link]]
 
+# `Link(target, extra)` without the Python-level `__new__` NamedTuple generates (hundreds
+# of links a request): `_link((target, extra))`.
+_link: Callable[[tuple[Any, dict[str, Any]]], Link] = partial(tuple.__new__, Link)
+
 
 class Loader(Protocol):
     """Loads a relation for parent rows; `projection` names the target columns to read
@@ -87,7 +92,9 @@ class Relation:
 
 
 def _ids(rows: Sequence[Any]) -> list[int]:
-    return [r.id for r in rows]
+    # A read-only row's id is in its __dict__ (no descriptor call); an ORM instance's may
+    # have expired.
+    return [r.__dict__.get("id") or r.id for r in rows]
 
 
 def _with(projection: Projection | None, model: type[Any], *keys: str) -> Projection | None:
@@ -167,10 +174,13 @@ def _through(
         at = target_shape.width  # the parent id, then the link's `extra` columns
         rows = _run(session, stmt, parents, viewer)
         if not extra:
-            return _group([(values[at], Link(build(values))) for values in rows])
+            return _group([(values[at], _link((build(values), _NO_EXTRA))) for values in rows])
         return _group(
             [
-                (values[at], Link(build(values), dict(zip(extra, values[at + 1 :], strict=True))))
+                (
+                    values[at],
+                    _link((build(values), dict(zip(extra, values[at + 1 :], strict=True)))),
+                )
                 for values in rows
             ]
         )

@@ -98,25 +98,44 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _columns(row: Any) -> Any:
+    """What to read a row's columns from: a read-only row's `__dict__` (`app.content.rows`),
+    or the row itself through its mapped attributes (an ORM instance, whose attributes may
+    have expired). A mapped attribute's descriptor call costs ~20 times a dict read, and a
+    list with its includes reads thousands of values."""
+    values = row.__dict__
+    return row if "_sa_instance_state" in values else values
+
+
 def _composite(
     row: Any, prefix: str, keys: tuple[str, ...], required: str
 ) -> dict[str, Any] | None:
-    if getattr(row, f"{prefix}_{required}") is None:
+    values = _columns(row)
+    if values is row:
+        values = {f"{prefix}_{k}": getattr(row, f"{prefix}_{k}") for k in keys}
+    if values[f"{prefix}_{required}"] is None:
         return None
-    return {k: getattr(row, f"{prefix}_{k}") for k in keys}
+    return {k: values[f"{prefix}_{k}"] for k in keys}
+
+
+def _pk(row: Any) -> Any:
+    return row.__dict__.get("id") or row.id
 
 
 def _value(ctype: ContentType, row: Any, name: str) -> Any:
     if name == "id":
-        return ctype.public_id(row.id)
+        return ctype.public_id(_pk(row))
     if name == "photo":
         return _composite(row, "photo", ("url", "alt", "credit"), "url")
     if name == "hero_image":
         return _composite(row, "hero_image", ("url", "alt", "caption", "credit"), "url")
     if name == "venue":
-        if row.venue_name is None and row.venue_address is None:
+        values = _columns(row)
+        if values is row:
+            values = {"venue_name": row.venue_name, "venue_address": row.venue_address}
+        if values["venue_name"] is None and values["venue_address"] is None:
             return None
-        return {"name": row.venue_name, "address": row.venue_address}
+        return {"name": values["venue_name"], "address": values["venue_address"]}
     return getattr(row, name)
 
 
@@ -164,10 +183,17 @@ def flat(ctype: ContentType, row: Any, fields: set[str] | None = None) -> dict[s
 
 
 def compact(ctype: ContentType, row: Any) -> dict[str, Any]:
+    values = row.__dict__
+    if "_sa_instance_state" in values:  # an ORM instance (see `_columns`)
+        values = {
+            "id": row.id,
+            "slug": row.slug,
+            ctype.title_field: getattr(row, ctype.title_field),
+        }
     return {
-        "id": ctype.public_id(row.id),
-        "slug": row.slug,
-        ctype.title_field: getattr(row, ctype.title_field),
+        "id": ctype.public_id(values["id"]),
+        "slug": values["slug"],
+        ctype.title_field: values[ctype.title_field],
     }
 
 
@@ -235,7 +261,7 @@ class Renderer:
             links = relation.loader(self.session, rows, self.viewer)
             rendered = self._targets(relation, links, include.get(relation.name))
             for row, item in zip(rows, out, strict=True):
-                values = [rendered(link) for link in links.get(row.id, [])]
+                values = [rendered(link) for link in links.get(_pk(row), [])]
                 item[relation.name] = values if relation.many else (values[0] if values else None)
         return out
 

@@ -403,6 +403,8 @@ class _Run:
             return out
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
             serialize = self.executor.serializer(type_)
+            if type_ is GraphQLString or type_ is GraphQLID:  # most leaves: no call per value
+                return [v if v is None or v.__class__ is str else serialize(v) for v in values]
             return [None if value is None else serialize(value) for value in values]
         if isinstance(type_, GraphQLObjectType):
             return self._complete_objects(type_, values, selection_sets)

@@ -62,23 +62,31 @@ class RelationLoader:
         self.loaded: dict[int, list[Link]] = {}
 
     def load(self, row: Any) -> list[Link]:
-        links = self.loaded.get(row.id)
+        key = row.__dict__.get("id") or row.id  # read-only rows: no descriptor call
+        links = self.loaded.get(key)
         if links is not None:
             return links
         parents = self.pool.rows[self.type_name]
-        parents.setdefault(row.id, row)
-        batch = [parent for pk, parent in parents.items() if pk not in self.loaded]
-        found = self.relation.loader(self.session, batch, self.viewer, self.pool.projection)
+        parents.setdefault(key, row)
+        loaded = self.loaded
+        batch = [(pk, parent) for pk, parent in parents.items() if pk not in loaded]
+        found = self.relation.loader(
+            self.session, [parent for _, parent in batch], self.viewer, self.pool.projection
+        )
         target = self.relation.target
-        for parent in batch:
-            group = found.get(parent.id, [])
-            self.loaded[parent.id] = group
-            for link in group:
-                if target is not None:
-                    self.pool.rows[target.name][link.target.id] = link.target
-                else:
+        pool = self.pool.rows[target.name] if target is not None else None
+        for pk, _ in batch:
+            group = found.get(pk, [])
+            loaded[pk] = group
+            if pool is None:
+                for link in group:
                     self.pool.add_one(link.target)
-        return self.loaded[row.id]
+            else:
+                # Loaders return read-only rows (`app.content.rows`): the id is in __dict__
+                # (a mapped attribute's descriptor call per link was most of this loop).
+                for link in group:
+                    pool[link.target.__dict__["id"]] = link.target
+        return loaded[key]
 
 
 def relation_loaders(

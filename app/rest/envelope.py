@@ -31,7 +31,7 @@ def renderer(session: Session, viewer: Viewer, settings: Settings) -> Renderer:
 
     def decorate(ctype: ContentType, row: Any, item: dict[str, Any]) -> None:
         if ctype.name in FEED_KINDS:
-            item["feeds"] = feed_links(ctype.name, row.slug, base)
+            item["feeds"] = feed_links(ctype.name, item.get("slug") or row.slug, base)
 
     return Renderer(session, viewer, decorate)
 

@@ -43,9 +43,17 @@ class FeedLinks:
 
 
 def photo_of(row: Any) -> Image | None:
-    if row.photo_url is None:
+    values = row.__dict__
+    if "photo_url" not in values:  # an ORM instance whose attributes expired
+        values = {k: getattr(row, k) for k in ("photo_url", "photo_alt", "photo_credit")}
+    if values["photo_url"] is None:
         return None
-    return Image(url=row.photo_url, alt=row.photo_alt, caption=None, credit=row.photo_credit)
+    return Image(
+        url=values["photo_url"],
+        alt=values["photo_alt"],
+        caption=None,
+        credit=values["photo_credit"],
+    )
 
 
 def hero_image_of(row: Any) -> Image | None:
