@@ -80,6 +80,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         from_text = datetime.fromisoformat
 
         def from_sqlite(value: Any) -> datetime | None:
+            if value is None:
+                return None
             if value.__class__ is str and len(value) > 18 and value[10] == " ":
                 try:
                     return from_text(value + "+00:00")

@@ -118,13 +118,9 @@ def _composite(
     return {k: values[f"{prefix}_{k}"] for k in keys}
 
 
-def _pk(row: Any) -> Any:
-    return row.__dict__.get("id") or row.id
-
-
 def _value(ctype: ContentType, row: Any, name: str) -> Any:
     if name == "id":
-        return ctype.public_id(_pk(row))
+        return ctype.public_id(row.__dict__.get("id") or row.id)
     if name == "photo":
         return _composite(row, "photo", ("url", "alt", "credit"), "url")
     if name == "hero_image":
@@ -255,13 +251,14 @@ class Renderer:
         if self.decorate is not None:
             for row, item in zip(rows, out, strict=True):
                 self.decorate(ctype, row, item)
+        pks = [row.__dict__.get("id") or row.id for row in rows]  # see `_columns`
         for relation in RELATIONS[ctype.name].values():
             if fields is not None and relation.name not in fields:
                 continue
             links = relation.loader(self.session, rows, self.viewer)
             rendered = self._targets(relation, links, include.get(relation.name))
-            for row, item in zip(rows, out, strict=True):
-                values = [rendered(link) for link in links.get(_pk(row), [])]
+            for pk, item in zip(pks, out, strict=True):
+                values = [rendered(link) for link in links.get(pk, ())]
                 item[relation.name] = values if relation.many else (values[0] if values else None)
         return out
 
