@@ -153,13 +153,20 @@ class FastExecutor:
         root = self.schema.query_type
         if root is None or operation.operation.value != "query":
             raise Fallback("only queries")
-        run = _Run(self, fragments, variables, _Info(context))
-        pool = getattr(context, "pool", None)
-        if pool is not None:
-            if projection is None:
-                projection = run.projection(root, operation.selection_set)
-            pool.projection = projection
-        return run.objects(root, [None], [operation.selection_set])[0]
+        info = _Info(context)
+        run = _Run(self, fragments, variables, info)
+        try:
+            pool = getattr(context, "pool", None)
+            if pool is not None:
+                if projection is None:
+                    projection = run.projection(root, operation.selection_set)
+                pool.projection = projection
+            return run.objects(root, [None], [operation.selection_set])[0]
+        finally:
+            # `collect` and `projection` recurse through closures, which puts `run` in a
+            # reference cycle. Cut here, the request's rows, links and loaders are freed
+            # when it ends, not by the cyclic collector (~650 objects a request).
+            info.context = None
 
     def plan(
         self,
