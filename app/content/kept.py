@@ -26,7 +26,7 @@ counters of the tests), statements run through `exec_driver_sql`, which fires th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
@@ -187,14 +187,14 @@ def run(session: Session, stmt: Kept | Statement, values: Mapping[str, Any]) -> 
     if _has_events(connection):
         result = connection.exec_driver_sql(plan.sql, arguments)
         description = result.cursor.description
-        rows: Sequence[Any] = [tuple(row) for row in result.all()]
+        rows: list[Any] = [tuple(row) for row in result.all()]
     else:
         dbapi_connection = connection.connection.dbapi_connection
         assert dbapi_connection is not None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(plan.sql, arguments)
-            rows = cursor.fetchall()
+            rows = cast(list[Any], cursor.fetchall())  # sqlite3 and psycopg return lists
             description = cursor.description
         except Exception as exc:
             connection._handle_dbapi_exception(exc, plan.sql, arguments, cursor, None)
@@ -202,7 +202,7 @@ def run(session: Session, stmt: Kept | Statement, values: Mapping[str, Any]) -> 
             cursor.close()
     processors = plan.result_processors(dialect, stmt.stmt, description)
     if not processors:
-        return list(rows)
+        return rows
     out = []
     for found in rows:
         row = list(found)

@@ -36,7 +36,7 @@ from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import filter_conditions
 from app.content.kept import kept, run
-from app.content.rows import Projection, fetch_ids, shape
+from app.content.rows import IDS, Projection, fetch_ids, read, shape
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import NOW, Viewer, next_public_at, visible, with_now
@@ -136,7 +136,6 @@ _WALK_FACTOR = 50
 # Bound parameters of the statements kept in `_STATEMENTS` (values given at execution).
 SLUGS: Any = bindparam("slugs", expanding=True)
 TOPICS: Any = bindparam("topics", expanding=True)
-IDS: Any = bindparam("ids", expanding=True)
 KEY: Any = bindparam("key")  # an id or a slug
 PAGE_SIZE: Any = bindparam("page_size", type_=Integer())
 AFTER_ID: Any = bindparam("after_id", type_=Integer())
@@ -384,8 +383,10 @@ def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: View
             visible(model, viewer, now=NOW),
         ),
     )
-    found = run(session, stmt, with_now(viewer, key=pk if pk is not None else id_or_slug))
-    return rows_shape.builder()(found[0]) if found else None
+    found = read(
+        session, rows_shape, stmt, with_now(viewer, key=pk if pk is not None else id_or_slug)
+    )
+    return found[0] if found else None
 
 
 def get_items(
@@ -416,8 +417,7 @@ def get_items(
         values["slugs"] = slugs
     if pks:
         values["ids"] = pks
-    build = rows_shape.builder()
-    rows = [build(found) for found in run(session, stmt, with_now(viewer, **values))]
+    rows = read(session, rows_shape, stmt, with_now(viewer, **values))
     by_slug = {r.slug: r for r in rows}
     by_id = {r.id: r for r in rows}
     return {k: by_id.get(pk) if pk is not None else by_slug.get(k) for k, pk in ids.items()}

@@ -9,7 +9,7 @@ GraphQL DataLoaders all cost a constant number of queries whatever the page size
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple, Protocol
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from app.content.kept import kept, run
-from app.content.rows import Projection, select_rows, shape
+from app.content.rows import Projection, fetch_ids, read, select_rows, shape
 from app.content.types import (
     ARTICLE,
     BY_NAME,
@@ -108,7 +108,6 @@ def _with(projection: Projection | None, model: type[Any], *keys: str) -> Projec
 # ids and the viewer's time as parameters: building and cache-keying a SELECT costs more
 # Python than running it.
 PARENTS: Any = bindparam("parents", expanding=True)
-TARGETS: Any = bindparam("targets", expanding=True)
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
@@ -207,29 +206,8 @@ def _article_quotes(
             .order_by(col(Quote.article_id), col(Quote.position), col(Quote.id))
         ),
     )
-    build = quotes_shape.builder()
-    quotes = [build(values) for values in _run(session, stmt, parents, viewer)]
+    quotes = read(session, quotes_shape, stmt, with_now(viewer, parents=_ids(parents)))
     return _group([(q.article_id, Link(q)) for q in quotes])
-
-
-def _targets_by_id(
-    session: Session,
-    model: Any,
-    ids: Collection[int],
-    viewer: Viewer,
-    projection: Projection | None,
-) -> list[Any]:
-    """The visible rows of `model` with these ids."""
-    targets_shape = shape(model, projection)
-    stmt = kept(
-        _STATEMENTS,
-        ("by id", model, targets_shape.keys, viewer.preview),
-        lambda: select(*targets_shape.columns).where(
-            model.id.in_(TARGETS), visible(model, viewer, now=NOW)
-        ),
-    )
-    build = targets_shape.builder()
-    return [build(values) for values in run(session, stmt, with_now(viewer, targets=list(ids)))]
 
 
 def _by_foreign_key(model: Any, fk: str) -> Loader:
@@ -244,7 +222,7 @@ def _by_foreign_key(model: Any, fk: str) -> Loader:
         wanted = {getattr(p, fk) for p in parents if getattr(p, fk) is not None}
         if not wanted:
             return {}
-        targets = {t.id: t for t in _targets_by_id(session, model, wanted, viewer, projection)}
+        targets = {t.id: t for t in fetch_ids(session, model, wanted, projection, viewer)}
         out: Links = {}
         for p in parents:
             target = targets.get(getattr(p, fk))
@@ -270,15 +248,14 @@ def _related(
             .order_by(col(RelatedItem.article_id), col(RelatedItem.position))
         ),
     )
-    build = links_shape.builder()
-    links = [build(values) for values in run(session, stmt, {"parents": _ids(parents)})]
+    links = read(session, links_shape, stmt, {"parents": _ids(parents)})
     wanted: dict[str, set[int]] = defaultdict(set)
     for link in links:
         wanted[link.target_type].add(link.target_id)
     targets: dict[tuple[str, int], Any] = {}
     for type_name in sorted(wanted):
         model = BY_NAME[type_name].model
-        for row in _targets_by_id(session, model, wanted[type_name], viewer, projection):
+        for row in fetch_ids(session, model, wanted[type_name], projection, viewer):
             targets[(type_name, row.id)] = row
     pairs = []
     for link in links:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.content.errors import QueryError
 from app.content.relations import RELATIONS, Link, Relation
+from app.content.rows import columns
 from app.content.types import BY_NAME, ContentType
 from app.content.visibility import Viewer
 
@@ -98,21 +99,10 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _columns(row: Any) -> Any:
-    """What to read a row's columns from: a read-only row's `__dict__` (`app.content.rows`),
-    or the row itself through its mapped attributes (an ORM instance, whose attributes may
-    have expired). A mapped attribute's descriptor call costs ~20 times a dict read, and a
-    list with its includes reads thousands of values."""
-    values = row.__dict__
-    return row if "_sa_instance_state" in values else values
-
-
 def _composite(
     row: Any, prefix: str, keys: tuple[str, ...], required: str
 ) -> dict[str, Any] | None:
-    values = _columns(row)
-    if values is row:
-        values = {f"{prefix}_{k}": getattr(row, f"{prefix}_{k}") for k in keys}
+    values = columns(row, (f"{prefix}_{k}" for k in keys))
     if values[f"{prefix}_{required}"] is None:
         return None
     return {k: values[f"{prefix}_{k}"] for k in keys}
@@ -126,9 +116,7 @@ def _value(ctype: ContentType, row: Any, name: str) -> Any:
     if name == "hero_image":
         return _composite(row, "hero_image", ("url", "alt", "caption", "credit"), "url")
     if name == "venue":
-        values = _columns(row)
-        if values is row:
-            values = {"venue_name": row.venue_name, "venue_address": row.venue_address}
+        values = columns(row, ("venue_name", "venue_address"))
         if values["venue_name"] is None and values["venue_address"] is None:
             return None
         return {"name": values["venue_name"], "address": values["venue_address"]}
@@ -169,9 +157,7 @@ def flat(ctype: ContentType, row: Any, fields: set[str] | None = None) -> dict[s
     getters = _getters(ctype.name)
     values = row.__dict__
     if fields is None and "_sa_instance_state" not in values:
-        # A read-only row (`app.content.rows`): its columns are its __dict__, read here
-        # without a mapped attribute's descriptor call per field. (An ORM instance may
-        # have expired attributes only its descriptors load.)
+        # A read-only row: its columns are its __dict__ (see `app.content.rows.columns`).
         return {n: values[n] if get is None else get(row) for n, get in _readers(ctype.name)}
     if fields is None:
         return {n: get(row) for n, get in getters}
@@ -179,13 +165,7 @@ def flat(ctype: ContentType, row: Any, fields: set[str] | None = None) -> dict[s
 
 
 def compact(ctype: ContentType, row: Any) -> dict[str, Any]:
-    values = row.__dict__
-    if "_sa_instance_state" in values:  # an ORM instance (see `_columns`)
-        values = {
-            "id": row.id,
-            "slug": row.slug,
-            ctype.title_field: getattr(row, ctype.title_field),
-        }
+    values = columns(row, ("id", "slug", ctype.title_field))
     return {
         "id": ctype.public_id(values["id"]),
         "slug": values["slug"],
@@ -251,7 +231,7 @@ class Renderer:
         if self.decorate is not None:
             for row, item in zip(rows, out, strict=True):
                 self.decorate(ctype, row, item)
-        pks = [row.__dict__.get("id") or row.id for row in rows]  # see `_columns`
+        pks = [row.__dict__.get("id") or row.id for row in rows]  # see `app.content.rows.columns`
         for relation in RELATIONS[ctype.name].values():
             if fields is not None and relation.name not in fields:
                 continue

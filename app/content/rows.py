@@ -22,13 +22,14 @@ Such a row is detached by construction: never hand it to a session (`add`, `merg
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, inspect, select
 from sqlalchemy.orm import Session
 
-from app.content.kept import MEMO_LIMIT, Kept, kept, run
+from app.content.kept import MEMO_LIMIT, Kept, Statement, kept, run
+from app.content.visibility import NOW, Viewer, visible, with_now
 
 T = TypeVar("T")
 
@@ -108,21 +109,48 @@ def select_rows(
     return select(*shape(model, projection).columns, *trailing)
 
 
-_BY_IDS: dict[tuple[type[Any], tuple[str, ...]], Kept] = {}
+def columns(row: Any, names: Iterable[str]) -> Mapping[str, Any]:
+    """Where to read the columns `names` of a row: a read-only row's own `__dict__`, or,
+    for an ORM instance (whose attributes may have expired), its mapped attributes.
+
+    A mapped attribute's read is a Python-level descriptor call, ~20 times a dict read,
+    and a list with its includes reads thousands of values. (Where only the id is read,
+    in loops, the same rule is spelled inline: `row.__dict__.get("id") or row.id`.)"""
+    values = row.__dict__
+    if "_sa_instance_state" in values:
+        return {name: getattr(row, name) for name in names}
+    return values  # type: ignore[no-any-return]
+
+
+def read(
+    session: Session, rows_shape: Shape, stmt: Kept | Statement, values: Mapping[str, Any]
+) -> list[Any]:
+    """`stmt` (selecting `rows_shape`'s columns) run with `values`, as read-only rows."""
+    build = rows_shape.builder()
+    return [build(found) for found in run(session, stmt, values)]
+
+
+IDS: Any = bindparam("ids", expanding=True)
+_BY_IDS: dict[tuple[Any, ...], Kept] = {}
 
 
 def fetch_ids(
-    session: Session, model: type[T], ids: Collection[int], projection: Projection | None = None
+    session: Session,
+    model: type[T],
+    ids: Collection[int],
+    projection: Projection | None = None,
+    viewer: Viewer | None = None,
 ) -> list[T]:
-    """The model's rows with these primary keys (no visibility check), as read-only rows.
-    The statement is built once per model and columns."""
+    """The model's rows with these primary keys, as read-only rows: those `viewer` may see,
+    or all of them (no viewer: visibility already checked). The statement is built once
+    per model, columns and kind of viewer."""
     rows_shape = shape(model, projection)
-    stmt = kept(
-        _BY_IDS,
-        (model, rows_shape.keys),
-        lambda: select(*rows_shape.columns).where(
-            inspect(model).primary_key[0].in_(bindparam("ids", expanding=True))
-        ),
-    )
-    build = rows_shape.builder()
-    return [build(values) for values in run(session, stmt, {"ids": list(ids)})]
+
+    def statement() -> Any:
+        stmt = select(*rows_shape.columns).where(inspect(model).primary_key[0].in_(IDS))
+        return stmt if viewer is None else stmt.where(visible(model, viewer, now=NOW))  # type: ignore[arg-type]
+
+    preview = None if viewer is None else viewer.preview
+    stmt = kept(_BY_IDS, (model, rows_shape.keys, preview), statement)
+    values = {"ids": list(ids)}
+    return read(session, rows_shape, stmt, values if viewer is None else with_now(viewer, **values))

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from app.content.rows import columns
 from app.graphql.ids import global_id_of
 
 
@@ -43,9 +44,7 @@ class FeedLinks:
 
 
 def photo_of(row: Any) -> Image | None:
-    values = row.__dict__
-    if "photo_url" not in values:  # an ORM instance whose attributes expired
-        values = {k: getattr(row, k) for k in ("photo_url", "photo_alt", "photo_credit")}
+    values = columns(row, ("photo_url", "photo_alt", "photo_credit"))
     if values["photo_url"] is None:
         return None
     return Image(
