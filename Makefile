@@ -1,6 +1,13 @@
 # Two commands on a fresh clone: `make run` and `make test` (see README.md).
 
-PYTHON ?= python3
+# The virtualenv's interpreter: the system's /usr/bin/python3 when it is 3.11 or newer and
+# can make a virtualenv, else the first python3 on PATH. Distributions build their Python
+# with profile-guided and link-time optimization, like the official image the Dockerfile
+# starts from; a default source build (pyenv's, for one) has neither, and served the same
+# requests 1.2-1.8x slower on the bench machine (README, "Benchmarks"). Another interpreter:
+# `make clean`, then `make PYTHON=/path/to/python3.x setup`.
+SYSTEM_PYTHON := /usr/bin/python3
+PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # Named after pyproject.toml's checksum: the install reruns only when that file changes.

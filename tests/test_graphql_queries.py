@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.content.cursors import InvalidToken, decode_token
 from tests.graphql_support import FLAGSHIP, gql, nodes, post, public_id, type_name
 
 SEMINAR = "hamas-attack-on-israel-implications-for-israel-and-the-middle-east"
@@ -320,6 +321,20 @@ def test_bad_arguments_are_graphql_errors_naming_the_argument(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["argument"] in (argument, "query")
     assert error["message"]
+
+
+@pytest.mark.parametrize("after", ["x.é", "é.x"])
+def test_a_cursor_that_is_not_ascii_is_refused(demo_client: TestClient, after: str) -> None:
+    """Found by the generated-queries test: comparing a non-ASCII MAC raised a TypeError."""
+    query = "query($c: String) { articles(after: $c) { totalCount } }"
+    response = post(demo_client, query, {"c": after})
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "argument": "after",
+    }
+    with pytest.raises(InvalidToken):  # nor can a lone surrogate be encoded for the MAC
+        decode_token("secret", "scope", "x.\ud800")
 
 
 def test_a_cursor_of_another_list_is_refused(demo_client: TestClient) -> None:

@@ -59,7 +59,9 @@ def encode_token(secret: str, scope: str, values: list[Any]) -> str:
 
 def decode_token(secret: str, scope: str, token: str) -> list[Any]:
     body, sep, mac = token.partition(".")
-    if not sep or not body or len(token) > 2000:
+    # A token is base64url and a dot: ASCII. Anything else is refused before the HMAC,
+    # which cannot encode a lone surrogate nor compare non-ASCII text.
+    if not sep or not body or len(token) > 2000 or not token.isascii():
         raise InvalidToken("malformed token")
     if not hmac.compare_digest(mac, _mac(secret, scope + body)):
         raise InvalidToken("token was not issued for this list, or was altered")
