@@ -105,6 +105,7 @@ def serve(
         workers=workers,
         log_config=None,  # the app's logging (with request ids) applies to uvicorn's loggers
         proxy_headers=True,
+        ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -25,6 +25,7 @@ from starlette.responses import Response
 from app.content.cursors import InvalidToken
 from app.content.errors import QueryError, WriteError
 from app.http.request_id import current_request_id
+from app.schemas import Schema
 
 logger = logging.getLogger("app.http.errors")
 
@@ -39,14 +40,14 @@ _PARAMETER_LOCATIONS = frozenset({"query", "path", "header", "cookie"})
 Loc = list[str | int]
 
 
-class ProblemError(BaseModel):
+class ProblemError(Schema):
     """One invalid input: where it is and what is wrong with it."""
 
     loc: Loc = Field(description='Path to the input, e.g. ["query", "limit"].')
     msg: str
 
 
-class Problem(BaseModel):
+class Problem(Schema):
     """An RFC 9457 problem details object."""
 
     model_config = ConfigDict(

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from app.http.errors import ServiceUnavailable, is_database_unavailable, problem_responses
 from app.migrations import current_revision, head_revision
+from app.schemas import Schema
 
 router = APIRouter(tags=["operations"])
 
 
-class Status(BaseModel):
+class Status(Schema):
     status: str
 
 
-class Readiness(BaseModel):
+class Readiness(Schema):
     status: str
     revision: str | None
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ from app.rest.admin_support import (
     render_item,
 )
 from app.rest.schemas import ITEM_MODELS
+from app.schemas import Schema
 
 router = APIRouter(prefix="/api/v1")
 
@@ -244,7 +245,7 @@ for _ctype in ALL_TYPES:
 # The audit log.
 
 
-class AuditEntryOut(BaseModel):
+class AuditEntryOut(Schema):
     """One write: who (the API key's name), what and when."""
 
     id: str
@@ -259,17 +260,17 @@ class AuditEntryOut(BaseModel):
     )
 
 
-class AuditMeta(BaseModel):
+class AuditMeta(Schema):
     next_cursor: str | None
     total: int
 
 
-class AuditLinks(BaseModel):
+class AuditLinks(Schema):
     self: str
     next: str | None
 
 
-class AuditPage(BaseModel):
+class AuditPage(Schema):
     data: list[AuditEntryOut]
     meta: AuditMeta
     links: AuditLinks

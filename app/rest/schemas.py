@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from app.models import (
     ARTICLE_TYPES,
@@ -24,6 +24,7 @@ from app.models import (
     RESOURCE_TYPES,
     STATUSES,
 )
+from app.schemas import Schema
 
 
 def _only_id_required(schema: dict[str, Any]) -> None:
@@ -35,7 +36,7 @@ def _enum(values: tuple[str, ...], description: str = "") -> Any:
     return Field(description=description or None, json_schema_extra={"enum": list(values)})
 
 
-class Ref(BaseModel):
+class Ref(Schema):
     """A compact reference to another item."""
 
     id: str = Field(description="Stable, opaque id, e.g. `per_12`.")
@@ -76,7 +77,7 @@ class QuoteRef(Ref):
     text: str
 
 
-class Item(BaseModel):
+class Item(Schema):
     """Fields every item has."""
 
     model_config = ConfigDict(json_schema_extra=_only_id_required)
@@ -92,7 +93,7 @@ class PublishableItem(Item):
     published_at: datetime | None
 
 
-class Feeds(BaseModel):
+class Feeds(Schema):
     """Absolute URLs of the item's syndication feeds."""
 
     rss: str
@@ -103,20 +104,20 @@ class Feeds(BaseModel):
     )
 
 
-class Photo(BaseModel):
+class Photo(Schema):
     url: str
     alt: str | None
     credit: str | None
 
 
-class HeroImage(BaseModel):
+class HeroImage(Schema):
     url: str
     alt: str | None
     caption: str | None
     credit: str | None
 
 
-class Venue(BaseModel):
+class Venue(Schema):
     name: str | None
     address: str | None
 
@@ -228,7 +229,7 @@ class Organization(OrganizationFields):
     topics: list[TopicRef | Topic]
 
 
-class Affiliation(BaseModel):
+class Affiliation(Schema):
     """A person's role at an organization; `end_year` null means current."""
 
     role: str
@@ -247,7 +248,7 @@ class Person(PersonFields):
     topics: list[TopicRef | Topic]
 
 
-class Participant(BaseModel):
+class Participant(Schema):
     """A person taking part in an event, in a role."""
 
     role: str = _enum(PARTICIPANT_ROLES)
@@ -269,7 +270,7 @@ class Resource(ResourceFields):
     topics: list[TopicRef | Topic]
 
 
-class RelatedItem(BaseModel):
+class RelatedItem(Schema):
     """A "read more" item of any type: `type` plus its compact reference (`title` or
     `name`), or its full object when `include=related`."""
 
@@ -320,21 +321,21 @@ ITEM_MODELS: dict[str, type[Item]] = {
 # --- envelopes -----------------------------------------------------------------------
 
 
-class ListMeta(BaseModel):
+class ListMeta(Schema):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last."
     )
     total: int = Field(description="Items matching the request, over all pages.")
 
 
-class ListLinks(BaseModel):
+class ListLinks(Schema):
     self: str = Field(description="This page (absolute URL).")
     next: str | None = Field(
         description='The next page (absolute URL), also sent as `Link: <…>; rel="next"`.'
     )
 
 
-class ListEnvelope(BaseModel):
+class ListEnvelope(Schema):
     meta: ListMeta
     links: ListLinks
 
@@ -385,7 +386,7 @@ StreamItem = Annotated[
 StreamList = list_model("Stream", StreamItem)
 
 
-class SearchHit(BaseModel):
+class SearchHit(Schema):
     """One search result; `title` for articles, events and publications, `name` for topics,
     organizations, people and resources, `text` for quotes."""
 
@@ -406,7 +407,7 @@ class SearchHit(BaseModel):
 SearchList = list_model("Search", SearchHit)
 
 
-class Change(BaseModel):
+class Change(Schema):
     """One entry of the change log."""
 
     action: Literal["created", "updated", "deleted"]
@@ -422,7 +423,7 @@ class ChangeMeta(ListMeta):
     next_since: str = Field(description="Pass as `since` to get the changes after this page.")
 
 
-class ChangeList(BaseModel):
+class ChangeList(Schema):
     """A page of the change log."""
 
     data: list[Change]

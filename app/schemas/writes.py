@@ -12,12 +12,13 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
+
+from app.schemas import Schema
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -43,7 +44,7 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 Status = Literal["draft", "published", "archived"]
 
 
-class WriteModel(BaseModel):
+class WriteModel(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
     slug: Slug | None = None
@@ -74,14 +75,14 @@ class OrganizationWrite(WriteModel):
     parent: Ref | None = None
 
 
-class Photo(BaseModel):
+class Photo(Schema):
     model_config = ConfigDict(extra="forbid")
     url: Url
     alt: Line | None = None
     credit: Short | None = None
 
 
-class AffiliationWrite(BaseModel):
+class AffiliationWrite(Schema):
     model_config = ConfigDict(extra="forbid")
     organization: Ref
     role: Annotated[str, StringConstraints(min_length=1, max_length=300)]
@@ -114,7 +115,7 @@ class PersonWrite(WriteModel):
     affiliations: list[AffiliationWrite] = Field(default_factory=list, max_length=50)
 
 
-class HeroImage(BaseModel):
+class HeroImage(Schema):
     model_config = ConfigDict(extra="forbid")
     url: Url
     alt: Annotated[str, StringConstraints(max_length=1000)] | None = None
@@ -122,7 +123,7 @@ class HeroImage(BaseModel):
     credit: Short | None = None
 
 
-class RelatedRef(BaseModel):
+class RelatedRef(Schema):
     model_config = ConfigDict(extra="forbid")
     type: Literal["article", "event", "publication", "quote", "resource"]
     slug: Ref
@@ -148,13 +149,13 @@ class QuoteWrite(PublishableWrite):
     position: Annotated[int, Field(ge=0, le=100_000)] = 0
 
 
-class Venue(BaseModel):
+class Venue(Schema):
     model_config = ConfigDict(extra="forbid")
     name: Short | None = None
     address: Line | None = None
 
 
-class ParticipantWrite(BaseModel):
+class ParticipantWrite(Schema):
     model_config = ConfigDict(extra="forbid")
     person: Ref
     role: Literal["speaker", "moderator", "host", "panelist", "discussant", "organizer"]
