@@ -124,16 +124,8 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
         # jit off: PostgreSQL compiles a statement whose estimated cost passes
         # jit_above_cost, which statements over a million rows do, though they read a few
         # thousand: search at `large` spent 65 ms of its 144 ms compiling 81 functions.
-        # Custom plans only: psycopg prepares a statement run 5 times, and after 5 more
-        # PostgreSQL may switch to a generic plan, made without the parameters' values.
-        # Search's generic plan reads every match of a common word from the GIN index
-        # instead of the first few thousand from the table: 35 ms became 150 ms at `large`
-        # from the tenth request on. Prepared statements still skip parsing.
         connect_args={
-            "options": (
-                f"-c statement_timeout={timeout} -c synchronize_seqscans=off -c jit=off"
-                " -c plan_cache_mode=force_custom_plan"
-            ),
+            "options": (f"-c statement_timeout={timeout} -c synchronize_seqscans=off -c jit=off"),
             "connect_timeout": 3,
         },
         **kwargs,

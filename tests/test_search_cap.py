@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content import search as search_module
@@ -46,3 +47,27 @@ def test_sqlite_ranks_the_newest_matches_past_rank_all(
         hits, total = search_module.search(session, "hostage", ALL_TYPES, Viewer(), 10)
         assert total == 3
         assert sorted(h.entity_id for h in hits) == everything[-3:]  # the newest three
+
+
+def test_postgresql_plans_statements_with_words_for_their_values(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A prepared statement's generic plan, made without the words, read every match of a
+    common word from the GIN index (150 ms instead of 35 at `large`, from the tenth search
+    on). Statements with words are planned for their values; other statements keep the
+    default, where PostgreSQL may reuse a generic plan (planning costs ~0.3 ms each)."""
+    with session_scope(session_factory) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL planner setting")
+        show = "SHOW plan_cache_mode"
+        assert session.execute(text(show)).scalar() == "auto"
+        search_module.search(session, "hostage", ALL_TYPES, Viewer(), 10)
+        assert session.execute(text(show)).scalar() == "force_custom_plan"
+    with session_scope(session_factory) as session:  # for that transaction only
+        assert session.execute(text(show)).scalar() == "auto"
+        session.execute(
+            select(func.count()).where(
+                search_module.matching_ids(session, ALL_TYPES[0], "x").exists()
+            )
+        )
+        assert session.execute(text(show)).scalar() == "force_custom_plan"
