@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import sys
 import time
 from datetime import UTC, datetime
@@ -59,9 +60,20 @@ def _selected(args: argparse.Namespace) -> list[Scenario]:
     return [s for s in chosen if s.server in servers]
 
 
+def cpu_calibration() -> float:
+    """Milliseconds of `sum(range(10**6))`, best of 5: how fast this machine runs Python now.
+
+    A shared VM's speed wanders (1.6x within an hour has been seen); two runs' figures are
+    comparable only when their calibrations agree."""
+    import timeit
+
+    return 1000 * min(timeit.repeat("sum(range(10**6))", number=1, repeat=5))
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     wrk_path()
     started = time.time()
+    calibration_start = cpu_calibration()
     url = prepare(args.db, args.scale, args.pg_admin_url, fresh=args.fresh)
     targets = discover(url)
     admin_key = create_admin_key(url)
@@ -107,6 +119,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     row["p50_1c_ms"] = alone.p50_ms
                 if scenario.key in notes and "page N" in scenario.label:
                     row["label"] = scenario.label.replace("page N", notes[scenario.key])
+                row["calibration_ms"] = round(cpu_calibration(), 2)
                 rows.append(row)
                 print("  " + format_row(row), flush=True)
             servers[server_name] = {
@@ -119,6 +132,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "db": args.db, "scale": args.scale, "duration": args.duration, "connections": args.connections,
         "threads": args.threads, "workers": args.workers, "latency_duration": args.latency_duration, "started": datetime.fromtimestamp(started, UTC).isoformat(),
         "rows": rows, "servers": servers,
+        "python": f"{sys.executable} {platform.python_version()} ({platform.python_build()[1]})",
+        "calibration_ms": [round(calibration_start, 2), round(cpu_calibration(), 2)],
     }
 
 
@@ -129,7 +144,8 @@ def format_row(row: dict[str, Any]) -> str:
     ratio = f"{100 * row['vs_healthz']:6.1f}%" if row.get("vs_healthz") is not None else "      -"
     errors = row["status_errors"] + row["socket_errors"]
     alone = f"{row['p50_1c_ms']:8.2f}" if row.get("p50_1c_ms") is not None else "       -"
-    return f"{name} {row['rps']:9.1f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {ratio} {errors:7d} {alone}"
+    machine = f"{row['calibration_ms']:7.1f}" if row.get("calibration_ms") is not None else "      -"
+    return f"{name} {row['rps']:9.1f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {ratio} {errors:7d} {alone} {machine}"
 
 
 def _find(rows: list[dict[str, Any]], key: str, server: str, label_part: str = "") -> dict[str, Any] | None:
@@ -144,7 +160,7 @@ def report(results: dict[str, Any]) -> str:
     lines = [
         f"Dossier bench: {results['db']}, {results['scale']} dataset, {results['workers']} worker(s), "
         f"wrk {results['threads']} threads x {results['connections']} connections, {results['duration']:g} s per scenario",
-        f"{'':3} {'scenario':<62} {'server':<7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/healthz':>7} {'errors':>7} {'p50 1c':>8}",
+        f"{'':3} {'scenario':<62} {'server':<7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/healthz':>7} {'errors':>7} {'p50 1c':>8} {'cal ms':>7}",
     ]
     lines += [format_row(row) for row in rows]
     fast, stock = _find(rows, "S2", "nocache"), _find(rows, "S2", "stock")
@@ -161,6 +177,11 @@ def report(results: dict[str, Any]) -> str:
     for name, server in results["servers"].items():
         lines.append(f"server {name}: ready in {server['ready_seconds']:.2f} s; peak RSS {server['peak_rss_mb']:.0f} MB "
                      f"per process, {server['peak_rss_total_mb']:.0f} MB in all")
+    if results.get("calibration_ms"):
+        first, last = results["calibration_ms"]
+        lines.append(f"machine: sum(range(10**6)) in {first:.1f} ms at the start, {last:.1f} ms at the end, and "
+                     "after each row in `cal ms` (compare rows and runs whose figures there agree); "
+                     f"Python {results['python']}")
     mixed = _find(rows, "S9", "cache")
     if mixed and mixed.get("statuses"):
         lines.append("S9 statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(mixed["statuses"].items())))
