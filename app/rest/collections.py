@@ -151,19 +151,17 @@ class CollectionRoutes:
         ctype = self.ctype
         model = ITEM_MODELS[ctype.collection]
 
+        # The query parameters are read from the request (p.read) and documented by hand
+        # (p.documented), not declared: see p.read.
         def list_endpoint(**kwargs: Any) -> Response:
-            return self.list_page(**kwargs)
+            return self.list_page(**kwargs, **p.read(kwargs["request"], self.list_params))
 
         def detail_endpoint(**kwargs: Any) -> Response:
-            return self.one_item(**kwargs)
+            return self.one_item(**kwargs, **p.read(kwargs["request"], self.item_params))
 
-        list_endpoint.__signature__ = p.signature(FIXED, self.list_params)  # type: ignore[attr-defined]
-        detail_endpoint.__signature__ = p.signature(  # type: ignore[attr-defined]
-            [
-                *FIXED,
-                inspect.Parameter("id_or_slug", inspect.Parameter.KEYWORD_ONLY, annotation=str),
-            ],
-            self.item_params,
+        list_endpoint.__signature__ = inspect.Signature(FIXED)  # type: ignore[attr-defined]
+        detail_endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [*FIXED, p.keyword_only("id_or_slug", str)]
         )
         filters = ", ".join(f"`{name}`" for name in self.filters) or "none"
         router.add_api_route(
@@ -182,6 +180,7 @@ class CollectionRoutes:
             response_model=LIST_MODELS[ctype.collection],
             responses={**NOT_MODIFIED, **problem_responses(400, 401, 403)},
             dependencies=[Depends(p.StrictQuery(self.list_params))],
+            openapi_extra=p.documented(self.list_params),
         )
         router.add_api_route(
             f"{PREFIX}/{ctype.collection}/{{id_or_slug}}",
@@ -197,6 +196,7 @@ class CollectionRoutes:
             response_model=model,
             responses={**NOT_MODIFIED, **problem_responses(400, 401, 403, 404)},
             dependencies=[Depends(p.StrictQuery(self.item_params))],
+            openapi_extra=p.documented(self.item_params),
         )
 
 
