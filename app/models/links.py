@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from app.models.base import Table
 
 PARTICIPANT_ROLES = ("speaker", "moderator", "host", "panelist", "discussant", "organizer")
 
 
-class ArticleAuthor(SQLModel, table=True):
+class ArticleAuthor(Table, table=True):
     __tablename__ = "article_author"
     __table_args__ = (Index("ix_article_author_person", "person_id", "article_id"),)
 
@@ -17,7 +19,7 @@ class ArticleAuthor(SQLModel, table=True):
     position: int = Field(default=0)
 
 
-class PublicationAuthor(SQLModel, table=True):
+class PublicationAuthor(Table, table=True):
     __tablename__ = "publication_author"
     __table_args__ = (Index("ix_publication_author_person", "person_id", "publication_id"),)
 
@@ -26,7 +28,7 @@ class PublicationAuthor(SQLModel, table=True):
     position: int = Field(default=0)
 
 
-class EventParticipant(SQLModel, table=True):
+class EventParticipant(Table, table=True):
     __tablename__ = "event_participant"
     __table_args__ = (Index("ix_event_participant_person", "person_id", "role", "event_id"),)
 
@@ -36,21 +38,21 @@ class EventParticipant(SQLModel, table=True):
     position: int = Field(default=0)
 
 
-class EventSponsor(SQLModel, table=True):
+class EventSponsor(Table, table=True):
     __tablename__ = "event_sponsor"
     event_id: int = Field(foreign_key="event.id", primary_key=True)
     organization_id: int = Field(foreign_key="organization.id", primary_key=True, index=True)
     position: int = Field(default=0)
 
 
-class ArticleResource(SQLModel, table=True):
+class ArticleResource(Table, table=True):
     __tablename__ = "article_resource"
     article_id: int = Field(foreign_key="article.id", primary_key=True)
     resource_id: int = Field(foreign_key="resource.id", primary_key=True, index=True)
     position: int = Field(default=0)
 
 
-class RelatedItem(SQLModel, table=True):
+class RelatedItem(Table, table=True):
     __tablename__ = "related_item"
     """An article's ordered "Read more" list; the target may be any content type."""
 

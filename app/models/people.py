@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.models.base import Entity
+from app.models.base import Entity, Table
 
 
 class Organization(Entity, table=True):
@@ -32,7 +32,7 @@ class Person(Entity, table=True):
     cv_url: str | None = Field(default=None, max_length=500)
 
 
-class Affiliation(SQLModel, table=True):
+class Affiliation(Table, table=True):
     __table_args__ = (Index("ix_affiliation_person_position", "person_id", "position"),)
 
     id: int | None = Field(default=None, primary_key=True)

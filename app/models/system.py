@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.db import UTCDateTime, utcnow
+from app.models.base import Table
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(Table, table=True):
     __tablename__ = "api_key"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -23,7 +24,7 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(Table, table=True):
     __tablename__ = "audit_entry"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -36,7 +37,7 @@ class AuditEntry(SQLModel, table=True):
     changes: dict[str, object] | None = Field(default=None, sa_type=JSON)
 
 
-class SearchDocument(SQLModel, table=True):
+class SearchDocument(Table, table=True):
     """One row per searchable item, kept in step by the write layer.
 
     SQLite indexes it with an FTS5 external-content table and triggers; PostgreSQL with
@@ -53,7 +54,7 @@ class SearchDocument(SQLModel, table=True):
     body: str = Field(default="")
 
 
-class ContentVersion(SQLModel, table=True):
+class ContentVersion(Table, table=True):
     """One row, bumped by database triggers on every write to a content table (see the
     migration `content_version`): a cheap way to ask "has any content changed?"."""
 

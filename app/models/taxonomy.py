@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.models.base import Entity
+from app.models.base import Entity, Table
 
 
 class Topic(Entity, table=True):
@@ -13,7 +13,7 @@ class Topic(Entity, table=True):
     description: str | None = None
 
 
-class Tagging(SQLModel, table=True):
+class Tagging(Table, table=True):
     """`entity_type` is the singular type name ("event"); no FK, one table for all types."""
 
     __table_args__ = (
