@@ -77,7 +77,9 @@ def plan_for_the_words(session: Session) -> None:
 
 
 def match_condition(session: Session, q: str) -> ColumnElement[bool]:
-    """A condition on `search_document` rows matching `q` (all words, stemmed)."""
+    """A condition on `search_document` rows matching `q` (all words, stemmed). On
+    PostgreSQL the session's transaction is then planned for its values (see
+    `plan_for_the_words`): every statement that matches words goes through here or `search`."""
     if session.get_bind().dialect.name == "sqlite":
         fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q").bindparams(
             fts_q=_fts5_query(q)
