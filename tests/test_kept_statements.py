@@ -109,6 +109,35 @@ def test_empty_list_and_padding(engine: Engine) -> None:
     assert sorted(row[0] for row in rows) == [1, 2, 4]
 
 
+def test_postgresql_binds_a_list_as_one_array(engine: Engine) -> None:
+    """On PostgreSQL an IN list is one array parameter: one text (one prepared statement)
+    for every length, `NOT IN` included; elsewhere the padded lists."""
+    stmt = Kept(
+        select(probe.c.id)
+        .where(
+            probe.c.id.in_(bindparam("ids", expanding=True)),
+            probe.c.kind.not_in(bindparam("kinds", expanding=True)),
+        )
+        .order_by(probe.c.id)
+    )
+    with count_queries(engine) as queries, Session(engine) as session:
+        for size in (1, 3, 17):
+            values = {"ids": list(range(size)), "kinds": ["b", "c"][: 1 + size % 2]}
+            rows = run(session, stmt, values)
+            expected = session.connection().execute(stmt.stmt, values).all()
+            assert [tuple(r) for r in rows] == [tuple(r) for r in expected]
+            assert [r[0] for r in rows] == [i for i in range(size) if i % 3]
+    kept_texts = set(queries.statements[0::2])
+    if engine.dialect.name == "postgresql":
+        assert len(kept_texts) == 1
+        (text,) = kept_texts
+        assert "id = ANY(" in text
+        assert "kind <> ALL(" in text
+        assert " IN " not in text
+    else:
+        assert len(kept_texts) == 3  # lists of 1, 4 and 32
+
+
 def test_statements_are_counted_by_engine_listeners(engine: Engine) -> None:
     """With a `before_cursor_execute` listener (the tests' query counter) they go through
     SQLAlchemy's driver-SQL path, which fires it; results are the same."""

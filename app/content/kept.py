@@ -15,7 +15,9 @@ result processors SQLAlchemy applies (timestamps, booleans).
 
 IN lists are padded to the next power of two by repeating their last value (`x IN (1, 2,
 2, 2)` selects what `x IN (1, 2)` does), so a statement has a handful of texts, not one
-per list length, and PostgreSQL's prepared statements are reused.
+per list length. On PostgreSQL an IN list is one array parameter instead (`x = ANY(%(p)s::
+INTEGER[])`): one text whatever the length, so one prepared statement, and the driver
+adapts one value, not 128 (the flagship's affiliations statement: 1.5 -> 0.7 ms).
 
 What stays SQLAlchemy's: connection checkout and transaction (the session's connection),
 error translation (`DBAPIError` subclasses; a lost connection invalidated), and the
@@ -25,6 +27,7 @@ counters of the tests), statements run through `exec_driver_sql`, which fires th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -77,6 +80,13 @@ def kept(cache: dict[Any, Any], key: Any, make: Callable[[], Statement]) -> Kept
     return found  # type: ignore[no-any-return]
 
 
+def _sizes(dialect: Dialect, lengths: tuple[int, ...]) -> tuple[int, ...]:
+    """The IN-list sizes a plan is made for: powers of two, or 1 where lists are arrays."""
+    if dialect.name == "postgresql":
+        return (1,) * len(lengths)
+    return tuple(_bucket(n) for n in lengths)
+
+
 def _bucket(n: int) -> int:
     size = 1
     while size < n:
@@ -99,6 +109,13 @@ class _Plan:
                 dummy[name] = None
         state = compiled.construct_expanded_state(dummy)
         self.sql: str = state.statement
+        # PostgreSQL: each IN list (expanded to its one item) becomes an array parameter.
+        arrays: set[str] = set()
+        if dialect.name == "postgresql":
+            for name in kept.expanding(dialect):
+                (item,) = state.parameter_expansion[name]
+                self.sql = _as_array(self.sql, item)
+                arrays.add(item)
         # Where each DBAPI parameter comes from: ("value", name) a value given at execution,
         # ("item", name, i) the i-th element of an IN list, ("fixed", value) a value the
         # statement carries. With the bind processor SQLAlchemy would apply.
@@ -116,7 +133,9 @@ class _Plan:
             process = processors.get(name)
             if process is not None and not callable(process):  # a tuple-valued parameter
                 raise TypeError(f"kept statements take no tuple-valued parameter ({name})")
-            if name in expanded:
+            if name in arrays:
+                sources.append(("array", expanded[name][0], None, process))
+            elif name in expanded:
                 sources.append(("item", *expanded[name], process))
             elif name in dummy:
                 sources.append(("value", name, None, process))
@@ -154,6 +173,10 @@ def _arguments(
             if kind == "fixed":
                 out.append(a)
                 continue
+            if kind == "array":
+                items = given[a]
+                out.append(list(items) if process is None else [process(v) for v in items])
+                continue
             if kind == "item":
                 items = given[a]
                 value = items[b] if b < len(items) else items[-1]
@@ -166,6 +189,24 @@ def _arguments(
         return lambda given: tuple(values(given))
     keys = list(names)
     return lambda given: dict(zip(keys, values(given), strict=True))
+
+
+# An IN list of one item as SQLAlchemy renders it for psycopg: `IN (%(ids_1_1)s::INTEGER)`.
+_IN_ONE = r"(?P<not>NOT )?IN \(%\({item}\)s(?P<cast>::[A-Z][A-Z0-9_ ]*(?:\([0-9, ]+\))?)?\)"
+
+
+def _as_array(sql: str, item: str) -> str:
+    """`x IN (%(item)s::T)` as `x = ANY(%(item)s::T[])` (`NOT IN`: `<> ALL`)."""
+
+    def array(match: re.Match[str]) -> str:
+        cast = match["cast"] or ""
+        operator = "<> ALL" if match["not"] else "= ANY"
+        return f"{operator}(%({item})s{cast}{'[]' if cast else ''})"
+
+    rewritten, count = re.subn(_IN_ONE.format(item=re.escape(item)), array, sql)
+    if count != 1:
+        raise ValueError(f"expected one IN list of {item!r} in: {sql}")
+    return rewritten
 
 
 def _has_events(connection: Connection) -> bool:
@@ -182,7 +223,7 @@ def run(session: Session, stmt: Kept | Statement, values: Mapping[str, Any]) -> 
     sizes = tuple(len(values[name]) for name in stmt.expanding(dialect))
     if 0 in sizes:  # an empty IN list: SQLAlchemy renders its special "empty set" form
         return list(connection.execute(stmt.stmt, values).all())
-    plan = stmt.plan(dialect, tuple(_bucket(n) for n in sizes))
+    plan = stmt.plan(dialect, _sizes(dialect, sizes))
     arguments = plan.arguments(values)
     if _has_events(connection):
         result = connection.exec_driver_sql(plan.sql, arguments)
