@@ -117,8 +117,9 @@ class _Plan:
                 self.sql = _as_array(self.sql, item)
                 arrays.add(item)
         # Where each DBAPI parameter comes from: ("value", name) a value given at execution,
-        # ("item", name, i) the i-th element of an IN list, ("fixed", value) a value the
-        # statement carries. With the bind processor SQLAlchemy would apply.
+        # ("item", name, i) the i-th element of an IN list, ("array", name) a whole IN list
+        # (PostgreSQL), ("fixed", value) a value the statement carries. With the bind
+        # processor SQLAlchemy would apply (to each element of an array).
         expanded = {
             item: (name, i)
             for name, items in state.parameter_expansion.items()
