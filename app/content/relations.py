@@ -111,8 +111,9 @@ PARENTS: Any = bindparam("parents", expanding=True)
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
-def _run(session: Session, stmt: Any, parents: Sequence[Any], viewer: Viewer) -> Any:
-    return run(session, stmt, with_now(viewer, parents=_ids(parents)))
+def _values(parents: Sequence[Any], viewer: Viewer) -> dict[str, Any]:
+    """A relation statement's values: the parents' ids and the viewer's time."""
+    return with_now(viewer, parents=_ids(parents))
 
 
 def _group(pairs: Sequence[Any]) -> Links:
@@ -151,15 +152,10 @@ def _through(
     ) -> Links:
         if not parents:
             return {}
+        target_shape = shape(target, projection)
         stmt = kept(
             _STATEMENTS,
-            (
-                link_model,
-                parent_column,
-                link_filter,
-                shape(target, projection).keys,
-                viewer.preview,
-            ),
+            (link_model, parent_column, link_filter, target_shape.keys, viewer.preview),
             lambda: (
                 select_rows(target, parent_col, *extra_cols, projection=projection)
                 .select_from(link_model)
@@ -168,10 +164,9 @@ def _through(
                 .order_by(*order)
             ),
         )
-        target_shape = shape(target, projection)
         build = target_shape.builder()
         at = target_shape.width  # the parent id, then the link's `extra` columns
-        rows = _run(session, stmt, parents, viewer)
+        rows = run(session, stmt, _values(parents, viewer))
         if not extra:
             return _group([(values[at], _link((build(values), _NO_EXTRA))) for values in rows])
         return _group(
@@ -206,7 +201,7 @@ def _article_quotes(
             .order_by(col(Quote.article_id), col(Quote.position), col(Quote.id))
         ),
     )
-    quotes = read(session, quotes_shape, stmt, with_now(viewer, parents=_ids(parents)))
+    quotes = read(session, quotes_shape, stmt, _values(parents, viewer))
     return _group([(q.article_id, Link(q)) for q in quotes])
 
 

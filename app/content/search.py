@@ -61,6 +61,11 @@ def _fts5_query(q: str) -> str:
     return " ".join('"' + w.replace('"', "") + '"' for w in _words(q))
 
 
+def _tsquery(q: str) -> Any:
+    """PostgreSQL's query for `q`'s words (all of them, stemmed)."""
+    return func.plainto_tsquery("english", " ".join(_words(q)))
+
+
 def plan_for_the_words(session: Session) -> None:
     """On PostgreSQL, plan this transaction's statements for their values.
 
@@ -86,8 +91,7 @@ def match_condition(session: Session, q: str) -> ColumnElement[bool]:
         )
         return col(SearchDocument.id).in_(fts.columns(literal_column("rowid")))
     plan_for_the_words(session)
-    query = func.plainto_tsquery("english", " ".join(_words(q)))
-    return literal_column(PG_TSVECTOR).op("@@")(query)
+    return literal_column(PG_TSVECTOR).op("@@")(_tsquery(q))
 
 
 def matching_ids(session: Session, ctype: ContentType, q: str) -> Any:
@@ -193,7 +197,7 @@ def search(
         )
     else:
         plan_for_the_words(session)
-        tsquery = func.plainto_tsquery("english", " ".join(_words(q)))
+        tsquery = _tsquery(q)
         score = func.ts_rank_cd(literal_column(PG_TSVECTOR), tsquery, 1).cast(Float)
         pg_candidates = (
             select(col(doc.id))
@@ -288,7 +292,7 @@ def _sqlite_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
 def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
     """ts_headline only for the page's rows: it is the expensive part of PostgreSQL search."""
     doc = SearchDocument
-    tsquery = func.plainto_tsquery("english", " ".join(_words(q)))
+    tsquery = _tsquery(q)
     headline = func.ts_headline(
         "english",
         func.coalesce(doc.title, "") + " " + func.coalesce(doc.body, ""),

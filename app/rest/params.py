@@ -96,7 +96,7 @@ def documented(params: Iterable[QueryParam]) -> dict[str, Any]:
             {
                 "name": param.name,
                 "in": "query",
-                "required": param.required,
+                "required": False,  # a required one stays declared (see above)
                 # As FastAPI shows a declared one: pydantic's title, no default (the
                 # description says it).
                 "schema": {
