@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, MetaData, event, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel, create_engine
 
@@ -111,9 +114,8 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
         return engine
     timeout = settings.db_statement_timeout_ms if settings else 5000
     pool_size = settings.db_pool_size if settings else 5
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_timeout=5,
@@ -130,6 +132,72 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
         },
         **kwargs,
     )
+    ping = engine.dialect.do_ping
+
+    def check_on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle = time.monotonic() - record.info.get(_RETURNED_AT, 0.0)
+        if idle < CHECK_AFTER_IDLE_S and not _readable(dbapi_connection):
+            return
+        try:
+            ping(dbapi_connection)
+        except Exception as error:
+            # The pool throws this connection away and checks out a new one (3 tries).
+            raise exc.DisconnectionError(f"pooled connection is gone: {error}") from error
+
+    event.listen(engine, "connect", _mark_returned)
+    event.listen(engine, "checkin", _mark_returned)
+    event.listen(engine, "checkout", check_on_checkout)
+    return engine
+
+
+# A pooled PostgreSQL connection is pinged (a round trip) before reuse only when it has lain
+# idle this long, or when its socket has something to read while nothing was asked, which
+# is how a connection cut by the server (a restart, `pg_terminate_backend`) shows itself:
+# the server's last words and the end of the stream. pgbouncer does the same for its server
+# connections (`server_check_delay`, 30 s); go-sql-driver/mysql reads the socket the same
+# way (`connCheck`). SQLAlchemy's `pool_pre_ping` pinged on every checkout: one round trip
+# of the seven a GraphQL query took (ping, BEGIN, four statements, COMMIT).
+CHECK_AFTER_IDLE_S = 10.0
+_RETURNED_AT = "dossier_returned_at"
+
+
+def _mark_returned(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _readable(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket has data or an end of stream waiting (no wait)."""
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:  # closed, or broken beyond a socket
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for public reads. On PostgreSQL they run in autocommit: under READ
+    COMMITTED, the default, each statement of a transaction sees its own snapshot anyway, so
+    the transaction bought nothing but its BEGIN and COMMIT, two round trips. (A statement that needs a transaction, like `SET LOCAL`, opens one:
+    `open_transaction`.)"""
+    if engine.dialect.name != "postgresql":
+        return make_session_factory(engine)
+    return make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+def open_transaction(session: Session) -> None:
+    """Begin a transaction on the session's connection if autocommit left it without one;
+    the session's commit or rollback ends it (psycopg sends COMMIT or ROLLBACK whenever the
+    server is in a transaction, autocommit or not)."""
+    from psycopg.pq import TransactionStatus
+
+    dbapi_connection: Any = session.connection().connection.dbapi_connection
+    if (
+        getattr(dbapi_connection, "autocommit", False)
+        and dbapi_connection.info.transaction_status == TransactionStatus.IDLE
+    ):
+        session.execute(text("BEGIN"))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -18,7 +18,7 @@ from app.config import Settings, get_settings
 from app.content.events import on_write
 from app.content.queries import next_scheduled
 from app.content.types import ContentType
-from app.db import make_engine, make_session_factory, session_scope
+from app.db import make_engine, make_read_session_factory, make_session_factory, session_scope
 from app.http.docs import install_docs
 from app.http.errors import install_error_handlers
 from app.http.metrics import Metrics, MetricsMiddleware
@@ -161,11 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_engine = (
         make_engine(settings.database_read_url, settings) if settings.database_read_url else engine
     )
-    app.state.read_session_factory = (
-        make_session_factory(app.state.read_engine)
-        if settings.database_read_url
-        else app.state.session_factory
-    )
+    app.state.read_session_factory = make_read_session_factory(app.state.read_engine)
     app.state.metrics = Metrics()
     app.state.on_shutdown = []
 

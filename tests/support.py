@@ -178,11 +178,12 @@ class TestDatabases:
 
 
 def terminate_connections(url: str) -> None:
-    """Kill every session on a PostgreSQL test database, as a server restart would."""
+    """Kill every session on a PostgreSQL test database, as a server restart would, and
+    wait until they have ended (up to 5 s each)."""
     with _admin() as admin:
         admin.execute(
             text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                 "WHERE datname = :name AND pid <> pg_backend_pid()"
             ),
             {"name": make_url(url).database},

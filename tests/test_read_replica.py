@@ -1,4 +1,5 @@
-"""With DATABASE_READ_URL, public reads come from the replica and writes go to the primary."""
+"""With DATABASE_READ_URL, public reads (GraphQL POSTs too) come from the replica and writes
+go to the primary."""
 
 from __future__ import annotations
 
@@ -24,13 +25,23 @@ def test_reads_use_the_replica_and_writes_the_primary(tmp_path: Path) -> None:
         load_demo(session)
     secret, prefix, digest = new_key()
     with session_scope(make_session_factory(make_engine(primary))) as session:
-        session.add(ApiKey(name="editor", prefix=prefix, secret_hash=digest, scopes="content:write"))
+        session.add(
+            ApiKey(name="editor", prefix=prefix, secret_hash=digest, scopes="content:write")
+        )
 
     app = create_app(make_settings(primary, database_read_url=replica, response_cache=False))
     client = TestClient(app)
     assert client.get("/api/v1/topics/kidnapping").status_code == 200  # only the replica has it
+    query = '{ topic(slug: "kidnapping") { name } }'
+    for answer in (
+        client.get("/graphql", params={"query": query}),
+        client.post("/graphql", json={"query": query}),
+    ):
+        assert answer.json() == {"data": {"topic": {"name": "Kidnapping"}}}  # GraphQL only reads
     created = client.post(
-        "/api/v1/topics", json={"name": "Hostage diplomacy"}, headers={"Authorization": f"Bearer {secret}"}
+        "/api/v1/topics",
+        json={"name": "Hostage diplomacy"},
+        headers={"Authorization": f"Bearer {secret}"},
     )
     assert created.status_code == 201, created.text
     with session_scope(make_session_factory(make_engine(primary))) as session:

@@ -38,6 +38,7 @@ from app.content.counts import cached_count
 from app.content.errors import QueryError
 from app.content.types import ContentType
 from app.content.visibility import Viewer, visible
+from app.db import open_transaction
 from app.models import SearchDocument
 
 # SQLite's FTS5 table, which no model describes (an ORM select cannot start from text()).
@@ -78,6 +79,7 @@ def plan_for_the_words(session: Session) -> None:
     generic plan is as good as its custom one, and planning would cost ~0.3 ms a statement.
     """
     if session.get_bind().dialect.name == "postgresql":
+        open_transaction(session)  # a read session runs in autocommit; SET LOCAL needs one
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 

@@ -25,7 +25,6 @@ from app.graphql.context import Context
 from app.graphql.execution import GraphQLParams, Outcome, execute_request, request_error
 from app.graphql.limits import Limits
 from app.http.caching import PRIVATE, cacheable_response, is_private, surrogate_keys
-from app.http.deps import session_factory_for
 from app.http.docs import GRAPHIQL_STATIC
 from app.http.viewer import graphql_viewer
 
@@ -98,7 +97,9 @@ def _run(request: Request, params: GraphQLParams, method: str) -> Response:
         return _malformed(request, "Provide the GraphQL document as `query`.")
     viewer = graphql_viewer(request)
     limits = Limits(max_depth=settings.graphql_max_depth, max_cost=settings.graphql_max_cost)
-    with session_scope(session_factory_for(request)) as session:
+    # GraphQL here only reads (the schema has no mutations): POST goes where GET goes, to
+    # the read replica when there is one, in a read session.
+    with session_scope(request.app.state.read_session_factory) as session:
         context = Context(session=session, viewer=viewer, settings=settings)
         outcome = execute_request(
             params,

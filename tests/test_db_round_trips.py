@@ -1,0 +1,106 @@
+"""What a read costs in round trips to PostgreSQL, and how pooled connections are checked.
+
+Read on the wire: libpq's own trace of the messages psycopg sends (`PQtrace`), no mocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, event, text
+
+import app.db
+from app.db import make_engine, make_read_session_factory, make_session_factory, session_scope
+from tests.support import terminate_connections
+
+
+@pytest.fixture
+def pg_engine(database_url: str) -> Iterator[Engine]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("round trips to a PostgreSQL server")
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+class Wire:
+    """The frontend messages (what the client sent) of every connection the engine opens."""
+
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self.path = path
+        self._file = path.open("w")
+        event.listen(engine, "connect", self._trace)
+
+    def _trace(self, dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.pgconn.trace(self._file.fileno())
+        dbapi_connection.pgconn.set_trace_flags(
+            psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
+        )
+
+    def sent(self) -> list[str]:
+        """`Query "<text>"` for a simple query, `Parse ...` and `Bind ...` for extended ones."""
+        self._file.flush()
+        lines = self.path.read_text().splitlines()
+        return [
+            " ".join(field.strip() for field in fields[2:])
+            for fields in (line.split("\t") for line in lines)
+            if fields[0] == "F" and fields[2] in ("Query", "Parse", "Bind")
+        ]
+
+    def mark(self) -> int:
+        return len(self.sent())
+
+
+def test_a_postgresql_read_sends_its_statements_and_nothing_else(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    """No ping, no BEGIN, no COMMIT around a read: each was a round trip (a GraphQL query
+    took seven, four of them its statements)."""
+    wire = Wire(pg_engine, tmp_path / "wire.log")
+    reads = make_read_session_factory(pg_engine)
+    with session_scope(reads) as session:
+        session.execute(text("SELECT 1")).all()
+    before = wire.mark()
+    with session_scope(reads) as session:
+        session.execute(text("SELECT 2")).all()
+        session.execute(text("SELECT 3")).all()
+    assert wire.sent()[before:] == ['Query "SELECT 2"', 'Query "SELECT 3"']
+
+    # Writes keep their transaction, and still no ping.
+    before = wire.mark()
+    with session_scope(make_session_factory(pg_engine)) as session:
+        session.execute(text("SELECT 4")).all()
+    begin, *rest = wire.sent()[before:]
+    assert begin.startswith('Query "BEGIN')
+    assert rest == ['Query "SELECT 4"', 'Query "COMMIT"']
+
+
+def test_a_connection_idle_for_long_is_pinged_before_reuse(
+    pg_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wire = Wire(pg_engine, tmp_path / "wire.log")
+    reads = make_read_session_factory(pg_engine)
+    with session_scope(reads) as session:
+        session.execute(text("SELECT 1")).all()
+    monkeypatch.setattr(app.db, "CHECK_AFTER_IDLE_S", 0.0)
+    before = wire.mark()
+    with session_scope(reads) as session:
+        session.execute(text("SELECT 2")).all()
+    assert wire.sent()[before:][0] == 'Query ";"'
+
+
+def test_connections_cut_by_the_server_are_replaced_before_use(pg_engine: Engine) -> None:
+    """A restart or `pg_terminate_backend` leaves the pool holding dead connections: the
+    socket shows it, and the pool swaps them for new ones instead of failing a request."""
+    reads = make_read_session_factory(pg_engine)
+    with session_scope(reads) as session:
+        before = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    terminate_connections(str(pg_engine.url))
+    for factory in (reads, make_session_factory(pg_engine)):
+        with session_scope(factory) as session:
+            after = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        assert after != before
