@@ -183,7 +183,19 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     `open_transaction`.)"""
     if engine.dialect.name != "postgresql":
         return make_session_factory(engine)
-    return make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    return _AutocommitSessions(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+class _AutocommitSessions(sessionmaker[Session]):
+    """Sessions whose connection is in autocommit. Not `engine.execution_options(
+    isolation_level=...)`, the documented way: that engine carries an event listener, and a
+    connection with listeners takes SQLAlchemy's full execution path, which `kept.run`
+    skips otherwise (it cost more than the two round trips saved)."""
+
+    def __call__(self, **local_kw: Any) -> Session:
+        session = super().__call__(**local_kw)
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return session
 
 
 def open_transaction(session: Session) -> None:

@@ -226,9 +226,13 @@ def run(session: Session, stmt: Kept | Statement, values: Mapping[str, Any]) -> 
         return list(connection.execute(stmt.stmt, values).all())
     plan = stmt.plan(dialect, _sizes(dialect, sizes))
     arguments = plan.arguments(values)
+    # The result processors are worked out from the first run's description (psycopg builds
+    # a description's column objects anew each time it is asked: 25 of them a GraphQL query).
+    processors = plan.results
     if _has_events(connection):
         result = connection.exec_driver_sql(plan.sql, arguments)
-        description = result.cursor.description
+        if processors is None:
+            processors = plan.result_processors(dialect, stmt.stmt, result.cursor.description)
         rows: list[Any] = [tuple(row) for row in result.all()]
     else:
         dbapi_connection = connection.connection.dbapi_connection
@@ -237,12 +241,12 @@ def run(session: Session, stmt: Kept | Statement, values: Mapping[str, Any]) -> 
         try:
             cursor.execute(plan.sql, arguments)
             rows = cast(list[Any], cursor.fetchall())  # sqlite3 and psycopg return lists
-            description = cursor.description
+            if processors is None:
+                processors = plan.result_processors(dialect, stmt.stmt, cursor.description)
         except Exception as exc:
             connection._handle_dbapi_exception(exc, plan.sql, arguments, cursor, None)
         finally:
             cursor.close()
-    processors = plan.result_processors(dialect, stmt.stmt, description)
     if not processors:
         return rows
     out = []
