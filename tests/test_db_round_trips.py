@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 import app.db
+from app.content import kept
 from app.db import make_engine, make_read_session_factory, make_session_factory, session_scope
 from tests.support import terminate_connections
 
@@ -104,3 +105,15 @@ def test_connections_cut_by_the_server_are_replaced_before_use(pg_engine: Engine
         with session_scope(factory) as session:
             after = session.execute(text("SELECT pg_backend_pid()")).scalar()
         assert after != before
+
+
+def test_read_sessions_run_kept_statements_on_the_direct_path(database_url: str) -> None:
+    """`kept.run` goes through SQLAlchemy's full execution path when a connection carries
+    event listeners; an engine made with `execution_options(isolation_level=...)` does, and
+    cost reads more than the round trips it saved."""
+    engine = make_engine(database_url)
+    try:
+        with session_scope(make_read_session_factory(engine)) as session:
+            assert not kept._has_events(session.connection())
+    finally:
+        engine.dispose()
