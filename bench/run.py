@@ -29,7 +29,16 @@ from bench.dataset import (  # noqa: E402
     prepare,
 )
 from bench.load import run_wrk, wrk_path  # noqa: E402
-from bench.scenarios import SCENARIOS, SERVERS, Context, Scenario, Unavailable, summary_row  # noqa: E402
+from bench.paired import paired_latency  # noqa: E402
+from bench.scenarios import (  # noqa: E402
+    SCENARIOS,
+    SERVERS,
+    Context,
+    Scenario,
+    Unavailable,
+    graphql_post,
+    summary_row,
+)
 from bench.server import Server  # noqa: E402
 
 
@@ -48,6 +57,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds of a second run with 1 connection per scenario: the unloaded p50 (0: skip)",
     )
     parser.add_argument("--page", type=int, default=1000, help="the deep page of S7 (default 1000)")
+    parser.add_argument(
+        "--paired", type=int, default=25,
+        help="rounds of S2 one at a time, 20 requests to the fast path then the stock server, both "
+             "running side by side (0 skips)",
+    )
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the bench database")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL, help="PostgreSQL URL to create databases")
     return parser.parse_args(argv)
@@ -83,11 +97,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     notes: dict[str, str] = {}
     scripts = RESULTS / "lua"
     scripts.mkdir(parents=True, exist_ok=True)
-    for server_name in dict.fromkeys(s.server for s in scenarios):
-        env = {
+    def environment(server_name: str) -> dict[str, str]:
+        return {
             "DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET, "LOG_LEVEL": "WARNING",
             "DB_POOL_SIZE": str(max(5, args.connections)), **SERVERS[server_name],
         }
+
+    for server_name in dict.fromkeys(s.server for s in scenarios):
+        env = environment(server_name)
         with Server(server_name, env, args.workers, RESULTS) as server:
             ready = server.start()
             print(f"[{server_name}] ready in {ready:.2f} s on {server.base_url} ({SERVERS[server_name]})", flush=True)
@@ -128,7 +145,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "peak_rss_total_mb": server.peak_total_kb / 1024,
                 "settings": SERVERS[server_name],
             }
+    paired = None
+    s2_servers = {s.server for s in scenarios if s.key == "S2"}
+    if args.paired > 0 and {"nocache", "stock"} <= s2_servers:
+        with (
+            Server("nocache-paired", environment("nocache"), args.workers, RESULTS) as fast,
+            Server("stock-paired", environment("stock"), args.workers, RESULTS) as stock,
+        ):
+            fast.start()
+            stock.start()
+            found = paired_latency([fast.base_url, stock.base_url], graphql_post(), args.paired)
+            paired = {"rounds": found.rounds, "p50_ms": found.p50_ms, "p90_ms": found.p90_ms}
+            print(f"[paired] S2 one at a time, {found.rounds} rounds: p50 {found.p50_ms}", flush=True)
     return {
+        "paired_s2": paired,
         "db": args.db, "scale": args.scale, "duration": args.duration, "connections": args.connections,
         "threads": args.threads, "workers": args.workers, "latency_duration": args.latency_duration, "started": datetime.fromtimestamp(started, UTC).isoformat(),
         "rows": rows, "servers": servers,
@@ -170,6 +200,12 @@ def report(results: dict[str, Any]) -> str:
         if fast.get("p50_1c_ms") and stock.get("p50_1c_ms"):
             lines.append(f"S2 one request at a time: p50 {stock['p50_1c_ms']:.2f} ms (stock) -> "
                          f"{fast['p50_1c_ms']:.2f} ms (fast path), {stock['p50_1c_ms'] / fast['p50_1c_ms']:.2f}x")
+    paired = results.get("paired_s2")
+    if paired:
+        (fast_p50, stock_p50), (fast_p90, stock_p90) = paired["p50_ms"], paired["p90_ms"]
+        lines.append(f"S2 paired, one at a time, the two servers side by side ({paired['rounds']} rounds "
+                     f"of 20 each): p50 {stock_p50:.2f} ms (stock) -> {fast_p50:.2f} ms (fast path), "
+                     f"{stock_p50 / fast_p50:.2f}x; p90 {stock_p90:.2f} -> {fast_p90:.2f} ms")
     page1 = next((r for r in rows if r["label"] == "REST articles page 1" and "rps" in r), None)
     deep = next((r for r in rows if r["key"] == "S7" and r is not page1 and "rps" in r), None)
     if page1 and deep:
