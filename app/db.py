@@ -179,8 +179,8 @@ def _readable(dbapi_connection: Any) -> bool:
 def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for public reads. On PostgreSQL they run in autocommit: under READ
     COMMITTED, the default, each statement of a transaction sees its own snapshot anyway, so
-    the transaction bought nothing but its BEGIN and COMMIT, two round trips. (A statement that needs a transaction, like `SET LOCAL`, opens one:
-    `open_transaction`.)"""
+    the transaction bought nothing but its BEGIN and COMMIT, two round trips. (A statement
+    that needs a transaction, like `SET LOCAL`, opens one: `open_transaction`.)"""
     if engine.dialect.name != "postgresql":
         return make_session_factory(engine)
     return _AutocommitSessions(bind=engine, expire_on_commit=False, autoflush=False)
@@ -194,7 +194,11 @@ class _AutocommitSessions(sessionmaker[Session]):
 
     def __call__(self, **local_kw: Any) -> Session:
         session = super().__call__(**local_kw)
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        try:
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        except BaseException:
+            session.close()
+            raise
         return session
 
 

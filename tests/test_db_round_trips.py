@@ -11,12 +11,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 
 import app.db
 from app.content import kept
 from app.db import make_engine, make_read_session_factory, make_session_factory, session_scope
-from tests.support import terminate_connections
+from app.main import create_app
+from tests.support import make_settings, terminate_connections
 
 
 @pytest.fixture
@@ -117,3 +119,19 @@ def test_read_sessions_run_kept_statements_on_the_direct_path(database_url: str)
             assert not kept._has_events(session.connection())
     finally:
         engine.dispose()
+
+
+def test_reads_answer_503_when_postgresql_is_unreachable() -> None:
+    """A read session connects as it is made (to set autocommit): a database that cannot be
+    reached is a 503 problem with Retry-After there too, on REST and GraphQL alike."""
+    app = create_app(make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere"))
+    client = TestClient(app, raise_server_exceptions=False)
+    query = "{ topics(first: 1) { edges { node { name } } } }"
+    for response in (
+        client.get("/api/v1/events"),
+        client.get("/graphql", params={"query": query}),
+        client.post("/graphql", json={"query": query}),
+    ):
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"]

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Integer,
+    String,
     bindparam,
     case,
     exists,
@@ -158,6 +159,41 @@ def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
     return [row[0] for row in found if row[0] is not None]
 
 
+# slug -> topic id, as last resolved in this process (database, slug). A hint, never trusted:
+# a page that uses it also checks, in the same statement, that the topic still has that slug
+# and is visible (`_guard`), and resolves the slug again if the page comes back empty. A
+# list by topic then costs one statement fewer (GraphQL's flagship query: four -> three).
+_TOPIC_IDS: dict[tuple[str, str], int] = {}
+GUARD_ID: Any = bindparam("guard_id", type_=Integer())
+GUARD_SLUG: Any = bindparam("guard_slug", type_=String())
+
+
+def _remembered_topic(session: Session, slugs: list[str]) -> int | None:
+    if len(slugs) != 1:
+        return None
+    return _TOPIC_IDS.get((str(session.get_bind().engine.url), slugs[0]))
+
+
+def _remember_topic(session: Session, slugs: list[str], topic_ids: list[int]) -> None:
+    key = (str(session.get_bind().engine.url), slugs[0]) if len(slugs) == 1 else None
+    if key is None:
+        return
+    if len(topic_ids) != 1:
+        _TOPIC_IDS.pop(key, None)
+        return
+    if len(_TOPIC_IDS) > 10_000:
+        _TOPIC_IDS.clear()
+    _TOPIC_IDS[key] = topic_ids[0]
+
+
+def _guard(viewer: Viewer) -> Any:
+    """True when the topic `GUARD_ID` is still the visible topic named `GUARD_SLUG` (a
+    constant the database evaluates once per statement)."""
+    return exists().where(
+        col(Topic.id) == GUARD_ID, col(Topic.slug) == GUARD_SLUG, visible(Topic, viewer, now=NOW)
+    )
+
+
 def _tagged(ctype: ContentType, topic_ids: Any) -> Any:
     """Subquery: ids of the `ctype` items tagged with any of `topic_ids`."""
     return select(col(Tagging.entity_id)).where(
@@ -274,7 +310,15 @@ def list_items(
     check_limit(params.limit)
     sort_name, descending = _sort_of(ctype, params)
     model = ctype.model
-    topic_ids = _topic_ids(session, params.topics, viewer) if params.topics else None
+    topic_ids: list[int] | None = None
+    remembered = _remembered_topic(session, params.topics) if params.topics else None
+    guarded = remembered is not None  # the page statement checks the remembered topic
+    if params.topics:
+        topic_ids = (
+            [remembered] if remembered is not None else _topic_ids(session, params.topics, viewer)
+        )
+        if not guarded:
+            _remember_topic(session, params.topics, topic_ids)
     plan = None if topic_ids is None else _topic_plan(session, ctype, topic_ids, for_count=False)
     sort_expr = _sort_expression(ctype, sort_name, viewer)
     scope = "list:" + _fingerprint(
@@ -288,6 +332,8 @@ def list_items(
         viewer.preview,
     )
     values = with_now(viewer, page_size=params.limit + 1, topics=topic_ids)
+    if remembered is not None:
+        values["guard_id"], values["guard_slug"] = remembered, params.topics[0]
     if params.cursor:
         try:
             values["after_value"], values["after_id"] = decode_token(secret, scope, params.cursor)
@@ -306,6 +352,8 @@ def list_items(
         conditions = base_conditions(
             session, ctype, params, viewer, topic_ids, plan=plan, bound=True, walk=walk
         )
+        if guarded:
+            conditions.append(_guard(viewer))
         ids = select(model.id.label("id"), sort_expr.label("sort_value")).where(*conditions)
         if params.cursor:
             key = tuple_(sort_expr, model.id)
@@ -323,9 +371,9 @@ def list_items(
             .order_by(*(c.desc() if descending else c.asc() for c in order))
         )
 
-    if filtered:
-        stmt = page_statement()  # conditions with values of their own: built each time
-    else:
+    def statement() -> Any:
+        if filtered:
+            return page_statement()  # conditions with values of their own: built each time
         shape_key = (
             "page",
             ctype.name,
@@ -335,11 +383,22 @@ def list_items(
             viewer.preview,
             plan,
             walk,
+            guarded,
             rows_shape.keys,
         )
-        stmt = kept(_STATEMENTS, shape_key, page_statement)
+        return kept(_STATEMENTS, shape_key, page_statement)
+
     # Core rows on the session's connection: no ORM result processing.
-    results = run(session, stmt, values)
+    results = run(session, statement(), values)
+    if guarded and not results:
+        # No rows: none tagged, or the remembered topic is no longer that slug's. Ask.
+        guarded = False
+        del values["guard_id"], values["guard_slug"]
+        topic_ids = _topic_ids(session, params.topics, viewer)
+        _remember_topic(session, params.topics, topic_ids)
+        plan = _topic_plan(session, ctype, topic_ids, for_count=False)
+        values["topics"] = topic_ids
+        results = run(session, statement(), values)
     build = rows_shape.builder()
     at = rows_shape.width  # the sort value follows the row's columns
     found = [(build(result), result[at]) for result in results[: params.limit]]
