@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.content.queries import ListParams, list_items, topic_stream
-from app.content.types import ARTICLE
+from app.content.types import ARTICLE, EVENT
 from app.content.visibility import Viewer
 from app.models import Topic
 from tests.admin_helpers import bearer, make_key
@@ -103,3 +103,59 @@ def test_a_scheduled_item_counts_from_its_time_on(app_factory: Callable[..., Fas
     assert totals(before) == (2, 2)  # kept
     assert totals(after) == (3, 3)  # its time came: counted again
     assert totals(before, preview=True) == (3, 3)  # a preview counts scheduled items
+
+
+def test_upcoming_totals_are_kept_until_an_event_ends(app_factory: Callable[..., FastAPI]) -> None:
+    """`upcoming` lists are bounded on `starts_at` by the longest event (so the index finds
+    them at a million rows) and their totals are kept until the next event ends; both must
+    come out exactly as the plain condition, whatever the clock says."""
+    app = app_factory(response_cache=False)
+    t0 = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    events = {  # title: (starts, ends)
+        "long ago": (t0 - timedelta(days=400), None),
+        "yesterday": (t0 - timedelta(days=1), t0 - timedelta(hours=20)),
+        "week-long, under way": (t0 - timedelta(days=5), t0 + timedelta(days=2)),
+        "ends in an hour": (t0 - timedelta(hours=1), t0 + timedelta(hours=1)),
+        "tomorrow": (t0 + timedelta(days=1), None),
+        "next month": (t0 + timedelta(days=30), t0 + timedelta(days=30, hours=2)),
+    }
+    with TestClient(app) as client:
+        writer = bearer(make_key(app.state.session_factory, "writer", "content:write"))
+        for title, (starts, ends) in events.items():
+            body: dict[str, Any] = {"title": title, "status": "published", "starts_at": starts.isoformat()}
+            if ends is not None:
+                body["ends_at"] = ends.isoformat()
+            assert client.post("/api/v1/events", json=body, headers=writer).status_code == 201
+
+    def listed(now: datetime, upcoming: bool) -> tuple[list[str], int]:
+        params = ListParams(limit=2, filters={"upcoming": upcoming})
+        with app.state.session_factory() as session:
+            pages, cursor, total = [], None, -1
+            while True:
+                params.cursor = cursor
+                page = list_items(session, EVENT, params, Viewer(now=now), "secret")
+                pages += [row.title for row in page.items]
+                if total == -1:
+                    total = page.total
+                cursor = page.next_cursor
+                if cursor is None:
+                    return pages, total
+
+    def expected(now: datetime, upcoming: bool) -> list[str]:
+        ended = {t: (e or s) < now for t, (s, e) in events.items()}
+        chosen = [t for t in events if ended[t] != upcoming]
+        return sorted(chosen, key=lambda t: events[t][0], reverse=not upcoming)
+
+    for now in [
+        t0,
+        t0,  # kept
+        t0 + timedelta(minutes=59),
+        t0 + timedelta(hours=1, seconds=1),  # "ends in an hour" has ended
+        t0 + timedelta(days=1, minutes=1),  # "tomorrow" (no end) has started, so ended
+        t0 + timedelta(days=2, seconds=1),  # the week-long one has ended
+        t0 + timedelta(days=31),
+    ]:
+        for upcoming in (True, False):
+            titles, total = listed(now, upcoming)
+            assert titles == expected(now, upcoming), (now, upcoming)
+            assert total == len(titles), (now, upcoming, total)

@@ -3,16 +3,16 @@
 `meta.total` and `totalCount` are exact, and counting the 60,000 public events of a popular
 topic costs a scan (~100 ms on PostgreSQL at a million rows) that the page itself does
 not. A total only changes when content changes or when time makes a scheduled item
-public, so it is kept per database and query with:
+public (or, for `upcoming`, ends an event), so it is kept per database and query with:
 
 - the content version it was counted at (`content_version`, bumped by triggers in every
   writing transaction — whoever writes — so it changes exactly when the rows do, in
   every worker and on every machine, with no messages), and
 - the moment it expires: the next scheduled `published_at` of the counted types, for a
-  public viewer (a preview counts scheduled items already).
+  public viewer (a preview counts scheduled items already), or sooner when the caller names
+  another moment its count depends on (`upcoming`: the next event's end).
 
-Asking costs one primary-key read of the version. A count whose conditions depend on the
-clock in another way (`upcoming`) is never kept.
+Asking costs one primary-key read of the version.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from app.models import ContentVersion
 
 MAX_ENTRIES = 10_000
 
-# Per engine: scope -> ((epoch, version), expires at or None, total).
-_Entry = tuple[tuple[str, int], datetime | None, int]
+# Per engine: scope -> ((epoch, version), expires at or None, total or other value).
+_Entry = tuple[tuple[str, int], datetime | None, Any]
 _CACHES: weakref.WeakKeyDictionary[Engine, dict[str, _Entry]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -80,8 +80,11 @@ def cached_count(
     types: Sequence[ContentType],
     viewer: Viewer,
     count: Callable[[], int],
+    changes_at: Callable[[], datetime | None] | None = None,
 ) -> int:
-    """`count()`, or the total counted for `scope` at the current content version."""
+    """`count()`, or the total counted for `scope` at the current content version.
+    `changes_at`: for a count that also depends on the clock, the next moment it may
+    change by itself (it expires then too)."""
     cache = _cache_of(session)
     version = content_version(session) if cache is not None else None
     if cache is None or version is None:
@@ -94,8 +97,30 @@ def cached_count(
             return total
     total = count()
     expires = _expiry(session, types, viewer)
+    if changes_at is not None:
+        moment = changes_at()
+        if moment is not None and (expires is None or moment < expires):
+            expires = moment
     with _LOCK:
         if len(cache) >= MAX_ENTRIES:
             cache.clear()
         cache[key] = (version, expires, total)
     return total
+
+
+def cached_at_version(session: Session, key: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`, or what it returned at the current content version (a value that only
+    writes change, kept beside the totals)."""
+    cache = _cache_of(session)
+    version = content_version(session) if cache is not None else None
+    if cache is None or version is None:
+        return compute()
+    found = cache.get(key)
+    if found is not None and found[0] == version:
+        return found[2]
+    value = compute()
+    with _LOCK:
+        if len(cache) >= MAX_ENTRIES:
+            cache.clear()
+        cache[key] = (version, None, value)
+    return value

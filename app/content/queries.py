@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -32,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from app.content.counts import cached_count
+from app.content.counts import cached_at_version, cached_count
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import filter_conditions
@@ -41,7 +43,7 @@ from app.content.rows import IDS, Projection, fetch_ids, read, shape
 from app.content.search import matching_ids
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import NOW, Viewer, next_public_at, visible, with_now
-from app.models import Publishable, Tagging, Topic
+from app.models import Event, Publishable, Tagging, Topic
 
 MAX_LIMIT = 100
 
@@ -291,11 +293,68 @@ def base_conditions(
     if params.updated_since is not None:
         conditions.append(ctype.model.updated_at >= params.updated_since)
     conditions.extend(filter_conditions(ctype.collection, params.filters, viewer))
+    conditions.extend(_clock_bounds(session, ctype, params.filters, viewer))
     return conditions
 
 
-# Filters that compare with the clock: their totals change by themselves, never kept.
-_CLOCK_FILTERS = frozenset({"upcoming"})
+def _clock_bounds(
+    session: Session, ctype: ContentType, filters: dict[str, Any], viewer: Viewer
+) -> list[Any]:
+    """What `upcoming` implies for `starts_at`, which its index can use: not yet ended means
+    it started at most the longest event's length ago; ended means it started before now,
+    less the shortest length. Redundant, so exact whatever the lengths; without it
+    PostgreSQL walked `starts_at` through every past event to find the first upcoming one
+    (430 ms at `large`, and 94 ms more to count them)."""
+    upcoming = filters.get("upcoming") if ctype.name == "event" else None
+    if upcoming is None:
+        return []
+    spans = cached_at_version(session, "event spans", lambda: _event_spans(session))
+    if spans is None:
+        return []
+    shortest, longest = spans
+    try:
+        if upcoming:
+            return [col(Event.starts_at) >= viewer.now - longest]
+        return [col(Event.starts_at) < viewer.now - shortest]
+    except OverflowError:  # lengths beyond the calendar: no bound
+        return []
+
+
+def _event_spans(session: Session) -> tuple[timedelta, timedelta] | None:
+    """(shortest, longest) `coalesce(ends_at, starts_at) - starts_at` of every event row,
+    widened by a second (SQLite's day fractions are not exact to the microsecond)."""
+    end = func.coalesce(Event.ends_at, Event.starts_at)
+    if session.get_bind().dialect.name == "sqlite":
+        days = func.julianday(end) - func.julianday(Event.starts_at)
+        found = session.execute(select(func.min(days), func.max(days))).one()
+        if found[0] is None:
+            return None
+        shortest, longest = timedelta(days=found[0]), timedelta(days=found[1])
+    else:
+        length = end - col(Event.starts_at)  # an interval: timedelta
+        lengths: Any = session.execute(select(func.min(length), func.max(length))).one()
+        if lengths[0] is None:
+            return None
+        shortest, longest = lengths[0], lengths[1]
+    return shortest - timedelta(seconds=1), longest + timedelta(seconds=1)
+
+
+def _next_event_end(session: Session, viewer: Viewer) -> datetime | None:
+    """A moment no later than the next time an event ends after `viewer.now`: until then,
+    which events have ended does not change (what `upcoming` totals depend on). The earliest
+    end of the events under way (started no longer ago than the longest event lasts), or
+    the next start (no future event ends before it starts), whichever comes first."""
+    spans = cached_at_version(session, "event spans", lambda: _event_spans(session))
+    if spans is None:
+        return None
+    end = func.coalesce(Event.ends_at, Event.starts_at)
+    under_way = select(func.min(end)).where(col(Event.starts_at) < viewer.now, end >= viewer.now)
+    with suppress(OverflowError):  # lengths beyond the calendar: no lower bound
+        under_way = under_way.where(col(Event.starts_at) >= viewer.now - spans[1])
+    next_start = select(func.min(Event.starts_at)).where(col(Event.starts_at) >= viewer.now)
+    moments = [session.scalar(under_way), session.scalar(next_start)]
+    found = [moment for moment in moments if moment is not None]
+    return min(found) if found else None
 
 
 def list_items(
@@ -344,7 +403,16 @@ def list_items(
     filtered = bool(params.q or params.updated_since is not None or params.filters)
     # SQLite, a whole collection: walk the sort's index. Left to itself the planner reads
     # the covering visibility index whole and sorts (1.5 s for 200,000 events by title).
-    walk = topic_ids is None and not filtered and session.get_bind().dialect.name == "sqlite"
+    # The same for `upcoming` alone, sorted by `starts_at`: its bound (`_clock_bounds`) is a
+    # range of that index (ended events by `-starts_at`: 0.7 s -> ms at `large`).
+    clock_walk = (
+        set(params.filters) == {"upcoming"} and not params.q and params.updated_since is None
+    ) and sort_name == "starts_at"
+    walk = (
+        topic_ids is None
+        and (not filtered or clock_walk)
+        and session.get_bind().dialect.name == "sqlite"
+    )
 
     def page_statement() -> Any:
         # The page's ids are chosen on narrow rows (sorting wide rows with their bodies
@@ -415,8 +483,9 @@ def list_items(
     def count() -> int:
         if not params.cursor and next_cursor is None:
             return len(rows)  # the whole list fits on this first page
-        if any(name in _CLOCK_FILTERS for name in params.filters):
-            return count_now()
+        if "upcoming" in params.filters:
+            changes_at = partial(_next_event_end, session, viewer)
+            return cached_count(session, scope, [ctype], viewer, count_now, changes_at)
         return cached_count(session, scope, [ctype], viewer, count_now)
 
     def cursor_at(index: int) -> str:
