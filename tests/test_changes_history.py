@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.queries import changes
@@ -69,3 +70,42 @@ def test_an_unpublished_items_tombstone_keeps_the_public_slug_and_time(
             (c.action, c.slug, c.at) for c in first.items
         ]
         assert changes(session, first.next_since, 100, Viewer(), SECRET).items == []
+
+
+def test_a_poll_sees_every_kind_of_change_after_its_token(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A poll with `since` reads only rows with a time at or after the token's (the indexes
+    answer it); each way an item's change time can move must still be seen, even a deletion
+    written behind the API's back that left `updated_at` alone, or a scheduled item whose
+    time came with no write at all."""
+    now = datetime.now(UTC)
+    soon = now + timedelta(seconds=30)
+    with session_scope(session_factory) as session:
+        create_item(session, "topics", {"name": "Old topic"}, "t")
+        create_item(session, "articles", {"title": "Old news", "status": "published", "published_at": PAST}, "t")
+        create_item(session, "articles", {"title": "Scheduled", "status": "published", "published_at": soon.isoformat()}, "t")
+        kept = create_item(session, "articles", {"title": "Kept", "status": "published", "published_at": PAST}, "t")
+    with session_scope(session_factory) as session:
+        token = changes(session, None, 100, Viewer(), SECRET).next_since
+    with session_scope(session_factory) as session:
+        later = now + timedelta(seconds=10)
+        session.execute(  # psql-style: only deleted_at
+            text("UPDATE topic SET deleted_at = :at WHERE slug = 'old-topic'"), {"at": later}
+        )
+        row = session.get(Article, kept.id)
+        update_item(session, "articles", row, {"title": "Kept, revised"}, "t")
+
+    def since(viewer: Viewer) -> list[tuple[str, str]]:
+        with session_scope(session_factory) as session:
+            page = changes(session, token, 100, viewer, SECRET)
+            return [(c.action, c.slug) for c in page.items]
+
+    before_its_time = since(Viewer(now=now + timedelta(seconds=20)))
+    assert sorted(before_its_time) == [("deleted", "old-topic"), ("updated", "kept")]
+    after_its_time = since(Viewer(now=soon + timedelta(seconds=1)))
+    assert sorted(after_its_time) == [
+        ("created", "scheduled"),
+        ("deleted", "old-topic"),
+        ("updated", "kept"),
+    ]

@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import (
     Integer,
     String,
+    and_,
     bindparam,
     case,
     exists,
@@ -688,7 +689,9 @@ class ChangePage:
     total: int
 
 
-def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
+def _change_branch(ctype: ContentType, viewer: Viewer, since: datetime | None) -> Any:
+    """One type's rows in the change log; `since`: only rows whose change time (`at`) may
+    be at or after it."""
     model = ctype.model
     is_visible = visible(model, viewer)
     if issubclass(model, Publishable):
@@ -714,13 +717,27 @@ def _change_branch(ctype: ContentType, viewer: Viewer) -> Any:
         (model.version == 1, literal("created")),
         else_=literal("updated"),
     )
-    return select(
+    branch = select(
         literal(_TYPE_RANK[ctype.name], Integer()).label("rank"),
         model.id.label("id"),
         slug.label("slug"),
         at.label("at"),
         action.label("action"),
     ).where(include)
+    if since is not None:
+        # `at` is always one of these columns, so at >= since means one of them is: a
+        # redundant condition, which their indexes answer (a poll reads what changed).
+        recent = [model.updated_at >= since, model.deleted_at >= since]
+        if issubclass(model, Publishable):
+            recent.append(model.left_public_at >= since)
+            # `published_at` is `at` only for a visible item: for the public, not a
+            # scheduled one (thousands at `large`, which the poll would read for nothing).
+            published = model.published_at >= since
+            if not viewer.preview:
+                published = and_(published, model.published_at <= viewer.now)
+            recent.append(published)
+        branch = branch.where(or_(*recent))
+    return branch
 
 
 def changes(
@@ -734,7 +751,8 @@ def changes(
             after = (when, int(rank), int(last_id))
         except (InvalidToken, ValueError, TypeError) as exc:
             raise QueryError("since", str(exc)) from None
-    log = union_all(*[_change_branch(t, viewer) for t in ALL_TYPES]).subquery()
+    since_at = after[0] if since else None
+    log = union_all(*[_change_branch(t, viewer, since_at) for t in ALL_TYPES]).subquery()
     at_type = ALL_TYPES[0].model.updated_at.type
     newer = tuple_(log.c.at, log.c.rank, log.c.id) > tuple_(
         literal(after[0], at_type), literal(after[1], Integer()), literal(after[2], Integer())
