@@ -29,7 +29,30 @@ HEAD_REVISION = "8b3e5d1f7c42"
 # Autogenerate must neither drop them nor report them as differences.
 FTS_TABLE = "search_fts"
 VERSION_TABLE = "alembic_version"
-UNMODELLED_INDEXES = frozenset({"ix_search_document_tsv", "ix_publication_year_sort"})
+UNMODELLED_INDEXES = frozenset(
+    {
+        "ix_search_document_tsv",
+        "ix_publication_year_sort",
+        # The change log's partial indexes (migration 8b3e5d1f7c42).
+        *(
+            f"ix_{table}_deleted_at"
+            for table in (
+                "topic",
+                "organization",
+                "person",
+                "article",
+                "quote",
+                "event",
+                "publication",
+                "resource",
+            )
+        ),
+        *(
+            f"ix_{table}_left_public_at"
+            for table in ("article", "quote", "event", "publication", "resource")
+        ),
+    }
+)
 
 
 def _migrations_dir() -> Path:

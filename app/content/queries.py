@@ -689,6 +689,10 @@ class ChangePage:
     total: int
 
 
+def _present(column: Any) -> Any:
+    return column.is_not(None)
+
+
 def _change_branch(ctype: ContentType, viewer: Viewer, since: datetime | None) -> Any:
     """One type's rows in the change log; `since`: only rows whose change time (`at`) may
     be at or after it."""
@@ -727,9 +731,13 @@ def _change_branch(ctype: ContentType, viewer: Viewer, since: datetime | None) -
     if since is not None:
         # `at` is always one of these columns, so at >= since means one of them is: a
         # redundant condition, which their indexes answer (a poll reads what changed).
-        recent = [model.updated_at >= since, model.deleted_at >= since]
+        # (IS NOT NULL: the partial indexes of these mostly-empty columns.)
+        recent = [
+            model.updated_at >= since,
+            and_(_present(model.deleted_at), model.deleted_at >= since),
+        ]
         if issubclass(model, Publishable):
-            recent.append(model.left_public_at >= since)
+            recent.append(and_(_present(model.left_public_at), model.left_public_at >= since))
             # `published_at` is `at` only for a visible item: for the public, not a
             # scheduled one (thousands at `large`, which the poll would read for nothing).
             published = model.published_at >= since

@@ -38,8 +38,7 @@ class Entity(Table):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
     )
-    # Indexed for the change log: a poll with `since` reads what changed after it.
-    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = Field(default=1, nullable=False)
 
 
@@ -51,5 +50,5 @@ class Publishable(Entity):
     was_public: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # When, and under which slug, the item last left the public surface: its change-log
     # tombstone keeps saying that while editors go on changing the hidden item.
-    left_public_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    left_public_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     public_slug: str | None = Field(default=None, max_length=200)
