@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlmodel import col
 
 from app.content.errors import QueryError
@@ -113,8 +113,11 @@ def _upcoming(value: bool, viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _role(role: str, viewer: Viewer) -> ColumnElement[bool]:
-    return col(Event.id).in_(
-        select(col(EventParticipant.event_id)).where(col(EventParticipant.role) == role)
+    # Asked of each event (its participants, by the primary key's event_id): as `id IN
+    # (every event with such a participant)`, SQLite listed a third of a million
+    # participants for each page (0.35 s at `large`).
+    return exists().where(
+        col(EventParticipant.event_id) == Event.id, col(EventParticipant.role) == role
     )
 
 
