@@ -291,7 +291,18 @@ def base_conditions(
         conditions.append(_topic_sql(plan, ctype, TOPICS if bound else topic_ids))
     if params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
-    if params.updated_since is not None:
+    if params.updated_since is not None and walk:
+        # SQLite (a partner's sync): the ids from the updated_at index, then the rows by id.
+        # Without range statistics (no STAT4 in the usual builds) it cannot tell a narrow
+        # range from a wide one and took the visibility index: 0.9 s at `large` for a sync
+        # that found nothing new, now 0.4 ms; as before when everything changed since.
+        changed = ctype.model.__table__.alias("changed")
+        conditions.append(
+            ctype.model.id.in_(
+                select(changed.c.id).where(changed.c.updated_at >= params.updated_since)
+            )
+        )
+    elif params.updated_since is not None:
         conditions.append(ctype.model.updated_at >= params.updated_since)
     conditions.extend(filter_conditions(ctype.collection, params.filters, viewer))
     conditions.extend(_clock_bounds(session, ctype, params.filters, viewer))
@@ -404,21 +415,18 @@ def list_items(
     filtered = bool(params.q or params.updated_since is not None or params.filters)
     # SQLite, a whole collection: walk the sort's index. Left to itself the planner reads
     # the covering visibility index whole and sorts (1.5 s for 200,000 events by title).
-    # The same with filters that match many rows each: an enum (a third of the events are
-    # online: the visibility index and a sort took 0.76 s at `large`; a (filter, sort) index
-    # or the sort's own answers in ms), and `upcoming` sorted by `starts_at`, whose bound
-    # (`_clock_bounds`) is a range of that index (ended events: 0.7 s -> ms).
+    # The same with `updated_since` (see `base_conditions`), and with filters that match
+    # many rows each: an enum (a third of the events are online: the visibility index and
+    # a sort took 0.76 s at `large`; a (filter, sort) index or the sort's own answers in
+    # ms), and `upcoming` sorted by `starts_at`, whose bound (`_clock_bounds`) is a range of
+    # that index (ended events: 0.7 s -> ms).
     kinds = FILTERS[ctype.collection]
     broad = all(
         kinds[name].kind == "enum" or (name == "upcoming" and sort_name == "starts_at")
         for name in params.filters
     )
     walk = (
-        topic_ids is None
-        and not params.q
-        and params.updated_since is None
-        and broad
-        and session.get_bind().dialect.name == "sqlite"
+        topic_ids is None and not params.q and broad and session.get_bind().dialect.name == "sqlite"
     )
 
     def page_statement() -> Any:
