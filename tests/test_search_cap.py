@@ -75,3 +75,42 @@ def test_postgresql_plans_statements_with_words_for_their_values(
             )
         )
         assert session.execute(text(show)).scalar() == "force_custom_plan"
+
+
+def test_a_list_filtered_by_common_words_walks_and_finds_the_same(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite walks a list's sort index asking each row whether it matches when the words
+    are common (`words_are_common`), and lists the matches first otherwise: both plans
+    must give the same pages, in the same order, and the same total."""
+    from app.content import queries
+    from app.content.queries import ListParams, list_items
+    from app.content.types import ARTICLE
+
+    with session_scope(session_factory) as session:
+        for i in range(30):
+            words = "hostage diplomacy" if i % 3 else "hostage"
+            body = {
+                "title": f"{words} {i}",
+                "status": "published",
+                "published_at": f"2024-01-{i + 1:02d}T00:00:00Z",
+            }
+            create_item(session, "articles", body, "t")
+        create_item(session, "articles", {"title": "Unrelated", "status": "published"}, "t")
+
+    def walk(common: bool, q: str) -> tuple[list[str], int]:
+        monkeypatch.setattr(queries, "words_are_common", lambda *_: common)
+        titles, cursor, total = [], None, -1
+        with session_scope(session_factory) as session:
+            while True:
+                params = ListParams(limit=4, q=q, cursor=cursor)
+                page = list_items(session, ARTICLE, params, Viewer(), "secret")
+                titles += [row.title for row in page.items]
+                total = page.total if total == -1 else total
+                cursor = page.next_cursor
+                if cursor is None:
+                    return titles, total
+
+    for q in ("hostage", "diplomacy hostage", "nothing-like-it"):
+        assert walk(True, q) == walk(False, q), q
+    assert walk(True, "diplomacy")[1] == 20

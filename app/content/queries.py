@@ -41,7 +41,7 @@ from app.content.errors import QueryError
 from app.content.filters import FILTERS, filter_conditions
 from app.content.kept import kept, run
 from app.content.rows import IDS, Projection, fetch_ids, read, shape
-from app.content.search import matching_ids
+from app.content.search import matches_each, matching_ids, words_are_common
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import NOW, Viewer, next_public_at, visible, with_now
 from app.models import Event, Publishable, Tagging, Topic
@@ -289,7 +289,9 @@ def base_conditions(
     ]
     if plan is not None:
         conditions.append(_topic_sql(plan, ctype, TOPICS if bound else topic_ids))
-    if params.q:
+    if params.q and walk:
+        conditions.append(matches_each(ctype, params.q))  # SQLite, common words
+    elif params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
     if params.updated_since is not None and walk:
         # SQLite (a partner's sync): the ids from the updated_at index, then the rows by id.
@@ -425,8 +427,12 @@ def list_items(
         kinds[name].kind == "enum" or (name == "upcoming" and sort_name == "starts_at")
         for name in params.filters
     )
+    sqlite = session.get_bind().dialect.name == "sqlite"
     walk = (
-        topic_ids is None and not params.q and broad and session.get_bind().dialect.name == "sqlite"
+        topic_ids is None
+        and broad
+        and sqlite
+        and (not params.q or words_are_common(session, ctype, params.q))
     )
 
     def page_statement() -> Any:
