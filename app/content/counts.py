@@ -85,42 +85,46 @@ def cached_count(
     """`count()`, or the total counted for `scope` at the current content version.
     `changes_at`: for a count that also depends on the clock, the next moment it may
     change by itself (it expires then too)."""
-    cache = _cache_of(session)
-    version = content_version(session) if cache is not None else None
-    if cache is None or version is None:
-        return count()
-    key = f"{scope}|preview={viewer.preview}"
-    found = cache.get(key)
-    if found is not None:
-        at, expires, total = found
-        if at == version and (expires is None or viewer.now < expires):
-            return total
-    total = count()
-    expires = _expiry(session, types, viewer)
-    if changes_at is not None:
-        moment = changes_at()
-        if moment is not None and (expires is None or moment < expires):
-            expires = moment
-    with _LOCK:
-        if len(cache) >= MAX_ENTRIES:
-            cache.clear()
-        cache[key] = (version, expires, total)
+
+    def work_out() -> tuple[int, datetime | None]:
+        total = count()
+        expires = _expiry(session, types, viewer)
+        if changes_at is not None:
+            moment = changes_at()
+            if moment is not None and (expires is None or moment < expires):
+                expires = moment
+        return total, expires
+
+    total: int = _kept(session, f"{scope}|preview={viewer.preview}", viewer.now, work_out)
     return total
 
 
 def cached_at_version(session: Session, key: str, compute: Callable[[], Any]) -> Any:
     """`compute()`, or what it returned at the current content version (a value that only
     writes change, kept beside the totals)."""
+    return _kept(session, key, None, lambda: (compute(), None))
+
+
+def _kept(
+    session: Session,
+    key: str,
+    now: datetime | None,
+    work_out: Callable[[], tuple[Any, datetime | None]],
+) -> Any:
+    """The value kept for `key` at the current content version and not expired at `now`,
+    or `work_out()`'s (value, expiry), kept."""
     cache = _cache_of(session)
     version = content_version(session) if cache is not None else None
     if cache is None or version is None:
-        return compute()
+        return work_out()[0]
     found = cache.get(key)
-    if found is not None and found[0] == version:
-        return found[2]
-    value = compute()
+    if found is not None:
+        at, expires, value = found
+        if at == version and (expires is None or (now is not None and now < expires)):
+            return value
+    value, expires = work_out()
     with _LOCK:
         if len(cache) >= MAX_ENTRIES:
             cache.clear()
-        cache[key] = (version, None, value)
+        cache[key] = (version, expires, value)
     return value

@@ -8,7 +8,6 @@ and a row inserted between two requests neither repeats nor hides another row.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from app.content.counts import cached_at_version, cached_count
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import FILTERS, filter_conditions
+from app.content.hints import PlanHints
 from app.content.kept import kept, run
 from app.content.rows import IDS, Projection, fetch_ids, read, shape
 from app.content.search import matches_each, matching_ids, words_are_common
@@ -239,29 +239,19 @@ def _topic_condition(
     return _topic_sql(plan, ctype, topic_ids), plan == "walk"
 
 
-# (database, type, topic ids) -> (checked at, popular?). The answer only picks a query plan
-# (both plans return the same rows), so a minute-old answer is good enough.
-_POPULARITY: dict[tuple[str, str, tuple[int, ...]], tuple[float, bool]] = {}
-_POPULARITY_TTL = 60.0
+# (database, type, topic ids) -> popular? (`app.content.hints`).
+_POPULARITY = PlanHints()
 
 
 def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...]) -> bool:
-    key = (str(session.get_bind().engine.url), ctype.name, topic_ids)
-    now = time.monotonic()
-    known = _POPULARITY.get(key)
-    if known is not None and now - known[0] < _POPULARITY_TTL:
-        return known[1]
-    tagged = _tagged(ctype, topic_ids)
-    many = (
-        session.scalar(select(func.count()).select_from(tagged.limit(_SMALL_TOPIC + 1).subquery()))
-        or 0
-    )
-    rows = session.scalar(select(func.max(ctype.model.id))) or 0
-    popular = many > _SMALL_TOPIC or many * many > _WALK_FACTOR * rows
-    if len(_POPULARITY) > 10_000:
-        _POPULARITY.clear()
-    _POPULARITY[key] = (now, popular)
-    return popular
+    def work_out() -> bool:
+        tagged = _tagged(ctype, topic_ids)
+        limited = tagged.limit(_SMALL_TOPIC + 1).subquery()
+        many = session.scalar(select(func.count()).select_from(limited)) or 0
+        rows = session.scalar(select(func.max(ctype.model.id))) or 0
+        return many > _SMALL_TOPIC or many * many > _WALK_FACTOR * rows
+
+    return _POPULARITY.get((str(session.get_bind().engine.url), ctype.name, topic_ids), work_out)
 
 
 def base_conditions(
@@ -322,7 +312,7 @@ def _clock_bounds(
     upcoming = filters.get("upcoming") if ctype.name == "event" else None
     if upcoming is None:
         return []
-    spans = cached_at_version(session, "event spans", lambda: _event_spans(session))
+    spans = _event_spans_now(session)
     if spans is None:
         return []
     shortest, longest = spans
@@ -332,6 +322,14 @@ def _clock_bounds(
         return [col(Event.starts_at) < viewer.now - shortest]
     except OverflowError:  # lengths beyond the calendar: no bound
         return []
+
+
+def _event_spans_now(session: Session) -> tuple[timedelta, timedelta] | None:
+    """`_event_spans`, worked out once per content version."""
+    spans: tuple[timedelta, timedelta] | None = cached_at_version(
+        session, "event spans", lambda: _event_spans(session)
+    )
+    return spans
 
 
 def _event_spans(session: Session) -> tuple[timedelta, timedelta] | None:
@@ -358,7 +356,7 @@ def _next_event_end(session: Session, viewer: Viewer) -> datetime | None:
     which events have ended does not change (what `upcoming` totals depend on). The earliest
     end of the events under way (started no longer ago than the longest event lasts), or
     the next start (no future event ends before it starts), whichever comes first."""
-    spans = cached_at_version(session, "event spans", lambda: _event_spans(session))
+    spans = _event_spans_now(session)
     if spans is None:
         return None
     end = func.coalesce(Event.ends_at, Event.starts_at)
@@ -709,10 +707,6 @@ class ChangePage:
     total: int
 
 
-def _present(column: Any) -> Any:
-    return column.is_not(None)
-
-
 def _change_branch(ctype: ContentType, viewer: Viewer, since: datetime | None) -> Any:
     """One type's rows in the change log; `since`: only rows whose change time (`at`) may
     be at or after it."""
@@ -754,10 +748,10 @@ def _change_branch(ctype: ContentType, viewer: Viewer, since: datetime | None) -
         # (IS NOT NULL: the partial indexes of these mostly-empty columns.)
         recent = [
             model.updated_at >= since,
-            and_(_present(model.deleted_at), model.deleted_at >= since),
+            and_(model.deleted_at.is_not(None), model.deleted_at >= since),
         ]
         if issubclass(model, Publishable):
-            recent.append(and_(_present(model.left_public_at), model.left_public_at >= since))
+            recent.append(and_(model.left_public_at.is_not(None), model.left_public_at >= since))
             # `published_at` is `at` only for a visible item: for the public, not a
             # scheduled one (thousands at `large`, which the poll would read for nothing).
             published = model.published_at >= since

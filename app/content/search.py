@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from sqlmodel import col
 
 from app.content.counts import cached_count
 from app.content.errors import QueryError
+from app.content.hints import PlanHints
 from app.content.types import ContentType
 from app.content.visibility import Viewer, visible
 from app.db import open_transaction
@@ -109,9 +109,8 @@ def matches_each(ctype: ContentType, q: str) -> ColumnElement[bool]:
     )
 
 
-# (database, type, words) -> (checked at, common?). Only picks a plan (both give the same
-# rows), so a minute-old answer is good enough.
-_COMMON_WORDS: dict[tuple[str, str, str], tuple[float, bool]] = {}
+# (database, type, words) -> common? (`app.content.hints`).
+_COMMON_WORDS = PlanHints()
 
 
 def words_are_common(session: Session, ctype: ContentType, q: str) -> bool:
@@ -120,26 +119,21 @@ def words_are_common(session: Session, ctype: ContentType, q: str) -> bool:
     matches (`matches_each`): listing every match first took 0.9 s for a word in 500,000
     documents at `large`; walking, 6 ms. For rarer words the list of matches is cheaper
     (walking for a word nothing matches read every row: 11 s)."""
-    key = (str(session.get_bind().engine.url), ctype.name, q)
-    now = time.monotonic()
-    known = _COMMON_WORDS.get(key)
-    if known is not None and now - known[0] < 60.0:
-        return known[1]
-    rows = session.scalar(select(func.max(ctype.model.id))) or 0
-    enough = rows // 20 + 1
-    found = session.execute(
-        text(
-            "SELECT count(*) FROM (SELECT 1 FROM search_fts JOIN search_document AS d"
-            " ON d.id = search_fts.rowid WHERE search_fts MATCH :fts_q AND d.entity_type = :t"
-            " LIMIT :n)"
-        ),
-        {"fts_q": _fts5_query(q), "t": ctype.name, "n": enough},
-    ).scalar_one()
-    common = found >= enough
-    if len(_COMMON_WORDS) > 10_000:
-        _COMMON_WORDS.clear()
-    _COMMON_WORDS[key] = (now, common)
-    return common
+
+    def work_out() -> bool:
+        rows = session.scalar(select(func.max(ctype.model.id))) or 0
+        enough = rows // 20 + 1
+        found = session.execute(
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM search_fts JOIN search_document AS d"
+                " ON d.id = search_fts.rowid WHERE search_fts MATCH :fts_q"
+                " AND d.entity_type = :t LIMIT :n)"
+            ),
+            {"fts_q": _fts5_query(q), "t": ctype.name, "n": enough},
+        ).scalar_one()
+        return bool(found >= enough)
+
+    return _COMMON_WORDS.get((str(session.get_bind().engine.url), ctype.name, q), work_out)
 
 
 def matching_ids(session: Session, ctype: ContentType, q: str) -> Any:
