@@ -496,7 +496,18 @@ def list_items(
     rows = [row for row, _ in found]
 
     def count_now() -> int:
-        where = base_conditions(session, ctype, params, viewer, topic_ids, for_count=True)
+        # Counted the way the page was walked (SQLite, filters but no words: the filter's
+        # own index, not the visibility index's every public row: events by type 3 s ->
+        # 0.23 s at `large`). Words are not asked row by row to count them all.
+        where = base_conditions(
+            session,
+            ctype,
+            params,
+            viewer,
+            topic_ids,
+            for_count=True,
+            walk=walk and bool(params.filters or params.updated_since) and not params.q,
+        )
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     def count() -> int:
