@@ -171,22 +171,26 @@ GUARD_ID: Any = bindparam("guard_id", type_=Integer())
 GUARD_SLUG: Any = bindparam("guard_slug", type_=String())
 
 
+def _topic_key(session: Session, slugs: list[str]) -> tuple[str, str] | None:
+    """A list by one topic only (several would need every one of them checked)."""
+    return (str(session.get_bind().engine.url), slugs[0]) if len(slugs) == 1 else None
+
+
 def _remembered_topic(session: Session, slugs: list[str]) -> int | None:
-    if len(slugs) != 1:
-        return None
-    return _TOPIC_IDS.get((str(session.get_bind().engine.url), slugs[0]))
+    key = _topic_key(session, slugs)
+    return None if key is None else _TOPIC_IDS.get(key)
 
 
 def _remember_topic(session: Session, slugs: list[str], topic_ids: list[int]) -> None:
-    key = (str(session.get_bind().engine.url), slugs[0]) if len(slugs) == 1 else None
+    key = _topic_key(session, slugs)
     if key is None:
         return
     if len(topic_ids) != 1:
         _TOPIC_IDS.pop(key, None)
-        return
-    if len(_TOPIC_IDS) > 10_000:
-        _TOPIC_IDS.clear()
-    _TOPIC_IDS[key] = topic_ids[0]
+    else:
+        if len(_TOPIC_IDS) > 10_000:
+            _TOPIC_IDS.clear()
+        _TOPIC_IDS[key] = topic_ids[0]
 
 
 def _guard(viewer: Viewer) -> Any:
@@ -513,10 +517,9 @@ def list_items(
     def count() -> int:
         if not params.cursor and next_cursor is None:
             return len(rows)  # the whole list fits on this first page
-        if "upcoming" in params.filters:
-            changes_at = partial(_next_event_end, session, viewer)
-            return cached_count(session, scope, [ctype], viewer, count_now, changes_at)
-        return cached_count(session, scope, [ctype], viewer, count_now)
+        # `upcoming` totals also change when an event ends.
+        ends = partial(_next_event_end, session, viewer) if "upcoming" in params.filters else None
+        return cached_count(session, scope, [ctype], viewer, count_now, ends)
 
     def cursor_at(index: int) -> str:
         row, sort_value = found[index]
