@@ -1,0 +1,86 @@
+"""PostgreSQL reads a relation's linked rows by primary key, whatever the table's size.
+
+Joined directly (`link JOIN person ON ...`), PostgreSQL's planner prices a few dozen
+primary-key probes above hashing the whole target table under the default
+`random_page_cost`: a page of events' speakers read and hashed every person, bios and all.
+The loaders read the link rows first and then their targets by key; these tests look at
+the plans PostgreSQL makes for them on a generated dataset where that matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.orm import Session
+
+from app.content.relations import RELATIONS
+from app.content.visibility import Viewer
+from app.db import make_engine
+from app.generate.generator import generate
+from app.migrations import upgrade_to_head
+from app.models import Event, Person
+from tests.support import TestDatabases, backend_of
+
+# ~400 people with their bios: a person table of ~70 pages.
+SCALE = 0.01
+
+
+@pytest.fixture(scope="module")
+def generated(database_url: str, test_databases: TestDatabases) -> Iterator[Engine]:
+    if backend_of(database_url) != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    url = test_databases.create("postgresql")
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    generate(engine, SCALE, 7)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    yield engine
+    engine.dispose()
+
+
+def _plans(engine: Engine, type_name: str, relation: str, parents: list[Any]) -> list[str]:
+    """EXPLAIN of each statement the relation's loader runs for `parents`."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    with Session(engine) as session:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            links = RELATIONS[type_name][relation].loader(session, parents, Viewer())
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert links, "the generated parents have linked rows"
+        connection = session.connection()
+        return [
+            "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + sql, params))
+            for sql, params in seen
+        ]
+
+
+def test_speakers_of_a_page_of_events_are_read_by_key(generated: Engine) -> None:
+    with Session(generated) as session:
+        events = list(session.scalars(select(Event).order_by(Event.id).limit(20)))
+        people = session.scalar(select(func.count()).select_from(Person))
+    assert people is not None
+    assert people > 300
+    (plan,) = _plans(generated, "event", "participants", events)
+    assert "Seq Scan on person" not in plan, plan
+    assert "pk_person" in plan, plan
+
+
+def test_every_linked_table_is_read_for_the_linked_ids_only(generated: Engine) -> None:
+    """Organizations and topics too: small tables may be scanned rather than probed (a
+    few pages), but filtered by the ids the links name, never hashed whole."""
+    with Session(generated) as session:
+        people = list(session.scalars(select(Person).order_by(Person.id).limit(60)))
+        events = list(session.scalars(select(Event).order_by(Event.id).limit(20)))
+    (affiliations,) = _plans(generated, "person", "affiliations", people)
+    (topics,) = _plans(generated, "event", "topics", events)
+    for plan in (affiliations, topics):
+        assert "id = ANY ($" in plan, plan
