@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.content import queries as queries_module
 from app.content.queries import changes
 from app.content.visibility import Viewer
 from app.content.writes import create_item, delete_item, update_item
@@ -109,3 +112,90 @@ def test_a_poll_sees_every_kind_of_change_after_its_token(
         ("deleted", "old-topic"),
         ("updated", "kept"),
     ]
+
+
+def test_the_first_pages_read_up_to_a_horizon_equal_the_whole_log_sorted(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `since` the log is read up to a horizon (the k-th earliest `updated_at`)
+    through the indexes, not sorted whole. Change times that are not `updated_at` must
+    still land in place: a publication later than the last edit, a deletion or an
+    unpublication written with an earlier time than the row's `updated_at`, drafts (never
+    logged) with the earliest times of all."""
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    with session_scope(session_factory) as session:
+        for i in range(12):
+            create_item(session, "topics", {"name": f"Horizon topic {i}"}, "t")
+            create_item(
+                session,
+                "articles",
+                {"title": f"Horizon article {i}", "status": "published", "published_at": PAST},
+                "t",
+            )
+            create_item(session, "articles", {"title": f"Horizon draft {i}", "status": "draft"}, "t")
+    with session_scope(session_factory) as session:
+        stamps = {
+            "topic": "UPDATE topic SET updated_at = :base + (id * interval '7 minutes')",
+            "article": "UPDATE article SET updated_at = :base + (id * interval '5 minutes')",
+        }
+        if session.connection().dialect.name == "sqlite":
+            stamps = {
+                "topic": "UPDATE topic SET updated_at = datetime(:base, '+' || (id * 7) || ' minutes')",
+                "article": "UPDATE article SET updated_at = datetime(:base, '+' || (id * 5) || ' minutes')",
+            }
+        base_value = base if session.connection().dialect.name != "sqlite" else "2026-01-01 00:00:00"
+        for statement in stamps.values():
+            session.execute(text(statement), {"base": base_value})
+        # Drafts: the earliest times of all, never in the log.
+        session.execute(text("UPDATE article SET updated_at = :t WHERE status = 'draft'"), {"t": base - timedelta(days=9)})
+        # Published well after the last edit: its change time is the publication's.
+        session.execute(
+            text("UPDATE article SET published_at = :t WHERE slug = 'horizon-article-0'"),
+            {"t": datetime.now(UTC) - timedelta(minutes=1)},
+        )
+        # Deleted behind the API's back, dated before its last edit.
+        session.execute(
+            text("UPDATE topic SET deleted_at = :t WHERE slug = 'horizon-topic-11'"), {"t": base - timedelta(days=1)}
+        )
+        # Unpublished, the public's last sight of it before its later (hidden) edits.
+        session.execute(
+            text(
+                "UPDATE article SET status = 'draft', was_public = :yes, left_public_at = :t"
+                " WHERE slug = 'horizon-article-11'"
+            ),
+            {"t": base - timedelta(hours=5), "yes": True},
+        )
+
+    def walk(limit: int, viewer: Viewer) -> list[tuple[str, str, datetime]]:
+        seen: list[tuple[str, str, datetime]] = []
+        token = None
+        with session_scope(session_factory) as session:
+            while True:
+                page = changes(session, token, limit, viewer, SECRET)
+                seen += [(c.action, c.slug, c.at) for c in page.items]
+                if not page.has_more:
+                    return seen
+                token = page.next_since
+
+    horizons: list[int] = []
+    real_horizon = queries_module._horizon
+
+    def spy(session: Session, viewer: Viewer, k: int) -> Any:
+        horizons.append(k)
+        return real_horizon(session, viewer, k)
+
+    monkeypatch.setattr(queries_module, "_horizon", spy)
+    for viewer in (Viewer(), Viewer(preview=True)):
+        monkeypatch.setattr(queries_module, "_HORIZON_TRIES", 0)
+        expected = {limit: walk(limit, viewer) for limit in (1, 2, 5, 100)}
+        assert horizons == []
+        monkeypatch.setattr(queries_module, "_HORIZON_TRIES", 3)
+        monkeypatch.setattr(queries_module, "_HORIZON_START", 1)
+        for limit in (1, 2, 5, 100):
+            assert walk(limit, viewer) == expected[limit], (viewer, limit)
+        assert horizons
+        horizons.clear()
+    public = [slug for _, slug, _ in walk(100, Viewer())]
+    assert public[:2] == ["horizon-topic-11", "horizon-article-11"]
+    assert public[-1] == "horizon-article-0"
+    assert not any("draft" in slug for slug in public)

@@ -721,21 +721,29 @@ class ChangePage:
     total: int
 
 
-def _change_branch(ctype: ContentType, viewer: Viewer, since: datetime | None) -> Any:
+def _in_log(model: Any, viewer: Viewer) -> Any:
+    """Whether a row appears in the change log at all."""
+    if not issubclass(model, Publishable):
+        return literal(True)
+    # A public reader learns of a removal only if the item had been public; drafts, however
+    # dated, never appear. Editors (preview) see every removal.
+    removed = model.deleted_at.is_not(None) if viewer.preview else model.was_public
+    return or_(visible(model, viewer), removed)
+
+
+def _change_branch(
+    ctype: ContentType, viewer: Viewer, since: datetime | None, until: datetime | None = None
+) -> Any:
     """One type's rows in the change log; `since`: only rows whose change time (`at`) may
-    be at or after it."""
+    be at or after it; `until`: only rows whose `at` may be at or before it."""
     model = ctype.model
     is_visible = visible(model, viewer)
+    include = _in_log(model, viewer)
     if issubclass(model, Publishable):
         published = model.published_at
         live_at = case((published > model.updated_at, published), else_=model.updated_at)
-        # A public reader learns of a removal only if the item had been public; drafts,
-        # however dated, never appear. Editors (preview) see every removal.
-        removed = model.deleted_at.is_not(None) if viewer.preview else model.was_public
-        include = or_(is_visible, removed)
     else:
         live_at = model.updated_at
-        include = literal(True)
     if issubclass(model, Publishable):
         # What the public last saw: the time and slug at which the item left.
         gone_at = func.coalesce(model.left_public_at, model.deleted_at, model.updated_at)
@@ -773,7 +781,47 @@ def _change_branch(ctype: ContentType, viewer: Viewer, since: datetime | None) -
                 published = and_(published, model.published_at <= viewer.now)
             recent.append(published)
         branch = branch.where(or_(*recent))
+    if until is not None:
+        # `at` <= until means one of these is: a visible item's `at` is its `updated_at` or
+        # a later `published_at`, a gone item's one of the three. The indexes answer it.
+        early = [
+            model.updated_at <= until,
+            and_(model.deleted_at.is_not(None), model.deleted_at <= until),
+        ]
+        if issubclass(model, Publishable):
+            early.append(and_(model.left_public_at.is_not(None), model.left_public_at <= until))
+        branch = branch.where(or_(*early))
     return branch
+
+
+# The first page of the log (no `since`) is the rows with the earliest change times, which
+# no index orders (`at` is computed, and moves with the clock). It is read up to a horizon
+# instead: the time of the k-th earliest `updated_at` among logged rows (their indexes
+# answer it); every row with `at` at or before the horizon is found through the indexes
+# (`_change_branch(until=)`), and if there are more than a page of them, they hold the page.
+# Otherwise the horizon moves out (k x 8), and past a few tries the whole log is sorted.
+# (k starts at a few pages' worth: a visible item's change time is its `updated_at` or a
+# later publication, so the earliest `updated_at`s hold fewer than k of the earliest rows.)
+_HORIZON_TRIES = 3
+_HORIZON_START = 100
+
+
+def _horizon(session: Session, viewer: Viewer, k: int) -> datetime | None:
+    """The k-th earliest `updated_at` of the rows in the log (None: fewer rows than k)."""
+    parts = [
+        select(t.model.updated_at.label("t"))
+        .where(_in_log(t.model, viewer))
+        .order_by(t.model.updated_at)
+        .limit(k)
+        .subquery()
+        for t in ALL_TYPES
+    ]
+    times = union_all(*[select(part.c.t) for part in parts]).subquery()
+    found = session.scalar(select(times.c.t).order_by(times.c.t).offset(k - 1).limit(1))
+    if found is None:
+        return None
+    found = found if isinstance(found, datetime) else datetime.fromisoformat(str(found))
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found
 
 
 def changes(
@@ -788,17 +836,48 @@ def changes(
         except (InvalidToken, ValueError, TypeError) as exc:
             raise QueryError("since", str(exc)) from None
     since_at = after[0] if since else None
-    log = union_all(*[_change_branch(t, viewer, since_at) for t in ALL_TYPES]).subquery()
     at_type = ALL_TYPES[0].model.updated_at.type
-    newer = tuple_(log.c.at, log.c.rank, log.c.id) > tuple_(
-        literal(after[0], at_type), literal(after[1], Integer()), literal(after[2], Integer())
-    )
-    rows = session.execute(
-        select(log).where(newer).order_by(log.c.at, log.c.rank, log.c.id).limit(limit + 1)
-    ).all()
+
+    def log_of(until: datetime | None) -> Any:
+        branches = [_change_branch(t, viewer, since_at, until) for t in ALL_TYPES]
+        return union_all(*branches).subquery()
+
+    def newer(log: Any) -> Any:
+        return tuple_(log.c.at, log.c.rank, log.c.id) > tuple_(
+            literal(after[0], at_type), literal(after[1], Integer()), literal(after[2], Integer())
+        )
+
+    def page(until: datetime | None) -> list[Any]:
+        log = log_of(until)
+        conditions = [newer(log)]
+        if until is not None:
+            conditions.append(log.c.at <= literal(until, at_type))
+        stmt = select(log).where(*conditions).order_by(log.c.at, log.c.rank, log.c.id)
+        return list(session.execute(stmt.limit(limit + 1)).all())
+
+    rows: list[Any] | None = None
+    if since_at is None:
+        k = max(_HORIZON_START, 4 * (limit + 1))
+        for _ in range(_HORIZON_TRIES):
+            until = _horizon(session, viewer, k)
+            if until is None:
+                break
+            found = page(until)
+            if len(found) > limit:
+                rows = found
+                break
+            k *= 8
+    if rows is None:
+        rows = page(None)
     has_more = len(rows) > limit
     rows = rows[:limit]
-    total = session.scalar(select(func.count()).select_from(log).where(newer)) or 0
+
+    def count_now() -> int:
+        log = log_of(None)
+        return session.scalar(select(func.count()).select_from(log).where(newer(log))) or 0
+
+    # The whole log's total is kept per content version (polls' totals depend on the token).
+    total = count_now() if since else cached_count(session, "changes", ALL_TYPES, viewer, count_now)
     items = []
     for r in rows:
         at = r.at if isinstance(r.at, datetime) else datetime.fromisoformat(str(r.at))
