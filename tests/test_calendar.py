@@ -7,12 +7,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
+from icalendar.parser.string import _foldline
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.events import notify_write
 from app.content.types import BY_COLLECTION
 from app.content.writes import create_item
+from app.feeds.ical import fold
 
 SITE = "https://www.example.org"
 HAMAS = "The Hamas Attack on Israel: Implications for Israel and the Middle East"
@@ -210,3 +214,38 @@ def test_upcoming_events_first(
     summaries = set(events_by_summary(calendar(client, "/calendar/events.ics")))
     # Both upcoming events, then the most recent past one.
     assert summaries == {"Day 10", "Day 20", "Day -100"}
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from([*"ab \\^;,:é€😀ß", chr(0x10FFFF), "\u0301"]),
+        min_size=50,
+        max_size=400,
+    ),
+    name=st.sampled_from(["DESCRIPTION:", "X:", "LOCATION;LANGUAGE=en:"]),
+)
+@example(text="a" * 70 + "\\n" + "b" * 80, name="X:")  # an escape at the fold
+@example(text="a" * 71 + "^^" + "b" * 80, name="X:")
+@example(text="a" * 71 + "€" * 40, name="X:")  # a 3-octet character across the fold
+@example(text="\\" * 100, name="X:")
+def test_lines_fold_as_icalendar_folds_them(text: str, name: str) -> None:
+    """Dossier folds content lines itself (icalendar encodes them a character at a time):
+    the same bytes as icalendar's own folding, for any text — multi-byte characters never
+    split, no line over 75 octets, no backslash or caret escape cut from what it escapes."""
+    line = name + text
+    folded = fold(line)
+    assert folded == _foldline(line).encode()
+    for physical in folded.split(b"\r\n"):
+        assert len(physical) <= 75
+        physical.decode()  # whole UTF-8 characters on every line
+
+
+def test_a_calendar_is_the_same_bytes_every_time_with_its_zones_in_order(demo_client: TestClient) -> None:
+    first = demo_client.get("/calendar/events.ics").content
+    assert demo_client.get("/calendar/events.ics").content == first
+    zones = [line for line in first.split(b"\r\n") if line.startswith(b"TZID:")]
+    assert zones
+    assert zones == sorted(zones)
+    unfolded = first.replace(b"\r\n ", b"")
+    assert unfolded == Calendar.from_ical(first).to_ical().replace(b"\r\n ", b"")
