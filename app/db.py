@@ -79,7 +79,17 @@ class UTCDateTime(TypeDecorator[datetime]):
             return finish(value, dialect)
 
         if dialect.name != "sqlite":
-            return process
+            if parse is not None:
+                return process
+
+            # psycopg hands back aware datetimes in the session's zone, which the engine
+            # sets to UTC (`make_engine`): already what this type returns.
+            def from_driver(value: Any) -> datetime | None:
+                if value is None or value.tzinfo is UTC:
+                    return value  # type: ignore[no-any-return]
+                return finish(value, dialect)
+
+            return from_driver
         from_text = datetime.fromisoformat
 
         def from_sqlite(value: Any) -> datetime | None:
@@ -126,8 +136,14 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
         # jit off: PostgreSQL compiles a statement whose estimated cost passes
         # jit_above_cost, which statements over a million rows do, though they read a few
         # thousand: search at `large` spent 65 ms of its 144 ms compiling 81 functions.
+        # timezone UTC: psycopg returns timestamps in the session's zone; in UTC they come
+        # as `datetime.UTC` and need no conversion (a list with includes reads ~1,300),
+        # whatever zone the server is configured with.
         connect_args={
-            "options": (f"-c statement_timeout={timeout} -c synchronize_seqscans=off -c jit=off"),
+            "options": (
+                f"-c statement_timeout={timeout} -c synchronize_seqscans=off -c jit=off"
+                " -c timezone=UTC"
+            ),
             "connect_timeout": 3,
         },
         **kwargs,

@@ -91,3 +91,21 @@ def test_postgresql_statements_are_not_jit_compiled(probe: Engine) -> None:
         pytest.skip("a PostgreSQL setting")
     with probe.connect() as connection:
         assert connection.execute(text("SHOW jit")).scalar() == "off"
+
+
+def test_postgresql_sessions_run_in_utc_and_timestamps_need_no_conversion(probe: Engine) -> None:
+    """Each connection sets `timezone=UTC`, so psycopg hands back `datetime.UTC` values that
+    pass through unconverted; a session moved to another zone still reads UTC values."""
+    if probe.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    at = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+    with probe.begin() as connection:
+        connection.execute(insert(stamps), [{"id": 1, "at": at}])
+        assert connection.execute(text("SHOW timezone")).scalar() == "UTC"
+        (found,) = connection.execute(select(stamps.c.at)).scalars()
+        assert found == at
+        assert found.tzinfo is UTC
+        connection.execute(text("SET LOCAL timezone = 'America/New_York'"))
+        (moved,) = connection.execute(select(stamps.c.at)).scalars()
+        assert moved == at
+        assert moved.tzinfo is UTC
