@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.content import queries as queries_module
 from app.content.writes import delete_item, update_item
 from app.db import utcnow
 from tests.rest_factories import (
@@ -357,3 +358,45 @@ def test_updated_since_for_partner_sync(api: TestClient, factory: sessionmaker[S
     assert [i["id"] for i in body["data"]] == [f"evt_{old.id}"]
     zulu = mark.replace(tzinfo=None).isoformat() + "Z"
     assert api.get("/api/v1/events", params={"updated_since": zulu}).json()["meta"]["total"] == 1
+
+
+@pytest.mark.parametrize("sort", ["-published_at", "title"])
+def test_updated_since_pages_are_the_same_for_few_and_many_changes(
+    api: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, sort: str
+) -> None:
+    """SQLite reads a sync that found few changes through the `updated_at` index and one
+    that found many by walking the sort index (`queries._changed_widely`): the same pages."""
+    with writing(factory) as session:
+        events = [make_event(session, title=f"Sync {i:02d}") for i in range(9)]
+    mark = utcnow()
+    with writing(factory) as session:
+        for event in events[::2]:
+            update_item(session, "events", attach(session, event), {"summary": "changed"}, "test")
+
+    def pages() -> list[list[str]]:
+        params: dict[str, Any] = {"updated_since": mark.isoformat(), "limit": 2, "sort": sort}
+        found = []
+        while True:
+            body = api.get("/api/v1/events", params=params).json()
+            found.append([item["title"] for item in body["data"]])
+            assert body["meta"]["total"] == 5
+            if body["meta"]["next_cursor"] is None:
+                return found
+            params["cursor"] = body["meta"]["next_cursor"]
+
+    widely: list[bool] = []
+    real = queries_module._changed_widely
+
+    def spy(*args: Any) -> bool:
+        widely.append(real(*args))
+        return widely[-1]
+
+    monkeypatch.setattr(queries_module, "_changed_widely", spy)
+    few = pages()
+    monkeypatch.setattr(queries_module, "_WALK_FACTOR", 0)
+    many = pages()
+    assert few == many
+    assert sorted(title for page in few for title in page) == [f"Sync {i:02d}" for i in range(0, 9, 2)]
+    if api.app.state.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
+        assert False in widely
+        assert True in widely

@@ -43,7 +43,14 @@ from app.content.kept import kept, run
 from app.content.rows import IDS, Projection, fetch_ids, read, shape
 from app.content.search import matches_each, matching_ids, words_are_common
 from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
-from app.content.visibility import NOW, Viewer, next_public_at, visible, with_now
+from app.content.visibility import (
+    NOW,
+    Viewer,
+    next_public_at,
+    unindexed_column,
+    visible,
+    with_now,
+)
 from app.models import Event, Publishable, Tagging, Topic
 
 MAX_LIMIT = 100
@@ -287,11 +294,15 @@ def base_conditions(
         conditions.append(matches_each(ctype, params.q))  # SQLite, common words
     elif params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
-    if params.updated_since is not None and walk:
+    if params.updated_since is not None and walk and _changed_widely(session, ctype, params):
+        # SQLite, most rows changed since: walk the sort index and check each row (a page
+        # is found in its first rows), not the ids of every change (0.36 s at `large`).
+        conditions.append(unindexed_column(ctype.model.updated_at) >= params.updated_since)
+    elif params.updated_since is not None and walk:
         # SQLite (a partner's sync): the ids from the updated_at index, then the rows by id.
         # Without range statistics (no STAT4 in the usual builds) it cannot tell a narrow
         # range from a wide one and took the visibility index: 0.9 s at `large` for a sync
-        # that found nothing new, now 0.4 ms; as before when everything changed since.
+        # that found nothing new, now 0.4 ms.
         changed = ctype.model.__table__.alias("changed")
         conditions.append(
             ctype.model.id.in_(
@@ -303,6 +314,23 @@ def base_conditions(
     conditions.extend(filter_conditions(ctype.collection, params.filters, viewer))
     conditions.extend(_clock_bounds(session, ctype, params.filters, viewer))
     return conditions
+
+
+def _changed_widely(session: Session, ctype: ContentType, params: ListParams) -> bool:
+    """Whether more rows changed since `params.updated_since` than walking the sort index
+    would read to fill a page (changed² > _WALK_FACTOR * rows, as for topics), asked of the
+    `updated_at` index: a read of at most that many of its entries."""
+    model = ctype.model
+    rows = session.scalar(select(func.max(model.id))) or 0
+    enough = int((_WALK_FACTOR * rows) ** 0.5)
+    probe = (
+        select(literal(1))
+        .select_from(model)
+        .where(model.updated_at >= params.updated_since)
+        .limit(1)
+        .offset(enough)
+    )
+    return session.execute(probe).first() is not None
 
 
 def _clock_bounds(

@@ -145,11 +145,14 @@ def _through(
     order = (parent_col, link_model.position, target.id if tie is None else tie)
 
     def joined(projection: Projection | None, viewer: Viewer) -> Any:
+        # SQLite: from the parents' link rows to their targets by key. With the visibility
+        # index to hand, it once drove from every public resource and probed each for 100
+        # articles' links (26 ms at `large`, ~0.1 ms this way).
         return (
             select_rows(target, parent_col, *extra_cols, projection=projection)
             .select_from(link_model)
             .join(target, target.id == getattr(link_model, target_column))
-            .where(*conditions, visible(target, viewer, now=NOW))
+            .where(*conditions, visible(target, viewer, unindexed=True, now=NOW))
             .order_by(*order)
         )
 

@@ -50,7 +50,7 @@ def visible(
     use an index for — when the query should walk another index (a sort) instead.
     `now`: compare with this (e.g. `NOW`) instead of the viewer's time as a literal.
     """
-    column = _unindexed if unindexed else col
+    column = unindexed_column if unindexed else col
     not_deleted = column(model.deleted_at).is_(None)
     if not issubclass(model, Publishable) or viewer.preview:
         return not_deleted
@@ -62,7 +62,8 @@ def visible(
     )
 
 
-def _unindexed(attribute: Any) -> Any:
+def unindexed_column(attribute: Any) -> Any:
+    """The column as `+table.column` (SQLite: the same value, which no index answers)."""
     column: Any = col(attribute)
     return literal_column(f"+{column.table.name}.{column.name}", type_=column.type)
 
