@@ -114,3 +114,27 @@ def test_a_list_filtered_by_common_words_walks_and_finds_the_same(
     for q in ("hostage", "diplomacy hostage", "nothing-like-it"):
         assert walk(True, q) == walk(False, q), q
     assert walk(True, "diplomacy")[1] == 20
+
+
+def test_sqlite_judges_words_common_on_the_newest_rows(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`words_are_common` samples the newest rows (where a walk starts): a word in more
+    than a twentieth of them is common, one in fewer (or in none) is not."""
+    from app.content import search as search_module
+    from app.content.search import words_are_common
+    from app.content.types import ARTICLE
+
+    monkeypatch.setattr(search_module, "COMMON_SAMPLE", 40)
+    with session_scope(session_factory) as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("SQLite's plan choice")
+        for i in range(60):
+            # Older rows: "archive" everywhere. Newest 40: "fresh" in 3 (> 1/20), "scarce" in 1.
+            words = "archive" if i < 20 else ("fresh scarce" if i == 59 else "fresh" if i > 56 else "plain")
+            create_item(session, "articles", {"title": f"{words} {i}", "status": "published"}, "t")
+    with session_scope(session_factory) as session:
+        assert words_are_common(session, ARTICLE, "fresh")
+        assert not words_are_common(session, ARTICLE, "scarce")
+        assert not words_are_common(session, ARTICLE, "archive")  # only in older rows
+        assert not words_are_common(session, ARTICLE, "absent")
