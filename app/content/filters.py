@@ -43,6 +43,9 @@ class Filter:
     condition: Condition
     choices: tuple[str, ...] = ()
     description: str = ""
+    # The collection of the item a slug filter names: a list so filtered also changes when
+    # that item does (renamed, deleted), so its responses carry that collection's key.
+    references: str | None = None
 
     def parse(self, raw: str) -> Any:
         """Parse a query-string value; raise QueryError with a message a person can act on."""
@@ -171,6 +174,7 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 "slug",
                 _person_in(EventParticipant, "event_id"),
                 description="Participant slug.",
+                references="people",
             ),
             Filter(
                 "role",
@@ -190,6 +194,7 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 "slug",
                 _person_in(ArticleAuthor, "article_id"),
                 description="Author slug.",
+                references="people",
             ),
             Filter("published_after", "datetime", _cmp(Article.published_at, ">=")),
             Filter("published_before", "datetime", _cmp(Article.published_at, "<")),
@@ -206,6 +211,7 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 "slug",
                 _person_in(PublicationAuthor, "publication_id"),
                 description="Author slug.",
+                references="people",
             ),
             Filter("year", "int", _eq(Publication.year)),
         )
@@ -216,17 +222,23 @@ FILTERS: dict[str, dict[str, Filter]] = {
             "slug",
             _current_org,
             description="Slug of an organization the person is currently affiliated with.",
+            references="organizations",
         ),
     },
     "quotes": {
         "speaker": Filter(
-            "speaker", "slug", _fk_slug(Quote.speaker_id, Person), description="Speaker slug."
+            "speaker",
+            "slug",
+            _fk_slug(Quote.speaker_id, Person),
+            description="Speaker slug.",
+            references="people",
         ),
         "article": Filter(
             "article",
             "slug",
             _fk_slug(Quote.article_id, Article),
             description="Source article slug.",
+            references="articles",
         ),
     },
     "resources": {
@@ -269,3 +281,11 @@ def filter_conditions(
             raise QueryError(name, f"is not a filter of {collection}")
         conditions.append(spec.condition(value, viewer))
     return [and_(*conditions)] if conditions else []
+
+
+def referenced_collections(collection: str, filters: dict[str, Any], topics: bool) -> list[str]:
+    """The collections of the items a list's filters name (`topics`: it is filtered by topic)."""
+    found = {FILTERS[collection][name].references for name in filters}
+    if topics:
+        found.add("topics")
+    return sorted(c for c in found if c is not None)

@@ -36,15 +36,14 @@ logger = logging.getLogger("app.http.response_cache")
 CACHEABLE_PREFIXES = ("/api/v1/", "/graphql", "/feeds/", "/calendar/")
 UNCACHEABLE_PREFIXES = ("/api/v1/audit",)
 CATCH_ALL = "all"
-# Plain collection lists and items name every entity they may contain (and their
-# collection); every other cacheable response (GraphQL, search, streams, the change log,
-# feeds) may gain an item of any type with any write, so it is filed under CATCH_ALL too.
+# Collection lists and items name every entity they may contain, their collection, and
+# the collections of the items their filters name (`?topic=` names "topics": a renamed or
+# deleted topic changes the list); every other cacheable response (GraphQL, search,
+# streams, the change log, feeds) may gain an item of any type with any write, so it is
+# filed under CATCH_ALL too.
 _PRECISE_PATH = re.compile(
     r"^/api/v1/(topics|organizations|people|articles|quotes|events|publications|resources)(/[^/]+)?$"
 )
-# Filters naming another item (by slug): the list changes when that item is renamed or
-# deleted, which the list's own keys may not show (with `fields`, say) — so CATCH_ALL.
-_REFERENCE_FILTERS = frozenset({"topic", "author", "speaker", "person", "organization", "article"})
 # Collections whose items embed a reverse relation to another type (an article lists the
 # quotes that cite it): a write to the other type purges them all.
 _EMBEDDED_IN = {"quotes": ("articles",)}
@@ -353,10 +352,7 @@ class RedisInvalidation:
 
 def _is_precise(scope: Scope) -> bool:
     """Whether a response's own Surrogate-Keys name everything a write could change in it."""
-    if not _PRECISE_PATH.match(scope["path"]):
-        return False
-    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    return not any(name in _REFERENCE_FILTERS for name, _ in query)
+    return bool(_PRECISE_PATH.match(scope["path"]))
 
 
 def write_keys(collection: str, public_id: str) -> list[str]:

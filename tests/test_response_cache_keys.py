@@ -1,0 +1,100 @@
+"""Which writes purge a cached list filtered by another item (`?topic=`, `?author=`, …).
+
+Such a list names the collection of the item it filters by (`topics`, `people`, …) beside
+its own and its items': a write to that item (renamed, deleted) or to the listed
+collection purges it, and a write anywhere else leaves it cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.admin_helpers import bearer, make_key
+from tests.support import count_queries
+
+
+@pytest.fixture
+def api(app_factory: Any) -> Iterator[TestClient]:
+    with TestClient(app_factory(response_cache=True)) as client:
+        yield client
+
+
+@pytest.fixture
+def writer(session_factory: sessionmaker[Session]) -> dict[str, str]:
+    return bearer(make_key(session_factory, "editor", "content:write"))
+
+
+def _served_from_cache(api: TestClient, url: str) -> tuple[bool, Any]:
+    engine = api.app.state.engine  # type: ignore[attr-defined]
+    with count_queries(engine) as queries:
+        response = api.get(url)
+    return queries.count == 0, response
+
+
+def _write(api: TestClient, method: str, path: str, body: Any, writer: dict[str, str]) -> Any:
+    headers = {**writer, "Content-Type": "application/merge-patch+json"} if method == "PATCH" else writer
+    response = api.request(method, path, json=body, headers=headers)
+    assert response.status_code in (200, 201, 204), response.text
+    return response
+
+
+def test_a_list_by_topic_stays_cached_through_other_writes_and_goes_with_its_topic(
+    api: TestClient, writer: dict[str, str]
+) -> None:
+    _write(api, "POST", "/api/v1/topics", {"name": "Keyed"}, writer)
+    _write(api, "POST", "/api/v1/topics", {"name": "Other"}, writer)
+    _write(api, "POST", "/api/v1/events", {"title": "Tagged", "starts_at": "2026-12-01T10:00:00Z",
+                                            "status": "published", "topics": ["keyed"]}, writer)
+    _write(api, "POST", "/api/v1/articles", {"title": "Unrelated", "status": "published"}, writer)
+    url = "/api/v1/events?topic=keyed"
+    first = api.get(url)
+    assert [e["title"] for e in first.json()["data"]] == ["Tagged"]
+    assert {"events", "topics"} <= set(first.headers["surrogate-key"].split())
+    assert _served_from_cache(api, url)[0]
+
+    _write(api, "PATCH", "/api/v1/articles/unrelated", {"title": "Unrelated, revised"}, writer)
+    hit, again = _served_from_cache(api, url)
+    assert hit
+    assert again.content == first.content
+
+    # Another event tagged with it: the events collection's key.
+    _write(api, "POST", "/api/v1/events", {"title": "Tagged too", "starts_at": "2026-12-02T10:00:00Z",
+                                            "status": "published", "topics": ["keyed"]}, writer)
+    hit, again = _served_from_cache(api, url)
+    assert not hit
+    assert {e["title"] for e in again.json()["data"]} == {"Tagged", "Tagged too"}
+    assert _served_from_cache(api, url)[0]
+
+    # Any topic's write: the list by topic may now name another (or no) topic.
+    _write(api, "PATCH", "/api/v1/topics/other", {"name": "Other, renamed"}, writer)
+    assert not _served_from_cache(api, url)[0]
+    _write(api, "DELETE", "/api/v1/topics/keyed", None, writer)
+    hit, gone = _served_from_cache(api, url)
+    assert not hit
+    assert gone.content != again.content
+
+
+def test_lists_by_person_or_organization_name_their_collections(
+    api: TestClient, writer: dict[str, str]
+) -> None:
+    _write(api, "POST", "/api/v1/organizations", {"name": "Institute"}, writer)
+    _write(api, "POST", "/api/v1/people", {"name": "Ada Keyed", "affiliations": [{"organization": "institute", "role": "Fellow"}]}, writer)
+    _write(api, "POST", "/api/v1/events", {"title": "Talk", "starts_at": "2026-12-01T10:00:00Z",
+                                            "status": "published",
+                                            "participants": [{"person": "ada-keyed", "role": "speaker"}]}, writer)
+    for url, named in (
+        ("/api/v1/events?person=ada-keyed", "people"),
+        ("/api/v1/people?organization=institute", "organizations"),
+    ):
+        first = api.get(url)
+        assert len(first.json()["data"]) == 1, first.text
+        assert named in first.headers["surrogate-key"].split()
+        assert _served_from_cache(api, url)[0]
+    _write(api, "PATCH", "/api/v1/organizations/institute", {"name": "Institute, renamed"}, writer)
+    assert _served_from_cache(api, "/api/v1/events?person=ada-keyed")[0]
+    assert not _served_from_cache(api, "/api/v1/people?organization=institute")[0]
