@@ -1,8 +1,10 @@
-"""Which writes purge a cached list filtered by another item (`?topic=`, `?author=`, …).
+"""Which writes purge a cached REST response, beyond the items it shows.
 
-Such a list names the collection of the item it filters by (`topics`, `people`, …) beside
-its own and its items': a write to that item (renamed, deleted) or to the listed
-collection purges it, and a write anywhere else leaves it cached.
+A list filtered by another item (`?topic=`, `?author=`, …) names that item's collection
+(`topics`, `people`, …) beside its own and its items': a write to that item (renamed,
+deleted) or to the listed collection purges it, and a write anywhere else leaves it cached.
+A response showing a relation to a publishable type names that type's collection: a linked
+draft, shown as nothing, appears once it is published.
 """
 
 from __future__ import annotations
@@ -98,3 +100,30 @@ def test_lists_by_person_or_organization_name_their_collections(
     _write(api, "PATCH", "/api/v1/organizations/institute", {"name": "Institute, renamed"}, writer)
     assert _served_from_cache(api, "/api/v1/events?person=ada-keyed")[0]
     assert not _served_from_cache(api, "/api/v1/people?organization=institute")[0]
+
+
+def test_a_cached_response_shows_a_linked_draft_once_it_is_published(
+    api: TestClient, writer: dict[str, str]
+) -> None:
+    """A quote's source article, an article's resource: a link to a draft renders as
+    nothing, and publishing the draft is a write to the other collection. Responses that
+    show such a relation name that collection, so the publication purges them."""
+    _write(api, "POST", "/api/v1/articles", {"title": "Source", "status": "draft"}, writer)
+    _write(api, "POST", "/api/v1/quotes", {"text": "Said", "attribution": "X", "article": "source",
+                                            "status": "published"}, writer)
+    _write(api, "POST", "/api/v1/resources", {"name": "Helpline", "resource_type": "hotline",
+                                               "status": "draft"}, writer)
+    _write(api, "POST", "/api/v1/articles", {"title": "Guide", "status": "published",
+                                              "resources": ["helpline"]}, writer)
+    quotes, guide = "/api/v1/quotes", "/api/v1/articles/guide"
+    assert api.get(quotes).json()["data"][0]["article"] is None
+    assert api.get(guide).json()["resources"] == []
+    assert "articles" in api.get(quotes).headers["surrogate-key"].split()
+    assert "resources" in api.get(guide).headers["surrogate-key"].split()
+    assert _served_from_cache(api, quotes)[0]
+    assert _served_from_cache(api, guide)[0]
+
+    _write(api, "PATCH", "/api/v1/articles/source", {"status": "published"}, writer)
+    _write(api, "PATCH", "/api/v1/resources/helpline", {"status": "published"}, writer)
+    assert api.get(quotes).json()["data"][0]["article"]["slug"] == "source"
+    assert [r["slug"] for r in api.get(guide).json()["resources"]] == ["helpline"]

@@ -21,6 +21,7 @@ from sqlmodel import col
 from app.content.kept import kept, run
 from app.content.rows import Projection, fetch_ids, read, select_rows, shape
 from app.content.types import (
+    ALL_TYPES,
     ARTICLE,
     BY_NAME,
     EVENT,
@@ -89,6 +90,15 @@ class Relation:
     many: bool = True
     # Owned sub-objects (participants, affiliations) render as {…extra, <inner>: ref}.
     inner: str | None = None
+
+    @property
+    def watches(self) -> tuple[str, ...]:
+        """The collections a write to which can add a target this relation does not show
+        now: a linked draft is published. (Other targets appear only with a new link, a
+        write to the parent.) A response showing the relation names them (Surrogate-Key)."""
+        if self.target is None:
+            return tuple(t.collection for t in ALL_TYPES if t.publishable)
+        return (self.target.collection,) if self.target.publishable else ()
 
 
 def _ids(rows: Sequence[Any]) -> list[int]:

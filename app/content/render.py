@@ -217,6 +217,8 @@ class Renderer:
     decorate: Callable[[ContentType, Any, dict[str, Any]], None] | None = None
     # The public id of every object rendered so far, full or compact (`Surrogate-Key`).
     rendered: set[str] = field(default_factory=set)
+    # The collections whose writes can change the relations rendered (`Relation.watches`).
+    watched: set[str] = field(default_factory=set)
 
     def render(
         self,
@@ -236,6 +238,7 @@ class Renderer:
             if fields is not None and relation.name not in fields:
                 continue
             links = relation.loader(self.session, rows, self.viewer)
+            self.watched.update(relation.watches)
             rendered = self._targets(relation, links, include.get(relation.name))
             for pk, item in zip(pks, out, strict=True):
                 values = [rendered(link) for link in links.get(pk, ())]

@@ -123,6 +123,7 @@ class CollectionRoutes:
                 *referenced_collections(
                     self.ctype.collection, params.filters, topics=bool(params.topics)
                 ),
+                *sorted(render.watched),
             ],
             ids=render.rendered,
         )
@@ -148,7 +149,9 @@ class CollectionRoutes:
         render = renderer(session, viewer, settings)
         item = render.render(self.ctype, [row], include, fields)[0]
         drop_unrequested_feeds([item], fields)
-        return item_response(request, settings, viewer, item, render.rendered)
+        return item_response(
+            request, settings, viewer, item, render.rendered, keys=sorted(render.watched)
+        )
 
     # -- routes -----------------------------------------------------------------------
 

@@ -102,5 +102,6 @@ def item_response(
     viewer: Viewer,
     item: dict[str, Any],
     ids: Iterable[str] | None = None,
+    keys: Iterable[str] = (),
 ) -> Response:
-    return _send(request, settings, viewer, item, item, (), ids=ids)
+    return _send(request, settings, viewer, item, item, keys, ids=ids)
