@@ -127,3 +127,18 @@ def test_a_cached_response_shows_a_linked_draft_once_it_is_published(
     _write(api, "PATCH", "/api/v1/resources/helpline", {"status": "published"}, writer)
     assert api.get(quotes).json()["data"][0]["article"]["slug"] == "source"
     assert [r["slug"] for r in api.get(guide).json()["resources"]] == ["helpline"]
+
+
+def test_a_new_quote_reaches_the_cached_article_it_cites(api: TestClient, writer: dict[str, str]) -> None:
+    """An article shows the quotes that cite it; a new quote is a write to `quotes` only."""
+    _write(api, "POST", "/api/v1/articles", {"title": "Cited", "status": "published"}, writer)
+    url = "/api/v1/articles/cited"
+    assert api.get(url).json()["quotes"] == []
+    assert "quotes" in api.get(url).headers["surrogate-key"].split()
+    titles_only = "/api/v1/articles?fields=title"
+    api.get(titles_only)
+    assert _served_from_cache(api, titles_only)[0]
+    _write(api, "POST", "/api/v1/quotes", {"text": "Quoted", "attribution": "Y", "article": "cited",
+                                            "status": "published"}, writer)
+    assert [q["slug"] for q in api.get(url).json()["quotes"]] == ["quoted"]
+    assert _served_from_cache(api, titles_only)[0]  # shows no quotes: stays cached

@@ -44,9 +44,6 @@ CATCH_ALL = "all"
 _PRECISE_PATH = re.compile(
     r"^/api/v1/(topics|organizations|people|articles|quotes|events|publications|resources)(/[^/]+)?$"
 )
-# Collections whose items embed a reverse relation to another type (an article lists the
-# quotes that cite it): a write to the other type purges them all.
-_EMBEDDED_IN = {"quotes": ("articles",)}
 CHANNEL = "dossier:invalidate"
 _STORED_HEADERS = {
     b"content-type",
@@ -356,6 +353,7 @@ def _is_precise(scope: Scope) -> bool:
 
 
 def write_keys(collection: str, public_id: str) -> list[str]:
-    """What a write to one item purges: the item, its collection (and those that embed it),
-    and CATCH_ALL."""
-    return [collection, public_id, *_EMBEDDED_IN.get(collection, ()), CATCH_ALL]
+    """What a write to one item purges: the item, its collection, and CATCH_ALL. (A response
+    embedding another collection's items, an article's citing quotes, names that collection:
+    `Relation.watches`.)"""
+    return [collection, public_id, CATCH_ALL]
