@@ -1,4 +1,4 @@
-"""Which writes purge a cached REST response, beyond the items it shows.
+"""Which writes purge a cached REST or GraphQL GET response, beyond the items it shows.
 
 A list filtered by another item (`?topic=`, `?author=`, …) names that item's collection
 (`topics`, `people`, …) beside its own and its items': a write to that item (renamed,
@@ -142,3 +142,47 @@ def test_a_new_quote_reaches_the_cached_article_it_cites(api: TestClient, writer
                                             "status": "published"}, writer)
     assert [q["slug"] for q in api.get(url).json()["quotes"]] == ["quoted"]
     assert _served_from_cache(api, titles_only)[0]  # shows no quotes: stays cached
+
+
+def _graphql(query: str) -> str:
+    from urllib.parse import urlencode
+
+    return "/graphql?" + urlencode({"query": query})
+
+
+def test_graphql_get_responses_are_purged_precisely(api: TestClient, writer: dict[str, str]) -> None:
+    """GraphQL over GET names what it read as a REST response does (its items, the
+    collections it lists, those its filters name, those its relations watch): a write to
+    another collection leaves it cached, one that can change it purges it."""
+    _write(api, "POST", "/api/v1/topics", {"name": "Graph"}, writer)
+    _write(api, "POST", "/api/v1/people", {"name": "Gia Speaker"}, writer)
+    _write(api, "POST", "/api/v1/events", {"title": "First talk", "starts_at": "2026-12-01T10:00:00Z",
+                                            "status": "published", "topics": ["graph"],
+                                            "participants": [{"person": "gia-speaker", "role": "speaker"}]}, writer)
+    _write(api, "POST", "/api/v1/articles", {"title": "Draft source", "status": "draft"}, writer)
+    _write(api, "POST", "/api/v1/quotes", {"text": "Quoted", "attribution": "Z", "article": "draft-source",
+                                            "status": "published"}, writer)
+    events = _graphql('{ events(filter: {topic: "graph"}) { edges { node { title speakers { name } } } } }')
+    quotes = _graphql("{ quotes { edges { node { text article { title } } } } }")
+    first = api.get(events)
+    assert first.status_code == 200, first.text
+    assert {"events", "topics"} <= set(first.headers["surrogate-key"].split())
+    assert api.get(quotes).json()["data"]["quotes"]["edges"][0]["node"]["article"] is None
+    assert _served_from_cache(api, events)[0]
+    assert _served_from_cache(api, quotes)[0]
+
+    _write(api, "POST", "/api/v1/organizations", {"name": "Unrelated org"}, writer)
+    assert _served_from_cache(api, events)[0]
+    assert _served_from_cache(api, quotes)[0]
+
+    _write(api, "PATCH", "/api/v1/people/gia-speaker", {"name": "Gia Renamed"}, writer)
+    hit, renamed = _served_from_cache(api, events)
+    assert not hit
+    assert "Gia Renamed" in renamed.text
+    _write(api, "PATCH", "/api/v1/articles/draft-source", {"status": "published"}, writer)
+    hit, published = _served_from_cache(api, quotes)
+    assert not hit
+    assert published.json()["data"]["quotes"]["edges"][0]["node"]["article"] == {"title": "Draft source"}
+    _write(api, "POST", "/api/v1/events", {"title": "Second talk", "starts_at": "2026-12-02T10:00:00Z",
+                                            "status": "published", "topics": ["graph"]}, writer)
+    assert "Second talk" in api.get(events).text

@@ -58,6 +58,11 @@ class Context:
     def surrogate_ids(self) -> set[str]:
         return self.pool.public_ids()
 
+    def surrogate_collections(self) -> set[str]:
+        """The collections a write to which may change the response: those it lists or
+        looks items up in, those its filters name, those its relations watch."""
+        return self.collections | self.pool.watched
+
 
 def context_of(info: Info[Any, Any]) -> Context:
     context: Context = info.context

@@ -78,7 +78,7 @@ def _respond(
         return Response(body, status_code=status, media_type=media_type, headers=headers)
     assert context is not None
     settings: Settings = request.app.state.settings
-    keys = surrogate_keys(context.surrogate_ids(), extra=sorted(context.collections))
+    keys = surrogate_keys(context.surrogate_ids(), extra=sorted(context.surrogate_collections()))
     return cacheable_response(
         request,
         body,

@@ -31,6 +31,8 @@ class RowPool:
         self.rows: dict[str, dict[int, Any]] = {name: {} for name in RELATIONS}
         # The columns the query reads, per model (set by the fast path; None: all).
         self.projection: Projection | None = None
+        # The collections whose writes can change the relations loaded (`Relation.watches`).
+        self.watched: set[str] = set()
 
     def add(self, ctype: ContentType, rows: Iterable[Any]) -> None:
         pool = self.rows[ctype.name]
@@ -73,6 +75,7 @@ class RelationLoader:
         found = self.relation.loader(
             self.session, [parent for _, parent in batch], self.viewer, self.pool.projection
         )
+        self.pool.watched.update(self.relation.watches)
         target = self.relation.target
         pool = self.pool.rows[target.name] if target is not None else None
         for pk, _ in batch:

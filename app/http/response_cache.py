@@ -36,13 +36,15 @@ logger = logging.getLogger("app.http.response_cache")
 CACHEABLE_PREFIXES = ("/api/v1/", "/graphql", "/feeds/", "/calendar/")
 UNCACHEABLE_PREFIXES = ("/api/v1/audit",)
 CATCH_ALL = "all"
-# Collection lists and items name every entity they may contain, their collection, and
-# the collections of the items their filters name (`?topic=` names "topics": a renamed or
-# deleted topic changes the list); every other cacheable response (GraphQL, search,
+# Collection lists and items, and GraphQL, name every entity they show, the collections
+# they list or look items up in, those of the items their filters name (`?topic=` names
+# "topics": a renamed or deleted topic changes the list), and those whose writes can change
+# the relations they show (`Relation.watches`). Every other cacheable response (search,
 # streams, the change log, feeds) may gain an item of any type with any write, so it is
 # filed under CATCH_ALL too.
 _PRECISE_PATH = re.compile(
-    r"^/api/v1/(topics|organizations|people|articles|quotes|events|publications|resources)(/[^/]+)?$"
+    r"^/(api/v1/(topics|organizations|people|articles|quotes|events|publications|resources)"
+    r"(/[^/]+)?|graphql)$"
 )
 CHANNEL = "dossier:invalidate"
 _STORED_HEADERS = {
