@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
 from app.migrations import upgrade_to_head
+from tests.admin_helpers import bearer, make_key
 from tests.support import (
     BACKENDS,
     TestDatabases,
@@ -108,6 +109,12 @@ def session_factory(app: FastAPI) -> sessionmaker[Session]:
     """Sessions on the same engine as `client`, e.g. to arrange rows before a request."""
     factory: sessionmaker[Session] = app.state.session_factory
     return factory
+
+
+@pytest.fixture
+def writer(session_factory: sessionmaker[Session]) -> dict[str, str]:
+    """Authorization headers of a fresh `content:write` key, for writes through the API."""
+    return bearer(make_key(session_factory, "editor", "content:write"))
 
 
 @pytest.fixture

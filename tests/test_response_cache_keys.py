@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
-from tests.admin_helpers import bearer, make_key
 from tests.support import count_queries
 
 
@@ -24,11 +22,6 @@ from tests.support import count_queries
 def api(app_factory: Any) -> Iterator[TestClient]:
     with TestClient(app_factory(response_cache=True)) as client:
         yield client
-
-
-@pytest.fixture
-def writer(session_factory: sessionmaker[Session]) -> dict[str, str]:
-    return bearer(make_key(session_factory, "editor", "content:write"))
 
 
 def _served_from_cache(api: TestClient, url: str) -> tuple[bool, Any]:

@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.content import queries as queries_module
-from tests.admin_helpers import bearer, make_key
 from tests.support import count_queries
 
 
@@ -19,11 +17,6 @@ from tests.support import count_queries
 def api(app_factory: Any) -> Iterator[TestClient]:
     with TestClient(app_factory(response_cache=False)) as client:
         yield client
-
-
-@pytest.fixture
-def writer(session_factory: sessionmaker[Session]) -> dict[str, str]:
-    return bearer(make_key(session_factory, "editor", "content:write"))
 
 
 def _titles(api: TestClient, slug: str) -> list[str]:

@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
-
-from tests.admin_helpers import bearer, make_key
-
-
-@pytest.fixture
-def writer(session_factory: sessionmaker[Session]) -> dict[str, str]:
-    return bearer(make_key(session_factory, "editor", "content:write"))
 
 
 @pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
