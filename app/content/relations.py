@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, func, select
@@ -91,7 +91,7 @@ class Relation:
     # Owned sub-objects (participants, affiliations) render as {…extra, <inner>: ref}.
     inner: str | None = None
 
-    @property
+    @cached_property
     def watches(self) -> tuple[str, ...]:
         """The collections a write to which can add a target this relation does not show
         now: a linked draft is published. (Other targets appear only with a new link, a
