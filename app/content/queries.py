@@ -37,7 +37,7 @@ from sqlmodel import col
 from app.content.counts import cached_at_version, cached_count
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
-from app.content.filters import FILTERS, filter_conditions
+from app.content.filters import FILTERS, filter_conditions, referenced_collections
 from app.content.hints import PlanHints
 from app.content.kept import kept, run
 from app.content.rows import IDS, Projection, fetch_ids, read, shape
@@ -76,6 +76,7 @@ class Page:
         next_cursor: str | None,
         count: Callable[[], int],
         cursor_at: Callable[[int], str],
+        collections: Sequence[str] = (),
     ) -> None:
         self.items = items
         self.next_cursor = next_cursor
@@ -84,6 +85,9 @@ class Page:
         # The cursor that continues after `items[i]` (GraphQL edges need one per item);
         # computed on demand, since signing every item's cursor is wasted work for REST.
         self.cursor_at = cursor_at
+        # The collections a write to which may change the list (`Surrogate-Key`): its own,
+        # and those of the items its filters name (`?topic=`: a renamed topic changes it).
+        self.collections = collections
 
     @property
     def total(self) -> int:
@@ -553,7 +557,11 @@ def list_items(
         row, sort_value = found[index]
         return encode_token(secret, scope, [sort_value, row.id])
 
-    return Page(rows, next_cursor, count, cursor_at)
+    collections = (
+        ctype.collection,
+        *referenced_collections(ctype.collection, params.filters, topics=bool(params.topics)),
+    )
+    return Page(rows, next_cursor, count, cursor_at, collections)
 
 
 def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: Viewer) -> Any | None:

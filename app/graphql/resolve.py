@@ -12,7 +12,6 @@ from strawberry.types import Info
 
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
-from app.content.filters import referenced_collections
 from app.content.queries import get_item, get_items, list_items, topic_stream
 from app.content.search import Hit, search
 from app.content.types import ALL_TYPES, BY_NAME, STREAM_TYPES, ContentType
@@ -39,10 +38,7 @@ def list_connection(
     page = list_items(
         context.session, ctype, params, context.viewer, context.secret, context.pool.projection
     )
-    context.collections.add(ctype.collection)
-    context.collections.update(
-        referenced_collections(ctype.collection, params.filters, topics=bool(params.topics))
-    )
+    context.collections.update(page.collections)
     context.returned(ctype, page.items)
     return ConnectionData(
         page.items,

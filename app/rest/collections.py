@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.config import Settings
-from app.content.filters import FILTERS, referenced_collections
+from app.content.filters import FILTERS
 from app.content.queries import ListParams, get_item, list_items
 from app.content.relations import RELATIONS
 from app.content.render import IncludeTree, field_names, parse_include
@@ -118,13 +118,7 @@ class CollectionRoutes:
             data,
             next_cursor=page.next_cursor,
             total=page.total,
-            keys=[
-                self.ctype.collection,
-                *referenced_collections(
-                    self.ctype.collection, params.filters, topics=bool(params.topics)
-                ),
-                *sorted(render.watched),
-            ],
+            keys=[*page.collections, *sorted(render.watched)],
             ids=render.rendered,
         )
 
