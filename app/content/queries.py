@@ -279,12 +279,14 @@ def base_conditions(
     plan: str | None = None,
     bound: bool = False,
     walk: bool = False,
+    changed_widely: bool = False,
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
     (`topic_ids`: the topics of `params.topics`, resolved by `_topic_ids`; `plan`: their
     `_topic_plan`, worked out here if not given). `bound`: the topics and the time are the
     parameters `TOPICS` and `NOW`, for a statement kept and run again. `walk`: keep
-    SQLite on the sort index (see `list_items`)."""
+    SQLite on the sort index (see `list_items`); `changed_widely`: `_changed_widely`'s answer,
+    when walking with `updated_since`."""
     if topic_ids is not None and plan is None:
         plan = _topic_plan(session, ctype, topic_ids, for_count)
     # Walking the sort index: keep SQLite off the (covering) visibility index, which it
@@ -298,7 +300,7 @@ def base_conditions(
         conditions.append(matches_each(ctype, params.q))  # SQLite, common words
     elif params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
-    if params.updated_since is not None and walk and _changed_widely(session, ctype, params):
+    if params.updated_since is not None and walk and changed_widely:
         # SQLite, most rows changed since: walk the sort index and check each row (a page
         # is found in its first rows), not the ids of every change (0.36 s at `large`).
         conditions.append(unindexed_column(ctype.model.updated_at) >= params.updated_since)
@@ -469,11 +471,24 @@ def list_items(
         and (not params.q or words_are_common(session, ctype, params.q))
     )
 
+    # Asked once: the page and its count build their conditions from it.
+    changed_widely = (
+        walk and params.updated_since is not None and _changed_widely(session, ctype, params)
+    )
+
     def page_statement() -> Any:
         # The page's ids are chosen on narrow rows (sorting wide rows with their bodies
         # costs far more), then joined to the rows themselves: one statement.
         conditions = base_conditions(
-            session, ctype, params, viewer, topic_ids, plan=plan, bound=True, walk=walk
+            session,
+            ctype,
+            params,
+            viewer,
+            topic_ids,
+            plan=plan,
+            bound=True,
+            walk=walk,
+            changed_widely=changed_widely,
         )
         if guarded:
             conditions.append(_guard(viewer))
@@ -543,6 +558,7 @@ def list_items(
             topic_ids,
             for_count=True,
             walk=walk and bool(params.filters or params.updated_since) and not params.q,
+            changed_widely=changed_widely,
         )
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
