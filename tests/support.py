@@ -210,8 +210,10 @@ def empty_tables(engine: Engine, *, truncate: bool = False) -> None:
     takes about 100 ms whatever the size. Pass `truncate=True` after a test that wrote
     thousands of rows.
     """
-    # The content version stays: it only ever goes up (every DELETE below bumps it).
-    tables = [t for t in reversed(metadata.sorted_tables) if t.name != "content_version"]
+    # The content and type versions stay: they only ever go up (every DELETE below bumps
+    # them).
+    kept = ("content_version", "type_version")
+    tables = [t for t in reversed(metadata.sorted_tables) if t.name not in kept]
     with engine.begin() as connection:
         if connection.dialect.name != "postgresql":
             # SQLite reuses max(rowid) + 1, so ids restart at 1 once the rows are gone.

@@ -159,3 +159,101 @@ def test_upcoming_totals_are_kept_until_an_event_ends(app_factory: Callable[...,
             titles, total = listed(now, upcoming)
             assert titles == expected(now, upcoming), (now, upcoming)
             assert total == len(titles), (now, upcoming, total)
+
+
+def _recounts(client: TestClient, url: str) -> bool:
+    """Whether answering `url` counts its total again (a count statement runs)."""
+    with count_queries(client.app.state.engine) as queries:  # type: ignore[attr-defined]
+        _total(client, url)
+    return bool(_counts(queries.statements))
+
+
+def test_a_write_recounts_only_the_totals_it_can_change(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """Totals are kept per content type: editing a person leaves the totals of articles and
+    events alone; editing an event recounts events (and the topic streams holding them)
+    but not articles; renaming a topic recounts the lists filtered by topic only."""
+    app = app_factory(response_cache=False)
+    with TestClient(app) as client:
+        writer = bearer(make_key(app.state.session_factory, "writer", "content:write"))
+        assert client.post(
+            "/api/v1/topics", json={"name": "Typed", "slug": "typed"}, headers=writer
+        ).status_code == 201
+        assert client.post(
+            "/api/v1/people", json={"name": "Pat Typed", "slug": "pat-typed"}, headers=writer
+        ).status_code == 201
+        for i in range(2):
+            for collection, extra in (
+                ("articles", {}),
+                ("events", {"starts_at": f"2030-01-0{i + 1}T10:00:00Z"}),
+            ):
+                body = {"title": f"Typed {collection} {i}", "slug": f"typed-{collection}-{i}",
+                        "status": "published", "topics": ["typed"], **extra}
+                created = client.post(f"/api/v1/{collection}", json=body, headers=writer)
+                assert created.status_code == 201, created.text
+        articles, events = "/api/v1/articles?limit=1", "/api/v1/events?limit=1"
+        by_topic, stream = "/api/v1/articles?topic=typed&limit=1", "/api/v1/topics/typed/stream?limit=1"
+        urls = [articles, events, by_topic, stream]
+        assert [_total(client, u) for u in urls] == [2, 2, 2, 4]
+        assert [_recounts(client, u) for u in urls] == [False] * 4
+
+        def edit(path: str, body: dict[str, Any]) -> None:
+            response = client.patch(path, json=body, headers=writer)
+            assert response.status_code == 200, response.text
+
+        edit("/api/v1/people/pat-typed", {"bio": "A new bio."})
+        assert [_recounts(client, u) for u in urls] == [False] * 4
+
+        edit("/api/v1/events/typed-events-0", {"title": "Typed events, renamed"})
+        assert [_recounts(client, u) for u in urls] == [False, True, False, True]
+        assert [_recounts(client, u) for u in urls] == [False] * 4
+
+        edit("/api/v1/topics/typed", {"name": "Typed, renamed"})
+        assert [_recounts(client, u) for u in urls] == [False, False, True, False]
+
+        # The totals still follow the rows: a withdrawn article leaves every list it was in.
+        edit("/api/v1/articles/typed-articles-1", {"status": "draft"})
+        assert [_total(client, u) for u in urls] == [1, 2, 1, 3]
+
+
+def test_type_versions_follow_the_types_of_the_rows_written(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    """The triggers bump the types a statement's rows belong to, whoever writes (here raw
+    SQL): `tagging` and `search_document` by each row's `entity_type`."""
+    assert client.post(
+        "/api/v1/topics", json={"name": "Versioned", "slug": "versioned"}, headers=writer
+    ).status_code == 201
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+
+    def versions() -> dict[str, int]:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT name, version FROM type_version"))
+            return {name: version for name, version in rows}
+
+    def bumped(*statements: str) -> set[str]:
+        before = versions()
+        with engine.begin() as connection:
+            topic = connection.scalar(text("SELECT id FROM topic WHERE slug = 'versioned'"))
+            for statement in statements:
+                connection.execute(text(statement), {"topic": topic})
+        after = versions()
+        assert set(after) == {"topic", "organization", "person", "article", "quote", "event",
+                              "publication", "resource"}
+        return {name for name in after if after[name] != before[name]}
+
+    tag = "INSERT INTO tagging (topic_id, entity_type, entity_id, position) VALUES (:topic, '{}', {}, 0)"
+    assert bumped(tag.format("event", 1), tag.format("event", 2)) == {"event"}
+    assert bumped(
+        "UPDATE tagging SET entity_type = 'article' WHERE entity_id = 1 AND topic_id = :topic"
+    ) == {"event", "article"}
+    assert bumped("DELETE FROM tagging WHERE topic_id = :topic") == {"event", "article"}
+    assert bumped("DELETE FROM tagging WHERE topic_id = -1") == set()  # no row, no type
+    assert bumped(
+        "INSERT INTO search_document (entity_type, entity_id, title, body) "
+        "VALUES ('quote', 7, 'Seven', '')"
+    ) == {"quote"}
+    assert bumped("UPDATE topic SET name = 'Versioned again' WHERE id = :topic") == {"topic"}
+    if engine.dialect.name == "postgresql":
+        assert len(bumped("TRUNCATE search_document")) == 8  # a truncate says nothing of types

@@ -46,7 +46,7 @@ def _export(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     with engine.connect() as connection:
         for table in metadata.sorted_tables:
-            if table.name in ("audit_entry", "api_key", "content_version"):
+            if table.name in ("audit_entry", "api_key", "content_version", "type_version"):
                 continue
             order = list(table.primary_key.columns)
             out[table.name] = [tuple(r) for r in connection.execute(select(table).order_by(*order))]

@@ -1,18 +1,20 @@
-"""Exact totals, counted once per content version.
+"""Exact totals, counted once per version of the content they count.
 
 `meta.total` and `totalCount` are exact, and counting the 60,000 public events of a popular
 topic costs a scan (~100 ms on PostgreSQL at a million rows) that the page itself does
 not. A total only changes when content changes or when time makes a scheduled item
 public (or, for `upcoming`, ends an event), so it is kept per database and query with:
 
-- the content version it was counted at (`content_version`, bumped by triggers in every
-  writing transaction — whoever writes — so it changes exactly when the rows do, in
-  every worker and on every machine, with no messages), and
-- the moment it expires: the next scheduled `published_at` of the counted types, for a
+- the versions of the content types it reads (`type_version`: the types it counts, and
+  those of the items its filters name), bumped by triggers in every writing transaction —
+  whoever writes — so they change exactly when the rows do, in every worker and on every
+  machine, with no messages. A person's new bio does not make totals of articles count
+  again;
+- the moment it expires: the next scheduled `published_at` of those types, for a
   public viewer (a preview counts scheduled items already), or sooner when the caller names
   another moment its count depends on (`upcoming`: the next event's end).
 
-Asking costs one primary-key read of the version.
+Asking costs one read of the versions (a row per type).
 """
 
 from __future__ import annotations
@@ -23,19 +25,20 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, true
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from app.content.kept import kept, run
 from app.content.types import ContentType
 from app.content.visibility import Viewer, next_public_at
-from app.models import ContentVersion
+from app.models import ContentVersion, TypeVersion
 
 MAX_ENTRIES = 10_000
 
-# Per engine: scope -> ((epoch, version), expires at or None, total or other value).
-_Entry = tuple[tuple[str, int], datetime | None, Any]
+# Per engine: scope -> ((epoch, versions of the types read), expires at or None, value).
+_At = tuple[str, tuple[int, ...]]
+_Entry = tuple[_At, datetime | None, Any]
 _CACHES: weakref.WeakKeyDictionary[Engine, dict[str, _Entry]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -52,19 +55,24 @@ def _cache_of(session: Session) -> dict[str, _Entry] | None:
         return cache
 
 
-_VERSION: dict[str, Any] = {}
+_VERSIONS: dict[str, Any] = {}
 
 
-def content_version(session: Session) -> tuple[str, int] | None:
+def type_versions(session: Session) -> tuple[str, dict[str, int]] | None:
+    """The database's epoch and each content type's version (None: not migrated)."""
     stmt = kept(
-        _VERSION,
-        "version",
-        lambda: select(col(ContentVersion.epoch), col(ContentVersion.version)).where(
-            col(ContentVersion.id) == 1
+        _VERSIONS,
+        "versions",
+        lambda: (
+            select(col(ContentVersion.epoch), col(TypeVersion.name), col(TypeVersion.version))
+            .join(TypeVersion, true())
+            .where(col(ContentVersion.id) == 1)
         ),
     )
     rows = run(session, stmt, {})
-    return (rows[0][0], rows[0][1]) if rows else None
+    if not rows:
+        return None
+    return rows[0][0], {name: version for _, name, version in rows}
 
 
 def _expiry(session: Session, types: Sequence[ContentType], viewer: Viewer) -> datetime | None:
@@ -81,41 +89,54 @@ def cached_count(
     viewer: Viewer,
     count: Callable[[], int],
     changes_at: Callable[[], datetime | None] | None = None,
+    reads: Sequence[ContentType] = (),
 ) -> int:
-    """`count()`, or the total counted for `scope` at the current content version.
-    `changes_at`: for a count that also depends on the clock, the next moment it may
-    change by itself (it expires then too)."""
+    """`count()` of items of `types`, or the total counted for `scope` at the current
+    versions of `types` and `reads` (the types of the items its filters name: a total of
+    quotes by article changes when that article is withdrawn). `changes_at`: for a count
+    that also depends on the clock, the next moment it may change by itself (it expires
+    then too)."""
+    read = list({t.name: t for t in (*types, *reads)}.values())
 
     def work_out() -> tuple[int, datetime | None]:
         total = count()
-        expires = _expiry(session, types, viewer)
+        expires = _expiry(session, read, viewer)
         if changes_at is not None:
             moment = changes_at()
             if moment is not None and (expires is None or moment < expires):
                 expires = moment
         return total, expires
 
-    total: int = _kept(session, f"{scope}|preview={viewer.preview}", viewer.now, work_out)
+    key = f"{scope}|preview={viewer.preview}"
+    total: int = _kept(session, key, read, viewer.now, work_out)
     return total
 
 
-def cached_at_version(session: Session, key: str, compute: Callable[[], Any]) -> Any:
-    """`compute()`, or what it returned at the current content version (a value that only
-    writes change, kept beside the totals)."""
-    return _kept(session, key, None, lambda: (compute(), None))
+def cached_at_version(
+    session: Session, key: str, types: Sequence[ContentType], compute: Callable[[], Any]
+) -> Any:
+    """`compute()`, or what it returned at the current versions of `types` (a value that
+    only writes to those types change, kept beside the totals)."""
+    return _kept(session, key, types, None, lambda: (compute(), None))
 
 
 def _kept(
     session: Session,
     key: str,
+    types: Sequence[ContentType],
     now: datetime | None,
     work_out: Callable[[], tuple[Any, datetime | None]],
 ) -> Any:
-    """The value kept for `key` at the current content version and not expired at `now`,
-    or `work_out()`'s (value, expiry), kept."""
+    """The value kept for `key` at the current versions of `types` and not expired at
+    `now`, or `work_out()`'s (value, expiry), kept."""
     cache = _cache_of(session)
-    version = content_version(session) if cache is not None else None
-    if cache is None or version is None:
+    found_versions = type_versions(session) if cache is not None else None
+    if cache is None or found_versions is None:
+        return work_out()[0]
+    epoch, versions = found_versions
+    try:
+        version: _At = (epoch, tuple(versions[t.name] for t in types))
+    except KeyError:  # a type the migration does not know: nothing would say it changed
         return work_out()[0]
     found = cache.get(key)
     if found is not None:

@@ -42,7 +42,7 @@ from app.content.hints import PlanHints
 from app.content.kept import kept, run
 from app.content.rows import IDS, Projection, fetch_ids, read, shape
 from app.content.search import matches_each, matching_ids, words_are_common
-from app.content.types import ALL_TYPES, STREAM_TYPES, TOPIC, ContentType
+from app.content.types import ALL_TYPES, BY_COLLECTION, EVENT, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import (
     NOW,
     Viewer,
@@ -365,7 +365,7 @@ def _clock_bounds(
 def _event_spans_now(session: Session) -> tuple[timedelta, timedelta] | None:
     """`_event_spans`, worked out once per content version."""
     spans: tuple[timedelta, timedelta] | None = cached_at_version(
-        session, "event spans", lambda: _event_spans(session)
+        session, "event spans", [EVENT], lambda: _event_spans(session)
     )
     return spans
 
@@ -562,21 +562,23 @@ def list_items(
         )
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
+    collections = (
+        ctype.collection,
+        *referenced_collections(ctype.collection, params.filters, topics=bool(params.topics)),
+    )
+
     def count() -> int:
         if not params.cursor and next_cursor is None:
             return len(rows)  # the whole list fits on this first page
         # `upcoming` totals also change when an event ends.
         ends = partial(_next_event_end, session, viewer) if "upcoming" in params.filters else None
-        return cached_count(session, scope, [ctype], viewer, count_now, ends)
+        named = [BY_COLLECTION[c] for c in collections[1:]]
+        return cached_count(session, scope, [ctype], viewer, count_now, ends, reads=named)
 
     def cursor_at(index: int) -> str:
         row, sort_value = found[index]
         return encode_token(secret, scope, [sort_value, row.id])
 
-    collections = (
-        ctype.collection,
-        *referenced_collections(ctype.collection, params.filters, topics=bool(params.topics)),
-    )
     return Page(rows, next_cursor, count, cursor_at, collections)
 
 

@@ -24,7 +24,7 @@ from app.models.links import (
     RelatedItem,
 )
 from app.models.people import Affiliation, Organization, Person
-from app.models.system import ApiKey, AuditEntry, ContentVersion, SearchDocument
+from app.models.system import ApiKey, AuditEntry, ContentVersion, SearchDocument, TypeVersion
 from app.models.taxonomy import Tagging, Topic
 
 __all__ = [
@@ -58,4 +58,5 @@ __all__ = [
     "SearchDocument",
     "Tagging",
     "Topic",
+    "TypeVersion",
 ]

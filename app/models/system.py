@@ -63,3 +63,15 @@ class ContentVersion(Table, table=True):
     id: int = Field(primary_key=True)
     version: int = Field(sa_type=BigInteger)
     epoch: str = Field(max_length=32)
+
+
+class TypeVersion(Table, table=True):
+    """One row per content type (`name`: "event"), bumped by the same triggers, in the same
+    transaction, whenever a table that says something about items of that type changes
+    (see the migration `type_versions`): totals of events need not be counted again
+    after a person's bio is edited."""
+
+    __tablename__ = "type_version"
+
+    name: str = Field(primary_key=True, max_length=24)
+    version: int = Field(sa_type=BigInteger)
