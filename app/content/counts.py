@@ -23,6 +23,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, select, true
@@ -56,9 +57,10 @@ def _cache_of(session: Session) -> dict[str, _Entry] | None:
 
 
 _VERSIONS: dict[str, Any] = {}
+_Versions = tuple[str, dict[str, int]]  # the epoch, and each type's version
 
 
-def type_versions(session: Session) -> tuple[str, dict[str, int]] | None:
+def type_versions(session: Session) -> _Versions | None:
     """The database's epoch and each content type's version (None: not migrated)."""
     stmt = kept(
         _VERSIONS,
@@ -90,12 +92,13 @@ def cached_count(
     count: Callable[[], int],
     changes_at: Callable[[], datetime | None] | None = None,
     reads: Sequence[ContentType] = (),
+    versions: _Versions | None = None,
 ) -> int:
     """`count()` of items of `types`, or the total counted for `scope` at the current
     versions of `types` and `reads` (the types of the items its filters name: a total of
     quotes by article changes when that article is withdrawn). `changes_at`: for a count
     that also depends on the clock, the next moment it may change by itself (it expires
-    then too)."""
+    then too). `versions`: `type_versions()` already read for this request."""
     read = list({t.name: t for t in (*types, *reads)}.values())
 
     def work_out() -> tuple[int, datetime | None]:
@@ -108,8 +111,31 @@ def cached_count(
         return total, expires
 
     key = f"{scope}|preview={viewer.preview}"
-    total: int = _kept(session, key, read, viewer.now, work_out)
+    total: int = _kept(session, key, read, viewer.now, work_out, versions)
     return total
+
+
+def cached_total_by_type(
+    session: Session,
+    scope: str,
+    types: Sequence[ContentType],
+    viewer: Viewer,
+    count_of: Callable[[ContentType], int],
+) -> int:
+    """The sum of `count_of(t)` over `types`, each part kept at its own type's version: a
+    write to an article recounts a topic stream's articles, not its events."""
+    versions = type_versions(session) if _cache_of(session) is not None else None
+    return sum(
+        cached_count(
+            session,
+            f"{scope}|{ctype.name}",
+            [ctype],
+            viewer,
+            partial(count_of, ctype),
+            versions=versions,
+        )
+        for ctype in types
+    )
 
 
 def cached_at_version(
@@ -117,7 +143,7 @@ def cached_at_version(
 ) -> Any:
     """`compute()`, or what it returned at the current versions of `types` (a value that
     only writes to those types change, kept beside the totals)."""
-    return _kept(session, key, types, None, lambda: (compute(), None))
+    return _kept(session, key, types, None, lambda: (compute(), None), None)
 
 
 def _kept(
@@ -126,16 +152,19 @@ def _kept(
     types: Sequence[ContentType],
     now: datetime | None,
     work_out: Callable[[], tuple[Any, datetime | None]],
+    versions: _Versions | None,
 ) -> Any:
     """The value kept for `key` at the current versions of `types` and not expired at
     `now`, or `work_out()`'s (value, expiry), kept."""
     cache = _cache_of(session)
-    found_versions = type_versions(session) if cache is not None else None
+    found_versions = versions
+    if found_versions is None and cache is not None:
+        found_versions = type_versions(session)
     if cache is None or found_versions is None:
         return work_out()[0]
-    epoch, versions = found_versions
+    epoch, by_type = found_versions
     try:
-        version: _At = (epoch, tuple(versions[t.name] for t in types))
+        version: _At = (epoch, tuple(by_type[t.name] for t in types))
     except KeyError:  # a type the migration does not know: nothing would say it changed
         return work_out()[0]
     found = cache.get(key)

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from app.content.counts import cached_at_version, cached_count
+from app.content.counts import cached_at_version, cached_count, cached_total_by_type
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import FILTERS, filter_conditions, referenced_collections
@@ -363,7 +363,7 @@ def _clock_bounds(
 
 
 def _event_spans_now(session: Session) -> tuple[timedelta, timedelta] | None:
-    """`_event_spans`, worked out once per content version."""
+    """`_event_spans`, worked out once per version of events."""
     spans: tuple[timedelta, timedelta] | None = cached_at_version(
         session, "event spans", [EVENT], lambda: _event_spans(session)
     )
@@ -723,27 +723,23 @@ def topic_stream(
 
     next_cursor = cursor_at(len(rows) - 1) if has_more and rows else None
 
-    def count_now() -> int:
-        total = 0
-        for ctype in types:
-            model = ctype.model
-            total += (
-                session.scalar(
-                    select(func.count())
-                    .select_from(model)
-                    .where(
-                        visible(model, viewer),
-                        model.id.in_(_tagged(ctype, [topic.id])),
-                    )
-                )
-                or 0
+    def count_of(ctype: ContentType) -> int:
+        model = ctype.model
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(model)
+                .where(visible(model, viewer), model.id.in_(_tagged(ctype, [topic.id])))
             )
-        return total
+            or 0
+        )
 
     def count() -> int:
         if not cursor and next_cursor is None:
             return len(rows)
-        return cached_count(session, scope, types, viewer, count_now)
+        # Each type's part is kept at that type's version (an article's edit recounts the
+        # articles of the topic, not its events).
+        return cached_total_by_type(session, scope, types, viewer, count_of)
 
     return StreamPage(items, next_cursor, count, cursor_at)
 
@@ -930,7 +926,8 @@ def changes(
         log = log_of(None)
         return session.scalar(select(func.count()).select_from(log).where(newer(log))) or 0
 
-    # The whole log's total is kept per content version (polls' totals depend on the token).
+    # The whole log's total is kept per version of every type (polls' totals depend on the
+    # token).
     total = count_now() if since else cached_count(session, "changes", ALL_TYPES, viewer, count_now)
     items = []
     for r in rows:

@@ -55,8 +55,10 @@ class SearchDocument(Table, table=True):
 
 
 class ContentVersion(Table, table=True):
-    """One row, bumped by database triggers on every write to a content table (see the
-    migration `content_version`): a cheap way to ask "has any content changed?"."""
+    """One row: the database's random `epoch` (a recreated database never repeats a
+    version) and a `version` that PostgreSQL's triggers bump first in every writing
+    transaction, which orders writers' locks (migration `type_versions`; SQLite's no longer
+    bump it). Totals are kept per `TypeVersion`."""
 
     __tablename__ = "content_version"
 
