@@ -26,6 +26,7 @@ from app.http.middleware import BodySizeLimitMiddleware, CatchAllMiddleware, Rej
 from app.http.openapi import OPENAPI_TAGS, install_openapi
 from app.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware, configure_logging
 from app.http.response_cache import (
+    GZIP_MINIMUM_SIZE,
     RedisInvalidation,
     ResponseCache,
     ResponseCacheMiddleware,
@@ -173,7 +174,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.response_cache:
         _install_response_cache(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # Level 6 (zlib's default; Starlette's is 9): a 315 KB list compresses in 12.6 ms instead
+    # of 16.5 ms to 52.4 KB instead of 51.7 KB. Cached responses are gzipped once, at 9.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=6)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

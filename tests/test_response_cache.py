@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from typing import Any
 
+from fastapi.testclient import TestClient
 from starlette.datastructures import Headers
 
 from app.http.response_cache import (
@@ -15,6 +17,7 @@ from app.http.response_cache import (
     ScheduledHorizon,
     request_key,
 )
+from tests.support import count_queries
 
 
 def _scope(
@@ -168,3 +171,84 @@ def test_entries_never_outlive_the_next_scheduled_publication() -> None:
     time.sleep(0.01)
     passed.ttl()
     assert len(calls) == 2  # a passed moment is looked up again
+
+
+class LargeApp(FakeApp):
+    """Answers with a body large enough to be gzipped."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"etag", b'"big"'),
+            (b"cache-control", b"public, max-age=60"),
+            (b"surrogate-key", b"events"),
+        ]
+        body = ('{"items": [' + ",".join(f'{{"id": {i}}}' for i in range(400)) + "]}").encode()
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def test_a_cached_response_is_gzipped_once_for_every_client_that_accepts_gzip() -> None:
+    """GZipMiddleware (outside the cache) would compress the same cached body on every hit;
+    the cache keeps the compressed body beside the plain one and sends it as is."""
+    app = LargeApp()
+    cache = ResponseCache()
+    middleware = ResponseCacheMiddleware(app, cache, ttl=lambda: 60)
+    gzip_headers = [(b"accept-encoding", b"gzip, deflate")]
+    _, _, plain = _run(middleware, _scope("/api/v1/events"))  # computed and stored
+    size = cache.size
+    status, headers, body = _run(middleware, _scope("/api/v1/events", headers=gzip_headers))
+    assert status == 200
+    assert app.calls == 1
+    assert headers[b"content-encoding"] == b"gzip"
+    assert headers[b"vary"] == b"Accept-Encoding"
+    assert int(headers[b"content-length"]) == len(body) < len(plain)
+    assert gzip.decompress(body) == plain
+    assert cache.size == size + len(body)  # counted in the byte bound
+    # Kept: the next gzip hit sends the same bytes, the size does not grow.
+    assert _run(middleware, _scope("/api/v1/events", headers=gzip_headers))[2] == body
+    assert cache.size == size + len(body)
+    # Plain clients still get the plain body.
+    status, headers, again = _run(middleware, _scope("/api/v1/events"))
+    assert again == plain
+    assert b"content-encoding" not in headers
+    # A conditional request still gets its 304, whatever the encoding.
+    conditional = [*gzip_headers, (b"if-none-match", b'"big"')]
+    assert _run(middleware, _scope("/api/v1/events", headers=conditional))[0] == 304
+    cache.purge(["events"])
+    assert cache.size == 0
+    assert app.calls == 1
+
+
+def test_small_cached_responses_are_not_gzipped() -> None:
+    middleware = ResponseCacheMiddleware(FakeApp(), ResponseCache(), ttl=lambda: 60)
+    gzip_headers = [(b"accept-encoding", b"gzip")]
+    _run(middleware, _scope("/api/v1/events"))
+    _, headers, body = _run(middleware, _scope("/api/v1/events", headers=gzip_headers))
+    assert body == b'{"call": 1}'
+    assert b"content-encoding" not in headers
+
+
+def test_through_the_app_a_cached_list_reaches_gzip_clients_compressed_once(
+    app_factory: Any, writer: dict[str, str]
+) -> None:
+    """The real stack: GZipMiddleware outside the cache leaves the cache's gzipped body
+    alone (not compressed twice), and every client reads the same JSON."""
+    with TestClient(app_factory(response_cache=True)) as api:
+        for i in range(12):
+            body = {"title": f"Compressed {i}", "status": "published", "subtitle": "x" * 200}
+            assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+        url = "/api/v1/articles?limit=12"
+        plain = api.get(url, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert len(plain.content) > 2000
+        engine = api.app.state.engine  # type: ignore[attr-defined]
+        for _ in range(2):
+            with count_queries(engine) as queries:
+                zipped = api.get(url, headers={"Accept-Encoding": "gzip"})
+            assert queries.count == 0  # a hit
+            assert zipped.headers["content-encoding"] == "gzip"
+            assert "Accept-Encoding" in zipped.headers["vary"]
+            assert zipped.json() == plain.json()  # httpx decompressed it once
+            assert zipped.headers["etag"] == plain.headers["etag"]

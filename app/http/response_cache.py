@@ -15,6 +15,7 @@ by a write, so no entry outlives the next scheduled `published_at`.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import logging
 import re
 import threading
@@ -23,8 +24,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
+import anyio.to_thread
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,6 +50,10 @@ _PRECISE_PATH = re.compile(
     r"(/[^/]+)?|graphql)$"
 )
 CHANNEL = "dossier:invalidate"
+# GZipMiddleware's settings in app.main: responses this small go out uncompressed, and
+# bodies this large are compressed off the event loop (Starlette's own threshold).
+GZIP_MINIMUM_SIZE = 1000
+GZIP_THREAD_SIZE = 128 * 1024
 _STORED_HEADERS = {
     b"content-type",
     b"etag",
@@ -66,6 +73,12 @@ class Entry:
     etag: str
     keys: frozenset[str]
     expires: float
+    # The body gzipped, made by the first hit that accepts gzip (`ResponseCache.gzipped`).
+    gzipped: bytes | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
 
 
 class ResponseCache:
@@ -105,12 +118,24 @@ class ResponseCache:
                 return False
             self._drop(key)
             self._entries[key] = entry
-            self.size += len(entry.body)
+            self.size += entry.size
             for k in entry.keys:
                 self._index.setdefault(k, set()).add(key)
             while self.size > self.max_bytes and self._entries:
                 self._drop(next(iter(self._entries)))
             return True
+
+    def add_gzipped(self, key: str, entry: Entry, gzipped: bytes) -> None:
+        """Keep `entry`'s gzipped body beside it (counted in the size bound)."""
+        with self._lock:
+            if entry.gzipped is not None:
+                return
+            entry.gzipped = gzipped
+            if self._entries.get(key) is not entry:
+                return  # purged or replaced meanwhile: not counted, not kept
+            self.size += len(gzipped)
+            while self.size > self.max_bytes and self._entries:
+                self._drop(next(iter(self._entries)))
 
     def purge(self, keys: Iterable[str]) -> int:
         with self._lock:
@@ -134,7 +159,7 @@ class ResponseCache:
         entry = self._entries.pop(key, None)
         if entry is None:
             return
-        self.size -= len(entry.body)
+        self.size -= entry.size
         for k in entry.keys:
             members = self._index.get(k)
             if members is not None:
@@ -184,7 +209,13 @@ class ResponseCacheMiddleware:
             return
         entry = self.cache.get(key)
         if entry is not None:
-            await _replay(entry, headers, scope["method"] == "HEAD", send)
+            gzipped = None
+            if _accepts_gzip(headers) and len(entry.body) >= GZIP_MINIMUM_SIZE:
+                gzipped = entry.gzipped
+                if gzipped is None:
+                    gzipped = await _gzip(entry.body)
+                    self.cache.add_gzipped(key, entry, gzipped)
+            await _replay(entry, headers, scope["method"] == "HEAD", send, gzipped)
             return
         generation = self.cache.generation
         captured: dict[str, object] = {"chunks": []}
@@ -221,15 +252,39 @@ class ResponseCacheMiddleware:
         self.cache.put(key, entry, generation)
 
 
-async def _replay(entry: Entry, request_headers: Headers, head: bool, send: Send) -> None:
+def _accepts_gzip(headers: Headers) -> bool:
+    # As GZipMiddleware decides (it then leaves a response with Content-Encoding alone).
+    return "gzip" in headers.get("accept-encoding", "")
+
+
+async def _gzip(body: bytes) -> bytes:
+    """The body as GZipMiddleware would send it, at the best ratio: it is made once per
+    entry, not once per hit (a cached 315 KB list took 1.5 ms to serve plain and 13-22 ms
+    gzipped). Large bodies are compressed in a worker thread, off the event loop."""
+    if len(body) < GZIP_THREAD_SIZE:
+        return gzip.compress(body, compresslevel=9, mtime=0)
+    return await anyio.to_thread.run_sync(partial(gzip.compress, body, 9, mtime=0))
+
+
+async def _replay(
+    entry: Entry, request_headers: Headers, head: bool, send: Send, gzipped: bytes | None = None
+) -> None:
     if etag_matches_header(request_headers.get("if-none-match"), entry.etag):
         headers = [(k, v) for k, v in entry.headers if k.lower() != b"content-type"]
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
-    headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
+    body = entry.body if gzipped is None else gzipped
+    headers = [*entry.headers, (b"content-length", str(len(body)).encode())]
+    if gzipped is not None:
+        headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
+        vary = [v.decode("latin-1") for k, v in entry.headers if k.lower() == b"vary"]
+        headers += [
+            (b"content-encoding", b"gzip"),
+            (b"vary", ", ".join([*vary, "Accept-Encoding"]).encode("latin-1")),
+        ]
     await send({"type": "http.response.start", "status": entry.status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else entry.body})
+    await send({"type": "http.response.body", "body": b"" if head else body})
 
 
 class ScheduledHorizon:
