@@ -84,6 +84,11 @@ def person_requests(ctx: Context, count: int) -> list[Request]:
     return [Request(path=f"/api/v1/people/{slug}?include=affiliations") for slug in ctx.targets.people[:count]]
 
 
+def s10_request(ctx: Context) -> Request:
+    """S1's URL as browsers, CDNs and most HTTP clients ask for it: gzip accepted."""
+    return Request(path=s1_request(ctx).path, headers={"Accept-Encoding": "gzip"})
+
+
 def s5_request(ctx: Context) -> Request:
     return Request(path=f"/api/v1/search?q={urllib.parse.quote(ctx.targets.search_word)}&limit=20")
 
@@ -186,6 +191,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("S0", "GET /healthz", "cache", _single(lambda _: Request(path="/healthz"))),
     Scenario("S3", "GraphQL flagship GET, caches on, same URL", "cache", _single(lambda _: graphql_get())),
     Scenario("S8", "REST S1 URL with If-None-Match (304)", "cache", s8_conditional),
+    Scenario("S10", "REST S1 URL, caches on, Accept-Encoding: gzip", "cache", _single(s10_request)),
     Scenario("S9", "mixed: 90% reads S1-S6, 10% PATCH article title", "cache", s9_mixed, track_statuses=True),
 ]
 
