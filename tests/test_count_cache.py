@@ -258,3 +258,25 @@ def test_type_versions_follow_the_types_of_the_rows_written(
     assert bumped("UPDATE topic SET name = 'Versioned again' WHERE id = :topic") == {"topic"}
     if engine.dialect.name == "postgresql":
         assert len(bumped("TRUNCATE search_document")) == 8  # a truncate says nothing of types
+
+
+def test_a_total_filtered_by_an_item_follows_that_item(app_factory: Callable[..., FastAPI]) -> None:
+    """A list filtered by another item reads that item's type too (`reads`): when the slug
+    `cited` passes from one article to another, the quotes of `cited` are counted again,
+    though no quote changed."""
+    app = app_factory(response_cache=False)
+    with TestClient(app) as client:
+        writer = bearer(make_key(app.state.session_factory, "writer", "content:write"))
+        for slug, quotes in (("cited", 2), ("other", 3)):
+            article = {"title": slug, "slug": slug, "status": "published"}
+            assert client.post("/api/v1/articles", json=article, headers=writer).status_code == 201
+            for i in range(quotes):
+                quote = {"text": f"{slug} {i}", "article": slug, "status": "published"}
+                assert client.post("/api/v1/quotes", json=quote, headers=writer).status_code == 201
+        url = "/api/v1/quotes?article=cited&limit=1"
+        assert _total(client, url) == 2
+        assert _recounts(client, url) == 0
+        for slug, new in (("cited", "was-cited"), ("other", "cited")):
+            moved = client.patch(f"/api/v1/articles/{slug}", json={"slug": new}, headers=writer)
+            assert moved.status_code == 200, moved.text
+        assert _total(client, url) == 3

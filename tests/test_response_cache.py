@@ -6,9 +6,11 @@ import asyncio
 import gzip
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from starlette.datastructures import Headers
 
+from app.http import response_cache
 from app.http.response_cache import (
     CATCH_ALL,
     Entry,
@@ -189,9 +191,19 @@ class LargeApp(FakeApp):
         await send({"type": "http.response.body", "body": body})
 
 
-def test_a_cached_response_is_gzipped_once_for_every_client_that_accepts_gzip() -> None:
+def test_a_cached_response_is_gzipped_once_for_every_client_that_accepts_gzip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """GZipMiddleware (outside the cache) would compress the same cached body on every hit;
     the cache keeps the compressed body beside the plain one and sends it as is."""
+    compressed: list[int] = []
+    real_gzip = response_cache._gzip
+
+    async def counting_gzip(body: bytes) -> bytes:
+        compressed.append(len(body))
+        return await real_gzip(body)
+
+    monkeypatch.setattr(response_cache, "_gzip", counting_gzip)
     app = LargeApp()
     cache = ResponseCache()
     middleware = ResponseCacheMiddleware(app, cache, ttl=lambda: 60)
@@ -216,6 +228,7 @@ def test_a_cached_response_is_gzipped_once_for_every_client_that_accepts_gzip() 
     # A conditional request still gets its 304, whatever the encoding.
     conditional = [*gzip_headers, (b"if-none-match", b'"big"')]
     assert _run(middleware, _scope("/api/v1/events", headers=conditional))[0] == 304
+    assert compressed == [len(plain)]  # once, for the first gzip client only
     cache.purge(["events"])
     assert cache.size == 0
     assert app.calls == 1

@@ -37,7 +37,7 @@ from sqlmodel import col
 from app.content.counts import cached_count
 from app.content.errors import QueryError
 from app.content.hints import PlanHints
-from app.content.types import ContentType
+from app.content.types import ALL_TYPES, ContentType
 from app.content.visibility import Viewer, visible
 from app.db import open_transaction
 from app.models import SearchDocument
@@ -258,12 +258,16 @@ def search(
     scope = f"search:{MATCH_CAP}:{RANK_ALL}:" + "\x1f".join(
         [" ".join(_words(q)), *sorted(t.name for t in types)]
     )
+    # Kept per version of every type, not only those asked for: the MATCH_CAP matches
+    # counted are taken from every type's documents (and SQLite ranks them by statistics
+    # of them all), so a new person's bio can push an article out of a `type=article` total.
     total = cached_count(
         session,
         scope,
         types,
         viewer,
         lambda: session.scalar(select(func.count()).select_from(ranked)) or 0,
+        reads=ALL_TYPES,
     )
     page = select(ranked)
     if after is not None:

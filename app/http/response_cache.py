@@ -210,7 +210,11 @@ class ResponseCacheMiddleware:
         entry = self.cache.get(key)
         if entry is not None:
             gzipped = None
-            if _accepts_gzip(headers) and len(entry.body) >= GZIP_MINIMUM_SIZE:
+            if (
+                _accepts_gzip(headers)
+                and len(entry.body) >= GZIP_MINIMUM_SIZE
+                and not etag_matches_header(headers.get("if-none-match"), entry.etag)
+            ):  # (a 304 has no body to compress)
                 gzipped = entry.gzipped
                 if gzipped is None:
                     gzipped = await _gzip(entry.body)

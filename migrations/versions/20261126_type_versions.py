@@ -23,6 +23,7 @@ Revises: 8b3e5d1f7c42
 Create Date: 2026-11-26
 """
 
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -62,7 +63,18 @@ BUMP_TYPES = "UPDATE type_version SET version = version + 1 WHERE name"
 OLD_TABLES = (*MIXED, *OWNED)
 
 
+def _new_epoch() -> None:
+    """Versions start again at 0 (upgrade) or stop moving (downgrade, SQLite): a new epoch
+    keeps a process that lived through it from matching what it kept before."""
+    op.execute(
+        sa.text("UPDATE content_version SET epoch = :epoch WHERE id = 1").bindparams(
+            epoch=secrets.token_hex(16)
+        )
+    )
+
+
 def upgrade() -> None:
+    _new_epoch()
     op.create_table(
         "type_version",
         sa.Column("name", sa.String(length=24), nullable=False),
@@ -178,3 +190,4 @@ def downgrade() -> None:
                     f"ON {table} BEGIN {BUMP}; END"
                 )
     op.drop_table("type_version")
+    _new_epoch()
