@@ -179,3 +179,47 @@ def test_graphql_get_responses_are_purged_precisely(api: TestClient, writer: dic
     _write(api, "POST", "/api/v1/events", {"title": "Second talk", "starts_at": "2026-12-02T10:00:00Z",
                                             "status": "published", "topics": ["graph"]}, writer)
     assert "Second talk" in api.get(events).text
+
+
+def test_streams_feeds_and_calendars_stay_cached_through_writes_they_do_not_show(
+    api: TestClient, writer: dict[str, str]
+) -> None:
+    """They name what they show and the collections they may hold: a write elsewhere (an
+    organization none of them shows) leaves them cached; a new article reaches the topic's
+    stream and feed; a renamed speaker reaches the calendar that names them."""
+    _write(api, "POST", "/api/v1/topics", {"name": "Fed"}, writer)
+    _write(api, "POST", "/api/v1/people", {"name": "Sam Speaker"}, writer)
+    _write(api, "POST", "/api/v1/organizations", {"name": "Elsewhere"}, writer)
+    _write(api, "POST", "/api/v1/events", {
+        "title": "Fed event", "starts_at": "2030-12-01T10:00:00Z", "status": "published",
+        "topics": ["fed"], "participants": [{"person": "sam-speaker", "role": "speaker"}],
+    }, writer)
+    urls = [
+        "/api/v1/topics/fed/stream",
+        "/feeds/topics/fed.json",
+        "/feeds/events.atom",
+        "/calendar/topics/fed.ics",
+        "/api/v1/changes",
+    ]
+    first = {url: api.get(url) for url in urls}
+    assert all(response.status_code == 200 for response in first.values())
+    assert all(_served_from_cache(api, url)[0] for url in urls)
+
+    _write(api, "PATCH", "/api/v1/organizations/elsewhere", {"name": "Elsewhere, renamed"}, writer)
+    hits = [_served_from_cache(api, url)[0] for url in urls]
+    assert hits == [True, True, True, True, False]  # the change log lists every write
+
+    _write(api, "PATCH", "/api/v1/people/sam-speaker", {"name": "Sam Renamed"}, writer)
+    calendar = _served_from_cache(api, "/calendar/topics/fed.ics")
+    assert not calendar[0]
+    assert "Sam Renamed" in calendar[1].text
+    assert _served_from_cache(api, "/api/v1/topics/fed/stream")[0]  # flat items: no people
+    assert not _served_from_cache(api, "/feeds/events.atom")[0]  # its entry names Sam
+
+    _write(api, "POST", "/api/v1/articles", {"title": "Fed article", "status": "published",
+                                              "topics": ["fed"]}, writer)
+    for url in urls[:2]:
+        hit, response = _served_from_cache(api, url)
+        assert not hit
+        assert "Fed article" in response.text
+    assert _served_from_cache(api, "/feeds/events.atom")[0]

@@ -42,12 +42,14 @@ CATCH_ALL = "all"
 # Collection lists and items, and GraphQL, name every entity they show, the collections
 # they list or look items up in, those of the items their filters name (`?topic=` names
 # "topics": a renamed or deleted topic changes the list), and those whose writes can change
-# the relations they show (`Relation.watches`). Every other cacheable response (search,
-# streams, the change log, feeds) may gain an item of any type with any write, so it is
-# filed under CATCH_ALL too.
+# the relations they show (`Relation.watches`). Topic streams (flat items), the change log,
+# feeds and calendars name every item they show (and the people and topics their entries
+# name) and the collections of every type they may hold. Search is filed under CATCH_ALL
+# too: the MATCH_CAP matches it ranks come from every type's documents, so a write to a type
+# it does not show can change its page.
 _PRECISE_PATH = re.compile(
     r"^/(api/v1/(topics|organizations|people|articles|quotes|events|publications|resources)"
-    r"(/[^/]+)?|graphql)$"
+    r"(/[^/]+)?|api/v1/topics/[^/]+/stream|api/v1/changes|feeds/.+|calendar/.+|graphql)$"
 )
 CHANNEL = "dossier:invalidate"
 # GZipMiddleware's settings in app.main: responses this small go out uncompressed, and
