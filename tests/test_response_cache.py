@@ -265,3 +265,42 @@ def test_through_the_app_a_cached_list_reaches_gzip_clients_compressed_once(
             assert "Accept-Encoding" in zipped.headers["vary"]
             assert zipped.json() == plain.json()  # httpx decompressed it once
             assert zipped.headers["etag"] == plain.headers["etag"]
+
+
+def test_hits_while_an_entry_is_being_gzipped_wait_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients arriving while the first gzip of an entry is under way do not compress it
+    again: they wait and send the same bytes."""
+    compressed: list[int] = []
+    real_gzip = response_cache._gzip
+
+    async def slow_gzip(body: bytes) -> bytes:
+        compressed.append(len(body))
+        await asyncio.sleep(0.05)  # long enough for the other hits to arrive
+        return await real_gzip(body)
+
+    monkeypatch.setattr(response_cache, "_gzip", slow_gzip)
+    app = LargeApp()
+    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: 60)
+    _run(middleware, _scope("/api/v1/events"))  # stored
+    gzip_scope = _scope("/api/v1/events", headers=[(b"accept-encoding", b"gzip")])
+
+    async def hits() -> list[bytes]:
+        async def one() -> bytes:
+            sent: list[dict[str, Any]] = []
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request", "body": b""}
+
+            async def send(message: dict[str, Any]) -> None:
+                sent.append(message)
+
+            await middleware(gzip_scope, receive, send)
+            return b"".join(m.get("body", b"") for m in sent[1:])
+
+        return list(await asyncio.gather(*(one() for _ in range(4))))
+
+    bodies = asyncio.run(hits())
+    assert len(compressed) == 1
+    assert len(set(bodies)) == 1
+    assert gzip.decompress(bodies[0]) == _run(middleware, _scope("/api/v1/events"))[2]
+    assert app.calls == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
+import os
 import re
 import threading
 import time
@@ -27,6 +28,8 @@ from datetime import datetime
 from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
+import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import orjson
 from starlette.datastructures import Headers
@@ -199,6 +202,27 @@ class ResponseCacheMiddleware:
         self.app = app
         self.cache = cache
         self.ttl = ttl
+        # Entries being gzipped, by cache key: hits meanwhile wait, they do not compress too.
+        self._gzipping: dict[str, tuple[Entry, anyio.Event]] = {}
+
+    async def _gzipped(self, key: str, entry: Entry) -> bytes:
+        """`entry`'s body gzipped, made by the first hit that asks and kept with it."""
+        gzipped = entry.gzipped
+        while gzipped is None:
+            pending = self._gzipping.get(key)
+            if pending is not None and pending[0] is entry:
+                await pending[1].wait()  # then kept, or (that request failed) made here
+            else:
+                done = anyio.Event()
+                self._gzipping[key] = (entry, done)
+                try:
+                    self.cache.add_gzipped(key, entry, await _gzip(entry.body))
+                finally:
+                    if self._gzipping.get(key, (None, None))[0] is entry:
+                        del self._gzipping[key]
+                    done.set()
+            gzipped = entry.gzipped
+        return gzipped
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -219,8 +243,7 @@ class ResponseCacheMiddleware:
             ):  # (a 304 has no body to compress)
                 gzipped = entry.gzipped
                 if gzipped is None:
-                    gzipped = await _gzip(entry.body)
-                    self.cache.add_gzipped(key, entry, gzipped)
+                    gzipped = await self._gzipped(key, entry)
             await _replay(entry, headers, scope["method"] == "HEAD", send, gzipped)
             return
         generation = self.cache.generation
@@ -269,7 +292,24 @@ async def _gzip(body: bytes) -> bytes:
     gzipped). Large bodies are compressed in a worker thread, off the event loop."""
     if len(body) < GZIP_THREAD_SIZE:
         return gzip.compress(body, compresslevel=9, mtime=0)
-    return await anyio.to_thread.run_sync(partial(gzip.compress, body, 9, mtime=0))
+    compress = partial(gzip.compress, body, 9, mtime=0)
+    return await anyio.to_thread.run_sync(compress, limiter=_gzip_threads())
+
+
+_GZIP_THREADS: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar(
+    "dossier_gzip_threads"
+)
+
+
+def _gzip_threads() -> anyio.CapacityLimiter:
+    """Threads of their own (one per core: compressing is CPU work), so compressions never
+    wait behind, nor hold up, the synchronous routes in anyio's default thread pool."""
+    try:
+        return _GZIP_THREADS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(os.cpu_count() or 2)
+        _GZIP_THREADS.set(limiter)
+        return limiter
 
 
 async def _replay(
