@@ -143,20 +143,19 @@ def _sqlite_upgrade() -> None:
     for table in OLD_TABLES:
         for action in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER content_version_{table}_{action}")
-    for table, types in OWNED.items():
-        names = ", ".join(f"'{t}'" for t in types)
-        for action in ("INSERT", "UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER type_version_{table}_{action.lower()} AFTER {action} "
-                f"ON {table} BEGIN {BUMP_TYPES} IN ({names}); END"
-            )
-    rows = {
-        "INSERT": "NEW.entity_type",
-        "UPDATE": "NEW.entity_type, OLD.entity_type",
-        "DELETE": "OLD.entity_type",
+    # Per table and action: the types to bump, as SQL (a row's own type for MIXED tables).
+    bumped: dict[str, dict[str, str]] = {
+        table: dict.fromkeys(("INSERT", "UPDATE", "DELETE"), ", ".join(f"'{t}'" for t in types))
+        for table, types in OWNED.items()
     }
     for table in MIXED:
-        for action, names in rows.items():
+        bumped[table] = {
+            "INSERT": "NEW.entity_type",
+            "UPDATE": "NEW.entity_type, OLD.entity_type",
+            "DELETE": "OLD.entity_type",
+        }
+    for table, actions in bumped.items():
+        for action, names in actions.items():
             op.execute(
                 f"CREATE TRIGGER type_version_{table}_{action.lower()} AFTER {action} "
                 f"ON {table} BEGIN {BUMP_TYPES} IN ({names}); END"
