@@ -78,7 +78,8 @@ class Entry:
     etag: str
     keys: frozenset[str]
     expires: float
-    # The body gzipped, made by the first hit that accepts gzip (`ResponseCache.gzipped`).
+    # The body gzipped, made by the first hit that accepts gzip
+    # (`ResponseCacheMiddleware._gzipped`, kept by `ResponseCache.add_gzipped`).
     gzipped: bytes | None = None
 
     @property
@@ -235,16 +236,12 @@ class ResponseCacheMiddleware:
             return
         entry = self.cache.get(key)
         if entry is not None:
+            not_modified = etag_matches_header(headers.get("if-none-match"), entry.etag)
             gzipped = None
-            if (
-                _accepts_gzip(headers)
-                and len(entry.body) >= GZIP_MINIMUM_SIZE
-                and not etag_matches_header(headers.get("if-none-match"), entry.etag)
-            ):  # (a 304 has no body to compress)
-                gzipped = entry.gzipped
-                if gzipped is None:
-                    gzipped = await self._gzipped(key, entry)
-            await _replay(entry, headers, scope["method"] == "HEAD", send, gzipped)
+            # (A 304 has no body to compress.)
+            if not not_modified and _accepts_gzip(headers) and len(entry.body) >= GZIP_MINIMUM_SIZE:
+                gzipped = await self._gzipped(key, entry)
+            await _replay(entry, not_modified, scope["method"] == "HEAD", send, gzipped)
             return
         generation = self.cache.generation
         captured: dict[str, object] = {"chunks": []}
@@ -313,9 +310,9 @@ def _gzip_threads() -> anyio.CapacityLimiter:
 
 
 async def _replay(
-    entry: Entry, request_headers: Headers, head: bool, send: Send, gzipped: bytes | None = None
+    entry: Entry, not_modified: bool, head: bool, send: Send, gzipped: bytes | None
 ) -> None:
-    if etag_matches_header(request_headers.get("if-none-match"), entry.etag):
+    if not_modified:
         headers = [(k, v) for k, v in entry.headers if k.lower() != b"content-type"]
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
