@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.content.filters import FILTERS
 from app.content.types import ALL_TYPES
-from app.http.caching import collect_ids
+from app.http.caching import collect_ids, etag_for
 from app.rest.schemas import ITEM_MODELS, LIST_MODELS, ChangeList, SearchList, StreamList
 from tests.rest_factories import walk
 
@@ -381,6 +381,15 @@ def test_etag_and_304_on_every_read_endpoint(demo_client: TestClient) -> None:
         again = demo_client.get(url, headers={"If-None-Match": first.headers["etag"]})
         assert again.status_code == 304, url
         assert again.content == b"", url
+
+
+def test_etags_are_the_bodys_xxh3_128_digest(demo_client: TestClient) -> None:
+    """Every worker, and every restart, gives one body the same strong tag: the body's
+    XXH3-128 (the vector pins the algorithm: a new one makes every client's copy stale)."""
+    assert etag_for(b"dossier") == '"285aeb42a3997477c7c795788df17b91"'
+    assert etag_for(b"dossier.") != etag_for(b"dossier")
+    response = demo_client.get("/api/v1/events?include=participants.person")
+    assert response.headers["etag"] == etag_for(response.content)
 
 
 def test_head_answers_like_get_without_a_body(demo_client: TestClient) -> None:

@@ -6,7 +6,6 @@ conditional requests and CDN purge keys behave the same on every surface.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from xxhash import xxh3_128_hexdigest
 
 PRIVATE = "private, no-store"
 MAX_SURROGATE_KEYS = 200
@@ -31,10 +31,13 @@ _PREFIX_COLLECTION = {
 
 
 def etag_for(body: bytes) -> str:
-    """A strong ETag: the body's 128-bit BLAKE2b digest. Every public GET hashes its whole
-    body, and BLAKE2b takes half the time of SHA-256 on CPUs without SHA extensions (a
-    315 KB list: 0.6 ms against 1.3 ms on the bench machine)."""
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    """A strong ETag: the body's 128-bit XXH3 digest. Every public GET not answered from
+    the response cache hashes its whole body: a 315 KB list takes 0.015 ms with XXH3
+    against 0.7 ms with BLAKE2b and 1.3 ms with SHA-256 on the bench machine. The digest
+    is not cryptographic, and needs not be: an ETag tells versions of one resource apart
+    (`If-None-Match`, `If-Match`), and only editors write what is hashed; 128 bits make an
+    accidental collision between two versions beyond reach."""
+    return '"' + xxh3_128_hexdigest(body) + '"'
 
 
 def etag_matches(request: Request, etag: str) -> bool:
