@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     response_cache_max_bytes: int = Field(
         default=64 * 1024 * 1024, description="Size bound of each worker's response cache."
     )
+    cache_version_poll: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds between reads of the content versions, which purge the response "
+        "cache of writes made by other processes (dossier import, SQL); 0: never.",
+    )
     cors_origins: list[str] = Field(default=["*"], description="Allowed CORS origins (JSON list).")
     secret_key: str = Field(
         default="dossier-development-secret-change-me",

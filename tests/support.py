@@ -60,7 +60,10 @@ def count_queries(engine: Engine) -> Iterator[QueryCount]:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for a test app: the given database, everything else as configured."""
+    """Settings for a test app: the given database, everything else as configured, except
+    the content-version poll (a thread reading the database each second would add its
+    statements to the tests that count them); its own tests turn it on."""
+    overrides.setdefault("cache_version_poll", 0)
     return Settings(database_url=database_url, **overrides)
 
 

@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,9 @@ class TcpProxy:
 class Worker:
     """One `uvicorn app.main:create_app` process on a free port."""
 
-    def __init__(self, database_url: str, redis_url: str, channel: str, log: Path) -> None:
+    def __init__(
+        self, database_url: str, redis_url: str, channel: str, log: Path, version_poll: float = 0
+    ) -> None:
         self.port = _free_port()
         env = {
             **os.environ,
@@ -154,6 +157,9 @@ class Worker:
             "REDIS_URL": redis_url,
             "CACHE_CHANNEL": channel,
             "LOG_LEVEL": "WARNING",
+            # Off unless asked: the tests below tell cached answers from fresh ones by
+            # changes made behind the API's back, which the poll would purge.
+            "CACHE_VERSION_POLL": str(version_poll),
         }
         self._log = log.open("wb")
         self.process = subprocess.Popen(
@@ -201,8 +207,9 @@ def cluster(
     channel = f"dossier-test:{uuid.uuid4().hex}"
     workers: list[Worker] = []
 
-    def start(redis_url: str = f"redis://{REDIS_HOST}:{REDIS_PORT}/0") -> Worker:
-        worker = Worker(database_url, redis_url, channel, tmp_path / f"worker{len(workers)}.log")
+    def start(redis_url: str = f"redis://{REDIS_HOST}:{REDIS_PORT}/0", version_poll: float = 0) -> Worker:
+        log = tmp_path / f"worker{len(workers)}.log"
+        worker = Worker(database_url, redis_url, channel, log, version_poll)
         workers.append(worker)
         return worker
 
@@ -300,6 +307,59 @@ def test_a_write_through_one_worker_is_visible_through_the_other_within_the_boun
     assert a.http.delete("/api/v1/topics/second", headers=headers).status_code == 204
     _wait_until(lambda: b.http.get("/api/v1/topics/second").status_code == 404, BOUND, "delete")
     assert max(lags) < BOUND
+
+
+def test_writes_behind_the_api_reach_every_workers_cache_within_the_version_poll(
+    cluster: Callable[..., Worker],
+) -> None:
+    """`dossier import`, `dossier generate` or SQL purge nothing and publish nothing, but the
+    triggers bump the topic type's version: each worker reads the versions every
+    CACHE_VERSION_POLL seconds and purges the collections that moved, scheduled horizon
+    included (a scheduled item written behind the API's back shows on time)."""
+    app: FastAPI = cluster.app  # type: ignore[attr-defined]
+    a, b = cluster(version_poll=0.2), cluster(version_poll=0.2)
+    _wait_until(lambda: _name(a, PROBE) == _name(a, PROBE), 10, "worker A")
+    for n in range(1, 4):
+        for worker in (a, b):
+            assert _name(worker, PROBE) == _name(worker, PROBE)  # cached
+            worker.http.get("/api/v1/topics")
+        _behind_the_apis_back(app, PROBE, f"polled {n}")
+        for worker in (a, b):
+            _wait_until(_shows(worker, PROBE, f"polled {n}"), 5, f"item, round {n}")
+            _wait_until(_shows(worker, PROBE, f"polled {n}", listed=True), 5, f"list, round {n}")
+    # A scheduled item written behind the API's back appears when its time comes.
+    b.http.get("/api/v1/articles")  # B knows of nothing scheduled, and caches the list
+    with session_scope(app.state.session_factory) as session:
+        upsert_item(
+            session, "articles",
+            {"slug": "due-soon", "title": "Due soon", "status": "published",
+             "published_at": (datetime.now(UTC) + timedelta(seconds=2)).isoformat()},
+            "test",
+        )
+    assert "due-soon" not in b.http.get("/api/v1/articles").text
+    _wait_until(lambda: "due-soon" in b.http.get("/api/v1/articles").text, 8, "scheduled article")
+
+
+def test_an_item_scheduled_through_one_worker_appears_on_time_through_the_other(
+    cluster: Callable[..., Worker],
+) -> None:
+    """A purge from another worker also resets this worker's scheduled horizon: B had
+    found nothing scheduled, and would otherwise cache for the whole CACHE_MAX_AGE."""
+    app: FastAPI = cluster.app  # type: ignore[attr-defined]
+    a, b = cluster(), cluster()
+    _wait_until(lambda: _caching(b, app), 10, "worker B never cached")
+    assert b.http.get("/api/v1/articles").status_code == 200  # horizon: nothing scheduled
+    due = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    created = a.http.post(
+        "/api/v1/articles",
+        json={"slug": "due-later", "title": "Due later", "status": "published", "published_at": due},
+        headers=_admin(app),
+    )
+    assert created.status_code == 201, created.text
+    for _ in range(3):  # B refills its entry after the purge arrives
+        assert "due-later" not in b.http.get("/api/v1/articles").text
+        time.sleep(0.1)
+    _wait_until(lambda: "due-later" in b.http.get("/api/v1/articles").text, 8, "scheduled article")
 
 
 def test_a_worker_without_redis_serves_nothing_from_cache(cluster: Callable[..., Worker]) -> None:

@@ -105,7 +105,7 @@ def test_wrong_method_is_problem_json(bare_client: TestClient) -> None:
     response = bare_client.delete("/healthz")
     assert response.status_code == 405
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     problem = response.json()
     assert problem["status"] == 405
     assert problem["type"] == "https://dossier.dev/problems/method-not-allowed"

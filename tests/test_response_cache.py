@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.datastructures import Headers
 
 from app.http import response_cache
+from app.http.caching import accepts_gzip
 from app.http.response_cache import (
     CATCH_ALL,
     Entry,
@@ -304,3 +305,58 @@ def test_hits_while_an_entry_is_being_gzipped_wait_for_it(monkeypatch: pytest.Mo
     assert len(set(bodies)) == 1
     assert gzip.decompress(bodies[0]) == _run(middleware, _scope("/api/v1/events"))[2]
     assert app.calls == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, False),
+        ("", False),
+        ("gzip", True),
+        ("GZIP", True),
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.8, *;q=0.1", True),
+        ("x-gzip", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.000", False),
+        ("gzip;q=0, *", False),
+        ("identity", False),
+        ("*", True),
+        ("*;q=0", False),
+        ("deflate, *;q=0.5", True),
+        ("gzip;q=abc", False),
+        ("gzip;q=2", False),
+        ("br", False),
+    ],
+)
+def test_accept_encoding_is_read_as_rfc_9110_says(header: str | None, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_gzip_only_where_accepted_and_304s_vary_as_their_200s(
+    app_factory: Any, writer: dict[str, str], cached: bool
+) -> None:
+    """`gzip;q=0` refuses gzip and `GZIP` asks for it, on a hit and on a miss; a 304 names
+    Accept-Encoding in `Vary` wherever its 200 does (RFC 9110 §15.4.5)."""
+    with TestClient(app_factory(response_cache=cached)) as api:
+        for i in range(6):
+            body = {"title": f"Varied {i}", "status": "published", "subtitle": "x" * 300}
+            assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+        url = "/api/v1/articles?limit=6"
+        plain = api.get(url, headers={"Accept-Encoding": "identity"})
+        for _ in range(2):  # a miss, then (cached) a hit
+            for header, zipped in (("gzip;q=0", False), ("gzip;q=0, *", False), ("GZIP", True),
+                                   ("br, *;q=0.5", True), ("identity", False)):
+                got = api.get(url, headers={"Accept-Encoding": header})
+                assert (got.headers.get("content-encoding") == "gzip") is zipped, header
+                assert got.json() == plain.json()
+                assert "Accept-Encoding" in got.headers["vary"]
+                again = api.get(url, headers={"Accept-Encoding": header, "If-None-Match": got.headers["etag"]})
+                assert again.status_code == 304
+                assert again.headers["vary"] == got.headers["vary"], header
+        small = api.get("/api/v1/articles?limit=1&fields=title", headers={"Accept-Encoding": "gzip"})
+        assert "Accept-Encoding" not in small.headers["vary"]  # never compressed: never varies
+        again = api.get("/api/v1/articles?limit=1&fields=title", headers={"If-None-Match": small.headers["etag"]})
+        assert again.status_code == 304
+        assert again.headers["vary"] == small.headers["vary"]

@@ -223,3 +223,37 @@ def test_streams_feeds_and_calendars_stay_cached_through_writes_they_do_not_show
         assert not hit
         assert "Fed article" in response.text
     assert _served_from_cache(api, "/feeds/events.atom")[0]
+
+
+def test_graphql_search_goes_with_a_write_to_any_type(api: TestClient, writer: dict[str, str]) -> None:
+    """Search ranks candidates found across every type (and SQLite's scores use every
+    document), so a typed GraphQL search goes with a write to any type, as REST search does."""
+    _write(api, "POST", "/api/v1/articles", {"title": "Hostages and ransom", "status": "published"}, writer)
+    url = '/graphql?query={search(query:"hostages",types:[ARTICLE],first:5){totalCount}}'
+    assert api.get(url).json()["data"]["search"]["totalCount"] == 1
+    assert _served_from_cache(api, url)[0]
+    _write(api, "POST", "/api/v1/people", {"name": "Hostages Person", "bio": "<p>hostages</p>"}, writer)
+    assert not _served_from_cache(api, url)[0]
+
+
+def test_the_cache_key_holds_what_the_response_is_made_of(api: TestClient, writer: dict[str, str]) -> None:
+    """Lists link to themselves from the request's URL: another client's `Host` (or, behind
+    a trusted proxy, scheme) gets its own entry, not a share of someone else's links. A
+    repeated GraphQL parameter keeps its order (the last `query` is the one run)."""
+    for i in range(3):
+        _write(api, "POST", "/api/v1/topics", {"name": f"Linked {i}"}, writer)
+    url = "/api/v1/topics?limit=1"
+    mine = api.get(url)
+    assert mine.json()["links"]["next"].startswith("http://testserver/")
+    theirs = api.get(url, headers={"Host": "evil.example"})
+    assert theirs.json()["links"]["next"].startswith("http://evil.example/")
+    hit, again = _served_from_cache(api, url)
+    assert hit
+    assert again.json()["links"] == mine.json()["links"]
+    assert again.headers["link"] == mine.headers["link"]
+
+    first, second = "{__typename}", "{topics(first:1){totalCount}}"
+    one = api.get("/graphql", params=[("query", first), ("query", second)]).json()
+    other = api.get("/graphql", params=[("query", second), ("query", first)]).json()
+    assert one == {"data": {"topics": {"totalCount": 3}}}
+    assert other == {"data": {"__typename": "Query"}}

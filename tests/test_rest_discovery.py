@@ -194,6 +194,89 @@ def test_stream_ties_and_errors(api: TestClient, factory: sessionmaker[Session])
     assert _status(api, "/api/v1/topics/hostages/stream", sort="title") == 400
 
 
+def test_stream_takes_the_list_parameters(api: TestClient, factory: sessionmaker[Session]) -> None:
+    """API.md: `sort`, `topic`, `q`, `updated_since`, `include` and `fields` apply to "all
+    lists and the topic stream"; each narrows the stream as it narrows a list, pages walk
+    without gaps, and a cursor only continues the stream it came from."""
+    now = utcnow()
+    with writing(factory) as session:
+        topic = make_topic(session, "Hostages")
+        ransom = make_topic(session, "Ransom")
+        speaker = make_person(session, "Ada Negotiator")
+        both = [topic.slug, ransom.slug]
+        old = make_article(session, title="Ransom economics", topics=both, published_at=now - timedelta(days=9))
+        event = make_event(
+            session, title="A seminar on ransom", topics=both, published_at=now - timedelta(days=7),
+            participants=[(speaker.slug, "speaker")],
+        )
+        quote = make_quote(session, text="Never pay a ransom.", topics=[topic.slug], published_at=now - timedelta(days=5))
+        plain = make_article(session, title="Hostage diplomacy", topics=[topic.slug], published_at=now - timedelta(days=3))
+        make_publication(session, title="Elsewhere", topics=[ransom.slug], published_at=now - timedelta(days=1))
+    url = "/api/v1/topics/hostages/stream"
+
+    def ids(**params: Any) -> list[str]:
+        response = api.get(url, params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found = [item["id"] for item in body["data"]]
+        assert body["meta"]["total"] == len(found)
+        return found
+
+    newest_first = [f"art_{plain.id}", f"quo_{quote.id}", f"evt_{event.id}", f"art_{old.id}"]
+    assert ids() == newest_first
+    assert ids(sort="-published_at") == newest_first
+    assert ids(sort="published_at") == newest_first[::-1]
+    assert ids(topic="ransom") == [f"evt_{event.id}", f"art_{old.id}"]
+    assert ids(topic=["ransom", "hostages"]) == newest_first
+    assert ids(topic="nothing") == []
+    assert ids(q="ransom") == [f"quo_{quote.id}", f"evt_{event.id}", f"art_{old.id}"]
+    assert ids(q="ransom", topic="ransom", sort="published_at") == [f"art_{old.id}", f"evt_{event.id}"]
+    with writing(factory) as session:
+        update_item(session, "quotes", attach(session, quote), {"attribution": "A negotiator"}, "test")
+    since = api.get(url).json()["data"][1]["updated_at"]
+    assert ids(updated_since=since) == [f"quo_{quote.id}"]
+    assert ids(updated_since=(now + timedelta(days=1)).isoformat()) == []
+
+    # Pages walk in both orders, narrowed, totals counted past the first page.
+    for params in ({"sort": "published_at"}, {"q": "ransom"}, {"topic": "ransom", "sort": "published_at"}):
+        full = ids(**params)
+        for limit in (1, 2):
+            first = api.get(url, params={**params, "limit": limit}).json()
+            assert first["meta"]["total"] == len(full)
+            assert [i["id"] for i in walk(api, url, {**params, "limit": limit})] == full
+    cursor = api.get(url, params={"limit": 1, "q": "ransom"}).json()["meta"]["next_cursor"]
+    assert _status(api, url, cursor=cursor) == 400
+    assert _status(api, url, cursor=cursor, q="hostage") == 400
+    assert _status(api, url, cursor=cursor, q="ransom", sort="published_at") == 400
+    assert _status(api, url, cursor=cursor, q="ransom") == 200
+
+    # `fields` and `include`: flat objects by default; a field or relation applies to the
+    # types that have it, `id` and `type` always come.
+    by_id = {i["id"]: i for i in api.get(url).json()["data"]}
+    assert "participants" not in by_id[f"evt_{event.id}"]
+    assert "topics" not in by_id[f"art_{old.id}"]
+    thin = {i["id"]: i for i in api.get(url, params={"fields": "title"}).json()["data"]}
+    assert thin[f"art_{old.id}"] == {"type": "article", "id": f"art_{old.id}", "title": "Ransom economics"}
+    assert thin[f"quo_{quote.id}"] == {"type": "quote", "id": f"quo_{quote.id}"}
+    compact = {i["id"]: i for i in api.get(url, params={"fields": "title,topics"}).json()["data"]}
+    assert {t["slug"] for t in compact[f"evt_{event.id}"]["topics"]} == {"hostages", "ransom"}
+    assert set(compact[f"evt_{event.id}"]["topics"][0]) == {"id", "slug", "name"}
+    full = {i["id"]: i for i in api.get(url, params={"include": "participants.person"}).json()["data"]}
+    seminar = full[f"evt_{event.id}"]
+    assert seminar["participants"][0]["role"] == "speaker"
+    assert seminar["participants"][0]["person"]["name"] == "Ada Negotiator"
+    assert {"sort_name", "bio", "affiliations"} <= set(seminar["participants"][0]["person"])  # full, not compact
+    assert seminar["summary"] == by_id[f"evt_{event.id}"]["summary"]
+    assert "participants" not in full[f"art_{old.id}"]
+    assert "topics" not in seminar
+    keys = api.get(url, params={"include": "participants.person"}).headers["surrogate-key"].split()
+    assert f"per_{speaker.id}" in keys
+    assert "topics" in api.get(url, params={"topic": "ransom"}).headers["surrogate-key"].split()
+    for bad in ({"sort": "title"}, {"include": "nothing"}, {"include": "participants.person.nothing"},
+                {"fields": "nothing"}, {"updated_since": "yesterday"}, {"colour": "red"}):
+        assert _status(api, url, **bad) == 400, bad
+
+
 # --- the change log -------------------------------------------------------------------
 
 

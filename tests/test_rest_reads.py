@@ -370,6 +370,15 @@ def test_unknown_routes_and_methods(demo_client: TestClient) -> None:
         response = demo_client.request(method, url)
         assert response.status_code == 405, (method, url)
         assert response.headers["content-type"] == PROBLEM
+    # `Allow` names every method of the path (RFC 9110 §15.5.6), not one route's.
+    for method, url, allow in (("PUT", "/api/v1/events/evt_1", "GET, HEAD, PATCH, DELETE"),
+                               ("DELETE", "/api/v1/events", "GET, HEAD, POST"),
+                               ("POST", "/api/v1/search", "GET, HEAD"),
+                               ("DELETE", "/graphql", "GET, HEAD, POST"),
+                               ("POST", "/feeds/articles.rss", "GET, HEAD")):
+        response = demo_client.request(method, url)
+        assert response.status_code == 405, (method, url)
+        assert response.headers["allow"] == allow, (method, url)
 
 
 def test_etag_and_304_on_every_read_endpoint(demo_client: TestClient) -> None:
@@ -404,6 +413,25 @@ def test_head_answers_like_get_without_a_body(demo_client: TestClient) -> None:
         assert conditional.status_code == 304
     assert demo_client.head("/api/v1/events?colour=red").status_code == 400
     assert demo_client.head("/api/v1/events/nothing").status_code == 404
+
+
+
+def test_every_get_answers_head(demo_client: TestClient) -> None:
+    """RFC 9110 §9.1: HEAD wherever GET is, feeds and probes included (feed readers and
+    link checkers ask with HEAD), with the GET's headers and no body."""
+    for url in ("/feeds/articles.rss", "/feeds/topics/kidnapping.json", "/calendar/events.ics",
+                "/api/v1/publications/pub_1/citation?format=ris", "/graphql?query=%7Btopics%7BtotalCount%7D%7D",
+                "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"):
+        got = demo_client.get(url)
+        assert got.status_code == 200, url
+        head = demo_client.head(url)
+        assert head.status_code == 200, url
+        assert head.content == b"", url
+        assert head.headers["content-type"] == got.headers["content-type"], url
+        if "etag" in got.headers:
+            assert head.headers["etag"] == got.headers["etag"], url
+            assert demo_client.head(url, headers={"If-None-Match": got.headers["etag"]}).status_code == 304
+    assert demo_client.head("/feeds/topics/nothing.rss").status_code == 404
 
 
 def test_responses_validate_against_the_documented_models(demo_client: TestClient) -> None:

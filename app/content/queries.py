@@ -648,6 +648,24 @@ class StreamPage(Page):
     """A page of a topic stream: `items` are (type, row) pairs."""
 
 
+# The stream's sort: `published_at`, newest first unless asked otherwise.
+STREAM_SORTS = ("published_at",)
+
+
+def _stream_direction(sort: str | None) -> bool:
+    """True for newest first (the default, `-published_at`)."""
+    if sort is None:
+        return True
+    descending = sort.startswith("-")
+    if (sort[1:] if descending else sort) not in STREAM_SORTS:
+        raise QueryError(
+            "sort",
+            f"'{sort}' is not a sort of the topic stream; use published_at "
+            "(prefix - for descending, the default)",
+        )
+    return descending
+
+
 def topic_stream(
     session: Session,
     topic: Topic,
@@ -656,9 +674,28 @@ def topic_stream(
     cursor: str | None,
     secret: str,
     types: Sequence[ContentType] = STREAM_TYPES,
+    params: ListParams | None = None,
 ) -> StreamPage:
+    """A page of the topic's stream. `params` narrows it as a list's parameters narrow a
+    list: `topics` (tagged with any of these as well), `q`, `updated_since`, and `sort`
+    (`published_at` or `-published_at`); its `limit` and `cursor` are not read."""
     check_limit(limit)
-    scope = "stream:" + _fingerprint(topic.id, [t.name for t in types], viewer.preview)
+    params = params or ListParams()
+    descending = _stream_direction(params.sort)
+    extra_ids = _topic_ids(session, params.topics, viewer) if params.topics else None
+    narrowing = {
+        name: value
+        for name, value in (
+            ("ascending", None if descending else True),
+            ("topics", sorted(set(params.topics)) or None),
+            ("q", params.q),
+            ("updated_since", params.updated_since),
+        )
+        if value is not None
+    }
+    # Without narrowing, the scope (and so every cursor already handed out) is as before.
+    parts: list[Any] = [topic.id, [t.name for t in types], viewer.preview]
+    scope = "stream:" + _fingerprint(*parts, *([narrowing] if narrowing else []))
     after = None
     if cursor:
         try:
@@ -666,40 +703,55 @@ def topic_stream(
         except (InvalidToken, ValueError) as exc:
             raise QueryError("cursor", str(exc)) from None
         after = (when, rank, last_id)
-    branches = []
     # SQLite: a popular topic's branch walks the type's published_at index (see
     # `_topic_condition`); PostgreSQL plans each branch by itself.
     sqlite = session.get_bind().dialect.name == "sqlite"
+    narrowed = ListParams(topics=params.topics, q=params.q, updated_since=params.updated_since)
+
+    def conditions_of(ctype: ContentType, for_count: bool) -> list[Any]:
+        model = ctype.model
+        if sqlite:
+            tagged, walk = _topic_condition(session, ctype, [topic.id or 0], for_count=for_count)
+        else:
+            tagged, walk = model.id.in_(_tagged(ctype, [topic.id])), False
+        if not narrowing.keys() - {"ascending"}:
+            return [visible(model, viewer, unindexed=walk), tagged]
+        # Visibility, the other topics, `q` and `updated_since`, exactly as a list has them.
+        found = base_conditions(
+            session, ctype, narrowed, viewer, extra_ids, for_count=for_count, walk=walk
+        )
+        return [*found, tagged]
+
+    branches = []
     for ctype in types:
         model = ctype.model
         published = _published(ctype, viewer)
         rank = literal(_STREAM_RANK[ctype.name], Integer())
-        if sqlite:
-            tagged, walk = _topic_condition(session, ctype, [topic.id or 0], for_count=False)
-        else:
-            tagged, walk = model.id.in_(_tagged(ctype, [topic.id])), False
-        conditions = [visible(model, viewer, unindexed=walk), tagged]
+        conditions = conditions_of(ctype, for_count=False)
         if after is not None:
-            conditions.append(
-                tuple_(published, rank, model.id)
-                < tuple_(
-                    literal(after[0], published.type),
-                    literal(after[1], Integer()),
-                    literal(after[2], Integer()),
-                )
+            key = tuple_(published, rank, model.id)
+            bound = tuple_(
+                literal(after[0], published.type),
+                literal(after[1], Integer()),
+                literal(after[2], Integer()),
             )
+            conditions.append(key < bound if descending else key > bound)
+        order = (
+            (published.desc(), model.id.desc()) if descending else (published.asc(), model.id.asc())
+        )
         branch = (
             select(rank.label("rank"), model.id.label("id"), published.label("published"))
             .where(*conditions)
-            .order_by(published.desc(), model.id.desc())
+            .order_by(*order)
             .limit(limit + 1)
             .subquery()
         )
         branches.append(select(branch))
     merged = union_all(*branches).subquery()
+    columns_in_order = (merged.c.published, merged.c.rank, merged.c.id)
     rows = session.execute(
         select(merged)
-        .order_by(merged.c.published.desc(), merged.c.rank.desc(), merged.c.id.desc())
+        .order_by(*(c.desc() if descending else c.asc() for c in columns_in_order))
         .limit(limit + 1)
     ).all()
     has_more = len(rows) > limit
@@ -727,9 +779,7 @@ def topic_stream(
         model = ctype.model
         return (
             session.scalar(
-                select(func.count())
-                .select_from(model)
-                .where(visible(model, viewer), model.id.in_(_tagged(ctype, [topic.id])))
+                select(func.count()).select_from(model).where(*conditions_of(ctype, True))
             )
             or 0
         )
@@ -738,10 +788,13 @@ def topic_stream(
         if not cursor and next_cursor is None:
             return len(rows)
         # Each type's part is kept at that type's version (an article's edit recounts the
-        # articles of the topic, not its events).
-        return cached_total_by_type(session, scope, types, viewer, count_of)
+        # articles of the topic, not its events). The other topics are keyed by the ids
+        # they name now: a topic deleted since names none.
+        key = scope if extra_ids is None else f"{scope}:{sorted(extra_ids)}"
+        return cached_total_by_type(session, key, types, viewer, count_of)
 
-    return StreamPage(items, next_cursor, count, cursor_at)
+    collections = ["topics"] if params.topics else []
+    return StreamPage(items, next_cursor, count, cursor_at, collections)
 
 
 # ---------------------------------------------------------------------------------------

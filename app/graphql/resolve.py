@@ -177,7 +177,9 @@ def search_connection(
             context.returned(ctype, found)
             rows.update({(ctype.name, row.id): row for row in found})
     hits = [h for h in hits if (h.ctype.name, h.entity_id) in rows]
-    context.collections.update(t.collection for t in kinds)
+    # Every type's documents, not only those of `types`: the candidates are found across
+    # all of them (MATCH_CAP), and SQLite's bm25 scores use every document's statistics.
+    context.collections.update(t.collection for t in ALL_TYPES)
 
     def cursor_at(index: int) -> str:
         hit = hits[index]

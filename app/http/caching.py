@@ -16,6 +16,9 @@ from starlette.responses import Response
 from xxhash import xxh3_128_hexdigest
 
 PRIVATE = "private, no-store"
+# GZipMiddleware's threshold (app.main): a smaller body goes out uncompressed, and its
+# response does not vary by Accept-Encoding.
+GZIP_MINIMUM_SIZE = 1000
 MAX_SURROGATE_KEYS = 200
 _PUBLIC_ID = re.compile(r"^[a-z]{3}_\d+$")
 _PREFIX_COLLECTION = {
@@ -52,6 +55,41 @@ def etag_matches_header(header: str | None, etag: str) -> bool:
         return True
     wanted = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether `Accept-Encoding` accepts gzip (RFC 9110 §12.5.3): `gzip` (or `x-gzip`, or
+    else `*`) listed with a weight above 0. Codings are case-insensitive; `gzip;q=0` refuses
+    it. A malformed weight counts as a refusal: the plain body is always readable."""
+    if not accept_encoding:
+        return False
+    anything: float | None = None
+    for part in accept_encoding.split(","):
+        coding, _, parameters = part.partition(";")
+        coding = coding.strip().lower()
+        if coding in ("gzip", "x-gzip"):
+            return _weight(parameters) > 0
+        if coding == "*":
+            anything = _weight(parameters)
+    return anything is not None and anything > 0
+
+
+def _weight(parameters: str) -> float:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value.strip())
+            except ValueError:
+                return 0.0
+            return weight if 0.0 <= weight <= 1.0 else 0.0
+    return 1.0
+
+
+def not_modified_vary(vary: str, size: int) -> str:
+    """The `Vary` of a 304: that of the 200 it stands for (RFC 9110 §15.4.5), which names
+    Accept-Encoding when the body is large enough to be gzipped."""
+    return f"{vary}, Accept-Encoding" if size >= GZIP_MINIMUM_SIZE else vary
 
 
 def collect_ids(payload: Any, found: set[str] | None = None) -> set[str]:
@@ -103,6 +141,7 @@ def cacheable_response(
     if headers:
         out_headers.update(headers)
     if status_code == 200 and etag_matches(request, etag):
+        out_headers["Vary"] = not_modified_vary(out_headers["Vary"], len(body))
         return Response(status_code=304, headers=out_headers)
     return Response(body, status_code=status_code, media_type=media_type, headers=out_headers)
 

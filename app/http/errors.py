@@ -21,6 +21,7 @@ from pydantic import ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from app.content.cursors import InvalidToken
 from app.content.errors import QueryError, WriteError
@@ -324,9 +325,32 @@ def to_app_error(exc: BaseException) -> AppError:
     return InternalError("An unexpected error occurred.")
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str | None:
+    """Every method the request's path answers (RFC 9110 §15.5.6), for a routing 405.
+
+    Starlette names the methods of the first route whose path matched only: a PUT to an
+    item said `Allow: GET` although the item also takes PATCH and DELETE (another route)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(route_methods)
+    if not methods:
+        return None
+    order = {method: i for i, method in enumerate(_METHOD_ORDER)}
+    return ", ".join(sorted(methods, key=lambda m: (order.get(m, len(order)), m)))
+
+
 async def handle_error(request: Request, exc: Exception) -> Response:
     """The one exception handler: every error becomes problem+json."""
     error = to_app_error(exc)
+    if error.status == 405 and isinstance(exc, StarletteHTTPException):
+        allow = allowed_methods(request)
+        if allow:
+            error.headers["Allow"] = allow
     if error.status in (204, 304):  # no body allowed (e.g. a raised 304 Not Modified)
         return Response(status_code=error.status, headers=error.headers)
     return problem_response(error)

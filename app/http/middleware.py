@@ -6,6 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http.caching import accepts_gzip
 from app.http.errors import BadRequest, PayloadTooLarge, handle_error, problem_response
 
 
@@ -109,3 +110,29 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, receive_counted, send)
+
+
+class AcceptEncodingMiddleware:
+    """Decide gzip by RFC 9110 §12.5.3 for GZipMiddleware and the response cache inside it.
+
+    Starlette's GZipMiddleware looks for the substring `gzip` in `Accept-Encoding`: it sent
+    gzip to `gzip;q=0` (a refusal) and not to `GZIP` (codings are case-insensitive). This
+    sits just outside it and leaves the header as `gzip` when gzip is acceptable, and
+    absent when it is not.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = [v for k, v in scope["headers"] if k == b"accept-encoding"]
+            if given and given != [b"gzip"]:
+                wanted = accepts_gzip(", ".join(v.decode("latin-1") for v in given))
+                headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+                if wanted:
+                    headers.append((b"accept-encoding", b"gzip"))
+                # In place, not a copy of the scope: the routes record what they matched in
+                # it (`route`, `endpoint`), and the metrics outside read that back.
+                scope["headers"] = headers
+        await self.app(scope, receive, send)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from operator import itemgetter
 from urllib.parse import parse_qsl, urlencode
 
 import anyio
@@ -35,7 +36,11 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.caching import etag_matches_header
+from app.http.caching import (
+    GZIP_MINIMUM_SIZE,
+    accepts_gzip,
+    etag_matches_header,
+)
 
 logger = logging.getLogger("app.http.response_cache")
 
@@ -55,9 +60,7 @@ _PRECISE_PATH = re.compile(
     r"(/[^/]+)?|api/v1/topics/[^/]+/stream|api/v1/changes|feeds/.+|calendar/.+|graphql)$"
 )
 CHANNEL = "dossier:invalidate"
-# GZipMiddleware's settings in app.main: responses this small go out uncompressed, and
-# bodies this large are compressed off the event loop (Starlette's own threshold).
-GZIP_MINIMUM_SIZE = 1000
+# Bodies this large are compressed off the event loop (Starlette's own threshold).
 GZIP_THREAD_SIZE = 128 * 1024
 _STORED_HEADERS = {
     b"content-type",
@@ -186,9 +189,16 @@ def request_key(scope: Scope, headers: Headers) -> str | None:
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     if any(name == "preview" for name, _ in query):
         return None
-    normalized = urlencode(sorted(query))
+    # Parameters in name order, but a repeated one's values as given: the app reads the
+    # last `query` of `?query=A&query=B`, not of `?query=B&query=A`.
+    normalized = urlencode(sorted(query, key=itemgetter(0)))
     accept = headers.get("accept", "") if path.startswith("/graphql") else ""
-    return f"{scope['method']} {path}?{normalized} {accept}"
+    # Scheme and host too: lists link to themselves (`links`, `Link`) from the request's URL,
+    # so one client's `Host` or `X-Forwarded-Proto` must not choose the links others get.
+    origin = (
+        f"{scope.get('scheme', 'http')}://{headers.get('host', '')}{scope.get('root_path', '')}"
+    )
+    return f"{scope['method']} {origin}{path}?{normalized} {accept}"
 
 
 class ResponseCacheMiddleware:
@@ -279,8 +289,9 @@ class ResponseCacheMiddleware:
 
 
 def _accepts_gzip(headers: Headers) -> bool:
-    # As GZipMiddleware decides (it then leaves a response with Content-Encoding alone).
-    return "gzip" in headers.get("accept-encoding", "")
+    # As `AcceptEncodingMiddleware` decides for GZipMiddleware (which then leaves a response
+    # with Content-Encoding alone).
+    return accepts_gzip(headers.get("accept-encoding"))
 
 
 async def _gzip(body: bytes) -> bytes:
@@ -313,7 +324,10 @@ async def _replay(
     entry: Entry, not_modified: bool, head: bool, send: Send, gzipped: bytes | None
 ) -> None:
     if not_modified:
-        headers = [(k, v) for k, v in entry.headers if k.lower() != b"content-type"]
+        # The Vary of the 200 it stands for (RFC 9110 §15.4.5): a body GZipMiddleware would
+        # compress varies by Accept-Encoding, gzipped or not.
+        headers = [(k, v) for k, v in entry.headers if k.lower() not in (b"content-type", b"vary")]
+        headers.append(_vary(entry, len(entry.body) >= GZIP_MINIMUM_SIZE))
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
@@ -321,13 +335,16 @@ async def _replay(
     headers = [*entry.headers, (b"content-length", str(len(body)).encode())]
     if gzipped is not None:
         headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
-        vary = [v.decode("latin-1") for k, v in entry.headers if k.lower() == b"vary"]
-        headers += [
-            (b"content-encoding", b"gzip"),
-            (b"vary", ", ".join([*vary, "Accept-Encoding"]).encode("latin-1")),
-        ]
+        headers += [(b"content-encoding", b"gzip"), _vary(entry, True)]
     await send({"type": "http.response.start", "status": entry.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+def _vary(entry: Entry, accept_encoding: bool) -> tuple[bytes, bytes]:
+    names = [v.decode("latin-1") for k, v in entry.headers if k.lower() == b"vary"]
+    if accept_encoding:
+        names.append("Accept-Encoding")
+    return (b"vary", ", ".join(names).encode("latin-1"))
 
 
 class ScheduledHorizon:
@@ -369,13 +386,22 @@ class RedisInvalidation:
     the others' staleness is bounded by the outage, not by `cache_max_age`.
     """
 
-    def __init__(self, url: str, cache: ResponseCache, channel: str = CHANNEL) -> None:
+    def __init__(
+        self,
+        url: str,
+        cache: ResponseCache,
+        channel: str = CHANNEL,
+        on_purge: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_purge`: called after each purge from another worker is applied (the
+        scheduled horizon: the write may have scheduled an item)."""
         import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
         self.cache = cache
         self.channel = channel
+        self.on_purge = on_purge
         timeouts = {"socket_timeout": 2, "socket_connect_timeout": 2}
         # Publishing retries once (a pooled connection may be stale after a Redis restart);
         # never more, so a write's response is not held up while Redis is down.
@@ -430,12 +456,16 @@ class RedisInvalidation:
                 self._lost.clear()
                 self._flush_pending()
                 self.cache.clear()  # anything could have changed while we were not listening
+                if self.on_purge is not None:
+                    self.on_purge()
                 self.cache.enabled = True
                 backoff = 0.2
                 while not self._stop.is_set() and not self._lost.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get("type") == "message":
                         self.cache.purge(orjson.loads(message["data"]))
+                        if self.on_purge is not None:
+                            self.on_purge()
             except (redis.RedisError, OSError):
                 self.cache.enabled = False
                 self.cache.clear()
@@ -445,6 +475,83 @@ class RedisInvalidation:
             finally:
                 with contextlib.suppress(Exception):  # closing a broken connection may fail
                     pubsub.close()
+
+
+_Versions = tuple[str, dict[str, int]]
+
+
+class VersionWatch:
+    """Purges what other processes wrote: `dossier import`, `dossier generate`, a worker
+    without Redis, SQL by hand.
+
+    The API's writes purge at once and precisely (this worker's `on_write`, the others' via
+    Redis). Writes from elsewhere call nothing here, but the database's triggers bump
+    `type_version` in every transaction that writes content, whoever writes. Every
+    `interval` seconds a thread reads the versions (one small statement) and purges the
+    collections of the types that moved, with CATCH_ALL, as a write through the API to any
+    of their items would (`write_keys`); `on_change` then runs (the scheduled horizon: the
+    write may have scheduled an item). A new epoch (a migration) clears the cache.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], _Versions | None],
+        cache: ResponseCache,
+        collections: dict[str, str],
+        interval: float,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.read = read
+        self.cache = cache
+        self.collections = collections  # type name -> collection (its purge key)
+        self.interval = interval
+        self.on_change = on_change
+        self._seen: _Versions | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Read the versions now (what this worker's cache starts from), then watch."""
+        try:
+            self._seen = self.read()
+        except Exception:  # the database away: the first read that works clears the cache
+            logger.warning("could not read the content versions", exc_info=True)
+        self._thread = threading.Thread(target=self._watch, name="cache-versions", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> list[str]:
+        """Read the versions once and purge for what moved; the keys purged."""
+        found = self.read()
+        seen, self._seen = self._seen, found
+        if found is None:
+            return []
+        if seen is None or found[0] != seen[0]:
+            self.cache.clear()
+            keys = [CATCH_ALL, *sorted(self.collections.values())]
+        else:
+            moved = [name for name, version in found[1].items() if seen[1].get(name) != version]
+            if not moved:
+                return []
+            keys = [CATCH_ALL, *sorted(self.collections[n] for n in moved if n in self.collections)]
+            self.cache.purge(keys)
+        if self.on_change is not None:
+            self.on_change()
+        return keys
+
+    def _watch(self) -> None:
+        failing = False
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # the database away for a moment: try again next time
+                if not failing:  # once per outage, not every second
+                    logger.warning("could not read the content versions", exc_info=True)
+                failing = True
+            else:
+                failing = False
 
 
 def _is_precise(scope: Scope) -> bool:

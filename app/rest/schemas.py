@@ -355,28 +355,46 @@ LIST_MODELS: dict[str, type[ListEnvelope]] = {
 }
 
 
+_ON_REQUEST = "Only when `include` or `fields` names it."
+
+
 class ArticleStreamItem(ArticleFields):
     """An article in a topic stream."""
 
     type: Literal["article"]
+    authors: list[PersonRef | Person] | None = Field(default=None, description=_ON_REQUEST)
+    quotes: list[QuoteRef | Quote] | None = Field(default=None, description=_ON_REQUEST)
+    resources: list[ResourceRef | Resource] | None = Field(default=None, description=_ON_REQUEST)
+    related: list[RelatedItem] | None = Field(default=None, description=_ON_REQUEST)
+    topics: list[TopicRef | Topic] | None = Field(default=None, description=_ON_REQUEST)
 
 
 class EventStreamItem(EventFields):
     """An event in a topic stream."""
 
     type: Literal["event"]
+    participants: list[Participant] | None = Field(default=None, description=_ON_REQUEST)
+    sponsors: list[OrganizationRef | Organization] | None = Field(
+        default=None, description=_ON_REQUEST
+    )
+    topics: list[TopicRef | Topic] | None = Field(default=None, description=_ON_REQUEST)
 
 
 class PublicationStreamItem(PublicationFields):
     """A publication in a topic stream."""
 
     type: Literal["publication"]
+    authors: list[PersonRef | Person] | None = Field(default=None, description=_ON_REQUEST)
+    topics: list[TopicRef | Topic] | None = Field(default=None, description=_ON_REQUEST)
 
 
 class QuoteStreamItem(QuoteFields):
     """A quote in a topic stream."""
 
     type: Literal["quote"]
+    speaker: PersonRef | Person | None = Field(default=None, description=_ON_REQUEST)
+    article: ArticleRef | Article | None = Field(default=None, description=_ON_REQUEST)
+    topics: list[TopicRef | Topic] | None = Field(default=None, description=_ON_REQUEST)
 
 
 StreamItem = Annotated[
