@@ -9,7 +9,9 @@ draft, shown as nothing, appears once it is published.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -257,3 +259,30 @@ def test_the_cache_key_holds_what_the_response_is_made_of(api: TestClient, write
     other = api.get("/graphql", params=[("query", second), ("query", first)]).json()
     assert one == {"data": {"topics": {"totalCount": 3}}}
     assert other == {"data": {"__typename": "Query"}}
+
+
+def test_lists_that_time_changes_are_cached_no_longer_than_until_it_does(
+    api: TestClient, writer: dict[str, str]
+) -> None:
+    """An `upcoming` list changes when an event ends, with no write: its max-age (for CDNs)
+    and its stay in the response cache end then, REST, GraphQL GET and calendars alike."""
+    now = datetime.now(UTC)
+    ending = (now + timedelta(seconds=2)).isoformat()
+    _write(api, "POST", "/api/v1/events", {"title": "Ending soon", "status": "published",
+                                            "starts_at": (now - timedelta(hours=1)).isoformat(),
+                                            "ends_at": ending}, writer)
+    _write(api, "POST", "/api/v1/events", {"title": "Next week", "status": "published",
+                                            "starts_at": (now + timedelta(days=7)).isoformat()}, writer)
+    graphql = "/graphql?query={events(filter:{upcoming:true}){edges{node{title}}}}"
+    urls = ("/api/v1/events?upcoming=true", "/api/v1/events?upcoming=false", graphql, "/calendar/events.ics")
+    for url in urls:
+        response = api.get(url)
+        assert response.status_code == 200, url
+        max_age = int(response.headers["cache-control"].split("max-age=")[1])
+        assert 0 <= max_age <= 2, url
+    assert api.get("/api/v1/events").headers["cache-control"] == "public, max-age=60"
+    assert "Ending soon" in api.get("/api/v1/events?upcoming=true").text
+    time.sleep(max(0.0, (datetime.fromisoformat(ending) - datetime.now(UTC)).total_seconds()) + 0.5)
+    assert "Ending soon" not in api.get("/api/v1/events?upcoming=true").text
+    assert "Ending soon" in api.get("/api/v1/events?upcoming=false").text
+    assert "Ending soon" not in api.get(graphql).text

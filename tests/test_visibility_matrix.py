@@ -210,6 +210,17 @@ def test_rest_lists_with_every_include(matrix: Matrix, collection: str) -> None:
     _check(matrix, matrix.client.get(f"/api/v1/{collection}?limit=100", headers=matrix.preview))
 
 
+def test_filters_naming_a_hidden_item_find_nothing(matrix: Matrix) -> None:
+    """A filter by a deleted organization, person or topic matches nothing, as the item's
+    own URL is a 404 (Abbas Milani's affiliation to the deleted organization is current)."""
+    for url in ("/api/v1/people?organization=hidden-org", "/api/v1/people?topic=hidden-topic",
+                "/api/v1/events?person=hidden-person", "/api/v1/articles?author=hidden-person",
+                "/api/v1/quotes?speaker=hidden-person", "/api/v1/organizations?topic=hidden-topic"):
+        body = matrix.client.get(url).json()
+        assert body["data"] == [], url
+        assert body["meta"]["total"] == 0, url
+
+
 @pytest.mark.parametrize("collection", list(INCLUDES))
 def test_rest_detail_is_404(matrix: Matrix, collection: str) -> None:
     listed = matrix.client.get(f"/api/v1/{collection}?preview=true&limit=100", headers=matrix.preview).json()["data"]

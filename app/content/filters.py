@@ -128,7 +128,11 @@ def _current_org(slug: str, viewer: Viewer) -> ColumnElement[bool]:
     sub = (
         select(col(Affiliation.person_id))
         .join(Organization, col(Organization.id) == Affiliation.organization_id)
-        .where(col(Organization.slug) == slug, col(Affiliation.end_year).is_(None))
+        .where(
+            col(Organization.slug) == slug,
+            col(Affiliation.end_year).is_(None),
+            visible(Organization, viewer),  # a deleted organization has no members
+        )
     )
     return col(Person.id).in_(sub)
 

@@ -77,6 +77,7 @@ class Page:
         count: Callable[[], int],
         cursor_at: Callable[[int], str],
         collections: Sequence[str] = (),
+        changes_at: Callable[[], datetime | None] | None = None,
     ) -> None:
         self.items = items
         self.next_cursor = next_cursor
@@ -88,6 +89,9 @@ class Page:
         # The collections a write to which may change the list (`Surrogate-Key`): its own,
         # and those of the items its filters name (`?topic=`: a renamed topic changes it).
         self.collections = collections
+        # For a page that time alone changes (`upcoming`: an event ends), the next moment
+        # it may: caches must not keep it past then. None: only writes change it.
+        self.changes_at = changes_at
 
     @property
     def total(self) -> int:
@@ -571,7 +575,6 @@ def list_items(
         if not params.cursor and next_cursor is None:
             return len(rows)  # the whole list fits on this first page
         # `upcoming` totals also change when an event ends.
-        ends = partial(_next_event_end, session, viewer) if "upcoming" in params.filters else None
         named = [BY_COLLECTION[c] for c in collections[1:]]
         return cached_count(session, scope, [ctype], viewer, count_now, ends, reads=named)
 
@@ -579,7 +582,8 @@ def list_items(
         row, sort_value = found[index]
         return encode_token(secret, scope, [sort_value, row.id])
 
-    return Page(rows, next_cursor, count, cursor_at, collections)
+    ends = partial(_next_event_end, session, viewer) if "upcoming" in params.filters else None
+    return Page(rows, next_cursor, count, cursor_at, collections, ends)
 
 
 def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: Viewer) -> Any | None:

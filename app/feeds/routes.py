@@ -30,7 +30,7 @@ from app.feeds.sources import (
     topic_or_404,
 )
 from app.feeds.urls import api_url, public_url, site_root
-from app.http.caching import cacheable_response, is_private, surrogate_keys
+from app.http.caching import cacheable_response, is_private, max_age_until, surrogate_keys
 from app.http.deps import SessionDep, SettingsDep
 from app.http.errors import problem_responses
 from app.models import Topic
@@ -95,6 +95,7 @@ def _respond(
     media_type: str,
     ids: Iterable[str],
     sources: Iterable[ContentType],
+    max_age: int | None = None,
 ) -> Response:
     # Collection keys for every type the feed could hold: publishing the first article
     # must purge the (so far empty) article feed too.
@@ -103,7 +104,7 @@ def _respond(
         request,
         body,
         media_type=media_type,
-        max_age=settings.cache_max_age,
+        max_age=settings.cache_max_age if max_age is None else max_age,
         private=is_private(request, False),
         keys=surrogate_keys(ids, extra),
     )
@@ -255,7 +256,7 @@ def _calendar(
     description: str,
     topic: Topic | None = None,
 ) -> Response:
-    rows = calendar_events(session, viewer, settings.secret_key, topic)
+    rows, changes_at = calendar_events(session, viewer, settings.secret_key, topic)
     body, shown = build_calendar(
         session,
         settings,
@@ -266,7 +267,8 @@ def _calendar(
         source_url=api_url(settings, path + ".ics"),
     )
     ids = shown | ({f"top_{topic.id}"} if topic is not None else set())
-    return _respond(request, settings, body, CALENDAR_MEDIA_TYPE, ids, [EVENT])
+    max_age = max_age_until(changes_at, viewer.now, settings.cache_max_age)
+    return _respond(request, settings, body, CALENDAR_MEDIA_TYPE, ids, [EVENT], max_age)
 
 
 @router.get(

@@ -6,6 +6,7 @@ drafts, scheduled and deleted items can never reach a subscriber or a shared cac
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -71,8 +72,9 @@ def person_items(session: Session, person: Person, viewer: Viewer, secret: str) 
 
 def calendar_events(
     session: Session, viewer: Viewer, secret: str, topic: Topic | None = None
-) -> list[Any]:
-    """Up to `FEED_SIZE` events for a calendar subscription.
+) -> tuple[list[Any], datetime | None]:
+    """Up to `FEED_SIZE` events for a calendar subscription, and the next moment an event
+    ends (which changes the calendar by itself: caches keep it no longer).
 
     Subscribers care about what is coming, so upcoming events come first (soonest first);
     remaining places go to the most recent past events.
@@ -81,7 +83,9 @@ def calendar_events(
     upcoming = ListParams(
         limit=FEED_SIZE, sort="starts_at", topics=topics, filters={"upcoming": True}
     )
-    rows = list(list_items(session, EVENT, upcoming, viewer, secret).items)
+    page = list_items(session, EVENT, upcoming, viewer, secret)
+    rows = list(page.items)
+    changes_at = page.changes_at() if page.changes_at else None
     if len(rows) < FEED_SIZE:
         past = ListParams(
             limit=FEED_SIZE - len(rows),
@@ -90,4 +94,4 @@ def calendar_events(
             filters={"upcoming": False},
         )
         rows.extend(list_items(session, EVENT, past, viewer, secret).items)
-    return rows
+    return rows, changes_at

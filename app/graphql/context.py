@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,6 +28,8 @@ class Context:
     # Collections whose lists the response shows: their Surrogate-Key purges it when an
     # item is added to them, even if the list was empty.
     collections: set[str] = field(default_factory=set)
+    # For lists that time alone changes (`upcoming`), when they next may (`Page.changes_at`).
+    time_bound: list[Callable[[], datetime | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.loaders:
@@ -54,6 +58,11 @@ class Context:
     def target(self, row: Any, relation: str) -> Any | None:
         links = self.links(row, relation)
         return links[0].target if links else None
+
+    def changes_at(self) -> datetime | None:
+        """The earliest moment a list in the response changes by itself (None: never)."""
+        moments = [moment for bound in self.time_bound if (moment := bound()) is not None]
+        return min(moments, default=None)
 
     def surrogate_ids(self) -> set[str]:
         return self.pool.public_ids()

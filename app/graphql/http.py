@@ -9,6 +9,7 @@ legacy `application/json`; an executed operation is 200.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +25,13 @@ from app.db import session_scope
 from app.graphql.context import Context
 from app.graphql.execution import GraphQLParams, Outcome, execute_request, request_error
 from app.graphql.limits import Limits
-from app.http.caching import PRIVATE, cacheable_response, is_private, surrogate_keys
+from app.http.caching import (
+    PRIVATE,
+    cacheable_response,
+    is_private,
+    max_age_until,
+    surrogate_keys,
+)
 from app.http.docs import GRAPHIQL_STATIC
 from app.http.viewer import graphql_viewer
 
@@ -58,7 +65,12 @@ def _malformed(request: Request, message: str, status: int = 400) -> Response:
 
 
 def _respond(
-    request: Request, outcome: Outcome, *, method: str, context: Context | None
+    request: Request,
+    outcome: Outcome,
+    *,
+    method: str,
+    context: Context | None,
+    changes_at: datetime | None = None,
 ) -> Response:
     media_type = _media_type(request)
     body = orjson.dumps(outcome.body)
@@ -83,7 +95,7 @@ def _respond(
         request,
         body,
         media_type=media_type,
-        max_age=settings.cache_max_age,
+        max_age=max_age_until(changes_at, context.viewer.now, settings.cache_max_age),
         private=is_private(request, context.viewer.preview),
         keys=keys,
         headers=headers,
@@ -109,7 +121,9 @@ def _run(request: Request, params: GraphQLParams, method: str) -> Response:
             max_bytes=settings.graphql_max_query_bytes,
             fast_path=settings.graphql_fast_path,
         )
-    return _respond(request, outcome, method=method, context=context)
+        # While the session is open: a cacheable answer's max-age (`upcoming` lists).
+        changes_at = context.changes_at() if method == "GET" else None
+    return _respond(request, outcome, method=method, context=context, changes_at=changes_at)
 
 
 def _variables(raw: Any) -> tuple[dict[str, Any] | None, str | None]:

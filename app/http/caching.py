@@ -6,8 +6,10 @@ conditional requests and CDN purge keys behave the same on every surface.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -84,6 +86,24 @@ def _weight(parameters: str) -> float:
                 return 0.0
             return weight if 0.0 <= weight <= 1.0 else 0.0
     return 1.0
+
+
+def max_age_until(moment: datetime | None, now: datetime, max_age: int) -> int:
+    """`max_age`, or less when the response changes by itself at `moment` (an event
+    ends and leaves an `upcoming` list): no cache, ours or a CDN's, keeps it past then."""
+    if moment is None:
+        return max_age
+    left = math.ceil((moment - now).total_seconds())
+    return max(0, min(max_age, left))
+
+
+def cache_control_max_age(value: str) -> int | None:
+    """The `max-age` of a `Cache-Control` value, if it has one."""
+    for directive in value.split(","):
+        name, _, number = directive.strip().partition("=")
+        if name.lower() == "max-age" and number.strip().isdigit():
+            return int(number.strip())
+    return None
 
 
 def not_modified_vary(vary: str, size: int) -> str:

@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.http.caching import (
     GZIP_MINIMUM_SIZE,
     accepts_gzip,
+    cache_control_max_age,
     etag_matches_header,
 )
 
@@ -254,6 +255,9 @@ class ResponseCacheMiddleware:
             await _replay(entry, not_modified, scope["method"] == "HEAD", send, gzipped)
             return
         generation = self.cache.generation
+        # The horizon as of now, before the response is made: an item that becomes public
+        # while it is made is not in it, so the entry must not outlive that moment.
+        deadline = time.monotonic() + self.ttl()
         captured: dict[str, object] = {"chunks": []}
 
         async def capture(message: Message) -> None:
@@ -275,7 +279,10 @@ class ResponseCacheMiddleware:
             or b"etag" not in header_map
         ):
             return
-        ttl = self.ttl()
+        # No longer than the response says (`upcoming` lists: until an event ends), nor past
+        # the next scheduled publication as of the request's start.
+        said = cache_control_max_age(header_map[b"cache-control"])
+        ttl = min(deadline - time.monotonic(), float("inf") if said is None else said)
         if ttl <= 0:
             return
         keys = set(header_map.get(b"surrogate-key", "").split())

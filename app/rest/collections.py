@@ -21,6 +21,7 @@ from app.content.relations import RELATIONS
 from app.content.render import IncludeTree, field_names, parse_include
 from app.content.types import ALL_TYPES, EVENT, ContentType
 from app.content.visibility import Viewer
+from app.http.caching import max_age_until
 from app.http.deps import SessionDep, SettingsDep
 from app.http.errors import NotFound, problem_responses
 from app.http.viewer import ViewerDep
@@ -120,6 +121,9 @@ class CollectionRoutes:
             total=page.total,
             keys=[*page.collections, *sorted(render.watched)],
             ids=render.rendered,
+            max_age=max_age_until(
+                page.changes_at() if page.changes_at else None, viewer.now, settings.cache_max_age
+            ),
         )
 
     @p.naming_parameters

@@ -52,12 +52,13 @@ def _send(
     extra_keys: Iterable[str],
     headers: dict[str, str] | None = None,
     ids: Iterable[str] | None = None,
+    max_age: int | None = None,
 ) -> Response:
     return cacheable_response(
         request,
         json_body(payload),
         media_type=JSON,
-        max_age=settings.cache_max_age,
+        max_age=settings.cache_max_age if max_age is None else max_age,
         private=is_private(request, viewer.preview),
         keys=surrogate_keys(collect_ids(ids_from) if ids is None else ids, extra_keys),
         headers=headers,
@@ -76,11 +77,13 @@ def list_response(
     cursor_param: str = "cursor",
     meta: dict[str, Any] | None = None,
     ids: Iterable[str] | None = None,
+    max_age: int | None = None,
 ) -> Response:
     """`{"data", "meta": {"next_cursor", "total"}, "links": {"self", "next"}}` plus an
     RFC 8288 `Link: <…>; rel="next"` header. Links are absolute and keep every other
     query parameter of the request. `ids`: the public ids in `data` when the caller knows
-    them (a `Renderer`'s `rendered`), saving a walk over the payload."""
+    them (a `Renderer`'s `rendered`), saving a walk over the payload. `max_age`: less than
+    CACHE_MAX_AGE for a page that time changes (`max_age_until`)."""
     self_url = str(request.url)
     next_url = (
         str(request.url.include_query_params(**{cursor_param: next_cursor}))
@@ -93,7 +96,7 @@ def list_response(
         "links": {"self": self_url, "next": next_url},
     }
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
-    return _send(request, settings, viewer, payload, data, keys, headers, ids)
+    return _send(request, settings, viewer, payload, data, keys, headers, ids, max_age)
 
 
 def item_response(
