@@ -41,3 +41,42 @@ def test_lists_filtered_by_a_renamed_topic_are_not_served_stale(client: TestClie
     assert client.get(url).json()["meta"]["total"] == 1
     assert client.patch("/api/v1/topics/cache-topic", json={"slug": "cache-topic-renamed"}, headers=writer).status_code == 200
     assert client.get(url).json()["meta"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        # API.md: "Times are ISO 8601 with offset": a local wall-clock time is refused, not
+        # read as UTC (an event in Paris would be one or two hours off).
+        ("/api/v1/events", {"title": "Naive", "starts_at": "2027-01-10T18:00:00"}, "starts_at"),
+        ("/api/v1/articles", {"title": "Naive", "published_at": "2027-01-10T18:00:00"}, "published_at"),
+        # Names and titles with nothing in them.
+        ("/api/v1/topics", {"name": "   "}, "name"),
+        ("/api/v1/articles", {"title": " \t "}, "title"),
+        # A resource's email is checked like a person's; URLs need a host (or a path).
+        ("/api/v1/resources", {"name": "Line", "email": "javascript:alert(1)"}, "email"),
+        ("/api/v1/resources", {"name": "Line", "url": "http://"}, "url"),
+        ("/api/v1/people", {"name": "P", "profile_url": "https:///nohost"}, "profile_url"),
+        ("/api/v1/people", {"name": "P", "cv_url": "mailto:"}, "cv_url"),
+    ],
+)
+def test_writes_refuse_what_would_publish_wrongly(
+    client: TestClient, writer: dict[str, str], path: str, body: dict[str, str], field: str
+) -> None:
+    response = client.post(path, json=body, headers=writer)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert any(field in error["loc"] for error in response.json()["errors"]), response.text
+
+
+def test_offsets_urls_and_emails_that_are_fine(client: TestClient, writer: dict[str, str]) -> None:
+    event = client.post("/api/v1/events", headers=writer, json={
+        "title": "Paris", "starts_at": "2027-01-10T18:00:00+01:00", "registration_url": "https://example.org",
+        "online_url": "https://example.org/live?x=1#now"})
+    assert event.status_code == 201, event.text
+    assert event.json()["starts_at"].startswith("2027-01-10T17:00:00")
+    resource = client.post("/api/v1/resources", headers=writer, json={
+        "name": "Hotline", "email": "help@example.org", "url": "/resources/hotline"})
+    assert resource.status_code == 201, resource.text
+    person = client.post("/api/v1/people", headers=writer, json={"name": "Mail", "profile_url": "mailto:a@b.org"})
+    assert person.status_code == 201, person.text

@@ -22,15 +22,36 @@ from app.schemas import Schema
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Url = Annotated[str, StringConstraints(max_length=500, pattern=r"^(https?://|/|mailto:)\S*$")]
+# An absolute http(s) URL with a host, a path on the public site, or a mailto: address.
+Url = Annotated[
+    str,
+    StringConstraints(
+        max_length=500, pattern=r"^(https?://[^/\s?#@]+(?:[/?#]\S*)?|/\S*|mailto:[^@\s]+@\S+)$"
+    ),
+]
+Email = Annotated[str, StringConstraints(max_length=300, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Short = Annotated[str, StringConstraints(max_length=300)]
 Line = Annotated[str, StringConstraints(max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=200_000)]
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+NOT_BLANK = AfterValidator(_not_blank)
+
+
 def _aware(value: datetime) -> datetime:
-    """Timezone-aware and representable in UTC (stored that way); naive input is UTC."""
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    """With a UTC offset (API.md: "ISO 8601 with offset") and representable in UTC (stored
+    that way). A time without one is refused, not read as UTC: an editor typing an event's
+    local wall-clock time would silently get it hours off."""
+    if value.tzinfo is None:
+        raise ValueError(
+            "needs a UTC offset, e.g. 2026-12-03T12:00:00-08:00 or 2026-12-03T20:00:00Z"
+        )
     try:
         utc = value.astimezone(UTC)
     except OverflowError:
@@ -63,13 +84,13 @@ class PublishableWrite(WriteModel):
 
 
 class TopicWrite(WriteModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), NOT_BLANK]
     description: Text | None = None
     topics: list[Ref] = Field(default_factory=list, max_length=0)
 
 
 class OrganizationWrite(WriteModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
     short_name: Annotated[str, StringConstraints(max_length=60)] | None = None
     url: Url | None = None
     parent: Ref | None = None
@@ -85,7 +106,7 @@ class Photo(Schema):
 class AffiliationWrite(Schema):
     model_config = ConfigDict(extra="forbid")
     organization: Ref
-    role: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    role: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
     start_year: Annotated[int, Field(ge=1000, le=3000)] | None = None
     end_year: Annotated[int, Field(ge=1000, le=3000)] | None = None
     is_primary: bool = False
@@ -98,16 +119,15 @@ class AffiliationWrite(Schema):
 
 
 class PersonWrite(WriteModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    sort_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), NOT_BLANK]
+    sort_name: Annotated[str, StringConstraints(min_length=1, max_length=200), NOT_BLANK] | None = (
+        None
+    )
     title: Line | None = None
     degrees: Annotated[str, StringConstraints(max_length=200)] | None = None
     bio: Text | None = None
     photo: Photo | None = None
-    email: (
-        Annotated[str, StringConstraints(max_length=300, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-        | None
-    ) = None
+    email: Email | None = None
     phone: Annotated[str, StringConstraints(max_length=100)] | None = None
     office: Line | None = None
     profile_url: Url | None = None
@@ -130,7 +150,7 @@ class RelatedRef(Schema):
 
 
 class ArticleWrite(PublishableWrite):
-    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500), NOT_BLANK]
     subtitle: Text | None = None
     article_type: Literal["news", "commentary", "interview", "analysis", "announcement"] = "news"
     authors: list[Ref] = Field(default_factory=list, max_length=50)
@@ -142,7 +162,7 @@ class ArticleWrite(PublishableWrite):
 
 
 class QuoteWrite(PublishableWrite):
-    text: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=5000), NOT_BLANK]
     speaker: Ref | None = None
     attribution: Line | None = None
     article: Ref | None = None
@@ -162,7 +182,7 @@ class ParticipantWrite(Schema):
 
 
 class EventWrite(PublishableWrite):
-    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500), NOT_BLANK]
     subtitle: Text | None = None
     event_type: Literal[
         "seminar", "conference", "panel", "lecture", "screening", "workshop", "other"
@@ -194,7 +214,7 @@ class EventWrite(PublishableWrite):
 
 
 class PublicationWrite(PublishableWrite):
-    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500), NOT_BLANK]
     publication_type: Literal[
         "journal_article",
         "book",
@@ -219,14 +239,14 @@ class PublicationWrite(PublishableWrite):
 
 
 class ResourceWrite(PublishableWrite):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
     resource_type: Literal[
         "counseling", "hotline", "support_group", "legal", "information", "other"
     ] = "other"
     description: Text | None = None
     phone: Annotated[str, StringConstraints(max_length=100)] | None = None
     hotline: Annotated[str, StringConstraints(max_length=100)] | None = None
-    email: Annotated[str, StringConstraints(max_length=300)] | None = None
+    email: Email | None = None
     url: Url | None = None
     hours: Short | None = None
     audience: Short | None = None
