@@ -135,8 +135,9 @@ def test_422_per_field_errors(client: TestClient, keys: Keys, session_factory: s
 INVALID_EVENTS: list[tuple[object, list[str], str]] = [
     ([1, 2], ["body"], "must be a JSON object"),
     ("a string", ["body"], "must be a JSON object"),
-    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "ends_at": "2023-01-01T00:00:00Z"}, ["body"], "ends_at"),
-    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "timezone": "Mars/Olympus"}, ["body"], "IANA"),
+    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "ends_at": "2023-01-01T00:00:00Z"}, ["body", "ends_at"],
+     "before starts_at"),
+    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "timezone": "Mars/Olympus"}, ["body", "timezone"], "IANA"),
     ({"title": "", "starts_at": "2024-01-01T00:00:00Z"}, ["body", "title"], ""),
     ({"title": "x", "starts_at": "yesterday"}, ["body", "starts_at"], ""),
     ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "slug": "Not A Slug"}, ["body", "slug"], ""),

@@ -58,6 +58,13 @@ def test_lists_filtered_by_a_renamed_topic_are_not_served_stale(client: TestClie
         ("/api/v1/resources", {"name": "Line", "url": "http://"}, "url"),
         ("/api/v1/people", {"name": "P", "profile_url": "https:///nohost"}, "profile_url"),
         ("/api/v1/people", {"name": "P", "cv_url": "mailto:"}, "cv_url"),
+        # Checks across fields name the field that is wrong.
+        ("/api/v1/events", {"title": "Mars", "starts_at": "2027-01-10T18:00:00Z", "timezone": "Mars/Olympus"},
+         "timezone"),
+        ("/api/v1/events", {"title": "Back", "starts_at": "2027-01-10T18:00:00Z", "ends_at": "2027-01-10T17:00:00Z"},
+         "ends_at"),
+        ("/api/v1/people", {"name": "P", "affiliations": [{"organization": "x", "role": "r", "start_year": 2020,
+                                                            "end_year": 2019}]}, "end_year"),
     ],
 )
 def test_writes_refuse_what_would_publish_wrongly(
@@ -80,3 +87,23 @@ def test_offsets_urls_and_emails_that_are_fine(client: TestClient, writer: dict[
     assert resource.status_code == 201, resource.text
     person = client.post("/api/v1/people", headers=writer, json={"name": "Mail", "profile_url": "mailto:a@b.org"})
     assert person.status_code == 201, person.text
+
+
+def test_nulling_a_published_items_time_is_refused_not_redated(client: TestClient, writer: dict[str, str]) -> None:
+    """`null` clears a field, but a published item has a publication time: it used to be
+    re-dated to now, jumping to the top of newest-first lists and feeds."""
+    when = "2024-05-01T10:00:00+00:00"
+    created = client.post("/api/v1/articles", json={"title": "Dated", "status": "published", "published_at": when},
+                          headers=writer)
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/articles/{created.json()['slug']}"
+    headers = {**writer, "Content-Type": "application/merge-patch+json"}
+    refused = client.patch(url, json={"published_at": None}, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["body", "published_at"]
+    assert client.get(url).json()["published_at"] == when
+    # Unpublishing and clearing together is fine; so is publishing a draft with no time.
+    assert client.patch(url, json={"status": "draft", "published_at": None}, headers=headers).status_code == 200
+    republished = client.patch(url, json={"status": "published"}, headers=headers)
+    assert republished.status_code == 200
+    assert republished.json()["published_at"] is not None

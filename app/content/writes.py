@@ -337,16 +337,21 @@ def _apply(session: Session, ctype: ContentType, row: Any, doc: dict[str, Any]) 
     session.flush()
 
 
+def _slug_taken(ctype: ContentType, slug: str) -> str:
+    """The 409's detail, the same for a create and for a rename."""
+    return (
+        f"The slug '{slug}' is taken by another {ctype.name} (perhaps a deleted one: "
+        "slugs are never reused, so links to a deleted item never point at a new one)."
+    )
+
+
 def create_item(session: Session, collection: str, data: Any, actor: str) -> Any:
     ctype = BY_COLLECTION[collection]
     doc = validate(collection, data).model_dump(mode="python", exclude_unset=False)
     explicit = doc.get("slug")
     if explicit:
         if session.scalar(select(ctype.model.id).where(ctype.model.slug == explicit)) is not None:
-            raise conflict(
-                f"The slug '{explicit}' is taken by another {ctype.name} (perhaps a deleted one: "
-                "slugs are never reused, so links to a deleted item never point at a new one)."
-            )
+            raise conflict(_slug_taken(ctype, explicit))
         slug = explicit
     else:
         slug = _unique_slug(session, ctype, slugify(str(doc.get(ctype.title_field) or "")), None)
@@ -371,13 +376,29 @@ def update_item(session: Session, collection: str, row: Any, patch: Any, actor: 
     public_slug = _public_before(ctype, row)
     before = current_document(session, ctype, row)
     merged = merge_patch(before, patch)
+    if (
+        "published_at" in patch
+        and patch["published_at"] is None
+        and merged.get("status") == "published"
+    ):
+        # `null` clears a field, but a published item has a publication time: it would be
+        # re-dated to now, moving it to the top of every newest-first list and feed.
+        raise invalid(
+            [
+                {
+                    "loc": ["body", "published_at"],
+                    "msg": "a published item has a publication time: give one, or leave "
+                    "published_at out (to keep it, or, for a draft being published, to use now)",
+                }
+            ]
+        )
     doc = validate(collection, merged).model_dump(mode="python")
     new_slug = doc.get("slug") or row.slug
     if (
         new_slug != row.slug
         and session.scalar(select(ctype.model.id).where(ctype.model.slug == new_slug)) is not None
     ):
-        raise conflict(f"A {ctype.name} with slug '{new_slug}' already exists.")
+        raise conflict(_slug_taken(ctype, new_slug))
     row.slug = new_slug
     _apply(session, ctype, row, doc)
     _record_exit(ctype, row, public_slug)

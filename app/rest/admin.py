@@ -79,7 +79,7 @@ def _guarded(ctype: ContentType, write: Callable[[], Any]) -> Any:
     try:
         return write()
     except sa_exc.IntegrityError:
-        raise Conflict(f"A {ctype.name} with this slug already exists.") from None
+        raise Conflict(f"The slug is taken by another {ctype.name}.") from None
     except sa_exc.DataError as exc:
         raise Unprocessable(
             "A value does not fit its field.",

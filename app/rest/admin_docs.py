@@ -221,7 +221,11 @@ _PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
         403, "forbidden", "Forbidden", "The API key 'site' lacks the 'content:write' scope."
     ),
     409: _problem_example(
-        409, "conflict", "Conflict", "A event with slug 'annual-conference' already exists."
+        409,
+        "conflict",
+        "Conflict",
+        "The slug 'annual-conference' is taken by another event (perhaps a deleted one: "
+        "slugs are never reused, so links to a deleted item never point at a new one).",
     ),
     412: _problem_example(
         412,

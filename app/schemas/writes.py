@@ -15,6 +15,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -111,11 +113,13 @@ class AffiliationWrite(Schema):
     end_year: Annotated[int, Field(ge=1000, le=3000)] | None = None
     is_primary: bool = False
 
-    @model_validator(mode="after")
-    def _years_in_order(self) -> AffiliationWrite:
-        if self.start_year and self.end_year and self.end_year < self.start_year:
-            raise ValueError("end_year is before start_year")
-        return self
+    @field_validator("end_year")
+    @classmethod
+    def _years_in_order(cls, value: int | None, info: ValidationInfo) -> int | None:
+        start = info.data.get("start_year")
+        if value is not None and start is not None and value < start:
+            raise ValueError("is before start_year")
+        return value
 
 
 class PersonWrite(WriteModel):
@@ -200,17 +204,25 @@ class EventWrite(PublishableWrite):
     participants: list[ParticipantWrite] = Field(default_factory=list, max_length=100)
     sponsors: list[Ref] = Field(default_factory=list, max_length=50)
 
-    @model_validator(mode="after")
-    def _check(self) -> EventWrite:
+    # Field validators, not a model's: the 422 names the field (`loc`), for forms.
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
-            ZoneInfo(self.timezone)
+            ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"timezone '{self.timezone}' is not an IANA time zone") from None
-        if self.ends_at is not None and self.ends_at < self.starts_at:
-            raise ValueError("ends_at is before starts_at")
-        return self
+            raise ValueError(f"'{value}' is not an IANA time zone") from None
+        return value
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        starts = info.data.get("starts_at")
+        if value is not None and starts is not None and value < starts:
+            raise ValueError("is before starts_at")
+        return value
 
 
 class PublicationWrite(PublishableWrite):
