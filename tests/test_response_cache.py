@@ -244,16 +244,22 @@ def test_small_cached_responses_are_not_gzipped() -> None:
     assert b"content-encoding" not in headers
 
 
+def _published_articles(api: TestClient, writer: dict[str, str], count: int, title: str) -> str:
+    """`count` published articles with long subtitles; the URL of a list of them all
+    (large enough to be gzipped)."""
+    for i in range(count):
+        body = {"title": f"{title} {i}", "status": "published", "subtitle": "x" * 300}
+        assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+    return f"/api/v1/articles?limit={count}"
+
+
 def test_through_the_app_a_cached_list_reaches_gzip_clients_compressed_once(
     app_factory: Any, writer: dict[str, str]
 ) -> None:
     """The real stack: GZipMiddleware outside the cache leaves the cache's gzipped body
     alone (not compressed twice), and every client reads the same JSON."""
     with TestClient(app_factory(response_cache=True)) as api:
-        for i in range(12):
-            body = {"title": f"Compressed {i}", "status": "published", "subtitle": "x" * 200}
-            assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
-        url = "/api/v1/articles?limit=12"
+        url = _published_articles(api, writer, 12, "Compressed")
         plain = api.get(url, headers={"Accept-Encoding": "identity"})
         assert "content-encoding" not in plain.headers
         assert len(plain.content) > 2000
@@ -340,10 +346,7 @@ def test_gzip_only_where_accepted_and_304s_vary_as_their_200s(
     """`gzip;q=0` refuses gzip and `GZIP` asks for it, on a hit and on a miss; a 304 names
     Accept-Encoding in `Vary` wherever its 200 does (RFC 9110 §15.4.5)."""
     with TestClient(app_factory(response_cache=cached)) as api:
-        for i in range(6):
-            body = {"title": f"Varied {i}", "status": "published", "subtitle": "x" * 300}
-            assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
-        url = "/api/v1/articles?limit=6"
+        url = _published_articles(api, writer, 6, "Varied")
         plain = api.get(url, headers={"Accept-Encoding": "identity"})
         for _ in range(2):  # a miss, then (cached) a hit
             for header, zipped in (("gzip;q=0", False), ("gzip;q=0, *", False), ("GZIP", True),

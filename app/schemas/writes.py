@@ -8,7 +8,7 @@ patched item obeys exactly the rules a new one does.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +21,8 @@ from pydantic import (
 )
 
 from app.schemas import Schema
+
+T = TypeVar("T", bound=Any)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -44,6 +46,15 @@ def _not_blank(value: str) -> str:
 
 
 NOT_BLANK = AfterValidator(_not_blank)
+
+
+def _not_before(value: T, info: ValidationInfo, earlier: str) -> T:
+    """A field validator's check that `value` is not before the field `earlier` (declared
+    first, so already validated): the 422 names this field."""
+    first = info.data.get(earlier)
+    if value is not None and first is not None and value < first:
+        raise ValueError(f"is before {earlier}")
+    return value
 
 
 def _aware(value: datetime) -> datetime:
@@ -116,10 +127,7 @@ class AffiliationWrite(Schema):
     @field_validator("end_year")
     @classmethod
     def _years_in_order(cls, value: int | None, info: ValidationInfo) -> int | None:
-        start = info.data.get("start_year")
-        if value is not None and start is not None and value < start:
-            raise ValueError("is before start_year")
-        return value
+        return _not_before(value, info, "start_year")
 
 
 class PersonWrite(WriteModel):
@@ -219,10 +227,7 @@ class EventWrite(PublishableWrite):
     @field_validator("ends_at")
     @classmethod
     def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        starts = info.data.get("starts_at")
-        if value is not None and starts is not None and value < starts:
-            raise ValueError("is before starts_at")
-        return value
+        return _not_before(value, info, "starts_at")
 
 
 class PublicationWrite(PublishableWrite):
