@@ -171,8 +171,10 @@ def _install_response_cache(app: FastAPI, settings: Settings) -> None:
 
     def purge(ctype: ContentType, row: Any) -> None:
         keys = write_keys(ctype.collection, ctype.public_id(row.id))
-        cache.purge(keys)
+        # The horizon before the purge: a request made between the two would otherwise
+        # keep its entry past an item this write scheduled.
         horizon.reset()
+        cache.purge(keys)
         if broadcast is not None:
             broadcast.publish(keys)
 

@@ -111,6 +111,23 @@ def test_import_updates_by_slug(session_factory: sessionmaker[Session], database
         assert (topic.name, topic.description) == ("Kidnapping", None)  # a full replacement
 
 
+def test_a_file_imports_twice_with_a_published_item_that_gives_no_time(
+    session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
+) -> None:
+    """A line's absent fields are null in the replacement; a published item with no
+    `published_at` is published now, on every import (not refused as a client's explicit
+    `null` on a published item is)."""
+    path = tmp_path / "in.ndjson"
+    path.write_text('{"type": "article", "data": {"slug": "dated-now", "title": "Now", "status": "published"}}\n')
+    use_database(database_url)  # type: ignore[operator]
+    for _ in range(2):
+        result = runner.invoke(cli, ["import", str(path)])
+        assert result.exit_code == 0, result.output
+    with session_factory() as session:
+        article = session.scalars(select(Article)).one()
+        assert (article.status, article.published_at is not None) == ("published", True)
+
+
 def test_forward_references_resolve(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
     records = [
         {"type": "organization", "data": {"slug": "cddrl", "name": "CDDRL", "parent": "fsi"}},

@@ -363,3 +363,20 @@ def test_gzip_only_where_accepted_and_304s_vary_as_their_200s(
         again = api.get("/api/v1/articles?limit=1&fields=title", headers={"If-None-Match": small.headers["etag"]})
         assert again.status_code == 304
         assert again.headers["vary"] == small.headers["vary"]
+
+
+def test_a_replayed_response_says_its_age(app_factory: Any, writer: dict[str, str]) -> None:
+    """RFC 9111 §5.1: a response from the cache carries `Age`, so a CDN or browser counts
+    its max-age from when it was made (an `upcoming` list's is short), not from the hit."""
+    with TestClient(app_factory(response_cache=True)) as api:
+        url = _published_articles(api, writer, 2, "Aged")
+        first = api.get(url)
+        assert "age" not in first.headers  # made now
+        engine = api.app.state.engine  # type: ignore[attr-defined]
+        with count_queries(engine) as queries:
+            hit = api.get(url)
+            not_modified = api.get(url, headers={"If-None-Match": first.headers["etag"]})
+        assert queries.count == 0
+        assert int(hit.headers["age"]) >= 0
+        assert not_modified.status_code == 304
+        assert int(not_modified.headers["age"]) >= 0

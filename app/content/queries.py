@@ -716,6 +716,10 @@ def topic_stream(
         model = ctype.model
         if sqlite:
             tagged, walk = _topic_condition(session, ctype, [topic.id or 0], for_count=for_count)
+            if walk and params.q and not words_are_common(session, ctype, params.q):
+                # A rare word: its matches by the search index, then their tags (as a list
+                # does), not every tagged item checked against the index (0.74 s -> ms).
+                tagged, walk = _topic_sql("in", ctype, [topic.id or 0]), False
         else:
             tagged, walk = model.id.in_(_tagged(ctype, [topic.id])), False
         if not narrowing.keys() - {"ascending"}:

@@ -369,7 +369,12 @@ def create_item(session: Session, collection: str, data: Any, actor: str) -> Any
     return row
 
 
-def update_item(session: Session, collection: str, row: Any, patch: Any, actor: str) -> Any:
+def update_item(
+    session: Session, collection: str, row: Any, patch: Any, actor: str, replacing: bool = False
+) -> Any:
+    """Apply a JSON merge patch to `row`. `replacing`: `patch` is a whole document
+    (`upsert_item`, `dossier import`), whose absent fields are null, not a client's
+    explicit nulls."""
     ctype = BY_COLLECTION[collection]
     if not isinstance(patch, dict):
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
@@ -377,7 +382,8 @@ def update_item(session: Session, collection: str, row: Any, patch: Any, actor: 
     before = current_document(session, ctype, row)
     merged = merge_patch(before, patch)
     if (
-        "published_at" in patch
+        not replacing
+        and "published_at" in patch
         and patch["published_at"] is None
         and merged.get("status") == "published"
     ):
@@ -460,7 +466,7 @@ def upsert_item(
     version = row.version
     # A full replacement: fields absent from `data` are cleared, as in the write shape.
     replacement = {k: None for k in current_document(session, ctype, row)} | data
-    update_item(session, collection, row, replacement, actor)
+    update_item(session, collection, row, replacement, actor, replacing=True)
     return row, row.version != version
 
 

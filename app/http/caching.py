@@ -93,7 +93,7 @@ def max_age_until(moment: datetime | None, now: datetime, max_age: int) -> int:
     ends and leaves an `upcoming` list): no cache, ours or a CDN's, keeps it past then."""
     if moment is None:
         return max_age
-    left = math.ceil((moment - now).total_seconds())
+    left = math.floor((moment - now).total_seconds())  # down: never past the moment
     return max(0, min(max_age, left))
 
 

@@ -85,6 +85,9 @@ class Entry:
     # The body gzipped, made by the first hit that accepts gzip
     # (`ResponseCacheMiddleware._gzipped`, kept by `ResponseCache.add_gzipped`).
     gzipped: bytes | None = None
+    # When it was stored (time.monotonic()): replays carry their `Age` (RFC 9111 §5.1), so a
+    # CDN or browser counts its max-age from when the response was made, not from the hit.
+    created: float = 0.0
 
     @property
     def size(self) -> int:
@@ -289,8 +292,9 @@ class ResponseCacheMiddleware:
         if not keys or not _is_precise(scope):
             keys.add(CATCH_ALL)
         body = b"".join(captured["chunks"])  # type: ignore[arg-type]
+        now = time.monotonic()
         entry = Entry(
-            200, stored, body, header_map[b"etag"], frozenset(keys), time.monotonic() + ttl
+            200, stored, body, header_map[b"etag"], frozenset(keys), now + ttl, created=now
         )
         self.cache.put(key, entry, generation)
 
@@ -330,16 +334,17 @@ def _gzip_threads() -> anyio.CapacityLimiter:
 async def _replay(
     entry: Entry, not_modified: bool, head: bool, send: Send, gzipped: bytes | None
 ) -> None:
+    age = (b"age", str(max(0, int(time.monotonic() - entry.created))).encode())
     if not_modified:
         # The Vary of the 200 it stands for (RFC 9110 §15.4.5): a body GZipMiddleware would
         # compress varies by Accept-Encoding, gzipped or not.
         headers = [(k, v) for k, v in entry.headers if k.lower() not in (b"content-type", b"vary")]
-        headers.append(_vary(entry, len(entry.body) >= GZIP_MINIMUM_SIZE))
+        headers += [_vary(entry, len(entry.body) >= GZIP_MINIMUM_SIZE), age]
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
     body = entry.body if gzipped is None else gzipped
-    headers = [*entry.headers, (b"content-length", str(len(body)).encode())]
+    headers = [*entry.headers, (b"content-length", str(len(body)).encode()), age]
     if gzipped is not None:
         headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
         headers += [(b"content-encoding", b"gzip"), _vary(entry, True)]
@@ -470,9 +475,11 @@ class RedisInvalidation:
                 while not self._stop.is_set() and not self._lost.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get("type") == "message":
-                        self.cache.purge(orjson.loads(message["data"]))
+                        # The horizon first: a request made between the two would
+                        # otherwise keep its entry past a newly scheduled item.
                         if self.on_purge is not None:
                             self.on_purge()
+                        self.cache.purge(orjson.loads(message["data"]))
             except (redis.RedisError, OSError):
                 self.cache.enabled = False
                 self.cache.clear()
@@ -519,6 +526,7 @@ class VersionWatch:
 
     def start(self) -> None:
         """Read the versions now (what this worker's cache starts from), then watch."""
+        self._stop.clear()
         try:
             self._seen = self.read()
         except Exception:  # the database away: the first read that works clears the cache
@@ -528,6 +536,8 @@ class VersionWatch:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval + 5)
 
     def check(self) -> list[str]:
         """Read the versions once and purge for what moved; the keys purged."""
@@ -536,16 +546,18 @@ class VersionWatch:
         if found is None:
             return []
         if seen is None or found[0] != seen[0]:
-            self.cache.clear()
             keys = [CATCH_ALL, *sorted(self.collections.values())]
+            purge: Callable[[], object] = self.cache.clear
         else:
             moved = [name for name, version in found[1].items() if seen[1].get(name) != version]
             if not moved:
                 return []
             keys = [CATCH_ALL, *sorted(self.collections[n] for n in moved if n in self.collections)]
-            self.cache.purge(keys)
+            purge = partial(self.cache.purge, keys)
+        # The horizon first (the write may have scheduled an item), then the purge.
         if self.on_change is not None:
             self.on_change()
+        purge()
         return keys
 
     def _watch(self) -> None:
