@@ -8,7 +8,7 @@ and a row inserted between two requests neither repeats nor hides another row.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -89,9 +89,12 @@ class Page:
         # The collections a write to which may change the list (`Surrogate-Key`): its own,
         # and those of the items its filters name (`?topic=`: a renamed topic changes it).
         self.collections = collections
-        # For a page that time alone changes (`upcoming`: an event ends), the next moment
-        # it may: caches must not keep it past then. None: only writes change it.
-        self.changes_at = changes_at
+        self._changes_at = changes_at
+
+    def changes_at(self) -> datetime | None:
+        """For a page that time alone changes (`upcoming`: an event ends), the next moment
+        it may: caches must not keep it past then. None: only writes change it."""
+        return None if self._changes_at is None else self._changes_at()
 
     @property
     def total(self) -> int:
@@ -112,13 +115,17 @@ def _sort_of(ctype: ContentType, params: ListParams) -> tuple[str, bool]:
         raw = ctype.default_sort
         if ctype.name == "event" and params.filters.get("upcoming") is True:
             raw = "starts_at"
+    return _split_sort(raw, ctype.sorts, ctype.collection)
+
+
+def _split_sort(raw: str, sorts: Collection[str], of: str) -> tuple[str, bool]:
+    """`-name` or `name` as (name, descending), `name` one of `sorts` (400 otherwise)."""
     descending = raw.startswith("-")
     name = raw[1:] if descending else raw
-    if name not in ctype.sorts:
-        allowed = ", ".join(sorted(ctype.sorts))
+    if name not in sorts:
+        allowed = ", ".join(sorted(sorts))
         raise QueryError(
-            "sort",
-            f"'{raw}' is not a sort of {ctype.collection}; use one of {allowed} (prefix - for descending)",
+            "sort", f"'{raw}' is not a sort of {of}; use one of {allowed} (prefix - for descending)"
         )
     return name, descending
 
@@ -656,20 +663,6 @@ class StreamPage(Page):
 STREAM_SORTS = ("published_at",)
 
 
-def _stream_direction(sort: str | None) -> bool:
-    """True for newest first (the default, `-published_at`)."""
-    if sort is None:
-        return True
-    descending = sort.startswith("-")
-    if (sort[1:] if descending else sort) not in STREAM_SORTS:
-        raise QueryError(
-            "sort",
-            f"'{sort}' is not a sort of the topic stream; use published_at "
-            "(prefix - for descending, the default)",
-        )
-    return descending
-
-
 def topic_stream(
     session: Session,
     topic: Topic,
@@ -685,7 +678,7 @@ def topic_stream(
     (`published_at` or `-published_at`); its `limit` and `cursor` are not read."""
     check_limit(limit)
     params = params or ListParams()
-    descending = _stream_direction(params.sort)
+    descending = _split_sort(params.sort or "-published_at", STREAM_SORTS, "the topic stream")[1]
     extra_ids = _topic_ids(session, params.topics, viewer) if params.topics else None
     narrowing = {
         name: value
@@ -722,8 +715,6 @@ def topic_stream(
                 tagged, walk = _topic_sql("in", ctype, [topic.id or 0]), False
         else:
             tagged, walk = model.id.in_(_tagged(ctype, [topic.id])), False
-        if not narrowing.keys() - {"ascending"}:
-            return [visible(model, viewer, unindexed=walk), tagged]
         # Visibility, the other topics, `q` and `updated_since`, exactly as a list has them.
         found = base_conditions(
             session, ctype, narrowed, viewer, extra_ids, for_count=for_count, walk=walk

@@ -85,7 +85,7 @@ def calendar_events(
     )
     page = list_items(session, EVENT, upcoming, viewer, secret)
     rows = list(page.items)
-    changes_at = page.changes_at() if page.changes_at else None
+    changes_at = page.changes_at()
     if len(rows) < FEED_SIZE:
         past = ListParams(
             limit=FEED_SIZE - len(rows),

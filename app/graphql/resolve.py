@@ -39,8 +39,7 @@ def list_connection(
         context.session, ctype, params, context.viewer, context.secret, context.pool.projection
     )
     context.collections.update(page.collections)
-    if page.changes_at is not None:
-        context.time_bound.append(page.changes_at)
+    context.time_bound.append(page.changes_at)
     context.returned(ctype, page.items)
     return ConnectionData(
         page.items,

@@ -109,7 +109,11 @@ def cache_control_max_age(value: str) -> int | None:
 def not_modified_vary(vary: str, size: int) -> str:
     """The `Vary` of a 304: that of the 200 it stands for (RFC 9110 §15.4.5), which names
     Accept-Encoding when the body is large enough to be gzipped."""
-    return f"{vary}, Accept-Encoding" if size >= GZIP_MINIMUM_SIZE else vary
+    return vary_by_encoding(vary) if size >= GZIP_MINIMUM_SIZE else vary
+
+
+def vary_by_encoding(vary: str) -> str:
+    return ", ".join(name for name in (vary, "Accept-Encoding") if name)
 
 
 def collect_ids(payload: Any, found: set[str] | None = None) -> set[str]:

@@ -121,9 +121,7 @@ class CollectionRoutes:
             total=page.total,
             keys=[*page.collections, *sorted(render.watched)],
             ids=render.rendered,
-            max_age=max_age_until(
-                page.changes_at() if page.changes_at else None, viewer.now, settings.cache_max_age
-            ),
+            max_age=max_age_until(page.changes_at(), viewer.now, settings.cache_max_age),
         )
 
     @p.naming_parameters
