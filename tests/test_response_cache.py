@@ -271,7 +271,8 @@ def test_through_the_app_a_cached_list_reaches_gzip_clients_compressed_once(
             assert zipped.headers["content-encoding"] == "gzip"
             assert "Accept-Encoding" in zipped.headers["vary"]
             assert zipped.json() == plain.json()  # httpx decompressed it once
-            assert zipped.headers["etag"] == plain.headers["etag"]
+            # The gzipped variant's ETag is the plain one marked weak (RFC 9110 §8.8.3.3).
+            assert zipped.headers["etag"] == "W/" + plain.headers["etag"]
 
 
 def test_hits_while_an_entry_is_being_gzipped_wait_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -355,14 +356,24 @@ def test_gzip_only_where_accepted_and_304s_vary_as_their_200s(
                 assert (got.headers.get("content-encoding") == "gzip") is zipped, header
                 assert got.json() == plain.json()
                 assert "Accept-Encoding" in got.headers["vary"]
-                again = api.get(url, headers={"Accept-Encoding": header, "If-None-Match": got.headers["etag"]})
-                assert again.status_code == 304
-                assert again.headers["vary"] == got.headers["vary"], header
+                weak = got.headers["etag"].startswith("W/")
+                assert weak is zipped, header  # a variant's own tag, weak for gzip
+                assert got.headers["etag"].removeprefix("W/") == plain.headers["etag"]
+                for held in (got.headers["etag"], plain.headers["etag"]):  # either revalidates
+                    again = api.get(url, headers={"Accept-Encoding": header, "If-None-Match": held})
+                    assert again.status_code == 304
+                    assert again.headers["vary"] == got.headers["vary"], header
+                    assert again.headers["etag"] == got.headers["etag"], header
         small = api.get("/api/v1/articles?limit=1&fields=title", headers={"Accept-Encoding": "gzip"})
         assert "Accept-Encoding" not in small.headers["vary"]  # never compressed: never varies
-        again = api.get("/api/v1/articles?limit=1&fields=title", headers={"If-None-Match": small.headers["etag"]})
+        assert not small.headers["etag"].startswith("W/")
+        again = api.get(
+            "/api/v1/articles?limit=1&fields=title",
+            headers={"If-None-Match": small.headers["etag"], "Accept-Encoding": "gzip"},
+        )
         assert again.status_code == 304
         assert again.headers["vary"] == small.headers["vary"]
+        assert again.headers["etag"] == small.headers["etag"]
 
 
 def test_a_replayed_response_says_its_age(app_factory: Any, writer: dict[str, str]) -> None:
@@ -380,3 +391,19 @@ def test_a_replayed_response_says_its_age(app_factory: Any, writer: dict[str, st
         assert int(hit.headers["age"]) >= 0
         assert not_modified.status_code == 304
         assert int(not_modified.headers["age"]) >= 0
+
+
+def test_the_weak_etag_of_a_gzipped_item_guards_a_write(app_factory: Any, writer: dict[str, str]) -> None:
+    """An editor whose client took the item gzipped holds `W/"…"`: `If-Match` with it
+    writes, and once the item changed it is refused like the strong one."""
+    with TestClient(app_factory(response_cache=True)) as api:
+        body = {"title": "Zipped", "status": "published", "subtitle": "y" * 1500}
+        url = "/api/v1/articles/" + api.post("/api/v1/articles", json=body, headers=writer).json()["slug"]
+        held = api.get(url, headers={"Accept-Encoding": "gzip"})
+        assert held.headers["content-encoding"] == "gzip"
+        assert held.headers["etag"].startswith('W/"')
+        ok = api.patch(url, json={"subtitle": "z" * 1500}, headers={**writer, "If-Match": held.headers["etag"]})
+        assert ok.status_code == 200
+        stale = api.patch(url, json={"subtitle": "w"}, headers={**writer, "If-Match": held.headers["etag"]})
+        assert stale.status_code == 412
+        assert api.get(url).json()["subtitle"] == "z" * 1500

@@ -65,6 +65,14 @@ def test_every_collection_lists_in_the_envelope(demo_client: TestClient, collect
     assert set(ids(body)) <= set(keys)
 
 
+def test_self_and_next_links_spell_the_query_alike(demo_client: TestClient) -> None:
+    """However the request encoded a space, `self` and `next` encode it the same way."""
+    body = demo_client.get("/api/v1/articles?limit=1&q=kidnapping%20in").json()
+    query = "limit=1&q=kidnapping+in"
+    assert body["links"]["self"] == f"http://testserver/api/v1/articles?{query}"
+    assert body["links"]["next"].startswith(f"http://testserver/api/v1/articles?{query}&cursor=")
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -397,8 +405,12 @@ def test_etags_are_the_bodys_xxh3_128_digest(demo_client: TestClient) -> None:
     XXH3-128 (the vector pins the algorithm: a new one makes every client's copy stale)."""
     assert etag_for(b"dossier") == '"285aeb42a3997477c7c795788df17b91"'
     assert etag_for(b"dossier.") != etag_for(b"dossier")
-    response = demo_client.get("/api/v1/events?include=participants.person")
+    url = "/api/v1/events?include=participants.person"
+    response = demo_client.get(url, headers={"Accept-Encoding": "identity"})
     assert response.headers["etag"] == etag_for(response.content)
+    zipped = demo_client.get(url, headers={"Accept-Encoding": "gzip"})  # httpx decodes it
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["etag"] == "W/" + etag_for(zipped.content)
 
 
 def test_head_answers_like_get_without_a_body(demo_client: TestClient) -> None:

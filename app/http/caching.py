@@ -59,6 +59,18 @@ def etag_matches_header(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
 
 
+def gzip_variant_etag(etag: str) -> str:
+    """The ETag of a response's gzipped variant: the plain body's, marked weak.
+
+    RFC 9110 §8.8.3.3: each content coding of a resource needs an ETag of its own, and a
+    strong one promises the same bytes. Gzip output is not the plain body, and a level or a
+    zlib version apart it is not even the same bytes, so it gets the weak tag, as nginx
+    gives it. `If-None-Match` compares weakly (RFC 9110 §13.1.2), so either tag revalidates
+    either variant; `If-Match` on writes accepts both (`check_if_match`): they name one
+    version of one item."""
+    return etag if etag.startswith("W/") else "W/" + etag
+
+
 def accepts_gzip(accept_encoding: str | None) -> bool:
     """Whether `Accept-Encoding` accepts gzip (RFC 9110 §12.5.3): `gzip` (or `x-gzip`, or
     else `*`) listed with a weight above 0. Codings are case-insensitive; `gzip;q=0` refuses

@@ -6,7 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.caching import accepts_gzip
+from app.http.caching import accepts_gzip, gzip_variant_etag
 from app.http.errors import BadRequest, PayloadTooLarge, handle_error, problem_response
 
 
@@ -113,26 +113,61 @@ class BodySizeLimitMiddleware:
 
 
 class AcceptEncodingMiddleware:
-    """Decide gzip by RFC 9110 §12.5.3 for GZipMiddleware and the response cache inside it.
+    """Decide gzip by RFC 9110 §12.5.3 for GZipMiddleware and the response cache inside it,
+    and give the gzipped variant an ETag of its own.
 
     Starlette's GZipMiddleware looks for the substring `gzip` in `Accept-Encoding`: it sent
     gzip to `gzip;q=0` (a refusal) and not to `GZIP` (codings are case-insensitive). This
     sits just outside it and leaves the header as `gzip` when gzip is acceptable, and
     absent when it is not.
+
+    On the way out, a gzipped response's ETag is the plain body's marked weak, as nginx
+    does (`gzip_variant_etag`), and so is that of a 304 standing for one.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            given = [v for k, v in scope["headers"] if k == b"accept-encoding"]
-            if given and given != [b"gzip"]:
-                wanted = accepts_gzip(", ".join(v.decode("latin-1") for v in given))
-                headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
-                if wanted:
-                    headers.append((b"accept-encoding", b"gzip"))
-                # In place, not a copy of the scope: the routes record what they matched in
-                # it (`route`, `endpoint`), and the metrics outside read that back.
-                scope["headers"] = headers
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = [v for k, v in scope["headers"] if k == b"accept-encoding"]
+        wanted = given == [b"gzip"]
+        if given and not wanted:
+            wanted = accepts_gzip(", ".join(v.decode("latin-1") for v in given))
+            headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+            if wanted:
+                headers.append((b"accept-encoding", b"gzip"))
+            # In place, not a copy of the scope: the routes record what they matched in
+            # it (`route`, `endpoint`), and the metrics outside read that back.
+            scope["headers"] = headers
+        if not wanted:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_variant(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _gzip_variant_headers(message["status"], message["headers"])
+            await send(message)
+
+        await self.app(scope, receive, send_variant)
+
+
+def _gzip_variant_headers(
+    status: int, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """Mark the ETag weak on a gzipped 200, and on a 304 whose 200 would be gzipped: such a
+    304's `Vary` names Accept-Encoding (`not_modified_vary`), and the request accepts gzip."""
+    names = {k.lower(): v for k, v in headers}
+    if status == 304:
+        vary = names.get(b"vary", b"").decode("latin-1").lower()
+        gzipped = "accept-encoding" in (name.strip() for name in vary.split(","))
+    else:
+        gzipped = names.get(b"content-encoding") == b"gzip"
+    if not gzipped or b"etag" not in names:
+        return headers
+    return [
+        (k, gzip_variant_etag(v.decode("latin-1")).encode("latin-1") if k.lower() == b"etag" else v)
+        for k, v in headers
+    ]

@@ -13,7 +13,6 @@ from datetime import datetime
 from enum import Enum
 from functools import partial
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import Field
@@ -48,6 +47,7 @@ from app.rest.admin_support import (
     post_body,
     render_item,
 )
+from app.rest.envelope import page_links
 from app.rest.schemas import ITEM_MODELS
 from app.schemas import Schema
 
@@ -61,7 +61,10 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description="Apply the write only if the item's current ETag is one of these (else 412).",
+        description=(
+            "Apply the write only if the item's current ETag is one of these (else 412). "
+            "A weak `W/` tag, as gzipped responses carry, counts as its strong twin."
+        ),
     ),
 ]
 
@@ -370,17 +373,13 @@ def audit_log(
         next_cursor = encode_token(secret, scope, [entries[-1].id])
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
     headers = {"Cache-Control": PRIVATE}
-    next_url = None
-    if next_cursor:
-        query = {k: v for k, v in request.query_params.items() if k != "cursor"} | {
-            "cursor": next_cursor
-        }
-        next_url = str(request.url.replace(query=urlencode(query)))
+    self_url, next_url = page_links(request, next_cursor)
+    if next_url:
         headers["Link"] = f'<{next_url}>; rel="next"'
     payload = {
         "data": [_audit_item(e) for e in entries],
         "meta": {"next_cursor": next_cursor, "total": total},
-        "links": {"self": str(request.url), "next": next_url},
+        "links": {"self": self_url, "next": next_url},
     }
     return ORJSONResponse(payload, headers=headers)
 

@@ -125,6 +125,8 @@ def check_if_match(
     request: Request, header: str | None, session: Session, ctype: ContentType, row: Any
 ) -> None:
     """412 unless `If-Match` names the item's current ETag (the editor's or the public one).
+    `W/` is ignored: a gzipped response's ETag is the plain one marked weak
+    (`gzip_variant_etag`), and both name the same version of the item.
 
     The check runs with the row locked, so the item cannot change between the check and
     the write.

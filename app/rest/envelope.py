@@ -65,6 +65,20 @@ def _send(
     )
 
 
+def page_links(
+    request: Request, next_cursor: str | None, cursor_param: str = "cursor"
+) -> tuple[str, str | None]:
+    """`links.self` and `links.next`: absolute, every query parameter kept (repeated ones
+    too, in order), both encoded the same way (a space is `+` in each, however the
+    request spelled it)."""
+    self_url = request.url.include_query_params()  # re-encoded, as `next` is
+    if not request.url.query:
+        self_url = request.url
+    if not next_cursor:
+        return str(self_url), None
+    return str(self_url), str(request.url.include_query_params(**{cursor_param: next_cursor}))
+
+
 def list_response(
     request: Request,
     settings: Settings,
@@ -84,12 +98,7 @@ def list_response(
     query parameter of the request. `ids`: the public ids in `data` when the caller knows
     them (a `Renderer`'s `rendered`), saving a walk over the payload. `max_age`: less than
     CACHE_MAX_AGE for a page that time changes (`max_age_until`)."""
-    self_url = str(request.url)
-    next_url = (
-        str(request.url.include_query_params(**{cursor_param: next_cursor}))
-        if next_cursor
-        else None
-    )
+    self_url, next_url = page_links(request, next_cursor, cursor_param)
     payload = {
         "data": data,
         "meta": {"next_cursor": next_cursor, "total": total, **(meta or {})},
