@@ -154,8 +154,13 @@ def _install_response_cache(app: FastAPI, settings: Settings) -> None:
         else None
     )
 
+    # From where the cached responses are read: with a replica, a write is purged at once
+    # (on the primary's word), but a read in the replica's lag may cache the old version
+    # again; the poll purges that when the replica applies the write and its versions move.
+    read_factory = app.state.read_session_factory
+
     def read_versions() -> tuple[str, dict[str, int]] | None:
-        with session_scope(factory) as session:
+        with session_scope(read_factory) as session:
             return type_versions(session)
 
     if settings.cache_version_poll > 0:

@@ -3,11 +3,13 @@ go to the primary."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from app.content.writes import upsert_item
 from app.db import make_engine, make_session_factory, session_scope
 from app.demo.loader import load_demo
 from app.http.auth import new_key
@@ -48,3 +50,47 @@ def test_reads_use_the_replica_and_writes_the_primary(tmp_path: Path) -> None:
         assert session.scalar(select(func.count()).select_from(Topic)) == 1
     with session_scope(make_session_factory(make_engine(replica))) as session:
         assert session.scalar(select(Topic).where(Topic.slug == "hostage-diplomacy")) is None
+
+
+def _rename_topic(url: str, name: str) -> None:
+    with session_scope(make_session_factory(make_engine(url))) as session:
+        session.execute(text("UPDATE topic SET name = :name WHERE slug = 'lagging'"), {"name": name})
+
+
+def test_a_lagging_replica_cannot_keep_an_old_version_in_the_response_cache(
+    tmp_path: Path,
+) -> None:
+    """A write purges at once, but a read during the replica's lag caches the old version
+    again. The version poll reads the replica: when replication brings the write, the
+    triggers move the replica's versions and the stale entry goes (reading the primary's,
+    it stayed until CACHE_MAX_AGE)."""
+    primary, replica = f"sqlite:///{tmp_path}/primary.db", f"sqlite:///{tmp_path}/replica.db"
+    for url in (primary, replica):
+        upgrade_to_head(url)
+        with session_scope(make_session_factory(make_engine(url))) as session:
+            upsert_item(session, "topics", {"slug": "lagging", "name": "Before"}, "test")
+    secret, prefix, digest = new_key()
+    with session_scope(make_session_factory(make_engine(primary))) as session:
+        session.add(ApiKey(name="editor", prefix=prefix, secret_hash=digest, scopes="content:write"))
+
+    settings = make_settings(
+        primary, database_read_url=replica, response_cache=True, cache_version_poll=0.05
+    )
+    with TestClient(create_app(settings)) as client:
+        def name() -> str:
+            return str(client.get("/api/v1/topics/lagging").json()["name"])
+
+        assert name() == "Before"
+        written = client.patch(
+            "/api/v1/topics/lagging", json={"name": "After"},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        assert written.status_code == 200, written.text
+        assert name() == "Before"  # the replica lags: the old version is cached again
+        time.sleep(0.5)  # many polls: the primary's move is long seen
+        assert name() == "Before"
+        _rename_topic(replica, "After")  # replication catches up
+        deadline = time.monotonic() + 5
+        while name() != "After":
+            assert time.monotonic() < deadline, "the stale entry outlived the replica's catch-up"
+            time.sleep(0.05)
