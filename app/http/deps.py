@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,14 +13,34 @@ from app.config import Settings
 from app.db import session_scope
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: committed on success, rolled back on error, closed always.
 
     Used with `scope="function"`, so the commit happens before the response is sent: a
     commit that fails becomes the error response instead of a 2xx for lost work.
+
+    The session is made here, on the event loop: making one does no I/O (it takes a
+    connection at its first statement). Only its end (commit or rollback, and close) goes
+    to a worker thread, as FastAPI ends a synchronous dependency: shielded from
+    cancellation, and on a limiter of its own, so it never waits for a thread behind the
+    requests that wait for its connection. A synchronous dependency would cost a second
+    hop to a worker thread, and every hop queues behind the busy threads under load.
     """
-    with session_scope(session_factory_for(request)) as session:
+    scope = session_scope(session_factory_for(request))
+    session = scope.__enter__()
+    limiter = anyio.CapacityLimiter(1)
+    try:
         yield session
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            handled = await anyio.to_thread.run_sync(
+                scope.__exit__, type(exc), exc, exc.__traceback__, limiter=limiter
+            )
+        if not handled:
+            raise
+    else:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(scope.__exit__, None, None, None, limiter=limiter)
 
 
 def session_factory_for(request: Request) -> sessionmaker[Session]:
@@ -31,8 +52,10 @@ def session_factory_for(request: Request) -> sessionmaker[Session]:
     return factory
 
 
-def get_app_settings(request: Request) -> Settings:
-    """The settings the running app was built with (tests build apps with their own)."""
+async def get_app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (tests build apps with their own).
+    `async`, as every dependency that does no I/O: it runs on the event loop, not in a
+    worker thread (see `get_session`)."""
     settings: Settings = request.app.state.settings
     return settings
 

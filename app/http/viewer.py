@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.content.visibility import Viewer
 from app.http.auth import require_scope
@@ -30,8 +31,12 @@ def viewer_for(request: Request, preview_requested: bool) -> Viewer:
     return Viewer(preview=True)
 
 
-def rest_viewer(request: Request) -> Viewer:
-    return viewer_for(request, _flag(request.query_params.get("preview"), "preview"))
+async def rest_viewer(request: Request) -> Viewer:
+    """On the event loop (no I/O) for the public; a preview's key is checked against the
+    database in a worker thread."""
+    if not _flag(request.query_params.get("preview"), "preview"):
+        return Viewer()
+    return await run_in_threadpool(viewer_for, request, True)
 
 
 def graphql_viewer(request: Request) -> Viewer:
