@@ -8,6 +8,7 @@ from typing import Any
 import feedparser
 from fastapi.testclient import TestClient
 from icalendar import Calendar
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.events import notify_write
@@ -270,23 +271,39 @@ def test_preview_key_changes_nothing_in_feeds(
 def test_control_characters_never_break_a_feed(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
-    write(session_factory, "topics", {"slug": "vis", "name": "Visi\x0bbility"})
-    write(session_factory, "people", {"slug": "ctl", "name": "Ctl\x01 Person"})
+    """Writes refuse control characters, but rows written before that rule, or by SQL,
+    may hold them: feeds and calendars drop them, and a title left empty falls back to
+    the entry's id rather than failing the whole feed."""
+    write(session_factory, "topics", {"slug": "vis", "name": "Visibility"})
+    write(session_factory, "people", {"slug": "ctl", "name": "Ctl Person"})
     published = {"status": "published", "published_at": PAST, "topics": ["vis"]}
     write(
         session_factory,
         "articles",
-        {**published, "title": "Bell\x07 title", "authors": ["ctl"], "body": "<p>x\x0c</p>"},
+        {**published, "slug": "bell", "title": "Bell title", "authors": ["ctl"], "body": "<p>x</p>"},
     )
+    write(session_factory, "articles", {**published, "slug": "blank", "title": "Blank"})
     write(
         session_factory,
         "events",
-        _event("Tab\x0b event", **published, venue={"name": "Hall\x1f"}, participants=[]),
+        _event("Tab event", **published, slug="tab", venue={"name": "Hall"}, participants=[]),
     )
+    with session_factory() as session, session.begin():
+        for statement, value in (
+            ("UPDATE topic SET name = :v WHERE slug = 'vis'", "Visi\x0bbility"),
+            ("UPDATE person SET name = :v WHERE slug = 'ctl'", "Ctl\x01 Person"),
+            ("UPDATE article SET title = :v WHERE slug = 'bell'", "Bell\x07 title"),
+            ("UPDATE article SET body = :v WHERE slug = 'bell'", "<p>x\x0c</p>"),
+            ("UPDATE article SET title = :v WHERE slug = 'blank'", "\x01\x0b"),
+            ("UPDATE event SET title = :v WHERE slug = 'tab'", "Tab\x0b event"),
+            ("UPDATE event SET venue_name = :v WHERE slug = 'tab'", "Hall\x1f"),
+        ):
+            session.execute(text(statement), {"v": value})
     for path in ("/feeds/topics/vis.rss", "/feeds/topics/vis.atom", "/feeds/people/ctl.rss"):
         parsed = feedparser.parse(client.get(path).content)
         assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))
-        assert {e.title for e in parsed.entries} <= {"Bell title", "Tab event"}
+        titles = {e.title for e in parsed.entries}
+        assert titles - {"Bell title", "Tab event"} <= {e.id for e in parsed.entries}
     assert client.get("/feeds/topics/vis.json").status_code == 200
     calendar = Calendar.from_ical(client.get("/calendar/topics/vis.ics").content)
     (event,) = calendar.walk("VEVENT")

@@ -145,12 +145,19 @@ def matching_ids(session: Session, ctype: ContentType, q: str) -> Any:
     )
 
 
+# Characters of an item's text that search reads. PostgreSQL refuses a tsvector over 1 MB
+# (about 75,000 distinct words): a text near the body size limit in distinct short words
+# (CJK) reached it, and the whole write failed. 100,000 characters are ~20 times a long
+# article; what lies past them is kept and shown, but not searched (on both databases).
+SEARCH_TEXT_LIMIT = 100_000
+
+
 def index_item(session: Session, ctype: ContentType, row: Any) -> None:
     """Insert or refresh the search document of one item."""
     title = str(getattr(row, ctype.title_field) or "")
     body = " ".join(
         str(getattr(row, f) or "") for f in ctype.search_fields if f != ctype.title_field
-    )
+    )[:SEARCH_TEXT_LIMIT]
     session.execute(
         delete(SearchDocument).where(
             col(SearchDocument.entity_type) == ctype.name, col(SearchDocument.entity_id) == row.id

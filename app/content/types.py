@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,10 @@ from app.models import (
     Resource,
     Topic,
 )
+
+# The canonical decimal spelling of a row id, and the largest one (PostgreSQL `integer`).
+_CANONICAL_ID = re.compile(r"[1-9][0-9]{0,9}")
+MAX_ROW_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -48,9 +53,13 @@ class ContentType:
         return f"{self.id_prefix}_{pk}"
 
     def parse_public_id(self, value: str) -> int | None:
+        """The row id in `evt_12`, or None: only the canonical spelling counts (ASCII digits,
+        no leading zero: `evt_012` and `evt_١٢` are not ids), and only ids a primary key can
+        hold (PostgreSQL's `integer`)."""
         prefix, sep, rest = value.partition("_")
-        if sep and prefix == self.id_prefix and rest.isdigit() and len(rest) < 19:
-            return int(rest)
+        if sep and prefix == self.id_prefix and _CANONICAL_ID.fullmatch(rest):
+            number = int(rest)
+            return number if number <= MAX_ROW_ID else None
         return None
 
 

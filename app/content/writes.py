@@ -8,11 +8,12 @@ caller owns the transaction: on any error nothing is flushed that it does not ro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -85,21 +86,62 @@ def _errors_from(exc: ValidationError) -> list[dict[str, object]]:
     ]
 
 
-def _nul_characters(value: Any, loc: list[str]) -> list[dict[str, object]]:
-    """NUL cannot be stored in PostgreSQL text; refused alike on every database."""
+# No item's JSON nests deeper than a few levels (`related: [{type, slug}]` is three);
+# a deeper body is refused before anything walks it recursively.
+MAX_JSON_DEPTH = 32
+
+
+def nests_too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether objects and arrays in `value` nest more than `limit` levels (walked
+    without recursion: a body nested 1,000 levels must not exhaust Python's stack)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def too_deep() -> WriteError:
+    return invalid([{"loc": ["body"], "msg": f"nests deeper than {MAX_JSON_DEPTH} levels"}])
+
+
+# Characters no feed can carry (XML 1.0 forbids them; iCalendar too): C0 controls other
+# than tab, line feed and carriage return, DEL, lone surrogates, U+FFFE and U+FFFF.
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _forbidden_characters(value: Any, loc: list[str]) -> list[dict[str, object]]:
+    """NUL cannot be stored in PostgreSQL text; refused alike on every database. Other
+    control characters are refused too: an RSS or Atom feed would have to drop them, and
+    a JSON Feed would not, so one title would read two ways."""
     if isinstance(value, str):
-        return [{"loc": loc, "msg": "must not contain NUL characters"}] if "\x00" in value else []
+        if "\x00" in value:
+            return [{"loc": loc, "msg": "must not contain NUL characters"}]
+        if match := _CONTROL.search(value):
+            code = f"U+{ord(match.group()):04X}"
+            return [{"loc": loc, "msg": f"must not contain control characters ({code})"}]
+        return []
     if isinstance(value, dict):
-        return [e for k, v in value.items() for e in _nul_characters(v, [*loc, str(k)])]
+        return [e for k, v in value.items() for e in _forbidden_characters(v, [*loc, str(k)])]
     if isinstance(value, list):
-        return [e for i, v in enumerate(value) for e in _nul_characters(v, [*loc, str(i)])]
+        return [e for i, v in enumerate(value) for e in _forbidden_characters(v, [*loc, str(i)])]
     return []
 
 
 def validate(collection: str, data: Any) -> BaseModel:
     if not isinstance(data, dict):
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
-    if nul := _nul_characters(data, ["body"]):
+    if nests_too_deep(data):
+        raise too_deep()
+    if nul := _forbidden_characters(data, ["body"]):
         raise invalid(nul)
     try:
         return WRITE_MODELS[collection].model_validate(data)
@@ -152,12 +194,21 @@ class _Resolver:
 
     def check(self) -> None:
         if self.errors:
-            raise invalid(self.errors, "Some referenced items do not exist.")
+            raise invalid(self.errors, "Some references are not valid.")
 
 
 def _unique_slug(session: Session, ctype: ContentType, base: str, own_id: int | None) -> str:
+    """`base`, or `base-2`, `base-3`… whichever is free (deleted items keep theirs)."""
     base = base or ctype.name
     model = ctype.model
+    if session.get_bind().dialect.name == "postgresql":
+        # Writers making a slug from the same base take turns, until each commits: two
+        # "Conc X" topics at once would both pick `conc-x`, and one would fail with a 409
+        # for a slug its client never chose. (SQLite writers already take turns.)
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"slug:{ctype.name}:{base}"},
+        )
     taken = set(
         session.scalars(select(model.slug).where(model.slug.like(f"{base}%"), model.id != own_id))
     )
@@ -250,11 +301,20 @@ def _replace_links(
                 for i, r in enumerate(resources)
             )
             session.execute(delete(RelatedItem).where(RelatedItem.article_id == pk))
+            listed: set[tuple[str, int]] = set()
             for i, ref in enumerate(doc.get("related", [])):
                 target = resolve.one(
                     BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"]
                 )
-                if target is not None:
+                if target is not None and (ref["type"], target) in listed:
+                    resolve.errors.append(
+                        {
+                            "loc": ["body", "related", str(i)],
+                            "msg": f"{ref['type']} '{ref['slug']}' is listed twice",
+                        }
+                    )
+                elif target is not None:
+                    listed.add((ref["type"], target))
                     session.add(
                         RelatedItem(
                             article_id=pk, target_type=ref["type"], target_id=target, position=i

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import nh3
 from sqlalchemy.orm import Session
@@ -202,7 +203,9 @@ def _event(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
 
 
 def doi_url(doi: str | None) -> str | None:
-    return f"https://doi.org/{doi}" if doi else None
+    """The DOI's resolver URL, the DOI percent-encoded as doi.org asks (a `#`, `?` or `%`
+    in a DOI is part of it, and SICI DOIs hold `<` and `>`)."""
+    return f"https://doi.org/{quote(doi, safe='/:;()')}" if doi else None
 
 
 def _publication(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:

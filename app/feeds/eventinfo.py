@@ -16,7 +16,7 @@ def event_zone(row: Any) -> tzinfo:
     """The event's IANA time zone (writes validate it; UTC if it is ever unknown)."""
     try:
         return ZoneInfo(row.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Europe`, a directory
         return UTC
 
 

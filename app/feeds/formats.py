@@ -51,6 +51,9 @@ class FeedDocument:
     self_url: str  # this feed, in this format
     entries: list[FeedEntry]
     fallback_updated: datetime = EPOCH  # for an empty feed
+    # The feed's own author (the site): RFC 4287 §4.1.1 wants one in an Atom feed unless
+    # every entry names its own, and events and many quotes have none.
+    publisher: Author | None = None
 
     @property
     def updated(self) -> datetime:
@@ -91,8 +94,10 @@ def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
     # Atom has <author><name> (dc:creator there would list every author twice).
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(doc.feed_id)
-    fg.title(doc.title)
-    fg.subtitle(doc.description)  # also RSS <description>
+    fg.title(doc.title or doc.feed_id)
+    fg.subtitle(doc.description or doc.title or doc.feed_id)  # also RSS <description>
+    if doc.publisher is not None:  # Atom only: RSS's managingEditor must be an e-mail
+        fg.author({"name": doc.publisher.name, "uri": doc.publisher.url})
     fg.link(href=doc.self_url, rel="self", type=self_type)
     # feedgen takes RSS's one <link> from the last link added: the HTML page.
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
@@ -102,10 +107,13 @@ def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
         fe = fg.add_entry(order="append")
         fe.id(item.guid)
         fe.guid(item.guid, permalink=False)
-        fe.title(item.title)
+        fe.title(item.title or item.guid)  # a title of control characters only
         fe.link(href=item.url or doc.home_url, rel="alternate", type="text/html")
         if item.summary:
-            fe.summary(item.summary)  # RSS <description>, Atom <summary>
+            # RSS <description> and Atom <summary>. The summary is plain text, and RSS
+            # readers take <description> as HTML: escaped, as HTML it reads the same
+            # (`a<b` stays text), and Atom says `type="html"`, which means the same text.
+            fe.summary(html.escape(item.summary, quote=False), type="html")
         if item.content_html:
             fe.content(item.content_html, type="html")  # escaped: content:encoded / atom html
         for author in item.authors:
@@ -130,6 +138,10 @@ def render_atom(doc: FeedDocument) -> bytes:
     return body
 
 
+def _json_author(author: Author) -> dict[str, str]:
+    return {"name": author.name, **({"url": author.url} if author.url else {})}
+
+
 def _json_item(item: FeedEntry) -> dict[str, Any]:
     out: dict[str, Any] = {"id": item.guid, "title": item.title}
     if item.url:
@@ -144,9 +156,7 @@ def _json_item(item: FeedEntry) -> dict[str, Any]:
     out["date_published"] = item.published.isoformat()
     out["date_modified"] = item.updated.isoformat()
     if item.authors:
-        out["authors"] = [
-            {"name": a.name, **({"url": a.url} if a.url else {})} for a in item.authors
-        ]
+        out["authors"] = [_json_author(a) for a in item.authors]
     if item.categories:
         out["tags"] = item.categories
     extension: dict[str, Any] = {"id": item.public_id}
@@ -164,6 +174,7 @@ def render_json(doc: FeedDocument) -> bytes:
         "home_page_url": doc.home_url,
         "feed_url": doc.self_url,
         "description": doc.description,
+        **({"authors": [_json_author(doc.publisher)]} if doc.publisher else {}),
         "items": [_json_item(item) for item in doc.entries],
     }
     return orjson.dumps(feed, option=orjson.OPT_INDENT_2)

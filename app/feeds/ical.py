@@ -10,7 +10,7 @@ the ETag change only when an event does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +58,16 @@ def _description(row: Any, people: str | None) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def _wall_time(value: datetime, zone: tzinfo) -> datetime:
+    """The moment in the event's zone (`DTSTART;TZID=…`), or in UTC when that wall-clock
+    time happens twice and this is its second occurrence (clocks going back): RFC 5545
+    §3.3.5 reads a repeated local time as the first, an hour early here."""
+    moment = local(value, zone)
+    if moment.fold and moment.replace(fold=0).utcoffset() != moment.utcoffset():
+        return moment.astimezone(UTC)
+    return moment
+
+
 def _vevent(settings: Settings, row: Any, people: str | None, topics: list[str]) -> Event:
     from icalendar import Event
 
@@ -68,9 +78,9 @@ def _vevent(settings: Settings, row: Any, people: str | None, topics: list[str])
     event.add("created", utc(row.created_at))
     event.add("last-modified", utc(row.updated_at))
     event.add("sequence", max(row.version - 1, 0))
-    event.add("dtstart", local(row.starts_at, zone))
+    event.add("dtstart", _wall_time(row.starts_at, zone))
     if row.ends_at is not None:
-        event.add("dtend", local(row.ends_at, zone))
+        event.add("dtend", _wall_time(row.ends_at, zone))
     event.add("summary", printable(row.title))
     description = _description(row, people)
     if description:
@@ -125,14 +135,23 @@ def build_calendar(
         calendar.add_component(_vevent(settings, row, participants_text(people), names))
     if rows:
         # VTIMEZONE rules only for the years the events span (not 1970-2038).
-        first = min(utc(row.starts_at) for row in rows).date() - timedelta(days=366)
-        last = max(utc(row.ends_at or row.starts_at) for row in rows).date() + timedelta(days=366)
+        first = _days_from(min(utc(row.starts_at) for row in rows).date(), -366)
+        last = _days_from(max(utc(row.ends_at or row.starts_at) for row in rows).date(), 366)
         # What `calendar.add_missing_timezones` does, in a fixed order (it walks a set) and
         # with each zone's rules worked out once per span (~2 ms a zone).
         found = [_timezone(tzid, first, last) for tzid in sorted(calendar.get_missing_tzids())]
         calendar.subcomponents[0:0] = [zone for zone in found if zone is not None]
     body = b"".join(fold(line) + b"\r\n" for line in calendar.content_lines() if line)
     return body, shown
+
+
+def _days_from(day: date, days: int) -> date:
+    """`day` moved by `days`, stopping at the ends of the calendar (writes keep events
+    in the years 1000-2999, but rows written otherwise must not break a calendar)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 @lru_cache(maxsize=256)
@@ -143,7 +162,7 @@ def _timezone(tzid: str, first: date, last: date) -> Timezone | None:
 
     try:
         return Timezone.from_tzid(tzid, first_date=first, last_date=last)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a span reaching year 9999
         return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from app.config import Settings
 from app.content.types import ARTICLE, EVENT, PUBLICATION, STREAM_TYPES, ContentType
 from app.content.visibility import Viewer
-from app.feeds.entries import build_entries
+from app.feeds.entries import Author, build_entries
 from app.feeds.formats import MEDIA_TYPES, RENDERERS, FeedDocument, FeedFormat
 from app.feeds.ical import MEDIA_TYPE as CALENDAR_MEDIA_TYPE
 from app.feeds.ical import build_calendar
@@ -127,6 +128,12 @@ def _feed(
     return _respond(request, settings, body, MEDIA_TYPES[fmt], mentioned, sources)
 
 
+def publisher(settings: Settings) -> Author:
+    """Who publishes the feeds: the public site, named by its host (`www.example.org`)."""
+    root = site_root(settings)
+    return Author(urlsplit(root).hostname or root, root)
+
+
 def _document(
     settings: Settings, path: str, fmt: FeedFormat, title: str, description: str, home: str | None
 ) -> FeedDocument:
@@ -137,6 +144,7 @@ def _document(
         home_url=home or site_root(settings),
         self_url=api_url(settings, f"{path}.{fmt.value}"),
         entries=[],
+        publisher=publisher(settings),
     )
 
 

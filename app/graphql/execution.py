@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -165,6 +166,8 @@ def _field_error(error: GraphQLError) -> dict[str, Any]:
 
 
 _PLANS: dict[tuple[Any, ...], tuple[list[GraphQLError], Projection | None]] = {}
+# The plan of a request the fast path cannot plan (graphql-core executes it).
+NOT_PLANNED: Projection = MappingProxyType({})
 
 
 def _variables_key(variables: dict[str, Any] | None) -> bytes | None:
@@ -223,20 +226,25 @@ def execute_request(
     }
     # The limits and the fast path's plan depend only on the document, the operation and
     # the variables: worked out once per distinct request, like the parse.
-    plan_key = (query, params.operation_name, _variables_key(params.variables), limits)
+    plan_key = (query, params.operation_name, _variables_key(params.variables), limits, fast_path)
     planned = _PLANS.get(plan_key)
     if planned is None:
         limit_errors = check_limits(GRAPHQL_SCHEMA, operation, fragments, variables, limits)
         planned = (limit_errors, None)
         if not limit_errors and fast_path:
-            planned = (limit_errors, FAST.plan(operation, fragments, variables))
+            try:
+                planned = (limit_errors, FAST.plan(operation, fragments, variables))
+            except Exception as exc:  # e.g. `@include(if: $x)` with `x: null`
+                # graphql-core reports it as the specification says: planned as stock.
+                logger.debug("fast path cannot plan: %r", exc)
+                planned = (limit_errors, NOT_PLANNED)
         if len(_PLANS) >= 512:
             _PLANS.clear()
         _PLANS[plan_key] = planned
     limit_errors, projection = planned
     if limit_errors:
         return request_error(list(limit_errors))
-    if fast_path:
+    if fast_path and projection is not NOT_PLANNED:
         try:
             data = FAST.execute(operation, fragments, variables, context, projection)
             return Outcome({"data": data})

@@ -257,8 +257,17 @@ def _psycopg() -> Any:
     return sys.modules.get("psycopg")
 
 
+def exceeds_database_limit(exc: BaseException) -> bool:
+    """A PostgreSQL "program limit exceeded" (SQLSTATE class 54: a tsvector over 1 MB, a
+    statement too complex): the request asked too much; a retry cannot help."""
+    sqlstate = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("54")
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean "the database cannot be reached right now"."""
+    if exceeds_database_limit(exc):  # psycopg files these under OperationalError too
+        return False
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
@@ -313,6 +322,12 @@ def to_app_error(exc: BaseException) -> AppError:
         return ServiceUnavailable(
             "The query took longer than the database's statement timeout; retry shortly, "
             "or ask for less (a smaller `limit`, fewer `include`s, a shallower GraphQL query)."
+        )
+    if exceeds_database_limit(exc):
+        first_line = str(getattr(exc, "orig", exc)).splitlines()[0]
+        return Unprocessable(
+            "The request goes past a limit of the database; ask or send less.",
+            errors=[{"loc": ["body"], "msg": first_line}],
         )
     if is_database_unavailable(exc):
         logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)

@@ -249,7 +249,7 @@ _PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
         422,
         "validation",
         "Validation failed",
-        "Some referenced items do not exist.",
+        "Some references are not valid.",
         [{"loc": ["body", "participants", "0", "person"], "msg": "unknown person 'nobody'"}],
     ),
     429: _problem_example(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.content.types import ContentType
 from app.content.visibility import Viewer, is_visible
+from app.content.writes import nests_too_deep, too_deep
 from app.http.caching import PRIVATE, etag_for, json_body
 from app.http.errors import (
     BadRequest,
@@ -54,7 +55,7 @@ async def read_json(request: Request, accepted: tuple[str, ...]) -> Any:
     limit: int = request.app.state.settings.max_body_bytes
     too_large = PayloadTooLarge(f"The request body is larger than {limit} bytes.")
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0
@@ -67,9 +68,12 @@ async def read_json(request: Request, accepted: tuple[str, ...]) -> Any:
     if not body.strip():
         raise BadRequest("The request body is empty; send a JSON object.")
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+    if nests_too_deep(data):  # before a merge patch walks it
+        raise too_deep()
+    return data
 
 
 async def post_body(request: Request) -> Any:

@@ -211,7 +211,7 @@ def parse_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_LIMIT
     text = raw.strip()
-    if not text.lstrip("-").isdigit() or len(text) > 12:
+    if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 12:
         raise QueryError("limit", f"must be an integer between 1 and {MAX_LIMIT}")
     value = int(text)
     if not 1 <= value <= MAX_LIMIT:

@@ -1,0 +1,308 @@
+"""Input that reviews found to cause a 500, a wrong answer or an invalid feed, on both
+databases: each is now a clear 4xx that changes nothing, or is handled right."""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import time
+from typing import Any
+
+import feedparser
+import pytest
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+from lxml import etree
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content.writes import create_item
+from app.models import AuditEntry, Event
+from tests.admin_helpers import Keys, event_body
+from tests.support import backend_of
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def keys(session_factory: sessionmaker[Session]) -> Keys:
+    return Keys(session_factory, seed=True)
+
+
+def _problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
+
+
+def _writes(session_factory: sessionmaker[Session]) -> tuple[int, int]:
+    with session_factory() as session:
+        return (
+            session.scalar(select(func.count()).select_from(Event)) or 0,
+            session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+        )
+
+
+# --- ids ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["evt_%C2%B2", "evt_%D9%A1", "evt_01", "evt_0", "evt_2147483648", "evt_3000000000"],
+)
+def test_only_canonical_ids_in_range_name_an_item(client: TestClient, keys: Keys, ref: str) -> None:
+    """`evt_²` (a digit to `str.isdigit`, not to `int`), Arabic-Indic digits, `evt_01` and ids past
+    PostgreSQL's `integer` are no id: 404, never a 500 nor another item."""
+    created = client.post("/api/v1/events", json=event_body(), headers=keys.writer)
+    assert created.json()["id"] == "evt_1"
+    url = f"/api/v1/events/{ref}"
+    _problem(client.get(url), 404)
+    _problem(client.patch(url, json={"subtitle": "x"}, headers=keys.writer), 404)
+    _problem(client.delete(url, headers=keys.writer), 404)
+    given = ref.replace("%C2%B2", "\u00b2").replace("%D9%A1", "\u0661")
+    query = f'{{ event(id: "{given}") {{ title }} }}'
+    assert client.post("/graphql", json={"query": query}).json() == {"data": {"event": None}}
+
+
+def test_a_reference_that_is_no_id_is_an_unknown_item(client: TestClient, keys: Keys) -> None:
+    before = _writes(client.app.state.session_factory)  # type: ignore[attr-defined]
+    for ref in ("top_²", "top_2147483648"):
+        problem = _problem(client.post("/api/v1/events", json=event_body(topics=[ref]), headers=keys.writer), 422)
+        assert problem["errors"] == [{"loc": ["body", "topics", "0"], "msg": f"unknown topic '{ref}'"}]
+    assert _writes(client.app.state.session_factory) == before  # type: ignore[attr-defined]
+
+
+def test_a_unicode_digit_in_a_number_parameter_is_a_400(client: TestClient) -> None:
+    _problem(client.get("/api/v1/events", params={"limit": "²"}), 400)
+
+
+# --- bodies ------------------------------------------------------------------------------
+
+
+def test_a_deeply_nested_body_is_refused_before_it_is_walked(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
+    """1,000 levels (orjson parses up to 1,024) used to exhaust Python's stack in the
+    checks and in a merge patch: a 500."""
+    before = _writes(session_factory)
+    for depth in (33, 1000):
+        nested = "[" * depth + "1" + "]" * depth
+        body = f'{{"title": "x", "summary": {nested}}}'
+        headers = {**keys.writer, "Content-Type": "application/json"}
+        problem = _problem(client.post("/api/v1/events", content=body, headers=headers), 422)
+        assert problem["errors"] == [{"loc": ["body"], "msg": "nests deeper than 32 levels"}]
+        patch = {**keys.writer, "Content-Type": "application/merge-patch+json"}
+        _problem(client.patch("/api/v1/people/larry-diamond", content=body, headers=patch), 422)
+    assert _writes(session_factory) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("timezone", "Europe", "is not an IANA time zone"),  # a directory of the zone database
+        ("timezone", "localtime", "is not an IANA time zone"),
+        ("timezone", "Factory", "is not an IANA time zone"),
+        ("starts_at", "0002-01-01T12:00:00Z", "between the years 1000 and 2999"),
+        ("starts_at", "9998-12-30T12:00:00Z", "between the years 1000 and 2999"),
+        ("title", "\u0001\u000b", "control characters (U+0001)"),
+        ("title", "Bell\u0007", "control characters (U+0007)"),
+        ("title", "\u200b\u200b", "must not be blank"),  # zero-width spaces
+        ("title", "\u0301", "must not be blank"),  # a combining mark alone
+        ("registration_url", "//evil.example/x", "String should match pattern"),
+        ("registration_url", "/\\evil.example", "String should match pattern"),
+    ],
+)
+def test_values_no_reader_could_use_are_refused(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session], field: str, value: str, message: str
+) -> None:
+    before = _writes(session_factory)
+    problem = _problem(client.post("/api/v1/events", json=event_body(**{field: value}), headers=keys.writer), 422)
+    assert any(e["loc"][:2] == ["body", field] and message in e["msg"] for e in problem["errors"]), problem
+    assert _writes(session_factory) == before
+
+
+def test_a_related_item_listed_twice_is_a_422_naming_it(client: TestClient, keys: Keys) -> None:
+    event = client.post("/api/v1/events", json=event_body(), headers=keys.writer).json()
+    related = [{"type": "event", "slug": event["slug"]}, {"type": "event", "slug": event["id"]}]
+    problem = _problem(
+        client.post("/api/v1/articles", json={"title": "Twice", "related": related}, headers=keys.writer), 422
+    )
+    assert problem["errors"] == [
+        {"loc": ["body", "related", "1"], "msg": f"event '{event['id']}' is listed twice"}
+    ]
+
+
+def test_a_huge_text_of_distinct_words_is_stored_and_its_start_searchable(
+    client: TestClient, keys: Keys, database_url: str
+) -> None:
+    """PostgreSQL refuses a tsvector over 1 MB: 45,000 distinct two-character words in
+    three fields made the write fail, reported as the database being down (503)."""
+    def words(start: int) -> str:
+        return " ".join(chr(0x4E00 + i // 400) + chr(0x4E00 + i % 400) for i in range(start, start + 45_000))
+
+    body = event_body(subtitle=words(0), summary=words(45_000), body=f"<p>{words(90_000)}</p>", title="Huge")
+    created = client.post("/api/v1/events", json=body, headers=keys.writer)
+    assert created.status_code == 201, created.text[:500]
+    assert client.get(f"/api/v1/events/{created.json()['slug']}").json()["summary"] == words(45_000)
+    found = client.get("/api/v1/search", params={"q": words(0).split()[0]}).json()
+    assert created.json()["id"] in [hit["id"] for hit in found["data"]], backend_of(database_url)
+
+
+def test_writers_naming_no_slug_never_collide(
+    client: TestClient, keys: Keys, database_url: str
+) -> None:
+    """Twelve clients create "Same Name" at once: each gets its own slug. On PostgreSQL
+    half of them got a 409 for a slug they never chose."""
+    statuses: list[int] = []
+    slugs: list[str] = []
+    lock = threading.Lock()
+
+    def create() -> None:
+        response = client.post("/api/v1/topics", json={"name": "Same Name"}, headers=keys.writer)
+        with lock:
+            statuses.append(response.status_code)
+            if response.status_code == 201:
+                slugs.append(response.json()["slug"])
+
+    threads = [threading.Thread(target=create) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201] * 12, (backend_of(database_url), statuses)
+    assert sorted(slugs) == sorted(["same-name", *(f"same-name-{n}" for n in range(2, 13))])
+
+
+def test_a_slug_made_while_another_writer_holds_it_uncommitted_is_the_next_one(
+    session_factory: sessionmaker[Session], database_url: str
+) -> None:
+    """PostgreSQL: writer B makes a slug from the base writer A has written but not yet
+    committed. B waits for A, then takes `-2`; before, B picked the same slug, waited on
+    the unique index, and failed. (SQLite writers take the database's lock in turn.)"""
+    if backend_of(database_url) != "postgresql":
+        pytest.skip("SQLite serializes writers (`lock_for_write`)")
+    first = session_factory()
+    create_item(first, "topics", {"name": "Held Name"}, "test")
+    first.flush()
+    outcome: list[object] = []
+
+    def second() -> None:
+        with session_factory() as session:
+            try:
+                outcome.append(create_item(session, "topics", {"name": "Held Name"}, "test").slug)
+                session.commit()
+            except Exception as exc:  # reported by the assertion below
+                outcome.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.3)  # B is waiting for A
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert outcome == ["held-name-2"]
+
+
+# --- GraphQL -----------------------------------------------------------------------------
+
+
+def test_a_null_directive_variable_is_answered_as_stock_execution_answers(app_factory: Any) -> None:
+    """`@include(if: $x)` with `x: null` passes validation (`$x` has a default) and fails
+    at execution: the fast path's planner raised it as a 500."""
+    query = "query($x: Boolean = true) { topics(first: 1) { totalCount @include(if: $x) } }"
+    answers = []
+    for fast in (True, False):
+        with TestClient(app_factory(graphql_fast_path=fast)) as api:
+            response = api.post("/graphql", json={"query": query, "variables": {"x": None}})
+            answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 200
+    assert answers[0][1]["data"] is None
+    assert "Boolean!" in answers[0][1]["errors"][0]["message"]
+
+
+def test_a_lone_surrogate_in_get_variables_is_a_request_error(client: TestClient) -> None:
+    query = "query($s: String!) { events(filter: {q: $s}) { totalCount } }"
+    response = client.get(
+        "/graphql",
+        params={"query": query, "variables": '{"s": "\\ud800"}'},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+# --- feeds and calendars -------------------------------------------------------------------
+
+
+def test_the_second_occurrence_of_a_repeated_local_time_goes_out_in_utc(
+    client: TestClient, keys: Keys
+) -> None:
+    """RFC 5545 §3.3.5 reads a local time that happens twice as the first: 01:30 EST on
+    the night clocks go back must not be written `TZID=America/New_York:…T013000`."""
+    zone = {"timezone": "America/New_York", "topics": ["kidnapping"]}
+    first = event_body(title="First", starts_at="2026-11-01T01:30:00-04:00", ends_at=None, **zone)
+    second = event_body(title="Second", starts_at="2026-11-01T01:30:00-05:00", ends_at=None, **zone)
+    for body in (first, second):
+        assert client.post("/api/v1/events", json=body, headers=keys.writer).status_code == 201
+    raw = client.get("/calendar/topics/kidnapping.ics").content
+    starts = {
+        str(event["SUMMARY"]): event.decoded("DTSTART")
+        for event in Calendar.from_ical(raw).walk("VEVENT")
+    }
+    assert starts["First"].isoformat() == "2026-11-01T01:30:00-04:00"
+    assert starts["Second"].utcoffset().total_seconds() == 0
+    assert starts["Second"].isoformat() == "2026-11-01T06:30:00+00:00"
+    assert b"DTSTART;TZID=America/New_York:20261101T013000\r\n" in raw  # the first only
+    assert b"DTSTART:20261101T063000Z\r\n" in raw
+
+
+def test_events_at_the_ends_of_the_calendar_do_not_break_it(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
+    """Writes keep events in the years 1000-2999; rows put elsewhere by SQL still leave
+    the calendar answering (its time zone span stops at the calendar's ends)."""
+    for slug, moment in (("early", "0002-01-01 12:00:00+00"), ("late", "9998-12-30 12:00:00+00")):
+        body = event_body(slug=slug, topics=["kidnapping"], timezone="Europe/Berlin", ends_at=None)
+        assert client.post("/api/v1/events", json=body, headers=keys.writer).status_code == 201
+        with session_factory() as session, session.begin():
+            session.execute(text("UPDATE event SET starts_at = :m WHERE slug = :s"), {"m": moment, "s": slug})
+    response = client.get("/calendar/topics/kidnapping.ics")
+    assert response.status_code == 200
+    assert len(Calendar.from_ical(response.content).walk("VEVENT")) == 2
+
+
+def test_feeds_escape_plain_text_summaries_name_their_publisher_and_encode_dois(
+    client: TestClient, keys: Keys
+) -> None:
+    subtitle = "Compare a<b and c>d; use <iframe src=x> & <b>bold"
+    article = {"title": "Escaped", "subtitle": subtitle, "status": "published", "topics": ["kidnapping"]}
+    assert client.post("/api/v1/articles", json=article, headers=keys.writer).status_code == 201
+    rss = feedparser.parse(client.get("/feeds/topics/kidnapping.rss").content)
+    atom = feedparser.parse(client.get("/feeds/topics/kidnapping.atom").content)
+    for parsed in (rss, atom):
+        assert parsed.bozo == 0
+        (entry,) = [e for e in parsed.entries if e.title == "Escaped"]
+        # Read as HTML (as readers read RSS <description>), it is the text: no markup goes
+        # live and nothing is lost (unescaped, `a<b and c>d` had become `a<b>d`).
+        assert entry.summary_detail.type == "text/html"
+        assert html.unescape(entry.summary) == subtitle
+        assert "<" not in entry.summary
+    # RFC 4287 §4.1.1: the feed has an author, as not every entry does (events never).
+    tree = etree.fromstring(client.get("/feeds/events.atom").content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert tree.xpath("/a:feed/a:author/a:name/text()", namespaces=ns) == ["www.example.org"]
+    assert client.get("/feeds/events.json").json()["authors"] == [
+        {"name": "www.example.org", "url": "https://www.example.org/"}
+    ]
+    doi = "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-O#x"
+    publication = {"title": "Sici", "doi": doi, "status": "published", "topics": ["kidnapping"]}
+    assert client.post("/api/v1/publications", json=publication, headers=keys.writer).status_code == 201
+    (item,) = [i for i in client.get("/feeds/publications.json").json()["items"] if i["title"] == "Sici"]
+    assert item["external_url"] == (
+        "https://doi.org/10.1002/(SICI)1097-4571(199806)49:8%3C693::AID-ASI4%3E3.0.CO;2-O%23x"
+    )
+    assert re.fullmatch(r"[!-~]+", item["external_url"])  # a URI: no raw <, >, space
