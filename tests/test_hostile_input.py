@@ -111,17 +111,33 @@ def test_a_deeply_nested_body_is_refused_before_it_is_walked(
         ("title", "Bell\u0007", "control characters (U+0007)"),
         ("title", "\u200b\u200b", "must not be blank"),  # zero-width spaces
         ("title", "\u0301", "must not be blank"),  # a combining mark alone
+        ("starts_at", 1893456000, "must be ISO 8601 text"),  # not seconds since 1970
+        ("starts_at", "1893456000", "must be ISO 8601 text"),
         ("registration_url", "//evil.example/x", "String should match pattern"),
         ("registration_url", "/\\evil.example", "String should match pattern"),
     ],
 )
 def test_values_no_reader_could_use_are_refused(
-    client: TestClient, keys: Keys, session_factory: sessionmaker[Session], field: str, value: str, message: str
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session], field: str, value: object, message: str
 ) -> None:
     before = _writes(session_factory)
     problem = _problem(client.post("/api/v1/events", json=event_body(**{field: value}), headers=keys.writer), 422)
     assert any(e["loc"][:2] == ["body", field] and message in e["msg"] for e in problem["errors"]), problem
     assert _writes(session_factory) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("is_primary", "yes"), ("is_primary", 1), ("start_year", 2000.0), ("start_year", True)]
+)
+def test_flags_and_numbers_take_json_booleans_and_integers_only(
+    client: TestClient, keys: Keys, field: str, value: object
+) -> None:
+    affiliation = {"organization": "stanford-university", "role": "Fellow", field: value}
+    problem = _problem(
+        client.post("/api/v1/people", json={"name": "Typed", "affiliations": [affiliation]}, headers=keys.writer),
+        422,
+    )
+    assert [e["loc"] for e in problem["errors"]] == [["body", "affiliations", "0", field]]
 
 
 def test_a_related_item_listed_twice_is_a_422_naming_it(client: TestClient, keys: Keys) -> None:
@@ -306,3 +322,23 @@ def test_feeds_escape_plain_text_summaries_name_their_publisher_and_encode_dois(
         "https://doi.org/10.1002/(SICI)1097-4571(199806)49:8%3C693::AID-ASI4%3E3.0.CO;2-O%23x"
     )
     assert re.fullmatch(r"[!-~]+", item["external_url"])  # a URI: no raw <, >, space
+
+
+def test_links_in_a_body_resolve_against_the_items_page(client: TestClient, keys: Keys) -> None:
+    """A browser shows the body on the item's page (`/news/<slug>`), so `img.png` there is
+    `/news/img.png`; a root-relative `/about` stays at the root."""
+    body = '<p><a href="notes.html">notes</a> <img src="img.png" alt=""> <a href="/about">about</a></p>'
+    article = {"title": "Linked", "slug": "linked", "body": body, "status": "published"}
+    assert client.post("/api/v1/articles", json=article, headers=keys.writer).status_code == 201
+    (item,) = [i for i in client.get("/feeds/articles.json").json()["items"] if i["title"] == "Linked"]
+    assert item["url"] == "https://www.example.org/news/linked"
+    assert 'href="https://www.example.org/news/notes.html"' in item["content_html"]
+    assert 'src="https://www.example.org/news/img.png"' in item["content_html"]
+    assert 'href="https://www.example.org/about"' in item["content_html"]
+
+
+def test_a_lone_surrogate_in_a_string_literal_is_bad_input(client: TestClient) -> None:
+    for query in ('{ event(slug: "\\ud800") { title } }', '{ events(filter: {q: "a\\udfff"}) { totalCount } }'):
+        response = client.post("/graphql", json={"query": query}).json()
+        codes = {e["extensions"]["code"] for e in response["errors"]}
+        assert codes <= {"BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED"}, response

@@ -86,13 +86,15 @@ def excerpt(text: str | None, limit: int = SUMMARY_LENGTH) -> str | None:
     return cut + "…"
 
 
-def feed_html(settings: Settings, value: str | None) -> str | None:
-    """Sanitized HTML with every link and image made absolute (readers have no base URL)."""
+def feed_html(settings: Settings, value: str | None, page: str | None = None) -> str | None:
+    """Sanitized HTML with every link and image made absolute (readers have no base URL),
+    resolved as on `page`, the item's page on the public site, where the body is shown
+    (`img.png` in an article at /news/x is /news/img.png)."""
     if not value:
         return None
 
     def absolutize(_tag: str, attribute: str, url: str) -> str | None:
-        return absolute(settings, url) if attribute in ("href", "src", "cite") else url
+        return absolute(settings, url, page) if attribute in ("href", "src", "cite") else url
 
     return nh3.clean(
         value,
@@ -289,5 +291,5 @@ def build_entries(
     for entry in entries:
         # One pass over the whole fragment: the stored body and the HTML built around it
         # (links to registration or DOI pages included) are sanitized and made absolute.
-        entry.content_html = feed_html(settings, entry.content_html)
+        entry.content_html = feed_html(settings, entry.content_html, entry.url)
     return entries

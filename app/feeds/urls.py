@@ -19,10 +19,11 @@ def site_root(settings: Settings) -> str:
     return settings.public_site_url.rstrip("/") + "/"
 
 
-def absolute(settings: Settings, url: str) -> str:
+def absolute(settings: Settings, url: str, page: str | None = None) -> str:
     """A URL from content (an image, a link in a body) resolved as a browser on the public
-    site would resolve it; absolute URLs are returned unchanged."""
-    return urljoin(site_root(settings), url)
+    site would resolve it, on `page` (an absolute URL there) or else the site's root;
+    absolute URLs are returned unchanged."""
+    return urljoin(page or site_root(settings), url)
 
 
 def public_url(settings: Settings, type_name: str, **values: Any) -> str | None:

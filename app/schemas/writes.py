@@ -7,6 +7,7 @@ patched item obeys exactly the rules a new one does.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, date, datetime
 from functools import cache
@@ -15,8 +16,11 @@ from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -87,7 +91,21 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+def _calendar_text(value: Any) -> Any:
+    """A date or time is sent as ISO 8601 text (`2026-12-03…`), not as a number: pydantic
+    would read `1893456000` as seconds since 1970, past the offset rule above."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("must be ISO 8601 text, e.g. 2026-12-03T12:00:00-08:00 (a date: 2026-12-03)")
+
+
+_ISO_DATE = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}")
+AwareDatetime = Annotated[datetime, BeforeValidator(_calendar_text), AfterValidator(_aware)]
+IsoDate = Annotated[date, BeforeValidator(_calendar_text)]
+# JSON `true`/`false` and whole numbers only: pydantic would take `"yes"` as true and
+# `true` as 1.
+Flag = StrictBool
+Number = StrictInt
 Status = Literal["draft", "published", "archived"]
 
 
@@ -144,9 +162,9 @@ class AffiliationWrite(Schema):
     model_config = ConfigDict(extra="forbid")
     organization: Ref
     role: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
-    start_year: Annotated[int, Field(ge=1000, le=3000)] | None = None
-    end_year: Annotated[int, Field(ge=1000, le=3000)] | None = None
-    is_primary: bool = False
+    start_year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
+    end_year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
+    is_primary: Flag = False
 
     @field_validator("end_year")
     @classmethod
@@ -202,7 +220,7 @@ class QuoteWrite(PublishableWrite):
     speaker: Ref | None = None
     attribution: Line | None = None
     article: Ref | None = None
-    position: Annotated[int, Field(ge=0, le=100_000)] = 0
+    position: Annotated[Number, Field(ge=0, le=100_000)] = 0
 
 
 class Venue(Schema):
@@ -269,8 +287,8 @@ class PublicationWrite(PublishableWrite):
     volume: Annotated[str, StringConstraints(max_length=40)] | None = None
     issue: Annotated[str, StringConstraints(max_length=40)] | None = None
     pages: Annotated[str, StringConstraints(max_length=40)] | None = None
-    year: Annotated[int, Field(ge=1000, le=3000)] | None = None
-    published_on: date | None = None
+    year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
+    published_on: IsoDate | None = None
     doi: Annotated[str, StringConstraints(max_length=200, pattern=r"^10\.\S+/\S+$")] | None = None
     url: Url | None = None
 
@@ -287,8 +305,8 @@ class ResourceWrite(PublishableWrite):
     url: Url | None = None
     hours: Short | None = None
     audience: Short | None = None
-    is_confidential: bool = False
-    position: Annotated[int, Field(ge=0, le=100_000)] = 0
+    is_confidential: Flag = False
+    position: Annotated[Number, Field(ge=0, le=100_000)] = 0
 
 
 WRITE_MODELS: dict[str, type[WriteModel]] = {
