@@ -148,7 +148,8 @@ class AcceptEncodingMiddleware:
 
         async def send_variant(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _gzip_variant_headers(message["status"], message["headers"])
+                headers = list(message.get("headers", []))
+                message["headers"] = _gzip_variant_headers(message["status"], headers)
             await send(message)
 
         await self.app(scope, receive, send_variant)
