@@ -69,6 +69,14 @@ class Settings(BaseSettings):
         description="Seconds between reads of the content versions, which purge the response "
         "cache of writes made by other processes (dossier import, SQL); 0: never.",
     )
+    changes_settle: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="Seconds a change waits before `/api/v1/changes` lists it: a write that "
+        "read the clock before another committed can still commit for that long, and a "
+        "partner's token must not move past it.",
+    )
     cors_origins: list[str] = Field(default=["*"], description="Allowed CORS origins (JSON list).")
     secret_key: str = Field(
         default="dossier-development-secret-change-me",

@@ -64,6 +64,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     the content-version poll (a thread reading the database each second would add its
     statements to the tests that count them); its own tests turn it on."""
     overrides.setdefault("cache_version_poll", 0)
+    # Tests read the change log right after writing; its own tests set the delay.
+    overrides.setdefault("changes_settle", 0)
     return Settings(database_url=database_url, **overrides)
 
 

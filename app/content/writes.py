@@ -197,6 +197,20 @@ class _Resolver:
             raise invalid(self.errors, "Some references are not valid.")
 
 
+def lock_writers(session: Session) -> None:
+    """PostgreSQL: take the lock every content write takes, first (`lock_for_write`), once
+    per transaction. The triggers of any content write lock the one `content_version` row;
+    a writer that locked an item's row first and that one second could deadlock with one
+    holding them the other way round, so every write path takes it before any row."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    held = session.info.get("writers_locked")
+    if held is not None and held is session.get_transaction():
+        return
+    session.execute(text("SELECT 1 FROM content_version WHERE id = 1 FOR UPDATE"))
+    session.info["writers_locked"] = session.get_transaction()
+
+
 def _unique_slug(session: Session, ctype: ContentType, base: str, own_id: int | None) -> str:
     """`base`, or `base-2`, `base-3`… whichever is free (deleted items keep theirs)."""
     base = base or ctype.name
@@ -406,6 +420,7 @@ def _slug_taken(ctype: ContentType, slug: str) -> str:
 
 
 def create_item(session: Session, collection: str, data: Any, actor: str) -> Any:
+    lock_writers(session)
     ctype = BY_COLLECTION[collection]
     doc = validate(collection, data).model_dump(mode="python", exclude_unset=False)
     explicit = doc.get("slug")
@@ -514,6 +529,7 @@ def upsert_item(
     session: Session, collection: str, data: dict[str, Any], actor: str
 ) -> tuple[Any, bool]:
     """Create, or update the item with this slug; returns (row, changed). Idempotent."""
+    lock_writers(session)
     ctype = BY_COLLECTION[collection]
     slug = data.get("slug")
     row = None

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.content.types import ContentType
 from app.content.visibility import Viewer, is_visible
-from app.content.writes import nests_too_deep, too_deep
+from app.content.writes import lock_writers, nests_too_deep, too_deep
 from app.http.caching import PRIVATE, etag_for, json_body
 from app.http.errors import (
     BadRequest,
@@ -85,14 +85,20 @@ async def patch_body(request: Request) -> Any:
 
 
 def lock_for_write(session: Session) -> None:
-    """Serialize writers on SQLite: take the database's write lock before reading.
+    """Serialize writers: take the write lock before reading, and before the write reads
+    the clock for its `updated_at`.
 
     A deferred SQLite transaction that reads and then writes fails ("database is
     locked") when another writer committed in between; `BEGIN IMMEDIATE` makes a second
-    writer wait for the first and then read what it wrote. PostgreSQL locks the rows
-    instead (`FOR UPDATE` in `find_for_update`).
+    writer wait for the first and then read what it wrote. On PostgreSQL every content
+    write's triggers update the one `content_version` row, so writers queued on its lock
+    from their first statement on anyway; taking it first means a writer reads the clock
+    only once the writer before it has committed. Commit order is then the order of
+    `updated_at`, which the change log's readers rely on (`CHANGES_SETTLE`): a write can
+    no longer commit after another with an earlier time because it waited for the lock.
     """
     if session.get_bind().dialect.name != "sqlite":
+        lock_writers(session)
         return
     driver = session.connection().connection.driver_connection
     if not getattr(driver, "in_transaction", False):

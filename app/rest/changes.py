@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -9,6 +10,7 @@ from starlette.responses import Response
 
 from app.content.queries import changes
 from app.content.types import ALL_TYPES
+from app.http.caching import max_age_until
 from app.http.deps import SessionDep, SettingsDep
 from app.http.errors import problem_responses
 from app.http.viewer import ViewerDep
@@ -52,7 +54,8 @@ def list_changes(
     that stops being public (deleted, unpublished) appears as `deleted`; drafts never
     appear. `meta.next_cursor` (and `links.next`) are set while more changes wait."""
     page_size = p.parse_limit(limit)
-    page = changes(session, since or None, page_size, viewer, settings.secret_key)
+    settle = timedelta(seconds=settings.changes_settle)
+    page = changes(session, since or None, page_size, viewer, settings.secret_key, settle)
     data = [
         {
             "action": change.action,
@@ -73,4 +76,5 @@ def list_changes(
         keys=ALL_COLLECTIONS,
         cursor_param="since",
         meta={"next_since": page.next_since},
+        max_age=max_age_until(page.settles_at, viewer.now, settings.cache_max_age),
     )
