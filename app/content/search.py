@@ -51,16 +51,156 @@ _START, _STOP = "\x02", "\x03"
 PG_TSVECTOR = "search_document.tsv"
 
 
+# PostgreSQL's English stop words (`tsearch_data/english.stop`, Snowball's list), which its
+# `english` configuration leaves out of a query. SQLite's FTS5 has none: `q=the` matched
+# nearly every document there and none on PostgreSQL, and `hostage's` asked FTS5 for the
+# word `s`. Both databases now search for the same words.
+STOP_WORDS = frozenset(
+    (
+        "i",
+        "me",
+        "my",
+        "myself",
+        "we",
+        "our",
+        "ours",
+        "ourselves",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "he",
+        "him",
+        "his",
+        "himself",
+        "she",
+        "her",
+        "hers",
+        "herself",
+        "it",
+        "its",
+        "itself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "themselves",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "this",
+        "that",
+        "these",
+        "those",
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "a",
+        "an",
+        "the",
+        "and",
+        "but",
+        "if",
+        "or",
+        "because",
+        "as",
+        "until",
+        "while",
+        "of",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "against",
+        "between",
+        "into",
+        "through",
+        "during",
+        "before",
+        "after",
+        "above",
+        "below",
+        "to",
+        "from",
+        "up",
+        "down",
+        "in",
+        "out",
+        "on",
+        "off",
+        "over",
+        "under",
+        "again",
+        "further",
+        "then",
+        "once",
+        "here",
+        "there",
+        "when",
+        "where",
+        "why",
+        "how",
+        "all",
+        "any",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "no",
+        "nor",
+        "not",
+        "only",
+        "own",
+        "same",
+        "so",
+        "than",
+        "too",
+        "very",
+        "s",
+        "t",
+        "can",
+        "will",
+        "just",
+        "don",
+        "should",
+        "now",
+    )
+)
+
+
 def _words(q: str) -> list[str]:
+    """The words `q` searches for: at most 32, stop words left out (all stop words: none,
+    and nothing matches, on both databases)."""
     words = _WORD.findall(q)[:32]
     if not words:
         raise QueryError("q", "must contain at least one word")
-    return words
+    return [w for w in words if w.lower() not in STOP_WORDS]
 
 
 def _fts5_query(q: str) -> str:
     # Quote every word: FTS5 operators and punctuation in user input are never syntax.
-    return " ".join('"' + w.replace('"', "") + '"' for w in _words(q))
+    # No words left: `""`, an empty phrase, which matches nothing.
+    return " ".join('"' + w.replace('"', "") + '"' for w in _words(q)) or '""'
 
 
 def _tsquery(q: str) -> Any:
