@@ -99,11 +99,30 @@ def include_object(
     return include_name(name, type_, None)
 
 
+# The key of PostgreSQL's advisory lock migrators take turns on ("dossier" in ASCII).
+_MIGRATION_LOCK = 0x646F7373696572
+
+
+def take_migration_lock(connection: Connection) -> None:
+    """Make this migration one transaction that other migrators wait for, so two
+    processes migrating at once (two replicas starting) do not both create the schema:
+    PostgreSQL's DDL is transactional, and an advisory lock held until the end makes the
+    second wait and then find the database at head. SQLite's driver runs DDL outside a
+    transaction unless one is open: `BEGIN IMMEDIATE` opens one (a killed first migration
+    left 25 tables and no revision, which no later start could get past) and takes the
+    database's write lock."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def upgrade_to_head(url: str) -> None:
-    """Apply every pending migration to the database at `url`."""
+    """Apply every pending migration to the database at `url`, in one transaction."""
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            take_migration_lock(connection)
             if _revision(connection) == HEAD_REVISION:
                 return
             if connection.dialect.name == "postgresql":

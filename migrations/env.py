@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import Settings
 from app.db import make_engine, metadata
-from app.migrations import include_name, include_object
+from app.migrations import include_name, include_object, take_migration_lock
 
 config = context.config
 
@@ -67,7 +67,10 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(database_url())
     try:
-        with engine.connect() as connection:
+        # A transaction of our own, committed at the end: `configure`'s SET opens one on
+        # PostgreSQL, which Alembic then left uncommitted (nothing was saved).
+        with engine.begin() as connection:
+            take_migration_lock(connection)
             configure(connection)
     finally:
         engine.dispose()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +15,8 @@ from sqlalchemy import Engine, inspect, text
 
 from app.db import make_engine, metadata
 from app.migrations import (
+    HEAD_REVISION,
+    PROJECT_ROOT,
     current_revision,
     downgrade_connection,
     head_revision,
@@ -165,3 +170,38 @@ def test_migrations_are_a_single_linear_history() -> None:
         assert revision.module.__file__ is not None
         name = revision.module.__file__.rsplit("/", 1)[-1]
         assert re.fullmatch(r"\d{8}_[a-z0-9_]+\.py", name), name  # date-slug file names
+
+
+def test_migrators_starting_together_take_turns(empty_database_url: str, empty_engine: Engine) -> None:
+    """Replicas starting at once each migrate: one builds the schema, the others wait for
+    it and find the database at head (they crashed on "already exists" before)."""
+    errors: list[BaseException] = []
+
+    def migrate() -> None:
+        try:
+            upgrade_to_head(empty_database_url)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert current_revision(empty_engine) == HEAD_REVISION
+
+
+def test_alembic_on_its_own_saves_what_it_runs(empty_database_url: str, empty_engine: Engine) -> None:
+    """`alembic upgrade head`, as the README offers it beside `dossier migrate`: on
+    PostgreSQL its statements ran in a transaction nobody committed."""
+    run = subprocess.run(
+        [sys.executable, "-m", "alembic", "-x", f"url={empty_database_url}", "upgrade", "head"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert current_revision(empty_engine) == HEAD_REVISION
