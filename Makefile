@@ -13,6 +13,8 @@ BIN := $(VENV)/bin
 # Named after pyproject.toml's checksum: the install reruns only when that file changes.
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?= -n 2
+# `make run PORT=8080` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run test lint fmt setup postgres redis browser clean fuzz
 
@@ -20,7 +22,7 @@ run: setup
 	@# Bytecode for the app's modules, even where PYTHONDONTWRITEBYTECODE is set: compiling
 	@# them from source on every start is ~0.2 s of the time to ready.
 	@$(BIN)/python -m compileall -q app >/dev/null
-	$(BIN)/dossier serve
+	$(BIN)/dossier serve --port $(PORT)
 
 test: setup postgres redis browser
 	$(BIN)/ruff check .

@@ -76,7 +76,7 @@ def _has_topics() -> bool:
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Migrate, load the demo dataset into an empty database, and serve the API."""
@@ -129,4 +129,36 @@ cli.command("generate")(__import__("app.generate.command", fromlist=["_"]).gener
 
 
 def main() -> None:
-    cli()
+    """`dossier`: a database that cannot be used is a one-line message, not a traceback."""
+    try:
+        cli()
+    except Exception as exc:
+        message = _database_problem(exc)
+        if message is None:
+            raise
+        typer.echo(f"Error: {message}", err=True)
+        raise SystemExit(1) from None
+
+
+def _database_problem(exc: Exception) -> str | None:
+    """What is wrong with DATABASE_URL or its database, when that is what `exc` says."""
+    from alembic.util.exc import CommandError
+    from pydantic import ValidationError
+    from sqlalchemy import exc as sa_exc
+
+    settings_url = "DATABASE_URL"
+    first_line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, ValidationError):  # the settings
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+    if isinstance(exc, sa_exc.ArgumentError | sa_exc.NoSuchModuleError):
+        return f"{settings_url} is not a database URL Dossier can use ({first_line})."
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return f"cannot use the database in {settings_url}: {first_line}"
+    if isinstance(exc, CommandError) and "Can't locate revision" in first_line:
+        return (
+            f"the database is at a migration this version of Dossier does not know "
+            f"({first_line}): it was migrated by a newer version."
+        )
+    return None

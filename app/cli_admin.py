@@ -9,7 +9,7 @@ as NDJSON (see `app.transfer`). Heavy imports happen inside the commands, so
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +46,9 @@ def database_session() -> Iterator[Session]:
             yield session
     except (OperationalError, ProgrammingError) as exc:
         message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        typer.echo(f"Database error: {message} (has `dossier migrate` been run?)", err=True)
+        missing = "no such table" in message or "does not exist" in message
+        hint = " (has `dossier migrate` been run?)" if missing else ""
+        typer.echo(f"Database error: {message}{hint}", err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
@@ -137,20 +139,56 @@ def export_command(
     """Export every item (drafts included, deleted excluded) as NDJSON, relations by slug."""
     from app.transfer import export_lines
 
-    target: IO[bytes]
     with database_session() as session:
-        target = output.open("wb") if output else sys.stdout.buffer
-        try:
-            count = 0
-            for line in export_lines(session):
-                target.write(line)
-                count += 1
-        finally:
-            if output:
-                target.close()
-            else:
-                target.flush()
+        if output is None:
+            count = _write_lines(sys.stdout.buffer, export_lines(session))
+            sys.stdout.buffer.flush()
+        elif output.exists() and not output.is_file():  # a device or a pipe: as it is
+            try:
+                with output.open("wb") as target:
+                    count = _write_lines(target, export_lines(session))
+            except OSError as exc:
+                typer.echo(f"Error: cannot write {output}: {exc.strerror or exc}", err=True)
+                raise typer.Exit(1) from None
+        else:
+            count = _export_to(output, export_lines(session))
     typer.echo(f"Exported {count} items" + (f" to {output}." if output else "."), err=True)
+
+
+def _write_lines(target: IO[bytes], lines: Iterable[bytes]) -> int:
+    count = 0
+    for count, line in enumerate(lines, 1):  # noqa: B007 - the count is the result
+        target.write(line)
+    return count
+
+
+def _export_to(output: Path, lines: Iterable[bytes]) -> int:
+    """Write the lines to a file beside `output`, then rename it to `output`: an export
+    stopped halfway leaves the old file (or none), never a shorter one that imports as if
+    it were whole."""
+    import os
+    import tempfile
+
+    try:
+        handle, partial = tempfile.mkstemp(
+            prefix=f".{output.name}.", suffix=".partial", dir=output.parent
+        )
+    except OSError as exc:
+        typer.echo(f"Error: cannot write {output}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        with os.fdopen(handle, "wb") as target:
+            count = _write_lines(target, lines)
+            target.flush()
+            os.fsync(target.fileno())
+        os.replace(partial, output)
+    except OSError as exc:
+        typer.echo(f"Error: cannot write {output}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return count
 
 
 def import_command(

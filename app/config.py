@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./dossier.db"
 
 
 def normalize_database_url(url: str) -> str:
@@ -13,6 +15,9 @@ def normalize_database_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
+    scheme = url.partition(":")[0]
+    if "://" in url and scheme.split("+")[0] not in ("sqlite", "postgresql"):
+        raise ValueError(f"Dossier runs on SQLite or PostgreSQL, not '{scheme}'")
     return url
 
 
@@ -20,7 +25,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default="sqlite:///./dossier.db",
+        default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL; postgresql://user@host/db selects PostgreSQL.",
     )
     database_read_url: str | None = Field(
@@ -102,8 +107,10 @@ class Settings(BaseSettings):
 
     @field_validator("database_url", "database_read_url")
     @classmethod
-    def _normalize(cls, value: str | None) -> str | None:
-        return normalize_database_url(value) if value else value
+    def _normalize(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:  # set but empty, as `DATABASE_URL=` in a shell or .env: unset
+            return DEFAULT_DATABASE_URL if info.field_name == "database_url" else None
+        return normalize_database_url(value)
 
 
 @lru_cache

@@ -92,3 +92,63 @@ def test_schema_without_graphql_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -
     result = runner.invoke(cli, ["schema"])
     assert result.exit_code == 1
     assert "not available" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("garbage", "DATABASE_URL is not a database URL Dossier can use"),
+        ("mysql://user@localhost/db", "Dossier runs on SQLite or PostgreSQL, not 'mysql'"),
+        ("postgresql://postgres@127.0.0.1:1/nothing", "cannot use the database in DATABASE_URL"),
+        ("sqlite:////nonexistent/dir/x.db", "cannot use the database in DATABASE_URL"),
+    ],
+)
+def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, message: str
+) -> None:
+    from app.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setattr(sys, "argv", ["dossier", "migrate"])
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        get_settings.cache_clear()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_a_database_migrated_by_a_newer_version_is_named_so(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import text
+
+    from app.cli import main
+
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    engine = make_engine(cli_database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+    engine.dispose()
+    monkeypatch.setattr(sys, "argv", ["dossier", "migrate"])
+    with pytest.raises(SystemExit):
+        main()
+    assert "migrated by a newer version" in capsys.readouterr().err
+
+
+def test_an_empty_database_url_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import DEFAULT_DATABASE_URL, Settings
+
+    monkeypatch.setenv("DATABASE_URL", "")
+    assert Settings().database_url == DEFAULT_DATABASE_URL
+
+
+def test_serve_refuses_a_port_that_does_not_exist() -> None:
+    result = runner.invoke(cli, ["serve", "--port", "99999"])
+    assert result.exit_code == 2
+    assert "65535" in result.output

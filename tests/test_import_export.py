@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import get_settings
+from app.content.queries import changes
+from app.content.visibility import Viewer
 from app.content.writes import delete_item, upsert_item
 from app.db import make_engine, session_scope
 from app.migrations import upgrade_to_head
@@ -114,18 +116,53 @@ def test_import_updates_by_slug(session_factory: sessionmaker[Session], database
 def test_a_file_imports_twice_with_a_published_item_that_gives_no_time(
     session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
 ) -> None:
-    """A line's absent fields are null in the replacement; a published item with no
-    `published_at` is published now, on every import (not refused as a client's explicit
-    `null` on a published item is)."""
+    """A line's absent fields are null in the replacement, but a published item with no
+    `published_at` is published at its first import and keeps that time: a second import
+    of the same file changes nothing (it re-dated the item to the top of every feed)."""
     path = tmp_path / "in.ndjson"
     path.write_text('{"type": "article", "data": {"slug": "dated-now", "title": "Now", "status": "published"}}\n')
     use_database(database_url)  # type: ignore[operator]
-    for _ in range(2):
+    seen = []
+    for expected in ("1 created or changed", "0 created or changed"):
         result = runner.invoke(cli, ["import", str(path)])
         assert result.exit_code == 0, result.output
+        assert expected in result.output
+        with session_factory() as session:
+            article = session.scalars(select(Article)).one()
+            seen.append((article.status, article.published_at, article.version))
+    assert seen[0] == seen[1]
+    assert seen[0][1] is not None
+
+
+def test_importing_a_deleted_item_brings_it_back_for_partners(
+    session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
+) -> None:
+    """Restored by an import of its old line, an item is public again with a new version
+    and time, so `/changes` shows it again (its last entry there was `deleted`)."""
+    with session_scope(session_factory) as session:
+        upsert_item(session, "topics", {"slug": "back", "name": "Back"}, "test")
+    exported = _export(session_factory)
+    with session_scope(session_factory) as session:
+        delete_item(session, "topics", session.scalars(select(Topic)).one(), "test")
     with session_factory() as session:
-        article = session.scalars(select(Article)).one()
-        assert (article.status, article.published_at is not None) == ("published", True)
+        gone = session.scalars(select(Topic)).one()
+        gone_version, gone_at = gone.version, gone.updated_at
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(exported)
+    use_database(database_url)  # type: ignore[operator]
+    result = runner.invoke(cli, ["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 created or changed" in result.output
+    with session_factory() as session:
+        topic = session.scalars(select(Topic)).one()
+        assert topic.deleted_at is None
+        assert topic.version == gone_version + 1
+        assert topic.updated_at > gone_at
+        last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert last is not None
+        assert (last.action, last.entity_id) == ("update", topic.id)
+        page = changes(session, None, 10, Viewer(), "secret")
+        assert [(c.action, c.slug) for c in page.items] == [("updated", "back")]
 
 
 def test_forward_references_resolve(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
@@ -194,3 +231,37 @@ def test_import_missing_file(use_database: object, database_url: str, tmp_path: 
     result = runner.invoke(cli, ["import", str(tmp_path / "nope.ndjson")])
     assert result.exit_code == 1
     assert "cannot read" in result.output
+
+
+def test_an_export_that_fails_halfway_leaves_the_old_file(
+    session_factory: sessionmaker[Session],
+    database_url: str,
+    use_database: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file is written beside the target and renamed when whole: a broken export
+    must not leave a shorter file that imports as if it were complete."""
+    import app.transfer
+
+    with session_scope(session_factory) as session:
+        for n in range(3):
+            upsert_item(session, "topics", {"slug": f"t{n}", "name": f"T{n}"}, "test")
+    use_database(database_url)  # type: ignore[operator]
+    target = tmp_path / "out.ndjson"
+    target.write_bytes(b"previous export\n")
+    real = app.transfer.export_lines
+
+    def breaks(session: Session) -> Iterator[bytes]:
+        lines = real(session)
+        yield next(lines)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(app.transfer, "export_lines", breaks)
+    result = runner.invoke(cli, ["export", "-o", str(target)])
+    assert result.exit_code == 1
+    assert target.read_bytes() == b"previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.ndjson"]
+    monkeypatch.setattr(app.transfer, "export_lines", real)
+    assert runner.invoke(cli, ["export", "-o", str(target)]).exit_code == 0
+    assert target.read_bytes().count(b"\n") == 3

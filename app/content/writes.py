@@ -537,12 +537,30 @@ def upsert_item(
         row = session.scalars(select(ctype.model).where(ctype.model.slug == slug)).first()
     if row is None:
         return create_item(session, collection, data, actor), True
-    if row.deleted_at is not None:
+    restored = row.deleted_at is not None
+    if restored:
         row.deleted_at = None
     version = row.version
     # A full replacement: fields absent from `data` are cleared, as in the write shape.
-    replacement = {k: None for k in current_document(session, ctype, row)} | data
+    current = current_document(session, ctype, row)
+    replacement = {k: None for k in current} | data
+    if (
+        "published_at" not in data
+        and current.get("published_at") is not None
+        and replacement.get("status") == "published"
+    ):
+        # Left out, the publication time would be the time of this import: importing the
+        # same file again would re-date the item to the top of every stream and feed.
+        replacement["published_at"] = current["published_at"]
     update_item(session, collection, row, replacement, actor, replacing=True)
+    if restored and row.version == version:
+        # Back on the public surface though no field changed: a new version and time, so
+        # partners see it again (their last word on it was `deleted` in /changes).
+        row.version += 1
+        row.updated_at = utcnow()
+        session.flush()
+    if restored:
+        _audit(session, actor, "update", ctype, row, {"restored": True})
     return row, row.version != version
 
 
