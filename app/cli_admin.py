@@ -167,12 +167,21 @@ def _export_to(output: Path, lines: Iterable[bytes]) -> int:
     stopped halfway leaves the old file (or none), never a shorter one that imports as if
     it were whole."""
     import os
+    import stat
     import tempfile
 
+    output = output.resolve()  # a symlink's target is replaced, not the link
     try:
+        # The mode an existing file has, else what a new file gets (mkstemp's is 0600).
+        mode = stat.S_IMODE(output.stat().st_mode) if output.exists() else None
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
         handle, partial = tempfile.mkstemp(
             prefix=f".{output.name}.", suffix=".partial", dir=output.parent
         )
+        os.chmod(partial, mode)
     except OSError as exc:
         typer.echo(f"Error: cannot write {output}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None

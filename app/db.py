@@ -206,7 +206,10 @@ class _AutocommitSessions(sessionmaker[Session]):
     """Sessions whose connection is in autocommit. Not `engine.execution_options(
     isolation_level=...)`, the documented way: that engine carries an event listener, and a
     connection with listeners takes SQLAlchemy's full execution path, which `kept.run`
-    skips otherwise (it cost more than the two round trips saved)."""
+    skips otherwise (it cost more than the two round trips saved). Making one takes a
+    connection from the pool (`connects_when_made`): not on the event loop."""
+
+    connects_when_made = True
 
     def __call__(self, **local_kw: Any) -> Session:
         session = super().__call__(**local_kw)

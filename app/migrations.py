@@ -112,6 +112,9 @@ def take_migration_lock(connection: Connection) -> None:
     left 25 tables and no revision, which no later start could get past) and takes the
     database's write lock."""
     if connection.dialect.name == "postgresql":
+        # No statement timeout: waiting for another migrator, and building indexes on a big
+        # table, may outlast the per-request one.
+        connection.exec_driver_sql("SET statement_timeout = 0")
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
     elif connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -125,9 +128,6 @@ def upgrade_to_head(url: str) -> None:
             take_migration_lock(connection)
             if _revision(connection) == HEAD_REVISION:
                 return
-            if connection.dialect.name == "postgresql":
-                # Building indexes on a big table may outlast the per-request timeout.
-                connection.exec_driver_sql("SET statement_timeout = 0")
             upgrade_connection(connection)
     finally:
         engine.dispose()

@@ -5,6 +5,7 @@ Read on the wire: libpq's own trace of the messages psycopg sends (`PQtrace`), n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,29 @@ def test_reads_answer_503_when_postgresql_is_unreachable() -> None:
         assert response.status_code == 503, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["retry-after"]
+
+
+def test_more_concurrent_reads_than_connections_never_stop_the_event_loop(
+    pg_engine: Engine, database_url: str
+) -> None:
+    """A PostgreSQL read session takes its connection as it is made. Made on the event
+    loop, one waiting for the pool stopped the loop, and with it the requests holding the
+    connections: eight reads over three connections froze a worker for 25 s."""
+    import asyncio
+
+    import httpx
+
+    app = create_app(make_settings(database_url, db_pool_size=1, response_cache=False))
+
+    async def reads() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(*(client.get("/api/v1/topics") for _ in range(8)))
+        return [answer.status_code for answer in answers]
+
+    started = time.monotonic()
+    try:
+        assert asyncio.run(reads()) == [200] * 8
+    finally:
+        app.state.engine.dispose()
+    assert time.monotonic() - started < 4

@@ -205,3 +205,26 @@ def test_alembic_on_its_own_saves_what_it_runs(empty_database_url: str, empty_en
     )
     assert run.returncode == 0, run.stderr
     assert current_revision(empty_engine) == HEAD_REVISION
+
+
+def test_a_migrator_waits_for_another_longer_than_the_statement_timeout(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """The wait for another migrator is no statement to time out: a replica starting while
+    another migrates for longer than 5 s (the per-request timeout) waits, then finds the
+    database at head."""
+    if empty_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite waits on its busy timeout, 30 s")
+    from app.migrations import _MIGRATION_LOCK
+
+    with empty_engine.connect() as holder:
+        holder.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+        timer = threading.Timer(
+            5.5, lambda: holder.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+        )
+        timer.start()
+        try:
+            upgrade_to_head(empty_database_url)
+        finally:
+            timer.join()
+    assert current_revision(empty_engine) == HEAD_REVISION

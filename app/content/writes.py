@@ -212,17 +212,11 @@ def lock_writers(session: Session) -> None:
 
 
 def _unique_slug(session: Session, ctype: ContentType, base: str, own_id: int | None) -> str:
-    """`base`, or `base-2`, `base-3`… whichever is free (deleted items keep theirs)."""
+    """`base`, or `base-2`, `base-3`… whichever is free (deleted items keep theirs). The
+    caller holds the writers' lock (`lock_writers`): two "Same Name" topics at once would
+    otherwise both pick `same-name`, and one fail with a 409 for a slug never asked for."""
     base = base or ctype.name
     model = ctype.model
-    if session.get_bind().dialect.name == "postgresql":
-        # Writers making a slug from the same base take turns, until each commits: two
-        # "Conc X" topics at once would both pick `conc-x`, and one would fail with a 409
-        # for a slug its client never chose. (SQLite writers already take turns.)
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"slug:{ctype.name}:{base}"},
-        )
     taken = set(
         session.scalars(select(model.slug).where(model.slug.like(f"{base}%"), model.id != own_id))
     )
@@ -559,7 +553,6 @@ def upsert_item(
         row.version += 1
         row.updated_at = utcnow()
         session.flush()
-    if restored:
         _audit(session, actor, "update", ctype, row, {"restored": True})
     return row, row.version != version
 
