@@ -12,25 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import AuditEntry, Event, SearchDocument
 from tests.admin_helpers import Keys, event_body, make_key
+from tests.admin_helpers import problem as _problem
 from tests.conftest import AppFactory
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
 def keys(session_factory: sessionmaker[Session]) -> Keys:
     return Keys(session_factory, seed=True)
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
-    assert body["type"]
-    return body
 
 
 def _counts(session_factory: sessionmaker[Session]) -> tuple[int, int, int]:

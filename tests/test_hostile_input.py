@@ -20,22 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.content.writes import create_item
 from app.models import AuditEntry, Event
 from tests.admin_helpers import Keys, event_body
+from tests.admin_helpers import problem as _problem
 from tests.support import backend_of
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
 def keys(session_factory: sessionmaker[Session]) -> Keys:
     return Keys(session_factory, seed=True)
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 def _writes(session_factory: sessionmaker[Session]) -> tuple[int, int]:

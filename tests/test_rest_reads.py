@@ -11,6 +11,7 @@ from app.content.filters import FILTERS
 from app.content.types import ALL_TYPES
 from app.http.caching import collect_ids, etag_for
 from app.rest.schemas import ITEM_MODELS, LIST_MODELS, ChangeList, SearchList, StreamList
+from tests.admin_helpers import problem as checked_problem
 from tests.rest_factories import walk
 
 PROBLEM = "application/problem+json"
@@ -25,15 +26,7 @@ def ok(client: TestClient, url: str, **params: Any) -> Any:
 
 
 def problem(client: TestClient, url: str, status: int = 400, **params: Any) -> dict[str, Any]:
-    response = client.get(url, params=params or None)
-    assert response.status_code == status, response.text[:500]
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["type"]
-    assert body["detail"]
-    return body
+    return checked_problem(client.get(url, params=params or None), status)
 
 
 def ids(body: dict[str, Any]) -> list[str]:
