@@ -34,7 +34,7 @@ keys_app = typer.Typer(
 @contextmanager
 def database_session() -> Iterator[Session]:
     """A unit of work on the configured database (commits at the end)."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     from app.config import get_settings
     from app.db import make_engine, make_session_factory, session_scope
@@ -44,6 +44,15 @@ def database_session() -> Iterator[Session]:
     try:
         with session_scope(make_session_factory(engine)) as session:
             yield session
+    except IntegrityError as exc:
+        # Two imports at once (each checked the slugs before the other wrote them).
+        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        typer.echo(
+            f"Database error: {message}. Another writer changed the same items at the same "
+            "time; nothing was written: run the command again.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
     except (OperationalError, ProgrammingError) as exc:
         message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         missing = "no such table" in message or "does not exist" in message
@@ -117,11 +126,12 @@ def revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None
 
     try:
         with database_session() as session:
-            revoke_api_key(session, name)
+            key = revoke_api_key(session, name)
+            revoked_at = key.revoked_at
     except ApiKeyError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"Revoked key '{name}'.")
+    typer.echo(f"Revoked key '{name.strip()}' (since {_when(revoked_at)}).")
 
 
 # ---------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def test_keys_lifecycle(cli_env: None, client: TestClient) -> None:
     [
         (["keys", "create", "--name", "x", "--scope", "superuser"], "Scopes must be among"),
         (["keys", "revoke", "nobody"], "No key named 'nobody'"),
+        (["keys", "create", "--name", "tab\there", "--scope", "admin"], "printable characters"),
     ],
 )
 def test_keys_errors(cli_env: None, args: list[str], message: str) -> None:
@@ -67,3 +68,15 @@ def test_duplicate_key_name(cli_env: None) -> None:
     again = runner.invoke(cli, args)
     assert again.exit_code == 1
     assert "already exists" in again.output
+
+
+def test_a_key_is_revoked_by_the_name_it_was_created_with(cli_env: None) -> None:
+    """`create` trims the name; `revoke` trims it the same way. A second revocation says
+    since when the key has been revoked."""
+    assert runner.invoke(cli, ["keys", "create", "--name", " spaced ", "--scope", "admin"]).exit_code == 0
+    first = runner.invoke(cli, ["keys", "revoke", " spaced "])
+    assert first.exit_code == 0, first.output
+    assert "Revoked key 'spaced' (since " in first.output
+    again = runner.invoke(cli, ["keys", "revoke", "spaced"])
+    assert again.exit_code == 0
+    assert again.output.split("since ")[1] == first.output.split("since ")[1]

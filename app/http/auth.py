@@ -164,8 +164,8 @@ class ApiKeyError(ValueError):
 def create_api_key(session: Session, name: str, scopes: Sequence[str]) -> str:
     """Store a new key and return its secret — the only time it is ever available."""
     name = name.strip()
-    if not name or len(name) > 100:
-        raise ApiKeyError("The key name must be 1 to 100 characters.")
+    if not name or len(name) > 100 or not name.isprintable():
+        raise ApiKeyError("The key name must be 1 to 100 printable characters.")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ApiKeyError(
@@ -185,6 +185,9 @@ def list_api_keys(session: Session) -> list[ApiKey]:
 
 
 def revoke_api_key(session: Session, name: str) -> ApiKey:
+    """Revoke the key named `name` (spaces around it ignored, as `create_api_key` stores
+    it); a key revoked already keeps its first revocation time."""
+    name = name.strip()
     key = session.scalars(select(ApiKey).where(col(ApiKey.name) == name)).first()
     if key is None:
         raise ApiKeyError(f"No key named '{name}'.")
