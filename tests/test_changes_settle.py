@@ -27,16 +27,19 @@ SECRET = "test-secret"
 def test_a_change_is_listed_once_it_has_settled(
     app_factory: Any, session_factory: sessionmaker[Session]
 ) -> None:
-    with TestClient(app_factory(changes_settle=1.0)) as api:
+    with TestClient(app_factory(changes_settle=2.0)) as api:
         keys = Keys(api.app.state.session_factory)  # type: ignore[attr-defined]
         first = api.get("/api/v1/changes").json()
         assert first["data"] == []
         created = api.post("/api/v1/topics", json={"name": "Settling"}, headers=keys.writer)
         assert created.status_code == 201
-        poll = api.get("/api/v1/changes", params={"since": first["meta"]["next_since"]}).json()
+        response = api.get("/api/v1/changes", params={"since": first["meta"]["next_since"]})
+        poll = response.json()
         assert poll["data"] == []  # too fresh: a write stamped earlier may still commit
         assert poll["meta"]["total"] == 1  # counted, not yet listed
-        time.sleep(1.1)
+        # Cached until the change settles, 2 s after it was made (not after this poll).
+        assert int(response.headers["cache-control"].split("max-age=")[1]) <= 1
+        time.sleep(2.1)
         again = api.get("/api/v1/changes", params={"since": poll["meta"]["next_since"]}).json()
         assert [c["id"] for c in again["data"]] == [created.json()["id"]]
 

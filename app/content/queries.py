@@ -835,8 +835,8 @@ class ChangePage:
     next_since: str
     has_more: bool
     total: int
-    # When changes counted but not yet listed (not settled) will be: no cache may keep the
-    # page past then.
+    # When the first change counted but not yet listed settles: no cache may keep the page
+    # past then.
     settles_at: datetime | None = None
 
 
@@ -1022,8 +1022,17 @@ def changes(
         )
     else:
         next_since = since or encode_token(secret, "changes", [after[0], after[1], after[2]])
-    waiting = not has_more and total > len(items)
-    settles_at = viewer.now + settle if waiting else None
+    settles_at = None
+    if not has_more and total > len(items):
+        # Changes wait to settle: the first of them settles `settle` after its time.
+        log = log_of(None)
+        first = session.scalar(
+            select(func.min(log.c.at)).where(newer(log), log.c.at > literal(settled, at_type))
+        )
+        if first is not None:
+            first = first if isinstance(first, datetime) else datetime.fromisoformat(str(first))
+            first = first.replace(tzinfo=UTC) if first.tzinfo is None else first
+            settles_at = first + settle
     return ChangePage(items, next_since, has_more, total, settles_at)
 
 
