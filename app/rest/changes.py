@@ -52,7 +52,11 @@ def list_changes(
     `{action, type, id, slug, updated_at}`. Store `meta.next_since` and ask again with it
     to get only what changed since; asking with the last token returns nothing new. An item
     that stops being public (deleted, unpublished) appears as `deleted`; drafts never
-    appear. `meta.next_cursor` (and `links.next`) are set while more changes wait."""
+    appear. `meta.next_cursor` (and `links.next`) are set while more changes wait.
+
+    A change is listed once it is a few seconds old (`CHANGES_SETTLE`, 5 s by default): a
+    write stamps its time just before it commits, and a token must never move past a
+    change that is not visible yet. `meta.total` counts those waiting changes too."""
     page_size = p.parse_limit(limit)
     settle = timedelta(seconds=settings.changes_settle)
     page = changes(session, since or None, page_size, viewer, settings.secret_key, settle)
