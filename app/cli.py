@@ -146,8 +146,10 @@ def _database_problem(exc: Exception) -> str | None:
     from pydantic import ValidationError
     from sqlalchemy import exc as sa_exc
 
+    from app.db import database_message
+
     settings_url = "DATABASE_URL"
-    first_line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    first_line = database_message(exc)
     if isinstance(exc, ValidationError):  # the settings
         return "; ".join(
             f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()

@@ -37,26 +37,25 @@ def database_session() -> Iterator[Session]:
     from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     from app.config import get_settings
-    from app.db import make_engine, make_session_factory, session_scope
+    from app.db import database_message, make_engine, make_session_factory, session_scope
 
     settings = get_settings()
     engine = make_engine(settings.database_url, settings)
     try:
         with session_scope(make_session_factory(engine)) as session:
             yield session
-    except IntegrityError as exc:
-        # Two imports at once (each checked the slugs before the other wrote them).
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        typer.echo(
-            f"Database error: {message}. Another writer changed the same items at the same "
-            "time; nothing was written: run the command again.",
-            err=True,
-        )
-        raise typer.Exit(1) from None
-    except (OperationalError, ProgrammingError) as exc:
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        missing = "no such table" in message or "does not exist" in message
-        hint = " (has `dossier migrate` been run?)" if missing else ""
+    except (IntegrityError, OperationalError, ProgrammingError) as exc:
+        message = database_message(exc)
+        if isinstance(exc, IntegrityError):
+            # Two imports at once (each checked the slugs before the other wrote them).
+            hint = (
+                ". Another writer changed the same items at the same time; nothing was "
+                "written: run the command again."
+            )
+        elif "no such table" in message or "does not exist" in message:
+            hint = " (has `dossier migrate` been run?)"
+        else:
+            hint = ""
         typer.echo(f"Database error: {message}{hint}", err=True)
         raise typer.Exit(1) from None
     finally:

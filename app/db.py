@@ -35,6 +35,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def database_message(exc: BaseException) -> str:
+    """The first line of the driver's own message for `exc`, without SQLAlchemy's wrapping
+    (the statement, its parameters, a link to its error docs)."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def as_utc(value: Any) -> datetime:
+    """A time the database computed (MIN, CASE, UNION), as an aware UTC datetime: SQLite
+    returns such values as text, without a zone."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always returned timezone-aware.
 

@@ -13,6 +13,10 @@ _SPACE = re.compile(r"\s+")
 _BLOCK = re.compile(r"</(p|div|li|h[1-6]|blockquote|pre|tr)>|<br\s*/?>", re.IGNORECASE)
 
 SLUG_MAX = 80
+# Characters XML 1.0 forbids (and RFC 5545 TEXT too, but for tab and newline): C0 controls
+# other than tab, line feed and carriage return, DEL, lone surrogates, U+FFFE and U+FFFF.
+# Writes refuse them; feeds drop them from rows written before that rule, or by SQL.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 # What editors may use in rich text. Everything else — scripts, styles, event-handler
 # attributes, `javascript:` URLs, iframes — is removed by ammonia (nh3).

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from app.db import UTCDateTime, utcnow
+from app.db import UTCDateTime, as_utc, utcnow
 from app.models import Entity, Publishable
 
 
@@ -99,9 +99,7 @@ def next_public_at(
         )
         if value is None:
             continue
-        if not isinstance(value, datetime):
-            value = datetime.fromisoformat(str(value))
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        value = as_utc(value)
         if soonest is None or value < soonest:
             soonest = value
     return soonest

@@ -8,7 +8,6 @@ caller owns the transaction: on any error nothing is flushed that it does not ro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +19,7 @@ from sqlmodel import col
 from app.content.errors import WriteError, conflict, invalid
 from app.content.relations import RELATIONS
 from app.content.search import index_item
-from app.content.text import html_to_text, sanitize_html, slugify
+from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.visibility import Viewer, is_visible
 from app.db import utcnow
@@ -113,11 +112,6 @@ def too_deep() -> WriteError:
     return invalid([{"loc": ["body"], "msg": f"nests deeper than {MAX_JSON_DEPTH} levels"}])
 
 
-# Characters no feed can carry (XML 1.0 forbids them; iCalendar too): C0 controls other
-# than tab, line feed and carriage return, DEL, lone surrogates, U+FFFE and U+FFFF.
-_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-
-
 def _forbidden_characters(value: Any, loc: list[str]) -> list[dict[str, object]]:
     """NUL cannot be stored in PostgreSQL text; refused alike on every database. Other
     control characters are refused too: an RSS or Atom feed would have to drop them, and
@@ -125,7 +119,7 @@ def _forbidden_characters(value: Any, loc: list[str]) -> list[dict[str, object]]
     if isinstance(value, str):
         if "\x00" in value:
             return [{"loc": loc, "msg": "must not contain NUL characters"}]
-        if match := _CONTROL.search(value):
+        if match := NOT_XML.search(value):
             code = f"U+{ord(match.group()):04X}"
             return [{"loc": loc, "msg": f"must not contain control characters ({code})"}]
         return []

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.content.relations import RELATIONS, Link
-from app.content.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES
+from app.content.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, NOT_XML, URL_SCHEMES
 from app.content.types import ContentType
 from app.content.visibility import Viewer
 from app.feeds.eventinfo import STATUS_NOTES, location_text, participants_text, when_text
@@ -28,14 +28,11 @@ from app.feeds.urls import absolute, public_url, tag_uri
 
 SUMMARY_LENGTH = 300
 _SPACE = re.compile(r"\s+")
-# Characters XML 1.0 forbids (and RFC 5545 TEXT too, but for tab and newline). Writes may
-# store them; a feed must still be well-formed, so they are dropped on the way out.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(value: str) -> str:
     """`value` without the control characters XML and iCalendar cannot carry."""
-    return _NOT_XML.sub("", value)
+    return NOT_XML.sub("", value)
 
 
 # Relations each type's entries need, loaded per batch.

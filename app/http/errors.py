@@ -25,6 +25,7 @@ from starlette.routing import Match
 
 from app.content.cursors import InvalidToken
 from app.content.errors import QueryError, WriteError
+from app.db import database_message
 from app.http.request_id import current_request_id
 from app.schemas import Schema
 
@@ -324,10 +325,9 @@ def to_app_error(exc: BaseException) -> AppError:
             "or ask for less (a smaller `limit`, fewer `include`s, a shallower GraphQL query)."
         )
     if exceeds_database_limit(exc):
-        first_line = str(getattr(exc, "orig", exc)).splitlines()[0]
         return Unprocessable(
             "The request goes past a limit of the database; ask or send less.",
-            errors=[{"loc": ["body"], "msg": first_line}],
+            errors=[{"loc": ["body"], "msg": database_message(exc)}],
         )
     if is_database_unavailable(exc):
         logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)

@@ -29,6 +29,7 @@ from app.content.queries import check_limit
 from app.content.types import ALL_TYPES, BY_NAME, ContentType
 from app.content.visibility import Viewer
 from app.content.writes import create_item, delete_item, update_item
+from app.db import database_message
 from app.http.auth import AdminDep, WriterDep
 from app.http.caching import PRIVATE
 from app.http.deps import SessionDep
@@ -86,7 +87,7 @@ def _guarded(ctype: ContentType, write: Callable[[], Any]) -> Any:
     except sa_exc.DataError as exc:
         raise Unprocessable(
             "A value does not fit its field.",
-            errors=[{"loc": ["body"], "msg": str(exc.orig).splitlines()[0]}],
+            errors=[{"loc": ["body"], "msg": database_message(exc)}],
         ) from None
 
 

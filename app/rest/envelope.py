@@ -71,9 +71,8 @@ def page_links(
     """`links.self` and `links.next`: absolute, every query parameter kept (repeated ones
     too, in order), both encoded the same way (a space is `+` in each, however the
     request spelled it)."""
-    self_url = request.url.include_query_params()  # re-encoded, as `next` is
-    if not request.url.query:
-        self_url = request.url
+    url = request.url
+    self_url = url.include_query_params() if url.query else url  # re-encoded, as `next` is
     if not next_cursor:
         return str(self_url), None
     return str(self_url), str(request.url.include_query_params(**{cursor_param: next_cursor}))
