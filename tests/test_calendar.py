@@ -95,7 +95,13 @@ def test_topic_calendars(demo_client: TestClient) -> None:
     kidnapping = calendar(demo_client, "/calendar/topics/kidnapping.ics")
     assert str(kidnapping["X-WR-CALNAME"]) == "Kidnapping — events"
     assert set(events_by_summary(kidnapping)) == {HAMAS, CONFERENCE, SCREENING}
-    assert events_by_summary(calendar(demo_client, "/calendar/topics/human-rights.ics")) == {}
+    empty = calendar(demo_client, "/calendar/topics/human-rights.ics")
+    assert events_by_summary(empty) == {}
+    # RFC 5545 §3.4: at least one component, even with no events: the UTC zone.
+    [zone] = empty.subcomponents
+    assert (zone.name, str(zone["TZID"])) == ("VTIMEZONE", "UTC")
+    [standard] = zone.subcomponents
+    assert standard.decoded("TZOFFSETTO") == standard.decoded("TZOFFSETFROM") == timedelta(0)
 
 
 def test_calendar_caching(demo_client: TestClient) -> None:

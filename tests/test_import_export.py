@@ -19,7 +19,7 @@ from app.content.visibility import Viewer
 from app.content.writes import delete_item, upsert_item
 from app.db import make_engine, session_scope
 from app.migrations import upgrade_to_head
-from app.models import Article, AuditEntry, Topic
+from app.models import Article, AuditEntry, Topic, TypeVersion
 from app.transfer import export_lines
 
 runner = CliRunner()
@@ -53,6 +53,15 @@ def _count(url: str, model: type) -> int:
     try:
         with engine.connect() as connection:
             return int(connection.scalar(select(func.count()).select_from(model)) or 0)
+    finally:
+        engine.dispose()
+
+
+def _type_versions(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return dict(connection.execute(select(TypeVersion.name, TypeVersion.version)).all())  # type: ignore[arg-type]
     finally:
         engine.dispose()
 
@@ -92,10 +101,13 @@ def test_round_trip_is_byte_identical(
     assert again.stdout_bytes == exported
 
     audit = _count(second_database, AuditEntry)
+    versions = _type_versions(second_database)
     repeat = runner.invoke(cli, ["import", str(path)])
     assert repeat.exit_code == 0, repeat.output
     assert "0 created or changed" in repeat.output
     assert _count(second_database, AuditEntry) == audit  # idempotent: nothing was written
+    # ... not even links or search rows: no type's version moved, so no cache was purged
+    assert _type_versions(second_database) == versions
     out = tmp_path / "again.ndjson"
     assert runner.invoke(cli, ["export", "--output", str(out)]).exit_code == 0
     assert out.read_bytes() == exported

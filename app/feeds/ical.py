@@ -141,6 +141,11 @@ def build_calendar(
         # with each zone's rules worked out once per span (~2 ms a zone).
         found = [_timezone(tzid, first, last) for tzid in sorted(calendar.get_missing_tzids())]
         calendar.subcomponents[0:0] = [zone for zone in found if zone is not None]
+    else:
+        # RFC 5545 §3.4: a calendar holds at least one component. With no events, it holds
+        # the zone of its (empty) schedule, UTC, as Google's export of an empty calendar
+        # does; validators refuse a VCALENDAR with none.
+        calendar.add_component(_utc_zone())
     body = b"".join(fold(line) + b"\r\n" for line in calendar.content_lines() if line)
     return body, shown
 
@@ -164,6 +169,20 @@ def _timezone(tzid: str, first: date, last: date) -> Timezone | None:
         return Timezone.from_tzid(tzid, first_date=first, last_date=last)
     except (ValueError, OverflowError):  # OverflowError: a span reaching year 9999
         return None
+
+
+def _utc_zone() -> Timezone:
+    from icalendar import Timezone, TimezoneStandard
+
+    zone = Timezone()
+    zone.add("tzid", "UTC")
+    standard = TimezoneStandard()
+    standard.add("dtstart", datetime(1970, 1, 1))
+    standard.add("tzname", "UTC")
+    standard.add("tzoffsetfrom", timedelta(0))
+    standard.add("tzoffsetto", timedelta(0))
+    zone.add_component(standard)
+    return zone
 
 
 _LIMIT = 74  # octets of a folded line before its CRLF (75 with the next line's space)
