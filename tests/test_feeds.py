@@ -150,17 +150,19 @@ def test_topic_feed_is_the_topic_stream(demo_client: TestClient) -> None:
     assert len(titles) == 14
     assert LIVING_IN_FEAR in titles
     assert "The Hamas Attack on Israel: Implications for Israel and the Middle East" in titles
-    # Newest first: the three Sandberg quotes and their article share 2024-11-21T17:00Z.
+    # Newest first: the Sandberg article, then its three quotes in page order (a second
+    # apart, just before it).
     published = [e.published for e in atom.entries]
     assert published == sorted(published, reverse=True)
-    assert titles[3] == SANDBERG_ARTICLE
-    assert titles[0].startswith("“We have to believe in peace.")
-    assert titles[0].endswith("— Sheryl Sandberg")
+    assert titles[0] == SANDBERG_ARTICLE
+    assert titles[1].startswith("“We know we have to keep fighting")
+    assert titles[3].startswith("“We have to believe in peace.")
+    assert titles[3].endswith("— Sheryl Sandberg")
     assert titles[-2:] == [
         "Q&A: The Alleged Iranian Plot, Mexican Drug Cartels and Global Terrorism",  # 2011-10-14
         "Violence, Organized Crime, and Governance: Mexico in Comparative Perspective",  # 2011-09-19
     ]
-    quote = atom.entries[0]
+    quote = atom.entries[3]
     assert (
         quote.link
         == f"{SITE}/news/sheryl-sandberg-screams-before-silence-stanford#quote-we-have-to-believe-in-peace"

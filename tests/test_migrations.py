@@ -228,3 +228,32 @@ def test_a_migrator_waits_for_another_longer_than_the_statement_timeout(
         finally:
             timer.join()
     assert current_revision(empty_engine) == HEAD_REVISION
+
+
+def test_plain_text_is_recomputed_where_it_now_breaks(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """Migration 2f9c4e8a1b70: text stored before figures broke it is written again, in
+    the item and in its search document; text it would not change is left alone."""
+    from sqlalchemy.orm import Session
+
+    from app.content.writes import create_item
+
+    upgrade_to_head(empty_database_url)
+    figure = '<p>Seen</p><figure><img src="/a.jpg"><figcaption>Rod Searcey</figcaption></figure>'
+    with Session(empty_engine) as session, session.begin():
+        create_item(session, "people", {"name": "Ann", "bio": figure + "<p>After</p>"}, "t")
+        create_item(session, "people", {"name": "Bo", "bio": "<p>Plain</p>"}, "t")
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "-1")
+        connection.execute(text("UPDATE person SET bio_text = 'Seen\n\nRod SearceyAfter'"
+                                " WHERE name = 'Ann'"))
+        connection.execute(text("UPDATE search_document SET body = 'Rod SearceyAfter'"))
+    upgrade_to_head(empty_database_url)
+    with empty_engine.connect() as connection:
+        texts = dict(connection.execute(text("SELECT name, bio_text FROM person")).all())
+        bodies = connection.execute(
+            text("SELECT p.name, d.body FROM search_document d JOIN person p ON p.id = d.entity_id")
+        ).all()
+    assert texts == {"Ann": "Seen\n\nRod Searcey\n\nAfter", "Bo": "Plain"}
+    assert sorted(bodies) == [("Ann", " Seen\n\nRod Searcey\n\nAfter"), ("Bo", "Rod SearceyAfter")]

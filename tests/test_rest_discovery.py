@@ -183,7 +183,11 @@ def test_stream_ties_and_errors(api: TestClient, factory: sessionmaker[Session])
             make_event(session, topics=[topic.slug], published_at=same)
             make_quote(session, topics=[topic.slug], published_at=same)
     everything = api.get("/api/v1/topics/hostages/stream", params={"limit": 100}).json()["data"]
-    assert len(everything) == 9
+    # At one instant: articles, then events, then quotes (an article before the quotes taken
+    # from it, which carry its time), each type newest id first.
+    assert [i["type"] for i in everything] == ["article"] * 3 + ["event"] * 3 + ["quote"] * 3
+    ids = [int(i["id"].split("_")[1]) for i in everything]
+    assert all(ids[k] > ids[k + 1] for k in (0, 1, 3, 4, 6, 7))
     for limit in (1, 2, 4):
         paged = walk(api, "/api/v1/topics/hostages/stream", {"limit": limit})
         assert [(i["type"], i["id"]) for i in paged] == [(i["type"], i["id"]) for i in everything]

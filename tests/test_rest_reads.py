@@ -219,7 +219,7 @@ def test_event_filters(demo_client: TestClient) -> None:
 
 def test_article_publication_people_quote_resource_filters(demo_client: TestClient) -> None:
     articles = "/api/v1/articles"
-    assert {a["article_type"] for a in ok(demo_client, articles, article_type="interview")["data"]} == {"interview"}
+    assert {a["article_type"] for a in ok(demo_client, articles, article_type="commentary")["data"]} == {"commentary"}
     by_author = ok(demo_client, articles, author="dana-phelps")["data"]
     assert [a["slug"] for a in by_author] == ["julie-cordua-thorn-technology-child-sexual-exploitation"]
     after = ok(demo_client, articles, published_after="2023-10-20")["data"]

@@ -667,7 +667,10 @@ def get_items(
 # ---------------------------------------------------------------------------------------
 # The topic stream: articles, events, publications and quotes of a topic, newest first.
 
-_STREAM_RANK = {t.name: i for i, t in enumerate(STREAM_TYPES)}
+# Items published at the same instant follow the order of STREAM_TYPES, newest first: an
+# article before the quotes taken from it (which carry its time), not after them.
+_BY_STREAM_RANK = tuple(reversed(STREAM_TYPES))
+_STREAM_RANK = {t.name: i for i, t in enumerate(_BY_STREAM_RANK)}
 
 
 class StreamPage(Page):
@@ -775,10 +778,10 @@ def topic_stream(
         wanted.setdefault(r.rank, []).append(r.id)
     loaded: dict[tuple[int, int], Any] = {}
     for rank_value, ids in wanted.items():
-        ctype = STREAM_TYPES[rank_value]
+        ctype = _BY_STREAM_RANK[rank_value]
         for row in fetch_ids(session, ctype.model, ids):
             loaded[(rank_value, row.id)] = row
-    items = [(STREAM_TYPES[r.rank], loaded[(r.rank, r.id)]) for r in rows]
+    items = [(_BY_STREAM_RANK[r.rank], loaded[(r.rank, r.id)]) for r in rows]
 
     def cursor_at(index: int) -> str:
         row = rows[index]

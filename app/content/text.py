@@ -10,7 +10,15 @@ from anyascii import anyascii
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _SPACE = re.compile(r"\s+")
-_BLOCK = re.compile(r"</(p|div|li|h[1-6]|blockquote|pre|tr)>|<br\s*/?>", re.IGNORECASE)
+# Where plain text breaks a paragraph: at either end of a block (a figure's caption is not
+# the first words of the next paragraph: "Rod SearceyAfter" was neither text nor searchable),
+# and where table cells meet (a space).
+_BLOCK = re.compile(
+    r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|tr|table|thead|tbody|figure|figcaption)\b[^>]*>"
+    r"|<(?:br|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
+_CELL = re.compile(r"</t[dh]>", re.IGNORECASE)
 
 SLUG_MAX = 80
 # Characters XML 1.0 forbids (and RFC 5545 TEXT too, but for tab and newline): C0 controls
@@ -107,7 +115,7 @@ def sanitize_html(value: str) -> str:
 
 def html_to_text(value: str) -> str:
     """Plain text of sanitized HTML, paragraphs separated by blank lines."""
-    marked = _BLOCK.sub("\n\n", value)
+    marked = _BLOCK.sub("\n\n", _CELL.sub(" ", value))
     stripped = nh3.clean(marked, tags=set(), attributes={})
     text = html.unescape(stripped)
     paragraphs = [_SPACE.sub(" ", p).strip() for p in text.split("\n\n")]
