@@ -45,8 +45,10 @@ class Settings(BaseSettings):
         description="Base URL of the public website; feeds build absolute links from it.",
     )
     api_base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Public base URL of this API (used in feeds' self links).",
+        default="",
+        description="Public base URL of this API, for the links it gives to itself (feeds' "
+        "self links and ids, the feed links of topics and people). Empty: each request's own "
+        "scheme and host, as pagination links and `Location` use.",
     )
     url_templates: dict[str, str] = Field(
         default={

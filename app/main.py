@@ -187,7 +187,9 @@ def _install_response_cache(app: FastAPI, settings: Settings) -> None:
     app.state.on_shutdown.append(on_write(purge))
     if broadcast is not None:
         app.state.on_shutdown.append(broadcast.stop)
-    app.add_middleware(ResponseCacheMiddleware, cache=cache, ttl=horizon.ttl)
+    app.add_middleware(
+        ResponseCacheMiddleware, cache=cache, ttl=horizon.ttl, ttl_is_known=horizon.known
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

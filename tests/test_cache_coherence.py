@@ -83,6 +83,8 @@ class TcpProxy:
         self._server: socket.socket | None = None
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
+        # Set: relay nothing, close nothing (a Redis stopped with SIGSTOP, a silent network).
+        self.frozen = threading.Event()
         self.start()
 
     def start(self) -> None:
@@ -131,10 +133,11 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while chunk := source.recv(65536):
+                while self.frozen.is_set():
+                    time.sleep(0.01)
                 sink.sendall(chunk)
         except OSError:
             pass
@@ -171,6 +174,7 @@ class Worker:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        self.channel = channel
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
         deadline = time.monotonic() + 30
         while True:
@@ -468,4 +472,56 @@ def test_purges_a_worker_could_not_publish_are_delivered_once_redis_is_back(
 
     proxy.start()  # B resubscribes within its reconnect backoff and publishes what it owes
     _wait_until(lambda: _name(a, "late") == "v1", 10, "A never heard of B's write")
+    proxy.cut()
+
+
+def test_a_message_that_is_no_purge_clears_the_cache_and_the_listener_lives_on(
+    cluster: Callable[..., Worker],
+) -> None:
+    """`PUBLISH <channel> all` (an operator flushing by hand) killed every listener: the
+    worker went on caching, deaf to the others' purges."""
+    import redis
+
+    app: FastAPI = cluster.app  # type: ignore[attr-defined]
+    a, b = cluster(), cluster()
+    headers = _admin(app)
+    assert a.http.post("/api/v1/topics", json={"slug": "odd", "name": "v0"}, headers=headers).status_code == 201
+    _wait_until(lambda: _caching(b, app), 10, "worker B never cached")
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
+    for garbage in (b"all", b"5", b'{"keys": 1}', b"[1, 2]"):
+        shown = _name(b, "odd")  # cached from here on
+        hidden = uuid.uuid4().hex
+        _behind_the_apis_back(app, "odd", hidden)
+        assert _name(b, "odd") == shown
+        client.publish(b.channel, garbage)
+        _wait_until(_shows(b, "odd", hidden), BOUND, f"{garbage!r} cleared nothing")
+        _wait_until(lambda: _caching(b, app), 10, "B stopped caching")
+    assert client.pubsub_numsub(b.channel)[0][1] == 2  # both listeners are still there
+    assert a.http.patch("/api/v1/topics/odd", json={"name": "v1"}, headers=headers).status_code == 200
+    _wait_until(_shows(b, "odd", "v1"), BOUND, "B no longer hears purges")
+    client.close()
+
+
+def test_a_hung_redis_is_noticed_and_writes_are_not_held_up_by_it(
+    cluster: Callable[..., Worker],
+) -> None:
+    """Redis stops answering but keeps its connections (SIGSTOP, a silent network): the
+    listener PINGs, gives the channel up, and the worker stops caching; a write through it
+    does not wait on Redis more than once."""
+    app: FastAPI = cluster.app  # type: ignore[attr-defined]
+    proxy = TcpProxy((REDIS_HOST, REDIS_PORT))
+    b = cluster(redis_url=f"redis://127.0.0.1:{proxy.port}/0")
+    headers = _admin(app)
+    assert b.http.post("/api/v1/topics", json={"slug": "hung", "name": "v0"}, headers=headers).status_code == 201
+    _wait_until(lambda: _caching(b, app), 10, "worker B never cached")
+    proxy.frozen.set()
+    _wait_until(lambda: not _caching(b, app), 8, "B kept caching behind a hung Redis")
+    for n in range(1, 4):
+        started = time.monotonic()
+        patched = b.http.patch("/api/v1/topics/hung", json={"name": f"v{n}"}, headers=headers)
+        assert patched.status_code == 200, patched.text
+        assert time.monotonic() - started < BOUND, "a hung Redis held up the write"
+    proxy.frozen.clear()
+    _wait_until(lambda: _caching(b, app), 15, "B never resumed caching")
+    assert _name(b, "hung") == "v3"
     proxy.cut()

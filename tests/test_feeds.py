@@ -54,8 +54,9 @@ JSON_FEED_ITEM_KEYS = {
 
 
 def api_base(client: TestClient) -> str:
-    base: str = client.app.state.settings.api_base_url  # type: ignore[attr-defined]
-    return base.rstrip("/")
+    """Without `API_BASE_URL`, the request's own origin."""
+    assert client.app.state.settings.api_base_url == ""  # type: ignore[attr-defined]
+    return str(client.base_url).rstrip("/")
 
 
 def parse(client: TestClient, path: str) -> Any:
@@ -345,3 +346,21 @@ def test_hostile_slugs_are_client_errors(demo_client: TestClient, path: str) -> 
     response = demo_client.get(path)
     assert response.status_code in (400, 404)
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_links_to_this_api_follow_the_request_without_api_base_url(demo_client: TestClient) -> None:
+    """One origin per response: feed links, feeds' self links and a calendar's SOURCE come
+    from the request's host, as pagination links do (`make run PORT=8080` gave 8000)."""
+    host = {"Host": "api.example.net:8080"}
+    origin = "http://api.example.net:8080"
+    topic = demo_client.get("/api/v1/topics/kidnapping", headers=host).json()
+    assert topic["feeds"]["rss"] == f"{origin}/feeds/topics/kidnapping.rss"
+    listed = demo_client.get("/api/v1/topics?limit=1", headers=host).json()
+    assert listed["links"]["self"].startswith(origin + "/api/v1/topics")
+    feed = demo_client.get("/feeds/topics/kidnapping.json", headers=host).json()
+    assert feed["feed_url"] == f"{origin}/feeds/topics/kidnapping.json"
+    calendar = demo_client.get("/calendar/events.ics", headers=host).text
+    assert f"SOURCE;VALUE=URI:{origin}/calendar/events.ics" in calendar
+    query = '{ topic(slug: "kidnapping") { feeds { atom } } }'
+    graphql = demo_client.post("/graphql", json={"query": query}, headers=host).json()
+    assert graphql["data"]["topic"]["feeds"]["atom"] == f"{origin}/feeds/topics/kidnapping.atom"

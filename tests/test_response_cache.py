@@ -407,3 +407,46 @@ def test_the_weak_etag_of_a_gzipped_item_guards_a_write(app_factory: Any, writer
         stale = api.patch(url, json={"subtitle": "w"}, headers={**writer, "If-Match": held.headers["etag"]})
         assert stale.status_code == 412
         assert api.get(url).json()["subtitle"] == "z" * 1500
+
+
+def test_max_age_never_reaches_past_the_next_scheduled_publication(
+    app_factory: Any, writer: dict[str, str]
+) -> None:
+    """No write happens when a scheduled item goes live, so no purge reaches a CDN: the
+    copies it keeps must expire by then, as the worker's own do."""
+    from datetime import UTC, datetime, timedelta
+
+    with TestClient(app_factory(response_cache=True, cache_max_age=600)) as api:
+        assert api.get("/api/v1/articles").headers["cache-control"] == "public, max-age=600"
+        soon = (datetime.now(UTC) + timedelta(seconds=90)).isoformat()
+        body = {"title": "Embargoed", "status": "published", "published_at": soon}
+        assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+        for url in ("/api/v1/articles", "/feeds/articles.rss", "/graphql?query={topics{totalCount}}"):
+            said = api.get(url).headers["cache-control"]
+            assert said.startswith("public, max-age="), (url, said)
+            assert 80 <= int(said.rsplit("=", 1)[1]) <= 90, (url, said)
+            assert api.get(url).headers["cache-control"] == said  # the cached copy says so too
+
+
+def test_the_scheduled_horizon_is_looked_up_off_the_event_loop() -> None:
+    """The lookup reads the database: on the event loop, a slow database stopped every
+    request of the worker, cached hits and /healthz included."""
+    import threading
+
+    loop_thread = threading.get_ident()  # `_run`'s asyncio.run runs the loop here
+    looked_up_in: list[int] = []
+
+    def lookup() -> None:
+        looked_up_in.append(threading.get_ident())
+
+    horizon = ScheduledHorizon(lookup, max_age=60)
+    middleware = ResponseCacheMiddleware(
+        FakeApp(), ResponseCache(), ttl=horizon.ttl, ttl_is_known=horizon.known
+    )
+    for query in ("limit=1", "limit=2"):
+        _run(middleware, _scope("/api/v1/events", query))
+    assert len(looked_up_in) == 1  # known the second time
+    horizon.reset()
+    _run(middleware, _scope("/api/v1/events", "limit=3"))
+    assert len(looked_up_in) == 2
+    assert loop_thread not in looked_up_in

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.content.types import ALL_TYPES
 from tests.support import count_queries
 
 
@@ -236,6 +237,9 @@ def test_graphql_search_goes_with_a_write_to_any_type(api: TestClient, writer: d
     assert _served_from_cache(api, url)[0]
     _write(api, "POST", "/api/v1/people", {"name": "Hostages Person", "bio": "<p>hostages</p>"}, writer)
     assert not _served_from_cache(api, url)[0]
+    # REST's typed search names every collection for a CDN too (it named only its types).
+    typed = api.get("/api/v1/search", params={"q": "hostages", "type": "article"})
+    assert {t.collection for t in ALL_TYPES} <= set(typed.headers["surrogate-key"].split())
 
 
 def test_the_cache_key_holds_what_the_response_is_made_of(api: TestClient, writer: dict[str, str]) -> None:
@@ -253,6 +257,13 @@ def test_the_cache_key_holds_what_the_response_is_made_of(api: TestClient, write
     assert hit
     assert again.json()["links"] == mine.json()["links"]
     assert again.headers["link"] == mine.headers["link"]
+    # One entry for both orders of the same parameters, and the same links whoever filled it.
+    one_way = api.get("/api/v1/topics?limit=1&fields=name").json()["links"]
+    hit, other_way = _served_from_cache(api, "/api/v1/topics?fields=name&limit=1")
+    assert hit
+    assert other_way.json()["links"] == one_way
+    assert one_way["self"] == "http://testserver/api/v1/topics?fields=name&limit=1"
+    assert one_way["next"].startswith("http://testserver/api/v1/topics?fields=name&limit=1&cursor=")
 
     first, second = "{__typename}", "{topics(first:1){totalCount}}"
     one = api.get("/graphql", params=[("query", first), ("query", second)]).json()

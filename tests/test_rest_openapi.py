@@ -73,7 +73,7 @@ def test_other_read_operations_are_documented(document: dict[str, Any]) -> None:
     assert _query_names(paths["/api/v1/search"]["get"]) == {"q", "type", "limit", "cursor", "preview"}
     q = next(p for p in paths["/api/v1/search"]["get"]["parameters"] if p["name"] == "q")
     assert q["required"] is True
-    assert _query_names(paths["/api/v1/changes"]["get"]) == {"since", "limit", "preview"}
+    assert _query_names(paths["/api/v1/changes"]["get"]) == {"since", "cursor", "limit", "preview"}
     assert _query_names(paths["/api/v1/topics/{slug}/stream"]["get"]) == {
         "limit", "cursor", "sort", "topic", "q", "updated_since", "include", "fields", "preview"
     }
@@ -102,3 +102,26 @@ def test_every_documented_parameter_is_accepted_and_nothing_else(
         response = demo_client.get(url, params={"definitely_not_a_parameter": "1"})
         assert response.status_code == 400, path
         assert "definitely_not_a_parameter" in response.json()["detail"]
+
+
+def test_every_problem_has_an_example_of_its_own_status(document: dict[str, Any]) -> None:
+    """And whatever answers 401 documents the 429 that failed authentications lead to."""
+    seen = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation.get("responses", {})
+            if "401" in responses:
+                assert "Retry-After" in responses["429"]["headers"], (path, method)
+            for status, response in responses.items():
+                problem = response.get("content", {}).get("application/problem+json")
+                if problem is None:
+                    continue
+                seen += 1
+                assert problem["example"]["status"] == int(status), (path, method, status)
+    assert seen > 300
+    person = document["paths"]["/api/v1/people/{id_or_slug}"]["get"]["responses"]["404"]
+    assert "No person" in person["content"]["application/problem+json"]["example"]["detail"]
+    graphql = document["paths"]["/graphql"]["post"]
+    assert graphql["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
+        "data"
+    ] == {"type": ["object", "null"]}

@@ -406,3 +406,22 @@ def test_updated_since_pages_are_the_same_for_few_and_many_changes(
     if api.app.state.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
         assert False in widely
         assert True in widely
+
+
+def test_the_change_log_pages_with_cursor_as_every_list_does(
+    api: TestClient, factory: sessionmaker[Session]
+) -> None:
+    """`meta.next_cursor` goes back as `cursor` (the same token as `since`), not a 400."""
+    with writing(factory) as session:
+        for n in range(3):
+            make_event(session, title=f"Logged {n}")
+    first = api.get("/api/v1/changes", params={"limit": 2}).json()
+    token = first["meta"]["next_cursor"]
+    assert token == first["meta"]["next_since"]
+    by_cursor = api.get("/api/v1/changes", params={"limit": 2, "cursor": token})
+    by_since = api.get("/api/v1/changes", params={"limit": 2, "since": token})
+    assert by_cursor.status_code == 200, by_cursor.text
+    assert by_cursor.json()["data"] == by_since.json()["data"] != []
+    both = api.get("/api/v1/changes", params={"cursor": token, "since": token})
+    assert both.status_code == 400
+    assert both.json()["errors"][0]["loc"] == ["query", "cursor"]

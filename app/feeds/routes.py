@@ -30,7 +30,7 @@ from app.feeds.sources import (
     topic_items,
     topic_or_404,
 )
-from app.feeds.urls import api_url, public_url, site_root
+from app.feeds.urls import api_base, api_url, public_url, site_root
 from app.http.caching import cacheable_response, is_private, max_age_until, surrogate_keys
 from app.http.deps import SessionDep, SettingsDep
 from app.http.errors import problem_responses
@@ -135,14 +135,21 @@ def publisher(settings: Settings) -> Author:
 
 
 def _document(
-    settings: Settings, path: str, fmt: FeedFormat, title: str, description: str, home: str | None
+    request: Request,
+    settings: Settings,
+    path: str,
+    fmt: FeedFormat,
+    title: str,
+    description: str,
+    home: str | None,
 ) -> FeedDocument:
+    base = api_base(settings, request)
     return FeedDocument(
-        feed_id=api_url(settings, path),
+        feed_id=api_url(base, path),
         title=title,
         description=description,
         home_url=home or site_root(settings),
-        self_url=api_url(settings, f"{path}.{fmt.value}"),
+        self_url=api_url(base, f"{path}.{fmt.value}"),
         entries=[],
         publisher=publisher(settings),
     )
@@ -162,6 +169,7 @@ def topic_feed(
     viewer = Viewer()
     topic = topic_or_404(session, slug, viewer)
     doc = _document(
+        request,
         settings,
         f"/feeds/topics/{topic.slug}",
         fmt,
@@ -187,6 +195,7 @@ def _collection_feed(
 ) -> Response:
     viewer = Viewer()
     doc = _document(
+        request,
         settings,
         f"/feeds/{ctype.collection}",
         fmt,
@@ -241,6 +250,7 @@ def person_feed(
     viewer = Viewer()
     person = person_or_404(session, slug, viewer)
     doc = _document(
+        request,
         settings,
         f"/feeds/people/{person.slug}",
         fmt,
@@ -272,7 +282,7 @@ def _calendar(
         viewer,
         name=name,
         description=description,
-        source_url=api_url(settings, path + ".ics"),
+        source_url=api_url(api_base(settings, request), path + ".ics"),
     )
     ids = shown | ({f"top_{topic.id}"} if topic is not None else set())
     max_age = max_age_until(changes_at, viewer.now, settings.cache_max_age)

@@ -1,7 +1,7 @@
 """Absolute URLs and stable identifiers for syndicated items.
 
 Links point at the public website (`settings.public_site_url` + the per-type template in
-`settings.url_templates`); self links point at this API (`settings.api_base_url`). GUIDs are
+`settings.url_templates`); self links point at this API (`api_base`). GUIDs are
 `tag:` URIs (RFC 4151) built from the item's public id and creation date, so they never
 change when an item is edited, retitled or re-slugged.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+
+from starlette.requests import Request
 
 from app.config import Settings
 from app.content.types import ContentType
@@ -45,9 +47,15 @@ def public_url(settings: Settings, type_name: str, **values: Any) -> str | None:
     return settings.public_site_url.rstrip("/") + "/" + path.lstrip("/")
 
 
-def api_url(settings: Settings, path: str) -> str:
-    """An absolute URL on this API (self links)."""
-    return settings.api_base_url.rstrip("/") + "/" + path.lstrip("/")
+def api_base(settings: Settings, request: Request) -> str:
+    """This API's base URL for links to itself: `API_BASE_URL`, or else the request's own
+    scheme, host and root path (what pagination links and `Location` use too)."""
+    return (settings.api_base_url or str(request.base_url)).rstrip("/")
+
+
+def api_url(base: str, path: str) -> str:
+    """An absolute URL on this API (self links); `base` from `api_base`."""
+    return base + "/" + path.lstrip("/")
 
 
 def authority(settings: Settings) -> str:

@@ -23,6 +23,8 @@ class Context:
     session: Session
     viewer: Viewer
     settings: Settings
+    # This API's base URL for links to itself (`app.feeds.urls.api_base`).
+    api_base: str = ""
     pool: RowPool = field(default_factory=RowPool)
     loaders: dict[tuple[str, str], RelationLoader] = field(default_factory=dict)
     # Collections whose lists the response shows: their Surrogate-Key purges it when an

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app.config import Settings
 from app.db import session_scope
+from app.feeds.urls import api_base
 from app.graphql.context import Context
 from app.graphql.execution import GraphQLParams, Outcome, execute_request, request_error
 from app.graphql.limits import Limits
@@ -31,6 +32,7 @@ from app.http.caching import (
     is_private,
     max_age_until,
     surrogate_keys,
+    weight,
 )
 from app.http.docs import GRAPHIQL_STATIC
 from app.http.viewer import graphql_viewer
@@ -46,7 +48,7 @@ def _accepts(request: Request, media_type: str) -> bool:
     for part in request.headers.get("accept", "").split(","):
         name, _, params = part.partition(";")
         if name.strip().lower() == media_type:
-            return "q=0" not in params.replace(" ", "") or "q=0." in params
+            return weight(params) > 0  # `;q=0` (or 0.0, 0.000) refuses it
     return False
 
 
@@ -112,7 +114,9 @@ def _run(request: Request, params: GraphQLParams, method: str) -> Response:
     # GraphQL here only reads (the schema has no mutations): POST goes where GET goes, to
     # the read replica when there is one, in a read session.
     with session_scope(request.app.state.read_session_factory) as session:
-        context = Context(session=session, viewer=viewer, settings=settings)
+        context = Context(
+            session=session, viewer=viewer, settings=settings, api_base=api_base(settings, request)
+        )
         outcome = execute_request(
             params,
             context,
@@ -155,7 +159,7 @@ _GRAPHQL_RESPONSE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "A GraphQL response: `data` and/or `errors` (each with `extensions.code`).",
     "properties": {
-        "data": {"type": "object", "nullable": True},
+        "data": {"type": ["object", "null"]},
         "errors": {
             "type": "array",
             "items": {
@@ -247,8 +251,8 @@ def graphql_get(
                         "required": ["query"],
                         "properties": {
                             "query": {"type": "string", "description": "The GraphQL document."},
-                            "variables": {"type": "object", "nullable": True},
-                            "operationName": {"type": "string", "nullable": True},
+                            "variables": {"type": ["object", "null"]},
+                            "operationName": {"type": ["string", "null"]},
                         },
                     }
                 }

@@ -82,13 +82,14 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
         coding, _, parameters = part.partition(";")
         coding = coding.strip().lower()
         if coding in ("gzip", "x-gzip"):
-            return _weight(parameters) > 0
+            return weight(parameters) > 0
         if coding == "*":
-            anything = _weight(parameters)
+            anything = weight(parameters)
     return anything is not None and anything > 0
 
 
-def _weight(parameters: str) -> float:
+def weight(parameters: str) -> float:
+    """The `q` of an Accept-style element's parameters (1 when absent, 0 when malformed)."""
     for parameter in parameters.split(";"):
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "q":

@@ -401,6 +401,17 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
+def problem_example(status: int, detail: str) -> dict[str, Any]:
+    """A problem of this status as the app sends it, for the OpenAPI document."""
+    cls = _BY_STATUS[status]
+    return {
+        "type": PROBLEM_TYPE_BASE + cls.slug,
+        "title": cls.title,
+        "status": status,
+        "detail": detail,
+    }
+
+
 def problem_schemas() -> dict[str, Any]:
     """JSON schemas of `Problem` and `ProblemError`, for `components.schemas`."""
     schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 
-from app.http.errors import PROBLEM_MEDIA_TYPE, problem_responses, problem_schemas
+from app.http.errors import PROBLEM_MEDIA_TYPE, problem_example, problem_responses, problem_schemas
 
 OPENAPI_TAGS: list[dict[str, str]] = [
     {"name": "topics", "description": 'Topics such as "Kidnapping", and each topic\'s stream.'},
@@ -75,6 +75,51 @@ def _document_outage(operation: dict[str, Any]) -> None:
     )
 
 
+# What each status's problem looks like, for the operations whose routes give no example
+# of their own (the schema's one example was a 404, shown under every status).
+_EXAMPLE_DETAILS = {
+    400: "Unknown query parameter(s) 'colour'; this endpoint accepts cursor, limit, q.",
+    401: "The API key is unknown or revoked.",
+    403: "The API key 'site' lacks the 'content:preview' scope.",
+    413: "The request body is larger than 1000000 bytes.",
+    415: "Send the body as application/json (got 'text/plain').",
+    429: "Too many failed authentications from this client; retry in 42 s.",
+    503: "The database is temporarily unavailable; retry shortly.",
+}
+
+
+def _not_found_detail(path: str) -> str:
+    """The 404 of an operation on `path`, for its example: the item it names."""
+    from app.content.types import BY_COLLECTION, TOPIC
+
+    parts = path.strip("/").split("/")
+    ctype = next((BY_COLLECTION[p] for p in parts if p in BY_COLLECTION), TOPIC)
+    if parts[0] == "feeds" and "people" in parts:
+        ctype = BY_COLLECTION["people"]
+    return f"No {ctype.name} with id or slug 'nope' in {ctype.collection}."
+
+
+def _document_problem_examples(path: str, operation: dict[str, Any]) -> None:
+    """An operation that can answer 401 can answer 429 (too many failed authentications,
+    `AUTH_FAILURE_LIMIT`), whatever it is; and every problem gets an example of its own
+    status."""
+    responses: dict[str, Any] = operation["responses"]
+    if "401" in responses and "429" not in responses:
+        responses["429"] = problem_responses(429)[429]
+    if "429" in responses:
+        responses["429"].setdefault("headers", {"Retry-After": {"schema": {"type": "integer"}}})
+    for status, response in responses.items():
+        content = response.get("content", {}).get(PROBLEM_MEDIA_TYPE)
+        if content is None or "example" in content or not status.isdigit():
+            continue
+        code = int(status)
+        detail = _not_found_detail(path) if code == 404 else _EXAMPLE_DETAILS.get(code)
+        if path == "/graphql" and code == 400:
+            detail = "Provide the GraphQL document as `query`."
+        if detail is not None:
+            content["example"] = problem_example(code, detail)
+
+
 def _schema_in_use(document: dict[str, Any], name: str) -> bool:
     return f'"#/components/schemas/{name}"'.encode() in orjson.dumps(document)
 
@@ -98,6 +143,7 @@ def install_openapi(app: FastAPI) -> None:
                     _document_validation_errors(operation)
                     if path not in _NO_DATABASE:
                         _document_outage(operation)
+                    _document_problem_examples(path, operation)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(problem_schemas())
         # FastAPI's validation schemas, unless a route still documents them explicitly.

@@ -215,10 +215,14 @@ class ResponseCacheMiddleware:
         app: ASGIApp,
         cache: ResponseCache,
         ttl: Callable[[], float],
+        ttl_is_known: Callable[[], bool] = lambda: True,
     ) -> None:
+        """`ttl`: seconds an entry made now may live (`ScheduledHorizon.ttl`); when
+        `ttl_is_known()` is false, working it out reads the database, in a worker thread."""
         self.app = app
         self.cache = cache
         self.ttl = ttl
+        self.ttl_is_known = ttl_is_known
         # Entries being gzipped, by cache key: hits meanwhile wait, they do not compress too.
         self._gzipping: dict[str, tuple[Entry, anyio.Event]] = {}
 
@@ -265,13 +269,17 @@ class ResponseCacheMiddleware:
         generation = self.cache.generation
         # The horizon as of now, before the response is made: an item that becomes public
         # while it is made is not in it, so the entry must not outlive that moment.
-        deadline = time.monotonic() + self.ttl()
+        # (Working it out reads the database: never on the event loop, which a slow
+        # database would stop for every request, cached ones and /healthz included.)
+        horizon = self.ttl() if self.ttl_is_known() else await anyio.to_thread.run_sync(self.ttl)
+        deadline = time.monotonic() + horizon
         captured: dict[str, object] = {"chunks": []}
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
+                message["headers"] = _within(list(message.get("headers", [])), horizon)
                 captured["status"] = message["status"]
-                captured["headers"] = list(message.get("headers", []))
+                captured["headers"] = list(message["headers"])
             elif message["type"] == "http.response.body":
                 chunks: list[bytes] = captured["chunks"]  # type: ignore[assignment]
                 chunks.append(message.get("body", b""))
@@ -302,6 +310,21 @@ class ResponseCacheMiddleware:
             200, stored, body, header_map[b"etag"], frozenset(keys), now + ttl, created=now
         )
         self.cache.put(key, entry, generation)
+
+
+def _within(headers: list[tuple[bytes, bytes]], horizon: float) -> list[tuple[bytes, bytes]]:
+    """A public response's `max-age` no longer than `horizon` (the next scheduled
+    publication): no write happens when an item goes live, so nothing purges a CDN or a
+    browser then; their copies must expire by themselves."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() != b"cache-control":
+            continue
+        text = value.decode("latin-1")
+        said = cache_control_max_age(text)
+        if text.startswith("public") and said is not None and said > horizon:
+            capped = re.sub(r"max-age=\d+", f"max-age={int(horizon)}", text, count=1)
+            headers[index] = (name, capped.encode("latin-1"))
+    return headers
 
 
 async def _gzip(body: bytes) -> bytes:
@@ -367,6 +390,10 @@ class ScheduledHorizon:
         with self._lock:
             self._known = False
 
+    def known(self) -> bool:
+        """Whether `ttl` can answer without reading the database."""
+        return self._known and (self._next is None or self._next > time.time())
+
     def ttl(self) -> float:
         now = time.time()
         with self._lock:
@@ -380,6 +407,12 @@ class ScheduledHorizon:
                 self._known = True
             horizon = self.max_age if self._next is None else min(self.max_age, self._next - now)
         return max(horizon, 0.0)
+
+
+# The listener PINGs Redis after this many seconds without a message, and gives the
+# channel up as lost when no reply comes within LISTENER_PONG_WAIT.
+LISTENER_PING_EVERY = 2.0
+LISTENER_PONG_WAIT = 2.0
 
 
 class RedisInvalidation:
@@ -410,11 +443,15 @@ class RedisInvalidation:
         self.on_purge = on_purge
         timeouts = {"socket_timeout": 2, "socket_connect_timeout": 2}
         # Publishing retries once (a pooled connection may be stale after a Redis restart);
-        # never more, so a write's response is not held up while Redis is down.
-        self.client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 1), **timeouts)
+        # never more, and not at all while the listener knows Redis is unreachable, so a
+        # write's response is not held up while Redis is down (or hung: 1 s at most).
+        self.client = redis.Redis.from_url(
+            url, retry=Retry(NoBackoff(), 1), socket_timeout=1, socket_connect_timeout=1
+        )
         # The subscription never reconnects quietly: the listener must see every loss.
         self._listener = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **timeouts)
         self._pending: set[str] = set()
+        self._up = False  # subscribed, and publishing: else purges wait in _pending
         self._lock = threading.Lock()
         self._lost = threading.Event()
         self._stop = threading.Event()
@@ -424,6 +461,11 @@ class RedisInvalidation:
 
     def publish(self, keys: Iterable[str]) -> None:
         keys = sorted(keys)
+        with self._lock:
+            if not self._up:
+                # Not subscribed (Redis down or hung): the listener publishes it once back.
+                self._pending.update(keys)
+                return
         try:
             self.client.publish(self.channel, orjson.dumps(keys))
         except Exception:
@@ -432,6 +474,7 @@ class RedisInvalidation:
             logger.warning("could not broadcast a cache purge; disabling the cache", exc_info=True)
             with self._lock:
                 self._pending.update(keys)
+                self._up = False
             self.cache.enabled = False
             self.cache.clear()
             self._lost.set()
@@ -441,7 +484,10 @@ class RedisInvalidation:
 
     def _flush_pending(self) -> None:
         with self._lock:
+            # From here on publish() sends its purges itself; what it queued before is sent
+            # here (under the lock: no purge can fall between the two).
             keys, self._pending = self._pending, set()
+            self._up = True
         if not keys:
             return
         try:
@@ -449,9 +495,38 @@ class RedisInvalidation:
         except Exception:
             with self._lock:
                 self._pending.update(keys)
+                self._up = False
             raise
 
     def _listen(self) -> None:
+        try:
+            self._subscribe_and_listen()
+        finally:
+            # However the listener ends (stopped, or a bug), this worker no longer hears the
+            # others' purges: it must not serve what they may have changed.
+            with self._lock:
+                self._up = False
+            self.cache.enabled = False
+            self.cache.clear()
+
+    def _apply(self, data: bytes) -> None:
+        """One purge from another worker; a message that is not one (an operator's
+        `PUBLISH dossier:invalidate all`, another version) clears everything."""
+        # The horizon first: a request made between the two would otherwise keep its
+        # entry past a newly scheduled item.
+        if self.on_purge is not None:
+            self.on_purge()
+        try:
+            keys = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            keys = None
+        if isinstance(keys, list) and all(isinstance(key, str) for key in keys):
+            self.cache.purge(keys)
+        else:
+            logger.warning("not a purge on the cache channel (%.80r); clearing the cache", data)
+            self.cache.clear()
+
+    def _subscribe_and_listen(self) -> None:
         import redis
 
         backoff = 0.2
@@ -466,15 +541,24 @@ class RedisInvalidation:
                     self.on_purge()
                 self.cache.enabled = True
                 backoff = 0.2
+                heard, pinged = time.monotonic(), None
                 while not self._stop.is_set() and not self._lost.is_set():
                     message = pubsub.get_message(timeout=1.0)
-                    if message and message.get("type") == "message":
-                        # The horizon first: a request made between the two would
-                        # otherwise keep its entry past a newly scheduled item.
-                        if self.on_purge is not None:
-                            self.on_purge()
-                        self.cache.purge(orjson.loads(message["data"]))
+                    now = time.monotonic()
+                    if message:
+                        heard, pinged = now, None
+                        if message.get("type") == "message":
+                            self._apply(message["data"])
+                    elif pinged is None and now - heard >= LISTENER_PING_EVERY:
+                        # A hung Redis (stopped, or the network silent) never closes the
+                        # connection: only an unanswered PING tells.
+                        pubsub.ping()
+                        pinged = now
+                    elif pinged is not None and now - pinged >= LISTENER_PONG_WAIT:
+                        raise redis.ConnectionError("Redis did not answer PING")
             except (redis.RedisError, OSError):
+                with self._lock:
+                    self._up = False
                 self.cache.enabled = False
                 self.cache.clear()
                 logger.warning("cache invalidation channel lost; retrying", exc_info=False)

@@ -123,8 +123,7 @@ def render_item(
 ) -> dict[str, Any]:
     """The item exactly as `GET /api/v1/{collection}/{id}` returns it to this viewer
     (same renderer, so the same ETag)."""
-    settings = request.app.state.settings
-    return renderer(session, viewer, settings).render(ctype, [row])[0]
+    return renderer(session, viewer, request).render(ctype, [row])[0]
 
 
 def item_etag(item: dict[str, Any]) -> str:

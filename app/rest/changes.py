@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from app.content.errors import QueryError
 from app.content.queries import changes
 from app.content.types import ALL_TYPES
 from app.http.caching import max_age_until
@@ -26,7 +27,15 @@ SINCE = p.QueryParam(
     "from the beginning. A malformed token is 400.",
     {"type": "string"},
 )
-CHANGE_PARAMS = [SINCE, p.LIMIT, p.PREVIEW]
+# `cursor`: what `meta.next_cursor` says to send, as on every list; the same token as
+# `since` (at most one of the two).
+CURSOR = p.QueryParam(
+    "cursor",
+    "`meta.next_cursor` of the previous page: the same token as `since`, for clients that "
+    "page every list alike. Give `since` or `cursor`, not both (400).",
+    {"type": "string"},
+)
+CHANGE_PARAMS = [SINCE, CURSOR, p.LIMIT, p.PREVIEW]
 ALL_COLLECTIONS = [t.collection for t in ALL_TYPES]
 
 
@@ -45,6 +54,7 @@ def list_changes(
     settings: SettingsDep,
     viewer: ViewerDep,
     since: Annotated[str | None, SINCE.query, SINCE.json_schema] = None,
+    cursor: Annotated[str | None, CURSOR.query, CURSOR.json_schema] = None,
     limit: Annotated[str | None, p.LIMIT.query, p.LIMIT.json_schema] = None,
     preview: Annotated[str | None, p.PREVIEW.query, p.PREVIEW.json_schema] = None,
 ) -> Response:
@@ -52,12 +62,15 @@ def list_changes(
     `{action, type, id, slug, updated_at}`. Store `meta.next_since` and ask again with it
     to get only what changed since; asking with the last token returns nothing new. An item
     that stops being public (deleted, unpublished) appears as `deleted`; drafts never
-    appear. `meta.next_cursor` (and `links.next`) are set while more changes wait.
+    appear, except to a `content:preview` key with `preview=true`. `meta.next_cursor` (and `links.next`) are set while more changes wait.
 
     A change is listed once it is a few seconds old (`CHANGES_SETTLE`, 5 s by default): a
     write stamps its time just before it commits, and a token must never move past a
     change that is not visible yet. `meta.total` counts those waiting changes too."""
     page_size = p.parse_limit(limit)
+    if since and cursor:
+        raise QueryError("cursor", "give `since` or `cursor` (the same token), not both")
+    since = since or cursor
     settle = timedelta(seconds=settings.changes_settle)
     page = changes(session, since or None, page_size, viewer, settings.secret_key, settle)
     data = [

@@ -109,7 +109,7 @@ class CollectionRoutes:
         params = self._list_params(query)
         include, fields = self._shape(query, settings)
         page = list_items(session, self.ctype, params, viewer, settings.secret_key)
-        render = renderer(session, viewer, settings)
+        render = renderer(session, viewer, request)
         data = render.render(self.ctype, page.items, include, fields)
         drop_unrequested_feeds(data, fields)
         return list_response(
@@ -142,7 +142,7 @@ class CollectionRoutes:
             raise NotFound(
                 f"No {self.ctype.name} with id or slug '{id_or_slug[:200]}' in {self.ctype.collection}."
             )
-        render = renderer(session, viewer, settings)
+        render = renderer(session, viewer, request)
         item = render.render(self.ctype, [row], include, fields)[0]
         drop_unrequested_feeds([item], fields)
         return item_response(

@@ -7,7 +7,9 @@ Every read endpoint answers through `list_response` or `item_response`, so ETag/
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -18,16 +20,17 @@ from app.content.render import Renderer
 from app.content.types import ContentType
 from app.content.visibility import Viewer
 from app.feeds.links import feed_links
+from app.feeds.urls import api_base
 from app.http.caching import cacheable_response, collect_ids, is_private, json_body, surrogate_keys
 
 JSON = "application/json"
 FEED_KINDS = frozenset({"topic", "person"})
 
 
-def renderer(session: Session, viewer: Viewer, settings: Settings) -> Renderer:
+def renderer(session: Session, viewer: Viewer, request: Request) -> Renderer:
     """A Renderer whose topic and person objects carry their `feeds` links, wherever they
     appear: in lists, as the item itself, or embedded through `include`."""
-    base = settings.api_base_url
+    base = api_base(request.app.state.settings, request)
 
     def decorate(ctype: ContentType, row: Any, item: dict[str, Any]) -> None:
         if ctype.name in FEED_KINDS:
@@ -69,13 +72,17 @@ def page_links(
     request: Request, next_cursor: str | None, cursor_param: str = "cursor"
 ) -> tuple[str, str | None]:
     """`links.self` and `links.next`: absolute, every query parameter kept (repeated ones
-    too, in order), both encoded the same way (a space is `+` in each, however the
-    request spelled it)."""
-    url = request.url
-    self_url = url.include_query_params() if url.query else url  # re-encoded, as `next` is
+    too, in order), by name with the cursor last, however the client ordered them: a
+    cached page (its key orders them too) links alike for every client. Both are encoded
+    the same way (a space is `+` in each, however the request spelled it)."""
+    items = request.query_params.multi_items()
+    others = sorted(((k, v) for k, v in items if k != cursor_param), key=itemgetter(0))
+    cursors = [(k, v) for k, v in items if k == cursor_param]
+    self_url = request.url.replace(query=urlencode(others + cursors))
     if not next_cursor:
         return str(self_url), None
-    return str(self_url), str(request.url.include_query_params(**{cursor_param: next_cursor}))
+    next_url = request.url.replace(query=urlencode([*others, (cursor_param, next_cursor)]))
+    return str(self_url), str(next_url)
 
 
 def list_response(

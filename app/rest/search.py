@@ -142,5 +142,8 @@ def search_content(
         data,
         next_cursor=next_cursor,
         total=total,
-        keys=[t.collection for t in types],
+        # Every collection, whatever `type` asks for: ranks depend on every document (SQLite's
+        # bm25 reads the whole index's statistics), so any write may change these results
+        # (as GraphQL's search says too).
+        keys=[t.collection for t in ALL_TYPES],
     )

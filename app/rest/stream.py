@@ -141,7 +141,7 @@ def stream_page(
         settings.secret_key,
         params=params,
     )
-    render = renderer(session, viewer, settings)
+    render = renderer(session, viewer, request)
     # Render each type's items together (their relations load once per type), then put
     # them back in the stream's order.
     by_type: dict[str, list[int]] = {}

@@ -121,7 +121,7 @@ class Person(Node):
 
     @strawberry.field(description="Feeds of this person's articles, events and publications.")
     def feeds(self, root: PersonRow, info: Info) -> FeedLinks:
-        return feed_links_of("person", root.slug, context_of(info).settings.api_base_url)
+        return feed_links_of("person", root.slug, context_of(info).api_base)
 
     @strawberry.field(description="Articles this person wrote.")
     def articles(

@@ -31,7 +31,7 @@ class Topic(Node):
         description="Feeds (RSS, Atom, JSON Feed) and calendar of this topic's stream."
     )
     def feeds(self, root: TopicRow, info: Info) -> FeedLinks:
-        return feed_links_of("topic", root.slug, context_of(info).settings.api_base_url)
+        return feed_links_of("topic", root.slug, context_of(info).api_base)
 
     @strawberry.field(
         description="The topic page: every public article, event, publication and quote "
