@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, event, exc
+from sqlalchemy import Connection, DateTime, Engine, MetaData, event, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -213,26 +213,29 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     that needs a transaction, like `SET LOCAL`, opens one: `open_transaction`.)"""
     if engine.dialect.name != "postgresql":
         return make_session_factory(engine)
-    return _AutocommitSessions(bind=engine, expire_on_commit=False, autoflush=False)
+    return sessionmaker(
+        bind=engine, class_=_AutocommitSession, expire_on_commit=False, autoflush=False
+    )
 
 
-class _AutocommitSessions(sessionmaker[Session]):
-    """Sessions whose connection is in autocommit. Not `engine.execution_options(
+class _AutocommitSession(Session):
+    """A session whose connection is in autocommit, set as the session takes it (at its
+    first statement, in the thread that runs it). Not `engine.execution_options(
     isolation_level=...)`, the documented way: that engine carries an event listener, and a
     connection with listeners takes SQLAlchemy's full execution path, which `kept.run`
-    skips otherwise (it cost more than the two round trips saved). Making one takes a
-    connection from the pool (`connects_when_made`): not on the event loop."""
+    skips otherwise (it cost more than the two round trips saved). Nor taking it when the
+    session is made (`session.connection(execution_options=...)`): requests that held a
+    connection while they waited for a worker thread, and threads that waited for a
+    connection, stopped each other until the pool's timeout (503s past ~16 concurrent
+    reads)."""
 
-    connects_when_made = True
-
-    def __call__(self, **local_kw: Any) -> Session:
-        session = super().__call__(**local_kw)
-        try:
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        except BaseException:
-            session.close()
-            raise
-        return session
+    def _connection_for_bind(
+        self, engine: Any, execution_options: Any = None, **kw: Any
+    ) -> Connection:
+        transaction = self._transaction
+        if transaction is None or engine not in transaction._connections:
+            execution_options = {**(execution_options or {}), "isolation_level": "AUTOCOMMIT"}
+        return super()._connection_for_bind(engine, execution_options, **kw)
 
 
 def open_transaction(session: Session) -> None:

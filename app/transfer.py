@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from app.content.errors import WriteError
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.writes import current_document, upsert_item, validate
+from app.db import as_utc, utcnow
 from app.models import Organization
 
 EXPORT_ORDER = (
@@ -189,6 +191,35 @@ def _without_forward_refs(session: Session, line: _Line) -> dict[str, Any] | Non
     return None if len(ready) == len(value) else {**line.data, "related": ready}
 
 
+def _stamp_at_the_end(
+    session: Session, rows: Iterable[tuple[ContentType, Any]], started: datetime
+) -> None:
+    """Date every change of this import as of now, just before it commits, not as of its
+    line: `/api/v1/changes` lists a change once it is `CHANGES_SETTLE` old, trusting that
+    a write commits within that of reading the clock. A long import did not: a partner's
+    token moved past its first lines (on a scheduled item going live meanwhile) before they
+    were committed, and the partner never saw them."""
+    by_model: dict[Any, list[int]] = {}
+    gone: dict[Any, list[int]] = {}
+    for ctype, row in rows:
+        by_model.setdefault(ctype.model, []).append(row.id)
+        left = getattr(row, "left_public_at", None)
+        if left is not None and as_utc(left) >= started:
+            gone.setdefault(ctype.model, []).append(row.id)
+    session.flush()
+    now = utcnow()
+    for stamped, column in ((by_model, "updated_at"), (gone, "left_public_at")):
+        for model, ids in stamped.items():
+            for start in range(0, len(ids), 500):
+                session.execute(
+                    update(model)
+                    .where(model.id.in_(ids[start : start + 500]))
+                    .values({column: now})
+                    .execution_options(synchronize_session=False)
+                )
+    session.expire_all()
+
+
 def import_records(
     session: Session, lines: Iterable[bytes | str], actor: str = IMPORT_ACTOR
 ) -> ImportResult:
@@ -196,17 +227,20 @@ def import_records(
     parsed = parse_lines(lines)
     result = ImportResult(records=len(parsed))
     changed_lines: set[int] = set()
+    changed_rows: dict[int, tuple[ContentType, Any]] = {}
     deferred: list[_Line] = []
+    started = utcnow()
 
     def upsert(line: _Line, data: dict[str, Any]) -> None:
         try:
-            _, changed = upsert_item(session, line.ctype.collection, data, actor)
+            row, changed = upsert_item(session, line.ctype.collection, data, actor)
         except WriteError as exc:
             raise ImportFailed(
                 [f"line {line.number}: {line.ctype.name} '{line.data['slug']}': {_describe(exc)}"]
             ) from None
         if changed:
             changed_lines.add(line.number)
+            changed_rows[id(row)] = (line.ctype, row)
 
     for line in parsed:
         partial = _without_forward_refs(session, line)
@@ -215,6 +249,7 @@ def import_records(
         upsert(line, partial if partial is not None else line.data)
     for line in deferred:
         upsert(line, line.data)
+    _stamp_at_the_end(session, changed_rows.values(), started)
     result.changed = len(changed_lines)
     for line in parsed:
         result.by_type[line.ctype.name] = result.by_type.get(line.ctype.name, 0) + 1

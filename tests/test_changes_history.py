@@ -199,3 +199,16 @@ def test_the_first_pages_read_up_to_a_horizon_equal_the_whole_log_sorted(
     assert public[:2] == ["horizon-topic-11", "horizon-article-11"]
     assert public[-1] == "horizon-article-0"
     assert not any("draft" in slug for slug in public)
+
+
+def test_an_editors_preview_lists_a_scheduled_item_when_it_is_written(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The public log lists a scheduled item when it goes live; the preview log listed it
+    then too, though the preview shows it (and its edits) from the start."""
+    later = datetime.now(UTC) + timedelta(days=3)
+    with session_scope(session_factory) as session:
+        create_item(session, "articles", {"title": "Embargoed", "status": "published", "published_at": later}, "t")
+    with session_scope(session_factory) as session:
+        assert _log(session) == []
+        assert _log(session, Viewer(preview=True)) == [("created", "embargoed")]

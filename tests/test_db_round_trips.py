@@ -162,3 +162,35 @@ def test_more_concurrent_reads_than_connections_never_stop_the_event_loop(
     finally:
         app.state.engine.dispose()
     assert time.monotonic() - started < 4
+
+
+def test_many_concurrent_reads_over_few_threads_and_connections_all_succeed(
+    pg_engine: Engine, database_url: str
+) -> None:
+    """Each PostgreSQL read took its connection in one worker thread, then waited for
+    another to run: with two threads and a few connections, the requests holding
+    connections and the threads waiting for one stopped each other until the pool timed
+    out (503s from ~17 concurrent reads on the defaults). Now a request takes its
+    connection in the thread that uses it."""
+    import asyncio
+
+    import anyio.to_thread
+    import httpx
+
+    app = create_app(make_settings(database_url, db_pool_size=1, response_cache=False))
+
+    async def reads() -> list[int]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 2  # as the lifespan sets
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(
+                *(client.get(f"/api/v1/topics?limit={n}") for n in range(1, 31))
+            )
+        return [answer.status_code for answer in answers]
+
+    started = time.monotonic()
+    try:
+        assert asyncio.run(reads()) == [200] * 30
+    finally:
+        app.state.engine.dispose()
+    assert time.monotonic() - started < 4

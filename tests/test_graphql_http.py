@@ -100,7 +100,7 @@ def test_graphiql_page_uses_only_local_assets(demo_client: TestClient) -> None:
     assert page.headers["content-type"].startswith("text/html")
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert sources
-    assert all(s.startswith("/static/graphiql/") for s in sources)
+    assert all(s.startswith(("/static/graphiql/", "/static/docs/favicon")) for s in sources)
     assert "http://" not in page.text
     assert "https://" not in page.text
     for source in sources:

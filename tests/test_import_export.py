@@ -277,3 +277,34 @@ def test_an_export_that_fails_halfway_leaves_the_old_file(
     monkeypatch.setattr(app.transfer, "export_lines", real)
     assert runner.invoke(cli, ["export", "-o", str(target)]).exit_code == 0
     assert target.read_bytes().count(b"\n") == 3
+
+
+def test_an_import_dates_its_changes_when_it_ends(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/api/v1/changes` lists a change once it is CHANGES_SETTLE old: a long import whose
+    rows carried the times of their lines let a partner's token pass them before they were
+    committed (on a scheduled item going live meanwhile). Its changes now carry one time,
+    read as it ends."""
+    from datetime import UTC, datetime
+
+    from app.content import writes
+    from app.db import utcnow
+    from app.transfer import import_records
+
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    monkeypatch.setattr(writes, "utcnow", lambda: long_ago)  # each line "processed" long ago
+    lines = [
+        b'{"type": "topic", "data": {"slug": "late", "name": "Late"}}',
+        b'{"type": "article", "data": {"slug": "late-news", "title": "Late news",'
+        b' "status": "published", "published_at": "2024-01-01T00:00:00Z", "topics": ["late"]}}',
+    ]
+    before = utcnow()
+    with session_scope(session_factory) as session:
+        import_records(session, lines)
+    with session_factory() as session:
+        topic = session.scalars(select(Topic)).one()
+        article = session.scalars(select(Article)).one()
+        stamps = {topic.updated_at, article.updated_at}
+    assert len(stamps) == 1
+    assert min(stamps).astimezone(UTC) >= before

@@ -445,3 +445,15 @@ def test_responses_validate_against_the_documented_models(demo_client: TestClien
     StreamList.model_validate(ok(demo_client, "/api/v1/topics/kidnapping/stream", limit=100))
     SearchList.model_validate(ok(demo_client, "/api/v1/search", q="Israel", limit=100))
     ChangeList.model_validate(ok(demo_client, "/api/v1/changes", limit=100))
+
+
+def test_every_search_hit_has_a_title_or_a_name(demo_client: TestClient) -> None:
+    """API.md: each hit is `{type, id, slug, title|name, score, snippet}`; a quote's title
+    is its text (which it keeps too)."""
+    hits = ok(demo_client, "/api/v1/search", q="peace", type="quote")["data"]
+    assert hits
+    for hit in hits:
+        assert hit["title"] == hit["text"]
+        assert hit["title"].startswith("We have to believe in peace")
+    for hit in ok(demo_client, "/api/v1/search", q="kidnapping", limit=100)["data"]:
+        assert hit.get("title") or hit.get("name"), hit

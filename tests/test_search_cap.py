@@ -27,6 +27,30 @@ def test_ranking_and_total_stop_at_the_cap(
         assert (len(hits), total) == (4, 4)
 
 
+def test_hidden_items_never_take_the_places_of_public_ones_under_the_cap(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap was applied before the visibility check: drafts, scheduled and deleted items
+    with a word pushed the public ones out (and the total, 0, told how many were hidden)."""
+    from app.content.types import BY_NAME
+    from app.content.writes import delete_item
+
+    with session_scope(session_factory) as session:
+        public = create_item(session, "articles", {"title": "Ransom economics", "status": "published"}, "t")
+        for i in range(4):
+            create_item(session, "articles", {"title": f"Ransom draft {i}", "status": "draft"}, "t")
+        gone = create_item(session, "articles", {"title": "Ransom gone", "status": "published"}, "t")
+        delete_item(session, "articles", gone, "t")
+    monkeypatch.setattr(search_module, "MATCH_CAP", 3)
+    for types in (ALL_TYPES, [BY_NAME["article"]]):
+        with session_scope(session_factory) as session:
+            hits, total = search_module.search(session, "ransom", types, Viewer(), 10)
+        assert ([h.entity_id for h in hits], total) == ([public.id], 1)
+    with session_scope(session_factory) as session:
+        hits, total = search_module.search(session, "ransom", ALL_TYPES, Viewer(preview=True), 10)
+    assert total == 3  # the editor's preview: the cap over what it may see
+
+
 def test_sqlite_ranks_the_newest_matches_past_rank_all(
     session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -171,8 +171,16 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 description="Events starting before this time.",
             ),
             Filter("upcoming", "bool", _upcoming, description="true: not yet ended; false: ended."),
-            Filter("event_type", "enum", _eq(Event.event_type), EVENT_TYPES),
-            Filter("attendance_mode", "enum", _eq(Event.attendance_mode), ATTENDANCE_MODES),
+            Filter(
+                "event_type", "enum", _eq(Event.event_type), EVENT_TYPES, "Events of this type."
+            ),
+            Filter(
+                "attendance_mode",
+                "enum",
+                _eq(Event.attendance_mode),
+                ATTENDANCE_MODES,
+                "Events attended this way.",
+            ),
             Filter(
                 "person",
                 "slug",
@@ -192,7 +200,13 @@ FILTERS: dict[str, dict[str, Filter]] = {
     "articles": {
         f.name: f
         for f in (
-            Filter("article_type", "enum", _eq(Article.article_type), ARTICLE_TYPES),
+            Filter(
+                "article_type",
+                "enum",
+                _eq(Article.article_type),
+                ARTICLE_TYPES,
+                "Articles of this type.",
+            ),
             Filter(
                 "author",
                 "slug",
@@ -200,15 +214,29 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 description="Author slug.",
                 references="people",
             ),
-            Filter("published_after", "datetime", _cmp(Article.published_at, ">=")),
-            Filter("published_before", "datetime", _cmp(Article.published_at, "<")),
+            Filter(
+                "published_after",
+                "datetime",
+                _cmp(Article.published_at, ">="),
+                description="Articles published at or after this time (ISO 8601).",
+            ),
+            Filter(
+                "published_before",
+                "datetime",
+                _cmp(Article.published_at, "<"),
+                description="Articles published before this time (ISO 8601).",
+            ),
         )
     },
     "publications": {
         f.name: f
         for f in (
             Filter(
-                "publication_type", "enum", _eq(Publication.publication_type), PUBLICATION_TYPES
+                "publication_type",
+                "enum",
+                _eq(Publication.publication_type),
+                PUBLICATION_TYPES,
+                "Publications of this type.",
             ),
             Filter(
                 "author",
@@ -217,7 +245,7 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 description="Author slug.",
                 references="people",
             ),
-            Filter("year", "int", _eq(Publication.year)),
+            Filter("year", "int", _eq(Publication.year), description="Year of publication."),
         )
     },
     "people": {
@@ -247,7 +275,11 @@ FILTERS: dict[str, dict[str, Filter]] = {
     },
     "resources": {
         "resource_type": Filter(
-            "resource_type", "enum", _eq(Resource.resource_type), RESOURCE_TYPES
+            "resource_type",
+            "enum",
+            _eq(Resource.resource_type),
+            RESOURCE_TYPES,
+            "Resources of this type.",
         ),
     },
     "topics": {},

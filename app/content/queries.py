@@ -862,10 +862,12 @@ def _change_branch(
     model = ctype.model
     is_visible = visible(model, viewer)
     include = _in_log(model, viewer)
-    if issubclass(model, Publishable):
+    if issubclass(model, Publishable) and not viewer.preview:
+        # The public sees an item change when it is written or, if later, when it goes live.
         published = model.published_at
         live_at = case((published > model.updated_at, published), else_=model.updated_at)
     else:
+        # An editor's preview sees a scheduled item (and its edits) as it is written.
         live_at = model.updated_at
     if issubclass(model, Publishable):
         # What the public last saw: the time and slug at which the item left.

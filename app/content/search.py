@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Integer,
     Select,
     and_,
     bindparam,
@@ -206,6 +205,21 @@ MATCH_CAP = 2_000
 RANK_ALL = 20_000
 
 
+def _visible_documents(
+    doc: Any, types: Sequence[ContentType], viewer: Viewer
+) -> ColumnElement[bool]:
+    """`doc` is the document of an item of one of `types` that `viewer` may see."""
+    return or_(
+        *[
+            and_(
+                col(doc.entity_type) == t.name,
+                exists().where(t.model.id == doc.entity_id, visible(t.model, viewer)),
+            )
+            for t in types
+        ]
+    )
+
+
 def search(
     session: Session,
     q: str,
@@ -224,15 +238,7 @@ def search(
     doc = SearchDocument
     # Checked per candidate by primary key (a correlated EXISTS), not by building the set of
     # every visible id of every type.
-    visible_docs = or_(
-        *[
-            and_(
-                col(doc.entity_type) == t.name,
-                exists().where(t.model.id == doc.entity_id, visible(t.model, viewer)),
-            )
-            for t in types
-        ]
-    )
+    visible_docs = _visible_documents(doc, types, viewer)
     if sqlite:
         # FTS5 ranks matches quickly in C, but not half a million of them (0.5 s): up to
         # RANK_ALL matches the best MATCH_CAP go on to the visibility check and the page,
@@ -245,14 +251,19 @@ def search(
             ).first()
             is not None
         )
-        order = "rowid DESC" if many else "score DESC"
+        # Hidden items are left out before the cap, not after: 2,100 drafts with a word
+        # pushed the one public item that has it out of the results (and the total said 0).
+        inner = aliased(SearchDocument, name="matched")
+        bm25 = literal_column("-bm25(search_fts, 4.0, 1.0)", Float)
         top = (
-            text(
-                "SELECT rowid AS doc_id, -bm25(search_fts, 4.0, 1.0) AS score FROM search_fts "
-                f"WHERE search_fts MATCH :fts_q ORDER BY {order} LIMIT {MATCH_CAP}"
+            select(_FTS_TABLE.c.rowid.label("doc_id"), bm25.label("score"))
+            .select_from(_FTS_TABLE.join(inner, col(inner.id) == _FTS_TABLE.c.rowid))
+            .where(
+                text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", fts_q)),
+                _visible_documents(inner, types, viewer),
             )
-            .bindparams(fts_q=fts_q)
-            .columns(column("doc_id", Integer), column("score", Float))
+            .order_by(_FTS_TABLE.c.rowid.desc() if many else literal_column("score").desc())
+            .limit(MATCH_CAP)
             .subquery("top")
         )
         base: Select[Any, Any, Any, Any] = (
@@ -264,23 +275,25 @@ def search(
             )
             .select_from(top)
             .join(doc, col(doc.id) == top.c.doc_id)
-            .where(visible_docs)
         )
     else:
         plan_for_the_words(session)
         tsquery = _tsquery(q)
         score = func.ts_rank_cd(literal_column(PG_TSVECTOR), tsquery, 1).cast(Float)
+        # Hidden items are left out before the cap (see above), in the candidates' own
+        # query (`correlate(None)`: its search_document is its own, not the outer one).
         pg_candidates = (
             select(col(doc.id))
-            .where(literal_column(PG_TSVECTOR).op("@@")(tsquery))
+            .where(literal_column(PG_TSVECTOR).op("@@")(tsquery), visible_docs)
             .limit(MATCH_CAP)
+            .correlate(None)
         )
         base = select(
             col(doc.entity_type),
             col(doc.entity_id),
             score.label("score"),
             literal_column("''").label("snippet"),
-        ).where(col(doc.id).in_(pg_candidates), visible_docs)
+        ).where(col(doc.id).in_(pg_candidates))
     ranked = base.subquery()
     scope = f"search:{MATCH_CAP}:{RANK_ALL}:" + "\x1f".join(
         [" ".join(_words(q)), *sorted(t.name for t in types)]

@@ -34,7 +34,7 @@ from app.http.caching import (
     surrogate_keys,
     weight,
 )
-from app.http.docs import GRAPHIQL_STATIC
+from app.http.docs import DOCS_STATIC, GRAPHIQL_STATIC
 from app.http.viewer import graphql_viewer
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -150,8 +150,10 @@ def _variables(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
 def _graphiql_page(root_path: str) -> str:
     template = (Path(__file__).parent / "graphiql.html").read_text(encoding="utf-8")
     endpoint = json.dumps(f"{root_path}/graphql").replace("</", "<\\/")
-    return template.replace("__STATIC__", f"{root_path}{GRAPHIQL_STATIC}").replace(
-        "__ENDPOINT__", endpoint
+    return (
+        template.replace("__DOCS_STATIC__", f"{root_path}{DOCS_STATIC}")
+        .replace("__STATIC__", f"{root_path}{GRAPHIQL_STATIC}")
+        .replace("__ENDPOINT__", endpoint)
     )
 
 

@@ -19,22 +19,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Used with `scope="function"`, so the commit happens before the response is sent: a
     commit that fails becomes the error response instead of a 2xx for lost work.
 
-    Where making the session does no I/O (it takes a connection at its first statement),
-    it is made here, on the event loop: a synchronous dependency would cost a hop to a
-    worker thread, and every hop queues behind the busy threads under load. PostgreSQL's
-    read sessions take their (autocommit) connection as they are made, which may wait for
-    the pool: they are made in a worker thread, or the event loop would stop while every
-    connection's holder waits for it to hand back its results. The end (commit or
-    rollback, and close) goes to a worker thread as FastAPI ends a synchronous
-    dependency: shielded from cancellation, and on a limiter of its own, so it never
-    waits for a thread behind the requests that wait for its connection.
+    Making the session does no I/O (it takes its connection at its first statement, in
+    the route's worker thread), so it is made here, on the event loop: a synchronous
+    dependency would cost a hop to a worker thread, and every hop queues behind the busy
+    threads under load. A request never holds a connection while it waits for a thread:
+    requests that did, and threads waiting for their connections, stopped each other.
+    The end (commit or rollback, and close) goes to a worker thread as FastAPI ends a
+    synchronous dependency: shielded from cancellation, and on a limiter of its own, so it
+    never waits for a thread behind the requests that wait for its connection.
     """
-    factory = session_factory_for(request)
-    scope = session_scope(factory)
-    if getattr(factory, "connects_when_made", False):
-        session = await anyio.to_thread.run_sync(scope.__enter__)
-    else:
-        session = scope.__enter__()
+    scope = session_scope(session_factory_for(request))
+    session = scope.__enter__()
     limiter = anyio.CapacityLimiter(1)
     try:
         yield session

@@ -77,7 +77,13 @@ def _shorten(value: Any) -> Any:
 
 
 def create_example(collection: str) -> dict[str, Any]:
-    """The demo record of this collection with the most filled-in fields."""
+    """The demo record of this collection with the most filled-in fields, without its slug:
+    "Try it out" on the demo database then creates an item (with a slug made from its
+    title) instead of answering 409 for the demo item's slug."""
+    return {k: v for k, v in _example_record(collection).items() if k != "slug"}
+
+
+def _example_record(collection: str) -> dict[str, Any]:
     record = max(DEMO_DATASET[collection], key=_score)
     return {k: _shorten(copy.deepcopy(v)) for k, v in record.items()}
 
@@ -154,7 +160,7 @@ def _relation(ctype: ContentType, name: str, value: Any) -> Any:
 def response_example(collection: str) -> dict[str, Any]:
     """The create example as the API answers it (ids as the demo loader assigns them)."""
     ctype = BY_COLLECTION[collection]
-    record = create_example(collection)
+    record = _example_record(collection)
     pk = _DEMO[(ctype.name, record["slug"])][0]
     out: dict[str, Any] = {}
     rich_text = {v: k for k, v in _RICH.items()}

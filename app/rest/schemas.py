@@ -405,8 +405,9 @@ StreamList = list_model("Stream", StreamItem)
 
 
 class SearchHit(Schema):
-    """One search result; `title` for articles, events and publications, `name` for topics,
-    organizations, people and resources, `text` for quotes."""
+    """One search result; `title` for articles, events, publications and quotes (a quote's
+    `title` is its `text`, so every hit has a `title` or a `name`), `name` for topics,
+    organizations, people and resources."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -415,9 +416,11 @@ class SearchHit(Schema):
     ]
     id: str
     slug: str
-    title: str | None = Field(default=None, description="Articles, events, publications.")
+    title: str | None = Field(
+        default=None, description="Articles, events, publications; quotes (their text)."
+    )
     name: str | None = Field(default=None, description="Topics, organizations, people, resources.")
-    text: str | None = Field(default=None, description="Quotes.")
+    text: str | None = Field(default=None, description="Quotes (the same as `title`).")
     score: float = Field(description="Relevance; results come with non-increasing scores.")
     snippet: str = Field(description="Matching text, HTML-escaped, matches in `<mark>…</mark>`.")
 

@@ -84,10 +84,13 @@ def _results(session: Session, hits: list[Hit], viewer: Viewer) -> list[dict[str
     for hit in hits:
         row = rows.get((hit.ctype.name, hit.entity_id))
         if row is not None:
+            reference = compact(hit.ctype, row)
+            if "title" not in reference and "name" not in reference:
+                reference["title"] = reference.get("text")  # a quote: API.md's `title|name`
             results.append(
                 {
                     "type": hit.ctype.name,
-                    **compact(hit.ctype, row),
+                    **reference,
                     "score": hit.score,
                     "snippet": hit.snippet,
                 }
