@@ -162,6 +162,8 @@ def test_citation_caching(demo_client: TestClient) -> None:
         (LIVING + "?format=xml", 400),
         (LIVING + "?format=", 400),
         (LIVING + "?format=BIBTEX", 400),
+        (LIVING + "?format=bibtex&format=ris", 400),  # not the last one, silently
+        (LIVING + "?style=apa", 400),
         ("/api/v1/publications/no-such-publication/citation", 404),
         ("/api/v1/publications/pub_999/citation?format=ris", 404),
     ],
@@ -173,7 +175,7 @@ def test_citation_errors(demo_client: TestClient, url: str, status: int) -> None
     problem = response.json()
     assert problem["status"] == status
     if status == 400:
-        assert problem["errors"][0]["loc"] == ["query", "format"]
+        assert problem["errors"][0]["loc"] == ["query", "style" if "style" in url else "format"]
 
 
 # Every publication type: (BibTeX type, RIS TY, CSL type).

@@ -245,7 +245,7 @@ def test_plain_text_is_recomputed_where_it_now_breaks(
         create_item(session, "people", {"name": "Ann", "bio": figure + "<p>After</p>"}, "t")
         create_item(session, "people", {"name": "Bo", "bio": "<p>Plain</p>"}, "t")
     with empty_engine.begin() as connection:
-        downgrade_connection(connection, "-1")
+        downgrade_connection(connection, "c7a2e5f1d9b3")  # before 2f9c4e8a1b70
         connection.execute(text("UPDATE person SET bio_text = 'Seen\n\nRod SearceyAfter'"
                                 " WHERE name = 'Ann'"))
         connection.execute(text("UPDATE search_document SET body = 'Rod SearceyAfter'"))
@@ -257,3 +257,26 @@ def test_plain_text_is_recomputed_where_it_now_breaks(
         ).all()
     assert texts == {"Ann": "Seen\n\nRod Searcey\n\nAfter", "Bo": "Plain"}
     assert sorted(bodies) == [("Ann", " Seen\n\nRod Searcey\n\nAfter"), ("Bo", "Rod SearceyAfter")]
+
+
+def test_search_documents_gain_the_fields_search_now_reads(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """Migration 6b1d8e3f5a27: an article's byline, a publication's publisher and a
+    resource's hours are searched; documents written before it are written again."""
+    from sqlalchemy.orm import Session
+
+    from app.content.writes import create_item
+
+    upgrade_to_head(empty_database_url)
+    with Session(empty_engine) as session, session.begin():
+        create_item(session, "articles", {"title": "A", "byline": "Quetzal Desk"}, "t")
+        create_item(session, "resources", {"name": "R", "resource_type": "hotline", "hours": "24/7 urgent"}, "t")
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "2f9c4e8a1b70")
+        connection.execute(text("UPDATE search_document SET body = 'old'"))
+    upgrade_to_head(empty_database_url)
+    with empty_engine.connect() as connection:
+        bodies = dict(connection.execute(text("SELECT entity_type, body FROM search_document")).all())
+    assert "Quetzal Desk" in bodies["article"]
+    assert "24/7 urgent" in bodies["resource"]

@@ -113,7 +113,7 @@ ARTICLE = ContentType(
     "title",
     "-published_at",
     _sorts(Article, "title", "slug", "created_at", "updated_at", "published_at"),
-    ("title", "subtitle", "body_text"),
+    ("title", "subtitle", "body_text", "byline"),
 )
 QUOTE = ContentType(
     "quote",
@@ -146,7 +146,7 @@ PUBLICATION = ContentType(
         **_sorts(Publication, "title", "slug", "created_at", "updated_at", "published_at"),
         "year": SortField("year", _coalesced(Publication.year, 0)),
     },
-    ("title", "abstract", "journal"),
+    ("title", "abstract", "journal", "publisher"),
 )
 RESOURCE = ContentType(
     "resource",
@@ -156,7 +156,7 @@ RESOURCE = ContentType(
     "name",
     "position",
     _sorts(Resource, "name", "slug", "position", "created_at", "updated_at", "published_at"),
-    ("name", "description", "audience"),
+    ("name", "description", "audience", "hours"),
 )
 
 ALL_TYPES: tuple[ContentType, ...] = (

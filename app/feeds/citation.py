@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -27,6 +27,7 @@ from app.http.deps import SessionDep, SettingsDep
 from app.http.errors import NotFound, problem_responses
 from app.http.viewer import ViewerDep
 from app.models import Publication
+from app.rest.params import QueryParam, StrictQuery
 
 router = APIRouter(tags=["publications"])
 
@@ -82,6 +83,8 @@ def citation_of(session: Session, row: Publication, viewer: Viewer) -> tuple[Cit
     summary="Cite a publication",
     response_class=Response,
     responses=CITATION_RESPONSES,
+    # As every REST read: `format=bibtex&format=ris` is 400, not the last one silently.
+    dependencies=[Depends(StrictQuery([QueryParam("format", "", {"type": "string"})]))],
 )
 def publication_citation(
     id_or_slug: Annotated[
