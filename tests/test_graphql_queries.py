@@ -347,3 +347,16 @@ def test_a_cursor_of_another_list_is_refused(demo_client: TestClient) -> None:
         "code": "BAD_USER_INPUT",
         "argument": "after",
     }
+
+
+def test_a_participant_has_the_title_the_event_gives_them(demo_client: TestClient) -> None:
+    """The seed page's speaker cards give each speaker lines of their own, not the
+    profile's title: Milani's card says Director of Iranian Studies."""
+    query = """{ event(slug: "hamas-attack-on-israel-implications-for-israel-and-the-middle-east") {
+        participants { role title person { slug title } } } }"""
+    body = demo_client.post("/graphql", json={"query": query}).json()
+    milani = next(
+        p for p in body["data"]["event"]["participants"] if p["person"]["slug"] == "abbas-milani"
+    )
+    assert milani["title"] == "Hamid and Christina Moghadam Director of Iranian Studies\nStanford University"
+    assert milani["person"]["title"] == "Research Fellow, Hoover Institution"

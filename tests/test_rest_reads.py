@@ -277,7 +277,9 @@ def test_relations_are_compact_unless_included(demo_client: TestClient) -> None:
     slug = "hamas-attack-on-israel-implications-for-israel-and-the-middle-east"
     event = ok(demo_client, f"/api/v1/events/{slug}")
     participant = event["participants"][0]
-    assert set(participant) == {"role", "position", "person"}
+    assert set(participant) == {"role", "title", "position", "person"}
+    # The speaker card's own lines, not the profile's title.
+    assert participant["title"].startswith("Inaugural visiting fellow in Israel Studies at FSI\n")
     assert set(participant["person"]) == {"id", "slug", "name"}
     assert set(event["topics"][0]) == {"id", "slug", "name"}
     full = ok(demo_client, f"/api/v1/events/{slug}", include="participants.person.affiliations,topics")

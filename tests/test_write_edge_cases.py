@@ -107,3 +107,28 @@ def test_nulling_a_published_items_time_is_refused_not_redated(client: TestClien
     republished = client.patch(url, json={"status": "published"}, headers=headers)
     assert republished.status_code == 200
     assert republished.json()["published_at"] is not None
+
+
+def test_a_participants_title_is_written_read_and_kept_apart_from_the_profile(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    assert client.post("/api/v1/people", json={"name": "Ada Card", "title": "Professor"}, headers=writer).status_code == 201
+    event = {
+        "title": "Card lines",
+        "starts_at": "2025-03-01T17:00:00Z",
+        "participants": [{"person": "ada-card", "role": "speaker", "title": "Visiting chair\nElsewhere"}],
+    }
+    created = client.post("/api/v1/events", json=event, headers=writer)
+    assert created.status_code == 201, created.text
+    [participant] = created.json()["participants"]
+    assert (participant["title"], participant["person"]["slug"]) == ("Visiting chair\nElsewhere", "ada-card")
+    cleared = client.patch(
+        "/api/v1/events/card-lines",
+        json={"participants": [{"person": "ada-card", "role": "speaker"}]},
+        headers=writer,
+    )
+    assert cleared.json()["participants"][0]["title"] is None
+    too_long = {"participants": [{"person": "ada-card", "role": "speaker", "title": "x" * 501}]}
+    refused = client.patch("/api/v1/events/card-lines", json=too_long, headers=writer)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"][:4] == ["body", "participants", "0", "title"]

@@ -354,7 +354,13 @@ RELATIONS: dict[str, dict[str, Relation]] = {
         "participants": Relation(
             "participants",
             PERSON,
-            _through(EventParticipant, "event_id", Person, "person_id", extra=("role", "position")),
+            _through(
+                EventParticipant,
+                "event_id",
+                Person,
+                "person_id",
+                extra=("role", "title", "position"),
+            ),
             inner="person",
         ),
         "sponsors": Relation(

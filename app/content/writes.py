@@ -344,7 +344,13 @@ def _replace_links(
                 continue
             seen.add((person_id, part["role"]))
             session.add(
-                EventParticipant(event_id=pk, person_id=person_id, role=part["role"], position=i)
+                EventParticipant(
+                    event_id=pk,
+                    person_id=person_id,
+                    role=part["role"],
+                    position=i,
+                    title=part.get("title"),
+                )
             )
         sponsors = resolve.many(org, doc.get("sponsors", []), ["body", "sponsors"])
         session.execute(delete(EventSponsor).where(EventSponsor.event_id == pk))
@@ -594,7 +600,12 @@ def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str
             continue
         links = relation.loader(session, [row], EDITOR).get(row.id, [])
         if name == "participants":
-            doc[name] = [{"person": link.target.slug, "role": link.extra["role"]} for link in links]
+            doc[name] = [
+                {"person": link.target.slug, "role": link.extra["role"]}
+                # (No `title` key when there is none: exports of events without stay as they were.)
+                | ({"title": link.extra["title"]} if link.extra["title"] is not None else {})
+                for link in links
+            ]
         elif name == "affiliations":
             doc[name] = [
                 {

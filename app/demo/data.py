@@ -64,6 +64,7 @@ ASSUMPTIONS: list[str] = [
     "quotes/* published_at: 2024-11-21T16:59:59, :58 and :57 (UTC) for positions 1-3: their source article's time less one second per position, so the topic stream and feeds show them right after the article, in page order.",
     "events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east title: written for the dataset from the Read More summary ('the effects of Hamas’ attacks on Israel and what the emerging conflict means for Israel and Middle Eastern geopolitics'); the page omits it.",
     "events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east body: opens with the May Naim funeral photo shown above the seminar's text, as a <figure> (an event has no hero image), with the same invented src as the Read More article's hero image and '(Getty Images)' as its <cite>.",
+    "events/*/participants title: the lines under each name on the event's speaker and host cards, one per line, as the page gives them (a person's profile title is often another: Milani's card says Director of Iranian Studies, his profile Research Fellow, Hoover Institution).",
     "events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east starts_at/ends_at: 2023-10-12 12:00-13:30 America/Los_Angeles chosen (the page gives no date; its text, '800 Gazans killed so far', places it in the days after Oct. 7, 2023); published_at 2023-10-10T17:00:00+00:00 chosen. Summary is the body's first paragraph.",
     "events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east attendance_mode: 'online' from 'Zoom Only'; online_url None (no link given); no venue; sponsors [] (the page names none).",
     "events/violence-organized-crime-and-governance-in-mexico-2011 title: written for the dataset from 'a conference to discuss the problem of violence, organized criminal activity, and governance … growing concerns about Mexican security'; the page omits it.",
@@ -1278,10 +1279,26 @@ DEMO_DATASET: dict[str, list[dict[str, Any]]] = {
             "online_url": None,
             "registration_url": None,
             "participants": [
-                {"person": "amichai-magen", "role": "speaker"},
-                {"person": "abbas-milani", "role": "speaker"},
-                {"person": "or-rabinowitz", "role": "speaker"},
-                {"person": "larry-diamond", "role": "moderator"},
+                {
+                    "person": "amichai-magen",
+                    "role": "speaker",
+                    "title": "Inaugural visiting fellow in Israel Studies at FSI\nLauder School of Government, Diplomacy, and Strategy, Reichman University in Herzliya, Israel",
+                },
+                {
+                    "person": "abbas-milani",
+                    "role": "speaker",
+                    "title": "Hamid and Christina Moghadam Director of Iranian Studies\nStanford University",
+                },
+                {
+                    "person": "or-rabinowitz",
+                    "role": "speaker",
+                    "title": "Visiting associate professor at FSI's Center for International Security and Cooperation\nInternational Relations Department of Hebrew University, Jerusalem",
+                },
+                {
+                    "person": "larry-diamond",
+                    "role": "moderator",
+                    "title": "Mosbacher Senior Fellow in Global Democracy at FSI\nWilliam L. Clayton Senior Fellow at the Hoover Institution",
+                },
             ],
             "sponsors": [],
             "status": "published",
@@ -1307,8 +1324,12 @@ DEMO_DATASET: dict[str, list[dict[str, Any]]] = {
             "online_url": None,
             "registration_url": None,
             "participants": [
-                {"person": "mariano-florentino-cuellar", "role": "host"},
-                {"person": "beatriz-magaloni", "role": "host"},
+                {
+                    "person": "mariano-florentino-cuellar",
+                    "role": "host",
+                    "title": "Co-Director\nCenter for International Security and Cooperation",
+                },
+                {"person": "beatriz-magaloni", "role": "host", "title": "Stanford University"},
             ],
             "sponsors": [
                 "program-on-poverty-and-governance",

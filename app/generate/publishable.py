@@ -136,7 +136,13 @@ class SyntheticContent(ContentBuilder):
         for position, (person_id, role) in enumerate(zip(people, roles, strict=True)):
             self.sink(
                 "event_participant",
-                {"event_id": event_id, "person_id": person_id, "role": role, "position": position},
+                {
+                    "event_id": event_id,
+                    "person_id": person_id,
+                    "role": role,
+                    "position": position,
+                    "title": None,  # the profile's title holds (no per-event card lines)
+                },
             )
 
     # -- articles and quotes -------------------------------------------------------------

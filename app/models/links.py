@@ -36,6 +36,9 @@ class EventParticipant(Table, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     role: str = Field(max_length=24, primary_key=True)
     position: int = Field(default=0)
+    # The lines under the name on this event's card ("Hamid and Christina Moghadam Director
+    # of Iranian Studies, Stanford University"), when they differ from the profile's title.
+    title: str | None = Field(default=None, max_length=500)
 
 
 class EventSponsor(Table, table=True):

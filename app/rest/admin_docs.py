@@ -128,7 +128,12 @@ def _ref(ctype: ContentType, slug: str) -> dict[str, Any]:
 def _relation(ctype: ContentType, name: str, value: Any) -> Any:
     if name == "participants":
         return [
-            {"role": p["role"], "position": i, "person": _ref(BY_NAME["person"], p["person"])}
+            {
+                "role": p["role"],
+                "title": p.get("title"),
+                "position": i,
+                "person": _ref(BY_NAME["person"], p["person"]),
+            }
             for i, p in enumerate(value or [])
         ]
     if name == "affiliations":

@@ -252,6 +252,11 @@ class Participant(Schema):
     """A person taking part in an event, in a role."""
 
     role: str = _enum(PARTICIPANT_ROLES)
+    title: str | None = Field(
+        default=None,
+        description="The person's title as this event presents it, when it differs from "
+        "their profile's (`person.title`).",
+    )
     position: int
     person: PersonRef | Person
 

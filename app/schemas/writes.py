@@ -233,6 +233,11 @@ class ParticipantWrite(Schema):
     model_config = ConfigDict(extra="forbid")
     person: Ref
     role: Literal["speaker", "moderator", "host", "panelist", "discussant", "organizer"]
+    title: Line | None = Field(
+        default=None,
+        description="The person's title as this event presents it (the lines under the name "
+        "on its card), when it differs from their profile's.",
+    )
 
 
 class EventWrite(PublishableWrite):

@@ -119,15 +119,20 @@ class Quote(Node):
 @strawberry.type(description="A person's part in an event.")
 class Participant:
     role: ParticipantRole = strawberry.field(description="Speaker, moderator, host…")
+    title: str | None = strawberry.field(
+        description="The person's title as this event presents it (the lines under the name "
+        "on its card), when it differs from their profile's."
+    )
     person: PersonRef = strawberry.field(description="Who.")
 
 
 class ParticipantData:
-    __slots__ = ("person", "role")
+    __slots__ = ("person", "role", "title")
 
-    def __init__(self, person: Any, role: str) -> None:
+    def __init__(self, person: Any, role: str, title: str | None) -> None:
         self.person = person
         self.role = role
+        self.title = title
 
 
 @strawberry.type(description="A seminar, conference, panel, lecture, screening or workshop.")
@@ -160,7 +165,10 @@ class Event(Node):
     @strawberry.field(description="Everyone taking part, in program order, with their roles.")
     def participants(self, root: EventRow, info: Info) -> list[Participant]:
         links = context_of(info).links(root, "participants")
-        return [ParticipantData(link.target, link.extra["role"]) for link in links]  # type: ignore[misc]
+        return [
+            ParticipantData(link.target, link.extra["role"], link.extra["title"])  # type: ignore[misc]
+            for link in links
+        ]
 
     @strawberry.field(description="The participants whose role is SPEAKER, in program order.")
     def speakers(self, root: EventRow, info: Info) -> list[PersonRef]:
