@@ -39,3 +39,15 @@ def test_redoc_renders_the_operations_offline(server_url: str, tmp_path: Path) -
     dom = dump_dom(f"{server_url}/redoc", tmp_path / "profile", 5000)
     assert "/api/v1/events" in dom, dom[:2000]
     assert "List events" in dom, "ReDoc did not render the operations"
+
+
+def test_the_documentation_pages_may_load_nothing_from_elsewhere(server_url: str) -> None:
+    """ReDoc's bundle asks cdn.redoc.ly for its footer logo: a request out of a firewalled
+    network. The pages' policy keeps the browser from making any."""
+    import httpx
+
+    for path in ("/docs", "/redoc", "/graphql"):
+        response = httpx.get(server_url + path, headers={"Accept": "text/html"})
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy, path
+        assert "https:" not in policy and "*" not in policy, path

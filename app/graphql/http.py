@@ -34,7 +34,7 @@ from app.http.caching import (
     surrogate_keys,
     weight,
 )
-from app.http.docs import DOCS_STATIC, GRAPHIQL_STATIC
+from app.http.docs import DOCS_CSP, DOCS_STATIC, GRAPHIQL_STATIC
 from app.http.viewer import graphql_viewer
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -224,7 +224,10 @@ def graphql_get(
     (Accept: text/html) gets GraphiQL instead; `?query=` there runs the query on load."""
     if _wants_html(request):
         root_path = str(request.scope.get("root_path", "")).rstrip("/")
-        return HTMLResponse(_graphiql_page(root_path), headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(
+            _graphiql_page(root_path),
+            headers={"Cache-Control": "no-cache", "Content-Security-Policy": DOCS_CSP},
+        )
     parsed_variables, problem = _variables(variables)
     if problem:
         return _malformed(request, problem)
