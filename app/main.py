@@ -188,7 +188,7 @@ def _install_response_cache(app: FastAPI, settings: Settings) -> None:
     if broadcast is not None:
         app.state.on_shutdown.append(broadcast.stop)
     app.add_middleware(
-        ResponseCacheMiddleware, cache=cache, ttl=horizon.ttl, ttl_is_known=horizon.known
+        ResponseCacheMiddleware, cache=cache, ttl=horizon.ttl, known_ttl=horizon.known_ttl
     )
 
 

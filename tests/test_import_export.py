@@ -308,3 +308,22 @@ def test_an_import_dates_its_changes_when_it_ends(
         stamps = {topic.updated_at, article.updated_at}
     assert len(stamps) == 1
     assert min(stamps).astimezone(UTC) >= before
+
+
+def test_a_restored_article_no_longer_counts_as_having_left(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Restored unchanged (a new version, nothing else), a published article is public
+    again: the marks of its exit (`left_public_at`, `public_slug`) go."""
+    data = {"slug": "back", "title": "Back", "status": "published", "published_at": "2024-01-01T00:00:00Z"}
+    with session_scope(session_factory) as session:
+        row, _ = upsert_item(session, "articles", dict(data), "t")
+    with session_scope(session_factory) as session:
+        delete_item(session, "articles", session.get(Article, row.id), "t")
+    with session_scope(session_factory) as session:
+        assert session.get(Article, row.id).left_public_at is not None
+        _, changed = upsert_item(session, "articles", dict(data), "t")
+        assert changed
+    with session_factory() as session:
+        article = session.get(Article, row.id)
+        assert (article.deleted_at, article.left_public_at, article.public_slug) == (None, None, None)

@@ -441,7 +441,7 @@ def test_the_scheduled_horizon_is_looked_up_off_the_event_loop() -> None:
 
     horizon = ScheduledHorizon(lookup, max_age=60)
     middleware = ResponseCacheMiddleware(
-        FakeApp(), ResponseCache(), ttl=horizon.ttl, ttl_is_known=horizon.known
+        FakeApp(), ResponseCache(), ttl=horizon.ttl, known_ttl=horizon.known_ttl
     )
     for query in ("limit=1", "limit=2"):
         _run(middleware, _scope("/api/v1/events", query))

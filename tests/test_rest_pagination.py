@@ -413,7 +413,7 @@ def test_the_change_log_pages_with_cursor_as_every_list_does(
 ) -> None:
     """`meta.next_cursor` goes back as `cursor` (the same token as `since`), not a 400."""
     with writing(factory) as session:
-        for n in range(3):
+        for n in range(6):
             make_event(session, title=f"Logged {n}")
     first = api.get("/api/v1/changes", params={"limit": 2}).json()
     token = first["meta"]["next_cursor"]
@@ -422,6 +422,8 @@ def test_the_change_log_pages_with_cursor_as_every_list_does(
     by_since = api.get("/api/v1/changes", params={"limit": 2, "since": token})
     assert by_cursor.status_code == 200, by_cursor.text
     assert by_cursor.json()["data"] == by_since.json()["data"] != []
+    following = api.get(by_cursor.json()["links"]["next"])  # carries `since` alone
+    assert following.status_code == 200, following.text
     both = api.get("/api/v1/changes", params={"cursor": token, "since": token})
     assert both.status_code == 400
     assert both.json()["errors"][0]["loc"] == ["query", "cursor"]

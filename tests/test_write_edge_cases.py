@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -132,3 +134,25 @@ def test_a_participants_title_is_written_read_and_kept_apart_from_the_profile(
     refused = client.patch("/api/v1/events/card-lines", json=too_long, headers=writer)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["loc"][:4] == ["body", "participants", "0", "title"]
+
+
+def test_a_write_that_changes_nothing_still_heals_derived_values(
+    client: TestClient, writer: dict[str, str], session_factory: Any
+) -> None:
+    """A write that changes nothing writes nothing, unless what the row derives (plain
+    text, the search document) is not what this code derives: then it is written again."""
+    from sqlalchemy import text
+
+    from app.db import session_scope
+
+    body = {"title": "Derived", "status": "published", "body": "<p>Fresh words</p>"}
+    assert client.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+    with session_scope(session_factory) as session:
+        session.execute(text("UPDATE article SET body_text = 'stale' WHERE slug = 'derived'"))
+        session.execute(text("UPDATE search_document SET body = 'stale' WHERE entity_type = 'article'"))
+    assert client.patch("/api/v1/articles/derived", json={"title": "Derived"}, headers=writer).status_code == 200
+    with session_scope(session_factory) as session:
+        stored = session.scalar(text("SELECT body_text FROM article WHERE slug = 'derived'"))
+        indexed = session.scalar(text("SELECT body FROM search_document WHERE entity_type = 'article'"))
+    assert stored == "Fresh words"
+    assert "Fresh words" in indexed

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from app.content.errors import WriteError, conflict, invalid
 from app.content.relations import RELATIONS
-from app.content.search import index_item
+from app.content.search import index_item, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.visibility import Viewer, is_visible
@@ -467,7 +467,7 @@ def update_item(
             ]
         )
     doc = validate(collection, merged).model_dump(mode="python")
-    if _unchanged(collection, before, doc):
+    if _unchanged(collection, before, doc) and _stored_as_written(session, ctype, row, doc):
         # Nothing to write: no links or search row rewritten, so no content version bumped
         # and no cached response purged (re-importing the same file, a PATCH of equal values).
         return row
@@ -500,6 +500,16 @@ def _unchanged(collection: str, before: dict[str, Any], doc: dict[str, Any]) -> 
     except WriteError:
         return False
     return bool(current == doc)
+
+
+def _stored_as_written(session: Session, ctype: ContentType, row: Any, doc: dict[str, Any]) -> bool:
+    """Whether what the row stores, derived values included (sanitized HTML, plain text,
+    sort name, the search document), is what writing `doc` would store now: a write that
+    changes nothing still heals what an older version of the code derived differently."""
+    for key, value in _scalars(ctype, doc).items():
+        if getattr(row, key) != value:
+            return False
+    return is_indexed(session, ctype, row)
 
 
 def _public_before(ctype: ContentType, row: Any) -> str | None:
@@ -567,6 +577,7 @@ def upsert_item(
         # partners see it again (their last word on it was `deleted` in /changes).
         row.version += 1
         row.updated_at = utcnow()
+        _record_exit(ctype, row, None)  # public again: no longer "left the public surface"
         session.flush()
         _audit(session, actor, "update", ctype, row, {"restored": True})
     return row, row.version != version

@@ -215,14 +215,15 @@ class ResponseCacheMiddleware:
         app: ASGIApp,
         cache: ResponseCache,
         ttl: Callable[[], float],
-        ttl_is_known: Callable[[], bool] = lambda: True,
+        known_ttl: Callable[[], float | None] | None = None,
     ) -> None:
-        """`ttl`: seconds an entry made now may live (`ScheduledHorizon.ttl`); when
-        `ttl_is_known()` is false, working it out reads the database, in a worker thread."""
+        """`ttl`: seconds an entry made now may live (`ScheduledHorizon.ttl`). With
+        `known_ttl`, that answer when it needs no database (else None), and `ttl` is then
+        called in a worker thread: it reads the database."""
         self.app = app
         self.cache = cache
         self.ttl = ttl
-        self.ttl_is_known = ttl_is_known
+        self.known_ttl = known_ttl
         # Entries being gzipped, by cache key: hits meanwhile wait, they do not compress too.
         self._gzipping: dict[str, tuple[Entry, anyio.Event]] = {}
 
@@ -271,7 +272,11 @@ class ResponseCacheMiddleware:
         # while it is made is not in it, so the entry must not outlive that moment.
         # (Working it out reads the database: never on the event loop, which a slow
         # database would stop for every request, cached ones and /healthz included.)
-        horizon = self.ttl() if self.ttl_is_known() else await anyio.to_thread.run_sync(self.ttl)
+        if self.known_ttl is None:
+            horizon = self.ttl()
+        else:
+            known = self.known_ttl()  # (one look, under the horizon's lock: no race)
+            horizon = known if known is not None else await anyio.to_thread.run_sync(self.ttl)
         deadline = time.monotonic() + horizon
         captured: dict[str, object] = {"chunks": []}
 
@@ -390,9 +395,14 @@ class ScheduledHorizon:
         with self._lock:
             self._known = False
 
-    def known(self) -> bool:
-        """Whether `ttl` can answer without reading the database."""
-        return self._known and (self._next is None or self._next > time.time())
+    def known_ttl(self) -> float | None:
+        """`ttl`, when it can answer without reading the database; else None."""
+        now = time.time()
+        with self._lock:
+            if not self._known or (self._next is not None and self._next <= now):
+                return None
+            horizon = self.max_age if self._next is None else min(self.max_age, self._next - now)
+        return max(horizon, 0.0)
 
     def ttl(self) -> float:
         now = time.time()
@@ -444,7 +454,8 @@ class RedisInvalidation:
         timeouts = {"socket_timeout": 2, "socket_connect_timeout": 2}
         # Publishing retries once (a pooled connection may be stale after a Redis restart);
         # never more, and not at all while the listener knows Redis is unreachable, so a
-        # write's response is not held up while Redis is down (or hung: 1 s at most).
+        # write's response is not held up while Redis is down (or hung: 2 s at most, a
+        # timeout and its retry, until the listener notices).
         self.client = redis.Redis.from_url(
             url, retry=Retry(NoBackoff(), 1), socket_timeout=1, socket_connect_timeout=1
         )

@@ -81,7 +81,9 @@ def page_links(
     self_url = request.url.replace(query=urlencode(others + cursors))
     if not next_cursor:
         return str(self_url), None
-    next_url = request.url.replace(query=urlencode([*others, (cursor_param, next_cursor)]))
+    # (The change log takes its token as `cursor` too: the next link carries one of them.)
+    following = [(k, v) for k, v in others if k != "cursor"]
+    next_url = request.url.replace(query=urlencode([*following, (cursor_param, next_cursor)]))
     return str(self_url), str(next_url)
 
 

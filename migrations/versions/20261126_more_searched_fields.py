@@ -12,7 +12,6 @@ Create Date: 2026-11-26
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6b1d8e3f5a27"
@@ -30,21 +29,16 @@ SEARCH_TEXT_LIMIT = 100_000  # app.content.search
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
+    # One statement per table (a row at a time took a minute at a million rows): the body
+    # as `app.content.search.indexed_as` joins it, on both databases.
     for table, (_title, fields, added) in SEARCHED.items():
-        columns = ", ".join(("id", *fields))
-        rows = bind.execute(
-            sa.text(f"SELECT {columns} FROM {table} WHERE {added} IS NOT NULL AND {added} <> ''")
-        ).mappings()
-        for row in list(rows):
-            body = " ".join(str(row[f] or "") for f in fields)[:SEARCH_TEXT_LIMIT]
-            bind.execute(
-                sa.text(
-                    "UPDATE search_document SET body = :body"
-                    " WHERE entity_type = :type AND entity_id = :id"
-                ),
-                {"body": body, "type": table, "id": row["id"]},
-            )
+        joined = " || ' ' || ".join(f"coalesce(t.{field}, '')" for field in fields)
+        op.execute(
+            f"UPDATE search_document SET body = (SELECT substr({joined}, 1, {SEARCH_TEXT_LIMIT})"
+            f" FROM {table} t WHERE t.id = search_document.entity_id)"
+            f" WHERE entity_type = '{table}' AND entity_id IN"
+            f" (SELECT id FROM {table} WHERE {added} IS NOT NULL AND {added} <> '')"
+        )
 
 
 def downgrade() -> None:
