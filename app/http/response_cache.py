@@ -399,15 +399,12 @@ class ScheduledHorizon:
         """`ttl`, when it can answer without reading the database; else None."""
         now = time.time()
         with self._lock:
-            if not self._known or (self._next is not None and self._next <= now):
-                return None
-            horizon = self.max_age if self._next is None else min(self.max_age, self._next - now)
-        return max(horizon, 0.0)
+            return None if self._stale(now) else self._seconds(now)
 
     def ttl(self) -> float:
         now = time.time()
         with self._lock:
-            if not self._known or (self._next is not None and self._next <= now):
+            if self._stale(now):
                 try:
                     upcoming = self.lookup()
                 except Exception:  # a failing database must not break caching decisions
@@ -415,7 +412,13 @@ class ScheduledHorizon:
                     return 0.0
                 self._next = upcoming.timestamp() if upcoming else None
                 self._known = True
-            horizon = self.max_age if self._next is None else min(self.max_age, self._next - now)
+            return self._seconds(now)
+
+    def _stale(self, now: float) -> bool:
+        return not self._known or (self._next is not None and self._next <= now)
+
+    def _seconds(self, now: float) -> float:
+        horizon = self.max_age if self._next is None else min(self.max_age, self._next - now)
         return max(horizon, 0.0)
 
 
