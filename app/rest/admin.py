@@ -63,8 +63,10 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         description=(
-            "Apply the write only if the item's current ETag is one of these (else 412). "
-            "A weak `W/` tag, as gzipped responses carry, counts as its strong twin."
+            "Apply the write only if the item's current ETag is one of these (else 412): the "
+            "ETag of `GET` on the item without `include` or `fields` (another representation "
+            "has another ETag), or of a write's response. A weak `W/` tag, as gzipped "
+            "responses carry, counts as its strong twin."
         ),
     ),
 ]
