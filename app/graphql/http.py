@@ -188,8 +188,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     400: {
         "description": "Not a well-formed GraphQL request, or a request error (parse, validation, "
-        "variables, limits) with application/graphql-response+json.",
-        "content": _GRAPHQL_CONTENT,
+        "variables, limits) with application/graphql-response+json; an `X-Preview` header "
+        "that is neither `true` nor `false` is a problem (application/problem+json).",
+        "content": {**_GRAPHQL_CONTENT, **_PROBLEM},
     },
     401: {"description": "`X-Preview` without a valid API key.", "content": _PROBLEM},
     403: {"description": "`X-Preview` with a key lacking `content:preview`.", "content": _PROBLEM},
