@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -173,10 +174,16 @@ SEARCH_TEXT_LIMIT = 100_000
 
 def indexed_as(ctype: ContentType, row: Any) -> tuple[str, str]:
     """The (title, body) of the item's search document."""
-    title = str(getattr(row, ctype.title_field) or "")
-    body = " ".join(
-        str(getattr(row, f) or "") for f in ctype.search_fields if f != ctype.title_field
-    )[:SEARCH_TEXT_LIMIT]
+    return document_text(ctype, partial(getattr, row))
+
+
+def document_text(ctype: ContentType, value_of: Callable[[str], Any]) -> tuple[str, str]:
+    """The (title, body) of a search document, from the item's field values (a row's
+    attributes, or a generated row's keys: `dossier generate` writes the same text)."""
+    title = str(value_of(ctype.title_field) or "")
+    body = " ".join(str(value_of(f) or "") for f in ctype.search_fields if f != ctype.title_field)[
+        :SEARCH_TEXT_LIMIT
+    ]
     return title, body
 
 

@@ -439,15 +439,22 @@ def create_item(session: Session, collection: str, data: Any, actor: str) -> Any
 
 
 def update_item(
-    session: Session, collection: str, row: Any, patch: Any, actor: str, replacing: bool = False
+    session: Session,
+    collection: str,
+    row: Any,
+    patch: Any,
+    actor: str,
+    replacing: bool = False,
+    before: dict[str, Any] | None = None,
 ) -> Any:
     """Apply a JSON merge patch to `row`. `replacing`: `patch` is a whole document
     (`upsert_item`, `dossier import`), whose absent fields are null, not a client's
-    explicit nulls."""
+    explicit nulls. `before`: the row's `current_document`, when the caller has it."""
     ctype = BY_COLLECTION[collection]
     if not isinstance(patch, dict):
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
-    before = current_document(session, ctype, row)
+    if before is None:
+        before = current_document(session, ctype, row)
     merged = merge_patch(before, patch)
     if (
         not replacing
@@ -571,7 +578,7 @@ def upsert_item(
         # Left out, the publication time would be the time of this import: importing the
         # same file again would re-date the item to the top of every stream and feed.
         replacement["published_at"] = current["published_at"]
-    update_item(session, collection, row, replacement, actor, replacing=True)
+    update_item(session, collection, row, replacement, actor, replacing=True, before=current)
     if restored and row.version == version:
         # Back on the public surface though no field changed: a new version and time, so
         # partners see it again (their last word on it was `deleted` in /changes).

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.content.search import document_text
 from app.content.types import BY_NAME
 from app.generate.lifecycle import WeightedPicker, entity_times, past_instant, publication_state
 from app.generate.text import TextMaker
@@ -112,15 +113,14 @@ class ContentBuilder:
 
     def _index(self, type_name: str, row: dict[str, Any]) -> None:
         """The search document `app.content.search.index_item` would write for `row`."""
-        ctype = BY_NAME[type_name]
-        body = " ".join(str(row[f] or "") for f in ctype.search_fields if f != ctype.title_field)
+        title, body = document_text(BY_NAME[type_name], row.__getitem__)
         self.sink(
             "search_document",
             {
                 "id": self.next_search_id,
                 "entity_type": type_name,
                 "entity_id": row["id"],
-                "title": str(row[ctype.title_field] or ""),
+                "title": title,
                 "body": body,
             },
         )

@@ -278,10 +278,7 @@ def error_responses(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]
         example = _PROBLEM_EXAMPLES.get(int(status))
         if example is not None:
             response["content"][PROBLEM_MEDIA_TYPE]["example"] = example
-    responses[429] = {
-        **responses.get(429, {}),
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-    }
+    # (429's `Retry-After`, as every operation's: `app.http.openapi`.)
     if 401 in responses:
         responses[401]["headers"] = {
             "WWW-Authenticate": {"schema": {"type": "string"}, "example": "Bearer"}

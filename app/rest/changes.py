@@ -91,7 +91,7 @@ def list_changes(
         next_cursor=page.next_since if page.has_more else None,
         total=page.total,
         keys=ALL_COLLECTIONS,
-        cursor_param="since",
+        cursor_params=("since", "cursor"),  # `cursor`: the same token (see CURSOR)
         meta={"next_since": page.next_since},
         max_age=max_age_until(page.settles_at, viewer.now, settings.cache_max_age),
     )

@@ -69,20 +69,23 @@ def _send(
 
 
 def page_links(
-    request: Request, next_cursor: str | None, cursor_param: str = "cursor"
+    request: Request, next_cursor: str | None, cursor_params: tuple[str, ...] = ("cursor",)
 ) -> tuple[str, str | None]:
     """`links.self` and `links.next`: absolute, every query parameter kept (repeated ones
     too, in order), by name with the cursor last, however the client ordered them: a
     cached page (its key orders them too) links alike for every client. Both are encoded
-    the same way (a space is `+` in each, however the request spelled it)."""
+    the same way (a space is `+` in each, however the request spelled it).
+
+    `cursor_params`: the names the endpoint takes its token by, the one its next link
+    writes first; the next link carries none of the others."""
+    cursor_param = cursor_params[0]
     items = request.query_params.multi_items()
     others = sorted(((k, v) for k, v in items if k != cursor_param), key=itemgetter(0))
     cursors = [(k, v) for k, v in items if k == cursor_param]
     self_url = request.url.replace(query=urlencode(others + cursors))
     if not next_cursor:
         return str(self_url), None
-    # (The change log takes its token as `cursor` too: the next link carries one of them.)
-    following = [(k, v) for k, v in others if k != "cursor"]
+    following = [(k, v) for k, v in others if k not in cursor_params]
     next_url = request.url.replace(query=urlencode([*following, (cursor_param, next_cursor)]))
     return str(self_url), str(next_url)
 
@@ -96,7 +99,7 @@ def list_response(
     next_cursor: str | None,
     total: int,
     keys: Iterable[str],
-    cursor_param: str = "cursor",
+    cursor_params: tuple[str, ...] = ("cursor",),
     meta: dict[str, Any] | None = None,
     ids: Iterable[str] | None = None,
     max_age: int | None = None,
@@ -106,7 +109,7 @@ def list_response(
     query parameter of the request. `ids`: the public ids in `data` when the caller knows
     them (a `Renderer`'s `rendered`), saving a walk over the payload. `max_age`: less than
     CACHE_MAX_AGE for a page that time changes (`max_age_until`)."""
-    self_url, next_url = page_links(request, next_cursor, cursor_param)
+    self_url, next_url = page_links(request, next_cursor, cursor_params)
     payload = {
         "data": data,
         "meta": {"next_cursor": next_cursor, "total": total, **(meta or {})},
