@@ -40,7 +40,7 @@ Projection = Mapping[type[Any], frozenset[str]]
 class Shape:
     """The columns of one model, in a fixed order, and how to turn them into a row."""
 
-    __slots__ = ("columns", "keys", "model", "width")
+    __slots__ = ("columns", "keys", "model", "narrow", "width")
 
     def __init__(self, model: type[Any], keys: frozenset[str] | None = None) -> None:
         mapper = inspect(model)
@@ -49,6 +49,8 @@ class Shape:
         self.keys: tuple[str, ...] = tuple(p.key for p in props)
         self.columns: tuple[ColumnElement[Any], ...] = tuple(p.columns[0] for p in props)
         self.width = len(props)
+        # No text of unbounded length (a body, a bio) among the columns.
+        self.narrow = all(_bounded(column) for column in self.columns)
 
     def builder(self) -> Any:
         """A function turning a result row into a row object, one object per primary key
@@ -71,6 +73,11 @@ class Shape:
             return row
 
         return build
+
+
+def _bounded(column: ColumnElement[Any]) -> bool:
+    # A string type without a length (SQLModel's AutoString, `str` without max_length).
+    return getattr(column.type, "length", 0) is not None
 
 
 def memo(cache: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
