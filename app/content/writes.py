@@ -360,18 +360,37 @@ def _replace_links(
 
 
 def _check_no_cycle(session: Session, row: Organization, resolve: _Resolver) -> None:
+    """Refuse a parent that would make `row` its own ancestor.
+
+    The walk climbs live organizations only: a deleted one is out of the hierarchy (it
+    cannot be chosen as a parent, and its children show none), so a loop through it is
+    no cycle anyone sees. Restoring it brings its links back: `upsert_item` checks that
+    restore with this same walk, so no cycle ever becomes visible either way."""
+    path = [row.slug]
     seen = {row.id}
     current = row.parent_id
     while current is not None:
-        if current in seen:
+        if current == row.id:
+            path.append(row.slug)
             resolve.errors.append(
-                {"loc": ["body", "parent"], "msg": "an organization cannot be its own ancestor"}
+                {
+                    "loc": ["body", "parent"],
+                    "msg": f"an organization cannot be its own ancestor ({' → '.join(path)})",
+                }
             )
             return
+        if current in seen:  # a loop above `row`, not through it: not this write's doing
+            return
         seen.add(current)
-        current = session.scalar(
-            select(col(Organization.parent_id)).where(col(Organization.id) == current)
-        )
+        found = session.execute(
+            select(Organization.slug, Organization.parent_id, Organization.deleted_at).where(  # type: ignore[call-overload]
+                col(Organization.id) == current
+            )
+        ).first()
+        if found is None or found.deleted_at is not None:
+            return
+        path.append(found.slug)
+        current = found.parent_id
 
 
 def _audit(
@@ -587,6 +606,14 @@ def upsert_item(
         _record_exit(ctype, row, None)  # public again: no longer "left the public surface"
         session.flush()
         _audit(session, actor, "update", ctype, row, {"restored": True})
+    if restored and ctype.name == "organization":
+        # Back in the hierarchy with its parent and the children that still name it: even
+        # when the line changed nothing (no write, so no check in `_apply`), a restore
+        # must not close a cycle. (Flushed first: the walk reads what is restored.)
+        session.flush()
+        resolve = _Resolver(session)
+        _check_no_cycle(session, row, resolve)
+        resolve.check()
     return row, row.version != version
 
 
