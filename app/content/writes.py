@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -22,7 +22,7 @@ from app.content.search import index_item, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.visibility import Viewer, is_visible
-from app.db import utcnow
+from app.db import take_writers_lock, utcnow
 from app.models import (
     Affiliation,
     ArticleAuthor,
@@ -192,16 +192,12 @@ class _Resolver:
 
 
 def lock_writers(session: Session) -> None:
-    """PostgreSQL: take the lock every content write takes, first (`lock_for_write`), once
-    per transaction. The triggers of any content write lock the one `content_version` row;
-    a writer that locked an item's row first and that one second could deadlock with one
-    holding them the other way round, so every write path takes it before any row."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
+    """Take the writers' lock (`app.db.take_writers_lock`) first, once per transaction:
+    every path that writes content calls this before it reads what it writes from."""
     held = session.info.get("writers_locked")
     if held is not None and held is session.get_transaction():
         return
-    session.execute(text("SELECT 1 FROM content_version WHERE id = 1 FOR UPDATE"))
+    take_writers_lock(session.connection())
     session.info["writers_locked"] = session.get_transaction()
 
 

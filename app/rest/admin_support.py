@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.content.types import ContentType
@@ -85,24 +85,19 @@ async def patch_body(request: Request) -> Any:
 
 
 def lock_for_write(session: Session) -> None:
-    """Serialize writers: take the write lock before reading, and before the write reads
-    the clock for its `updated_at`.
+    """Serialize writers: take the writers' lock (`lock_writers`) before reading, and
+    before the write reads the clock for its `updated_at`.
 
-    A deferred SQLite transaction that reads and then writes fails ("database is
+    SQLite: a deferred transaction that reads and then writes fails ("database is
     locked") when another writer committed in between; `BEGIN IMMEDIATE` makes a second
-    writer wait for the first and then read what it wrote. On PostgreSQL every content
+    writer wait for the first and then read what it wrote. PostgreSQL: every content
     write's triggers update the one `content_version` row, so writers queued on its lock
     from their first statement on anyway; taking it first means a writer reads the clock
     only once the writer before it has committed. Commit order is then the order of
     `updated_at`, which the change log's readers rely on (`CHANGES_SETTLE`): a write can
     no longer commit after another with an earlier time because it waited for the lock.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        lock_writers(session)
-        return
-    driver = session.connection().connection.driver_connection
-    if not getattr(driver, "in_transaction", False):
-        session.execute(text("BEGIN IMMEDIATE"))
+    lock_writers(session)
 
 
 def find_for_update(session: Session, ctype: ContentType, id_or_slug: str) -> Any:
