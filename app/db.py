@@ -252,6 +252,25 @@ def open_transaction(session: Session) -> None:
         session.execute(text("BEGIN"))
 
 
+def take_writers_lock(connection: Connection) -> None:
+    """Take the lock every writer of content takes first, before it reads what it writes
+    from or touches any row: API writes, `dossier import`, the demo loader, `dossier
+    generate`, migrations.
+
+    PostgreSQL: the one `content_version` row, which the triggers of every content write
+    update. A writer that locked rows first (an UPDATE, a COPY, an INSERT's foreign-key
+    check or unique index entry) and that row second deadlocked with an API write holding
+    them the other way round. SQLite: the database's write lock (`BEGIN IMMEDIATE`); a
+    writer that read first and wrote later (ids or slugs it had read) could find another
+    writer committed in between. Once per transaction: the caller keeps track."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SELECT 1 FROM content_version WHERE id = 1 FOR UPDATE")
+        return
+    driver = connection.connection.driver_connection
+    if not getattr(driver, "in_transaction", False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 

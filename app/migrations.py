@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from app.db import make_engine
+from app.db import make_engine, take_writers_lock
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -128,6 +128,11 @@ def upgrade_to_head(url: str) -> None:
             take_migration_lock(connection)
             if _revision(connection) == HEAD_REVISION:
                 return
+            if inspect(connection).has_table("content_version"):
+                # A migration that rewrites content (its triggers take `content_version`)
+                # takes that lock first, like every writer: not after its UPDATEs have
+                # locked the rows an API write holding it waits for.
+                take_writers_lock(connection)
             upgrade_connection(connection)
     finally:
         engine.dispose()

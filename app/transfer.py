@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.content.errors import WriteError
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
-from app.content.writes import current_document, upsert_item, validate
+from app.content.writes import current_document, lock_writers, upsert_item, validate
 from app.db import as_utc, utcnow
 from app.models import Organization
 
@@ -225,6 +225,8 @@ def import_records(
 ) -> ImportResult:
     """Upsert every line in this session (the caller commits, or rolls back on error)."""
     parsed = parse_lines(lines)
+    # The writers' lock before the first read: which slugs exist decides insert or update.
+    lock_writers(session)
     result = ImportResult(records=len(parsed))
     changed_lines: set[int] = set()
     changed_rows: dict[int, tuple[ContentType, Any]] = {}

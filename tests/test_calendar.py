@@ -119,9 +119,10 @@ def test_calendar_caching(demo_client: TestClient) -> None:
     ("path", "status"),
     [
         ("/calendar/topics/no-such-topic.ics", 404),
-        ("/calendar/events.xml", 400),
-        ("/calendar/events.rss", 400),
-        ("/calendar/topics/kidnapping.json", 400),
+        ("/calendar/events.xml", 404),
+        ("/calendar/events.rss", 404),
+        ("/calendar/topics/kidnapping.json", 404),
+        ("/calendar/topics/no-such-topic.xyz", 404),
     ],
 )
 def test_calendar_errors(demo_client: TestClient, path: str, status: int) -> None:
@@ -129,6 +130,8 @@ def test_calendar_errors(demo_client: TestClient, path: str, status: int) -> Non
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == status
+    if not path.endswith(".ics"):
+        assert "calendars are served as .ics" in response.json()["detail"]
 
 
 def _write(factory: sessionmaker[Session], collection: str, data: dict[str, Any]) -> None:

@@ -269,10 +269,7 @@ def test_person_feed_by_id_and_empty_person(demo_client: TestClient) -> None:
         ("/feeds/topics/no-such-topic.rss", 404),
         ("/feeds/topics/no-such-topic.json", 404),
         ("/feeds/people/no-such-person.atom", 404),
-        ("/feeds/articles.xml", 400),
-        ("/feeds/events.html", 400),
-        ("/feeds/topics/kidnapping.ics", 400),
-        ("/feeds/people/beatriz-magaloni.RSS", 400),
+        ("/feeds/topics/" + "x" * 201 + ".rss", 400),
     ],
 )
 def test_feed_errors_are_problems(demo_client: TestClient, path: str, status: int) -> None:
@@ -281,8 +278,37 @@ def test_feed_errors_are_problems(demo_client: TestClient, path: str, status: in
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
     assert problem["status"] == status
-    if status == 400:
-        assert "'rss', 'atom' or 'json'" in str(problem["errors"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/articles.xml",
+        "/feeds/events.html",
+        "/feeds/publications.xyz",
+        "/feeds/topics/kidnapping.xyz",
+        "/feeds/topics/kidnapping.ics",
+        "/feeds/topics/no-such-topic.xyz",
+        "/feeds/people/beatriz-magaloni.RSS",
+        "/feeds/people/beatriz-magaloni.rss.bak",
+    ],
+)
+def test_a_feed_format_that_does_not_exist_is_404(demo_client: TestClient, path: str) -> None:
+    """The extension is part of the path: one naming no format names no resource, as a
+    path without one (`/feeds/articles`) names none."""
+    response = demo_client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 404
+    assert ".rss (RSS 2.0), .atom (Atom 1.0) and .json" in problem["detail"]
+
+
+def test_a_feed_path_without_a_format_is_404(demo_client: TestClient) -> None:
+    for path in ("/feeds/articles", "/feeds/topics/kidnapping", "/feeds/topics/kidnapping."):
+        response = demo_client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_autodiscovery_links_resolve(demo_client: TestClient) -> None:
@@ -330,6 +356,9 @@ def test_feeds_documented_in_openapi(demo_client: TestClient) -> None:
     }
     fmt = next(p for p in topic["parameters"] if p["name"] == "fmt")
     assert fmt["in"] == "path"
+    assert fmt["schema"]["enum"] == ["rss", "atom", "json"]
+    ics = next(p for p in paths["/calendar/events.{fmt}"]["get"]["parameters"] if p["name"] == "fmt")
+    assert ics["schema"]["enum"] == ["ics"]
 
 
 @pytest.mark.parametrize(

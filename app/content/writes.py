@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -22,7 +22,7 @@ from app.content.search import index_item, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.visibility import Viewer, is_visible
-from app.db import utcnow
+from app.db import take_writers_lock, utcnow
 from app.models import (
     Affiliation,
     ArticleAuthor,
@@ -192,16 +192,12 @@ class _Resolver:
 
 
 def lock_writers(session: Session) -> None:
-    """PostgreSQL: take the lock every content write takes, first (`lock_for_write`), once
-    per transaction. The triggers of any content write lock the one `content_version` row;
-    a writer that locked an item's row first and that one second could deadlock with one
-    holding them the other way round, so every write path takes it before any row."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
+    """Take the writers' lock (`app.db.take_writers_lock`) first, once per transaction:
+    every path that writes content calls this before it reads what it writes from."""
     held = session.info.get("writers_locked")
     if held is not None and held is session.get_transaction():
         return
-    session.execute(text("SELECT 1 FROM content_version WHERE id = 1 FOR UPDATE"))
+    take_writers_lock(session.connection())
     session.info["writers_locked"] = session.get_transaction()
 
 
@@ -360,18 +356,37 @@ def _replace_links(
 
 
 def _check_no_cycle(session: Session, row: Organization, resolve: _Resolver) -> None:
+    """Refuse a parent that would make `row` its own ancestor.
+
+    The walk climbs live organizations only: a deleted one is out of the hierarchy (it
+    cannot be chosen as a parent, and its children show none), so a loop through it is
+    no cycle anyone sees. Restoring it brings its links back: `upsert_item` checks that
+    restore with this same walk, so no cycle ever becomes visible either way."""
+    path = [row.slug]
     seen = {row.id}
     current = row.parent_id
     while current is not None:
-        if current in seen:
+        if current == row.id:
+            path.append(row.slug)
             resolve.errors.append(
-                {"loc": ["body", "parent"], "msg": "an organization cannot be its own ancestor"}
+                {
+                    "loc": ["body", "parent"],
+                    "msg": f"an organization cannot be its own ancestor ({' → '.join(path)})",
+                }
             )
             return
+        if current in seen:  # a loop above `row`, not through it: not this write's doing
+            return
         seen.add(current)
-        current = session.scalar(
-            select(col(Organization.parent_id)).where(col(Organization.id) == current)
-        )
+        found = session.execute(
+            select(Organization.slug, Organization.parent_id, Organization.deleted_at).where(  # type: ignore[call-overload]
+                col(Organization.id) == current
+            )
+        ).first()
+        if found is None or found.deleted_at is not None:
+            return
+        path.append(found.slug)
+        current = found.parent_id
 
 
 def _audit(
@@ -587,6 +602,14 @@ def upsert_item(
         _record_exit(ctype, row, None)  # public again: no longer "left the public surface"
         session.flush()
         _audit(session, actor, "update", ctype, row, {"restored": True})
+    if restored and ctype.name == "organization":
+        # Back in the hierarchy with its parent and the children that still name it: even
+        # when the line changed nothing (no write, so no check in `_apply`), a restore
+        # must not close a cycle. (Flushed first: the walk reads what is restored.)
+        session.flush()
+        resolve = _Resolver(session)
+        _check_no_cycle(session, row, resolve)
+        resolve.check()
     return row, row.version != version
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.content.types import BY_NAME
-from app.content.writes import upsert_item
+from app.content.writes import lock_writers, upsert_item
 from app.demo.data import DEMO_DATASET
 
 ACTOR = "demo-loader"
@@ -18,6 +18,7 @@ def load_demo(session: Session) -> int:
     Related items may point at any collection, so they are written in a second pass,
     once every target exists. Running it twice changes nothing the second time.
     """
+    lock_writers(session)  # before the first read, as every writer
     changed = 0
     deferred: list[tuple[str, dict[str, object]]] = []
     for collection, records in DEMO_DATASET.items():

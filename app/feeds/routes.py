@@ -1,7 +1,8 @@
 """Feed and calendar endpoints: `/feeds/…{.rss,.atom,.json}` and `/calendar/…ics`.
 
-The extension is a path parameter with a fixed set of values, so `/feeds/articles.xml`
-is a 400 problem naming the formats, not a 404.
+The extension is part of the path: a format that does not exist (`/feeds/articles.xml`)
+names no resource, so it is a 404 problem naming the formats there are, like any unknown
+path, and like a missing extension (`/feeds/articles`, which matches no route).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from app.feeds.sources import (
 from app.feeds.urls import api_base, api_url, public_url, site_root
 from app.http.caching import cacheable_response, is_private, max_age_until, surrogate_keys
 from app.http.deps import SessionDep, SettingsDep
-from app.http.errors import problem_responses
+from app.http.errors import NotFound, problem_responses
 from app.models import Topic
 
 router = APIRouter(tags=["feeds"])
@@ -45,10 +46,23 @@ class CalendarFormat(StrEnum):
     ics = "ics"
 
 
+# Plain strings, checked by `_feed_format` and `_calendar_format` (404 when unknown); the
+# schema still lists the formats there are.
 FormatParam = Annotated[
-    FeedFormat, Path(description="`rss` (RSS 2.0), `atom` (Atom 1.0) or `json` (JSON Feed 1.1).")
+    str,
+    Path(
+        description="`rss` (RSS 2.0), `atom` (Atom 1.0) or `json` (JSON Feed 1.1); any other "
+        "extension: 404.",
+        json_schema_extra={"enum": [f.value for f in FeedFormat]},
+    ),
 ]
-CalendarParam = Annotated[CalendarFormat, Path(description="`ics` (iCalendar, RFC 5545).")]
+CalendarParam = Annotated[
+    str,
+    Path(
+        description="`ics` (iCalendar, RFC 5545); any other extension: 404.",
+        json_schema_extra={"enum": [f.value for f in CalendarFormat]},
+    ),
+]
 SlugParam = Annotated[
     str, Path(description="The topic's slug (e.g. `kidnapping`) or id.", max_length=200)
 ]
@@ -87,6 +101,28 @@ CALENDAR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 _FEED_ROUTE: dict[str, Any] = {"response_class": Response, "responses": FEED_RESPONSES}
 _CALENDAR_ROUTE: dict[str, Any] = {"response_class": Response, "responses": CALENDAR_RESPONSES}
+
+
+def _feed_format(extension: str) -> FeedFormat:
+    """The feed format an extension names; 404 when it names none (no such resource)."""
+    try:
+        return FeedFormat(extension)
+    except ValueError:
+        raise NotFound(
+            f"No feed in the format '.{extension[:20]}': feeds are served as .rss (RSS 2.0), "
+            ".atom (Atom 1.0) and .json (JSON Feed 1.1)."
+        ) from None
+
+
+def _calendar_format(extension: str) -> CalendarFormat:
+    """The calendar format an extension names; 404 when it names none."""
+    try:
+        return CalendarFormat(extension)
+    except ValueError:
+        raise NotFound(
+            f"No calendar in the format '.{extension[:20]}': calendars are served as .ics "
+            "(iCalendar)."
+        ) from None
 
 
 def _respond(
@@ -164,15 +200,16 @@ def topic_feed(
     Atom 1.0 or JSON Feed 1.1.
 
     Links are absolute URLs on the public website; GUIDs are stable `tag:` URIs. Responses
-    carry an `ETag` (send `If-None-Match` for a 304). Unknown topic: 404; unknown format: 400.
+    carry an `ETag` (send `If-None-Match` for a 304). Unknown topic or format: 404.
     """
+    feed_format = _feed_format(fmt)
     viewer = Viewer()
     topic = topic_or_404(session, slug, viewer)
     doc = _document(
         request,
         settings,
         f"/feeds/topics/{topic.slug}",
-        fmt,
+        feed_format,
         topic.name,
         topic.description
         or f"The latest articles, events, publications and quotes on {topic.name}.",
@@ -181,7 +218,15 @@ def topic_feed(
     doc.fallback_updated = topic.updated_at
     items = topic_items(session, topic, viewer, settings.secret_key)
     return _feed(
-        request, session, settings, viewer, items, fmt, doc, STREAM_TYPES, [f"top_{topic.id}"]
+        request,
+        session,
+        settings,
+        viewer,
+        items,
+        feed_format,
+        doc,
+        STREAM_TYPES,
+        [f"top_{topic.id}"],
     )
 
 
@@ -189,22 +234,23 @@ def _collection_feed(
     request: Request,
     session: SessionDep,
     settings: Settings,
-    fmt: FeedFormat,
+    fmt: str,
     ctype: ContentType,
     title: str,
 ) -> Response:
+    feed_format = _feed_format(fmt)
     viewer = Viewer()
     doc = _document(
         request,
         settings,
         f"/feeds/{ctype.collection}",
-        fmt,
+        feed_format,
         title,
         f"The latest {ctype.collection}, newest first.",
         None,
     )
     items = latest(session, ctype, viewer, settings.secret_key)
-    return _feed(request, session, settings, viewer, items, fmt, doc, [ctype])
+    return _feed(request, session, settings, viewer, items, feed_format, doc, [ctype])
 
 
 @router.get("/feeds/articles.{fmt}", summary="Feed of articles", **_FEED_ROUTE)
@@ -212,7 +258,7 @@ def articles_feed(
     fmt: FormatParam, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The latest 50 public articles (news, commentary, interviews…), newest `published_at`
-    first, with their full sanitized body, authors and topics. Unknown format: 400."""
+    first, with their full sanitized body, authors and topics. Unknown format: 404."""
     return _collection_feed(request, session, settings, fmt, ARTICLE, "Articles")
 
 
@@ -223,7 +269,7 @@ def events_feed(
     """The latest 50 public events in the order they were announced (newest `published_at`
     first). Each entry states when (in the event's time zone) and where the event takes
     place; the JSON Feed adds `_dossier.starts_at`, `ends_at` and `timezone`. For a
-    calendar subscription use `/calendar/events.ics`. Unknown format: 400."""
+    calendar subscription use `/calendar/events.ics`. Unknown format: 404."""
     return _collection_feed(request, session, settings, fmt, EVENT, "Events")
 
 
@@ -232,7 +278,7 @@ def publications_feed(
     fmt: FormatParam, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The latest 50 public publications, newest `published_at` first, with abstract,
-    authors in order and DOI link. Unknown format: 400."""
+    authors in order and DOI link. Unknown format: 404."""
     return _collection_feed(request, session, settings, fmt, PUBLICATION, "Publications")
 
 
@@ -245,15 +291,16 @@ def person_feed(
     settings: SettingsDep,
 ) -> Response:
     """A person's latest 50 public articles (as author), events (as participant) and
-    publications (as author), merged newest `published_at` first. Unknown person: 404;
-    unknown format: 400."""
+    publications (as author), merged newest `published_at` first. Unknown person or
+    format: 404."""
+    feed_format = _feed_format(fmt)
     viewer = Viewer()
     person = person_or_404(session, slug, viewer)
     doc = _document(
         request,
         settings,
         f"/feeds/people/{person.slug}",
-        fmt,
+        feed_format,
         person.name,
         f"Articles, events and publications of {person.name}.",
         public_url(settings, "person", slug=person.slug, id=f"per_{person.id}"),
@@ -261,7 +308,9 @@ def person_feed(
     doc.fallback_updated = person.updated_at
     items = person_items(session, person, viewer, settings.secret_key)
     sources = [ARTICLE, EVENT, PUBLICATION]
-    return _feed(request, session, settings, viewer, items, fmt, doc, sources, [f"per_{person.id}"])
+    return _feed(
+        request, session, settings, viewer, items, feed_format, doc, sources, [f"per_{person.id}"]
+    )
 
 
 def _calendar(
@@ -303,7 +352,8 @@ def topic_calendar(
     event (soonest first) and, up to 50 in all, the most recent past ones. Each VEVENT has a
     stable UID, times in the event's own time zone (with VTIMEZONE), location or online URL,
     STATUS (CANCELLED for cancelled events, TENTATIVE for postponed ones) and the event's
-    public URL. Unknown topic: 404; an extension other than `.ics`: 400."""
+    public URL. Unknown topic, or an extension other than `.ics`: 404."""
+    _calendar_format(fmt)
     viewer = Viewer()
     topic = topic_or_404(session, slug, viewer)
     return _calendar(
@@ -323,7 +373,8 @@ def events_calendar(
     fmt: CalendarParam, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """An iCalendar subscription of all public events: every upcoming event (soonest first)
-    and, up to 50 in all, the most recent past ones. An extension other than `.ics`: 400."""
+    and, up to 50 in all, the most recent past ones. An extension other than `.ics`: 404."""
+    _calendar_format(fmt)
     return _calendar(
         request, session, settings, Viewer(), "/calendar/events", "Events", "All public events."
     )

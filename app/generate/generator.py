@@ -19,6 +19,7 @@ from time import perf_counter
 from sqlalchemy import Connection, Engine, select, text
 from sqlmodel import col
 
+from app.db import take_writers_lock
 from app.generate import DEFAULT_SEED, SCALES
 from app.generate.content import Plan
 from app.generate.publishable import SyntheticContent
@@ -90,13 +91,18 @@ def generate(
     plan = Plan.for_factor(factor)
     started = perf_counter()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
+            connection.execute(text("SET LOCAL synchronous_commit = off"))
+        # The writers' lock before anything is read. Ids continue after the largest ones
+        # read here, and each COPY locks rows (new ids, the rows its foreign keys name)
+        # before its triggers take `content_version`: without the lock first, that is the
+        # other way round from an API write (PostgreSQL: a deadlock; SQLite: a duplicate id).
+        take_writers_lock(connection)
         if _has_generated_content(connection):
             raise GenerationError(
                 "the database already holds generated content; use an empty or demo-only database"
             )
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SET LOCAL statement_timeout = 0"))
-            connection.execute(text("SET LOCAL synchronous_commit = off"))
         bases = max_ids(connection)
         existing = connection.execute(
             select(col(Topic.id), col(Topic.name))

@@ -45,6 +45,60 @@ def etag_for(body: bytes) -> str:
     return '"' + xxh3_128_hexdigest(body) + '"'
 
 
+def item_etag(public_id: str, version: int, body: bytes) -> str:
+    """The ETag of one representation of one item: the item's public id and version, then
+    the body's digest (`"evt_3.v7.<digest>"`). `If-None-Match` compares whole tags, so
+    each representation (`include`, `fields`, preview or public) is revalidated on its own
+    bytes, a related item's change included; `If-Match` on a write compares the id and
+    version (`item_version_of`), so the ETag of whichever representation an editor read
+    guards the write, and every write to the item, which bumps its version, outdates them
+    all."""
+    return f'"{public_id}.v{version}.{xxh3_128_hexdigest(body)}"'
+
+
+_ITEM_ETAG = re.compile(r'"(?P<id>[a-z]{3}_\d+)\.v(?P<version>\d{1,18})\.[0-9a-f]{32}"')
+
+
+def item_version_of(etag: str) -> tuple[str, int] | None:
+    """The (public id, version) an item's ETag names (`W/` ignored); None for any other."""
+    found = _ITEM_ETAG.fullmatch(etag.removeprefix("W/"))
+    return (found["id"], int(found["version"])) if found else None
+
+
+# RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text.
+_ENTITY_TAG = re.compile(r'[ \t]*((?:W/)?"[\x21\x23-\x7e\x80-\xff]*")[ \t]*')
+ANY_TAG = "*"
+
+
+def parse_if_match(header: str) -> list[str]:
+    """The entity tags of an `If-Match` header (RFC 9110 §13.1.1: `*` or a comma-separated
+    list of quoted tags; empty elements are skipped), `[ANY_TAG]` for `*`. ValueError when
+    it is neither: a tag without its quotes, stray text, `*` in a list, nothing at all."""
+    if header.strip(" \t") == ANY_TAG:
+        return [ANY_TAG]
+    tags = _list_elements(header)
+    if not tags:
+        raise ValueError("it names no entity tag")
+    return tags
+
+
+def _list_elements(header: str) -> list[str]:
+    out: list[str] = []
+    position, end = 0, len(header)
+    while position < end:
+        if header[position] in ", \t":
+            position += 1  # separators and empty list elements
+            continue
+        found = _ENTITY_TAG.match(header, position)
+        if found is None:
+            raise ValueError(f"'{header[position : position + 40]}' is not a quoted entity tag")
+        out.append(found[1])
+        position = found.end()
+        if position < end and header[position] != ",":
+            raise ValueError(f"'{header[position : position + 40]}' follows an entity tag")
+    return out
+
+
 def etag_matches(request: Request, etag: str) -> bool:
     """RFC 9110 weak comparison against If-None-Match (lists, W/ and * included)."""
     return etag_matches_header(request.headers.get("if-none-match"), etag)
@@ -165,9 +219,11 @@ def cacheable_response(
     keys: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    item: tuple[str, int] | None = None,
 ) -> Response:
-    """A response with ETag and caching headers; 304 without a body when the client has it."""
-    etag = etag_for(body)
+    """A response with ETag and caching headers; 304 without a body when the client has it.
+    `item`: the public id and version of the one item the body represents (`item_etag`)."""
+    etag = etag_for(body) if item is None else item_etag(*item, body)
     out_headers = {
         "ETag": etag,
         "Cache-Control": PRIVATE if private else f"public, max-age={max_age}",

@@ -42,6 +42,7 @@ from app.rest.admin_support import (
     WRITE_HEADERS,
     check_if_match,
     find_for_update,
+    if_match_tags,
     item_response,
     lock_for_write,
     patch_body,
@@ -63,10 +64,13 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         description=(
-            "Apply the write only if the item's current ETag is one of these (else 412): the "
-            "ETag of `GET` on the item without `include` or `fields` (another representation "
-            "has another ETag), or of a write's response. A weak `W/` tag, as gzipped "
-            "responses carry, counts as its strong twin."
+            "Apply the write only if the item is still at the version one of these ETags "
+            "names (else 412, nothing changed): the `ETag` of any `GET` of the item (with or "
+            "without `include` or `fields`, preview or public) or of a write's response. An "
+            "item's ETag names the item and its version, and every write to the item "
+            "changes it. A weak `W/` tag, as gzipped responses carry, counts as its strong "
+            "twin; `*` matches any version. A header that is neither `*` nor a list of "
+            "quoted ETags is 400."
         ),
     ),
 ]
@@ -114,7 +118,7 @@ def _create_route(ctype: ContentType) -> Callable[..., Response]:
         _commit(session, ctype)
         notify_write(ctype, row)
         location = str(request.base_url).rstrip("/") + f"/api/v1/{ctype.collection}/{item['id']}"
-        return item_response(item, 201, {"Location": location})
+        return item_response(item, row.version, 201, {"Location": location})
 
     create.__name__ = f"create_{ctype.name}"
     create.__doc__ = (
@@ -135,24 +139,25 @@ def _update_route(ctype: ContentType) -> Callable[..., Response]:
         session: SessionDep,
         if_match: IfMatch = None,
     ) -> Response:
+        tags = if_match_tags(if_match)
         lock_for_write(session)
         row = find_for_update(session, ctype, id_or_slug)
-        check_if_match(request, if_match, session, ctype, row)
+        check_if_match(request, tags, session, ctype, row)
         version = row.version
         _guarded(ctype, lambda: update_item(session, ctype.collection, row, body, principal.name))
         item = _rendered(request, session, ctype, row)
         _commit(session, ctype)
         if row.version != version:
             notify_write(ctype, row)
-        return item_response(item, 200)
+        return item_response(item, row.version, 200)
 
     update.__name__ = f"update_{ctype.name}"
     update.__doc__ = (
         f"Change {_article(ctype.name)} with a JSON merge patch (needs a `content:write` key).\n\n"
         "Send only the fields to change (`null` clears one; lists are replaced whole) as "
         "`application/merge-patch+json` or `application/json`. The result is validated "
-        "like a new item. With `If-Match`, the write happens only if the item still has "
-        "that ETag (else 412, nothing changed)."
+        "like a new item. With `If-Match`, the write happens only if the item is still at "
+        "the version that ETag names (else 412, nothing changed)."
     )
     return update
 
@@ -165,9 +170,10 @@ def _delete_route(ctype: ContentType) -> Callable[..., Response]:
         session: SessionDep,
         if_match: IfMatch = None,
     ) -> Response:
+        tags = if_match_tags(if_match)
         lock_for_write(session)
         row = find_for_update(session, ctype, id_or_slug)
-        check_if_match(request, if_match, session, ctype, row)
+        check_if_match(request, tags, session, ctype, row)
         delete_item(session, ctype.collection, row, principal.name)
         _commit(session, ctype)
         notify_write(ctype, row)

@@ -242,7 +242,8 @@ _PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
         412,
         "precondition-failed",
         "Precondition Failed",
-        "The event has changed since the ETag you sent; GET it again and retry.",
+        "The event has changed since the ETag you sent (or the ETag is not one of its "
+        "own); GET it again and retry with the new ETag.",
     ),
     413: _problem_example(
         413,

@@ -11,13 +11,21 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.content.types import ContentType
 from app.content.visibility import Viewer, is_visible
 from app.content.writes import lock_writers, nests_too_deep, too_deep
-from app.http.caching import PRIVATE, etag_for, json_body
+from app.http.caching import (
+    ANY_TAG,
+    PRIVATE,
+    etag_for,
+    item_version_of,
+    json_body,
+    parse_if_match,
+)
+from app.http.caching import item_etag as caching_item_etag
 from app.http.errors import (
     BadRequest,
     NotFound,
@@ -31,6 +39,7 @@ from app.rest.envelope import renderer
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 WRITE_HEADERS = {"Cache-Control": PRIVATE}
+EDITOR = Viewer(preview=True)
 
 
 def _media_type(request: Request) -> tuple[str, dict[str, str]]:
@@ -85,24 +94,19 @@ async def patch_body(request: Request) -> Any:
 
 
 def lock_for_write(session: Session) -> None:
-    """Serialize writers: take the write lock before reading, and before the write reads
-    the clock for its `updated_at`.
+    """Serialize writers: take the writers' lock (`lock_writers`) before reading, and
+    before the write reads the clock for its `updated_at`.
 
-    A deferred SQLite transaction that reads and then writes fails ("database is
+    SQLite: a deferred transaction that reads and then writes fails ("database is
     locked") when another writer committed in between; `BEGIN IMMEDIATE` makes a second
-    writer wait for the first and then read what it wrote. On PostgreSQL every content
+    writer wait for the first and then read what it wrote. PostgreSQL: every content
     write's triggers update the one `content_version` row, so writers queued on its lock
     from their first statement on anyway; taking it first means a writer reads the clock
     only once the writer before it has committed. Commit order is then the order of
     `updated_at`, which the change log's readers rely on (`CHANGES_SETTLE`): a write can
     no longer commit after another with an earlier time because it waited for the lock.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        lock_writers(session)
-        return
-    driver = session.connection().connection.driver_connection
-    if not getattr(driver, "in_transaction", False):
-        session.execute(text("BEGIN IMMEDIATE"))
+    lock_writers(session)
 
 
 def find_for_update(session: Session, ctype: ContentType, id_or_slug: str) -> Any:
@@ -126,40 +130,69 @@ def render_item(
     return renderer(session, viewer, request).render(ctype, [row])[0]
 
 
-def item_etag(item: dict[str, Any]) -> str:
-    return etag_for(json_body(item))
+def item_etag(item: dict[str, Any], version: int) -> str:
+    """The ETag a GET of the item with this body gives (`app.http.caching.item_etag`)."""
+    return caching_item_etag(str(item["id"]), version, json_body(item))
+
+
+def if_match_tags(header: str | None) -> list[str] | None:
+    """The tags of an `If-Match` header (None without one); a malformed one is 400. Read
+    before the write takes its lock: refusing it needs no database."""
+    if header is None:
+        return None
+    try:
+        return parse_if_match(header)
+    except ValueError as exc:
+        raise BadRequest(
+            f"The If-Match header is not valid ({exc}): send `*` or the ETags of the item "
+            'as GET or a write gave them, in their double quotes (`If-Match: "evt_3.v2.…"`).'
+        ) from None
 
 
 def check_if_match(
-    request: Request, header: str | None, session: Session, ctype: ContentType, row: Any
+    request: Request, tags: list[str] | None, session: Session, ctype: ContentType, row: Any
 ) -> None:
-    """412 unless `If-Match` names the item's current ETag (the editor's or the public one).
-    `W/` is ignored: a gzipped response's ETag is the plain one marked weak
-    (`gzip_variant_etag`), and both name the same version of the item.
+    """412 unless `If-Match` (`if_match_tags`) names the item's current version.
+
+    An item's ETag names the item and its version (`app.http.caching.item_etag`), so the
+    ETag of any representation of the current version matches: GET with or without
+    `include` or `fields`, preview or public, or a write's response. `W/` is ignored: a
+    gzipped response's ETag is the plain one marked weak (`gzip_variant_etag`), and both
+    name the same version. A plain digest, as item ETags were before they named their
+    version, still matches the bare item's current body.
 
     The check runs with the row locked, so the item cannot change between the check and
     the write.
     """
-    if header is None:
+    if tags is None or ANY_TAG in tags:
         return
-    wanted = {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
-    if "*" in wanted:
+    current = (ctype.public_id(row.id), row.version)
+    if any(item_version_of(tag) == current for tag in tags):
         return
-    if item_etag(render_item(request, session, ctype, row, Viewer(preview=True))) in wanted:
-        return
-    public = Viewer()
-    if (
-        is_visible(row, public)
-        and item_etag(render_item(request, session, ctype, row, public)) in wanted
-    ):
+    digests = {tag.removeprefix("W/") for tag in tags if item_version_of(tag) is None}
+    if digests and _bare_digest_in(request, session, ctype, row, digests):
         return
     raise PreconditionFailed(
-        f"The {ctype.name} has changed since the ETag you sent; GET it again and retry.",
+        f"The {ctype.name} has changed since the ETag you sent (or the ETag is not one of "
+        "its own); GET it again and retry with the new ETag.",
+    )
+
+
+def _bare_digest_in(
+    request: Request, session: Session, ctype: ContentType, row: Any, digests: set[str]
+) -> bool:
+    """Whether the digest of the bare item, as the editor or the public sees it now, is
+    one of `digests` (ETags from before they named the item's version)."""
+    if etag_for(json_body(render_item(request, session, ctype, row, EDITOR))) in digests:
+        return True
+    public = Viewer()
+    return is_visible(row, public) and (
+        etag_for(json_body(render_item(request, session, ctype, row, public))) in digests
     )
 
 
 def item_response(
-    item: dict[str, Any], status_code: int, headers: dict[str, str] | None = None
+    item: dict[str, Any], version: int, status_code: int, headers: dict[str, str] | None = None
 ) -> ORJSONResponse:
-    body_headers = {**WRITE_HEADERS, "ETag": item_etag(item), **(headers or {})}
+    body_headers = {**WRITE_HEADERS, "ETag": item_etag(item, version), **(headers or {})}
     return ORJSONResponse(item, status_code=status_code, headers=body_headers)

@@ -146,7 +146,13 @@ class CollectionRoutes:
         item = render.render(self.ctype, [row], include, fields)[0]
         drop_unrequested_feeds([item], fields)
         return item_response(
-            request, settings, viewer, item, render.rendered, keys=sorted(render.watched)
+            request,
+            settings,
+            viewer,
+            item,
+            row.version,
+            render.rendered,
+            keys=sorted(render.watched),
         )
 
     # -- routes -----------------------------------------------------------------------

@@ -56,6 +56,7 @@ def _send(
     headers: dict[str, str] | None = None,
     ids: Iterable[str] | None = None,
     max_age: int | None = None,
+    item: tuple[str, int] | None = None,
 ) -> Response:
     return cacheable_response(
         request,
@@ -65,6 +66,7 @@ def _send(
         private=is_private(request, viewer.preview),
         keys=surrogate_keys(collect_ids(ids_from) if ids is None else ids, extra_keys),
         headers=headers,
+        item=item,
     )
 
 
@@ -124,7 +126,11 @@ def item_response(
     settings: Settings,
     viewer: Viewer,
     item: dict[str, Any],
+    version: int,
     ids: Iterable[str] | None = None,
     keys: Iterable[str] = (),
 ) -> Response:
-    return _send(request, settings, viewer, item, item, keys, ids=ids)
+    """One item (`GET /api/v1/{collection}/{id}`); its ETag names the item's `version`
+    (`item_etag`), whatever `include` and `fields` shaped the body."""
+    tag = (str(item["id"]), version)
+    return _send(request, settings, viewer, item, item, keys, ids=ids, item=tag)
