@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select, true
 from sqlalchemy.orm import Session
@@ -36,6 +36,8 @@ from app.content.visibility import Viewer, next_public_at
 from app.models import ContentVersion, TypeVersion
 
 MAX_ENTRIES = 10_000
+
+K = TypeVar("K")
 
 # Per engine: scope -> ((epoch, versions of the types read), expires at or None, value).
 _At = tuple[str, tuple[int, ...]]
@@ -115,6 +117,66 @@ def cached_count(
     return total
 
 
+def cached_counts(
+    session: Session,
+    scopes: Mapping[K, str],
+    types: Sequence[ContentType],
+    viewer: Viewer,
+    count: Callable[[list[K]], Mapping[K, int]],
+    changes_at: Callable[[], datetime | None] | None = None,
+    reads: Sequence[ContentType] = (),
+) -> dict[K, int]:
+    """`cached_count` for many lists at once (a nested connection's parents): each total
+    kept under its own scope, the versions read once, and those not kept counted by one
+    call of `count` (with the keys to count), their expiry worked out once."""
+    read = list({t.name: t for t in (*types, *reads)}.values())
+    cache = _cache_of(session)
+    versions = type_versions(session) if cache is not None else None
+    version = _version_of(versions, read)
+    keys = {key: f"{scope}|preview={viewer.preview}" for key, scope in scopes.items()}
+    totals: dict[K, int] = {}
+    missing: list[K] = []
+    for key, cache_key in keys.items():
+        found = cache.get(cache_key) if cache is not None and version is not None else None
+        if found is not None and _fresh(found, version, viewer.now):
+            totals[key] = found[2]
+        else:
+            missing.append(key)
+    if not missing:
+        return totals
+    counted = count(missing)
+    totals.update({key: counted.get(key, 0) for key in missing})
+    if cache is None or version is None:
+        return totals
+    expires = _expiry(session, read, viewer)
+    if changes_at is not None:
+        moment = changes_at()
+        if moment is not None and (expires is None or moment < expires):
+            expires = moment
+    with _LOCK:
+        if len(cache) + len(missing) > MAX_ENTRIES:
+            cache.clear()
+        for key in missing:
+            cache[keys[key]] = (version, expires, totals[key])
+    return totals
+
+
+def _version_of(versions: _Versions | None, types: Sequence[ContentType]) -> _At | None:
+    """The versions of `types` a kept value is valid at (None: nothing can be kept)."""
+    if versions is None:
+        return None
+    epoch, by_type = versions
+    try:
+        return epoch, tuple(by_type[t.name] for t in types)
+    except KeyError:  # a type the migration does not know: nothing would say it changed
+        return None
+
+
+def _fresh(entry: _Entry, version: _At | None, now: datetime | None) -> bool:
+    at, expires, _ = entry
+    return at == version and (expires is None or (now is not None and now < expires))
+
+
 def cached_total_by_type(
     session: Session,
     scope: str,
@@ -162,16 +224,12 @@ def _kept(
         found_versions = type_versions(session)
     if cache is None or found_versions is None:
         return work_out()[0]
-    epoch, by_type = found_versions
-    try:
-        version: _At = (epoch, tuple(by_type[t.name] for t in types))
-    except KeyError:  # a type the migration does not know: nothing would say it changed
+    version = _version_of(found_versions, types)
+    if version is None:
         return work_out()[0]
     found = cache.get(key)
-    if found is not None:
-        at, expires, value = found
-        if at == version and (expires is None or (now is not None and now < expires)):
-            return value
+    if found is not None and _fresh(found, version, now):
+        return found[2]
     value, expires = work_out()
     with _LOCK:
         if len(cache) >= MAX_ENTRIES:

@@ -433,6 +433,21 @@ def _next_event_end(session: Session, viewer: Viewer) -> datetime | None:
     return min(found) if found else None
 
 
+def list_scope(ctype: ContentType, params: ListParams, viewer: Viewer) -> str:
+    """The scope of a list's cursors: its type, sort, filters and kind of viewer."""
+    sort_name, descending = _sort_of(ctype, params)
+    return "list:" + _fingerprint(
+        ctype.collection,
+        sort_name,
+        descending,
+        sorted(params.topics),
+        params.q,
+        params.updated_since,
+        params.filters,
+        viewer.preview,
+    )
+
+
 def list_items(
     session: Session,
     ctype: ContentType,
@@ -456,16 +471,7 @@ def list_items(
             _remember_topic(session, params.topics, topic_ids)
     plan = None if topic_ids is None else _topic_plan(session, ctype, topic_ids, for_count=False)
     sort_expr = _sort_expression(ctype, sort_name, viewer)
-    scope = "list:" + _fingerprint(
-        ctype.collection,
-        sort_name,
-        descending,
-        sorted(params.topics),
-        params.q,
-        params.updated_since,
-        params.filters,
-        viewer.preview,
-    )
+    scope = list_scope(ctype, params, viewer)
     values = with_now(viewer, page_size=params.limit + 1, topics=topic_ids)
     if remembered is not None:
         values["guard_id"], values["guard_slug"] = remembered, params.topics[0]

@@ -15,7 +15,7 @@ from app.content.relations import Link
 from app.content.types import ContentType
 from app.content.visibility import Viewer
 from app.graphql.ids import BY_MODEL
-from app.graphql.loaders import RelationLoader, RowPool, relation_loaders
+from app.graphql.loaders import PageLoader, RelationLoader, RowPool, relation_loaders
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Context:
     api_base: str = ""
     pool: RowPool = field(default_factory=RowPool)
     loaders: dict[tuple[str, str], RelationLoader] = field(default_factory=dict)
+    # Nested connections' first pages, by (parent type, field, arguments).
+    pages: dict[tuple[Any, ...], PageLoader] = field(default_factory=dict)
     # Collections whose lists the response shows: their Surrogate-Key purges it when an
     # item is added to them, even if the list was empty.
     collections: set[str] = field(default_factory=set)
@@ -41,6 +43,7 @@ class Context:
         """Forget every row loaded so far (the fast path's may hold only some columns)."""
         self.pool = RowPool()
         self.loaders = relation_loaders(self.session, self.viewer, self.pool)
+        self.pages = {}
 
     @property
     def secret(self) -> str:
@@ -60,6 +63,16 @@ class Context:
     def target(self, row: Any, relation: str) -> Any | None:
         links = self.links(row, relation)
         return links[0].target if links else None
+
+    def page(
+        self, row: Any, key: tuple[Any, ...], fetch: Callable[[list[Any]], dict[int, Any]]
+    ) -> Any:
+        """The first page of the connection `key` of `row`, loaded with its siblings'."""
+        type_name = BY_MODEL[type(row)].name
+        loader = self.pages.get((type_name, *key))
+        if loader is None:
+            loader = self.pages[type_name, *key] = PageLoader(self.pool, type_name, fetch)
+        return loader.load(row)
 
     def changes_at(self) -> datetime | None:
         """The earliest moment a list in the response changes by itself (None: never)."""

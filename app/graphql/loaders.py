@@ -12,7 +12,7 @@ per relation per level, whatever the page size — and no awaitable is ever crea
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -89,6 +89,38 @@ class RelationLoader:
                 # (a mapped attribute's descriptor call per link was most of this loop).
                 for link in group:
                     pool[link.target.__dict__["id"]] = link.target
+        return loaded[key]
+
+
+class PageLoader:
+    """The first page of one nested connection (a field, with the same arguments), loaded
+    in one query for every row of the parent type in the pool that does not have it yet —
+    as `RelationLoader` loads a relation (`app.content.nested`)."""
+
+    def __init__(
+        self, pool: RowPool, type_name: str, fetch: Callable[[list[Any]], dict[int, Any]]
+    ) -> None:
+        self.pool = pool
+        self.type_name = type_name
+        self.fetch = fetch  # parent rows -> their pages, by primary key
+        self.loaded: dict[int, Any] = {}
+
+    def load(self, row: Any) -> Any:
+        key = row.__dict__.get("id") or row.id
+        page = self.loaded.get(key)
+        if page is not None:
+            return page
+        parents = self.pool.rows[self.type_name]
+        parents.setdefault(key, row)
+        loaded = self.loaded
+        # The parents whose slug was read (the fast path's rows hold only some columns).
+        batch = {
+            pk: parent
+            for pk, parent in parents.items()
+            if pk not in loaded and "slug" in parent.__dict__
+        }
+        batch[key] = row
+        loaded.update(self.fetch(list(batch.values())))
         return loaded[key]
 
 

@@ -12,12 +12,13 @@ from strawberry.types import Info
 
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
-from app.content.queries import get_item, get_items, list_items, topic_stream
+from app.content.nested import BATCHED, first_pages
+from app.content.queries import Page, get_item, get_items, list_items, topic_stream
 from app.content.search import Hit, search
 from app.content.types import ALL_TYPES, BY_NAME, STREAM_TYPES, ContentType
 from app.graphql.arguments import check_first, list_params
 from app.graphql.connections import ConnectionData, PageInfoData
-from app.graphql.context import context_of
+from app.graphql.context import Context, context_of
 from app.graphql.ids import parse_global_id
 
 MAX_NODES = 100
@@ -38,6 +39,46 @@ def list_connection(
     page = list_items(
         context.session, ctype, params, context.viewer, context.secret, context.pool.projection
     )
+    return _connection(context, ctype, page, after)
+
+
+def nested_connection(
+    info: Info[Any, Any],
+    ctype: ContentType,
+    filter: Any | None,
+    sort: Enum | None,
+    first: int,
+    after: str | None,
+    parent: Any,
+    by: str,
+) -> ConnectionData:
+    """A parent's list (`by`: the filter its slug fills, e.g. a person's articles by
+    `author`): `list_connection`'s page, the first pages of every parent in one query."""
+    if after is not None or (ctype.collection, by) not in BATCHED:
+        return list_connection(info, ctype, filter, sort, first, after, {by: parent.slug})
+    context = context_of(info)
+    params = list_params(ctype, filter, sort, first, None, {by: None})
+
+    def fetch(parents: list[Any]) -> dict[int, Page]:
+        pages = first_pages(
+            context.session,
+            ctype,
+            params,
+            by,
+            [row.slug for row in parents],
+            context.viewer,
+            context.secret,
+            context.pool.projection,
+        )
+        return {row.id: pages[row.slug] for row in parents}
+
+    key = (ctype.name, by, repr(params))
+    return _connection(context, ctype, context.page(parent, key, fetch), after)
+
+
+def _connection(
+    context: Context, ctype: ContentType, page: Page, after: str | None
+) -> ConnectionData:
     context.collections.update(page.collections)
     context.time_bound.append(page.changes_at)
     context.returned(ctype, page.items)

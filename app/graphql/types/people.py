@@ -21,7 +21,7 @@ from app.graphql.arguments import (
 )
 from app.graphql.connections import AFTER_DESCRIPTION, FILTER, FIRST_DESCRIPTION, SORT, Connection
 from app.graphql.context import context_of
-from app.graphql.resolve import list_connection
+from app.graphql.resolve import nested_connection
 from app.graphql.types.common import FeedLinks, Image, Node, feed_links_of, photo_of
 from app.models import Organization as OrganizationRow
 from app.models import Person as PersonRow
@@ -133,7 +133,7 @@ class Person(Node):
         first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[Annotated[Article, strawberry.lazy(_CONTENT)]]:
-        return list_connection(info, ARTICLE, filter, sort, first, after, {"author": root.slug})  # type: ignore[return-value]
+        return nested_connection(info, ARTICLE, filter, sort, first, after, root, "author")  # type: ignore[return-value]
 
     @strawberry.field(
         description="Events this person takes part in (`filter: {role: SPEAKER}`: in that role)."
@@ -147,7 +147,7 @@ class Person(Node):
         first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[Annotated[Event, strawberry.lazy(_CONTENT)]]:
-        return list_connection(info, EVENT, filter, sort, first, after, {"person": root.slug})  # type: ignore[return-value]
+        return nested_connection(info, EVENT, filter, sort, first, after, root, "person")  # type: ignore[return-value]
 
     @strawberry.field(description="Publications this person wrote.")
     def publications(
@@ -159,7 +159,7 @@ class Person(Node):
         first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[Annotated[Publication, strawberry.lazy(_CONTENT)]]:
-        return list_connection(info, PUBLICATION, filter, sort, first, after, {"author": root.slug})  # type: ignore[return-value]
+        return nested_connection(info, PUBLICATION, filter, sort, first, after, root, "author")  # type: ignore[return-value]
 
     @strawberry.field(description="Quotes of this person.")
     def quotes(
@@ -171,7 +171,7 @@ class Person(Node):
         first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[Annotated[Quote, strawberry.lazy(_CONTENT)]]:
-        return list_connection(info, QUOTE, filter, sort, first, after, {"speaker": root.slug})  # type: ignore[return-value]
+        return nested_connection(info, QUOTE, filter, sort, first, after, root, "speaker")  # type: ignore[return-value]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:

@@ -1,0 +1,206 @@
+"""Nested connections (a person's articles, events, publications, quotes): the first pages
+of every parent in one statement, the totals in one more — exactly what each parent's own
+list returns (items, order, cursors, totals), and the same on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+import app.content.counts as counts_cache
+import app.graphql.resolve as resolve
+from app.db import session_scope
+from app.models import (
+    Article,
+    ArticleAuthor,
+    Event,
+    EventParticipant,
+    Person,
+    Publication,
+    PublicationAuthor,
+    Quote,
+)
+from tests.admin_helpers import PREVIEW, bearer, make_key
+from tests.graphql_support import post
+from tests.support import count_queries
+
+NOW = datetime.now(UTC)
+PEOPLE = 12
+
+PAGE = "totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } "
+PAGE += "edges { cursor node { __typename id slug } }"
+NESTED = f"""query($first: Int!) {{ people(first: $first) {{ nodes {{ slug
+  articles(first: 3) {{ {PAGE} }}
+  oldest: articles(first: 2, sort: PUBLISHED_AT) {{ {PAGE} }}
+  events(first: 2) {{ {PAGE} }}
+  speaking: events(first: 2, filter: {{role: SPEAKER}}) {{ {PAGE} }}
+  publications(first: 2) {{ {PAGE} }}
+  quotes(first: 1) {{ {PAGE} }} }} }} }}"""
+
+
+def _seed(factory: sessionmaker[Session]) -> None:
+    """People with 0 to 7 items of each kind, co-authored items, a person in two roles at
+    one event, items published at the same instant, and drafts, scheduled and deleted
+    items (hidden from the public, some shown in preview)."""
+    with session_scope(factory) as session:
+        people = [
+            Person(slug=f"p{i:02d}", name=f"P {i}", sort_name=f"{i:02d}") for i in range(PEOPLE)
+        ]
+        session.add_all(people)
+        session.flush()
+        hidden = {
+            1: {"status": "draft"},
+            2: {"published_at": NOW + timedelta(days=3)},
+            3: {"deleted_at": NOW},
+        }
+        n = 0
+        for i, person in enumerate(people):
+            for j in range(i % 8):  # p00 and p08: none
+                n += 1
+                state: dict[str, Any] = {"status": "published", "published_at": NOW}
+                # Two at the same instant per person (ties broken by id).
+                state["published_at"] = NOW - timedelta(days=j // 2 + 1)
+                state.update(hidden.get(j, {}) if i % 3 == 0 else {})
+                article = Article(slug=f"a{n}", title=f"A {n}", **state)
+                publication = Publication(slug=f"b{n}", title=f"B {n}", **state)
+                event = Event(
+                    slug=f"e{n}",
+                    title=f"E {n}",
+                    starts_at=NOW + timedelta(days=j - 2),
+                    **state,
+                )
+                session.add_all([article, publication, event])
+                session.flush()
+                quote = Quote(slug=f"q{n}", text=f"Q {n}", speaker_id=person.id, **state)
+                session.add(quote)
+                co = people[(i + 1) % PEOPLE]
+                # p00 and p08 have no co-authored items either.
+                shared = j == 0 and (i + 1) % PEOPLE % 8 != 0
+                for author in {person.id, co.id} if shared else {person.id}:
+                    session.add(ArticleAuthor(article_id=article.id, person_id=author))
+                    session.add(PublicationAuthor(publication_id=publication.id, person_id=author))
+                roles = ("speaker", "moderator") if j % 2 == 0 else ("moderator",)
+                for position, role in enumerate(roles):
+                    session.add(
+                        EventParticipant(
+                            event_id=event.id, person_id=person.id, role=role, position=position
+                        )
+                    )
+
+
+@pytest.fixture(params=[True, False], ids=["fast", "stock"])
+def seeded(request: pytest.FixtureRequest, app_factory: Any) -> FastAPI:
+    app = app_factory(graphql_fast_path=request.param)
+    _seed(app.state.session_factory)
+    return app
+
+
+def _query(
+    client: TestClient, query: str, variables: dict[str, Any], headers: dict[str, str]
+) -> Any:
+    response = post(client, query, variables, **headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body
+
+
+def _per_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every nested connection through its parent's own `list_items`, as before batching."""
+    monkeypatch.setattr(resolve, "BATCHED", frozenset())
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
+def test_batched_pages_equal_each_parents_own(
+    seeded: FastAPI, monkeypatch: pytest.MonkeyPatch, preview: bool
+) -> None:
+    headers: dict[str, str] = {}
+    if preview:
+        key = make_key(seeded.state.session_factory, "preview", PREVIEW)
+        headers = {**bearer(key), "X-Preview": "true"}
+    with TestClient(seeded) as client:
+        batched = _query(client, NESTED, {"first": PEOPLE}, headers)
+        people = batched["data"]["people"]["nodes"]
+        assert len(people) == PEOPLE
+        sizes = {len(p["articles"]["edges"]) for p in people}
+        assert {0, 3} <= sizes  # some with none, some with more than a page
+        with monkeypatch.context() as patch:
+            _per_parent(patch)
+            assert _query(client, NESTED, {"first": PEOPLE}, headers) == batched
+
+
+def _walk(
+    client: TestClient, slug: str, field: str, start: dict[str, Any], rest: str = ""
+) -> list[str]:
+    """The ids of a parent's whole list, from its first page on through `endCursor`."""
+    ids = [edge["node"]["id"] for edge in start["edges"]]
+    info = start["pageInfo"]
+    query = f"""query($slug: String!, $after: String) {{ person(slug: $slug) {{
+      {field}(first: 2, after: $after{rest}) {{ {PAGE} }} }} }}"""
+    while info["hasNextPage"]:
+        page = _query(client, query, {"slug": slug, "after": info["endCursor"]}, {})
+        connection = page["data"]["person"][field]
+        assert connection["pageInfo"]["hasPreviousPage"]
+        ids += [edge["node"]["id"] for edge in connection["edges"]]
+        info = connection["pageInfo"]
+    return ids
+
+
+def test_pagination_continues_from_the_batched_page(
+    seeded: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TestClient(seeded) as client:
+        people = _query(client, NESTED, {"first": PEOPLE}, {})["data"]["people"]["nodes"]
+        whole = f"""query {{ people(first: {PEOPLE}) {{ nodes {{
+          articles(first: 20) {{ {PAGE} }} speaking: events(first: 20,
+          filter: {{role: SPEAKER}}) {{ {PAGE} }} quotes(first: 20) {{ {PAGE} }} }} }} }}"""
+        with monkeypatch.context() as patch:
+            _per_parent(patch)
+            lists = _query(client, whole, {}, {})["data"]["people"]["nodes"]
+        for person, full in zip(people, lists, strict=True):
+            for field, rest in (
+                ("articles", ""),
+                ("speaking", ", filter: {role: SPEAKER}"),
+                ("quotes", ""),
+            ):
+                expected = [edge["node"]["id"] for edge in full[field]["edges"]]
+                assert full[field]["totalCount"] == len(expected)
+                assert person[field]["totalCount"] == len(expected)
+                name = "events" if field == "speaking" else field
+                first_page = person[field]
+                assert _walk(client, person["slug"], name, first_page, rest) == expected
+
+
+COUNTED = """query($first: Int!) { people(first: $first) { nodes {
+  articles(first: 1) { totalCount nodes { title } }
+  events(first: 1, filter: {role: SPEAKER}) { totalCount nodes { title } }
+  publications(first: 1) { nodes { title } }
+  quotes(first: 1) { totalCount nodes { text } } } } }"""
+
+
+def test_statements_do_not_grow_with_the_parents(
+    seeded: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = seeded.state.engine
+    with TestClient(seeded) as client:
+        counts = {}
+        for first in (6, PEOPLE):
+            counts_cache._CACHES.pop(engine, None)  # totals counted afresh each time
+            with count_queries(engine) as queries:
+                _query(client, COUNTED, {"first": first}, {})
+            counts[first] = queries.count
+        assert counts[6] == counts[PEOPLE], counts
+        # The people; per field a page; per field with totalCount the count cache's
+        # versions, a count and its expiry (the next scheduled item's time).
+        assert counts[PEOPLE] == 1 + 4 + 3 * 3, counts
+        with monkeypatch.context() as patch:
+            _per_parent(patch)
+            counts_cache._CACHES.pop(engine, None)
+            with count_queries(engine) as queries:
+                _query(client, COUNTED, {"first": PEOPLE}, {})
+        assert queries.count > 5 * PEOPLE, queries.count  # what batching saves
