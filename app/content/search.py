@@ -77,10 +77,27 @@ def _words(q: str) -> list[str]:
     return [w for w in words if w.lower() not in STOP_WORDS]
 
 
-def _fts5_query(q: str) -> str:
-    # Quote every word: FTS5 operators and punctuation in user input are never syntax.
-    # No words left: `""`, an empty phrase, which matches nothing.
-    return " ".join('"' + w.replace('"', "") + '"' for w in _words(q)) or '""'
+def _fts5_query(q: str, types: Sequence[ContentType] | None = None) -> str:
+    """FTS5's query for `q`'s words in the title and body, of items of `types` (None or
+    every type: any).
+
+    Every word is quoted: FTS5 operators and punctuation in user input are never syntax.
+    No words left: `""`, an empty phrase, which matches nothing. The index holds each
+    document's type too (column `entity_type`, migration `search_by_type`), so a search of
+    one rare type intersects the word's matches with that type's in the index: walking the
+    newest matches of every type until 2,000 people turned up took 0.46 s at `large`. The
+    words are kept to the title and body: `q=person` must not match every person."""
+    words = " ".join('"' + w.replace('"', "") + '"' for w in _words(q))
+    if not words:
+        return '""'
+    query = "{title body} : (" + words + ")"
+    if types is not None and {t.name for t in types} != _EVERY_TYPE:
+        kinds = " OR ".join(f'"{t.name}"' for t in types)
+        query = f"entity_type : ({kinds}) AND {query}"
+    return query
+
+
+_EVERY_TYPE = frozenset(t.name for t in ALL_TYPES)
 
 
 def _tsquery(q: str) -> Any:
@@ -104,13 +121,18 @@ def plan_for_the_words(session: Session) -> None:
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-def match_condition(session: Session, q: str) -> ColumnElement[bool]:
-    """A condition on `search_document` rows matching `q` (all words, stemmed). On
+def match_condition(
+    session: Session, q: str, types: Sequence[ContentType] | None = None
+) -> ColumnElement[bool]:
+    """A condition on `search_document` rows matching `q` (all words, stemmed); SQLite's
+    index answers for `types` only (the caller still says which types it wants). On
     PostgreSQL the session's transaction is then planned for its values (see
     `plan_for_the_words`): every statement that matches words goes through here or `search`."""
     if session.get_bind().dialect.name == "sqlite":
+        # A name of its own: a stream's statement holds one of these per type, each
+        # with its own query (its type), and a shared name would give them all one.
         fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q").bindparams(
-            fts_q=_fts5_query(q)
+            bindparam("fts_q", _fts5_query(q, types), unique=True)
         )
         return col(SearchDocument.id).in_(fts.columns(literal_column("rowid")))
     plan_for_the_words(session)
@@ -161,7 +183,7 @@ def words_are_common(session: Session, ctype: ContentType, q: str) -> bool:
 def matching_ids(session: Session, ctype: ContentType, q: str) -> Any:
     """Subquery of the ids of `ctype` items matching `q`, for a collection's `q` filter."""
     return select(col(SearchDocument.entity_id)).where(
-        col(SearchDocument.entity_type) == ctype.name, match_condition(session, q)
+        col(SearchDocument.entity_type) == ctype.name, match_condition(session, q, [ctype])
     )
 
 
@@ -268,19 +290,22 @@ def search(
     if sqlite:
         # FTS5 ranks matches quickly in C, but not half a million of them (0.5 s): up to
         # RANK_ALL matches the best MATCH_CAP go on to the visibility check and the page,
-        # past it the newest MATCH_CAP (rowid order costs nothing).
-        fts_q = _fts5_query(q)
+        # past it the newest MATCH_CAP (rowid order costs nothing). Counted over every
+        # type, as before the index knew types: the same words rank the same way (best or
+        # newest) whichever types are asked for.
+        fts_q = _fts5_query(q, types)
         many = (
             session.execute(
                 text("SELECT 1 FROM search_fts WHERE search_fts MATCH :fts_q LIMIT 1 OFFSET :n"),
-                {"fts_q": fts_q, "n": RANK_ALL},
+                {"fts_q": _fts5_query(q), "n": RANK_ALL},
             ).first()
             is not None
         )
         # Hidden items are left out before the cap, not after: 2,100 drafts with a word
         # pushed the one public item that has it out of the results (and the total said 0).
         inner = aliased(SearchDocument, name="matched")
-        bm25 = literal_column("-bm25(search_fts, 4.0, 1.0)", Float)
+        # The type column weighs nothing: only the words score.
+        bm25 = literal_column("-bm25(search_fts, 4.0, 1.0, 0.0)", Float)
         top = (
             select(_FTS_TABLE.c.rowid.label("doc_id"), bm25.label("score"))
             .select_from(_FTS_TABLE.join(inner, col(inner.id) == _FTS_TABLE.c.rowid))
@@ -311,10 +336,21 @@ def search(
         # fenced off as a MATERIALIZED CTE: run first, its MATCH_CAP rows then ranked.
         # Inlined, the planner priced the capped subquery so high that it ranked and sorted
         # every document instead (a common word at `large`: 5 s and a 503, not 70 ms).
+        first: Select[Any] = select(col(doc.id).label("id")).where(
+            literal_column(PG_TSVECTOR).op("@@")(tsquery)
+        )
+        if {t.name for t in types} != _EVERY_TYPE:
+            # Of the types asked for: taken from matches of every type, then filtered, a
+            # rare type's few matches were mostly not among the first ones, and went
+            # missing. The newest of them (as SQLite takes them): the planner then walks
+            # the type's (entity_type, entity_id) index for a common word and reads the GIN
+            # index for a rare one. Unordered, it read the table from the start to find
+            # 8,000 articles, all at its end in the bench's data (2.2 s at `large`).
+            first = first.where(col(doc.entity_type).in_([t.name for t in types])).order_by(
+                col(doc.entity_id).desc()
+            )
         matched = (
-            select(col(doc.id).label("id"))
-            .where(literal_column(PG_TSVECTOR).op("@@")(tsquery))
-            .limit(MATCH_CAP * MATCHED_PER_CANDIDATE)
+            first.limit(MATCH_CAP * MATCHED_PER_CANDIDATE)
             .correlate(None)
             .cte("matched")
             .prefix_with("MATERIALIZED", dialect="postgresql")
