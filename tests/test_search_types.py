@@ -29,7 +29,6 @@ def test_a_rare_type_is_found_behind_many_newer_matches_of_other_types(
     """PostgreSQL took its candidates from the first matches of any type, then kept those
     of the types asked for: a person among many articles with the word went missing."""
     monkeypatch.setattr(search_module, "MATCH_CAP", 3)
-    monkeypatch.setattr(search_module, "MATCHED_PER_CANDIDATE", 2)
     monkeypatch.setattr(search_module, "RANK_ALL", 4)
     with session_scope(session_factory) as session:
         for i in range(12):
@@ -96,11 +95,11 @@ def test_the_migration_indexes_the_types_of_documents_already_there(
     upgrade_to_head(empty_database_url)
     engine: Engine = make_engine(empty_database_url)
     try:
-        with engine.begin() as connection:
-            downgrade_connection(connection, "9e4a2c6d8f13")
         with Session(engine) as session, session.begin():
             person_id = create_item(session, "people", {"name": "Kidnapping scholar"}, "t").id
             create_item(session, "topics", {"name": "Kidnapping"}, "t")
+        with engine.begin() as connection:  # back to before the index knew types
+            downgrade_connection(connection, "9e4a2c6d8f13")
         upgrade_to_head(empty_database_url)
         with Session(engine) as session:
             assert found(session, "kidnapping", "person") == ([f"person:{person_id}"], 1)
