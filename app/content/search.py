@@ -50,9 +50,11 @@ from app.models import SearchDocument
 _FTS_TABLE = table("search_fts", column("rowid"))
 _WORD = re.compile(r"\w+", re.UNICODE)
 _START, _STOP = "\x02", "\x03"
-# The exact expression the PostgreSQL GIN index is built on (see the migration).
 # PostgreSQL's stored, GIN-indexed search vector (a generated column; see the migrations).
 PG_TSVECTOR = "search_document.tsv"
+# PostgreSQL's text search configuration (migration `search_folds_accents`): `english`,
+# its words unaccented first, as SQLite's tokenizer removes diacritics.
+PG_CONFIG = "dossier_search"
 
 
 # PostgreSQL's English stop words (`tsearch_data/english.stop`, Snowball's list), which its
@@ -106,7 +108,7 @@ _EVERY_TYPE = frozenset(t.name for t in ALL_TYPES)
 
 def _tsquery(q: str) -> Any:
     """PostgreSQL's query for `q`'s words (all of them, stemmed)."""
-    return func.plainto_tsquery("english", " ".join(_words(q)))
+    return func.plainto_tsquery(literal_column(f"'{PG_CONFIG}'::regconfig"), " ".join(_words(q)))
 
 
 def plan_for_the_words(session: Session) -> None:
@@ -469,7 +471,7 @@ def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
     doc = SearchDocument
     tsquery = _tsquery(q)
     headline = func.ts_headline(
-        "english",
+        literal_column(f"'{PG_CONFIG}'::regconfig"),
         func.coalesce(doc.title, "") + " " + func.coalesce(doc.body, ""),
         tsquery,
         f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=1",
