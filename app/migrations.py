@@ -22,7 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # database already at it, and every /readyz probe, need neither Alembic nor the migration
 # scripts (loading both was ~0.5 s of `dossier serve`'s start). A new migration changes
 # it; tests/test_migrations.py fails until it does.
-HEAD_REVISION = "9e4a2c6d8f13"
+HEAD_REVISION = "a3a0fcf88e30"
 
 # Objects the migration creates by hand for one dialect and the models cannot describe:
 # SQLite's FTS5 table (and the shadow tables FTS5 makes) and PostgreSQL's GIN index.

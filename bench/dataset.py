@@ -37,10 +37,13 @@ BENCH_SECRET = "dossier-bench-secret"
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-def database_url(db: str, scale: str, pg_admin_url: str) -> str:
+def database_url(db: str, scale: str, pg_admin_url: str, pg_db: str | None = None) -> str:
+    """The bench database's URL; `pg_db` names the PostgreSQL database instead of
+    `dossier_bench_<scale>` (two people benchmarking on one server keep theirs apart)."""
     if db == "sqlite":
         return f"sqlite:///{RESULTS / f'dossier_bench_{scale}.db'}"
-    return make_url(pg_admin_url).set(database=f"dossier_bench_{scale}").render_as_string(hide_password=False)
+    name = pg_db or f"dossier_bench_{scale}"
+    return make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def _reset(db: str, url: str, pg_admin_url: str, fresh: bool) -> None:
@@ -63,10 +66,10 @@ def _reset(db: str, url: str, pg_admin_url: str, fresh: bool) -> None:
         admin.dispose()
 
 
-def prepare(db: str, scale: str, pg_admin_url: str, fresh: bool = False) -> str:
+def prepare(db: str, scale: str, pg_admin_url: str, fresh: bool = False, pg_db: str | None = None) -> str:
     """Make the database ready (reusing a complete one); returns its URL."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    url = database_url(db, scale, pg_admin_url)
+    url = database_url(db, scale, pg_admin_url, pg_db)
     _reset(db, url, pg_admin_url, fresh)
     engine = make_engine(url)
     try:

@@ -88,8 +88,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5, help="timed requests per URL after the first")
     parser.add_argument("--slow", type=float, default=50, help="mark medians above this many ms")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
+    parser.add_argument("--pg-db", default=None, help="PostgreSQL database name (default dossier_bench_<scale>)")
     args = parser.parse_args()
-    url = prepare(args.db, args.scale, args.pg_admin_url)
+    url = prepare(args.db, args.scale, args.pg_admin_url, pg_db=args.pg_db)
     env = {"DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET, "LOG_LEVEL": "WARNING", "RESPONSE_CACHE": "false"}
     print(f"Dossier lists: {args.db}, {args.scale} dataset, one request at a time, response cache off")
     print(f"{'status':>6} {'first ms':>9} {'p50 ms':>8}  url")

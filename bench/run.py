@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the bench database")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL, help="PostgreSQL URL to create databases")
+    parser.add_argument(
+        "--pg-db", default=None, help="PostgreSQL database name (default dossier_bench_<scale>)"
+    )
     return parser.parse_args(argv)
 
 
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     wrk_path()
     started = time.time()
     calibration_start = cpu_calibration()
-    url = prepare(args.db, args.scale, args.pg_admin_url, fresh=args.fresh)
+    url = prepare(args.db, args.scale, args.pg_admin_url, fresh=args.fresh, pg_db=args.pg_db)
     targets = discover(url)
     admin_key = create_admin_key(url)
     scenarios = _selected(args)

@@ -186,14 +186,31 @@ def test_search_documents_are_what_the_write_path_indexes(session: Session, ctyp
     rows = session.scalars(select(ctype.model).order_by(ctype.model.id).limit(5)).all()
     assert rows
     key = (col(SearchDocument.entity_type) == ctype.name, col(SearchDocument.entity_id).in_([r.id for r in rows]))
-    written = {d.entity_id: (d.title, d.body) for d in session.scalars(select(SearchDocument).where(*key))}
+    written = {d.entity_id: (d.title, d.body, d.public_at, d.deleted)
+               for d in session.scalars(select(SearchDocument).where(*key))}
     for row in rows:
         index_item(session, ctype, row)
     session.flush()
     session.expire_all()
-    rebuilt = {d.entity_id: (d.title, d.body) for d in session.scalars(select(SearchDocument).where(*key))}
+    rebuilt = {d.entity_id: (d.title, d.body, d.public_at, d.deleted)
+               for d in session.scalars(select(SearchDocument).where(*key))}
     assert written == rebuilt
     assert len(written) == len(rows)
+
+
+@pytest.mark.parametrize("ctype", ALL_TYPES, ids=[t.name for t in ALL_TYPES])
+def test_generated_documents_store_their_items_visibility(session: Session, ctype: Any) -> None:
+    """Drafts, scheduled, archived and deleted items included: search reads it from there."""
+    from functools import partial
+
+    from app.content.visibility import public_since
+
+    stored = {d.entity_id: (d.public_at, d.deleted)
+              for d in session.scalars(select(SearchDocument).where(SearchDocument.entity_type == ctype.name))}
+    rows = session.scalars(select(ctype.model)).all()
+    assert {r.id: (public_since(ctype.model, partial(getattr, r)), r.deleted_at is not None) for r in rows} == stored
+    if ctype.publishable:
+        assert {v[0] is None for v in stored.values()} == {True, False}
 
 
 @pytest.mark.parametrize("ctype", ALL_TYPES, ids=[t.name for t in ALL_TYPES])

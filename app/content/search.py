@@ -1,8 +1,10 @@
 """Full-text search behind one interface: SQLite FTS5 or PostgreSQL tsvector + GIN.
 
-`search_document` holds one row per item (title + plain text); the write layer keeps it
-in step with `index_item`. Matching uses the dialect's index; visibility is the same
-rule as everywhere else, applied by joining back to the item's own table.
+`search_document` holds one row per item (title + plain text, and the item's visibility:
+`public_at`, `deleted`); the write layer keeps it in step with `index_item` and
+`index_visibility`. Matching uses the dialect's index; visibility is the same rule as
+everywhere else (`app.content.visibility.public_since`), read from the document itself,
+so hidden items are left out while the matches are found, never after a cap.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -30,6 +33,7 @@ from sqlalchemy import (
     table,
     text,
     tuple_,
+    update,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
@@ -38,7 +42,7 @@ from app.content.counts import cached_count
 from app.content.errors import QueryError
 from app.content.hints import PlanHints
 from app.content.types import ALL_TYPES, ContentType
-from app.content.visibility import Viewer, visible
+from app.content.visibility import Viewer, public_since, visible_document
 from app.db import open_transaction
 from app.models import SearchDocument
 
@@ -46,9 +50,11 @@ from app.models import SearchDocument
 _FTS_TABLE = table("search_fts", column("rowid"))
 _WORD = re.compile(r"\w+", re.UNICODE)
 _START, _STOP = "\x02", "\x03"
-# The exact expression the PostgreSQL GIN index is built on (see the migration).
 # PostgreSQL's stored, GIN-indexed search vector (a generated column; see the migrations).
 PG_TSVECTOR = "search_document.tsv"
+# PostgreSQL's text search configuration (migration `search_folds_accents`): `english`,
+# its words unaccented first, as SQLite's tokenizer removes diacritics.
+PG_CONFIG = "dossier_search"
 
 
 # PostgreSQL's English stop words (`tsearch_data/english.stop`, Snowball's list), which its
@@ -77,15 +83,32 @@ def _words(q: str) -> list[str]:
     return [w for w in words if w.lower() not in STOP_WORDS]
 
 
-def _fts5_query(q: str) -> str:
-    # Quote every word: FTS5 operators and punctuation in user input are never syntax.
-    # No words left: `""`, an empty phrase, which matches nothing.
-    return " ".join('"' + w.replace('"', "") + '"' for w in _words(q)) or '""'
+def _fts5_query(q: str, types: Sequence[ContentType] | None = None) -> str:
+    """FTS5's query for `q`'s words in the title and body, of items of `types` (None or
+    every type: any).
+
+    Every word is quoted: FTS5 operators and punctuation in user input are never syntax.
+    No words left: `""`, an empty phrase, which matches nothing. The index holds each
+    document's type too (column `entity_type`, migration `search_by_type`), so a search of
+    one rare type intersects the word's matches with that type's in the index: walking the
+    newest matches of every type until 2,000 people turned up took 0.46 s at `large`. The
+    words are kept to the title and body: `q=person` must not match every person."""
+    words = " ".join('"' + w.replace('"', "") + '"' for w in _words(q))
+    if not words:
+        return '""'
+    query = "{title body} : (" + words + ")"
+    if types is not None and {t.name for t in types} != _EVERY_TYPE:
+        kinds = " OR ".join(f'"{t.name}"' for t in types)
+        query = f"entity_type : ({kinds}) AND {query}"
+    return query
+
+
+_EVERY_TYPE = frozenset(t.name for t in ALL_TYPES)
 
 
 def _tsquery(q: str) -> Any:
     """PostgreSQL's query for `q`'s words (all of them, stemmed)."""
-    return func.plainto_tsquery("english", " ".join(_words(q)))
+    return func.plainto_tsquery(literal_column(f"'{PG_CONFIG}'::regconfig"), " ".join(_words(q)))
 
 
 def plan_for_the_words(session: Session) -> None:
@@ -104,13 +127,18 @@ def plan_for_the_words(session: Session) -> None:
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-def match_condition(session: Session, q: str) -> ColumnElement[bool]:
-    """A condition on `search_document` rows matching `q` (all words, stemmed). On
+def match_condition(
+    session: Session, q: str, types: Sequence[ContentType] | None = None
+) -> ColumnElement[bool]:
+    """A condition on `search_document` rows matching `q` (all words, stemmed); SQLite's
+    index answers for `types` only (the caller still says which types it wants). On
     PostgreSQL the session's transaction is then planned for its values (see
     `plan_for_the_words`): every statement that matches words goes through here or `search`."""
     if session.get_bind().dialect.name == "sqlite":
+        # A name of its own: a stream's statement holds one of these per type, each
+        # with its own query (its type), and a shared name would give them all one.
         fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q").bindparams(
-            fts_q=_fts5_query(q)
+            bindparam("fts_q", _fts5_query(q, types), unique=True)
         )
         return col(SearchDocument.id).in_(fts.columns(literal_column("rowid")))
     plan_for_the_words(session)
@@ -161,7 +189,7 @@ def words_are_common(session: Session, ctype: ContentType, q: str) -> bool:
 def matching_ids(session: Session, ctype: ContentType, q: str) -> Any:
     """Subquery of the ids of `ctype` items matching `q`, for a collection's `q` filter."""
     return select(col(SearchDocument.entity_id)).where(
-        col(SearchDocument.entity_type) == ctype.name, match_condition(session, q)
+        col(SearchDocument.entity_type) == ctype.name, match_condition(session, q, [ctype])
     )
 
 
@@ -187,25 +215,57 @@ def document_text(ctype: ContentType, value_of: Callable[[str], Any]) -> tuple[s
     return title, body
 
 
+def visibility_of(ctype: ContentType, row: Any) -> tuple[datetime | None, bool]:
+    """The (public_at, deleted) of the item's search document."""
+    return public_since(ctype.model, partial(getattr, row)), row.deleted_at is not None
+
+
 def is_indexed(session: Session, ctype: ContentType, row: Any) -> bool:
     """Whether the item's search document is what `index_item` would write now."""
+    doc = SearchDocument
     found = session.execute(
-        select(col(SearchDocument.title), col(SearchDocument.body)).where(
-            col(SearchDocument.entity_type) == ctype.name, col(SearchDocument.entity_id) == row.id
+        select(col(doc.title), col(doc.body), col(doc.public_at), col(doc.deleted)).where(
+            col(doc.entity_type) == ctype.name, col(doc.entity_id) == row.id
         )
     ).first()
-    return found is not None and tuple(found) == indexed_as(ctype, row)
+    return found is not None and tuple(found) == (
+        *indexed_as(ctype, row),
+        *visibility_of(ctype, row),
+    )
 
 
 def index_item(session: Session, ctype: ContentType, row: Any) -> None:
     """Insert or refresh the search document of one item."""
     title, body = indexed_as(ctype, row)
+    public_at, deleted = visibility_of(ctype, row)
     session.execute(
         delete(SearchDocument).where(
             col(SearchDocument.entity_type) == ctype.name, col(SearchDocument.entity_id) == row.id
         )
     )
-    session.add(SearchDocument(entity_type=ctype.name, entity_id=row.id, title=title, body=body))
+    session.add(
+        SearchDocument(
+            entity_type=ctype.name,
+            entity_id=row.id,
+            title=title,
+            body=body,
+            public_at=public_at,
+            deleted=deleted,
+        )
+    )
+
+
+def index_visibility(session: Session, ctype: ContentType, row: Any) -> None:
+    """Refresh the visibility stored with the item's search document (its text unchanged):
+    for a write that changes only when or whether the item is seen (a deletion)."""
+    public_at, deleted = visibility_of(ctype, row)
+    session.execute(
+        update(SearchDocument)
+        .where(
+            col(SearchDocument.entity_type) == ctype.name, col(SearchDocument.entity_id) == row.id
+        )
+        .values(public_at=public_at, deleted=deleted)
+    )
 
 
 @dataclass(frozen=True)
@@ -224,26 +284,8 @@ def _snippet_markup(raw: str | None) -> str:
 # Ranking costs a little per matching document; a word found in most of a million
 # documents would rank them all. Ranking (and `total`) therefore stop at this many matches.
 MATCH_CAP = 2_000
-# PostgreSQL: the visible candidates are taken from the first MATCH_CAP x this many matches
-# (hidden items among them cannot crowd the public ones out until they are that many).
-MATCHED_PER_CANDIDATE = 4
 # SQLite ranks every match up to this many; past it, the newest MATCH_CAP.
 RANK_ALL = 20_000
-
-
-def _visible_documents(
-    doc: Any, types: Sequence[ContentType], viewer: Viewer
-) -> ColumnElement[bool]:
-    """`doc` is the document of an item of one of `types` that `viewer` may see."""
-    return or_(
-        *[
-            and_(
-                col(doc.entity_type) == t.name,
-                exists().where(t.model.id == doc.entity_id, visible(t.model, viewer)),
-            )
-            for t in types
-        ]
-    )
 
 
 def search(
@@ -258,35 +300,38 @@ def search(
 
     At most `MATCH_CAP` matching documents are ranked and counted: on SQLite the best ones
     when there are at most `RANK_ALL` matches (FTS5 ranks them cheaply), else the newest;
-    on PostgreSQL the first ones found.
+    on PostgreSQL the first ones found (of some types: the newest). Only documents whose
+    stored visibility lets `viewer` see the item are matched.
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
     doc = SearchDocument
-    # Checked per candidate by primary key (a correlated EXISTS), not by building the set of
-    # every visible id of every type.
-    visible_docs = _visible_documents(doc, types, viewer)
+    of_types = {t.name for t in types} != _EVERY_TYPE
     if sqlite:
         # FTS5 ranks matches quickly in C, but not half a million of them (0.5 s): up to
-        # RANK_ALL matches the best MATCH_CAP go on to the visibility check and the page,
-        # past it the newest MATCH_CAP (rowid order costs nothing).
-        fts_q = _fts5_query(q)
+        # RANK_ALL matches the best MATCH_CAP go on to the page, past it the newest
+        # MATCH_CAP (rowid order costs nothing). Counted over every type, as before the
+        # index knew types: the same words rank the same way (best or newest) whichever
+        # types are asked for.
+        fts_q = _fts5_query(q, types)
         many = (
             session.execute(
                 text("SELECT 1 FROM search_fts WHERE search_fts MATCH :fts_q LIMIT 1 OFFSET :n"),
-                {"fts_q": fts_q, "n": RANK_ALL},
+                {"fts_q": _fts5_query(q), "n": RANK_ALL},
             ).first()
             is not None
         )
         # Hidden items are left out before the cap, not after: 2,100 drafts with a word
         # pushed the one public item that has it out of the results (and the total said 0).
         inner = aliased(SearchDocument, name="matched")
-        bm25 = literal_column("-bm25(search_fts, 4.0, 1.0)", Float)
+        # The type column weighs nothing: only the words score.
+        bm25 = literal_column("-bm25(search_fts, 4.0, 1.0, 0.0)", Float)
         top = (
             select(_FTS_TABLE.c.rowid.label("doc_id"), bm25.label("score"))
             .select_from(_FTS_TABLE.join(inner, col(inner.id) == _FTS_TABLE.c.rowid))
             .where(
                 text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", fts_q)),
-                _visible_documents(inner, types, viewer),
+                visible_document(inner, viewer),
+                *([col(inner.entity_type).in_([t.name for t in types])] if of_types else []),
             )
             .order_by(_FTS_TABLE.c.rowid.desc() if many else literal_column("score").desc())
             .limit(MATCH_CAP)
@@ -306,23 +351,28 @@ def search(
         plan_for_the_words(session)
         tsquery = _tsquery(q)
         score = func.ts_rank_cd(literal_column(PG_TSVECTOR), tsquery, 1).cast(Float)
-        # Hidden items are left out before the cap (see above), in the candidates' own
-        # query (`correlate(None)`: its search_document is its own, not the outer one),
-        # fenced off as a MATERIALIZED CTE: run first, its MATCH_CAP rows then ranked.
-        # Inlined, the planner priced the capped subquery so high that it ranked and sorted
-        # every document instead (a common word at `large`: 5 s and a 503, not 70 ms).
-        matched = (
-            select(col(doc.id).label("id"))
-            .where(literal_column(PG_TSVECTOR).op("@@")(tsquery))
-            .limit(MATCH_CAP * MATCHED_PER_CANDIDATE)
-            .correlate(None)
-            .cte("matched")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
+        # The first MATCH_CAP visible matches, hidden ones left out as the GIN index's
+        # matches are read (the visibility is the document's own): drafts, scheduled and
+        # deleted items cannot crowd public ones out. In the candidates' own query
+        # (`correlate(None)`: its search_document is its own, not the outer one), fenced
+        # off as a MATERIALIZED CTE: run first, its MATCH_CAP rows then ranked. Inlined,
+        # the planner priced the capped subquery so high that it ranked and sorted every
+        # document instead (a common word at `large`: 5 s and a 503, not 70 ms).
+        first: Select[Any] = select(col(doc.id).label("id")).where(
+            literal_column(PG_TSVECTOR).op("@@")(tsquery), visible_document(doc, viewer)
         )
-        pg_candidates = (
-            select(col(doc.id).label("id"))
-            .where(col(doc.id).in_(select(matched.c.id)), visible_docs)
-            .limit(MATCH_CAP)
+        if of_types:
+            # Of the types asked for: taken from matches of every type, then filtered, a
+            # rare type's few matches were mostly not among the first ones, and went
+            # missing. The newest of them (as SQLite takes them): the planner then walks
+            # the type's (entity_type, entity_id) index for a common word and reads the GIN
+            # index for a rare one. Unordered, it read the table from the start to find
+            # 8,000 articles, all at its end in the bench's data (2.2 s at `large`).
+            first = first.where(col(doc.entity_type).in_([t.name for t in types])).order_by(
+                col(doc.entity_id).desc()
+            )
+        candidates = (
+            first.limit(MATCH_CAP)
             .correlate(None)
             .cte("candidates")
             .prefix_with("MATERIALIZED", dialect="postgresql")
@@ -332,7 +382,7 @@ def search(
             col(doc.entity_id),
             score.label("score"),
             literal_column("''").label("snippet"),
-        ).where(col(doc.id).in_(select(pg_candidates.c.id)))
+        ).where(col(doc.id).in_(select(candidates.c.id)))
     ranked = base.subquery()
     scope = f"search:{MATCH_CAP}:{RANK_ALL}:" + "\x1f".join(
         [" ".join(_words(q)), *sorted(t.name for t in types)]
@@ -421,7 +471,7 @@ def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
     doc = SearchDocument
     tsquery = _tsquery(q)
     headline = func.ts_headline(
-        "english",
+        literal_column(f"'{PG_CONFIG}'::regconfig"),
         func.coalesce(doc.title, "") + " " + func.coalesce(doc.body, ""),
         tsquery,
         f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=1",

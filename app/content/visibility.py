@@ -9,9 +9,9 @@ themselves when their time comes; no background job is involved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select
@@ -60,6 +60,35 @@ def visible(
         column(model.published_at).is_not(None),
         column(model.published_at) <= (viewer.now if now is None else now),
     )
+
+
+# `public_since` of an item of a type that is never scheduled (topics, organizations,
+# people): public before any viewer's time.
+PUBLIC_SINCE_EVER = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def public_since(model: type[Entity], value_of: Callable[[str], Any]) -> datetime | None:
+    """The same rule as `visible`, as the instant from which the public sees the item
+    (None: never, whatever the time: a draft, an archived or a deleted item), from its
+    field values (a row's attributes, or a generated row's keys). An item's search
+    document stores it (`search_document.public_at`, with `deleted` for previews), so
+    search filters its candidates on it without reading each item's own table."""
+    if value_of("deleted_at") is not None:
+        return None
+    if not issubclass(model, Publishable):
+        return PUBLIC_SINCE_EVER
+    published_at = value_of("published_at")
+    if value_of("status") != "published" or published_at is None:
+        return None
+    return as_utc(published_at)
+
+
+def visible_document(document: Any, viewer: Viewer) -> ColumnElement[bool]:
+    """`visible`, asked of an item's search document (`document`: the model or an alias)
+    through the `public_at` and `deleted` that the write layer stores with it."""
+    if viewer.preview:
+        return col(document.deleted).is_(False)
+    return col(document.public_at) <= viewer.now
 
 
 def unindexed_column(attribute: Any) -> Any:

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from app.content.errors import WriteError, conflict, invalid
 from app.content.relations import RELATIONS
-from app.content.search import index_item, is_indexed
+from app.content.search import index_item, index_visibility, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.visibility import Viewer, is_visible
@@ -563,6 +563,7 @@ def delete_item(session: Session, collection: str, row: Any, actor: str) -> None
     _record_exit(ctype, row, public_slug)
     row.version += 1
     session.flush()
+    index_visibility(session, ctype, row)
     _audit(session, actor, "delete", ctype, row, None)
 
 

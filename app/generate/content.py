@@ -16,6 +16,7 @@ from typing import Any
 
 from app.content.search import document_text
 from app.content.types import BY_NAME
+from app.content.visibility import public_since
 from app.generate.lifecycle import WeightedPicker, entity_times, past_instant, publication_state
 from app.generate.text import TextMaker
 from app.generate.vocabulary import (
@@ -113,7 +114,8 @@ class ContentBuilder:
 
     def _index(self, type_name: str, row: dict[str, Any]) -> None:
         """The search document `app.content.search.index_item` would write for `row`."""
-        title, body = document_text(BY_NAME[type_name], row.__getitem__)
+        ctype = BY_NAME[type_name]
+        title, body = document_text(ctype, row.__getitem__)
         self.sink(
             "search_document",
             {
@@ -122,6 +124,8 @@ class ContentBuilder:
                 "entity_id": row["id"],
                 "title": title,
                 "body": body,
+                "public_at": public_since(ctype.model, row.get),
+                "deleted": row.get("deleted_at") is not None,
             },
         )
         self.next_search_id += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index
+from sqlalchemy import JSON, BigInteger, Index, false
 from sqlmodel import Field
 
 from app.db import UTCDateTime, utcnow
@@ -52,6 +52,10 @@ class SearchDocument(Table, table=True):
     entity_id: int
     title: str = Field(default="")
     body: str = Field(default="")
+    # The item's visibility (`app.content.visibility.public_since`): when the public may
+    # see it (NULL: never), and whether it is deleted (previews see the rest).
+    public_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class ContentVersion(Table, table=True):
