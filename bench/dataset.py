@@ -59,14 +59,18 @@ def _reset(db: str, url: str, pg_admin_url: str, fresh: bool) -> None:
         with admin.connect() as connection:
             if fresh:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
             if not exists:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         admin.dispose()
 
 
-def prepare(db: str, scale: str, pg_admin_url: str, fresh: bool = False, pg_db: str | None = None) -> str:
+def prepare(
+    db: str, scale: str, pg_admin_url: str, fresh: bool = False, pg_db: str | None = None
+) -> str:
     """Make the database ready (reusing a complete one); returns its URL."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     url = database_url(db, scale, pg_admin_url, pg_db)
@@ -82,7 +86,9 @@ def prepare(db: str, scale: str, pg_admin_url: str, fresh: bool = False, pg_db: 
         if have == expected:
             if before != current_revision(engine):
                 analyze(engine)  # a migration may have rewritten tables: fresh statistics
-            print(f"Reusing {db} database with the generated {scale} dataset ({database_size(engine) / 1e6:,.0f} MB).")
+            print(
+                f"Reusing {db} database with the generated {scale} dataset ({database_size(engine) / 1e6:,.0f} MB)."
+            )
             return url
         if have:
             raise SystemExit(f"The {db} bench database holds another dataset; run with --fresh.")
@@ -106,10 +112,24 @@ def prepare(db: str, scale: str, pg_admin_url: str, fresh: bool = False, pg_db: 
 def create_admin_key(url: str) -> str:
     """An `admin` API key: through `dossier keys create` when that command exists."""
     name = f"bench-{os.getpid()}-{int(time.time())}"
-    command = [str(Path(sys.executable).with_name("dossier")), "keys", "create", "--name", name, "--scope", "admin"]
+    command = [
+        str(Path(sys.executable).with_name("dossier")),
+        "keys",
+        "create",
+        "--name",
+        name,
+        "--scope",
+        "admin",
+    ]
     try:
-        done = subprocess.run(command, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True,
-                              timeout=60, check=False)
+        done = subprocess.run(
+            command,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         found = re.findall(r"\bdsk_\S+", done.stdout)
         if done.returncode == 0 and found:
             return found[-1]
@@ -144,22 +164,36 @@ def discover(url: str) -> Targets:
     try:
         with make_session_factory(engine)() as session:
             top = session.execute(
-                select(col(Topic.slug)).join(Tagging, col(Tagging.topic_id) == col(Topic.id))
+                select(col(Topic.slug))
+                .join(Tagging, col(Tagging.topic_id) == col(Topic.id))
                 .where(col(Tagging.entity_type) == "event", visible(Topic, viewer))
-                .group_by(col(Topic.slug)).order_by(func.count().desc(), col(Topic.slug)).limit(1)
+                .group_by(col(Topic.slug))
+                .order_by(func.count().desc(), col(Topic.slug))
+                .limit(1)
             ).scalar_one()
             affiliated = (
-                select(col(Affiliation.person_id)).group_by(col(Affiliation.person_id)).having(func.count() >= 3)
+                select(col(Affiliation.person_id))
+                .group_by(col(Affiliation.person_id))
+                .having(func.count() >= 3)
             )
             people = session.scalars(
-                select(col(Person.slug)).where(col(Person.id).in_(affiliated), visible(Person, viewer))
-                .order_by(col(Person.id)).limit(200)
+                select(col(Person.slug))
+                .where(col(Person.id).in_(affiliated), visible(Person, viewer))
+                .order_by(col(Person.id))
+                .limit(200)
             ).all()
             articles = session.execute(
-                select(col(Article.slug), col(Article.title)).where(visible(Article, viewer), col(Article.slug).like("gen-%"))
-                .order_by(col(Article.id)).limit(50)
+                select(col(Article.slug), col(Article.title))
+                .where(visible(Article, viewer), col(Article.slug).like("gen-%"))
+                .order_by(col(Article.id))
+                .limit(50)
             ).all()
-            public = session.scalar(select(func.count()).select_from(Article).where(visible(Article, viewer))) or 0
+            public = (
+                session.scalar(
+                    select(func.count()).select_from(Article).where(visible(Article, viewer))
+                )
+                or 0
+            )
     finally:
         engine.dispose()
     return Targets(top, list(people), [(s, t) for s, t in articles], COMMON_WORD, public)
@@ -185,9 +219,11 @@ def deep_article_cursor(url: str, scope: str, page: int, public_articles: int) -
     try:
         with make_session_factory(engine)() as session:
             last_id, last_published = session.execute(
-                select(col(Article.id), col(Article.published_at)).where(visible(Article, Viewer()))
+                select(col(Article.id), col(Article.published_at))
+                .where(visible(Article, Viewer()))
                 .order_by(col(Article.published_at).desc(), col(Article.id).desc())
-                .offset((page - 1) * 20 - 1).limit(1)
+                .offset((page - 1) * 20 - 1)
+                .limit(1)
             ).one()
     finally:
         engine.dispose()

@@ -60,15 +60,45 @@ def cases(targets: Any) -> list[Case]:
     flagship = graphql_post()
     return [
         Case("S0", "GET /healthz", "nocache", "GET", "/healthz"),
-        Case("S1", "REST events?topic=<top>&include=participants.person.affiliations", "nocache", "GET",
-             f"/api/v1/events?topic={topic}&include=participants.person.affiliations&limit=20"),
-        Case("S2", "GraphQL flagship POST, fast path", "nocache", "POST", "/graphql", flagship.body),
-        Case("S2", "GraphQL flagship POST, stock execution", "stock", "POST", "/graphql", flagship.body),
-        Case("S4", "REST person by slug, include=affiliations", "nocache", "GET",
-             f"/api/v1/people/{urllib.parse.quote(targets.people[0])}?include=affiliations"),
-        Case("S5", "REST search ?q=<common word>", "nocache", "GET",
-             f"/api/v1/search?q={urllib.parse.quote(targets.search_word)}"),
-        Case("S6", "REST topic stream page 1", "nocache", "GET", f"/api/v1/topics/{topic}/stream?limit=20"),
+        Case(
+            "S1",
+            "REST events?topic=<top>&include=participants.person.affiliations",
+            "nocache",
+            "GET",
+            f"/api/v1/events?topic={topic}&include=participants.person.affiliations&limit=20",
+        ),
+        Case(
+            "S2", "GraphQL flagship POST, fast path", "nocache", "POST", "/graphql", flagship.body
+        ),
+        Case(
+            "S2",
+            "GraphQL flagship POST, stock execution",
+            "stock",
+            "POST",
+            "/graphql",
+            flagship.body,
+        ),
+        Case(
+            "S4",
+            "REST person by slug, include=affiliations",
+            "nocache",
+            "GET",
+            f"/api/v1/people/{urllib.parse.quote(targets.people[0])}?include=affiliations",
+        ),
+        Case(
+            "S5",
+            "REST search ?q=<common word>",
+            "nocache",
+            "GET",
+            f"/api/v1/search?q={urllib.parse.quote(targets.search_word)}",
+        ),
+        Case(
+            "S6",
+            "REST topic stream page 1",
+            "nocache",
+            "GET",
+            f"/api/v1/topics/{topic}/stream?limit=20",
+        ),
         Case("S7", "REST articles page 1", "nocache", "GET", "/api/v1/articles?limit=20"),
     ]
 
@@ -80,11 +110,23 @@ async def _call(app: Any, method: str, target: str, body: bytes) -> int:
     path, _, query = target.partition("?")
     headers = [(b"host", b"127.0.0.1")]
     if body:
-        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers += [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-        "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
     }
     sent = False
     status = 0
@@ -109,8 +151,11 @@ async def _call(app: Any, method: str, target: str, body: bytes) -> int:
 def _instrument(state: str) -> None:
     """Callgrind's instrumentation on or off in this process; blocks the event loop on
     purpose (nothing else may run meanwhile)."""
-    subprocess.run(["callgrind_control", f"--instr={state}", str(os.getpid())], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["callgrind_control", f"--instr={state}", str(os.getpid())],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def child(method: str, target: str, body: str, requests: int) -> None:
@@ -152,16 +197,33 @@ def _totals(path: Path) -> int:
 def measure(case: Case, url: str, requests: int, workdir: Path) -> tuple[Case, int | str]:
     out = workdir / f"callgrind.{case.key}.{case.server}.out"
     env = {
-        **os.environ, "DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET, "LOG_LEVEL": "WARNING",
-        **SERVERS[case.server], "PYTHONPATH": str(ROOT),
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": BENCH_SECRET,
+        "LOG_LEVEL": "WARNING",
+        **SERVERS[case.server],
+        "PYTHONPATH": str(ROOT),
     }
     command = [
-        "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-        sys.executable, __file__, "--child", case.method, case.path, case.body or "", str(requests),
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        __file__,
+        "--child",
+        case.method,
+        case.path,
+        case.body or "",
+        str(requests),
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT)
     if "ok" not in done.stdout.split():
-        reason = done.stdout.strip().splitlines()[-1:] or done.stderr.strip().splitlines()[-1:] or ["failed"]
+        reason = (
+            done.stdout.strip().splitlines()[-1:]
+            or done.stderr.strip().splitlines()[-1:]
+            or ["failed"]
+        )
         return case, f"n/a: {reason[0]}"
     return case, _totals(out) // requests
 
@@ -188,8 +250,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(lambda c: measure(c, url, args.requests, Path(tmp)), chosen))
     healthz = next((n for c, n in results if c.key == "S0" and isinstance(n, int)), None)
-    print(f"Dossier instructions per request: {args.db}, {args.scale} dataset, {args.requests} requests each "
-          f"(callgrind, in-process ASGI)")
+    print(
+        f"Dossier instructions per request: {args.db}, {args.scale} dataset, {args.requests} requests each "
+        f"(callgrind, in-process ASGI)"
+    )
     print(f"    {'scenario':<66} {'server':<8} {'instructions':>14} {'x /healthz':>11}")
     for case, count in results:
         if isinstance(count, str):

@@ -41,13 +41,18 @@ def urls(url: str) -> list[str]:
     try:
         with make_session_factory(engine)() as session:
             author = session.scalar(
-                select(col(Person.slug)).join(ArticleAuthor, col(ArticleAuthor.person_id) == col(Person.id))
-                .group_by(col(Person.slug)).order_by(func.count().desc(), col(Person.slug)).limit(1)
+                select(col(Person.slug))
+                .join(ArticleAuthor, col(ArticleAuthor.person_id) == col(Person.id))
+                .group_by(col(Person.slug))
+                .order_by(func.count().desc(), col(Person.slug))
+                .limit(1)
             )
             organization = session.scalar(
                 select(col(Organization.slug))
                 .join(Affiliation, col(Affiliation.organization_id) == col(Organization.id))
-                .group_by(col(Organization.slug)).order_by(func.count().desc(), col(Organization.slug)).limit(1)
+                .group_by(col(Organization.slug))
+                .order_by(func.count().desc(), col(Organization.slug))
+                .limit(1)
             )
             article = session.scalar(select(col(Article.slug)).order_by(col(Article.id)).limit(1))
     finally:
@@ -57,27 +62,50 @@ def urls(url: str) -> list[str]:
     poll = encode_token(BENCH_SECRET, "changes", [recent, 0, 0])
     since = urllib.parse.quote(recent.isoformat())
     return [
-        "/api/v1/events", "/api/v1/events?sort=title", "/api/v1/events?sort=-created_at",
+        "/api/v1/events",
+        "/api/v1/events?sort=title",
+        "/api/v1/events?sort=-created_at",
         "/api/v1/events?from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z",
-        "/api/v1/events?event_type=seminar", "/api/v1/events?attendance_mode=online",
-        f"/api/v1/events?person={author}", "/api/v1/events?role=moderator",
+        "/api/v1/events?event_type=seminar",
+        "/api/v1/events?attendance_mode=online",
+        f"/api/v1/events?person={author}",
+        "/api/v1/events?role=moderator",
         f"/api/v1/events?person={author}&role=speaker",
-        "/api/v1/events?upcoming=true", "/api/v1/events?upcoming=false",
-        "/api/v1/events?upcoming=true&event_type=lecture", f"/api/v1/events?topic={topic}&upcoming=true",
+        "/api/v1/events?upcoming=true",
+        "/api/v1/events?upcoming=false",
+        "/api/v1/events?upcoming=true&event_type=lecture",
+        f"/api/v1/events?topic={topic}&upcoming=true",
         f"/api/v1/events?updated_since={since}",
-        "/api/v1/articles", "/api/v1/articles?article_type=interview", f"/api/v1/articles?author={author}",
+        "/api/v1/articles",
+        "/api/v1/articles?article_type=interview",
+        f"/api/v1/articles?author={author}",
         "/api/v1/articles?published_after=2025-06-01T00:00:00Z&published_before=2025-07-01T00:00:00Z",
-        "/api/v1/articles?sort=title", "/api/v1/articles?sort=-updated_at", f"/api/v1/articles?q={word}",
+        "/api/v1/articles?sort=title",
+        "/api/v1/articles?sort=-updated_at",
+        f"/api/v1/articles?q={word}",
         f"/api/v1/articles?topic={topic}&article_type=news",
-        "/api/v1/publications", "/api/v1/publications?publication_type=book",
-        f"/api/v1/publications?author={author}", "/api/v1/publications?year=2020",
-        "/api/v1/people", f"/api/v1/people?organization={organization}", "/api/v1/people?sort=-sort_name",
-        "/api/v1/quotes", f"/api/v1/quotes?speaker={author}", f"/api/v1/quotes?article={article}",
-        "/api/v1/resources?resource_type=hotline", "/api/v1/topics", "/api/v1/organizations",
-        f"/api/v1/topics/{topic}/stream", f"/api/v1/search?q={word}&type=event",
-        "/api/v1/changes", f"/api/v1/changes?since={poll}",
-        "/feeds/articles.rss", f"/feeds/topics/{topic}.atom", f"/feeds/people/{author}.json",
-        "/calendar/events.ics", f"/calendar/topics/{topic}.ics",
+        "/api/v1/publications",
+        "/api/v1/publications?publication_type=book",
+        f"/api/v1/publications?author={author}",
+        "/api/v1/publications?year=2020",
+        "/api/v1/people",
+        f"/api/v1/people?organization={organization}",
+        "/api/v1/people?sort=-sort_name",
+        "/api/v1/quotes",
+        f"/api/v1/quotes?speaker={author}",
+        f"/api/v1/quotes?article={article}",
+        "/api/v1/resources?resource_type=hotline",
+        "/api/v1/topics",
+        "/api/v1/organizations",
+        f"/api/v1/topics/{topic}/stream",
+        f"/api/v1/search?q={word}&type=event",
+        "/api/v1/changes",
+        f"/api/v1/changes?since={poll}",
+        "/feeds/articles.rss",
+        f"/feeds/topics/{topic}.atom",
+        f"/feeds/people/{author}.json",
+        "/calendar/events.ics",
+        f"/calendar/topics/{topic}.ics",
     ]
 
 
@@ -85,19 +113,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--scale", choices=("small", "large"), default="large")
-    parser.add_argument("--requests", type=int, default=5, help="timed requests per URL after the first")
+    parser.add_argument(
+        "--requests", type=int, default=5, help="timed requests per URL after the first"
+    )
     parser.add_argument("--slow", type=float, default=50, help="mark medians above this many ms")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
-    parser.add_argument("--pg-db", default=None, help="PostgreSQL database name (default dossier_bench_<scale>)")
+    parser.add_argument(
+        "--pg-db", default=None, help="PostgreSQL database name (default dossier_bench_<scale>)"
+    )
     args = parser.parse_args()
     url = prepare(args.db, args.scale, args.pg_admin_url, pg_db=args.pg_db)
-    env = {"DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET, "LOG_LEVEL": "WARNING", "RESPONSE_CACHE": "false"}
-    print(f"Dossier lists: {args.db}, {args.scale} dataset, one request at a time, response cache off")
+    env = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": BENCH_SECRET,
+        "LOG_LEVEL": "WARNING",
+        "RESPONSE_CACHE": "false",
+    }
+    print(
+        f"Dossier lists: {args.db}, {args.scale} dataset, one request at a time, response cache off"
+    )
     print(f"{'status':>6} {'first ms':>9} {'p50 ms':>8}  url")
     with Server("lists", env, 1, RESULTS) as server:
         server.start()
         parts = urllib.parse.urlsplit(server.base_url)
-        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=120)
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=120
+        )
         for path in urls(url):
             times, status = [], 0
             for _ in range(1 + args.requests):

@@ -56,7 +56,9 @@ def lua_script(cycle: list[Request], track_statuses: bool) -> str:
     for r in cycle:
         body = "nil" if r.body is None else _lua(r.body)
         alternate = "nil" if r.alternate_body is None else _lua(r.alternate_body)
-        entries.append(f"  {{{_lua(r.method)}, {_lua(r.path)}, {_lua_headers(r.headers)}, {body}, {alternate}}}")
+        entries.append(
+            f"  {{{_lua(r.method)}, {_lua(r.path)}, {_lua_headers(r.headers)}, {body}, {alternate}}}"
+        )
     response = (
         "function response(status, headers, body)\n"
         "  statuses[status] = (statuses[status] or 0) + 1\n"
@@ -132,7 +134,9 @@ def parse(output: str) -> LoadResult:
 def wrk_path() -> str:
     path = shutil.which("wrk")
     if path is None:
-        raise SystemExit("wrk is not installed: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk")
+        raise SystemExit(
+            "wrk is not installed: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk"
+        )
     return path
 
 
@@ -149,10 +153,19 @@ def run_wrk(
     script_path.write_text(lua_script(cycle, track_statuses))
     threads = max(1, min(threads, connections))
     command = [
-        wrk_path(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
-        "--timeout", "10s", "-s", str(script_path), base_url,
+        wrk_path(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script_path),
+        base_url,
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=duration + 60, check=False
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr[-2000:]}")
     return parse(completed.stdout)

@@ -25,7 +25,11 @@ def free_port() -> int:
 
 def _dossier_command() -> list[str]:
     script = Path(sys.executable).with_name("dossier")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from app.cli import main; main()"]
+    return (
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-c", "from app.cli import main; main()"]
+    )
 
 
 def compile_app() -> None:
@@ -87,14 +91,25 @@ class Server:
         env = {**os.environ, **self.env}
         compile_app()
         self._log = self.log_path.open("wb")
-        command = [*_dossier_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--workers", str(self.workers)]
+        command = [
+            *_dossier_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         started = time.perf_counter()
-        self.process = subprocess.Popen(command, env=env, cwd=self.log_path.parent, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, env=env, cwd=self.log_path.parent, stdout=self._log, stderr=subprocess.STDOUT
+        )
         while time.perf_counter() - started < timeout:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server '{self.name}' exited ({self.process.returncode}); see {self.log_path}")
+                raise RuntimeError(
+                    f"server '{self.name}' exited ({self.process.returncode}); see {self.log_path}"
+                )
             if self.status("/readyz") == 200:
                 self.ready_seconds = time.perf_counter() - started
                 self._start_sampling()

@@ -40,7 +40,11 @@ BASICS: dict[str, list[dict[str, Any]]] = {
     "topics": [{"slug": "kidnapping", "name": "Kidnapping"}, {"slug": "israel", "name": "Israel"}],
     "organizations": [
         {"slug": "stanford-university", "name": "Stanford University"},
-        {"slug": "hoover-institution", "name": "Hoover Institution", "parent": "stanford-university"},
+        {
+            "slug": "hoover-institution",
+            "name": "Hoover Institution",
+            "parent": "stanford-university",
+        },
     ],
     "people": [
         {

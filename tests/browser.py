@@ -44,7 +44,11 @@ def serve(app: FastAPI) -> Iterator[str]:
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_level="warning", lifespan="on", timeout_keep_alive=1, timeout_graceful_shutdown=2
+            app,
+            log_level="warning",
+            lifespan="on",
+            timeout_keep_alive=1,
+            timeout_graceful_shutdown=2,
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

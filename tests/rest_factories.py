@@ -39,14 +39,18 @@ def make_topic(session: Session, name: str | None = None, **fields: Any) -> Any:
 
 
 def make_organization(session: Session, name: str | None = None, **fields: Any) -> Any:
-    return create_item(session, "organizations", {"name": name or f"Organization {_next()}", **fields}, ACTOR)
+    return create_item(
+        session, "organizations", {"name": name or f"Organization {_next()}", **fields}, ACTOR
+    )
 
 
 def make_person(
     session: Session, name: str | None = None, organizations: Sequence[str] = (), **fields: Any
 ) -> Any:
     """A person with one current affiliation per organization slug given."""
-    affiliations = [{"organization": slug, "role": f"Fellow {i}"} for i, slug in enumerate(organizations)]
+    affiliations = [
+        {"organization": slug, "role": f"Fellow {i}"} for i, slug in enumerate(organizations)
+    ]
     data = {"name": name or f"Person Number{_next()}", "affiliations": affiliations, **fields}
     return create_item(session, "people", data, ACTOR)
 
@@ -123,9 +127,7 @@ def make_publication(
     **fields: Any,
 ) -> Any:
     heading = ("title", title or f"Publication {_next()}")
-    return _make_publishable(
-        session, "publications", heading, status, published_at, topics, fields
-    )
+    return _make_publishable(session, "publications", heading, status, published_at, topics, fields)
 
 
 def make_quote(
@@ -146,7 +148,9 @@ def make_key(factory: sessionmaker[Session], *scopes: str) -> str:
     return admin_helpers.make_key(factory, f"key-{_next()}", *scopes)
 
 
-def walk(client: Any, url: str, params: dict[str, Any] | None = None, between: Any = None) -> list[dict[str, Any]]:
+def walk(
+    client: Any, url: str, params: dict[str, Any] | None = None, between: Any = None
+) -> list[dict[str, Any]]:
     """Follow `links.next` to the end, calling `between()` after each page; returns all items."""
     items: list[dict[str, Any]] = []
     response = client.get(url, params=params)

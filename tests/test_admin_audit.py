@@ -12,9 +12,15 @@ def test_every_write_is_audited(client: TestClient, session_factory: sessionmake
     keys = Keys(session_factory)
     other = bearer(make_key(session_factory, "second-editor", "content:write"))
     client.post("/api/v1/topics", json={"name": "Kidnapping"}, headers=keys.writer)
-    client.post("/api/v1/people", json={"name": "Abbas Milani", "topics": ["kidnapping"]}, headers=other)
-    client.patch("/api/v1/people/abbas-milani", json={"title": "Research Fellow"}, headers=keys.writer)
-    client.post("/api/v1/people", json={"name": "Nobody", "topics": ["missing"]}, headers=keys.writer)  # 422
+    client.post(
+        "/api/v1/people", json={"name": "Abbas Milani", "topics": ["kidnapping"]}, headers=other
+    )
+    client.patch(
+        "/api/v1/people/abbas-milani", json={"title": "Research Fellow"}, headers=keys.writer
+    )
+    client.post(
+        "/api/v1/people", json={"name": "Nobody", "topics": ["missing"]}, headers=keys.writer
+    )  # 422
     client.delete("/api/v1/topics/kidnapping", headers=keys.admin)
 
     response = client.get("/api/v1/audit", headers=keys.admin)
@@ -56,7 +62,9 @@ def test_filters_and_pagination(client: TestClient, session_factory: sessionmake
     assert [e["slug"] for e in second["data"]] == ["one"]
     assert second["links"]["next"] is None
     # A cursor belongs to its filters.
-    foreign = client.get(f"/api/v1/audit?type=resource&cursor={body['meta']['next_cursor']}", headers=keys.admin)
+    foreign = client.get(
+        f"/api/v1/audit?type=resource&cursor={body['meta']['next_cursor']}", headers=keys.admin
+    )
     assert foreign.status_code == 400
 
 

@@ -22,13 +22,17 @@ def keys(session_factory: sessionmaker[Session]) -> Keys:
 
 
 @contextmanager
-def item_locked_elsewhere(session_factory: sessionmaker[Session], table: str, slug: str) -> Iterator[None]:
+def item_locked_elsewhere(
+    session_factory: sessionmaker[Session], table: str, slug: str
+) -> Iterator[None]:
     """Another transaction holds the item (PostgreSQL: its row; SQLite: the write lock)."""
     with session_factory() as session:
         if session.get_bind().dialect.name == "sqlite":
             session.execute(text("BEGIN IMMEDIATE"))
         else:
-            session.execute(text(f"SELECT id FROM {table} WHERE slug = :slug FOR UPDATE"), {"slug": slug})
+            session.execute(
+                text(f"SELECT id FROM {table} WHERE slug = :slug FOR UPDATE"), {"slug": slug}
+            )
         yield
         session.commit()
 
@@ -52,8 +56,14 @@ def _join(started: list[Any]) -> list[Any]:
     return list(results)
 
 
-def test_concurrent_patches_both_land(client: TestClient, keys: Keys, session_factory: sessionmaker[Session]) -> None:
-    created = client.post("/api/v1/events", json={"title": "Panel", "starts_at": "2024-05-01T17:00:00Z"}, headers=keys.writer)
+def test_concurrent_patches_both_land(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
+    created = client.post(
+        "/api/v1/events",
+        json={"title": "Panel", "starts_at": "2024-05-01T17:00:00Z"},
+        headers=keys.writer,
+    )
     url = f"/api/v1/events/{created.json()['slug']}"
     with item_locked_elsewhere(session_factory, "event", "panel"):
         started = _in_threads(
@@ -69,8 +79,14 @@ def test_concurrent_patches_both_land(client: TestClient, keys: Keys, session_fa
         assert session.scalar(text("SELECT version FROM event WHERE slug = 'panel'")) == 3
 
 
-def test_concurrent_patches_with_the_same_etag(client: TestClient, keys: Keys, session_factory: sessionmaker[Session]) -> None:
-    created = client.post("/api/v1/events", json={"title": "Panel", "starts_at": "2024-05-01T17:00:00Z"}, headers=keys.writer)
+def test_concurrent_patches_with_the_same_etag(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
+    created = client.post(
+        "/api/v1/events",
+        json={"title": "Panel", "starts_at": "2024-05-01T17:00:00Z"},
+        headers=keys.writer,
+    )
     url, etag = f"/api/v1/events/{created.json()['slug']}", created.headers["ETag"]
     headers = {**keys.writer, "If-Match": etag}
     with item_locked_elsewhere(session_factory, "event", "panel"):
@@ -101,7 +117,9 @@ def test_optimistic_increments_never_lose_one(client: TestClient, keys: Keys) ->
                 break
             current = client.get(url + "?preview=true", headers=keys.previewer)
             patch = {"position": current.json()["position"] + 1}
-            response = client.patch(url, json=patch, headers={**keys.writer, "If-Match": current.headers["ETag"]})
+            response = client.patch(
+                url, json=patch, headers={**keys.writer, "If-Match": current.headers["ETag"]}
+            )
             assert response.status_code in (200, 412), response.text
             if response.status_code == 200:
                 done += 1

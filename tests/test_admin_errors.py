@@ -73,9 +73,19 @@ def test_415_wrong_content_type(client: TestClient, keys: Keys) -> None:
 def test_json_content_types_accepted(client: TestClient, keys: Keys) -> None:
     for content_type in ("application/json", "application/json; charset=utf-8", "Application/JSON"):
         headers = {**keys.writer, "Content-Type": content_type}
-        assert client.patch("/api/v1/people/larry-diamond", content=b'{"title": "Fellow"}', headers=headers).status_code == 200
+        assert (
+            client.patch(
+                "/api/v1/people/larry-diamond", content=b'{"title": "Fellow"}', headers=headers
+            ).status_code
+            == 200
+        )
     headers = {**keys.writer, "Content-Type": "application/merge-patch+json"}
-    assert client.patch("/api/v1/people/larry-diamond", content=b'{"title": null}', headers=headers).status_code == 200
+    assert (
+        client.patch(
+            "/api/v1/people/larry-diamond", content=b'{"title": null}', headers=headers
+        ).status_code
+        == 200
+    )
 
 
 @pytest.fixture
@@ -89,7 +99,12 @@ def small_client(app_factory: AppFactory) -> Iterator[tuple[TestClient, dict[str
 def test_413_declared_too_large(small_client: tuple[TestClient, dict[str, str]]) -> None:
     client, auth = small_client
     body = b'{"name": "' + b"x" * 400 + b'"}'
-    problem = _problem(client.post("/api/v1/topics", content=body, headers={**auth, "Content-Type": "application/json"}), 413)
+    problem = _problem(
+        client.post(
+            "/api/v1/topics", content=body, headers={**auth, "Content-Type": "application/json"}
+        ),
+        413,
+    )
     assert "300" in str(problem["detail"])
     ok = client.post("/api/v1/topics", json={"name": "Small enough"}, headers=auth)
     assert ok.status_code == 201
@@ -104,18 +119,27 @@ def test_413_streamed_without_length(small_client: tuple[TestClient, dict[str, s
             yield b"y" * 50
         yield b'"}'
 
-    response = client.post("/api/v1/topics", content=chunks(), headers={**auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/topics", content=chunks(), headers={**auth, "Content-Type": "application/json"}
+    )
     _problem(response, 413)
     assert client.get("/api/v1/topics").json()["meta"]["total"] == 0
 
 
-def test_422_per_field_errors(client: TestClient, keys: Keys, session_factory: sessionmaker[Session]) -> None:
+def test_422_per_field_errors(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
     before = _counts(session_factory)
     body = event_body(event_type="party", attendance_mode="remote", bogus=1)
     del body["starts_at"]
     problem = _problem(client.post("/api/v1/events", json=body, headers=keys.writer), 422)
     locs = {tuple(e["loc"]) for e in problem["errors"]}
-    assert {("body", "starts_at"), ("body", "event_type"), ("body", "attendance_mode"), ("body", "bogus")} <= locs
+    assert {
+        ("body", "starts_at"),
+        ("body", "event_type"),
+        ("body", "attendance_mode"),
+        ("body", "bogus"),
+    } <= locs
     assert all(e["msg"] for e in problem["errors"])
     assert _counts(session_factory) == before
 
@@ -123,33 +147,70 @@ def test_422_per_field_errors(client: TestClient, keys: Keys, session_factory: s
 INVALID_EVENTS: list[tuple[object, list[str], str]] = [
     ([1, 2], ["body"], "must be a JSON object"),
     ("a string", ["body"], "must be a JSON object"),
-    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "ends_at": "2023-01-01T00:00:00Z"}, ["body", "ends_at"],
-     "before starts_at"),
-    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "timezone": "Mars/Olympus"}, ["body", "timezone"], "IANA"),
+    (
+        {"title": "x", "starts_at": "2024-01-01T00:00:00Z", "ends_at": "2023-01-01T00:00:00Z"},
+        ["body", "ends_at"],
+        "before starts_at",
+    ),
+    (
+        {"title": "x", "starts_at": "2024-01-01T00:00:00Z", "timezone": "Mars/Olympus"},
+        ["body", "timezone"],
+        "IANA",
+    ),
     ({"title": "", "starts_at": "2024-01-01T00:00:00Z"}, ["body", "title"], ""),
     ({"title": "x", "starts_at": "yesterday"}, ["body", "starts_at"], ""),
-    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "slug": "Not A Slug"}, ["body", "slug"], ""),
-    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "online_url": "javascript:alert(1)"}, ["body", "online_url"], ""),
-    ({"title": "x", "starts_at": "2024-01-01T00:00:00Z", "participants": [{"person": "abbas-milani"}]},
-     ["body", "participants", "0", "role"], ""),
+    (
+        {"title": "x", "starts_at": "2024-01-01T00:00:00Z", "slug": "Not A Slug"},
+        ["body", "slug"],
+        "",
+    ),
+    (
+        {"title": "x", "starts_at": "2024-01-01T00:00:00Z", "online_url": "javascript:alert(1)"},
+        ["body", "online_url"],
+        "",
+    ),
+    (
+        {
+            "title": "x",
+            "starts_at": "2024-01-01T00:00:00Z",
+            "participants": [{"person": "abbas-milani"}],
+        },
+        ["body", "participants", "0", "role"],
+        "",
+    ),
     ({"title": "x" * 501, "starts_at": "2024-01-01T00:00:00Z"}, ["body", "title"], ""),
-    ({"title": "a\x00b", "starts_at": "2024-01-01T00:00:00Z"}, ["body", "title"], "NUL"),  # same on both DBs
+    (
+        {"title": "a\x00b", "starts_at": "2024-01-01T00:00:00Z"},
+        ["body", "title"],
+        "NUL",
+    ),  # same on both DBs
 ]
 
 
 def test_422_invalid_values(client: TestClient, keys: Keys) -> None:
     for body, loc, msg in INVALID_EVENTS:
         problem = _problem(client.post("/api/v1/events", json=body, headers=keys.writer), 422)
-        assert any(e["loc"] == loc and msg in e["msg"] for e in problem["errors"]), (body, problem["errors"])
-    patch = client.patch("/api/v1/people/larry-diamond", json={"name": None}, headers=keys.writer)  # required
+        assert any(e["loc"] == loc and msg in e["msg"] for e in problem["errors"]), (
+            body,
+            problem["errors"],
+        )
+    patch = client.patch(
+        "/api/v1/people/larry-diamond", json={"name": None}, headers=keys.writer
+    )  # required
     assert _problem(patch, 422)["errors"][0]["loc"] == ["body", "name"]
 
 
-def test_422_unknown_reference_is_named(client: TestClient, keys: Keys, session_factory: sessionmaker[Session]) -> None:
+def test_422_unknown_reference_is_named(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
     before = _counts(session_factory)
     body = event_body(
-        participants=[{"person": "abbas-milani", "role": "speaker"}, {"person": "nobody-at-all", "role": "host"}],
-        sponsors=["ghost-institute"], topics=["kidnapping", "per_1"],
+        participants=[
+            {"person": "abbas-milani", "role": "speaker"},
+            {"person": "nobody-at-all", "role": "host"},
+        ],
+        sponsors=["ghost-institute"],
+        topics=["kidnapping", "per_1"],
     )
     problem = _problem(client.post("/api/v1/events", json=body, headers=keys.writer), 422)
     by_loc = {tuple(e["loc"]): e["msg"] for e in problem["errors"]}
@@ -170,22 +231,41 @@ def test_failed_patch_changes_nothing(client: TestClient, keys: Keys) -> None:
 
 
 def test_409_duplicate_slug(client: TestClient, keys: Keys) -> None:
-    problem = _problem(client.post("/api/v1/people", json={"name": "Someone", "slug": "larry-diamond"}, headers=keys.writer), 409)
+    problem = _problem(
+        client.post(
+            "/api/v1/people", json={"name": "Someone", "slug": "larry-diamond"}, headers=keys.writer
+        ),
+        409,
+    )
     assert "larry-diamond" in str(problem["detail"])
-    _problem(client.patch("/api/v1/people/abbas-milani", json={"slug": "larry-diamond"}, headers=keys.writer), 409)
+    _problem(
+        client.patch(
+            "/api/v1/people/abbas-milani", json={"slug": "larry-diamond"}, headers=keys.writer
+        ),
+        409,
+    )
     assert client.get("/api/v1/people/abbas-milani").status_code == 200
     # Same slug in another collection is fine: slugs are unique per type.
-    assert client.post("/api/v1/topics", json={"name": "Larry", "slug": "larry-diamond"}, headers=keys.writer).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/topics", json={"name": "Larry", "slug": "larry-diamond"}, headers=keys.writer
+        ).status_code
+        == 201
+    )
 
 
 def test_404_unknown_item(client: TestClient, keys: Keys) -> None:
     for method in ("PATCH", "DELETE"):
         for ref in ("no-such-person", "per_999999", "evt_1"):
             kwargs: dict[str, Any] = {"json": {}} if method == "PATCH" else {}
-            _problem(client.request(method, f"/api/v1/people/{ref}", headers=keys.writer, **kwargs), 404)
+            _problem(
+                client.request(method, f"/api/v1/people/{ref}", headers=keys.writer, **kwargs), 404
+            )
 
 
-def test_412_if_match(client: TestClient, keys: Keys, session_factory: sessionmaker[Session]) -> None:
+def test_412_if_match(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
     created = client.post("/api/v1/events", json=event_body(), headers=keys.writer)
     url, etag = f"/api/v1/events/{created.json()['slug']}", created.headers["ETag"]
     first = client.patch(url, json={"subtitle": "One"}, headers={**keys.writer, "If-Match": etag})
@@ -194,17 +274,34 @@ def test_412_if_match(client: TestClient, keys: Keys, session_factory: sessionma
     stale = client.patch(url, json={"subtitle": "Two"}, headers={**keys.writer, "If-Match": etag})
     _problem(stale, 412)
     _problem(client.delete(url, headers={**keys.writer, "If-Match": etag}), 412)
-    _problem(client.patch(url, json={"subtitle": "Two"}, headers={**keys.writer, "If-Match": '"nonsense"'}), 412)
+    _problem(
+        client.patch(
+            url, json={"subtitle": "Two"}, headers={**keys.writer, "If-Match": '"nonsense"'}
+        ),
+        412,
+    )
     current = client.get(url + "?preview=true", headers=keys.previewer)
     assert current.json()["subtitle"] == "One"
     assert current.headers["ETag"] == first.headers["ETag"]
     assert _counts(session_factory)[1] == audit_before
     # The current ETag — the editor's or the public one — and `*` are accepted.
     public = client.get(url)
-    ok = client.patch(url, json={"subtitle": "Two"}, headers={**keys.writer, "If-Match": public.headers["ETag"]})
+    ok = client.patch(
+        url, json={"subtitle": "Two"}, headers={**keys.writer, "If-Match": public.headers["ETag"]}
+    )
     assert ok.status_code == 200
     listed = f'"other", {ok.headers["ETag"]}'
-    assert client.patch(url, json={"subtitle": "3"}, headers={**keys.writer, "If-Match": listed}).status_code == 200
-    assert client.patch(url, json={"subtitle": "4"}, headers={**keys.writer, "If-Match": "*"}).status_code == 200
+    assert (
+        client.patch(
+            url, json={"subtitle": "3"}, headers={**keys.writer, "If-Match": listed}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(
+            url, json={"subtitle": "4"}, headers={**keys.writer, "If-Match": "*"}
+        ).status_code
+        == 200
+    )
     latest = client.get(url + "?preview=true", headers=keys.previewer).headers["ETag"]
     assert client.delete(url, headers={**keys.writer, "If-Match": latest}).status_code == 204

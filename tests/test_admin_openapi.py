@@ -33,10 +33,18 @@ def test_bearer_scheme(document: dict[str, Any]) -> None:
 def test_write_operations_documented(document: dict[str, Any], collection: str) -> None:
     paths = document["paths"]
     operations = {
-        "post": (paths[f"/api/v1/{collection}"]["post"], {"201", "400", "401", "403", "409", "413", "415", "422", "429"}),
-        "patch": (paths[f"/api/v1/{collection}/{{id_or_slug}}"]["patch"],
-                  {"200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "429"}),
-        "delete": (paths[f"/api/v1/{collection}/{{id_or_slug}}"]["delete"], {"204", "401", "403", "404", "412", "429"}),
+        "post": (
+            paths[f"/api/v1/{collection}"]["post"],
+            {"201", "400", "401", "403", "409", "413", "415", "422", "429"},
+        ),
+        "patch": (
+            paths[f"/api/v1/{collection}/{{id_or_slug}}"]["patch"],
+            {"200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "429"},
+        ),
+        "delete": (
+            paths[f"/api/v1/{collection}/{{id_or_slug}}"]["delete"],
+            {"204", "401", "403", "404", "412", "429"},
+        ),
     }
     for method, (operation, statuses) in operations.items():
         assert operation["security"] == [{"ApiKey": []}], method
@@ -53,7 +61,9 @@ def test_write_operations_documented(document: dict[str, Any], collection: str) 
         assert example, method
         if method == "post":  # the example is valid for the model that validates the body
             WRITE_MODELS[collection].model_validate(example)
-            assert set(content[media]["schema"]["properties"]) == set(WRITE_MODELS[collection].model_fields)
+            assert set(content[media]["schema"]["properties"]) == set(
+                WRITE_MODELS[collection].model_fields
+            )
         success = operation["responses"]["201" if method == "post" else "200"]
         assert success["content"]["application/json"]["example"]["id"]
         assert "$ref" in success["content"]["application/json"]["schema"]

@@ -30,10 +30,14 @@ def _id_of(client: TestClient, collection: str, slug: str) -> str:
 def _subset(actual: Any, expected: Any) -> bool:
     """`expected` with every dict in it allowed to name only some of the keys."""
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(_subset(actual.get(k), v) for k, v in expected.items())
+        return isinstance(actual, dict) and all(
+            _subset(actual.get(k), v) for k, v in expected.items()
+        )
     if isinstance(expected, list):
-        return isinstance(actual, list) and len(actual) == len(expected) and all(
-            _subset(a, e) for a, e in zip(actual, expected, strict=True)
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(expected)
+            and all(_subset(a, e) for a, e in zip(actual, expected, strict=True))
         )
     return bool(actual == expected)
 
@@ -41,45 +45,114 @@ def _subset(actual: Any, expected: Any) -> bool:
 CREATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "topics": (
         {"name": "Hostage Diplomacy", "description": "States taking hostages."},
-        {"slug": "hostage-diplomacy", "name": "Hostage Diplomacy", "description": "States taking hostages."},
+        {
+            "slug": "hostage-diplomacy",
+            "name": "Hostage Diplomacy",
+            "description": "States taking hostages.",
+        },
     ),
     "organizations": (
-        {"name": "Center on Democracy", "short_name": "CDDRL", "url": "https://cddrl.fsi.stanford.edu",
-         "parent": "stanford-university", "topics": ["kidnapping"]},
-        {"short_name": "CDDRL", "parent": {"slug": "stanford-university", "name": "Stanford University"}},
+        {
+            "name": "Center on Democracy",
+            "short_name": "CDDRL",
+            "url": "https://cddrl.fsi.stanford.edu",
+            "parent": "stanford-university",
+            "topics": ["kidnapping"],
+        },
+        {
+            "short_name": "CDDRL",
+            "parent": {"slug": "stanford-university", "name": "Stanford University"},
+        },
     ),
     "people": (
-        {"name": "Beatriz Magaloni", "degrees": "PhD", "bio": "<p>Senior <b>Fellow</b>.</p>",
-         "photo": {"url": "/media/people/bmkhigh.jpg", "alt": "Beatriz Magaloni"},
-         "affiliations": [{"organization": "hoover-institution", "role": "Senior Fellow", "start_year": 2010,
-                           "is_primary": True}],
-         "topics": ["kidnapping", "israel"]},
-        {"sort_name": "Magaloni, Beatriz", "bio": "<p>Senior <b>Fellow</b>.</p>", "bio_text": "Senior Fellow.",
-         "photo": {"url": "/media/people/bmkhigh.jpg", "alt": "Beatriz Magaloni", "credit": None}},
+        {
+            "name": "Beatriz Magaloni",
+            "degrees": "PhD",
+            "bio": "<p>Senior <b>Fellow</b>.</p>",
+            "photo": {"url": "/media/people/bmkhigh.jpg", "alt": "Beatriz Magaloni"},
+            "affiliations": [
+                {
+                    "organization": "hoover-institution",
+                    "role": "Senior Fellow",
+                    "start_year": 2010,
+                    "is_primary": True,
+                }
+            ],
+            "topics": ["kidnapping", "israel"],
+        },
+        {
+            "sort_name": "Magaloni, Beatriz",
+            "bio": "<p>Senior <b>Fellow</b>.</p>",
+            "bio_text": "Senior Fellow.",
+            "photo": {
+                "url": "/media/people/bmkhigh.jpg",
+                "alt": "Beatriz Magaloni",
+                "credit": None,
+            },
+        },
     ),
     "articles": (
-        {"title": "Q&A: Kidnapping in Mexico", "article_type": "interview", "authors": ["larry-diamond", "abbas-milani"],
-         "body": "<p>First.</p><p>Second.</p>", "status": "published", "published_at": "2011-10-14T17:00:00Z",
-         "hero_image": {"url": "/media/a.jpg", "alt": "A", "caption": "C", "credit": "Getty Images"}},
-        {"slug": "q-a-kidnapping-in-mexico", "body_text": "First.\n\nSecond.", "status": "published",
-         "published_at": "2011-10-14T17:00:00+00:00"},
+        {
+            "title": "Q&A: Kidnapping in Mexico",
+            "article_type": "interview",
+            "authors": ["larry-diamond", "abbas-milani"],
+            "body": "<p>First.</p><p>Second.</p>",
+            "status": "published",
+            "published_at": "2011-10-14T17:00:00Z",
+            "hero_image": {
+                "url": "/media/a.jpg",
+                "alt": "A",
+                "caption": "C",
+                "credit": "Getty Images",
+            },
+        },
+        {
+            "slug": "q-a-kidnapping-in-mexico",
+            "body_text": "First.\n\nSecond.",
+            "status": "published",
+            "published_at": "2011-10-14T17:00:00+00:00",
+        },
     ),
     "quotes": (
-        {"text": "We have to keep fighting.", "speaker": "abbas-milani", "attribution": "Fellow", "position": 2},
-        {"speaker": {"slug": "abbas-milani", "name": "Abbas Milani"}, "position": 2, "status": "draft"},
+        {
+            "text": "We have to keep fighting.",
+            "speaker": "abbas-milani",
+            "attribution": "Fellow",
+            "position": 2,
+        },
+        {
+            "speaker": {"slug": "abbas-milani", "name": "Abbas Milani"},
+            "position": 2,
+            "status": "draft",
+        },
     ),
     "events": (
         event_body(),
-        {"starts_at": "2023-10-12T19:00:00+00:00", "sponsors": [{"slug": "stanford-university", "name": "Stanford University"}]},
+        {
+            "starts_at": "2023-10-12T19:00:00+00:00",
+            "sponsors": [{"slug": "stanford-university", "name": "Stanford University"}],
+        },
     ),
     "publications": (
-        {"title": "Living in Fear", "publication_type": "journal_article", "authors": ["abbas-milani"],
-         "journal": "Comparative Political Studies", "year": 2020, "doi": "10.1177/0010414019879958"},
+        {
+            "title": "Living in Fear",
+            "publication_type": "journal_article",
+            "authors": ["abbas-milani"],
+            "journal": "Comparative Political Studies",
+            "year": 2020,
+            "doi": "10.1177/0010414019879958",
+        },
         {"year": 2020, "doi": "10.1177/0010414019879958"},
     ),
     "resources": (
-        {"name": "CAPS", "resource_type": "counseling", "phone": "650.723.3785", "position": 1,
-         "is_confidential": True, "status": "published"},
+        {
+            "name": "CAPS",
+            "resource_type": "counseling",
+            "phone": "650.723.3785",
+            "position": 1,
+            "is_confidential": True,
+            "status": "published",
+        },
         {"resource_type": "counseling", "is_confidential": True},
     ),
 }
@@ -104,30 +177,54 @@ def test_create_every_collection(client: TestClient, keys: Keys, collection: str
 
 def test_relations_by_slug_and_id(client: TestClient, keys: Keys) -> None:
     larry = _id_of(client, "people", "larry-diamond")
-    resource = client.post("/api/v1/resources", json={"name": "211", "status": "published"}, headers=keys.writer)
+    resource = client.post(
+        "/api/v1/resources", json={"name": "211", "status": "published"}, headers=keys.writer
+    )
     article = client.post(
         "/api/v1/articles",
-        json={"title": "Screams Before Silence", "authors": [larry, "abbas-milani"], "topics": ["top_1"],
-              "resources": [resource.json()["id"]], "status": "published", "related": [], "byline": "Staff"},
+        json={
+            "title": "Screams Before Silence",
+            "authors": [larry, "abbas-milani"],
+            "topics": ["top_1"],
+            "resources": [resource.json()["id"]],
+            "status": "published",
+            "related": [],
+            "byline": "Staff",
+        },
         headers=keys.writer,
     )
     assert article.status_code == 201, article.text
     quote = client.post(
         "/api/v1/quotes",
-        json={"text": "Keep fighting.", "speaker": larry, "article": "screams-before-silence", "status": "published"},
+        json={
+            "text": "Keep fighting.",
+            "speaker": larry,
+            "article": "screams-before-silence",
+            "status": "published",
+        },
         headers=keys.writer,
     )
-    event = client.post("/api/v1/events", json=event_body(participants=[{"person": larry, "role": "host"}]),
-                        headers=keys.writer)
-    related = [{"type": "event", "slug": event.json()["slug"]}, {"type": "quote", "slug": quote.json()["slug"]}]
-    patched = client.patch("/api/v1/articles/screams-before-silence", json={"related": related}, headers=keys.writer)
+    event = client.post(
+        "/api/v1/events",
+        json=event_body(participants=[{"person": larry, "role": "host"}]),
+        headers=keys.writer,
+    )
+    related = [
+        {"type": "event", "slug": event.json()["slug"]},
+        {"type": "quote", "slug": quote.json()["slug"]},
+    ]
+    patched = client.patch(
+        "/api/v1/articles/screams-before-silence", json={"related": related}, headers=keys.writer
+    )
     assert patched.status_code == 200, patched.text
     item = client.get("/api/v1/articles/screams-before-silence").json()
     assert [a["slug"] for a in item["authors"]] == ["larry-diamond", "abbas-milani"]
     assert [t["slug"] for t in item["topics"]] == ["kidnapping"]
     assert [r["slug"] for r in item["resources"]] == ["211"]
     assert [q["id"] for q in item["quotes"]] == [quote.json()["id"]]  # quotes of the article
-    assert [(r["type"], r["slug"]) for r in item["related"]] == [(r["type"], r["slug"]) for r in related]
+    assert [(r["type"], r["slug"]) for r in item["related"]] == [
+        (r["type"], r["slug"]) for r in related
+    ]
     participants = client.get(f"/api/v1/events/{event.json()['id']}").json()["participants"]
     assert [(p["role"], p["person"]["slug"]) for p in participants] == [("host", "larry-diamond")]
     person = client.get("/api/v1/people/abbas-milani").json()
@@ -150,42 +247,64 @@ def test_slug_derived_and_transliterated(client: TestClient, keys: Keys) -> None
 def test_patch_is_a_json_merge_patch(client: TestClient, keys: Keys) -> None:
     created = client.post("/api/v1/events", json=event_body(), headers=keys.writer).json()
     url = f"/api/v1/events/{created['slug']}"
-    first = client.patch(url, json={"venue": {"name": "Encina Hall"}, "subtitle": "A panel"}, headers=keys.writer)
+    first = client.patch(
+        url, json={"venue": {"name": "Encina Hall"}, "subtitle": "A panel"}, headers=keys.writer
+    )
     assert first.status_code == 200, first.text
     merge = {**keys.writer, "Content-Type": "application/merge-patch+json"}
-    second = client.patch(url, content=b'{"venue": {"address": "616 Jane Stanford Way"}}', headers=merge)
+    second = client.patch(
+        url, content=b'{"venue": {"address": "616 Jane Stanford Way"}}', headers=merge
+    )
     assert second.status_code == 200, second.text
     assert second.json()["venue"] == {"name": "Encina Hall", "address": "616 Jane Stanford Way"}
     assert second.json()["subtitle"] == "A panel"
     assert second.json()["updated_at"] > created["updated_at"]
-    cleared = client.patch(url, json={"venue": None, "participants": [{"person": "larry-diamond", "role": "speaker"}]},
-                           headers=keys.writer)
+    cleared = client.patch(
+        url,
+        json={"venue": None, "participants": [{"person": "larry-diamond", "role": "speaker"}]},
+        headers=keys.writer,
+    )
     assert cleared.json()["venue"] is None
-    assert [(p["role"], p["person"]["slug"]) for p in cleared.json()["participants"]] == [("speaker", "larry-diamond")]
+    assert [(p["role"], p["person"]["slug"]) for p in cleared.json()["participants"]] == [
+        ("speaker", "larry-diamond")
+    ]
     assert second.headers["ETag"] != cleared.headers["ETag"]
 
 
 def test_patch_by_id_and_slug_change(client: TestClient, keys: Keys) -> None:
     person_id = _id_of(client, "people", "larry-diamond")
-    response = client.patch(f"/api/v1/people/{person_id}", json={"slug": "larry-j-diamond"}, headers=keys.writer)
+    response = client.patch(
+        f"/api/v1/people/{person_id}", json={"slug": "larry-j-diamond"}, headers=keys.writer
+    )
     assert response.status_code == 200
     assert client.get("/api/v1/people/larry-j-diamond").json()["id"] == person_id
     assert client.get("/api/v1/people/larry-diamond").status_code == 404
 
 
-def test_unchanged_patch_changes_nothing(client: TestClient, keys: Keys, session_factory: sessionmaker[Session]) -> None:
+def test_unchanged_patch_changes_nothing(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
     before = client.get("/api/v1/people/larry-diamond")
     seen: list[str] = []
     unsubscribe = on_write(lambda ctype, row: seen.append(row.slug))
     try:
-        response = client.patch("/api/v1/people/larry-diamond", json={"name": "Larry Diamond"}, headers=keys.writer)
+        response = client.patch(
+            "/api/v1/people/larry-diamond", json={"name": "Larry Diamond"}, headers=keys.writer
+        )
     finally:
         unsubscribe()
     assert response.status_code == 200
     assert response.json()["updated_at"] == before.json()["updated_at"]
     assert seen == []
     with session_factory() as session:
-        assert session.scalar(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.action) == "update")) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(col(AuditEntry.action) == "update")
+            )
+            == 0
+        )
 
 
 def test_delete_is_soft_and_leaves_a_tombstone(client: TestClient, keys: Keys) -> None:
@@ -197,12 +316,20 @@ def test_delete_is_soft_and_leaves_a_tombstone(client: TestClient, keys: Keys) -
     assert response.status_code == 204
     assert response.content == b""
     assert client.get(f"/api/v1/events/{event['id']}").status_code == 404
-    assert client.get(f"/api/v1/events/{event['id']}?preview=true", headers=keys.previewer).status_code == 404
+    assert (
+        client.get(f"/api/v1/events/{event['id']}?preview=true", headers=keys.previewer).status_code
+        == 404
+    )
     assert client.get("/api/v1/events").json()["meta"]["total"] == 0
     tombstones = client.get("/api/v1/changes", params={"since": since}).json()["data"]
-    assert [(c["action"], c["type"], c["id"]) for c in tombstones] == [("deleted", "event", event["id"])]
+    assert [(c["action"], c["type"], c["id"]) for c in tombstones] == [
+        ("deleted", "event", event["id"])
+    ]
     assert client.delete(f"/api/v1/events/{event['slug']}", headers=keys.writer).status_code == 404
-    assert client.patch(f"/api/v1/events/{event['slug']}", json={}, headers=keys.writer).status_code == 404
+    assert (
+        client.patch(f"/api/v1/events/{event['slug']}", json={}, headers=keys.writer).status_code
+        == 404
+    )
 
 
 def test_deleted_person_leaves_relations(client: TestClient, keys: Keys) -> None:
@@ -218,7 +345,9 @@ def test_write_notifies_subscribers_after_commit(client: TestClient, keys: Keys)
     try:
         client.post("/api/v1/topics", json={"name": "Terrorism"}, headers=keys.writer)
         client.patch("/api/v1/topics/terrorism", json={"description": "x"}, headers=keys.writer)
-        client.post("/api/v1/topics", json={"name": "Terrorism", "slug": "terrorism"}, headers=keys.writer)  # 409
+        client.post(
+            "/api/v1/topics", json={"name": "Terrorism", "slug": "terrorism"}, headers=keys.writer
+        )  # 409
         client.delete("/api/v1/topics/terrorism", headers=keys.writer)
     finally:
         unsubscribe()
@@ -236,6 +365,9 @@ def test_scheduled_item_appears_by_itself(client: TestClient, keys: Keys) -> Non
     hidden = client.get("/api/v1/articles/embargoed").status_code
     if datetime.now(UTC) < at:  # on a very slow machine the embargo may already be over
         assert hidden == 404
-    assert client.get("/api/v1/articles/embargoed?preview=true", headers=keys.previewer).status_code == 200
+    assert (
+        client.get("/api/v1/articles/embargoed?preview=true", headers=keys.previewer).status_code
+        == 200
+    )
     sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()) + 0.1)
     assert client.get("/api/v1/articles/embargoed").status_code == 200  # no job ran

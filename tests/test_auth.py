@@ -23,11 +23,15 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 
 def _status(client: TestClient, headers: dict[str, str], method: str = "POST") -> int:
     if method == "POST":
-        return client.post("/api/v1/topics", json={"name": f"T {uuid.uuid4().hex[:6]}"}, headers=headers).status_code
+        return client.post(
+            "/api/v1/topics", json={"name": f"T {uuid.uuid4().hex[:6]}"}, headers=headers
+        ).status_code
     return client.get("/api/v1/audit", headers=headers).status_code
 
 
-def test_missing_and_bad_keys_are_401(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+def test_missing_and_bad_keys_are_401(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
     good = make_key(session_factory, "editor", WRITE)
     cases = {
         "missing": {},
@@ -86,12 +90,21 @@ def test_keys_are_stored_hashed(session_factory: sessionmaker[Session], client: 
         assert row.last_used_at is None
     client.post("/api/v1/topics", json={"name": "Z"}, headers=bearer(secret))
     with session_factory() as session:
-        assert session.scalars(select(ApiKey).where(col(ApiKey.name) == "hashed")).one().last_used_at is not None
+        assert (
+            session.scalars(select(ApiKey).where(col(ApiKey.name) == "hashed")).one().last_used_at
+            is not None
+        )
 
 
 def test_key_management_errors(session_factory: sessionmaker[Session]) -> None:
     make_key(session_factory, "once", WRITE)
-    for name, scopes in (("once", [WRITE]), ("new", ["root"]), ("new", []), ("", [WRITE]), ("x" * 101, [WRITE])):
+    for name, scopes in (
+        ("once", [WRITE]),
+        ("new", ["root"]),
+        ("new", []),
+        ("", [WRITE]),
+        ("x" * 101, [WRITE]),
+    ):
         with pytest.raises(ApiKeyError), session_scope(session_factory) as session:
             create_api_key(session, name, scopes)
     with pytest.raises(ApiKeyError), session_scope(session_factory) as session:
@@ -107,7 +120,9 @@ def test_failed_authentication_is_throttled(app_factory: AppFactory) -> None:
         assert _status(client, {}) == 401
         for _ in range(3):
             assert _status(client, bearer("dsk_bad_guess")) == 401
-        throttled = client.post("/api/v1/topics", json={"name": "X"}, headers=bearer("dsk_bad_guess"))
+        throttled = client.post(
+            "/api/v1/topics", json={"name": "X"}, headers=bearer("dsk_bad_guess")
+        )
         assert throttled.status_code == 429
         assert throttled.headers["content-type"] == "application/problem+json"
         assert 1 <= int(throttled.headers["Retry-After"]) <= 60

@@ -16,7 +16,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(session_factory: sessionmaker[Session], database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def cli_env(
+    session_factory: sessionmaker[Session], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """The CLI on the same (emptied) database as `client`."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     get_settings.cache_clear()
@@ -25,12 +27,26 @@ def cli_env(session_factory: sessionmaker[Session], database_url: str, monkeypat
 
 
 def test_keys_lifecycle(cli_env: None, client: TestClient) -> None:
-    created = runner.invoke(cli, ["keys", "create", "--name", "newsroom", "--scope", "content:write", "--scope", "content:preview"])
+    created = runner.invoke(
+        cli,
+        [
+            "keys",
+            "create",
+            "--name",
+            "newsroom",
+            "--scope",
+            "content:write",
+            "--scope",
+            "content:preview",
+        ],
+    )
     assert created.exit_code == 0, created.output
     secret = created.stdout.strip().splitlines()[-1]
     assert secret.startswith("dsk_")
     auth = {"Authorization": f"Bearer {secret}"}
-    assert client.post("/api/v1/topics", json={"name": "Kidnapping"}, headers=auth).status_code == 201
+    assert (
+        client.post("/api/v1/topics", json={"name": "Kidnapping"}, headers=auth).status_code == 201
+    )
 
     listed = runner.invoke(cli, ["keys", "list"])
     assert listed.exit_code == 0, listed.output
@@ -44,7 +60,11 @@ def test_keys_lifecycle(cli_env: None, client: TestClient) -> None:
     revoked = runner.invoke(cli, ["keys", "revoke", "newsroom"])
     assert revoked.exit_code == 0, revoked.output
     assert client.post("/api/v1/topics", json={"name": "Israel"}, headers=auth).status_code == 401
-    line = next(line for line in runner.invoke(cli, ["keys", "list"]).output.splitlines() if line.startswith("newsroom"))
+    line = next(
+        line
+        for line in runner.invoke(cli, ["keys", "list"]).output.splitlines()
+        if line.startswith("newsroom")
+    )
     assert not line.rstrip().endswith("-")
 
 
@@ -73,7 +93,10 @@ def test_duplicate_key_name(cli_env: None) -> None:
 def test_a_key_is_revoked_by_the_name_it_was_created_with(cli_env: None) -> None:
     """`create` trims the name; `revoke` trims it the same way. A second revocation says
     since when the key has been revoked."""
-    assert runner.invoke(cli, ["keys", "create", "--name", " spaced ", "--scope", "admin"]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["keys", "create", "--name", " spaced ", "--scope", "admin"]).exit_code
+        == 0
+    )
     first = runner.invoke(cli, ["keys", "revoke", " spaced "])
     assert first.exit_code == 0, first.output
     assert "Revoked key 'spaced' (since " in first.output

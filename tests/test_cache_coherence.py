@@ -211,7 +211,9 @@ def cluster(
     channel = f"dossier-test:{uuid.uuid4().hex}"
     workers: list[Worker] = []
 
-    def start(redis_url: str = f"redis://{REDIS_HOST}:{REDIS_PORT}/0", version_poll: float = 0) -> Worker:
+    def start(
+        redis_url: str = f"redis://{REDIS_HOST}:{REDIS_PORT}/0", version_poll: float = 0
+    ) -> Worker:
         log = tmp_path / f"worker{len(workers)}.log"
         worker = Worker(database_url, redis_url, channel, log, version_poll)
         workers.append(worker)
@@ -335,9 +337,14 @@ def test_writes_behind_the_api_reach_every_workers_cache_within_the_version_poll
     b.http.get("/api/v1/articles")  # B knows of nothing scheduled, and caches the list
     with session_scope(app.state.session_factory) as session:
         upsert_item(
-            session, "articles",
-            {"slug": "due-soon", "title": "Due soon", "status": "published",
-             "published_at": (datetime.now(UTC) + timedelta(seconds=2)).isoformat()},
+            session,
+            "articles",
+            {
+                "slug": "due-soon",
+                "title": "Due soon",
+                "status": "published",
+                "published_at": (datetime.now(UTC) + timedelta(seconds=2)).isoformat(),
+            },
             "test",
         )
     assert "due-soon" not in b.http.get("/api/v1/articles").text
@@ -356,7 +363,12 @@ def test_an_item_scheduled_through_one_worker_appears_on_time_through_the_other(
     due = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
     created = a.http.post(
         "/api/v1/articles",
-        json={"slug": "due-later", "title": "Due later", "status": "published", "published_at": due},
+        json={
+            "slug": "due-later",
+            "title": "Due later",
+            "status": "published",
+            "published_at": due,
+        },
         headers=_admin(app),
     )
     assert created.status_code == 201, created.text
@@ -485,7 +497,12 @@ def test_a_message_that_is_no_purge_clears_the_cache_and_the_listener_lives_on(
     app: FastAPI = cluster.app  # type: ignore[attr-defined]
     a, b = cluster(), cluster()
     headers = _admin(app)
-    assert a.http.post("/api/v1/topics", json={"slug": "odd", "name": "v0"}, headers=headers).status_code == 201
+    assert (
+        a.http.post(
+            "/api/v1/topics", json={"slug": "odd", "name": "v0"}, headers=headers
+        ).status_code
+        == 201
+    )
     _wait_until(lambda: _caching(b, app), 10, "worker B never cached")
     client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
     for garbage in (b"all", b"5", b'{"keys": 1}', b"[1, 2]"):
@@ -497,7 +514,9 @@ def test_a_message_that_is_no_purge_clears_the_cache_and_the_listener_lives_on(
         _wait_until(_shows(b, "odd", hidden), BOUND, f"{garbage!r} cleared nothing")
         _wait_until(lambda: _caching(b, app), 10, "B stopped caching")
     assert client.pubsub_numsub(b.channel)[0][1] == 2  # both listeners are still there
-    assert a.http.patch("/api/v1/topics/odd", json={"name": "v1"}, headers=headers).status_code == 200
+    assert (
+        a.http.patch("/api/v1/topics/odd", json={"name": "v1"}, headers=headers).status_code == 200
+    )
     _wait_until(_shows(b, "odd", "v1"), BOUND, "B no longer hears purges")
     client.close()
 
@@ -512,7 +531,12 @@ def test_a_hung_redis_is_noticed_and_writes_are_not_held_up_by_it(
     proxy = TcpProxy((REDIS_HOST, REDIS_PORT))
     b = cluster(redis_url=f"redis://127.0.0.1:{proxy.port}/0")
     headers = _admin(app)
-    assert b.http.post("/api/v1/topics", json={"slug": "hung", "name": "v0"}, headers=headers).status_code == 201
+    assert (
+        b.http.post(
+            "/api/v1/topics", json={"slug": "hung", "name": "v0"}, headers=headers
+        ).status_code
+        == 201
+    )
     _wait_until(lambda: _caching(b, app), 10, "worker B never cached")
     proxy.frozen.set()
     _wait_until(lambda: not _caching(b, app), 8, "B kept caching behind a hung Redis")

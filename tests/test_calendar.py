@@ -250,7 +250,9 @@ def test_lines_fold_as_icalendar_folds_them(text: str, name: str) -> None:
         physical.decode()  # whole UTF-8 characters on every line
 
 
-def test_a_calendar_is_the_same_bytes_every_time_with_its_zones_in_order(demo_client: TestClient) -> None:
+def test_a_calendar_is_the_same_bytes_every_time_with_its_zones_in_order(
+    demo_client: TestClient,
+) -> None:
     first = demo_client.get("/calendar/events.ics").content
     assert demo_client.get("/calendar/events.ics").content == first
     zones = [line for line in first.split(b"\r\n") if line.startswith(b"TZID:")]

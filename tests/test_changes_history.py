@@ -29,8 +29,18 @@ def test_never_public_items_never_appear_even_back_dated_or_archived(
     session_factory: sessionmaker[Session],
 ) -> None:
     with session_scope(session_factory) as session:
-        create_item(session, "articles", {"title": "Secret merger", "status": "draft", "published_at": PAST}, "t")
-        create_item(session, "articles", {"title": "Born archived", "status": "archived", "published_at": PAST}, "t")
+        create_item(
+            session,
+            "articles",
+            {"title": "Secret merger", "status": "draft", "published_at": PAST},
+            "t",
+        )
+        create_item(
+            session,
+            "articles",
+            {"title": "Born archived", "status": "archived", "published_at": PAST},
+            "t",
+        )
         draft = create_item(session, "articles", {"title": "Deleted draft", "status": "draft"}, "t")
         delete_item(session, "articles", draft, "t")
     with session_scope(session_factory) as session:
@@ -43,13 +53,31 @@ def test_items_that_were_public_leave_a_tombstone_when_they_go(
     session_factory: sessionmaker[Session],
 ) -> None:
     with session_scope(session_factory) as session:
-        gone = create_item(session, "articles", {"title": "Gone", "status": "published", "published_at": PAST}, "t")
-        shelved = create_item(session, "articles", {"title": "Shelved", "status": "published", "published_at": PAST}, "t")
-        create_item(session, "articles", {"title": "Stays", "status": "published", "published_at": PAST}, "t")
+        gone = create_item(
+            session, "articles", {"title": "Gone", "status": "published", "published_at": PAST}, "t"
+        )
+        shelved = create_item(
+            session,
+            "articles",
+            {"title": "Shelved", "status": "published", "published_at": PAST},
+            "t",
+        )
+        create_item(
+            session,
+            "articles",
+            {"title": "Stays", "status": "published", "published_at": PAST},
+            "t",
+        )
     with session_scope(session_factory) as session:
-        assert sorted(_log(session)) == [("created", "gone"), ("created", "shelved"), ("created", "stays")]
+        assert sorted(_log(session)) == [
+            ("created", "gone"),
+            ("created", "shelved"),
+            ("created", "stays"),
+        ]
         delete_item(session, "articles", session.get(Article, gone.id), "t")
-        update_item(session, "articles", session.get(Article, shelved.id), {"status": "archived"}, "t")
+        update_item(
+            session, "articles", session.get(Article, shelved.id), {"status": "archived"}, "t"
+        )
     with session_scope(session_factory) as session:
         log = dict((slug, action) for action, slug in _log(session))
         assert log == {"gone": "deleted", "shelved": "deleted", "stays": "created"}
@@ -59,14 +87,25 @@ def test_an_unpublished_items_tombstone_keeps_the_public_slug_and_time(
     session_factory: sessionmaker[Session],
 ) -> None:
     with session_scope(session_factory) as session:
-        row = create_item(session, "articles", {"title": "Was public", "status": "published", "published_at": PAST}, "t")
+        row = create_item(
+            session,
+            "articles",
+            {"title": "Was public", "status": "published", "published_at": PAST},
+            "t",
+        )
     with session_scope(session_factory) as session:
         update_item(session, "articles", session.get(Article, row.id), {"status": "draft"}, "t")
     with session_scope(session_factory) as session:
         first = changes(session, None, 100, Viewer(), SECRET)
         assert [(c.action, c.slug) for c in first.items] == [("deleted", "was-public")]
         # Editors keep working on the hidden draft: nothing new reaches the public log.
-        update_item(session, "articles", session.get(Article, row.id), {"slug": "secret-merger-plan", "title": "Secret"}, "t")
+        update_item(
+            session,
+            "articles",
+            session.get(Article, row.id),
+            {"slug": "secret-merger-plan", "title": "Secret"},
+            "t",
+        )
     with session_scope(session_factory) as session:
         again = changes(session, None, 100, Viewer(), SECRET)
         assert [(c.action, c.slug, c.at) for c in again.items] == [
@@ -86,9 +125,21 @@ def test_a_poll_sees_every_kind_of_change_after_its_token(
     soon = now + timedelta(seconds=30)
     with session_scope(session_factory) as session:
         create_item(session, "topics", {"name": "Old topic"}, "t")
-        create_item(session, "articles", {"title": "Old news", "status": "published", "published_at": PAST}, "t")
-        create_item(session, "articles", {"title": "Scheduled", "status": "published", "published_at": soon.isoformat()}, "t")
-        kept = create_item(session, "articles", {"title": "Kept", "status": "published", "published_at": PAST}, "t")
+        create_item(
+            session,
+            "articles",
+            {"title": "Old news", "status": "published", "published_at": PAST},
+            "t",
+        )
+        create_item(
+            session,
+            "articles",
+            {"title": "Scheduled", "status": "published", "published_at": soon.isoformat()},
+            "t",
+        )
+        kept = create_item(
+            session, "articles", {"title": "Kept", "status": "published", "published_at": PAST}, "t"
+        )
     with session_scope(session_factory) as session:
         token = changes(session, None, 100, Viewer(), SECRET).next_since
     with session_scope(session_factory) as session:
@@ -132,7 +183,9 @@ def test_the_first_pages_read_up_to_a_horizon_equal_the_whole_log_sorted(
                 {"title": f"Horizon article {i}", "status": "published", "published_at": PAST},
                 "t",
             )
-            create_item(session, "articles", {"title": f"Horizon draft {i}", "status": "draft"}, "t")
+            create_item(
+                session, "articles", {"title": f"Horizon draft {i}", "status": "draft"}, "t"
+            )
     with session_scope(session_factory) as session:
         stamps = {
             "topic": "UPDATE topic SET updated_at = :base + (id * interval '7 minutes')",
@@ -143,11 +196,16 @@ def test_the_first_pages_read_up_to_a_horizon_equal_the_whole_log_sorted(
                 "topic": "UPDATE topic SET updated_at = datetime(:base, '+' || (id * 7) || ' minutes')",
                 "article": "UPDATE article SET updated_at = datetime(:base, '+' || (id * 5) || ' minutes')",
             }
-        base_value = base if session.connection().dialect.name != "sqlite" else "2026-01-01 00:00:00"
+        base_value = (
+            base if session.connection().dialect.name != "sqlite" else "2026-01-01 00:00:00"
+        )
         for statement in stamps.values():
             session.execute(text(statement), {"base": base_value})
         # Drafts: the earliest times of all, never in the log.
-        session.execute(text("UPDATE article SET updated_at = :t WHERE status = 'draft'"), {"t": base - timedelta(days=9)})
+        session.execute(
+            text("UPDATE article SET updated_at = :t WHERE status = 'draft'"),
+            {"t": base - timedelta(days=9)},
+        )
         # Published well after the last edit: its change time is the publication's.
         session.execute(
             text("UPDATE article SET published_at = :t WHERE slug = 'horizon-article-0'"),
@@ -155,7 +213,8 @@ def test_the_first_pages_read_up_to_a_horizon_equal_the_whole_log_sorted(
         )
         # Deleted behind the API's back, dated before its last edit.
         session.execute(
-            text("UPDATE topic SET deleted_at = :t WHERE slug = 'horizon-topic-11'"), {"t": base - timedelta(days=1)}
+            text("UPDATE topic SET deleted_at = :t WHERE slug = 'horizon-topic-11'"),
+            {"t": base - timedelta(days=1)},
         )
         # Unpublished, the public's last sight of it before its later (hidden) edits.
         session.execute(
@@ -208,7 +267,12 @@ def test_an_editors_preview_lists_a_scheduled_item_when_it_is_written(
     then too, though the preview shows it (and its edits) from the start."""
     later = datetime.now(UTC) + timedelta(days=3)
     with session_scope(session_factory) as session:
-        create_item(session, "articles", {"title": "Embargoed", "status": "published", "published_at": later}, "t")
+        create_item(
+            session,
+            "articles",
+            {"title": "Embargoed", "status": "published", "published_at": later},
+            "t",
+        )
     with session_scope(session_factory) as session:
         assert _log(session) == []
         assert _log(session, Viewer(preview=True)) == [("created", "embargoed")]

@@ -62,9 +62,7 @@ def test_totals_follow_writes_through_the_api_and_behind_its_back(
 
         # Behind the API's back (psql, a script): the triggers bump the version all the same.
         with app.state.engine.begin() as connection:
-            connection.execute(
-                text("UPDATE article SET status = 'draft' WHERE slug = 'counted-0'")
-            )
+            connection.execute(text("UPDATE article SET status = 'draft' WHERE slug = 'counted-0'"))
         assert [_total(client, u) for u in [*lists, stream]] == [3, 3, 3]
         with app.state.engine.begin() as connection:
             topic_id = connection.scalar(text("SELECT id FROM topic WHERE slug = 'counted'"))
@@ -122,7 +120,11 @@ def test_upcoming_totals_are_kept_until_an_event_ends(app_factory: Callable[...,
     with TestClient(app) as client:
         writer = bearer(make_key(app.state.session_factory, "writer", "content:write"))
         for title, (starts, ends) in events.items():
-            body: dict[str, Any] = {"title": title, "status": "published", "starts_at": starts.isoformat()}
+            body: dict[str, Any] = {
+                "title": title,
+                "status": "published",
+                "starts_at": starts.isoformat(),
+            }
             if ends is not None:
                 body["ends_at"] = ends.isoformat()
             assert client.post("/api/v1/events", json=body, headers=writer).status_code == 201
@@ -178,23 +180,37 @@ def test_a_write_recounts_only_the_totals_it_can_change(
     app = app_factory(response_cache=False)
     with TestClient(app) as client:
         writer = bearer(make_key(app.state.session_factory, "writer", "content:write"))
-        assert client.post(
-            "/api/v1/topics", json={"name": "Typed", "slug": "typed"}, headers=writer
-        ).status_code == 201
-        assert client.post(
-            "/api/v1/people", json={"name": "Pat Typed", "slug": "pat-typed"}, headers=writer
-        ).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/topics", json={"name": "Typed", "slug": "typed"}, headers=writer
+            ).status_code
+            == 201
+        )
+        assert (
+            client.post(
+                "/api/v1/people", json={"name": "Pat Typed", "slug": "pat-typed"}, headers=writer
+            ).status_code
+            == 201
+        )
         for i in range(2):
             for collection, extra in (
                 ("articles", {}),
                 ("events", {"starts_at": f"2030-01-0{i + 1}T10:00:00Z"}),
             ):
-                body = {"title": f"Typed {collection} {i}", "slug": f"typed-{collection}-{i}",
-                        "status": "published", "topics": ["typed"], **extra}
+                body = {
+                    "title": f"Typed {collection} {i}",
+                    "slug": f"typed-{collection}-{i}",
+                    "status": "published",
+                    "topics": ["typed"],
+                    **extra,
+                }
                 created = client.post(f"/api/v1/{collection}", json=body, headers=writer)
                 assert created.status_code == 201, created.text
         articles, events = "/api/v1/articles?limit=1", "/api/v1/events?limit=1"
-        by_topic, stream = "/api/v1/articles?topic=typed&limit=1", "/api/v1/topics/typed/stream?limit=1"
+        by_topic, stream = (
+            "/api/v1/articles?topic=typed&limit=1",
+            "/api/v1/topics/typed/stream?limit=1",
+        )
         urls = [articles, events, by_topic, stream]
         assert [_total(client, u) for u in urls] == [2, 2, 2, 4]
         assert [_recounts(client, u) for u in urls] == [0, 0, 0, 0]
@@ -223,9 +239,12 @@ def test_type_versions_follow_the_types_of_the_rows_written(
 ) -> None:
     """The triggers bump the types a statement's rows belong to, whoever writes (here raw
     SQL): `tagging` and `search_document` by each row's `entity_type`."""
-    assert client.post(
-        "/api/v1/topics", json={"name": "Versioned", "slug": "versioned"}, headers=writer
-    ).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/topics", json={"name": "Versioned", "slug": "versioned"}, headers=writer
+        ).status_code
+        == 201
+    )
     engine = client.app.state.engine  # type: ignore[attr-defined]
 
     def versions() -> dict[str, int]:
@@ -240,8 +259,16 @@ def test_type_versions_follow_the_types_of_the_rows_written(
             for statement in statements:
                 connection.execute(text(statement), {"topic": topic})
         after = versions()
-        assert set(after) == {"topic", "organization", "person", "article", "quote", "event",
-                              "publication", "resource"}
+        assert set(after) == {
+            "topic",
+            "organization",
+            "person",
+            "article",
+            "quote",
+            "event",
+            "publication",
+            "resource",
+        }
         return {name for name in after if after[name] != before[name]}
 
     tag = "INSERT INTO tagging (topic_id, entity_type, entity_id, position) VALUES (:topic, '{}', {}, 0)"

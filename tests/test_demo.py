@@ -21,15 +21,16 @@ def test_amichai_magen_was_a_hoover_national_fellow_2008_2009(demo_client: TestC
     assert milani["phone"] == "(650) 721-4052"
     assert "Encina Commons, Room 128A" in milani["office"]
     hoover = [
-        a for a in person["affiliations"]
-        if a["organization"]["slug"] == "hoover-institution"
+        a for a in person["affiliations"] if a["organization"]["slug"] == "hoover-institution"
     ]
     assert [(a["role"], a["start_year"], a["end_year"]) for a in hoover] == [
         ("W. Glenn Campbell National Fellow", 2008, 2009)
     ]
 
 
-def test_the_seminar_has_three_speakers_and_a_moderator_online_only(demo_client: TestClient) -> None:
+def test_the_seminar_has_three_speakers_and_a_moderator_online_only(
+    demo_client: TestClient,
+) -> None:
     seminar = demo_client.get(
         "/api/v1/events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east"
     ).json()
@@ -46,7 +47,9 @@ def test_the_seminar_has_three_speakers_and_a_moderator_online_only(demo_client:
 
 
 def test_the_2011_conference_at_bechtel_has_its_hosts_and_sponsors(demo_client: TestClient) -> None:
-    conference = demo_client.get("/api/v1/events/violence-organized-crime-and-governance-in-mexico-2011").json()
+    conference = demo_client.get(
+        "/api/v1/events/violence-organized-crime-and-governance-in-mexico-2011"
+    ).json()
     assert conference["venue"]["name"] == "Bechtel Conference Center"
     assert conference["starts_at"].startswith("2011-10-03")
     hosts = [p["person"]["name"] for p in conference["participants"] if p["role"] == "host"]
@@ -55,7 +58,9 @@ def test_the_2011_conference_at_bechtel_has_its_hosts_and_sponsors(demo_client: 
 
 
 def test_the_screening_and_its_panel(demo_client: TestClient) -> None:
-    screening = demo_client.get("/api/v1/events/screams-before-silence-screening-and-conversation").json()
+    screening = demo_client.get(
+        "/api/v1/events/screams-before-silence-screening-and-conversation"
+    ).json()
     assert screening["event_type"] == "screening"
     assert screening["starts_at"][:10] in ("2024-11-19", "2024-11-20")  # 18:00 Pacific on Nov. 19
     panel = [p["person"]["name"] for p in screening["participants"] if p["role"] == "panelist"]
@@ -72,14 +77,21 @@ def test_support_resources_with_phones_and_hotlines(demo_client: TestClient) -> 
 
 
 def test_the_journal_article_lists_its_four_authors_in_order(demo_client: TestClient) -> None:
-    article = demo_client.get("/api/v1/publications/living-in-fear-dynamics-of-extortion-in-mexicos-drug-war").json()
+    article = demo_client.get(
+        "/api/v1/publications/living-in-fear-dynamics-of-extortion-in-mexicos-drug-war"
+    ).json()
     assert article["publication_type"] == "journal_article"
     assert [a["name"] for a in article["authors"]] == [
-        "Beatriz Magaloni", "Aila M. Matanock", "Alberto Díaz-Cayeros", "Vidal Romero",
+        "Beatriz Magaloni",
+        "Aila M. Matanock",
+        "Alberto Díaz-Cayeros",
+        "Vidal Romero",
     ]
 
 
-def test_pull_quotes_are_attributed_and_everything_is_tagged_kidnapping(demo_client: TestClient) -> None:
+def test_pull_quotes_are_attributed_and_everything_is_tagged_kidnapping(
+    demo_client: TestClient,
+) -> None:
     quotes = demo_client.get("/api/v1/quotes").json()["data"]
     assert len(quotes) == 3
     assert {q["speaker"]["name"] for q in quotes} == {"Sheryl Sandberg"}
@@ -88,7 +100,9 @@ def test_pull_quotes_are_attributed_and_everything_is_tagged_kidnapping(demo_cli
     stream = demo_client.get("/api/v1/topics/kidnapping/stream?limit=100").json()
     types = {item["type"] for item in stream["data"]}
     assert types == {"article", "event", "publication", "quote"}
-    publishable = sum(len(DEMO_DATASET[c]) for c in ("articles", "events", "publications", "quotes"))
+    publishable = sum(
+        len(DEMO_DATASET[c]) for c in ("articles", "events", "publications", "quotes")
+    )
     assert stream["meta"]["total"] == publishable
 
 
@@ -108,4 +122,8 @@ def test_loading_twice_changes_nothing(session_factory: sessionmaker[Session]) -
         )
     assert first == sum(len(records) for records in DEMO_DATASET.values())
     assert second == 0
-    assert counts == (len(DEMO_DATASET["people"]), sum(len(p["affiliations"]) for p in DEMO_DATASET["people"]), 3)
+    assert counts == (
+        len(DEMO_DATASET["people"]),
+        sum(len(p["affiliations"]) for p in DEMO_DATASET["people"]),
+        3,
+    )

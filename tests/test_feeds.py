@@ -357,7 +357,9 @@ def test_feeds_documented_in_openapi(demo_client: TestClient) -> None:
     fmt = next(p for p in topic["parameters"] if p["name"] == "fmt")
     assert fmt["in"] == "path"
     assert fmt["schema"]["enum"] == ["rss", "atom", "json"]
-    ics = next(p for p in paths["/calendar/events.{fmt}"]["get"]["parameters"] if p["name"] == "fmt")
+    ics = next(
+        p for p in paths["/calendar/events.{fmt}"]["get"]["parameters"] if p["name"] == "fmt"
+    )
     assert ics["schema"]["enum"] == ["ics"]
 
 

@@ -280,7 +280,13 @@ def test_control_characters_never_break_a_feed(
     write(
         session_factory,
         "articles",
-        {**published, "slug": "bell", "title": "Bell title", "authors": ["ctl"], "body": "<p>x</p>"},
+        {
+            **published,
+            "slug": "bell",
+            "title": "Bell title",
+            "authors": ["ctl"],
+            "body": "<p>x</p>",
+        },
     )
     write(session_factory, "articles", {**published, "slug": "blank", "title": "Blank"})
     write(

@@ -70,7 +70,9 @@ def session(generated: Engine) -> Iterator[Session]:
         db_session.rollback()
 
 
-def test_same_seed_writes_identical_rows(generated: Engine, database_url: str, test_databases: TestDatabases) -> None:
+def test_same_seed_writes_identical_rows(
+    generated: Engine, database_url: str, test_databases: TestDatabases
+) -> None:
     other = _fresh_engine(test_databases, backend_of(database_url))
     try:
         report = generate(other, TINY, SEED)
@@ -81,8 +83,17 @@ def test_same_seed_writes_identical_rows(generated: Engine, database_url: str, t
     plan = Plan.for_factor(TINY)
     assert report.rows["event"] == plan.events
     assert report.rows["article"] == plan.articles
-    for table in ("tagging", "event_participant", "event_sponsor", "article_author", "publication_author",
-                  "affiliation", "search_document", "quote", "related_item"):
+    for table in (
+        "tagging",
+        "event_participant",
+        "event_sponsor",
+        "article_author",
+        "publication_author",
+        "affiliation",
+        "search_document",
+        "quote",
+        "related_item",
+    ):
         assert report.rows[table] > 0, table
     assert report.rows["search_document"] == plan.content_rows
 
@@ -90,14 +101,18 @@ def test_same_seed_writes_identical_rows(generated: Engine, database_url: str, t
 def _rows_in_memory(seed: int) -> list[tuple[str, dict[str, Any]]]:
     rows: list[tuple[str, dict[str, Any]]] = []
     bases = {t.name: 0 for t in metadata.sorted_tables}
-    SyntheticContent(seed, Plan.for_factor(TINY), bases, {}, lambda t, r: rows.append((t, r))).build_all()
+    SyntheticContent(
+        seed, Plan.for_factor(TINY), bases, {}, lambda t, r: rows.append((t, r))
+    ).build_all()
     return rows
 
 
 def test_another_seed_gives_other_content() -> None:
     first, again, other = _rows_in_memory(1), _rows_in_memory(1), _rows_in_memory(2)
     assert first == again
-    assert [t for t, _ in first if t == "event"] == [t for t, _ in other if t == "event"]  # same plan
+    assert [t for t, _ in first if t == "event"] == [
+        t for t, _ in other if t == "event"
+    ]  # same plan
     assert [r for t, r in first if t == "event"] != [r for t, r in other if t == "event"]
 
 
@@ -117,7 +132,9 @@ def test_shapes_are_realistic() -> None:
     bodies = [len(r["body"]) for t, r in rows if t == "article"]
     assert min(bodies) >= 1000
     assert max(bodies) <= 4000
-    statuses = [(r["status"], r["deleted_at"] is not None) for t, r in rows if t in ("event", "article")]
+    statuses = [
+        (r["status"], r["deleted_at"] is not None) for t, r in rows if t in ("event", "article")
+    ]
     assert statuses.count(("published", False)) > 0.85 * len(statuses)
     assert ("draft", False) in statuses
     assert any(deleted for _, deleted in statuses)
@@ -131,17 +148,26 @@ def test_shapes_are_realistic() -> None:
 
 
 def _public_tagged_events(session: Session, topic_id: int, viewer: Viewer) -> int:
-    tagged = select(col(Tagging.entity_id)).where(col(Tagging.entity_type) == "event", col(Tagging.topic_id) == topic_id)
-    stmt = select(func.count()).select_from(Event).where(col(Event.id).in_(tagged), visible(Event, viewer))
+    tagged = select(col(Tagging.entity_id)).where(
+        col(Tagging.entity_type) == "event", col(Tagging.topic_id) == topic_id
+    )
+    stmt = (
+        select(func.count())
+        .select_from(Event)
+        .where(col(Event.id).in_(tagged), visible(Event, viewer))
+    )
     return session.scalar(stmt) or 0
 
 
 def test_query_layer_lists_generated_events_by_topic(session: Session) -> None:
     viewer = Viewer()
     top = session.execute(
-        select(col(Topic.id), col(Topic.slug)).join(Tagging, col(Tagging.topic_id) == col(Topic.id))
-        .where(col(Tagging.entity_type) == "event").group_by(col(Topic.id), col(Topic.slug))
-        .order_by(func.count().desc(), col(Topic.id)).limit(1)
+        select(col(Topic.id), col(Topic.slug))
+        .join(Tagging, col(Tagging.topic_id) == col(Topic.id))
+        .where(col(Tagging.entity_type) == "event")
+        .group_by(col(Topic.id), col(Topic.slug))
+        .order_by(func.count().desc(), col(Topic.id))
+        .limit(1)
     ).one()
     page = list_items(session, EVENT, ListParams(limit=20, topics=[top.slug]), viewer, SECRET)
     assert len(page.items) == 20
@@ -153,19 +179,27 @@ def test_query_layer_lists_generated_events_by_topic(session: Session) -> None:
     # The relation loaders see the participants the generator wrote.
     links = RELATIONS["event"]["participants"].loader(session, page.items, viewer)
     written = session.scalar(
-        select(func.count()).select_from(EventParticipant).where(
-            col(EventParticipant.event_id).in_([e.id for e in page.items])
-        )
+        select(func.count())
+        .select_from(EventParticipant)
+        .where(col(EventParticipant.event_id).in_([e.id for e in page.items]))
     )
     assert 0 < sum(len(v) for v in links.values()) <= (written or 0)
-    second = list_items(session, EVENT, ListParams(limit=20, topics=[top.slug], cursor=page.next_cursor), viewer, SECRET)
+    second = list_items(
+        session,
+        EVENT,
+        ListParams(limit=20, topics=[top.slug], cursor=page.next_cursor),
+        viewer,
+        SECRET,
+    )
     assert not {e.id for e in second.items} & {e.id for e in page.items}
 
 
 def test_search_finds_generated_words(session: Session) -> None:
     viewer = Viewer()
     articles = list_items(session, ARTICLE, ListParams(limit=100), viewer, SECRET).items
-    documents = session.scalars(select(SearchDocument).where(col(SearchDocument.entity_type) == "article")).all()
+    documents = session.scalars(
+        select(SearchDocument).where(col(SearchDocument.entity_type) == "article")
+    ).all()
     texts = [f"{d.title} {d.body}".lower() for d in documents]
     target = articles[0]
     # The title word found in the fewest documents: the target must be among its hits.
@@ -176,8 +210,11 @@ def test_search_finds_generated_words(session: Session) -> None:
     assert total >= 1
     assert all("<mark>" in h.snippet for h in hits[:5] if h.snippet)
     _, common_total = search(session, COMMON_WORD, [ARTICLE, EVENT], viewer, 10)
-    public = sum(session.scalar(select(func.count()).select_from(t.model).where(visible(t.model, viewer))) or 0
-                 for t in (ARTICLE, EVENT))
+    public = sum(
+        session.scalar(select(func.count()).select_from(t.model).where(visible(t.model, viewer)))
+        or 0
+        for t in (ARTICLE, EVENT)
+    )
     assert common_total > public / 2
 
 
@@ -185,15 +222,22 @@ def test_search_finds_generated_words(session: Session) -> None:
 def test_search_documents_are_what_the_write_path_indexes(session: Session, ctype: Any) -> None:
     rows = session.scalars(select(ctype.model).order_by(ctype.model.id).limit(5)).all()
     assert rows
-    key = (col(SearchDocument.entity_type) == ctype.name, col(SearchDocument.entity_id).in_([r.id for r in rows]))
-    written = {d.entity_id: (d.title, d.body, d.public_at, d.deleted)
-               for d in session.scalars(select(SearchDocument).where(*key))}
+    key = (
+        col(SearchDocument.entity_type) == ctype.name,
+        col(SearchDocument.entity_id).in_([r.id for r in rows]),
+    )
+    written = {
+        d.entity_id: (d.title, d.body, d.public_at, d.deleted)
+        for d in session.scalars(select(SearchDocument).where(*key))
+    }
     for row in rows:
         index_item(session, ctype, row)
     session.flush()
     session.expire_all()
-    rebuilt = {d.entity_id: (d.title, d.body, d.public_at, d.deleted)
-               for d in session.scalars(select(SearchDocument).where(*key))}
+    rebuilt = {
+        d.entity_id: (d.title, d.body, d.public_at, d.deleted)
+        for d in session.scalars(select(SearchDocument).where(*key))
+    }
     assert written == rebuilt
     assert len(written) == len(rows)
 
@@ -205,10 +249,17 @@ def test_generated_documents_store_their_items_visibility(session: Session, ctyp
 
     from app.content.visibility import public_since
 
-    stored = {d.entity_id: (d.public_at, d.deleted)
-              for d in session.scalars(select(SearchDocument).where(SearchDocument.entity_type == ctype.name))}
+    stored = {
+        d.entity_id: (d.public_at, d.deleted)
+        for d in session.scalars(
+            select(SearchDocument).where(SearchDocument.entity_type == ctype.name)
+        )
+    }
     rows = session.scalars(select(ctype.model)).all()
-    assert {r.id: (public_since(ctype.model, partial(getattr, r)), r.deleted_at is not None) for r in rows} == stored
+    assert {
+        r.id: (public_since(ctype.model, partial(getattr, r)), r.deleted_at is not None)
+        for r in rows
+    } == stored
     if ctype.publishable:
         assert {v[0] is None for v in stored.values()} == {True, False}
 
@@ -225,7 +276,9 @@ def test_generated_items_are_valid_documents(session: Session, ctype: Any) -> No
                 assert html_to_text(value) == getattr(row, text_field)
 
 
-def test_generate_after_demo_continues_ids(database_url: str, test_databases: TestDatabases) -> None:
+def test_generate_after_demo_continues_ids(
+    database_url: str, test_databases: TestDatabases
+) -> None:
     from app.demo.loader import load_demo
 
     engine = _fresh_engine(test_databases, backend_of(database_url))
@@ -234,23 +287,34 @@ def test_generate_after_demo_continues_ids(database_url: str, test_databases: Te
         with session_scope(factory) as db_session:
             load_demo(db_session)
         with engine.connect() as connection:
-            demo_max = {t.name: connection.scalar(select(func.max(col(t.model.id)))) or 0 for t in ALL_TYPES}
+            demo_max = {
+                t.name: connection.scalar(select(func.max(col(t.model.id)))) or 0 for t in ALL_TYPES
+            }
         generate(engine, TINY, SEED)
         with engine.connect() as connection:
             assert generated_count(connection) == Plan.for_factor(TINY).events
             for ctype in ALL_TYPES:
                 model = ctype.model
-                first = connection.scalar(select(func.min(col(model.id))).where(col(model.slug).like("gen-%")))
+                first = connection.scalar(
+                    select(func.min(col(model.id))).where(col(model.slug).like("gen-%"))
+                )
                 assert first == demo_max[ctype.name] + 1, ctype.name
             popular = connection.execute(
-                select(col(Topic.slug)).join(Tagging, col(Tagging.topic_id) == col(Topic.id))
-                .group_by(col(Topic.slug)).order_by(func.count().desc()).limit(1)
+                select(col(Topic.slug))
+                .join(Tagging, col(Tagging.topic_id) == col(Topic.id))
+                .group_by(col(Topic.slug))
+                .order_by(func.count().desc())
+                .limit(1)
             ).scalar_one()
             assert popular == "kidnapping"  # existing topics head the popularity ranking
-        with session_scope(factory) as db_session:  # ids after generated ones (PostgreSQL sequences)
+        with session_scope(
+            factory
+        ) as db_session:  # ids after generated ones (PostgreSQL sequences)
             topic = create_item(db_session, TOPIC.collection, {"name": "After Generation"}, "test")
             assert topic.id > demo_max["topic"] + Plan.for_factor(TINY).topics
-            event = db_session.scalars(select(Event).where(col(Event.slug) == "gen-event-000001")).one()
+            event = db_session.scalars(
+                select(Event).where(col(Event.slug) == "gen-event-000001")
+            ).one()
             assert event.id == demo_max["event"] + 1
         with pytest.raises(GenerationError, match="already holds generated content"):
             generate(engine, TINY, SEED)

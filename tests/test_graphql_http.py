@@ -81,7 +81,9 @@ def test_graphql_response_media_type_is_negotiated(demo_client: TestClient) -> N
     assert "data" not in invalid.json()
     for refusal in ("q=0", "q=0.0", "q=0.000", " q = 0"):
         refused = {"Accept": f"application/graphql-response+json;{refusal}, application/json"}
-        response = demo_client.post("/graphql", json={"query": "{ topics { totalCount } }"}, headers=refused)
+        response = demo_client.post(
+            "/graphql", json={"query": "{ topics { totalCount } }"}, headers=refused
+        )
         assert response.headers["content-type"].startswith("application/json"), refusal
 
 

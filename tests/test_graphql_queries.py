@@ -358,5 +358,8 @@ def test_a_participant_has_the_title_the_event_gives_them(demo_client: TestClien
     milani = next(
         p for p in body["data"]["event"]["participants"] if p["person"]["slug"] == "abbas-milani"
     )
-    assert milani["title"] == "Hamid and Christina Moghadam Director of Iranian Studies\nStanford University"
+    assert (
+        milani["title"]
+        == "Hamid and Christina Moghadam Director of Iranian Studies\nStanford University"
+    )
     assert milani["person"]["title"] == "Research Fellow, Hoover Institution"

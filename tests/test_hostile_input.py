@@ -61,8 +61,12 @@ def test_only_canonical_ids_in_range_name_an_item(client: TestClient, keys: Keys
 def test_a_reference_that_is_no_id_is_an_unknown_item(client: TestClient, keys: Keys) -> None:
     before = _writes(client.app.state.session_factory)  # type: ignore[attr-defined]
     for ref in ("top_²", "top_2147483648"):
-        problem = _problem(client.post("/api/v1/events", json=event_body(topics=[ref]), headers=keys.writer), 422)
-        assert problem["errors"] == [{"loc": ["body", "topics", "0"], "msg": f"unknown topic '{ref}'"}]
+        problem = _problem(
+            client.post("/api/v1/events", json=event_body(topics=[ref]), headers=keys.writer), 422
+        )
+        assert problem["errors"] == [
+            {"loc": ["body", "topics", "0"], "msg": f"unknown topic '{ref}'"}
+        ]
     assert _writes(client.app.state.session_factory) == before  # type: ignore[attr-defined]
 
 
@@ -109,23 +113,37 @@ def test_a_deeply_nested_body_is_refused_before_it_is_walked(
     ],
 )
 def test_values_no_reader_could_use_are_refused(
-    client: TestClient, keys: Keys, session_factory: sessionmaker[Session], field: str, value: object, message: str
+    client: TestClient,
+    keys: Keys,
+    session_factory: sessionmaker[Session],
+    field: str,
+    value: object,
+    message: str,
 ) -> None:
     before = _writes(session_factory)
-    problem = _problem(client.post("/api/v1/events", json=event_body(**{field: value}), headers=keys.writer), 422)
-    assert any(e["loc"][:2] == ["body", field] and message in e["msg"] for e in problem["errors"]), problem
+    problem = _problem(
+        client.post("/api/v1/events", json=event_body(**{field: value}), headers=keys.writer), 422
+    )
+    assert any(
+        e["loc"][:2] == ["body", field] and message in e["msg"] for e in problem["errors"]
+    ), problem
     assert _writes(session_factory) == before
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("is_primary", "yes"), ("is_primary", 1), ("start_year", 2000.0), ("start_year", True)]
+    ("field", "value"),
+    [("is_primary", "yes"), ("is_primary", 1), ("start_year", 2000.0), ("start_year", True)],
 )
 def test_flags_and_numbers_take_json_booleans_and_integers_only(
     client: TestClient, keys: Keys, field: str, value: object
 ) -> None:
     affiliation = {"organization": "stanford-university", "role": "Fellow", field: value}
     problem = _problem(
-        client.post("/api/v1/people", json={"name": "Typed", "affiliations": [affiliation]}, headers=keys.writer),
+        client.post(
+            "/api/v1/people",
+            json={"name": "Typed", "affiliations": [affiliation]},
+            headers=keys.writer,
+        ),
         422,
     )
     assert [e["loc"] for e in problem["errors"]] == [["body", "affiliations", "0", field]]
@@ -135,7 +153,10 @@ def test_a_related_item_listed_twice_is_a_422_naming_it(client: TestClient, keys
     event = client.post("/api/v1/events", json=event_body(), headers=keys.writer).json()
     related = [{"type": "event", "slug": event["slug"]}, {"type": "event", "slug": event["id"]}]
     problem = _problem(
-        client.post("/api/v1/articles", json={"title": "Twice", "related": related}, headers=keys.writer), 422
+        client.post(
+            "/api/v1/articles", json={"title": "Twice", "related": related}, headers=keys.writer
+        ),
+        422,
     )
     assert problem["errors"] == [
         {"loc": ["body", "related", "1"], "msg": f"event '{event['id']}' is listed twice"}
@@ -147,10 +168,15 @@ def test_a_huge_text_of_distinct_words_is_stored_and_its_start_searchable(
 ) -> None:
     """PostgreSQL refuses a tsvector over 1 MB: 45,000 distinct two-character words in
     three fields made the write fail, reported as the database being down (503)."""
-    def words(start: int) -> str:
-        return " ".join(chr(0x4E00 + i // 400) + chr(0x4E00 + i % 400) for i in range(start, start + 45_000))
 
-    body = event_body(subtitle=words(0), summary=words(45_000), body=f"<p>{words(90_000)}</p>", title="Huge")
+    def words(start: int) -> str:
+        return " ".join(
+            chr(0x4E00 + i // 400) + chr(0x4E00 + i % 400) for i in range(start, start + 45_000)
+        )
+
+    body = event_body(
+        subtitle=words(0), summary=words(45_000), body=f"<p>{words(90_000)}</p>", title="Huge"
+    )
     created = client.post("/api/v1/events", json=body, headers=keys.writer)
     assert created.status_code == 201, created.text[:500]
     assert client.get(f"/api/v1/events/{created.json()['slug']}").json()["summary"] == words(45_000)
@@ -277,7 +303,9 @@ def test_events_at_the_ends_of_the_calendar_do_not_break_it(
         body = event_body(slug=slug, topics=["kidnapping"], timezone="Europe/Berlin", ends_at=None)
         assert client.post("/api/v1/events", json=body, headers=keys.writer).status_code == 201
         with session_factory() as session, session.begin():
-            session.execute(text("UPDATE event SET starts_at = :m WHERE slug = :s"), {"m": moment, "s": slug})
+            session.execute(
+                text("UPDATE event SET starts_at = :m WHERE slug = :s"), {"m": moment, "s": slug}
+            )
     response = client.get("/calendar/topics/kidnapping.ics")
     assert response.status_code == 200
     assert len(Calendar.from_ical(response.content).walk("VEVENT")) == 2
@@ -287,7 +315,12 @@ def test_feeds_escape_plain_text_summaries_name_their_publisher_and_encode_dois(
     client: TestClient, keys: Keys
 ) -> None:
     subtitle = "Compare a<b and c>d; use <iframe src=x> & <b>bold"
-    article = {"title": "Escaped", "subtitle": subtitle, "status": "published", "topics": ["kidnapping"]}
+    article = {
+        "title": "Escaped",
+        "subtitle": subtitle,
+        "status": "published",
+        "topics": ["kidnapping"],
+    }
     assert client.post("/api/v1/articles", json=article, headers=keys.writer).status_code == 201
     rss = feedparser.parse(client.get("/feeds/topics/kidnapping.rss").content)
     atom = feedparser.parse(client.get("/feeds/topics/kidnapping.atom").content)
@@ -308,8 +341,13 @@ def test_feeds_escape_plain_text_summaries_name_their_publisher_and_encode_dois(
     ]
     doi = "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-O#x"
     publication = {"title": "Sici", "doi": doi, "status": "published", "topics": ["kidnapping"]}
-    assert client.post("/api/v1/publications", json=publication, headers=keys.writer).status_code == 201
-    (item,) = [i for i in client.get("/feeds/publications.json").json()["items"] if i["title"] == "Sici"]
+    assert (
+        client.post("/api/v1/publications", json=publication, headers=keys.writer).status_code
+        == 201
+    )
+    (item,) = [
+        i for i in client.get("/feeds/publications.json").json()["items"] if i["title"] == "Sici"
+    ]
     assert item["external_url"] == (
         "https://doi.org/10.1002/(SICI)1097-4571(199806)49:8%3C693::AID-ASI4%3E3.0.CO;2-O%23x"
     )
@@ -322,7 +360,9 @@ def test_links_in_a_body_resolve_against_the_items_page(client: TestClient, keys
     body = '<p><a href="notes.html">notes</a> <img src="img.png" alt=""> <a href="/about">about</a></p>'
     article = {"title": "Linked", "slug": "linked", "body": body, "status": "published"}
     assert client.post("/api/v1/articles", json=article, headers=keys.writer).status_code == 201
-    (item,) = [i for i in client.get("/feeds/articles.json").json()["items"] if i["title"] == "Linked"]
+    (item,) = [
+        i for i in client.get("/feeds/articles.json").json()["items"] if i["title"] == "Linked"
+    ]
     assert item["url"] == "https://www.example.org/news/linked"
     assert 'href="https://www.example.org/news/notes.html"' in item["content_html"]
     assert 'src="https://www.example.org/news/img.png"' in item["content_html"]
@@ -331,7 +371,14 @@ def test_links_in_a_body_resolve_against_the_items_page(client: TestClient, keys
 
 @pytest.mark.parametrize(
     ("q", "found"),
-    [("the", 0), ("The of and", 0), ("hostage's", 1), ("OR hostage", 1), ("don't release", 1), ("hostages", 1)],
+    [
+        ("the", 0),
+        ("The of and", 0),
+        ("hostage's", 1),
+        ("OR hostage", 1),
+        ("don't release", 1),
+        ("hostages", 1),
+    ],
 )
 def test_both_databases_search_for_the_same_words(
     client: TestClient, keys: Keys, q: str, found: int

@@ -69,13 +69,24 @@ def _type_versions(url: str) -> dict[str, int]:
 def test_drafts_exported_deleted_not(session_factory: sessionmaker[Session]) -> None:
     with session_scope(session_factory) as session:
         upsert_item(session, "people", {"slug": "larry-diamond", "name": "Larry Diamond"}, "test")
-        upsert_item(session, "articles", {"slug": "a-draft", "title": "Draft", "status": "draft",
-                                          "authors": ["larry-diamond"]}, "test")
-        gone, _ = upsert_item(session, "events", {"slug": "cancelled-talk", "title": "Gone",
-                                                  "starts_at": "2024-01-01T10:00:00Z"}, "test")
+        upsert_item(
+            session,
+            "articles",
+            {"slug": "a-draft", "title": "Draft", "status": "draft", "authors": ["larry-diamond"]},
+            "test",
+        )
+        gone, _ = upsert_item(
+            session,
+            "events",
+            {"slug": "cancelled-talk", "title": "Gone", "starts_at": "2024-01-01T10:00:00Z"},
+            "test",
+        )
         delete_item(session, "events", gone, "test")
     lines = [orjson.loads(line) for line in _export(session_factory).splitlines()]
-    assert [(line["type"], line["data"]["slug"]) for line in lines] == [("person", "larry-diamond"), ("article", "a-draft")]
+    assert [(line["type"], line["data"]["slug"]) for line in lines] == [
+        ("person", "larry-diamond"),
+        ("article", "a-draft"),
+    ]
     assert lines[1]["data"]["status"] == "draft"
     assert lines[1]["data"]["authors"] == ["larry-diamond"]
 
@@ -86,7 +97,19 @@ def test_round_trip_is_byte_identical(
     exported = _export(demo_app.state.session_factory)  # the demo database: read only
     lines = [orjson.loads(line) for line in exported.splitlines()]
     order = [line["type"] for line in lines]
-    assert order == sorted(order, key=["topic", "organization", "person", "resource", "article", "quote", "event", "publication"].index)
+    assert order == sorted(
+        order,
+        key=[
+            "topic",
+            "organization",
+            "person",
+            "resource",
+            "article",
+            "quote",
+            "event",
+            "publication",
+        ].index,
+    )
     assert len(lines) > 80
     assert any(line["data"].get("related") for line in lines)  # related items point further down
 
@@ -113,9 +136,16 @@ def test_round_trip_is_byte_identical(
     assert out.read_bytes() == exported
 
 
-def test_import_updates_by_slug(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
+def test_import_updates_by_slug(
+    session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
+) -> None:
     with session_scope(session_factory) as session:
-        upsert_item(session, "topics", {"slug": "kidnapping", "name": "Old name", "description": "Old"}, "test")
+        upsert_item(
+            session,
+            "topics",
+            {"slug": "kidnapping", "name": "Old name", "description": "Old"},
+            "test",
+        )
     path = tmp_path / "in.ndjson"
     path.write_text('{"type": "topic", "data": {"slug": "kidnapping", "name": "Kidnapping"}}\n')
     use_database(database_url)  # type: ignore[operator]
@@ -132,7 +162,9 @@ def test_a_file_imports_twice_with_a_published_item_that_gives_no_time(
     `published_at` is published at its first import and keeps that time: a second import
     of the same file changes nothing (it re-dated the item to the top of every feed)."""
     path = tmp_path / "in.ndjson"
-    path.write_text('{"type": "article", "data": {"slug": "dated-now", "title": "Now", "status": "published"}}\n')
+    path.write_text(
+        '{"type": "article", "data": {"slug": "dated-now", "title": "Now", "status": "published"}}\n'
+    )
     use_database(database_url)  # type: ignore[operator]
     seen = []
     for expected in ("1 created or changed", "0 created or changed"):
@@ -177,12 +209,28 @@ def test_importing_a_deleted_item_brings_it_back_for_partners(
         assert [(c.action, c.slug) for c in page.items] == [("updated", "back")]
 
 
-def test_forward_references_resolve(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
+def test_forward_references_resolve(
+    session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
+) -> None:
     records = [
         {"type": "organization", "data": {"slug": "cddrl", "name": "CDDRL", "parent": "fsi"}},
         {"type": "organization", "data": {"slug": "fsi", "name": "FSI"}},
-        {"type": "article", "data": {"slug": "one", "title": "One", "related": [{"type": "article", "slug": "two"}]}},
-        {"type": "article", "data": {"slug": "two", "title": "Two", "related": [{"type": "article", "slug": "one"}, {"type": "quote", "slug": "q"}]}},
+        {
+            "type": "article",
+            "data": {
+                "slug": "one",
+                "title": "One",
+                "related": [{"type": "article", "slug": "two"}],
+            },
+        },
+        {
+            "type": "article",
+            "data": {
+                "slug": "two",
+                "title": "Two",
+                "related": [{"type": "article", "slug": "one"}, {"type": "quote", "slug": "q"}],
+            },
+        },
         {"type": "quote", "data": {"slug": "q", "text": "Q", "article": "two"}},
     ]
     path = tmp_path / "in.ndjson"
@@ -194,36 +242,53 @@ def test_forward_references_resolve(session_factory: sessionmaker[Session], data
     by_slug = {line["data"]["slug"]: line["data"] for line in exported}
     assert by_slug["cddrl"]["parent"] == "fsi"
     assert by_slug["one"]["related"] == [{"type": "article", "slug": "two"}]
-    assert by_slug["two"]["related"] == [{"type": "article", "slug": "one"}, {"type": "quote", "slug": "q"}]
+    assert by_slug["two"]["related"] == [
+        {"type": "article", "slug": "one"},
+        {"type": "quote", "slug": "q"},
+    ]
     assert [line["data"]["slug"] for line in exported][:2] == ["fsi", "cddrl"]  # parents first
 
 
-def test_invalid_lines_are_all_reported(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
+def test_invalid_lines_are_all_reported(
+    session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
+) -> None:
     path = tmp_path / "bad.ndjson"
     path.write_text(
-        "\n".join([
-            '{"type": "topic", "data": {"slug": "fine", "name": "Fine"}}',
-            '{"type": "topic", "data": {"slug": "broken", "name": ',
-            '{"type": "widget", "data": {"slug": "w"}}',
-            '{"type": "event", "data": {"slug": "e", "title": "No start"}}',
-            '{"type": "topic", "data": {"name": "No slug"}}',
-            "",
-            '{"type": "topic", "data": {"slug": "fine", "name": "Twice"}}',
-            '["not", "an", "object"]',
-        ]) + "\n"
+        "\n".join(
+            [
+                '{"type": "topic", "data": {"slug": "fine", "name": "Fine"}}',
+                '{"type": "topic", "data": {"slug": "broken", "name": ',
+                '{"type": "widget", "data": {"slug": "w"}}',
+                '{"type": "event", "data": {"slug": "e", "title": "No start"}}',
+                '{"type": "topic", "data": {"name": "No slug"}}',
+                "",
+                '{"type": "topic", "data": {"slug": "fine", "name": "Twice"}}',
+                '["not", "an", "object"]',
+            ]
+        )
+        + "\n"
     )
     use_database(database_url)  # type: ignore[operator]
     result = runner.invoke(cli, ["import", str(path)])
     assert result.exit_code == 1
-    for expected in ("line 2: not valid JSON", "line 3: unknown type 'widget'", "line 4: event 'e'", "starts_at",
-                     "line 5: data.slug is required", "line 7: topic 'fine' is already on line 1", "line 8:"):
+    for expected in (
+        "line 2: not valid JSON",
+        "line 3: unknown type 'widget'",
+        "line 4: event 'e'",
+        "starts_at",
+        "line 5: data.slug is required",
+        "line 7: topic 'fine' is already on line 1",
+        "line 8:",
+    ):
         assert expected in result.output, expected
     assert "line 1:" not in result.output
     assert "Nothing imported" in result.output
     assert _count(database_url, Topic) == 0
 
 
-def test_import_is_all_or_nothing(session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path) -> None:
+def test_import_is_all_or_nothing(
+    session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
+) -> None:
     path = tmp_path / "refs.ndjson"
     path.write_text(
         '{"type": "topic", "data": {"slug": "kidnapping", "name": "Kidnapping"}}\n'
@@ -235,7 +300,11 @@ def test_import_is_all_or_nothing(session_factory: sessionmaker[Session], databa
     assert result.exit_code == 1
     assert "line 3: article 'b'" in result.output
     assert "ghost-writer" in result.output
-    assert (_count(database_url, Topic), _count(database_url, Article), _count(database_url, AuditEntry)) == (0, 0, 0)
+    assert (
+        _count(database_url, Topic),
+        _count(database_url, Article),
+        _count(database_url, AuditEntry),
+    ) == (0, 0, 0)
 
 
 def test_import_missing_file(use_database: object, database_url: str, tmp_path: Path) -> None:
@@ -315,7 +384,12 @@ def test_a_restored_article_no_longer_counts_as_having_left(
 ) -> None:
     """Restored unchanged (a new version, nothing else), a published article is public
     again: the marks of its exit (`left_public_at`, `public_slug`) go."""
-    data = {"slug": "back", "title": "Back", "status": "published", "published_at": "2024-01-01T00:00:00Z"}
+    data = {
+        "slug": "back",
+        "title": "Back",
+        "status": "published",
+        "published_at": "2024-01-01T00:00:00Z",
+    }
     with session_scope(session_factory) as session:
         row, _ = upsert_item(session, "articles", dict(data), "t")
     with session_scope(session_factory) as session:
@@ -326,4 +400,8 @@ def test_a_restored_article_no_longer_counts_as_having_left(
         assert changed
     with session_factory() as session:
         article = session.get(Article, row.id)
-        assert (article.deleted_at, article.left_public_at, article.public_slug) == (None, None, None)
+        assert (article.deleted_at, article.left_public_at, article.public_slug) == (
+            None,
+            None,
+            None,
+        )

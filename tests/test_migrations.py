@@ -172,7 +172,9 @@ def test_migrations_are_a_single_linear_history() -> None:
         assert re.fullmatch(r"\d{8}_[a-z0-9_]+\.py", name), name  # date-slug file names
 
 
-def test_migrators_starting_together_take_turns(empty_database_url: str, empty_engine: Engine) -> None:
+def test_migrators_starting_together_take_turns(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
     """Replicas starting at once each migrate: one builds the schema, the others wait for
     it and find the database at head (they crashed on "already exists" before)."""
     errors: list[BaseException] = []
@@ -192,7 +194,9 @@ def test_migrators_starting_together_take_turns(empty_database_url: str, empty_e
     assert current_revision(empty_engine) == HEAD_REVISION
 
 
-def test_alembic_on_its_own_saves_what_it_runs(empty_database_url: str, empty_engine: Engine) -> None:
+def test_alembic_on_its_own_saves_what_it_runs(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
     """`alembic upgrade head`, as the README offers it beside `dossier migrate`: on
     PostgreSQL its statements ran in a transaction nobody committed."""
     run = subprocess.run(
@@ -246,8 +250,9 @@ def test_plain_text_is_recomputed_where_it_now_breaks(
         create_item(session, "people", {"name": "Bo", "bio": "<p>Plain</p>"}, "t")
     with empty_engine.begin() as connection:
         downgrade_connection(connection, "c7a2e5f1d9b3")  # before 2f9c4e8a1b70
-        connection.execute(text("UPDATE person SET bio_text = 'Seen\n\nRod SearceyAfter'"
-                                " WHERE name = 'Ann'"))
+        connection.execute(
+            text("UPDATE person SET bio_text = 'Seen\n\nRod SearceyAfter' WHERE name = 'Ann'")
+        )
         connection.execute(text("UPDATE search_document SET body = 'Rod SearceyAfter'"))
     upgrade_to_head(empty_database_url)
     with empty_engine.connect() as connection:
@@ -271,12 +276,19 @@ def test_search_documents_gain_the_fields_search_now_reads(
     upgrade_to_head(empty_database_url)
     with Session(empty_engine) as session, session.begin():
         create_item(session, "articles", {"title": "A", "byline": "Quetzal Desk"}, "t")
-        create_item(session, "resources", {"name": "R", "resource_type": "hotline", "hours": "24/7 urgent"}, "t")
+        create_item(
+            session,
+            "resources",
+            {"name": "R", "resource_type": "hotline", "hours": "24/7 urgent"},
+            "t",
+        )
     with empty_engine.begin() as connection:
         downgrade_connection(connection, "2f9c4e8a1b70")
         connection.execute(text("UPDATE search_document SET body = 'old'"))
     upgrade_to_head(empty_database_url)
     with empty_engine.connect() as connection:
-        bodies = dict(connection.execute(text("SELECT entity_type, body FROM search_document")).all())
+        bodies = dict(
+            connection.execute(text("SELECT entity_type, body FROM search_document")).all()
+        )
     assert bodies["article"] == "  Quetzal Desk"  # as index_item joins subtitle, text, byline
     assert "24/7 urgent" in bodies["resource"]

@@ -54,7 +54,9 @@ def test_reads_use_the_replica_and_writes_the_primary(tmp_path: Path) -> None:
 
 def _rename_topic(url: str, name: str) -> None:
     with session_scope(make_session_factory(make_engine(url))) as session:
-        session.execute(text("UPDATE topic SET name = :name WHERE slug = 'lagging'"), {"name": name})
+        session.execute(
+            text("UPDATE topic SET name = :name WHERE slug = 'lagging'"), {"name": name}
+        )
 
 
 def test_a_lagging_replica_cannot_keep_an_old_version_in_the_response_cache(
@@ -71,18 +73,22 @@ def test_a_lagging_replica_cannot_keep_an_old_version_in_the_response_cache(
             upsert_item(session, "topics", {"slug": "lagging", "name": "Before"}, "test")
     secret, prefix, digest = new_key()
     with session_scope(make_session_factory(make_engine(primary))) as session:
-        session.add(ApiKey(name="editor", prefix=prefix, secret_hash=digest, scopes="content:write"))
+        session.add(
+            ApiKey(name="editor", prefix=prefix, secret_hash=digest, scopes="content:write")
+        )
 
     settings = make_settings(
         primary, database_read_url=replica, response_cache=True, cache_version_poll=0.05
     )
     with TestClient(create_app(settings)) as client:
+
         def name() -> str:
             return str(client.get("/api/v1/topics/lagging").json()["name"])
 
         assert name() == "Before"
         written = client.patch(
-            "/api/v1/topics/lagging", json={"name": "After"},
+            "/api/v1/topics/lagging",
+            json={"name": "After"},
             headers={"Authorization": f"Bearer {secret}"},
         )
         assert written.status_code == 200, written.text

@@ -113,7 +113,9 @@ def test_sqlite_goes_from_the_links_to_their_targets(
     articles' links (26 ms at `large`)."""
     if generated.dialect.name != "sqlite":
         pytest.skip("SQLite's planner")
-    model = {"article": Article, "event": Event, "person": Person, "publication": Publication}[type_name]
+    model = {"article": Article, "event": Event, "person": Person, "publication": Publication}[
+        type_name
+    ]
     with Session(generated) as session:
         parents = list(session.scalars(select(model).order_by(model.id.desc()).limit(100)))
     (plan,) = _plans(generated, type_name, relation, parents)

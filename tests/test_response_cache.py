@@ -350,8 +350,13 @@ def test_gzip_only_where_accepted_and_304s_vary_as_their_200s(
         url = _published_articles(api, writer, 6, "Varied")
         plain = api.get(url, headers={"Accept-Encoding": "identity"})
         for _ in range(2):  # a miss, then (cached) a hit
-            for header, zipped in (("gzip;q=0", False), ("gzip;q=0, *", False), ("GZIP", True),
-                                   ("br, *;q=0.5", True), ("identity", False)):
+            for header, zipped in (
+                ("gzip;q=0", False),
+                ("gzip;q=0, *", False),
+                ("GZIP", True),
+                ("br, *;q=0.5", True),
+                ("identity", False),
+            ):
                 got = api.get(url, headers={"Accept-Encoding": header})
                 assert (got.headers.get("content-encoding") == "gzip") is zipped, header
                 assert got.json() == plain.json()
@@ -364,7 +369,9 @@ def test_gzip_only_where_accepted_and_304s_vary_as_their_200s(
                     assert again.status_code == 304
                     assert again.headers["vary"] == got.headers["vary"], header
                     assert again.headers["etag"] == got.headers["etag"], header
-        small = api.get("/api/v1/articles?limit=1&fields=title", headers={"Accept-Encoding": "gzip"})
+        small = api.get(
+            "/api/v1/articles?limit=1&fields=title", headers={"Accept-Encoding": "gzip"}
+        )
         assert "Accept-Encoding" not in small.headers["vary"]  # never compressed: never varies
         assert not small.headers["etag"].startswith("W/")
         again = api.get(
@@ -393,18 +400,27 @@ def test_a_replayed_response_says_its_age(app_factory: Any, writer: dict[str, st
         assert int(not_modified.headers["age"]) >= 0
 
 
-def test_the_weak_etag_of_a_gzipped_item_guards_a_write(app_factory: Any, writer: dict[str, str]) -> None:
+def test_the_weak_etag_of_a_gzipped_item_guards_a_write(
+    app_factory: Any, writer: dict[str, str]
+) -> None:
     """An editor whose client took the item gzipped holds `W/"…"`: `If-Match` with it
     writes, and once the item changed it is refused like the strong one."""
     with TestClient(app_factory(response_cache=True)) as api:
         body = {"title": "Zipped", "status": "published", "subtitle": "y" * 1500}
-        url = "/api/v1/articles/" + api.post("/api/v1/articles", json=body, headers=writer).json()["slug"]
+        url = (
+            "/api/v1/articles/"
+            + api.post("/api/v1/articles", json=body, headers=writer).json()["slug"]
+        )
         held = api.get(url, headers={"Accept-Encoding": "gzip"})
         assert held.headers["content-encoding"] == "gzip"
         assert held.headers["etag"].startswith('W/"')
-        ok = api.patch(url, json={"subtitle": "z" * 1500}, headers={**writer, "If-Match": held.headers["etag"]})
+        ok = api.patch(
+            url, json={"subtitle": "z" * 1500}, headers={**writer, "If-Match": held.headers["etag"]}
+        )
         assert ok.status_code == 200
-        stale = api.patch(url, json={"subtitle": "w"}, headers={**writer, "If-Match": held.headers["etag"]})
+        stale = api.patch(
+            url, json={"subtitle": "w"}, headers={**writer, "If-Match": held.headers["etag"]}
+        )
         assert stale.status_code == 412
         assert api.get(url).json()["subtitle"] == "z" * 1500
 
@@ -421,7 +437,11 @@ def test_max_age_never_reaches_past_the_next_scheduled_publication(
         soon = (datetime.now(UTC) + timedelta(seconds=90)).isoformat()
         body = {"title": "Embargoed", "status": "published", "published_at": soon}
         assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
-        for url in ("/api/v1/articles", "/feeds/articles.rss", "/graphql?query={topics{totalCount}}"):
+        for url in (
+            "/api/v1/articles",
+            "/feeds/articles.rss",
+            "/graphql?query={topics{totalCount}}",
+        ):
             said = api.get(url).headers["cache-control"]
             assert said.startswith("public, max-age="), (url, said)
             assert 80 <= int(said.rsplit("=", 1)[1]) <= 90, (url, said)

@@ -35,7 +35,9 @@ def _served_from_cache(api: TestClient, url: str) -> tuple[bool, Any]:
 
 
 def _write(api: TestClient, method: str, path: str, body: Any, writer: dict[str, str]) -> Any:
-    headers = {**writer, "Content-Type": "application/merge-patch+json"} if method == "PATCH" else writer
+    headers = (
+        {**writer, "Content-Type": "application/merge-patch+json"} if method == "PATCH" else writer
+    )
     response = api.request(method, path, json=body, headers=headers)
     assert response.status_code in (200, 201, 204), response.text
     return response
@@ -46,8 +48,18 @@ def test_a_list_by_topic_stays_cached_through_other_writes_and_goes_with_its_top
 ) -> None:
     _write(api, "POST", "/api/v1/topics", {"name": "Keyed"}, writer)
     _write(api, "POST", "/api/v1/topics", {"name": "Other"}, writer)
-    _write(api, "POST", "/api/v1/events", {"title": "Tagged", "starts_at": "2026-12-01T10:00:00Z",
-                                            "status": "published", "topics": ["keyed"]}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/events",
+        {
+            "title": "Tagged",
+            "starts_at": "2026-12-01T10:00:00Z",
+            "status": "published",
+            "topics": ["keyed"],
+        },
+        writer,
+    )
     _write(api, "POST", "/api/v1/articles", {"title": "Unrelated", "status": "published"}, writer)
     url = "/api/v1/events?topic=keyed"
     first = api.get(url)
@@ -61,8 +73,18 @@ def test_a_list_by_topic_stays_cached_through_other_writes_and_goes_with_its_top
     assert again.content == first.content
 
     # Another event tagged with it: the events collection's key.
-    _write(api, "POST", "/api/v1/events", {"title": "Tagged too", "starts_at": "2026-12-02T10:00:00Z",
-                                            "status": "published", "topics": ["keyed"]}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/events",
+        {
+            "title": "Tagged too",
+            "starts_at": "2026-12-02T10:00:00Z",
+            "status": "published",
+            "topics": ["keyed"],
+        },
+        writer,
+    )
     hit, again = _served_from_cache(api, url)
     assert not hit
     assert {e["title"] for e in again.json()["data"]} == {"Tagged", "Tagged too"}
@@ -81,10 +103,25 @@ def test_lists_by_person_or_organization_name_their_collections(
     api: TestClient, writer: dict[str, str]
 ) -> None:
     _write(api, "POST", "/api/v1/organizations", {"name": "Institute"}, writer)
-    _write(api, "POST", "/api/v1/people", {"name": "Ada Keyed", "affiliations": [{"organization": "institute", "role": "Fellow"}]}, writer)
-    _write(api, "POST", "/api/v1/events", {"title": "Talk", "starts_at": "2026-12-01T10:00:00Z",
-                                            "status": "published",
-                                            "participants": [{"person": "ada-keyed", "role": "speaker"}]}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/people",
+        {"name": "Ada Keyed", "affiliations": [{"organization": "institute", "role": "Fellow"}]},
+        writer,
+    )
+    _write(
+        api,
+        "POST",
+        "/api/v1/events",
+        {
+            "title": "Talk",
+            "starts_at": "2026-12-01T10:00:00Z",
+            "status": "published",
+            "participants": [{"person": "ada-keyed", "role": "speaker"}],
+        },
+        writer,
+    )
     for url, named in (
         ("/api/v1/events?person=ada-keyed", "people"),
         ("/api/v1/people?organization=institute", "organizations"),
@@ -105,12 +142,27 @@ def test_a_cached_response_shows_a_linked_draft_once_it_is_published(
     nothing, and publishing the draft is a write to the other collection. Responses that
     show such a relation name that collection, so the publication purges them."""
     _write(api, "POST", "/api/v1/articles", {"title": "Source", "status": "draft"}, writer)
-    _write(api, "POST", "/api/v1/quotes", {"text": "Said", "attribution": "X", "article": "source",
-                                            "status": "published"}, writer)
-    _write(api, "POST", "/api/v1/resources", {"name": "Helpline", "resource_type": "hotline",
-                                               "status": "draft"}, writer)
-    _write(api, "POST", "/api/v1/articles", {"title": "Guide", "status": "published",
-                                              "resources": ["helpline"]}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/quotes",
+        {"text": "Said", "attribution": "X", "article": "source", "status": "published"},
+        writer,
+    )
+    _write(
+        api,
+        "POST",
+        "/api/v1/resources",
+        {"name": "Helpline", "resource_type": "hotline", "status": "draft"},
+        writer,
+    )
+    _write(
+        api,
+        "POST",
+        "/api/v1/articles",
+        {"title": "Guide", "status": "published", "resources": ["helpline"]},
+        writer,
+    )
     quotes, guide = "/api/v1/quotes", "/api/v1/articles/guide"
     assert api.get(quotes).json()["data"][0]["article"] is None
     assert api.get(guide).json()["resources"] == []
@@ -125,7 +177,9 @@ def test_a_cached_response_shows_a_linked_draft_once_it_is_published(
     assert [r["slug"] for r in api.get(guide).json()["resources"]] == ["helpline"]
 
 
-def test_a_new_quote_reaches_the_cached_article_it_cites(api: TestClient, writer: dict[str, str]) -> None:
+def test_a_new_quote_reaches_the_cached_article_it_cites(
+    api: TestClient, writer: dict[str, str]
+) -> None:
     """An article shows the quotes that cite it; a new quote is a write to `quotes` only."""
     _write(api, "POST", "/api/v1/articles", {"title": "Cited", "status": "published"}, writer)
     url = "/api/v1/articles/cited"
@@ -134,8 +188,13 @@ def test_a_new_quote_reaches_the_cached_article_it_cites(api: TestClient, writer
     titles_only = "/api/v1/articles?fields=title"
     api.get(titles_only)
     assert _served_from_cache(api, titles_only)[0]
-    _write(api, "POST", "/api/v1/quotes", {"text": "Quoted", "attribution": "Y", "article": "cited",
-                                            "status": "published"}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/quotes",
+        {"text": "Quoted", "attribution": "Y", "article": "cited", "status": "published"},
+        writer,
+    )
     assert [q["slug"] for q in api.get(url).json()["quotes"]] == ["quoted"]
     assert _served_from_cache(api, titles_only)[0]  # shows no quotes: stays cached
 
@@ -146,19 +205,38 @@ def _graphql(query: str) -> str:
     return "/graphql?" + urlencode({"query": query})
 
 
-def test_graphql_get_responses_are_purged_precisely(api: TestClient, writer: dict[str, str]) -> None:
+def test_graphql_get_responses_are_purged_precisely(
+    api: TestClient, writer: dict[str, str]
+) -> None:
     """GraphQL over GET names what it read as a REST response does (its items, the
     collections it lists, those its filters name, those its relations watch): a write to
     another collection leaves it cached, one that can change it purges it."""
     _write(api, "POST", "/api/v1/topics", {"name": "Graph"}, writer)
     _write(api, "POST", "/api/v1/people", {"name": "Gia Speaker"}, writer)
-    _write(api, "POST", "/api/v1/events", {"title": "First talk", "starts_at": "2026-12-01T10:00:00Z",
-                                            "status": "published", "topics": ["graph"],
-                                            "participants": [{"person": "gia-speaker", "role": "speaker"}]}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/events",
+        {
+            "title": "First talk",
+            "starts_at": "2026-12-01T10:00:00Z",
+            "status": "published",
+            "topics": ["graph"],
+            "participants": [{"person": "gia-speaker", "role": "speaker"}],
+        },
+        writer,
+    )
     _write(api, "POST", "/api/v1/articles", {"title": "Draft source", "status": "draft"}, writer)
-    _write(api, "POST", "/api/v1/quotes", {"text": "Quoted", "attribution": "Z", "article": "draft-source",
-                                            "status": "published"}, writer)
-    events = _graphql('{ events(filter: {topic: "graph"}) { edges { node { title speakers { name } } } } }')
+    _write(
+        api,
+        "POST",
+        "/api/v1/quotes",
+        {"text": "Quoted", "attribution": "Z", "article": "draft-source", "status": "published"},
+        writer,
+    )
+    events = _graphql(
+        '{ events(filter: {topic: "graph"}) { edges { node { title speakers { name } } } } }'
+    )
     quotes = _graphql("{ quotes { edges { node { text article { title } } } } }")
     first = api.get(events)
     assert first.status_code == 200, first.text
@@ -178,9 +256,21 @@ def test_graphql_get_responses_are_purged_precisely(api: TestClient, writer: dic
     _write(api, "PATCH", "/api/v1/articles/draft-source", {"status": "published"}, writer)
     hit, published = _served_from_cache(api, quotes)
     assert not hit
-    assert published.json()["data"]["quotes"]["edges"][0]["node"]["article"] == {"title": "Draft source"}
-    _write(api, "POST", "/api/v1/events", {"title": "Second talk", "starts_at": "2026-12-02T10:00:00Z",
-                                            "status": "published", "topics": ["graph"]}, writer)
+    assert published.json()["data"]["quotes"]["edges"][0]["node"]["article"] == {
+        "title": "Draft source"
+    }
+    _write(
+        api,
+        "POST",
+        "/api/v1/events",
+        {
+            "title": "Second talk",
+            "starts_at": "2026-12-02T10:00:00Z",
+            "status": "published",
+            "topics": ["graph"],
+        },
+        writer,
+    )
     assert "Second talk" in api.get(events).text
 
 
@@ -193,10 +283,19 @@ def test_streams_feeds_and_calendars_stay_cached_through_writes_they_do_not_show
     _write(api, "POST", "/api/v1/topics", {"name": "Fed"}, writer)
     _write(api, "POST", "/api/v1/people", {"name": "Sam Speaker"}, writer)
     _write(api, "POST", "/api/v1/organizations", {"name": "Elsewhere"}, writer)
-    _write(api, "POST", "/api/v1/events", {
-        "title": "Fed event", "starts_at": "2030-12-01T10:00:00Z", "status": "published",
-        "topics": ["fed"], "participants": [{"person": "sam-speaker", "role": "speaker"}],
-    }, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/events",
+        {
+            "title": "Fed event",
+            "starts_at": "2030-12-01T10:00:00Z",
+            "status": "published",
+            "topics": ["fed"],
+            "participants": [{"person": "sam-speaker", "role": "speaker"}],
+        },
+        writer,
+    )
     urls = [
         "/api/v1/topics/fed/stream",
         "/feeds/topics/fed.json",
@@ -219,8 +318,13 @@ def test_streams_feeds_and_calendars_stay_cached_through_writes_they_do_not_show
     assert _served_from_cache(api, "/api/v1/topics/fed/stream")[0]  # flat items: no people
     assert not _served_from_cache(api, "/feeds/events.atom")[0]  # its entry names Sam
 
-    _write(api, "POST", "/api/v1/articles", {"title": "Fed article", "status": "published",
-                                              "topics": ["fed"]}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/articles",
+        {"title": "Fed article", "status": "published", "topics": ["fed"]},
+        writer,
+    )
     for url in urls[:2]:
         hit, response = _served_from_cache(api, url)
         assert not hit
@@ -228,21 +332,33 @@ def test_streams_feeds_and_calendars_stay_cached_through_writes_they_do_not_show
     assert _served_from_cache(api, "/feeds/events.atom")[0]
 
 
-def test_graphql_search_goes_with_a_write_to_any_type(api: TestClient, writer: dict[str, str]) -> None:
+def test_graphql_search_goes_with_a_write_to_any_type(
+    api: TestClient, writer: dict[str, str]
+) -> None:
     """Search ranks candidates found across every type (and SQLite's scores use every
     document), so a typed GraphQL search goes with a write to any type, as REST search does."""
-    _write(api, "POST", "/api/v1/articles", {"title": "Hostages and ransom", "status": "published"}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/articles",
+        {"title": "Hostages and ransom", "status": "published"},
+        writer,
+    )
     url = '/graphql?query={search(query:"hostages",types:[ARTICLE],first:5){totalCount}}'
     assert api.get(url).json()["data"]["search"]["totalCount"] == 1
     assert _served_from_cache(api, url)[0]
-    _write(api, "POST", "/api/v1/people", {"name": "Hostages Person", "bio": "<p>hostages</p>"}, writer)
+    _write(
+        api, "POST", "/api/v1/people", {"name": "Hostages Person", "bio": "<p>hostages</p>"}, writer
+    )
     assert not _served_from_cache(api, url)[0]
     # REST's typed search names every collection for a CDN too (it named only its types).
     typed = api.get("/api/v1/search", params={"q": "hostages", "type": "article"})
     assert {t.collection for t in ALL_TYPES} <= set(typed.headers["surrogate-key"].split())
 
 
-def test_the_cache_key_holds_what_the_response_is_made_of(api: TestClient, writer: dict[str, str]) -> None:
+def test_the_cache_key_holds_what_the_response_is_made_of(
+    api: TestClient, writer: dict[str, str]
+) -> None:
     """Lists link to themselves from the request's URL: another client's `Host` (or, behind
     a trusted proxy, scheme) gets its own entry, not a share of someone else's links. A
     repeated GraphQL parameter keeps its order (the last `query` is the one run)."""
@@ -279,13 +395,36 @@ def test_lists_that_time_changes_are_cached_no_longer_than_until_it_does(
     and its stay in the response cache end then, REST, GraphQL GET and calendars alike."""
     now = datetime.now(UTC)
     ending = (now + timedelta(seconds=2)).isoformat()
-    _write(api, "POST", "/api/v1/events", {"title": "Ending soon", "status": "published",
-                                            "starts_at": (now - timedelta(hours=1)).isoformat(),
-                                            "ends_at": ending}, writer)
-    _write(api, "POST", "/api/v1/events", {"title": "Next week", "status": "published",
-                                            "starts_at": (now + timedelta(days=7)).isoformat()}, writer)
+    _write(
+        api,
+        "POST",
+        "/api/v1/events",
+        {
+            "title": "Ending soon",
+            "status": "published",
+            "starts_at": (now - timedelta(hours=1)).isoformat(),
+            "ends_at": ending,
+        },
+        writer,
+    )
+    _write(
+        api,
+        "POST",
+        "/api/v1/events",
+        {
+            "title": "Next week",
+            "status": "published",
+            "starts_at": (now + timedelta(days=7)).isoformat(),
+        },
+        writer,
+    )
     graphql = "/graphql?query={events(filter:{upcoming:true}){edges{node{title}}}}"
-    urls = ("/api/v1/events?upcoming=true", "/api/v1/events?upcoming=false", graphql, "/calendar/events.ics")
+    urls = (
+        "/api/v1/events?upcoming=true",
+        "/api/v1/events?upcoming=false",
+        graphql,
+        "/calendar/events.ics",
+    )
     for url in urls:
         response = api.get(url)
         assert response.status_code == 200, url

@@ -57,17 +57,26 @@ FILLER = "A report on the governance of cities, their budgets, their courts and 
 def corpus(factory: sessionmaker[Session]) -> dict[str, str]:
     with writing(factory) as session:
         strong = make_article(
-            session, title="Ransom payments and ransom economics",
+            session,
+            title="Ransom payments and ransom economics",
             body=f"<p>Why ransom works: ransom, ransom and more ransom. {FILLER}</p>",
         )
-        weak = make_article(session, title="Budgets of cities", body=f"<p>{FILLER} One ransom case.</p>")
+        weak = make_article(
+            session, title="Budgets of cities", body=f"<p>{FILLER} One ransom case.</p>"
+        )
         event = make_event(session, title="Seminar on ransom negotiation", summary=FILLER)
         person = make_person(session, name="Rana Kidd", title="Hostage negotiator")
-        draft = make_article(session, title="Ransom draft", status="draft", body="<p>ransom ransom</p>")
+        draft = make_article(
+            session, title="Ransom draft", status="draft", body="<p>ransom ransom</p>"
+        )
         unrelated = make_publication(session, title="Courts and schools", abstract=FILLER)
     return {
-        "strong": f"art_{strong.id}", "weak": f"art_{weak.id}", "event": f"evt_{event.id}",
-        "person": f"per_{person.id}", "draft": f"art_{draft.id}", "unrelated": f"pub_{unrelated.id}",
+        "strong": f"art_{strong.id}",
+        "weak": f"art_{weak.id}",
+        "event": f"evt_{event.id}",
+        "person": f"per_{person.id}",
+        "draft": f"art_{draft.id}",
+        "unrelated": f"pub_{unrelated.id}",
     }
 
 
@@ -96,7 +105,10 @@ def test_search_ranks_highlights_and_hides_drafts(api: TestClient, corpus: dict[
 
 
 def test_search_types_and_errors(api: TestClient, corpus: dict[str, str]) -> None:
-    only = lambda **p: [h["type"] for h in api.get("/api/v1/search", params={"q": "ransom", **p}).json()["data"]]  # noqa: E731
+    def only(**p: Any) -> list[str]:
+        found = api.get("/api/v1/search", params={"q": "ransom", **p}).json()["data"]
+        return [h["type"] for h in found]
+
     assert set(only(type="event")) == {"event"}
     assert set(only(type="article,event")) == {"article", "event"}
     assert set(only(type=["article", "event"])) == {"article", "event"}
@@ -113,12 +125,17 @@ def test_search_types_and_errors(api: TestClient, corpus: dict[str, str]) -> Non
 
 
 def test_search_pages_with_a_signed_cursor(api: TestClient, corpus: dict[str, str]) -> None:
-    everything = [h["id"] for h in api.get("/api/v1/search", params={"q": "ransom", "limit": 100}).json()["data"]]
+    everything = [
+        h["id"]
+        for h in api.get("/api/v1/search", params={"q": "ransom", "limit": 100}).json()["data"]
+    ]
     paged = walk(api, "/api/v1/search", {"q": "ransom", "limit": 1})
     assert [h["id"] for h in paged] == everything
     scores = [h["score"] for h in paged]
     assert scores == sorted(scores, reverse=True)
-    cursor = api.get("/api/v1/search", params={"q": "ransom", "limit": 1}).json()["meta"]["next_cursor"]
+    cursor = api.get("/api/v1/search", params={"q": "ransom", "limit": 1}).json()["meta"][
+        "next_cursor"
+    ]
     assert _status(api, "/api/v1/search", q="ransom", cursor=cursor) == 200
     assert _status(api, "/api/v1/search", q="payments", cursor=cursor) == 400
     assert _status(api, "/api/v1/search", q="ransom", type="article", cursor=cursor) == 400
@@ -136,7 +153,9 @@ def test_collection_q_uses_the_same_index(api: TestClient, corpus: dict[str, str
 # --- the topic stream -----------------------------------------------------------------
 
 
-def test_stream_is_typed_newest_first_and_public_only(api: TestClient, factory: sessionmaker[Session]) -> None:
+def test_stream_is_typed_newest_first_and_public_only(
+    api: TestClient, factory: sessionmaker[Session]
+) -> None:
     now = utcnow()
     with writing(factory) as session:
         topic = make_topic(session, "Kidnapping")
@@ -208,14 +227,31 @@ def test_stream_takes_the_list_parameters(api: TestClient, factory: sessionmaker
         ransom = make_topic(session, "Ransom")
         speaker = make_person(session, "Ada Negotiator")
         both = [topic.slug, ransom.slug]
-        old = make_article(session, title="Ransom economics", topics=both, published_at=now - timedelta(days=9))
+        old = make_article(
+            session, title="Ransom economics", topics=both, published_at=now - timedelta(days=9)
+        )
         event = make_event(
-            session, title="A seminar on ransom", topics=both, published_at=now - timedelta(days=7),
+            session,
+            title="A seminar on ransom",
+            topics=both,
+            published_at=now - timedelta(days=7),
             participants=[(speaker.slug, "speaker")],
         )
-        quote = make_quote(session, text="Never pay a ransom.", topics=[topic.slug], published_at=now - timedelta(days=5))
-        plain = make_article(session, title="Hostage diplomacy", topics=[topic.slug], published_at=now - timedelta(days=3))
-        make_publication(session, title="Elsewhere", topics=[ransom.slug], published_at=now - timedelta(days=1))
+        quote = make_quote(
+            session,
+            text="Never pay a ransom.",
+            topics=[topic.slug],
+            published_at=now - timedelta(days=5),
+        )
+        plain = make_article(
+            session,
+            title="Hostage diplomacy",
+            topics=[topic.slug],
+            published_at=now - timedelta(days=3),
+        )
+        make_publication(
+            session, title="Elsewhere", topics=[ransom.slug], published_at=now - timedelta(days=1)
+        )
     url = "/api/v1/topics/hostages/stream"
 
     def ids(**params: Any) -> list[str]:
@@ -234,15 +270,24 @@ def test_stream_takes_the_list_parameters(api: TestClient, factory: sessionmaker
     assert ids(topic=["ransom", "hostages"]) == newest_first
     assert ids(topic="nothing") == []
     assert ids(q="ransom") == [f"quo_{quote.id}", f"evt_{event.id}", f"art_{old.id}"]
-    assert ids(q="ransom", topic="ransom", sort="published_at") == [f"art_{old.id}", f"evt_{event.id}"]
+    assert ids(q="ransom", topic="ransom", sort="published_at") == [
+        f"art_{old.id}",
+        f"evt_{event.id}",
+    ]
     with writing(factory) as session:
-        update_item(session, "quotes", attach(session, quote), {"attribution": "A negotiator"}, "test")
+        update_item(
+            session, "quotes", attach(session, quote), {"attribution": "A negotiator"}, "test"
+        )
     since = api.get(url).json()["data"][1]["updated_at"]
     assert ids(updated_since=since) == [f"quo_{quote.id}"]
     assert ids(updated_since=(now + timedelta(days=1)).isoformat()) == []
 
     # Pages walk in both orders, narrowed, totals counted past the first page.
-    for params in ({"sort": "published_at"}, {"q": "ransom"}, {"topic": "ransom", "sort": "published_at"}):
+    for params in (
+        {"sort": "published_at"},
+        {"q": "ransom"},
+        {"topic": "ransom", "sort": "published_at"},
+    ):
         full = ids(**params)
         for limit in (1, 2):
             first = api.get(url, params={**params, "limit": limit}).json()
@@ -260,24 +305,38 @@ def test_stream_takes_the_list_parameters(api: TestClient, factory: sessionmaker
     assert "participants" not in by_id[f"evt_{event.id}"]
     assert "topics" not in by_id[f"art_{old.id}"]
     thin = {i["id"]: i for i in api.get(url, params={"fields": "title"}).json()["data"]}
-    assert thin[f"art_{old.id}"] == {"type": "article", "id": f"art_{old.id}", "title": "Ransom economics"}
+    assert thin[f"art_{old.id}"] == {
+        "type": "article",
+        "id": f"art_{old.id}",
+        "title": "Ransom economics",
+    }
     assert thin[f"quo_{quote.id}"] == {"type": "quote", "id": f"quo_{quote.id}"}
     compact = {i["id"]: i for i in api.get(url, params={"fields": "title,topics"}).json()["data"]}
     assert {t["slug"] for t in compact[f"evt_{event.id}"]["topics"]} == {"hostages", "ransom"}
     assert set(compact[f"evt_{event.id}"]["topics"][0]) == {"id", "slug", "name"}
-    full = {i["id"]: i for i in api.get(url, params={"include": "participants.person"}).json()["data"]}
+    full = {
+        i["id"]: i for i in api.get(url, params={"include": "participants.person"}).json()["data"]
+    }
     seminar = full[f"evt_{event.id}"]
     assert seminar["participants"][0]["role"] == "speaker"
     assert seminar["participants"][0]["person"]["name"] == "Ada Negotiator"
-    assert {"sort_name", "bio", "affiliations"} <= set(seminar["participants"][0]["person"])  # full, not compact
+    assert {"sort_name", "bio", "affiliations"} <= set(
+        seminar["participants"][0]["person"]
+    )  # full, not compact
     assert seminar["summary"] == by_id[f"evt_{event.id}"]["summary"]
     assert "participants" not in full[f"art_{old.id}"]
     assert "topics" not in seminar
     keys = api.get(url, params={"include": "participants.person"}).headers["surrogate-key"].split()
     assert f"per_{speaker.id}" in keys
     assert "topics" in api.get(url, params={"topic": "ransom"}).headers["surrogate-key"].split()
-    for bad in ({"sort": "title"}, {"include": "nothing"}, {"include": "participants.person.nothing"},
-                {"fields": "nothing"}, {"updated_since": "yesterday"}, {"colour": "red"}):
+    for bad in (
+        {"sort": "title"},
+        {"include": "nothing"},
+        {"include": "participants.person.nothing"},
+        {"fields": "nothing"},
+        {"updated_since": "yesterday"},
+        {"colour": "red"},
+    ):
         assert _status(api, url, **bad) == 400, bad
 
 
@@ -301,7 +360,9 @@ def test_changes_log_creates_updates_and_deletes_but_never_drafts(
         topic = make_topic(session, "Kidnapping")
         event = make_event(session, topics=[topic.slug])
         draft = make_article(session, title="Secret draft", status="draft")
-        scheduled = make_article(session, title="Tomorrow", published_at=utcnow() + timedelta(days=1))
+        scheduled = make_article(
+            session, title="Tomorrow", published_at=utcnow() + timedelta(days=1)
+        )
     first = _changes(api, start["meta"]["next_since"])
     assert [(c["action"], c["type"], c["id"]) for c in first["data"]] == [
         ("created", "topic", f"top_{topic.id}"),

@@ -20,7 +20,17 @@ READ_PATHS = {
     *(f"/api/v1/{t.collection}" for t in ALL_TYPES),
     *(f"/api/v1/{t.collection}/{{id_or_slug}}" for t in ALL_TYPES),
 }
-COMMON_LIST = {"limit", "cursor", "sort", "topic", "q", "updated_since", "include", "fields", "preview"}
+COMMON_LIST = {
+    "limit",
+    "cursor",
+    "sort",
+    "topic",
+    "q",
+    "updated_since",
+    "include",
+    "fields",
+    "preview",
+}
 
 
 @pytest.fixture
@@ -62,7 +72,10 @@ def test_each_collection_documents_its_own_parameters(document: dict[str, Any], 
     assert ref.endswith("List")
     for status in ("400", "304"):
         assert status in listing["responses"]
-    assert listing["responses"]["400"]["content"][PROBLEM]["schema"]["$ref"] == "#/components/schemas/Problem"
+    assert (
+        listing["responses"]["400"]["content"][PROBLEM]["schema"]["$ref"]
+        == "#/components/schemas/Problem"
+    )
     detail = document["paths"][f"/api/v1/{ctype.collection}/{{id_or_slug}}"]["get"]
     assert _query_names(detail) == {"include", "fields", "preview"}
     assert PROBLEM in detail["responses"]["404"]["content"]
@@ -70,12 +83,26 @@ def test_each_collection_documents_its_own_parameters(document: dict[str, Any], 
 
 def test_other_read_operations_are_documented(document: dict[str, Any]) -> None:
     paths = document["paths"]
-    assert _query_names(paths["/api/v1/search"]["get"]) == {"q", "type", "limit", "cursor", "preview"}
+    assert _query_names(paths["/api/v1/search"]["get"]) == {
+        "q",
+        "type",
+        "limit",
+        "cursor",
+        "preview",
+    }
     q = next(p for p in paths["/api/v1/search"]["get"]["parameters"] if p["name"] == "q")
     assert q["required"] is True
     assert _query_names(paths["/api/v1/changes"]["get"]) == {"since", "cursor", "limit", "preview"}
     assert _query_names(paths["/api/v1/topics/{slug}/stream"]["get"]) == {
-        "limit", "cursor", "sort", "topic", "q", "updated_since", "include", "fields", "preview"
+        "limit",
+        "cursor",
+        "sort",
+        "topic",
+        "q",
+        "updated_since",
+        "include",
+        "fields",
+        "preview",
     }
     for path in ("/api/v1/search", "/api/v1/changes", "/api/v1/topics/{slug}/stream"):
         operation = paths[path]["get"]
@@ -84,7 +111,15 @@ def test_other_read_operations_are_documented(document: dict[str, Any]) -> None:
         assert operation["tags"]
         assert "400" in operation["responses"]
     schemas = document["components"]["schemas"]
-    assert {"EventList", "Event", "PersonRef", "StreamList", "SearchList", "ChangeList", "Problem"} <= set(schemas)
+    assert {
+        "EventList",
+        "Event",
+        "PersonRef",
+        "StreamList",
+        "SearchList",
+        "ChangeList",
+        "Problem",
+    } <= set(schemas)
     assert schemas["Event"]["required"] == ["id"]
 
 

@@ -404,7 +404,9 @@ def test_updated_since_pages_are_the_same_for_few_and_many_changes(
     monkeypatch.setattr(queries_module, "_WALK_FACTOR", 0)
     many = pages()
     assert few == many
-    assert sorted(title for page in few for title in page) == [f"Sync {i:02d}" for i in (0, 2, 4, 6, 8, 9)]
+    assert sorted(title for page in few for title in page) == [
+        f"Sync {i:02d}" for i in (0, 2, 4, 6, 8, 9)
+    ]
     if api.app.state.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
         assert False in widely
         assert True in widely

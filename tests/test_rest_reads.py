@@ -96,8 +96,12 @@ def test_last_page_has_no_next_link(demo_client: TestClient) -> None:
 
 def test_next_link_keeps_every_other_parameter(demo_client: TestClient) -> None:
     body = ok(
-        demo_client, "/api/v1/events", limit=1, topic=["israel", "mexico"],
-        include="participants", fields="title,participants",
+        demo_client,
+        "/api/v1/events",
+        limit=1,
+        topic=["israel", "mexico"],
+        include="participants",
+        fields="title,participants",
     )
     url = body["links"]["next"]
     assert "topic=israel&topic=mexico" in url
@@ -117,7 +121,9 @@ def test_next_link_keeps_every_other_parameter(demo_client: TestClient) -> None:
         ("quotes", "published_at", True),
     ],
 )
-def test_default_sorts(demo_client: TestClient, collection: str, field: str, descending: bool) -> None:
+def test_default_sorts(
+    demo_client: TestClient, collection: str, field: str, descending: bool
+) -> None:
     data = ok(demo_client, f"/api/v1/{collection}", limit=100)["data"]
     values = [item[field] if item[field] is not None else 0 for item in data]
     assert values == sorted(values, reverse=descending)
@@ -188,10 +194,14 @@ def test_q_searches_the_collection(demo_client: TestClient) -> None:
 def test_updated_since(demo_client: TestClient) -> None:
     total = ok(demo_client, "/api/v1/people")["meta"]["total"]
     assert ok(demo_client, "/api/v1/people", updated_since="2000-01-01")["meta"]["total"] == total
-    assert ok(demo_client, "/api/v1/people", updated_since="2999-01-01T00:00:00Z")["meta"]["total"] == 0
+    assert (
+        ok(demo_client, "/api/v1/people", updated_since="2999-01-01T00:00:00Z")["meta"]["total"]
+        == 0
+    )
     for bad in ("yesterday", "2024-13-01", "0001-01-01T00:00:00+14:00", "99999-01-01"):
         assert problem(demo_client, "/api/v1/people", updated_since=bad)["errors"][0]["loc"] == [
-            "query", "updated_since",
+            "query",
+            "updated_since",
         ]
 
 
@@ -200,20 +210,34 @@ def test_updated_since(demo_client: TestClient) -> None:
 
 def test_event_filters(demo_client: TestClient) -> None:
     url = "/api/v1/events"
-    assert {e["event_type"] for e in ok(demo_client, url, event_type="seminar")["data"]} == {"seminar"}
-    assert {e["attendance_mode"] for e in ok(demo_client, url, attendance_mode="online")["data"]} == {"online"}
+    assert {e["event_type"] for e in ok(demo_client, url, event_type="seminar")["data"]} == {
+        "seminar"
+    }
+    assert {
+        e["attendance_mode"] for e in ok(demo_client, url, attendance_mode="online")["data"]
+    } == {"online"}
     with_magen = ok(demo_client, url, person="amichai-magen")["data"]
     assert len(with_magen) == 2
     as_host = ok(demo_client, url, person="amichai-magen", role="host")["data"]
     assert [e["slug"] for e in as_host] == ["screams-before-silence-screening-and-conversation"]
     for event in ok(demo_client, url, role="moderator")["data"]:
         assert "moderator" in [p["role"] for p in event["participants"]]
-    window = ok(demo_client, url, **{"from": "2023-01-01", "to": "2024-01-01T00:00:00+00:00"})["data"]
-    assert [e["slug"] for e in window] == ["hamas-attack-on-israel-implications-for-israel-and-the-middle-east"]
+    window = ok(demo_client, url, **{"from": "2023-01-01", "to": "2024-01-01T00:00:00+00:00"})[
+        "data"
+    ]
+    assert [e["slug"] for e in window] == [
+        "hamas-attack-on-israel-implications-for-israel-and-the-middle-east"
+    ]
     assert ok(demo_client, url, upcoming="true")["data"] == []
     assert ok(demo_client, url, upcoming="false")["meta"]["total"] == 3
-    for name, bad in [("event_type", "party"), ("attendance_mode", "telepathy"), ("role", "star"),
-                      ("upcoming", "maybe"), ("from", "soon"), ("to", "2024-02-30")]:
+    for name, bad in [
+        ("event_type", "party"),
+        ("attendance_mode", "telepathy"),
+        ("role", "star"),
+        ("upcoming", "maybe"),
+        ("from", "soon"),
+        ("to", "2024-02-30"),
+    ]:
         body = problem(demo_client, f"{url}?{name}={bad}")
         assert body["errors"][0]["loc"] == ["query", name]
         assert f"'{name}'" in body["detail"]
@@ -221,12 +245,17 @@ def test_event_filters(demo_client: TestClient) -> None:
 
 def test_article_publication_people_quote_resource_filters(demo_client: TestClient) -> None:
     articles = "/api/v1/articles"
-    assert {a["article_type"] for a in ok(demo_client, articles, article_type="commentary")["data"]} == {"commentary"}
+    assert {
+        a["article_type"] for a in ok(demo_client, articles, article_type="commentary")["data"]
+    } == {"commentary"}
     by_author = ok(demo_client, articles, author="dana-phelps")["data"]
-    assert [a["slug"] for a in by_author] == ["julie-cordua-thorn-technology-child-sexual-exploitation"]
+    assert [a["slug"] for a in by_author] == [
+        "julie-cordua-thorn-technology-child-sexual-exploitation"
+    ]
     after = ok(demo_client, articles, published_after="2023-10-20")["data"]
     assert {a["slug"] for a in after} == {
-        "sheryl-sandberg-screams-before-silence-stanford", "1973-yom-kippur-war-and-lessons-for-the-israel-hamas-conflict",
+        "sheryl-sandberg-screams-before-silence-stanford",
+        "1973-yom-kippur-war-and-lessons-for-the-israel-hamas-conflict",
     }
     assert ok(demo_client, articles, published_before="2011-10-15")["meta"]["total"] == 1
     pubs = "/api/v1/publications"
@@ -235,24 +264,34 @@ def test_article_publication_people_quote_resource_filters(demo_client: TestClie
     assert ok(demo_client, pubs, year="2020")["meta"]["total"] == 1
     assert ok(demo_client, pubs, year="1999")["meta"]["total"] == 0
     problem(demo_client, pubs, year="twenty")
-    people = ok(demo_client, "/api/v1/people", organization="stanford-program-on-human-rights", limit=100)
+    people = ok(
+        demo_client, "/api/v1/people", organization="stanford-program-on-human-rights", limit=100
+    )
     assert {p["slug"] for p in people["data"]} == {"dana-phelps", "helen-stacy"}
     # Only current affiliations count: Magen left CDDRL in 2009 but Milani is there now.
-    cddrl = {p["slug"] for p in ok(demo_client, "/api/v1/people", organization="cddrl", limit=100)["data"]}
+    cddrl = {
+        p["slug"]
+        for p in ok(demo_client, "/api/v1/people", organization="cddrl", limit=100)["data"]
+    }
     assert "abbas-milani" in cddrl
     assert "amichai-magen" not in cddrl
     assert ok(demo_client, "/api/v1/quotes", speaker="sheryl-sandberg")["meta"]["total"] == 3
     assert ok(demo_client, "/api/v1/quotes", speaker="larry-diamond")["meta"]["total"] == 0
-    assert ok(
-        demo_client, "/api/v1/quotes", article="sheryl-sandberg-screams-before-silence-stanford"
-    )["meta"]["total"] == 3
+    assert (
+        ok(
+            demo_client, "/api/v1/quotes", article="sheryl-sandberg-screams-before-silence-stanford"
+        )["meta"]["total"]
+        == 3
+    )
     hotlines = ok(demo_client, "/api/v1/resources", resource_type="hotline")["data"]
     assert [r["slug"] for r in hotlines] == ["211-santa-clara-county", "shalom-bayit"]
     problem(demo_client, "/api/v1/resources", resource_type="psychic")
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
-def test_filters_of_other_collections_are_unknown_parameters(demo_client: TestClient, collection: str) -> None:
+def test_filters_of_other_collections_are_unknown_parameters(
+    demo_client: TestClient, collection: str
+) -> None:
     foreign = {name for c, specs in FILTERS.items() if c != collection for name in specs}
     for name in sorted(foreign - set(FILTERS[collection])):
         body = problem(demo_client, f"/api/v1/{collection}?{name}=x")
@@ -263,9 +302,14 @@ def test_unknown_and_repeated_parameters_are_400(demo_client: TestClient) -> Non
     body = problem(demo_client, "/api/v1/events", evnet_type="seminar", colour="red")
     assert "'evnet_type'" in body["detail"]
     assert "'colour'" in body["detail"]
-    assert {tuple(e["loc"]) for e in body["errors"]} == {("query", "evnet_type"), ("query", "colour")}
+    assert {tuple(e["loc"]) for e in body["errors"]} == {
+        ("query", "evnet_type"),
+        ("query", "colour"),
+    }
     problem(demo_client, "/api/v1/events?limit=1&limit=2")
-    problem(demo_client, "/api/v1/events/screams-before-silence-screening-and-conversation", limit=1)
+    problem(
+        demo_client, "/api/v1/events/screams-before-silence-screening-and-conversation", limit=1
+    )
     problem(demo_client, "/api/v1/events?q=%00")
     assert demo_client.get("/api/v1/events?topic=israel&topic=mexico").status_code == 200
 
@@ -282,7 +326,9 @@ def test_relations_are_compact_unless_included(demo_client: TestClient) -> None:
     assert participant["title"].startswith("Inaugural visiting fellow in Israel Studies at FSI\n")
     assert set(participant["person"]) == {"id", "slug", "name"}
     assert set(event["topics"][0]) == {"id", "slug", "name"}
-    full = ok(demo_client, f"/api/v1/events/{slug}", include="participants.person.affiliations,topics")
+    full = ok(
+        demo_client, f"/api/v1/events/{slug}", include="participants.person.affiliations,topics"
+    )
     person = full["participants"][0]["person"]
     assert person["bio"]
     assert person["affiliations"]
@@ -293,12 +339,21 @@ def test_relations_are_compact_unless_included(demo_client: TestClient) -> None:
     ITEM_MODELS["events"].model_validate(full)
     # `participants` alone embeds people, whose own relations stay compact.
     shallow = ok(demo_client, f"/api/v1/events/{slug}", include="participants")
-    assert set(shallow["participants"][0]["person"]["affiliations"][0]["organization"]) == {"id", "slug", "name"}
+    assert set(shallow["participants"][0]["person"]["affiliations"][0]["organization"]) == {
+        "id",
+        "slug",
+        "name",
+    }
 
 
 def test_include_errors(demo_client: TestClient) -> None:
-    for bad in ("speakers", "participants.person.colour", "participants.person.affiliations.parent.parent",
-                "topics.topics", "title"):
+    for bad in (
+        "speakers",
+        "participants.person.colour",
+        "participants.person.affiliations.parent.parent",
+        "topics.topics",
+        "title",
+    ):
         body = problem(demo_client, "/api/v1/events", include=bad)
         assert body["errors"][0]["loc"] == ["query", "include"], bad
     problem(demo_client, "/api/v1/people/larry-diamond", include="participants")
@@ -361,34 +416,53 @@ def test_affiliations_are_read_through_people(demo_client: TestClient) -> None:
     assert ("hoover-institution", None) in roles
     assert ("tehran-university", 1987) in roles
     listed = ok(demo_client, "/api/v1/people", include="affiliations", limit=100)["data"]
-    assert any(a["organization"].get("url", "missing") != "missing" for p in listed for a in p["affiliations"])
+    assert any(
+        a["organization"].get("url", "missing") != "missing"
+        for p in listed
+        for a in p["affiliations"]
+    )
 
 
 # --- routes, methods, caching ---------------------------------------------------------
 
 
 def test_unknown_routes_and_methods(demo_client: TestClient) -> None:
-    for url in ("/api/v1/nothing", "/api/v2/events", "/api/v1/events/x/y", "/api/v1/topics/kidnapping/stream/x"):
+    for url in (
+        "/api/v1/nothing",
+        "/api/v2/events",
+        "/api/v1/events/x/y",
+        "/api/v1/topics/kidnapping/stream/x",
+    ):
         problem(demo_client, url, 404)
-    for method, url in (("POST", "/api/v1/search"), ("DELETE", "/api/v1/changes"),
-                        ("PUT", "/api/v1/topics/kidnapping/stream")):
+    for method, url in (
+        ("POST", "/api/v1/search"),
+        ("DELETE", "/api/v1/changes"),
+        ("PUT", "/api/v1/topics/kidnapping/stream"),
+    ):
         response = demo_client.request(method, url)
         assert response.status_code == 405, (method, url)
         assert response.headers["content-type"] == PROBLEM
     # `Allow` names every method of the path (RFC 9110 §15.5.6), not one route's.
-    for method, url, allow in (("PUT", "/api/v1/events/evt_1", "GET, HEAD, PATCH, DELETE"),
-                               ("DELETE", "/api/v1/events", "GET, HEAD, POST"),
-                               ("POST", "/api/v1/search", "GET, HEAD"),
-                               ("DELETE", "/graphql", "GET, HEAD, POST"),
-                               ("POST", "/feeds/articles.rss", "GET, HEAD")):
+    for method, url, allow in (
+        ("PUT", "/api/v1/events/evt_1", "GET, HEAD, PATCH, DELETE"),
+        ("DELETE", "/api/v1/events", "GET, HEAD, POST"),
+        ("POST", "/api/v1/search", "GET, HEAD"),
+        ("DELETE", "/graphql", "GET, HEAD, POST"),
+        ("POST", "/feeds/articles.rss", "GET, HEAD"),
+    ):
         response = demo_client.request(method, url)
         assert response.status_code == 405, (method, url)
         assert response.headers["allow"] == allow, (method, url)
 
 
 def test_etag_and_304_on_every_read_endpoint(demo_client: TestClient) -> None:
-    for url in ("/api/v1/events", "/api/v1/topics/kidnapping", "/api/v1/topics/kidnapping/stream",
-                "/api/v1/search?q=kidnapping", "/api/v1/changes"):
+    for url in (
+        "/api/v1/events",
+        "/api/v1/topics/kidnapping",
+        "/api/v1/topics/kidnapping/stream",
+        "/api/v1/search?q=kidnapping",
+        "/api/v1/changes",
+    ):
         first = demo_client.get(url)
         assert first.headers["cache-control"] == "public, max-age=60"
         assert first.headers["surrogate-key"]
@@ -411,8 +485,13 @@ def test_etags_are_the_bodys_xxh3_128_digest(demo_client: TestClient) -> None:
 
 
 def test_head_answers_like_get_without_a_body(demo_client: TestClient) -> None:
-    for url in ("/api/v1/events?limit=1", "/api/v1/people/larry-diamond", "/api/v1/search?q=israel",
-                "/api/v1/changes", "/api/v1/topics/kidnapping/stream"):
+    for url in (
+        "/api/v1/events?limit=1",
+        "/api/v1/people/larry-diamond",
+        "/api/v1/search?q=israel",
+        "/api/v1/changes",
+        "/api/v1/topics/kidnapping/stream",
+    ):
         got = demo_client.get(url)
         head = demo_client.head(url)
         assert head.status_code == 200, url
@@ -424,13 +503,22 @@ def test_head_answers_like_get_without_a_body(demo_client: TestClient) -> None:
     assert demo_client.head("/api/v1/events/nothing").status_code == 404
 
 
-
 def test_every_get_answers_head(demo_client: TestClient) -> None:
     """RFC 9110 §9.1: HEAD wherever GET is, feeds and probes included (feed readers and
     link checkers ask with HEAD), with the GET's headers and no body."""
-    for url in ("/feeds/articles.rss", "/feeds/topics/kidnapping.json", "/calendar/events.ics",
-                "/api/v1/publications/pub_1/citation?format=ris", "/graphql?query=%7Btopics%7BtotalCount%7D%7D",
-                "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"):
+    for url in (
+        "/feeds/articles.rss",
+        "/feeds/topics/kidnapping.json",
+        "/calendar/events.ics",
+        "/api/v1/publications/pub_1/citation?format=ris",
+        "/graphql?query=%7Btopics%7BtotalCount%7D%7D",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/docs",
+        "/redoc",
+        "/openapi.json",
+    ):
         got = demo_client.get(url)
         assert got.status_code == 200, url
         head = demo_client.head(url)
@@ -439,7 +527,10 @@ def test_every_get_answers_head(demo_client: TestClient) -> None:
         assert head.headers["content-type"] == got.headers["content-type"], url
         if "etag" in got.headers:
             assert head.headers["etag"] == got.headers["etag"], url
-            assert demo_client.head(url, headers={"If-None-Match": got.headers["etag"]}).status_code == 304
+            assert (
+                demo_client.head(url, headers={"If-None-Match": got.headers["etag"]}).status_code
+                == 304
+            )
     assert demo_client.head("/feeds/topics/nothing.rss").status_code == 404
 
 

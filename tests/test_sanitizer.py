@@ -91,7 +91,12 @@ def unsafe_parts(html: str) -> list[str]:
         if tag not in ALLOWED_TAGS:
             problems.append(f"tag <{tag}>")
         for name, value in attrs:
-            if name.startswith("on") or name == "style" or name == "srcdoc" or (name not in ALLOWED_ATTRIBUTES.get(tag, set()) and name != "rel"):
+            if (
+                name.startswith("on")
+                or name == "style"
+                or name == "srcdoc"
+                or (name not in ALLOWED_ATTRIBUTES.get(tag, set()) and name != "rel")
+            ):
                 problems.append(f"attribute {name} on <{tag}>")
             if name in _URL_ATTRIBUTES and value is not None:
                 url = _CONTROL.sub("", value).lower()
@@ -128,16 +133,22 @@ def test_allowed_markup_survives() -> None:
     assert "<li>One</li>" in clean
 
 
-def test_payloads_through_the_api(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+def test_payloads_through_the_api(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
     keys = Keys(session_factory)
     failures = []
     storable = [p for p in XSS_PAYLOADS if "\x00" not in p]  # NUL is refused outright (422)
     body = "<p>Intro</p>" + "".join(storable) + "<p>Outro</p>"
-    article = client.post("/api/v1/articles", json={"title": "All at once", "body": body}, headers=keys.writer)
+    article = client.post(
+        "/api/v1/articles", json={"title": "All at once", "body": body}, headers=keys.writer
+    )
     assert article.status_code == 201, article.text
     for i, payload in enumerate(XSS_PAYLOADS):
         response = client.post(
-            "/api/v1/articles", json={"title": f"Payload {i}", "body": f"<p>Before</p>{payload}"}, headers=keys.writer
+            "/api/v1/articles",
+            json={"title": f"Payload {i}", "body": f"<p>Before</p>{payload}"},
+            headers=keys.writer,
         )
         if payload not in storable:
             assert response.status_code == 422
@@ -150,20 +161,32 @@ def test_payloads_through_the_api(client: TestClient, session_factory: sessionma
         assert item["body_text"] == html_to_text(item["body"])  # derived from the clean HTML
         assert item["body_text"].startswith("Before")
     assert failures == []
-    stored = client.get(f"/api/v1/articles/{article.json()['id']}?preview=true", headers=keys.previewer).json()
+    stored = client.get(
+        f"/api/v1/articles/{article.json()['id']}?preview=true", headers=keys.previewer
+    ).json()
     assert unsafe_parts(stored["body"]) == []
     assert stored["body_text"].startswith("Intro")
     assert stored["body_text"] == html_to_text(stored["body"])
     # Other rich-text fields go through the same sanitizer.
-    person = client.post("/api/v1/people", json={"name": "X", "bio": XSS_PAYLOADS[3] + "<p>Bio</p>"}, headers=keys.writer)
+    person = client.post(
+        "/api/v1/people",
+        json={"name": "X", "bio": XSS_PAYLOADS[3] + "<p>Bio</p>"},
+        headers=keys.writer,
+    )
     assert unsafe_parts(person.json()["bio"]) == []
     assert person.json()["bio_text"] == "Bio"
     event = client.post(
         "/api/v1/events",
-        json={"title": "E", "starts_at": "2024-01-01T00:00:00Z", "body": XSS_PAYLOADS[8] + "<p>Talk</p>"},
+        json={
+            "title": "E",
+            "starts_at": "2024-01-01T00:00:00Z",
+            "body": XSS_PAYLOADS[8] + "<p>Talk</p>",
+        },
         headers=keys.writer,
     )
     assert unsafe_parts(event.json()["body"]) == []
     assert event.json()["body_text"] == "Talk"
-    patched = client.patch(f"/api/v1/events/{event.json()['id']}", json={"body": XSS_PAYLOADS[12]}, headers=keys.writer)
+    patched = client.patch(
+        f"/api/v1/events/{event.json()['id']}", json={"body": XSS_PAYLOADS[12]}, headers=keys.writer
+    )
     assert unsafe_parts(patched.json()["body"]) == []

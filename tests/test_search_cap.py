@@ -36,10 +36,14 @@ def test_hidden_items_never_take_the_places_of_public_ones_under_the_cap(
     from app.content.writes import delete_item
 
     with session_scope(session_factory) as session:
-        public = create_item(session, "articles", {"title": "Ransom economics", "status": "published"}, "t")
+        public = create_item(
+            session, "articles", {"title": "Ransom economics", "status": "published"}, "t"
+        )
         for i in range(4):
             create_item(session, "articles", {"title": f"Ransom draft {i}", "status": "draft"}, "t")
-        gone = create_item(session, "articles", {"title": "Ransom gone", "status": "published"}, "t")
+        gone = create_item(
+            session, "articles", {"title": "Ransom gone", "status": "published"}, "t"
+        )
         delete_item(session, "articles", gone, "t")
     monkeypatch.setattr(search_module, "MATCH_CAP", 3)
     for types in (ALL_TYPES, [BY_NAME["article"]]):
@@ -155,7 +159,11 @@ def test_sqlite_judges_words_common_on_the_newest_rows(
             pytest.skip("SQLite's plan choice")
         for i in range(60):
             # Older rows: "archive" everywhere. Newest 40: "fresh" in 3 (> 1/20), "scarce" in 1.
-            words = "archive" if i < 20 else ("fresh scarce" if i == 59 else "fresh" if i > 56 else "plain")
+            words = (
+                "archive"
+                if i < 20
+                else ("fresh scarce" if i == 59 else "fresh" if i > 56 else "plain")
+            )
             create_item(session, "articles", {"title": f"{words} {i}", "status": "published"}, "t")
     with session_scope(session_factory) as session:
         assert words_are_common(session, ARTICLE, "fresh")

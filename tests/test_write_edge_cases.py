@@ -9,8 +9,14 @@ from fastapi.testclient import TestClient
 
 
 @pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
-def test_times_outside_utc_range_are_422_not_500(client: TestClient, writer: dict[str, str], when: str) -> None:
-    article = client.post("/api/v1/articles", json={"title": "ok", "status": "published", "published_at": when}, headers=writer)
+def test_times_outside_utc_range_are_422_not_500(
+    client: TestClient, writer: dict[str, str], when: str
+) -> None:
+    article = client.post(
+        "/api/v1/articles",
+        json={"title": "ok", "status": "published", "published_at": when},
+        headers=writer,
+    )
     assert article.status_code == 422, article.text
     assert article.headers["content-type"].startswith("application/problem+json")
     assert article.json()["errors"][0]["loc"] == ["body", "published_at"]
@@ -18,30 +24,56 @@ def test_times_outside_utc_range_are_422_not_500(client: TestClient, writer: dic
     assert event.status_code == 422, event.text
 
 
-def test_a_deleted_items_slug_is_not_reused_and_the_409_says_why(client: TestClient, writer: dict[str, str]) -> None:
-    assert client.post("/api/v1/topics", json={"name": "Gone", "slug": "gone"}, headers=writer).status_code == 201
+def test_a_deleted_items_slug_is_not_reused_and_the_409_says_why(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    assert (
+        client.post(
+            "/api/v1/topics", json={"name": "Gone", "slug": "gone"}, headers=writer
+        ).status_code
+        == 201
+    )
     assert client.delete("/api/v1/topics/gone", headers=writer).status_code == 204
-    again = client.post("/api/v1/topics", json={"name": "Gone again", "slug": "gone"}, headers=writer)
+    again = client.post(
+        "/api/v1/topics", json={"name": "Gone again", "slug": "gone"}, headers=writer
+    )
     assert again.status_code == 409
     assert "deleted" in again.json()["detail"]
 
 
-def test_a_new_quote_appears_on_its_cached_article(client: TestClient, writer: dict[str, str]) -> None:
+def test_a_new_quote_appears_on_its_cached_article(
+    client: TestClient, writer: dict[str, str]
+) -> None:
     client.post("/api/v1/articles", json={"title": "Probe", "status": "published"}, headers=writer)
     assert client.get("/api/v1/articles/probe").json()["quotes"] == []
     assert client.get("/api/v1/articles?limit=1").json()["data"][0]["quotes"] == []
     quote = {"text": "Said it", "status": "published", "article": "probe"}
     assert client.post("/api/v1/quotes", json=quote, headers=writer).status_code == 201
     assert [q["text"] for q in client.get("/api/v1/articles/probe").json()["quotes"]] == ["Said it"]
-    assert [q["text"] for q in client.get("/api/v1/articles?limit=1").json()["data"][0]["quotes"]] == ["Said it"]
+    assert [
+        q["text"] for q in client.get("/api/v1/articles?limit=1").json()["data"][0]["quotes"]
+    ] == ["Said it"]
 
 
-def test_lists_filtered_by_a_renamed_topic_are_not_served_stale(client: TestClient, writer: dict[str, str]) -> None:
-    client.post("/api/v1/topics", json={"name": "Cache topic", "slug": "cache-topic"}, headers=writer)
-    client.post("/api/v1/articles", json={"title": "Tagged", "status": "published", "topics": ["cache-topic"]}, headers=writer)
+def test_lists_filtered_by_a_renamed_topic_are_not_served_stale(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    client.post(
+        "/api/v1/topics", json={"name": "Cache topic", "slug": "cache-topic"}, headers=writer
+    )
+    client.post(
+        "/api/v1/articles",
+        json={"title": "Tagged", "status": "published", "topics": ["cache-topic"]},
+        headers=writer,
+    )
     url = "/api/v1/articles?topic=cache-topic&fields=title"
     assert client.get(url).json()["meta"]["total"] == 1
-    assert client.patch("/api/v1/topics/cache-topic", json={"slug": "cache-topic-renamed"}, headers=writer).status_code == 200
+    assert (
+        client.patch(
+            "/api/v1/topics/cache-topic", json={"slug": "cache-topic-renamed"}, headers=writer
+        ).status_code
+        == 200
+    )
     assert client.get(url).json()["meta"]["total"] == 0
 
 
@@ -51,7 +83,11 @@ def test_lists_filtered_by_a_renamed_topic_are_not_served_stale(client: TestClie
         # API.md: "Times are ISO 8601 with offset": a local wall-clock time is refused, not
         # read as UTC (an event in Paris would be one or two hours off).
         ("/api/v1/events", {"title": "Naive", "starts_at": "2027-01-10T18:00:00"}, "starts_at"),
-        ("/api/v1/articles", {"title": "Naive", "published_at": "2027-01-10T18:00:00"}, "published_at"),
+        (
+            "/api/v1/articles",
+            {"title": "Naive", "published_at": "2027-01-10T18:00:00"},
+            "published_at",
+        ),
         # Names and titles with nothing in them.
         ("/api/v1/topics", {"name": "   "}, "name"),
         ("/api/v1/articles", {"title": " \t "}, "title"),
@@ -61,12 +97,30 @@ def test_lists_filtered_by_a_renamed_topic_are_not_served_stale(client: TestClie
         ("/api/v1/people", {"name": "P", "profile_url": "https:///nohost"}, "profile_url"),
         ("/api/v1/people", {"name": "P", "cv_url": "mailto:"}, "cv_url"),
         # Checks across fields name the field that is wrong.
-        ("/api/v1/events", {"title": "Mars", "starts_at": "2027-01-10T18:00:00Z", "timezone": "Mars/Olympus"},
-         "timezone"),
-        ("/api/v1/events", {"title": "Back", "starts_at": "2027-01-10T18:00:00Z", "ends_at": "2027-01-10T17:00:00Z"},
-         "ends_at"),
-        ("/api/v1/people", {"name": "P", "affiliations": [{"organization": "x", "role": "r", "start_year": 2020,
-                                                            "end_year": 2019}]}, "end_year"),
+        (
+            "/api/v1/events",
+            {"title": "Mars", "starts_at": "2027-01-10T18:00:00Z", "timezone": "Mars/Olympus"},
+            "timezone",
+        ),
+        (
+            "/api/v1/events",
+            {
+                "title": "Back",
+                "starts_at": "2027-01-10T18:00:00Z",
+                "ends_at": "2027-01-10T17:00:00Z",
+            },
+            "ends_at",
+        ),
+        (
+            "/api/v1/people",
+            {
+                "name": "P",
+                "affiliations": [
+                    {"organization": "x", "role": "r", "start_year": 2020, "end_year": 2019}
+                ],
+            },
+            "end_year",
+        ),
     ],
 )
 def test_writes_refuse_what_would_publish_wrongly(
@@ -79,24 +133,41 @@ def test_writes_refuse_what_would_publish_wrongly(
 
 
 def test_offsets_urls_and_emails_that_are_fine(client: TestClient, writer: dict[str, str]) -> None:
-    event = client.post("/api/v1/events", headers=writer, json={
-        "title": "Paris", "starts_at": "2027-01-10T18:00:00+01:00", "registration_url": "https://example.org",
-        "online_url": "https://example.org/live?x=1#now"})
+    event = client.post(
+        "/api/v1/events",
+        headers=writer,
+        json={
+            "title": "Paris",
+            "starts_at": "2027-01-10T18:00:00+01:00",
+            "registration_url": "https://example.org",
+            "online_url": "https://example.org/live?x=1#now",
+        },
+    )
     assert event.status_code == 201, event.text
     assert event.json()["starts_at"].startswith("2027-01-10T17:00:00")
-    resource = client.post("/api/v1/resources", headers=writer, json={
-        "name": "Hotline", "email": "help@example.org", "url": "/resources/hotline"})
+    resource = client.post(
+        "/api/v1/resources",
+        headers=writer,
+        json={"name": "Hotline", "email": "help@example.org", "url": "/resources/hotline"},
+    )
     assert resource.status_code == 201, resource.text
-    person = client.post("/api/v1/people", headers=writer, json={"name": "Mail", "profile_url": "mailto:a@b.org"})
+    person = client.post(
+        "/api/v1/people", headers=writer, json={"name": "Mail", "profile_url": "mailto:a@b.org"}
+    )
     assert person.status_code == 201, person.text
 
 
-def test_nulling_a_published_items_time_is_refused_not_redated(client: TestClient, writer: dict[str, str]) -> None:
+def test_nulling_a_published_items_time_is_refused_not_redated(
+    client: TestClient, writer: dict[str, str]
+) -> None:
     """`null` clears a field, but a published item has a publication time: it used to be
     re-dated to now, jumping to the top of newest-first lists and feeds."""
     when = "2024-05-01T10:00:00+00:00"
-    created = client.post("/api/v1/articles", json={"title": "Dated", "status": "published", "published_at": when},
-                          headers=writer)
+    created = client.post(
+        "/api/v1/articles",
+        json={"title": "Dated", "status": "published", "published_at": when},
+        headers=writer,
+    )
     assert created.status_code == 201, created.text
     url = f"/api/v1/articles/{created.json()['slug']}"
     headers = {**writer, "Content-Type": "application/merge-patch+json"}
@@ -105,7 +176,12 @@ def test_nulling_a_published_items_time_is_refused_not_redated(client: TestClien
     assert refused.json()["errors"][0]["loc"] == ["body", "published_at"]
     assert client.get(url).json()["published_at"] == when
     # Unpublishing and clearing together is fine; so is publishing a draft with no time.
-    assert client.patch(url, json={"status": "draft", "published_at": None}, headers=headers).status_code == 200
+    assert (
+        client.patch(
+            url, json={"status": "draft", "published_at": None}, headers=headers
+        ).status_code
+        == 200
+    )
     republished = client.patch(url, json={"status": "published"}, headers=headers)
     assert republished.status_code == 200
     assert republished.json()["published_at"] is not None
@@ -114,16 +190,26 @@ def test_nulling_a_published_items_time_is_refused_not_redated(client: TestClien
 def test_a_participants_title_is_written_read_and_kept_apart_from_the_profile(
     client: TestClient, writer: dict[str, str]
 ) -> None:
-    assert client.post("/api/v1/people", json={"name": "Ada Card", "title": "Professor"}, headers=writer).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/people", json={"name": "Ada Card", "title": "Professor"}, headers=writer
+        ).status_code
+        == 201
+    )
     event = {
         "title": "Card lines",
         "starts_at": "2025-03-01T17:00:00Z",
-        "participants": [{"person": "ada-card", "role": "speaker", "title": "Visiting chair\nElsewhere"}],
+        "participants": [
+            {"person": "ada-card", "role": "speaker", "title": "Visiting chair\nElsewhere"}
+        ],
     }
     created = client.post("/api/v1/events", json=event, headers=writer)
     assert created.status_code == 201, created.text
     [participant] = created.json()["participants"]
-    assert (participant["title"], participant["person"]["slug"]) == ("Visiting chair\nElsewhere", "ada-card")
+    assert (participant["title"], participant["person"]["slug"]) == (
+        "Visiting chair\nElsewhere",
+        "ada-card",
+    )
     cleared = client.patch(
         "/api/v1/events/card-lines",
         json={"participants": [{"person": "ada-card", "role": "speaker"}]},
@@ -149,10 +235,19 @@ def test_a_write_that_changes_nothing_still_heals_derived_values(
     assert client.post("/api/v1/articles", json=body, headers=writer).status_code == 201
     with session_scope(session_factory) as session:
         session.execute(text("UPDATE article SET body_text = 'stale' WHERE slug = 'derived'"))
-        session.execute(text("UPDATE search_document SET body = 'stale' WHERE entity_type = 'article'"))
-    assert client.patch("/api/v1/articles/derived", json={"title": "Derived"}, headers=writer).status_code == 200
+        session.execute(
+            text("UPDATE search_document SET body = 'stale' WHERE entity_type = 'article'")
+        )
+    assert (
+        client.patch(
+            "/api/v1/articles/derived", json={"title": "Derived"}, headers=writer
+        ).status_code
+        == 200
+    )
     with session_scope(session_factory) as session:
         stored = session.scalar(text("SELECT body_text FROM article WHERE slug = 'derived'"))
-        indexed = session.scalar(text("SELECT body FROM search_document WHERE entity_type = 'article'"))
+        indexed = session.scalar(
+            text("SELECT body FROM search_document WHERE entity_type = 'article'")
+        )
     assert stored == "Fresh words"
     assert "Fresh words" in indexed
