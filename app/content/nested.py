@@ -29,13 +29,13 @@ from app.content.kept import run
 from app.content.queries import (
     ListParams,
     Page,
-    _next_event_end,
-    _sort_expression,
-    _sort_of,
-    _topic_ids,
     base_conditions,
     check_limit,
     list_scope,
+    next_event_end,
+    sort_expression,
+    sort_of,
+    visible_topic_ids,
 )
 from app.content.rows import Projection, shape
 from app.content.types import BY_COLLECTION, ContentType
@@ -101,10 +101,10 @@ def first_pages(
     if not slugs:
         return {}
     model = ctype.model
-    sort_name, descending = _sort_of(ctype, params)
-    sort_expr = _sort_expression(ctype, sort_name, viewer)
+    sort_name, descending = sort_of(ctype, params)
+    sort_expr = sort_expression(ctype, sort_name, viewer)
     others = {name: value for name, value in params.filters.items() if name != by}
-    topic_ids = _topic_ids(session, params.topics, viewer) if params.topics else None
+    topic_ids = visible_topic_ids(session, params.topics, viewer) if params.topics else None
 
     def matching(chosen: list[str], for_count: bool) -> tuple[Any, list[Any]]:
         """The pairs subquery and the conditions of every other filter, visibility first."""
@@ -146,7 +146,7 @@ def first_pages(
         *referenced_collections(ctype.collection, params.filters, topics=bool(params.topics)),
     )
     named = [BY_COLLECTION[c] for c in collections[1:]]
-    ends = _once(lambda: _next_event_end(session, viewer)) if "upcoming" in params.filters else None
+    ends = _once(lambda: next_event_end(session, viewer)) if "upcoming" in params.filters else None
     scopes = {
         slug: list_scope(ctype, replace(params, filters={**params.filters, by: slug}), viewer)
         for slug in slugs

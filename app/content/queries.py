@@ -110,7 +110,7 @@ def check_limit(limit: int) -> int:
     return limit
 
 
-def _sort_of(ctype: ContentType, params: ListParams) -> tuple[str, bool]:
+def sort_of(ctype: ContentType, params: ListParams) -> tuple[str, bool]:
     raw = params.sort
     if raw is None:
         raw = ctype.default_sort
@@ -140,7 +140,7 @@ def _published(ctype: ContentType, viewer: Viewer) -> Any:
     return model.published_at
 
 
-def _sort_expression(ctype: ContentType, name: str, viewer: Viewer) -> Any:
+def sort_expression(ctype: ContentType, name: str, viewer: Viewer) -> Any:
     if name == "published_at":
         return _published(ctype, viewer)
     return ctype.sorts[name].expression
@@ -172,7 +172,7 @@ AFTER_ID: Any = bindparam("after_id", type_=Integer())
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
-def _topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
+def visible_topic_ids(session: Session, slugs: list[str], viewer: Viewer) -> list[int]:
     """The visible topics named by slug (resolved once per list, for page and count)."""
     stmt = kept(
         _STATEMENTS,
@@ -294,7 +294,7 @@ def base_conditions(
     changed_widely: bool = False,
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
-    (`topic_ids`: the topics of `params.topics`, resolved by `_topic_ids`; `plan`: their
+    (`topic_ids`: the topics of `params.topics`, resolved by `visible_topic_ids`; `plan`: their
     `_topic_plan`, worked out here if not given). `bound`: the topics and the time are the
     parameters `TOPICS` and `NOW`, for a statement kept and run again. `walk`: keep
     SQLite on the sort index (see `list_items`); `changed_widely`: `_changed_widely`'s answer,
@@ -415,7 +415,7 @@ def _event_spans(session: Session) -> tuple[timedelta, timedelta] | None:
     return shortest - timedelta(seconds=1), longest + timedelta(seconds=1)
 
 
-def _next_event_end(session: Session, viewer: Viewer) -> datetime | None:
+def next_event_end(session: Session, viewer: Viewer) -> datetime | None:
     """A moment no later than the next time an event ends after `viewer.now`: until then,
     which events have ended does not change (what `upcoming` totals depend on). The earliest
     end of the events under way (started no longer ago than the longest event lasts), or
@@ -435,7 +435,7 @@ def _next_event_end(session: Session, viewer: Viewer) -> datetime | None:
 
 def list_scope(ctype: ContentType, params: ListParams, viewer: Viewer) -> str:
     """The scope of a list's cursors: its type, sort, filters and kind of viewer."""
-    sort_name, descending = _sort_of(ctype, params)
+    sort_name, descending = sort_of(ctype, params)
     return "list:" + _fingerprint(
         ctype.collection,
         sort_name,
@@ -458,19 +458,21 @@ def list_items(
 ) -> Page:
     """A page of a collection. `projection`: read only those columns of the rows."""
     check_limit(params.limit)
-    sort_name, descending = _sort_of(ctype, params)
+    sort_name, descending = sort_of(ctype, params)
     model = ctype.model
     topic_ids: list[int] | None = None
     remembered = _remembered_topic(session, params.topics) if params.topics else None
     guarded = remembered is not None  # the page statement checks the remembered topic
     if params.topics:
         topic_ids = (
-            [remembered] if remembered is not None else _topic_ids(session, params.topics, viewer)
+            [remembered]
+            if remembered is not None
+            else visible_topic_ids(session, params.topics, viewer)
         )
         if not guarded:
             _remember_topic(session, params.topics, topic_ids)
     plan = None if topic_ids is None else _topic_plan(session, ctype, topic_ids, for_count=False)
-    sort_expr = _sort_expression(ctype, sort_name, viewer)
+    sort_expr = sort_expression(ctype, sort_name, viewer)
     scope = list_scope(ctype, params, viewer)
     values = with_now(viewer, page_size=params.limit + 1, topics=topic_ids)
     if remembered is not None:
@@ -570,7 +572,7 @@ def list_items(
         # No rows: none tagged, or the remembered topic is no longer that slug's. Ask.
         guarded = False
         del values["guard_id"], values["guard_slug"]
-        topic_ids = _topic_ids(session, params.topics, viewer)
+        topic_ids = visible_topic_ids(session, params.topics, viewer)
         _remember_topic(session, params.topics, topic_ids)
         plan = _topic_plan(session, ctype, topic_ids, for_count=False)
         values["topics"] = topic_ids
@@ -616,7 +618,7 @@ def list_items(
         row, sort_value = found[index]
         return encode_token(secret, scope, [sort_value, row.id])
 
-    ends = partial(_next_event_end, session, viewer) if "upcoming" in params.filters else None
+    ends = partial(next_event_end, session, viewer) if "upcoming" in params.filters else None
     return Page(rows, next_cursor, count, cursor_at, collections, ends)
 
 
@@ -709,7 +711,7 @@ def topic_stream(
     check_limit(limit)
     params = params or ListParams()
     descending = _split_sort(params.sort or "-published_at", STREAM_SORTS, "the topic stream")[1]
-    extra_ids = _topic_ids(session, params.topics, viewer) if params.topics else None
+    extra_ids = visible_topic_ids(session, params.topics, viewer) if params.topics else None
     narrowing = {
         name: value
         for name, value in (
