@@ -31,9 +31,14 @@ def _redacted(url: str) -> str:
 @cli.command()
 def migrate() -> None:
     """Apply every pending database migration (creates the schema on a new database)."""
+    from app.http.request_id import configure_logging
     from app.migrations import upgrade_to_head
 
     settings = get_settings()
+    # As `dossier serve` does: what a migration says (Alembic's steps, a warning such as
+    # PostgreSQL's `unaccent` missing) reaches the operator. Alembic gives its loggers a
+    # NullHandler, so without a handler here its warnings were dropped.
+    configure_logging(settings.log_level)
     upgrade_to_head(settings.database_url)
     typer.echo(f"Database {_redacted(settings.database_url)} is at the newest migration.")
 

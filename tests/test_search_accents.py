@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.search import search
 from app.content.types import ALL_TYPES
 from app.content.visibility import Viewer
 from app.content.writes import create_item
-from app.db import session_scope
+from app.db import make_engine, make_session_factory, session_scope
+from app.migrations import upgrade_to_head
+from tests.support import PG_ADMIN_URL, TestDatabases
 
 PLACES = {
     "Bogotá": "Kidnapping in Bogotá",
@@ -52,3 +57,36 @@ def test_the_snippet_marks_the_word_as_written(places: sessionmaker[Session]) ->
     with session_scope(places) as session:
         hits, _ = search(session, "bogota kidnapping", ALL_TYPES, Viewer(), 20)
     assert [h.snippet for h in hits] == ["<mark>Kidnapping</mark> in <mark>Bogotá</mark>"]
+
+
+def test_without_unaccent_the_migration_warns_and_search_still_works(
+    test_databases: TestDatabases, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where `unaccent` cannot be installed (here: a role without CREATE on the database),
+    the migration says so and search works as before, without folding accents."""
+    url = test_databases.create("postgresql")
+    role = f"{make_url(url).database}_owner"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            connection.execute(text(f'GRANT CREATE, USAGE ON SCHEMA public TO "{role}"'))
+        as_role = make_url(url).set(username=role).render_as_string(hide_password=False)
+        with caplog.at_level(logging.WARNING):
+            upgrade_to_head(as_role)
+        warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert any("unaccent extension could not be installed" in m for m in warned), warned
+        engine = make_engine(as_role)
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                create_item(session, "topics", {"name": "Kidnapping in Bogotá"}, "t")
+            with session_scope(make_session_factory(engine)) as session:
+                assert search(session, "bogota", ALL_TYPES, Viewer(), 20)[1] == 0
+                assert search(session, "Bogotá", ALL_TYPES, Viewer(), 20)[1] == 1
+        finally:
+            engine.dispose()
+    finally:
+        admin.dispose()
+        test_databases.drop(url)
+        with create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as connection:
+            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
