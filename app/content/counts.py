@@ -101,20 +101,39 @@ def cached_count(
     quotes by article changes when that article is withdrawn). `changes_at`: for a count
     that also depends on the clock, the next moment it may change by itself (it expires
     then too). `versions`: `type_versions()` already read for this request."""
-    read = list({t.name: t for t in (*types, *reads)}.values())
+    read = _read_types(types, reads)
 
     def work_out() -> tuple[int, datetime | None]:
         total = count()
-        expires = _expiry(session, read, viewer)
-        if changes_at is not None:
-            moment = changes_at()
-            if moment is not None and (expires is None or moment < expires):
-                expires = moment
-        return total, expires
+        return total, _expires(session, read, viewer, changes_at)
 
-    key = f"{scope}|preview={viewer.preview}"
-    total: int = _kept(session, key, read, viewer.now, work_out, versions)
+    total: int = _kept(session, _count_key(scope, viewer), read, viewer.now, work_out, versions)
     return total
+
+
+def _read_types(types: Sequence[ContentType], reads: Sequence[ContentType]) -> list[ContentType]:
+    """The types a total is kept at the versions of: its own and its filters' (no repeats)."""
+    return list({t.name: t for t in (*types, *reads)}.values())
+
+
+def _count_key(scope: str, viewer: Viewer) -> str:
+    return f"{scope}|preview={viewer.preview}"
+
+
+def _expires(
+    session: Session,
+    read: Sequence[ContentType],
+    viewer: Viewer,
+    changes_at: Callable[[], datetime | None] | None,
+) -> datetime | None:
+    """When a total counted now expires: a scheduled item of `read` going public, or the
+    moment `changes_at` names, whichever comes first."""
+    expires = _expiry(session, read, viewer)
+    if changes_at is not None:
+        moment = changes_at()
+        if moment is not None and (expires is None or moment < expires):
+            expires = moment
+    return expires
 
 
 def cached_counts(
@@ -129,11 +148,11 @@ def cached_counts(
     """`cached_count` for many lists at once (a nested connection's parents): each total
     kept under its own scope, the versions read once, and those not kept counted by one
     call of `count` (with the keys to count), their expiry worked out once."""
-    read = list({t.name: t for t in (*types, *reads)}.values())
+    read = _read_types(types, reads)
     cache = _cache_of(session)
     versions = type_versions(session) if cache is not None else None
     version = _version_of(versions, read)
-    keys = {key: f"{scope}|preview={viewer.preview}" for key, scope in scopes.items()}
+    keys = {key: _count_key(scope, viewer) for key, scope in scopes.items()}
     totals: dict[K, int] = {}
     missing: list[K] = []
     for key, cache_key in keys.items():
@@ -148,11 +167,7 @@ def cached_counts(
     totals.update({key: counted.get(key, 0) for key in missing})
     if cache is None or version is None:
         return totals
-    expires = _expiry(session, read, viewer)
-    if changes_at is not None:
-        moment = changes_at()
-        if moment is not None and (expires is None or moment < expires):
-            expires = moment
+    expires = _expires(session, read, viewer, changes_at)
     with _LOCK:
         if len(cache) + len(missing) > MAX_ENTRIES:
             cache.clear()
