@@ -78,13 +78,35 @@ def _has_topics() -> bool:
         engine.dispose()
 
 
+def _refuse_an_old_schema(url: str) -> None:
+    """With `MIGRATE_ON_START=false`, a database behind this release is an error at start,
+    not a server whose every request fails: migrating is a deploy's own step."""
+    from app.db import make_engine
+    from app.migrations import current_revision, head_revision
+
+    engine = make_engine(url)
+    try:
+        revision = current_revision(engine)
+    finally:
+        engine.dispose()
+    if revision != head_revision():
+        typer.echo(
+            f"The database {_redacted(url)} is at migration {revision or 'none (empty)'}; "
+            f"this release needs {head_revision()}. MIGRATE_ON_START is false, so "
+            "`dossier serve` does not migrate: run `dossier migrate` first.",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Migrate, load the demo dataset into an empty database, and serve the API."""
+    """Migrate (unless MIGRATE_ON_START=false), load the demo dataset into an empty database,
+    and serve the API."""
     import gc
 
     import uvicorn
@@ -99,7 +121,10 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    upgrade_to_head(settings.database_url)
+    if settings.migrate_on_start:
+        upgrade_to_head(settings.database_url)
+    else:
+        _refuse_an_old_schema(settings.database_url)
     if not _has_topics():
         typer.echo(f"Empty database: loaded the demo dataset ({_load_demo()} records).")
     uvicorn.run(

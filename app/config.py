@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         default=10, description="Failed authentications per client per minute before 429."
     )
     log_level: str = Field(default="INFO")
+    migrate_on_start: bool = Field(
+        default=True,
+        description="`dossier serve` applies pending migrations before it serves. Off: it "
+        "refuses to start on a database behind this release (run `dossier migrate` first).",
+    )
 
     @field_validator("database_url", "database_read_url")
     @classmethod

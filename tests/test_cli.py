@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
-from app.migrations import is_at_head
+from app.migrations import current_revision, is_at_head
 from app.models import Topic
 
 runner = CliRunner()
@@ -85,6 +85,33 @@ def test_serve_migrates_loads_demo_and_runs_the_factory(
     assert runner.invoke(cli, ["serve"]).exit_code == 0
     assert "demo dataset" not in runner.invoke(cli, ["serve"]).output
     assert topic_count(cli_database) == before
+
+
+def test_serve_without_migrating_refuses_a_database_behind_this_release(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append(args))
+    monkeypatch.setenv("MIGRATE_ON_START", "false")
+    get_settings.cache_clear()
+
+    refused = runner.invoke(cli, ["serve"])
+
+    assert refused.exit_code == 1
+    assert "is at migration none" in refused.output
+    assert "run `dossier migrate` first" in refused.output
+    assert calls == []
+    engine = make_engine(cli_database)
+    try:
+        assert current_revision(engine) is None  # nothing was migrated
+    finally:
+        engine.dispose()
+
+    # Once a deploy step has migrated it, the same start serves.
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    served = runner.invoke(cli, ["serve"])
+    assert served.exit_code == 0, served.output
+    assert len(calls) == 1
 
 
 def test_schema_without_graphql_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
