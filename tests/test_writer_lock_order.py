@@ -1,5 +1,6 @@
 """Every writer takes the writers' lock first, before it reads what it writes from or
-touches a row: API writes, `dossier import`, the demo loader and `dossier generate`.
+touches a row: API writes, `dossier import`, the demo loader, `dossier generate` and
+migrations.
 
 The lock is the `content_version` row on PostgreSQL (every content write's triggers take
 it, so a writer that took a row first and it second could deadlock with one holding them
@@ -30,12 +31,16 @@ from app.db import make_engine, make_session_factory, session_scope
 from app.generate import DEFAULT_SEED
 from app.generate.content import Plan
 from app.generate.generator import generate
+from app.migrations import HEAD_REVISION, current_revision, upgrade_connection, upgrade_to_head
 from app.models import Article, Topic
 from app.rest.admin_support import lock_for_write
 from app.transfer import import_records
-from tests.support import empty_tables
+from tests.support import backend_of, empty_tables
 
 TINY = 0.001
+# The revision before the newest: the newest (PostgreSQL's accent folding) rewrites every
+# search document's vector.
+PREVIOUS_REVISION = "e08422a35171"
 BOUND_S = 30  # no test here waits longer than this for anything
 
 
@@ -189,3 +194,35 @@ def test_import_waits_for_the_writers_lock_before_reading_slugs(
     assert _finish(thread, outcome, bulk_engine) == 1
     with session_factory() as session:
         assert session.scalars(select(Topic.name)).all() == ["Kidnapping"]
+
+
+def test_a_pending_migration_waits_for_the_writers_lock(
+    empty_database_url: str, database_url: str
+) -> None:
+    """`dossier serve` migrates a live database while other servers write to it: a
+    migration that rewrites content takes the writers' lock before its first UPDATE, as
+    every writer does, so it waits for an API write in progress and then goes through.
+    PostgreSQL only: on SQLite the migration's own `BEGIN IMMEDIATE` is that lock."""
+    if backend_of(database_url) != "postgresql":
+        pytest.skip("SQLite's migration takes the database's write lock before anything")
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            upgrade_connection(connection, PREVIOUS_REVISION)
+        factory = make_session_factory(engine)
+        with _holding_the_writers_lock(factory) as writer:
+            thread, outcome = _in_thread(lambda: upgrade_to_head(empty_database_url))
+            deadline = time.monotonic() + BOUND_S
+            while _waiting_locks(engine) == 0:
+                if time.monotonic() > deadline or outcome:
+                    pytest.fail(f"the migration never waited for the writers' lock: {outcome}")
+                time.sleep(0.05)
+            assert current_revision(engine) == PREVIOUS_REVISION  # still waiting
+            create_item(writer, "topics", {"name": "Written meanwhile"}, "editor")
+            writer.commit()
+        _finish(thread, outcome, engine)
+        assert current_revision(engine) == HEAD_REVISION
+        with factory() as session:
+            assert session.scalars(select(Topic.name)).all() == ["Written meanwhile"]
+    finally:
+        engine.dispose()
