@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.admin_helpers import Keys, bearer, make_key
+from tests.admin_helpers import Keys, bearer, make_key, problem
 
 
 def test_every_write_is_audited(client: TestClient, session_factory: sessionmaker[Session]) -> None:
@@ -76,3 +76,22 @@ def test_audit_errors(client: TestClient, session_factory: sessionmaker[Session]
         response = client.get(f"/api/v1/audit?{query}", headers=keys.admin)
         assert response.status_code == 400, query
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_audit_refuses_unknown_and_repeated_parameters(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """Like every REST read: a misspelt filter is a 400, not every entry unfiltered, and a
+    repeated one is not silently read as its last value."""
+    keys = Keys(session_factory)
+    client.post("/api/v1/topics", json={"name": "One"}, headers=keys.writer)
+    for query, named in (
+        ("acter=root", "acter"),
+        ("actor=root&actor=newsroom", "actor"),
+        ("limit=1&limit=2", "limit"),
+    ):
+        body = problem(client.get(f"/api/v1/audit?{query}", headers=keys.admin), 400)
+        assert f"'{named}'" in body["detail"], query
+        assert body["errors"][0]["loc"] == ["query", named], query
+    body = problem(client.get("/api/v1/audit?type=widget", headers=keys.admin), 400)
+    assert body["detail"].startswith("Invalid 'type': unknown type 'widget'")

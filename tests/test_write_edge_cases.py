@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.transfer import import_records
+from tests.admin_helpers import event_body
 
 
 @pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
@@ -251,3 +256,62 @@ def test_a_write_that_changes_nothing_still_heals_derived_values(
         )
     assert stored == "Fresh words"
     assert "Fresh words" in indexed
+
+
+def test_a_patch_keeps_the_links_it_does_not_name_to_deleted_items(
+    client: TestClient, writer: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    """A deleted item is hidden, not unlinked: restoring it (an import of its line) brings
+    its links back. A PATCH of another field used to drop every link to a deleted item
+    from the item patched (its parent, affiliations, tags, authors, participants, sponsors,
+    speaker), silently: its audit entry named only the field sent, and the restore then
+    found them gone. A merge patch changes the members it names, and no others."""
+    gone = {
+        "topics": {"name": "Gone topic", "slug": "gone-topic"},
+        "organizations": {"name": "Gone org", "slug": "gone-org"},
+        "people": {"name": "Gone person", "slug": "gone-person"},
+    }
+    for collection, body in gone.items():
+        assert client.post(f"/api/v1/{collection}", json=body, headers=writer).status_code == 201
+    linked = {  # path: (the item, linked to the three, and a patch of another field)
+        "organizations/child": ({"name": "Child", "parent": "gone-org"}, {"name": "Edited"}),
+        "people/kept": (
+            {
+                "name": "Kept",
+                "affiliations": [{"organization": "gone-org", "role": "Fellow"}],
+                "topics": ["gone-topic"],
+            },
+            {"title": "Edited"},
+        ),
+        "articles/story": ({"title": "Story", "authors": ["gone-person"]}, {"title": "Edited"}),
+        "events/talk": (
+            event_body(
+                participants=[{"person": "gone-person", "role": "speaker"}],
+                sponsors=["gone-org"],
+                topics=["gone-topic"],
+            ),
+            {"title": "Edited"},
+        ),
+        "quotes/said": ({"text": "Said", "speaker": "gone-person"}, {"text": "Edited"}),
+    }
+    relations = ("parent", "affiliations", "topics", "authors", "participants", "sponsors")
+    before: dict[str, dict[str, Any]] = {}
+    for path, (body, _) in linked.items():
+        collection, slug = path.split("/")
+        created = client.post(f"/api/v1/{collection}", json={**body, "slug": slug}, headers=writer)
+        assert created.status_code == 201, created.text
+        before[path] = {k: v for k, v in created.json().items() if k in (*relations, "speaker")}
+    for collection, body in gone.items():
+        deleted = client.delete(f"/api/v1/{collection}/{body['slug']}", headers=writer)
+        assert deleted.status_code == 204
+    for path, (_, edit) in linked.items():
+        assert client.patch(f"/api/v1/{path}", json=edit, headers=writer).status_code == 200
+
+    singular = {"topics": "topic", "organizations": "organization", "people": "person"}
+    with session_factory() as session:
+        lines = [orjson.dumps({"type": singular[c], "data": body}) for c, body in gone.items()]
+        import_records(session, lines)
+        session.commit()
+    for path, was in before.items():
+        now = client.patch(f"/api/v1/{path}", json={}, headers=writer).json()
+        assert {k: now[k] for k in was} == was, path

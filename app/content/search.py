@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,8 +77,15 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 def _words(q: str) -> list[str]:
     """The words `q` searches for: at most 32, stop words left out (all stop words: none,
-    and nothing matches, on both databases)."""
-    words = _WORD.findall(q)[:32]
+    and nothing matches, on both databases).
+
+    `q` is NFKC-normalized first. Decomposed text (NFD, as macOS and many PDFs give it)
+    writes an accent as a mark of its own after its letter, which is no word character:
+    "Sa\u0303o" was the words "sa" and "o", and found nothing on either database, while the
+    same word composed found "São". Compatibility forms (fullwidth letters) become the
+    letters they stand for, which PostgreSQL's `unaccent` did and SQLite's tokenizer did not.
+    """
+    words = _WORD.findall(unicodedata.normalize("NFKC", q))[:32]
     if not words:
         raise QueryError("q", "must contain at least one word")
     return [w for w in words if w.lower() not in STOP_WORDS]

@@ -8,7 +8,7 @@ caller owns the transaction: on any error nothing is flushed that it does not ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -245,10 +245,20 @@ def _scalars(ctype: ContentType, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _replace_links(
-    session: Session, ctype: ContentType, row: Any, doc: dict[str, Any], resolve: _Resolver
+    session: Session,
+    ctype: ContentType,
+    row: Any,
+    doc: dict[str, Any],
+    resolve: _Resolver,
+    named: Container[str],
 ) -> None:
+    """Write the item's relations that `named` names as `doc` gives them; leave the others.
+
+    A relation as `doc` holds it lacks links to deleted items (`current_document` reads
+    what an editor sees), which stay in the database so that restoring the item brings
+    them back: rewritten by a PATCH that did not name the relation, they were lost."""
     name, pk = ctype.name, row.id
-    if ctype.name != "topic":
+    if ctype.name != "topic" and "topics" in named:
         topic_ids = resolve.many(BY_NAME["topic"], doc.get("topics", []), ["body", "topics"])
         session.execute(
             delete(Tagging).where(col(Tagging.entity_type) == name, col(Tagging.entity_id) == pk)
@@ -258,11 +268,11 @@ def _replace_links(
             for i, t in enumerate(topic_ids)
         )
     person, org = BY_NAME["person"], BY_NAME["organization"]
-    if name == "organization":
+    if name == "organization" and "parent" in named:
         row.parent_id = resolve.one(org, doc.get("parent"), ["body", "parent"])
         if row.parent_id is not None:
             _check_no_cycle(session, row, resolve)
-    elif name == "person":
+    elif name == "person" and "affiliations" in named:
         session.execute(delete(Affiliation).where(Affiliation.person_id == pk))
         for i, aff in enumerate(doc.get("affiliations", [])):
             org_id = resolve.one(
@@ -283,13 +293,14 @@ def _replace_links(
     elif name in ("article", "publication"):
         link_model: Any = ArticleAuthor if name == "article" else PublicationAuthor
         parent_col = f"{name}_id"
-        authors = resolve.many(person, doc.get("authors", []), ["body", "authors"])
-        session.execute(delete(link_model).where(getattr(link_model, parent_col) == pk))
-        session.add_all(
-            link_model(**{parent_col: pk, "person_id": p, "position": i})
-            for i, p in enumerate(authors)
-        )
-        if name == "article":
+        if "authors" in named:
+            authors = resolve.many(person, doc.get("authors", []), ["body", "authors"])
+            session.execute(delete(link_model).where(getattr(link_model, parent_col) == pk))
+            session.add_all(
+                link_model(**{parent_col: pk, "person_id": p, "position": i})
+                for i, p in enumerate(authors)
+            )
+        if name == "article" and "resources" in named:
             resources = resolve.many(
                 BY_NAME["resource"], doc.get("resources", []), ["body", "resources"]
             )
@@ -298,6 +309,7 @@ def _replace_links(
                 ArticleResource(article_id=pk, resource_id=r, position=i)
                 for i, r in enumerate(resources)
             )
+        if name == "article" and "related" in named:
             session.execute(delete(RelatedItem).where(RelatedItem.article_id == pk))
             listed: set[tuple[str, int]] = set()
             for i, ref in enumerate(doc.get("related", [])):
@@ -319,39 +331,51 @@ def _replace_links(
                         )
                     )
     elif name == "quote":
-        row.speaker_id = resolve.one(person, doc.get("speaker"), ["body", "speaker"])
-        row.article_id = resolve.one(BY_NAME["article"], doc.get("article"), ["body", "article"])
+        if "speaker" in named:
+            row.speaker_id = resolve.one(person, doc.get("speaker"), ["body", "speaker"])
+        if "article" in named:
+            article = BY_NAME["article"]
+            row.article_id = resolve.one(article, doc.get("article"), ["body", "article"])
     elif name == "event":
-        session.execute(delete(EventParticipant).where(EventParticipant.event_id == pk))
-        seen: set[tuple[int, str]] = set()
-        for i, part in enumerate(doc.get("participants", [])):
-            person_id = resolve.one(
-                person, part["person"], ["body", "participants", str(i), "person"]
+        if "participants" in named:
+            _replace_participants(session, pk, doc.get("participants", []), resolve)
+        if "sponsors" in named:
+            sponsors = resolve.many(org, doc.get("sponsors", []), ["body", "sponsors"])
+            session.execute(delete(EventSponsor).where(EventSponsor.event_id == pk))
+            session.add_all(
+                EventSponsor(event_id=pk, organization_id=o, position=i)
+                for i, o in enumerate(sponsors)
             )
-            if person_id is None:
-                continue
-            if (person_id, part["role"]) in seen:
-                resolve.errors.append(
-                    {
-                        "loc": ["body", "participants", str(i)],
-                        "msg": "this person already has this role",
-                    }
-                )
-                continue
-            seen.add((person_id, part["role"]))
-            session.add(
-                EventParticipant(
-                    event_id=pk,
-                    person_id=person_id,
-                    role=part["role"],
-                    position=i,
-                    title=part.get("title"),
-                )
+
+
+def _replace_participants(
+    session: Session, event_id: int, participants: list[dict[str, Any]], resolve: _Resolver
+) -> None:
+    session.execute(delete(EventParticipant).where(col(EventParticipant.event_id) == event_id))
+    seen: set[tuple[int, str]] = set()
+    for i, part in enumerate(participants):
+        person_id = resolve.one(
+            BY_NAME["person"], part["person"], ["body", "participants", str(i), "person"]
+        )
+        if person_id is None:
+            continue
+        if (person_id, part["role"]) in seen:
+            resolve.errors.append(
+                {
+                    "loc": ["body", "participants", str(i)],
+                    "msg": "this person already has this role",
+                }
             )
-        sponsors = resolve.many(org, doc.get("sponsors", []), ["body", "sponsors"])
-        session.execute(delete(EventSponsor).where(EventSponsor.event_id == pk))
-        session.add_all(
-            EventSponsor(event_id=pk, organization_id=o, position=i) for i, o in enumerate(sponsors)
+            continue
+        seen.add((person_id, part["role"]))
+        session.add(
+            EventParticipant(
+                event_id=event_id,
+                person_id=person_id,
+                role=part["role"],
+                position=i,
+                title=part.get("title"),
+            )
         )
 
 
@@ -409,12 +433,20 @@ def _audit(
     )
 
 
-def _apply(session: Session, ctype: ContentType, row: Any, doc: dict[str, Any]) -> None:
+def _apply(
+    session: Session,
+    ctype: ContentType,
+    row: Any,
+    doc: dict[str, Any],
+    named: Container[str] = RELATION_FIELDS,
+) -> None:
+    """Write `doc` to the row: every field, and the relations `named` names (a PATCH: those
+    it sent; see `_replace_links`)."""
     for key, value in _scalars(ctype, doc).items():
         setattr(row, key, value)
     session.flush()  # the row needs its id before its links
     resolve = _Resolver(session)
-    _replace_links(session, ctype, row, doc, resolve)
+    _replace_links(session, ctype, row, doc, resolve, named)
     resolve.check()
     index_item(session, ctype, row)
     session.flush()
@@ -501,7 +533,7 @@ def update_item(
     ):
         raise conflict(_slug_taken(ctype, new_slug))
     row.slug = new_slug
-    _apply(session, ctype, row, doc)
+    _apply(session, ctype, row, doc, named=patch.keys())
     _record_exit(ctype, row, public_slug)
     after = current_document(session, ctype, row)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
