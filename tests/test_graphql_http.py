@@ -56,6 +56,24 @@ def test_get_with_variables_and_operation_name(demo_client: TestClient) -> None:
     assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
+def test_get_refuses_a_parameter_given_twice(demo_client: TestClient) -> None:
+    """Two documents (or two sets of variables) in one URL: which would run is a guess."""
+    for params in (
+        [("query", "{ topics { totalCount } }"), ("query", "{ events { totalCount } }")],
+        [
+            ("query", "query A { topics { totalCount } } query B { events { totalCount } }"),
+            ("operationName", "A"),
+            ("operationName", "B"),
+        ],
+        [("query", "{ topics { totalCount } }"), ("variables", "{}"), ("variables", "{}")],
+    ):
+        response = demo_client.get("/graphql", params=params)
+        assert response.status_code == 400, params
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert "more than once" in error["message"]
+
+
 def test_post_is_never_cached(demo_client: TestClient) -> None:
     response = post(demo_client, EVENTS)
     assert response.status_code == 200

@@ -229,6 +229,11 @@ def graphql_get(
             _graphiql_page(root_path),
             headers={"Cache-Control": "no-cache", "Content-Security-Policy": DOCS_CSP},
         )
+    for name in ("query", "variables", "operationName"):
+        if len(request.query_params.getlist(name)) > 1:
+            # Which one would run is a guess (the last, as the framework reads it): refused,
+            # as REST reads refuse a parameter given twice.
+            return _malformed(request, f"`{name}` is given more than once.")
     parsed_variables, problem = _variables(variables)
     if problem:
         return _malformed(request, problem)
