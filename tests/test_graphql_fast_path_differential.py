@@ -217,6 +217,8 @@ QUERIES: list[str] = [
     '{ article(slug: "public-article") { related { __typename ... on Node { id } ... on Article { slug status } ... on Event { slug speakers { slug } } ... on Publication { slug authors { slug } } ... on Resource { slug isConfidential } ... on ContentItem { __typename } } resources { slug } authors { slug } heroImage { url alt caption } quotes { slug speaker { slug } } } }',
     '{ topic(slug: "kidnapping") { stream(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { __typename ...A ...A ...C } } } } } fragment A on Article { title } fragment C on ContentItem { ... on Quote { text article { slug } speaker { slug } } ... on Event { slug } }',
     '{ search(query: "Public") { totalCount edges { type cursor node { __typename ... on Node { id } ... on Article { title } } } } }',
+    # Streams of every topic at once (first pages in one query), beside one topic's.
+    '{ topics { nodes { slug stream(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { __typename ... on Node { id } ... on Quote { speaker { slug } } } } } s: stream(types: [QUOTE, ARTICLE]) { totalCount nodes { __typename ... on Article { title authors { slug } } } } } } topic(slug: "kidnapping") { stream(first: 2) { totalCount nodes { __typename } } } }',
     "{ topics { totalCount @skip(if: true) @include(if: true) nodes @skip(if: false) { slug } nodes { name } } }",
     # Input coercion: an enum as a string, a single value for a list, ints out of range.
     '{ events(sort: "TITLE") { totalCount } }',

@@ -94,20 +94,19 @@ def cached_count(
     count: Callable[[], int],
     changes_at: Callable[[], datetime | None] | None = None,
     reads: Sequence[ContentType] = (),
-    versions: _Versions | None = None,
 ) -> int:
     """`count()` of items of `types`, or the total counted for `scope` at the current
     versions of `types` and `reads` (the types of the items its filters name: a total of
     quotes by article changes when that article is withdrawn). `changes_at`: for a count
     that also depends on the clock, the next moment it may change by itself (it expires
-    then too). `versions`: `type_versions()` already read for this request."""
+    then too)."""
     read = _read_types(types, reads)
 
     def work_out() -> tuple[int, datetime | None]:
         total = count()
         return total, _expires(session, read, viewer, changes_at)
 
-    total: int = _kept(session, _count_key(scope, viewer), read, viewer.now, work_out, versions)
+    total: int = _kept(session, _count_key(scope, viewer), read, viewer.now, work_out)
     return total
 
 
@@ -144,13 +143,16 @@ def cached_counts(
     count: Callable[[list[K]], Mapping[K, int]],
     changes_at: Callable[[], datetime | None] | None = None,
     reads: Sequence[ContentType] = (),
+    versions: _Versions | None = None,
 ) -> dict[K, int]:
     """`cached_count` for many lists at once (a nested connection's parents): each total
-    kept under its own scope, the versions read once, and those not kept counted by one
-    call of `count` (with the keys to count), their expiry worked out once."""
+    kept under its own scope, the versions read once (`versions`: already read for this
+    request), and those not kept counted by one call of `count` (with the keys to count),
+    their expiry worked out once."""
     read = _read_types(types, reads)
     cache = _cache_of(session)
-    versions = type_versions(session) if cache is not None else None
+    if versions is None and cache is not None:
+        versions = type_versions(session)
     version = _version_of(versions, read)
     keys = {key: _count_key(scope, viewer) for key, scope in scopes.items()}
     totals: dict[K, int] = {}
@@ -201,18 +203,36 @@ def cached_total_by_type(
 ) -> int:
     """The sum of `count_of(t)` over `types`, each part kept at its own type's version: a
     write to an article recounts a topic stream's articles, not its events."""
+    totals = cached_totals_by_type(
+        session, {scope: scope}, types, viewer, lambda ctype, _: {scope: count_of(ctype)}
+    )
+    return totals[scope]
+
+
+def cached_totals_by_type(
+    session: Session,
+    scopes: Mapping[K, str],
+    types: Sequence[ContentType],
+    viewer: Viewer,
+    count_of: Callable[[ContentType, list[K]], Mapping[K, int]],
+) -> dict[K, int]:
+    """`cached_total_by_type` for many lists at once (the streams of many topics): the
+    versions read once, and per type the parts not kept counted by one call of
+    `count_of(type, keys)`."""
     versions = type_versions(session) if _cache_of(session) is not None else None
-    return sum(
-        cached_count(
+    totals = dict.fromkeys(scopes, 0)
+    for ctype in types:
+        parts = cached_counts(
             session,
-            f"{scope}|{ctype.name}",
+            {key: f"{scope}|{ctype.name}" for key, scope in scopes.items()},
             [ctype],
             viewer,
             partial(count_of, ctype),
             versions=versions,
         )
-        for ctype in types
-    )
+        for key, part in parts.items():
+            totals[key] += part
+    return totals
 
 
 def cached_at_version(
@@ -220,7 +240,7 @@ def cached_at_version(
 ) -> Any:
     """`compute()`, or what it returned at the current versions of `types` (a value that
     only writes to those types change, kept beside the totals)."""
-    return _kept(session, key, types, None, lambda: (compute(), None), None)
+    return _kept(session, key, types, None, lambda: (compute(), None))
 
 
 def _kept(
@@ -229,17 +249,14 @@ def _kept(
     types: Sequence[ContentType],
     now: datetime | None,
     work_out: Callable[[], tuple[Any, datetime | None]],
-    versions: _Versions | None,
 ) -> Any:
     """The value kept for `key` at the current versions of `types` and not expired at
     `now`, or `work_out()`'s (value, expiry), kept."""
     cache = _cache_of(session)
-    found_versions = versions
-    if found_versions is None and cache is not None:
-        found_versions = type_versions(session)
-    if cache is None or found_versions is None:
+    versions = type_versions(session) if cache is not None else None
+    if cache is None or versions is None:
         return work_out()[0]
-    version = _version_of(found_versions, types)
+    version = _version_of(versions, types)
     if version is None:
         return work_out()[0]
     found = cache.get(key)

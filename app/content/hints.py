@@ -8,7 +8,10 @@ database and question, at most `size` answers (then all are forgotten at once).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from typing import TypeVar
+
+K = TypeVar("K")
 
 
 class PlanHints:
@@ -18,12 +21,28 @@ class PlanHints:
         self._known: dict[Hashable, tuple[float, bool]] = {}
 
     def get(self, key: Hashable, work_out: Callable[[], bool]) -> bool:
+        return self.get_many({None: key}, lambda _: {None: work_out()})[None]
+
+    def get_many(
+        self, keys: Mapping[K, Hashable], work_out: Callable[[list[K]], Mapping[K, bool]]
+    ) -> dict[K, bool]:
+        """`get` for many questions (`keys`: each one's key): those not remembered are
+        answered by one call of `work_out`, with what to answer."""
         now = time.monotonic()
-        known = self._known.get(key)
-        if known is not None and now - known[0] < self.ttl:
-            return known[1]
-        answer = work_out()
-        if len(self._known) >= self.size:
+        answers: dict[K, bool] = {}
+        missing: list[K] = []
+        for name, key in keys.items():
+            known = self._known.get(key)
+            if known is not None and now - known[0] < self.ttl:
+                answers[name] = known[1]
+            else:
+                missing.append(name)
+        if not missing:
+            return answers
+        found = work_out(missing)
+        if len(self._known) + len(missing) > self.size:
             self._known.clear()
-        self._known[key] = (now, answer)
-        return answer
+        for name in missing:
+            answers[name] = found[name]
+            self._known[keys[name]] = (now, found[name])
+        return answers

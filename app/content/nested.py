@@ -9,6 +9,10 @@ parent ORDER BY sort, id)`, kept up to the page size plus one — and the totals
 same conditions from `base_conditions`, the same order, the same cursors, whose scope
 names the parent), so its `endCursor` continues through `list_items` itself.
 
+A topic's stream is such a list too (`topics { nodes { stream(first: 5) { ... } } }`):
+`first_stream_pages` is `topic_stream`'s first page for many topics in one statement, the
+rows in one more per type, the totals one `GROUP BY topic` per type.
+
 Only first pages: a page after a cursor is one parent's, and costs one statement anyway.
 """
 
@@ -16,31 +20,48 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, exists, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from app.content.counts import cached_counts
+from app.content.counts import cached_counts, cached_totals_by_type
 from app.content.cursors import encode_token
 from app.content.filters import referenced_collections
 from app.content.kept import run
 from app.content.queries import (
+    BY_STREAM_RANK,
+    STREAM_RANK,
     ListParams,
     Page,
+    StreamPage,
     base_conditions,
     check_limit,
     list_scope,
     next_event_end,
+    popular_topics,
     sort_expression,
     sort_of,
+    stream_rows,
+    stream_scope,
+    stream_token,
     visible_topic_ids,
 )
 from app.content.rows import Projection, shape
-from app.content.types import BY_COLLECTION, ContentType
+from app.content.types import BY_COLLECTION, STREAM_TYPES, ContentType
 from app.content.visibility import Viewer, visible
-from app.models import ArticleAuthor, EventParticipant, Person, PublicationAuthor, Quote
+from app.models import (
+    ArticleAuthor,
+    EventParticipant,
+    Person,
+    PublicationAuthor,
+    Quote,
+    Tagging,
+    Topic,
+)
 
 # The lists a parent's filter selects, by (collection, filter): those whose pairs
 # (parent slug, item id) `_pairs` can list for many parents at once.
@@ -184,15 +205,241 @@ def first_pages(
             row, sort_value = entries[index]
             return encode_token(secret, scope, [sort_value, row.id])
 
-        next_cursor = cursor_at(len(entries) - 1) if slug in has_next else None
         rows = [row for row, _ in entries]
-
-        def count() -> int:
-            return totals()[slug] if slug in has_next else len(rows)
-
-        return Page(rows, next_cursor, count, cursor_at, collections, ends)
+        more = slug in has_next
+        return _first_page(Page, rows, more, cursor_at, lambda: totals()[slug], collections, ends)
 
     return {slug: page_of(slug) for slug in slugs}
+
+
+def first_stream_pages(
+    session: Session,
+    topics: Sequence[Topic],
+    viewer: Viewer,
+    limit: int,
+    secret: str,
+    types: Sequence[ContentType] = STREAM_TYPES,
+    projection: Projection | None = None,
+) -> dict[int, StreamPage]:
+    """For each topic, by id, the page `topic_stream` returns for it with no cursor and
+    nothing narrowing the stream (`types` in STREAM_TYPES' order, as its scope has them).
+
+    Each type's items of each topic, newest first (published, then id), kept up to the page
+    size plus one as `topic_stream`'s branch of that type has them; merged per topic by
+    (published, rank, id), its order and tie-breaks. A topic's items of a type are found as
+    `topic_stream` finds them on SQLite — and here on PostgreSQL too, whose one plan for
+    every topic of a statement cannot tell a popular topic from a rare one: for a topic
+    popular for the type (`popular_topics`), by walking the type's published_at index,
+    probing each item for the tag; otherwise from the topic's taggings. Either way the
+    same items."""
+    check_limit(limit)
+    topic_ids = list(dict.fromkeys(topic.id for topic in topics if topic.id is not None))
+    if not topic_ids:
+        return {}
+    # A preview sorts by coalesce(published_at, created_at), which no index orders: there
+    # is nothing to walk, and every topic's items are read from its taggings.
+    popular = popular_topics(session, types, topic_ids) if not viewer.preview else {}
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    branches = []
+    for ctype in types:
+        walked = popular.get(ctype.name, set())
+        read = [topic_id for topic_id in topic_ids if topic_id not in walked]
+        for chosen, walk in ((read, False), (sorted(walked), True)):
+            if not chosen:
+                continue
+            if sqlite:
+                branch = _sqlite_branch(session, ctype, chosen, viewer, limit, walk)
+            else:
+                branch = (_walk_branch if walk else _read_branch)(
+                    session, ctype, chosen, viewer, limit
+                )
+            branches.append(branch)
+    merged = union_all(*branches).subquery("merged")
+    order = [c.desc() for c in (merged.c.published, merged.c.rank, merged.c.id)]
+    position = func.row_number().over(partition_by=merged.c.topic, order_by=order)
+    numbered = select(merged, position.label("position")).subquery("numbered")
+    stmt = (
+        select(numbered.c.topic, numbered.c.rank, numbered.c.id, numbered.c.published)
+        .where(numbered.c.position <= limit + 1)
+        .order_by(numbered.c.topic, numbered.c.position)
+    )
+    found: dict[int, list[tuple[int, int, datetime]]] = {topic_id: [] for topic_id in topic_ids}
+    for topic_id, rank, item_id, published in run(session, stmt, {}):
+        found[topic_id].append((rank, item_id, published))
+    shown = [(rank, item_id) for entries in found.values() for rank, item_id, _ in entries[:limit]]
+    rows = stream_rows(session, shown, projection)
+
+    scopes = {topic_id: stream_scope(topic_id, types, viewer) for topic_id in topic_ids}
+    has_next = {topic_id for topic_id, entries in found.items() if len(entries) > limit}
+    # Counted on first use, for every topic whose stream goes past its first page; each
+    # type's part kept at that type's version, under the scope `topic_stream` keeps it.
+    totals = _once(
+        lambda: cached_totals_by_type(
+            session,
+            {topic_id: scopes[topic_id] for topic_id in topic_ids if topic_id in has_next},
+            types,
+            viewer,
+            partial(_stream_counts, session, viewer),
+        )
+    )
+
+    def page_of(topic_id: int) -> StreamPage:
+        entries = found[topic_id][:limit]
+        scope = scopes[topic_id]
+
+        def cursor_at(index: int) -> str:
+            rank, item_id, published = entries[index]
+            return stream_token(secret, scope, published, rank, item_id)
+
+        items = [(BY_STREAM_RANK[rank], rows[rank, item_id]) for rank, item_id, _ in entries]
+        more = topic_id in has_next
+        return _first_page(StreamPage, items, more, cursor_at, lambda: totals()[topic_id])
+
+    return {topic_id: page_of(topic_id) for topic_id in topic_ids}
+
+
+def _tagged_items(
+    session: Session,
+    ctype: ContentType,
+    topic: Any,
+    viewer: Viewer,
+    columns: Sequence[Any],
+    for_count: bool = False,
+) -> Any:
+    """`columns` of each (topic, item) of the visible items of `ctype` tagged with `topic`
+    (a condition on `Tagging.topic_id`), found from the taggings. Visibility is what
+    `topic_stream` has (`base_conditions`, nothing else narrowing); on SQLite, on unindexed
+    columns: given the visibility index, SQLite reads every visible item and probes its
+    tags (for each topic of an IN list) instead."""
+    model = ctype.model
+    tagging = and_(col(Tagging.entity_type) == ctype.name, col(Tagging.entity_id) == model.id)
+    walk = session.get_bind().dialect.name == "sqlite"
+    conditions = base_conditions(session, ctype, ListParams(), viewer, None, for_count, walk=walk)
+    return select(*columns).join_from(Tagging, model, tagging).where(topic, *conditions)
+
+
+def _stream_columns(ctype: ContentType, viewer: Viewer) -> tuple[Any, Any]:
+    """The rank, id and published time of `ctype`'s stream items, and their order within
+    the type (newest first, then the highest id, as `topic_stream`'s branch)."""
+    model = ctype.model
+    published = sort_expression(ctype, "published_at", viewer)
+    columns = (
+        literal(STREAM_RANK[ctype.name], Integer()).label("rank"),
+        model.id.label("id"),
+        published.label("published"),
+    )
+    return columns, (published.desc(), model.id.desc())
+
+
+def _read_branch(
+    session: Session, ctype: ContentType, topic_ids: list[int], viewer: Viewer, limit: int
+) -> Any:
+    """(topic, rank, id, published) of the first `limit + 1` items of `ctype` of each
+    topic, on PostgreSQL: every item the topics' taggings name, numbered per topic (what a
+    topic with few items costs anyway)."""
+    columns, order = _stream_columns(ctype, viewer)
+    topic = col(Tagging.topic_id)
+    position = func.row_number().over(partition_by=topic, order_by=order)
+    numbered = _tagged_items(
+        session,
+        ctype,
+        topic.in_(topic_ids),
+        viewer,
+        [topic.label("topic"), *columns, position.label("n")],
+    ).subquery(f"read_{ctype.name}")
+    kept = [numbered.c.topic, numbered.c.rank, numbered.c.id, numbered.c.published]
+    return select(*kept).where(numbered.c.n <= limit + 1)
+
+
+def _probe(ctype: ContentType) -> Any:
+    """Whether the item is tagged with the topic of the enclosing query's row."""
+    return (
+        select(literal(1))
+        .where(
+            col(Tagging.entity_type) == ctype.name,
+            col(Tagging.entity_id) == ctype.model.id,
+            col(Tagging.topic_id) == Topic.id,
+        )
+        .correlate(ctype.model, Topic)
+    )
+
+
+def _walk_branch(
+    session: Session, ctype: ContentType, topic_ids: list[int], viewer: Viewer, limit: int
+) -> Any:
+    """`_read_branch`'s rows for popular topics, on PostgreSQL: per topic (LATERAL), the
+    type's items walked newest first, each probed for the tag, until the page is full.
+    OFFSET 0 keeps the probe a probe: turned into a semi-join, a plan made for any topic
+    may read a popular topic's every tagging instead."""
+    columns, order = _stream_columns(ctype, viewer)
+    conditions = base_conditions(session, ctype, ListParams(), viewer, None)
+    page = (
+        select(*columns)
+        .where(*conditions, exists(_probe(ctype).offset(0)))
+        .order_by(*order)
+        .limit(limit + 1)
+        .lateral(f"walk_{ctype.name}")
+    )
+    return (
+        select(col(Topic.id).label("topic"), page.c.rank, page.c.id, page.c.published)
+        .select_from(Topic)
+        .join(page, true())
+        .where(col(Topic.id).in_(topic_ids))
+    )
+
+
+def _sqlite_branch(
+    session: Session,
+    ctype: ContentType,
+    topic_ids: list[int],
+    viewer: Viewer,
+    limit: int,
+    walk: bool,
+) -> Any:
+    """`_read_branch`'s rows (`walk`: `_walk_branch`'s) on SQLite, which has no LATERAL:
+    each topic's page is the ids of a subquery correlated with the topic's row (`id IN
+    (...)`, run once per topic), `topic_stream`'s plan for one topic. Its visibility is
+    on unindexed columns, so that SQLite reads the topic's taggings or (`walk`, a popular
+    topic) walks the published_at index, probing each item's tags."""
+    columns, order = _stream_columns(ctype, viewer)
+    model = ctype.model
+    if walk:
+        conditions = base_conditions(session, ctype, ListParams(), viewer, None, walk=True)
+        ids = select(model.id).where(*conditions, exists(_probe(ctype)))
+    else:
+        ids = _tagged_items(session, ctype, col(Tagging.topic_id) == Topic.id, viewer, [model.id])
+    # The same table inside and out: inside, its name is the subquery's own row.
+    page = ids.order_by(*order).limit(limit + 1).correlate(Topic)
+    return (
+        select(col(Topic.id).label("topic"), *columns)
+        .select_from(Topic)
+        .join(model, model.id.in_(page))
+        .where(col(Topic.id).in_(topic_ids))
+    )
+
+
+def _stream_counts(
+    session: Session, viewer: Viewer, ctype: ContentType, topic_ids: list[int]
+) -> dict[int, int]:
+    """How many visible items of `ctype` each topic has: one GROUP BY topic."""
+    topic = col(Tagging.topic_id)
+    columns = [topic, func.count()]
+    counted = _tagged_items(session, ctype, topic.in_(topic_ids), viewer, columns, for_count=True)
+    return {topic_id: total for topic_id, total in run(session, counted.group_by(topic), {})}
+
+
+def _first_page(
+    make: Callable[..., Any],
+    items: list[Any],
+    more: bool,
+    cursor_at: Callable[[int], str],
+    total: Callable[[], int],
+    *rest: Any,
+) -> Any:
+    """A parent's first page (`make`: Page or a subclass): a next cursor if there is `more`,
+    and then its `total`, otherwise no cursor and the items are the whole list."""
+    next_cursor = cursor_at(len(items) - 1) if more else None
+    return make(items, next_cursor, total if more else lambda: len(items), cursor_at, *rest)
 
 
 def _once(compute: Callable[[], Any]) -> Callable[[], Any]:
@@ -207,4 +454,4 @@ def _once(compute: Callable[[], Any]) -> Callable[[], Any]:
     return value
 
 
-__all__ = ["BATCHED", "first_pages"]
+__all__ = ["BATCHED", "first_pages", "first_stream_pages"]

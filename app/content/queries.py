@@ -270,15 +270,68 @@ def _topic_condition(
 _POPULARITY = PlanHints()
 
 
+def _popular(many: int, rows: int) -> bool:
+    """Whether a topic's page of a type, of which `many` items are tagged with it (counted
+    up to _SMALL_TOPIC + 1) among `rows` rows, is found sooner by walking the sort index
+    than by reading the taggings."""
+    return many > _SMALL_TOPIC or many * many > _WALK_FACTOR * rows
+
+
+def _popularity_key(session: Session, ctype: ContentType, topic_ids: tuple[int, ...]) -> Any:
+    return str(session.get_bind().engine.url), ctype.name, topic_ids
+
+
 def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...]) -> bool:
     def work_out() -> bool:
         tagged = _tagged(ctype, topic_ids)
         limited = tagged.limit(_SMALL_TOPIC + 1).subquery()
         many = session.scalar(select(func.count()).select_from(limited)) or 0
         rows = session.scalar(select(func.max(ctype.model.id))) or 0
-        return many > _SMALL_TOPIC or many * many > _WALK_FACTOR * rows
+        return _popular(many, rows)
 
-    return _POPULARITY.get((str(session.get_bind().engine.url), ctype.name, topic_ids), work_out)
+    return _POPULARITY.get(_popularity_key(session, ctype, topic_ids), work_out)
+
+
+def popular_topics(
+    session: Session, types: Sequence[ContentType], topic_ids: Sequence[int]
+) -> dict[str, set[int]]:
+    """By type name, those of `topic_ids` popular for that type: `_is_popular` of each
+    topic alone, remembered with its answers. Those not remembered are counted in one
+    statement: per type, each topic's taggings up to _SMALL_TOPIC + 1, and the type's
+    rows."""
+    keys = {
+        (ctype.name, topic_id): _popularity_key(session, ctype, (topic_id,))
+        for ctype in types
+        for topic_id in topic_ids
+    }
+
+    def work_out(missing: list[tuple[str, int]]) -> dict[tuple[str, int], bool]:
+        columns = []
+        for ctype in types:
+            limited = (
+                select(literal(1))
+                .where(col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == Topic.id)
+                .limit(_SMALL_TOPIC + 1)
+                .correlate(Topic)
+                .subquery()
+            )
+            columns.append(select(func.count()).select_from(limited).scalar_subquery())
+            columns.append(select(func.max(ctype.model.id)).scalar_subquery())
+        asked = {topic_id for _, topic_id in missing}
+        counted = session.execute(select(col(Topic.id), *columns).where(col(Topic.id).in_(asked)))
+        found: dict[tuple[str, int], bool] = {}
+        for topic_id, *values in counted:
+            for i, ctype in enumerate(types):
+                many, rows = values[2 * i], values[2 * i + 1]
+                found[ctype.name, topic_id] = _popular(many or 0, rows or 0)
+        # A topic gone since its row was read: no taggings to walk for.
+        return {pair: found.get(pair, False) for pair in missing}
+
+    answers = _POPULARITY.get_many(keys, work_out)
+    return {
+        ctype.name: {topic_id for topic_id in topic_ids if answers[ctype.name, topic_id]}
+        for ctype in types
+    }
 
 
 def base_conditions(
@@ -683,8 +736,8 @@ def get_items(
 
 # Items published at the same instant follow the order of STREAM_TYPES, newest first: an
 # article before the quotes taken from it (which carry its time), not after them.
-_BY_STREAM_RANK = tuple(reversed(STREAM_TYPES))
-_STREAM_RANK = {t.name: i for i, t in enumerate(_BY_STREAM_RANK)}
+BY_STREAM_RANK = tuple(reversed(STREAM_TYPES))
+STREAM_RANK = {t.name: i for i, t in enumerate(BY_STREAM_RANK)}
 
 
 class StreamPage(Page):
@@ -693,6 +746,40 @@ class StreamPage(Page):
 
 # The stream's sort: `published_at`, newest first unless asked otherwise.
 STREAM_SORTS = ("published_at",)
+
+
+def stream_scope(
+    topic_id: int | None,
+    types: Sequence[ContentType],
+    viewer: Viewer,
+    narrowing: dict[str, Any] | None = None,
+) -> str:
+    """The scope of a topic stream's cursors (and totals): the topic, the types, the kind
+    of viewer and what narrows it. Without narrowing, the scope (and so every cursor
+    already handed out) is as before narrowing existed."""
+    parts: list[Any] = [topic_id, [t.name for t in types], viewer.preview]
+    return "stream:" + _fingerprint(*parts, *([narrowing] if narrowing else []))
+
+
+def stream_token(secret: str, scope: str, published: Any, rank: int, item_id: int) -> str:
+    """The cursor after a stream item: its sort key (published time, type rank, id)."""
+    if isinstance(published, datetime) and published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    return encode_token(secret, scope, [published, rank, item_id])
+
+
+def stream_rows(
+    session: Session, keys: Collection[tuple[int, int]], projection: Projection | None = None
+) -> dict[tuple[int, int], Any]:
+    """The rows of stream items by (type rank, id): one statement per type present."""
+    wanted: dict[int, list[int]] = {}
+    for rank, item_id in dict.fromkeys(keys):  # an item may be on several topics' pages
+        wanted.setdefault(rank, []).append(item_id)
+    loaded: dict[tuple[int, int], Any] = {}
+    for rank, ids in wanted.items():
+        for row in fetch_ids(session, BY_STREAM_RANK[rank].model, ids, projection):
+            loaded[rank, row.id] = row
+    return loaded
 
 
 def topic_stream(
@@ -722,9 +809,7 @@ def topic_stream(
         )
         if value is not None
     }
-    # Without narrowing, the scope (and so every cursor already handed out) is as before.
-    parts: list[Any] = [topic.id, [t.name for t in types], viewer.preview]
-    scope = "stream:" + _fingerprint(*parts, *([narrowing] if narrowing else []))
+    scope = stream_scope(topic.id, types, viewer, narrowing)
     after = None
     if cursor:
         try:
@@ -757,7 +842,7 @@ def topic_stream(
     for ctype in types:
         model = ctype.model
         published = _published(ctype, viewer)
-        rank = literal(_STREAM_RANK[ctype.name], Integer())
+        rank = literal(STREAM_RANK[ctype.name], Integer())
         conditions = conditions_of(ctype, for_count=False)
         if after is not None:
             key = tuple_(published, rank, model.id)
@@ -787,22 +872,12 @@ def topic_stream(
     ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    wanted: dict[int, list[int]] = {}
-    for r in rows:
-        wanted.setdefault(r.rank, []).append(r.id)
-    loaded: dict[tuple[int, int], Any] = {}
-    for rank_value, ids in wanted.items():
-        ctype = _BY_STREAM_RANK[rank_value]
-        for row in fetch_ids(session, ctype.model, ids):
-            loaded[(rank_value, row.id)] = row
-    items = [(_BY_STREAM_RANK[r.rank], loaded[(r.rank, r.id)]) for r in rows]
+    loaded = stream_rows(session, [(r.rank, r.id) for r in rows])
+    items = [(BY_STREAM_RANK[r.rank], loaded[r.rank, r.id]) for r in rows]
 
     def cursor_at(index: int) -> str:
         row = rows[index]
-        published_value = row.published
-        if isinstance(published_value, datetime) and published_value.tzinfo is None:
-            published_value = published_value.replace(tzinfo=UTC)
-        return encode_token(secret, scope, [published_value, row.rank, row.id])
+        return stream_token(secret, scope, row.published, row.rank, row.id)
 
     next_cursor = cursor_at(len(rows) - 1) if has_more and rows else None
 

@@ -65,13 +65,18 @@ class Context:
         return links[0].target if links else None
 
     def page(
-        self, row: Any, key: tuple[Any, ...], fetch: Callable[[list[Any]], dict[int, Any]]
+        self,
+        row: Any,
+        key: tuple[Any, ...],
+        fetch: Callable[[list[Any]], dict[int, Any]],
+        reads: str,
     ) -> Any:
-        """The first page of the connection `key` of `row`, loaded with its siblings'."""
+        """The first page of the connection `key` of `row`, loaded with its siblings' (those
+        whose column `reads`, which `fetch` reads, was loaded)."""
         type_name = BY_MODEL[type(row)].name
         loader = self.pages.get((type_name, *key))
         if loader is None:
-            loader = self.pages[type_name, *key] = PageLoader(self.pool, type_name, fetch)
+            loader = self.pages[type_name, *key] = PageLoader(self.pool, type_name, fetch, reads)
         return loader.load(row)
 
     def changes_at(self) -> datetime | None:

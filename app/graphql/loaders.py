@@ -98,11 +98,16 @@ class PageLoader:
     as `RelationLoader` loads a relation (`app.content.nested`)."""
 
     def __init__(
-        self, pool: RowPool, type_name: str, fetch: Callable[[list[Any]], dict[int, Any]]
+        self,
+        pool: RowPool,
+        type_name: str,
+        fetch: Callable[[list[Any]], dict[int, Any]],
+        reads: str,
     ) -> None:
         self.pool = pool
         self.type_name = type_name
         self.fetch = fetch  # parent rows -> their pages, by primary key
+        self.reads = reads  # the column of the parents `fetch` reads: a person's slug, a topic's id
         self.loaded: dict[int, Any] = {}
 
     def load(self, row: Any) -> Any:
@@ -113,11 +118,12 @@ class PageLoader:
         parents = self.pool.rows[self.type_name]
         parents.setdefault(key, row)
         loaded = self.loaded
-        # The parents whose slug was read (the fast path's rows hold only some columns).
+        # The parents whose column was read (the fast path's rows hold only some columns).
+        reads = self.reads
         batch = {
             pk: parent
             for pk, parent in parents.items()
-            if pk not in loaded and "slug" in parent.__dict__
+            if pk not in loaded and reads in parent.__dict__
         }
         batch[key] = row
         loaded.update(self.fetch(list(batch.values())))

@@ -12,8 +12,8 @@ from strawberry.types import Info
 
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
-from app.content.nested import BATCHED, first_pages
-from app.content.queries import Page, get_item, get_items, list_items, topic_stream
+from app.content.nested import BATCHED, first_pages, first_stream_pages
+from app.content.queries import Page, StreamPage, get_item, get_items, list_items, topic_stream
 from app.content.search import Hit, search
 from app.content.types import ALL_TYPES, BY_NAME, STREAM_TYPES, ContentType
 from app.graphql.arguments import check_first, list_params
@@ -73,7 +73,7 @@ def nested_connection(
         return {row.id: pages[row.slug] for row in parents}
 
     key = (ctype.name, by, repr(params))
-    return _connection(context, ctype, context.page(parent, key, fetch), after)
+    return _connection(context, ctype, context.page(parent, key, fetch, "slug"), after)
 
 
 def _connection(
@@ -143,11 +143,31 @@ def nodes(info: Info[Any, Any], ids: list[str]) -> list[Any | None]:
 def stream_connection(
     info: Info[Any, Any], topic: Any, first: int, after: str | None, types: list[Enum] | None
 ) -> ConnectionData:
+    """A page of a topic's stream: `topic_stream`'s, the first pages of every topic in one
+    query (`first_stream_pages`)."""
     context = context_of(info)
     kinds = [BY_NAME[str(t.value)] for t in types] if types else list(STREAM_TYPES)
     kinds = [t for t in STREAM_TYPES if t in kinds]  # the query layer's order: a stable scope
-    page = topic_stream(
-        context.session, topic, context.viewer, check_first(first), after, context.secret, kinds
+    check_first(first)
+
+    def fetch(topics: list[Any]) -> dict[int, StreamPage]:
+        return first_stream_pages(
+            context.session,
+            topics,
+            context.viewer,
+            first,
+            context.secret,
+            kinds,
+            context.pool.projection,
+        )
+
+    key = ("stream", first, tuple(t.name for t in kinds))
+    page: StreamPage = (
+        context.page(topic, key, fetch, "id")
+        if after is None
+        else topic_stream(
+            context.session, topic, context.viewer, first, after, context.secret, kinds
+        )
     )
     rows = []
     for ctype, row in page.items:
