@@ -25,9 +25,14 @@ def post(
     return client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
 
 
-def gql(client: TestClient, query: str, variables: dict[str, Any] | None = None) -> Any:
+def gql(
+    client: TestClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
     """The `data` of a query that must succeed."""
-    response = post(client, query, variables)
+    response = post(client, query, variables, **(headers or {}))
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body["errors"]

@@ -26,7 +26,7 @@ from app.models import (
     Quote,
 )
 from tests.admin_helpers import PREVIEW, bearer, make_key
-from tests.graphql_support import post
+from tests.graphql_support import gql
 from tests.support import count_queries
 
 NOW = datetime.now(UTC)
@@ -100,16 +100,6 @@ def seeded(request: pytest.FixtureRequest, app_factory: Any) -> FastAPI:
     return app
 
 
-def _query(
-    client: TestClient, query: str, variables: dict[str, Any], headers: dict[str, str]
-) -> Any:
-    response = post(client, query, variables, **headers)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body
-
-
 def _per_parent(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every nested connection through its parent's own `list_items`, as before batching."""
     monkeypatch.setattr(resolve, "BATCHED", frozenset())
@@ -124,14 +114,14 @@ def test_batched_pages_equal_each_parents_own(
         key = make_key(seeded.state.session_factory, "preview", PREVIEW)
         headers = {**bearer(key), "X-Preview": "true"}
     with TestClient(seeded) as client:
-        batched = _query(client, NESTED, {"first": PEOPLE}, headers)
-        people = batched["data"]["people"]["nodes"]
+        batched = gql(client, NESTED, {"first": PEOPLE}, headers)
+        people = batched["people"]["nodes"]
         assert len(people) == PEOPLE
         sizes = {len(p["articles"]["edges"]) for p in people}
         assert {0, 3} <= sizes  # some with none, some with more than a page
         with monkeypatch.context() as patch:
             _per_parent(patch)
-            assert _query(client, NESTED, {"first": PEOPLE}, headers) == batched
+            assert gql(client, NESTED, {"first": PEOPLE}, headers) == batched
 
 
 def _walk(
@@ -143,8 +133,8 @@ def _walk(
     query = f"""query($slug: String!, $after: String) {{ person(slug: $slug) {{
       {field}(first: 2, after: $after{rest}) {{ {PAGE} }} }} }}"""
     while info["hasNextPage"]:
-        page = _query(client, query, {"slug": slug, "after": info["endCursor"]}, {})
-        connection = page["data"]["person"][field]
+        page = gql(client, query, {"slug": slug, "after": info["endCursor"]}, {})
+        connection = page["person"][field]
         assert connection["pageInfo"]["hasPreviousPage"]
         ids += [edge["node"]["id"] for edge in connection["edges"]]
         info = connection["pageInfo"]
@@ -155,13 +145,13 @@ def test_pagination_continues_from_the_batched_page(
     seeded: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with TestClient(seeded) as client:
-        people = _query(client, NESTED, {"first": PEOPLE}, {})["data"]["people"]["nodes"]
+        people = gql(client, NESTED, {"first": PEOPLE}, {})["people"]["nodes"]
         whole = f"""query {{ people(first: {PEOPLE}) {{ nodes {{
           articles(first: 20) {{ {PAGE} }} speaking: events(first: 20,
           filter: {{role: SPEAKER}}) {{ {PAGE} }} quotes(first: 20) {{ {PAGE} }} }} }} }}"""
         with monkeypatch.context() as patch:
             _per_parent(patch)
-            lists = _query(client, whole, {}, {})["data"]["people"]["nodes"]
+            lists = gql(client, whole, {}, {})["people"]["nodes"]
         for person, full in zip(people, lists, strict=True):
             for field, rest in (
                 ("articles", ""),
@@ -192,7 +182,7 @@ def test_statements_do_not_grow_with_the_parents(
         for first in (6, PEOPLE):
             counts_cache._CACHES.pop(engine, None)  # totals counted afresh each time
             with count_queries(engine) as queries:
-                _query(client, COUNTED, {"first": first}, {})
+                gql(client, COUNTED, {"first": first}, {})
             counts[first] = queries.count
         assert counts[6] == counts[PEOPLE], counts
         # The people; per field a page; per field with totalCount the count cache's
@@ -202,5 +192,5 @@ def test_statements_do_not_grow_with_the_parents(
             _per_parent(patch)
             counts_cache._CACHES.pop(engine, None)
             with count_queries(engine) as queries:
-                _query(client, COUNTED, {"first": PEOPLE}, {})
+                gql(client, COUNTED, {"first": PEOPLE}, {})
         assert queries.count > 5 * PEOPLE, queries.count  # what batching saves

@@ -24,7 +24,7 @@ from app.content.types import STREAM_TYPES
 from app.db import session_scope
 from app.models import Article, Event, Person, Publication, Quote, Tagging, Topic
 from tests.admin_helpers import PREVIEW, bearer, make_key
-from tests.graphql_support import post
+from tests.graphql_support import gql
 from tests.support import count_queries
 
 NOW = datetime.now(UTC)
@@ -90,16 +90,6 @@ def seeded(
     return app
 
 
-def _query(
-    client: TestClient, query: str, variables: dict[str, Any], headers: dict[str, str]
-) -> Any:
-    response = post(client, query, variables, **headers)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body
-
-
 def _per_topic(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every stream through its topic's own `topic_stream`, as before batching."""
 
@@ -128,14 +118,14 @@ def test_batched_streams_equal_each_topics_own(
 ) -> None:
     headers = _preview(seeded) if preview else {}
     with TestClient(seeded) as client:
-        batched = _query(client, STREAMS, {"first": TOPICS}, headers)
-        topics = batched["data"]["topics"]["nodes"]
+        batched = gql(client, STREAMS, {"first": TOPICS}, headers)
+        topics = batched["topics"]["nodes"]
         assert len(topics) == TOPICS
         sizes = {len(t["stream"]["edges"]) for t in topics}
         assert {0, 3} <= sizes  # t11 has none, the others more than a page
         with monkeypatch.context() as patch:
             _per_topic(patch)
-            assert _query(client, STREAMS, {"first": TOPICS}, headers) == batched
+            assert gql(client, STREAMS, {"first": TOPICS}, headers) == batched
     if not preview:
         # The first topic's pages were walked (popular for every type), the others' read.
         with session_scope(seeded.state.session_factory) as session:
@@ -154,8 +144,8 @@ def test_the_batch_shows_what_each_viewer_may_see_in_stream_order(seeded: FastAP
     deleted ones, t05 drafts without a publication time (a preview sorts them by their
     creation time)."""
     with TestClient(seeded) as client:
-        public = _query(client, SHOWN, {}, {})["data"]["topics"]["nodes"]
-        preview = _query(client, SHOWN, {}, _preview(seeded))["data"]["topics"]["nodes"]
+        public = gql(client, SHOWN, {}, {})["topics"]["nodes"]
+        preview = gql(client, SHOWN, {}, _preview(seeded))["topics"]["nodes"]
 
     def slugs(topic: dict[str, Any]) -> list[str]:
         return [node["slug"] for node in topic["stream"]["nodes"]]
@@ -184,8 +174,8 @@ def _walk(client: TestClient, slug: str, field: str, start: dict[str, Any], rest
     query = f"""query($slug: String!, $after: String) {{ topic(slug: $slug) {{
       {field}: stream(first: 4, after: $after{rest}) {{ {PAGE} }} }} }}"""
     while info["hasNextPage"]:
-        page = _query(client, query, {"slug": slug, "after": info["endCursor"]}, {})
-        connection = page["data"]["topic"][field]
+        page = gql(client, query, {"slug": slug, "after": info["endCursor"]}, {})
+        connection = page["topic"][field]
         assert connection["pageInfo"]["hasPreviousPage"]
         ids += [edge["node"]["id"] for edge in connection["edges"]]
         info = connection["pageInfo"]
@@ -196,10 +186,10 @@ def test_pagination_continues_from_the_batched_page(
     seeded: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with TestClient(seeded) as client:
-        topics = _query(client, STREAMS, {"first": TOPICS}, {})["data"]["topics"]["nodes"]
+        topics = gql(client, STREAMS, {"first": TOPICS}, {})["topics"]["nodes"]
         with monkeypatch.context() as patch:
             _per_topic(patch)
-            whole = _query(client, STREAMS, {"first": TOPICS}, {})["data"]["topics"]["nodes"]
+            whole = gql(client, STREAMS, {"first": TOPICS}, {})["topics"]["nodes"]
         for topic, full in zip(topics, whole, strict=True):
             for field, whole_field, rest in (
                 ("stream", "all", ""),
@@ -222,12 +212,12 @@ def test_statements_do_not_grow_with_the_topics(
 ) -> None:
     engine = seeded.state.engine
     with TestClient(seeded) as client:
-        _query(client, COUNTED, {"first": TOPICS}, {})  # which topics are popular: remembered
+        gql(client, COUNTED, {"first": TOPICS}, {})  # which topics are popular: remembered
         counts = {}
         for first in (6, TOPICS):
             counts_cache._CACHES.pop(engine, None)  # totals counted afresh each time
             with count_queries(engine) as queries_run:
-                _query(client, COUNTED, {"first": first}, {})
+                gql(client, COUNTED, {"first": first}, {})
             counts[first] = queries_run.count
         assert counts[6] == counts[TOPICS], counts
         # The topics; per stream field a page and its rows, a statement per type shown
@@ -238,5 +228,5 @@ def test_statements_do_not_grow_with_the_topics(
             _per_topic(patch)
             counts_cache._CACHES.pop(engine, None)
             with count_queries(engine) as queries_run:
-                _query(client, COUNTED, {"first": TOPICS}, {})
+                gql(client, COUNTED, {"first": TOPICS}, {})
         assert queries_run.count > 4 * TOPICS, queries_run.count  # what batching saves
