@@ -22,13 +22,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # database already at it, and every /readyz probe, need neither Alembic nor the migration
 # scripts (loading both was ~0.5 s of `dossier serve`'s start). A new migration changes
 # it; tests/test_migrations.py fails until it does.
-HEAD_REVISION = "a3a0fcf88e30"
+HEAD_REVISION = "9d38d00c2f1c"
 
-# Objects the migration creates by hand for one dialect and the models cannot describe:
-# SQLite's FTS5 table (and the shadow tables FTS5 makes) and PostgreSQL's GIN index.
-# Autogenerate must neither drop them nor report them as differences.
+# Objects the migrations create by hand and the models cannot describe: SQLite's FTS5
+# table (and the shadow tables FTS5 makes), PostgreSQL's GIN index, and indexes on
+# expressions or partial ones. Autogenerate must neither drop them nor report them as
+# differences.
 FTS_TABLE = "search_fts"
 VERSION_TABLE = "alembic_version"
+_PUBLISHABLE_TABLES = ("article", "quote", "event", "publication", "resource")
 UNMODELLED_INDEXES = frozenset(
     {
         "ix_search_document_tsv",
@@ -47,10 +49,9 @@ UNMODELLED_INDEXES = frozenset(
                 "resource",
             )
         ),
-        *(
-            f"ix_{table}_left_public_at"
-            for table in ("article", "quote", "event", "publication", "resource")
-        ),
+        *(f"ix_{table}_left_public_at" for table in _PUBLISHABLE_TABLES),
+        # A preview's published_at sort, coalesce(published_at, created_at) (9d38d00c2f1c).
+        *(f"ix_{table}_published_sort" for table in _PUBLISHABLE_TABLES),
     }
 )
 

@@ -229,16 +229,15 @@ def first_stream_pages(
     (published, rank, id), its order and tie-breaks. A topic's items of a type are found as
     `topic_stream` finds them on SQLite — and here on PostgreSQL too, whose one plan for
     every topic of a statement cannot tell a popular topic from a rare one: for a topic
-    popular for the type (`popular_topics`), by walking the type's published_at index,
-    probing each item for the tag; otherwise from the topic's taggings. Either way the
-    same items."""
+    popular for the type (`popular_topics`), by walking the index of the type's published_at
+    sort (a preview's, on coalesce(published_at, created_at), its own: 0.27 s -> 0.18 s for
+    50 topics on SQLite at `large`), probing each item for the tag; otherwise from the
+    topic's taggings. Either way the same items."""
     check_limit(limit)
     topic_ids = list(dict.fromkeys(topic.id for topic in topics if topic.id is not None))
     if not topic_ids:
         return {}
-    # A preview sorts by coalesce(published_at, created_at), which no index orders: there
-    # is nothing to walk, and every topic's items are read from its taggings.
-    popular = popular_topics(session, types, topic_ids) if not viewer.preview else {}
+    popular = popular_topics(session, types, topic_ids)
     sqlite = session.get_bind().dialect.name == "sqlite"
     branches = []
     for ctype in types:
@@ -400,7 +399,7 @@ def _sqlite_branch(
     each topic's page is the ids of a subquery correlated with the topic's row (`id IN
     (...)`, run once per topic), `topic_stream`'s plan for one topic. Its visibility is
     on unindexed columns, so that SQLite reads the topic's taggings or (`walk`, a popular
-    topic) walks the published_at index, probing each item's tags."""
+    topic) walks the index of the published_at sort, probing each item's tags."""
     columns, order = _stream_columns(ctype, viewer)
     model = ctype.model
     if walk:

@@ -817,7 +817,7 @@ def topic_stream(
         except (InvalidToken, ValueError) as exc:
             raise QueryError("cursor", str(exc)) from None
         after = (when, rank, last_id)
-    # SQLite: a popular topic's branch walks the type's published_at index (see
+    # SQLite: a popular topic's branch walks the index of the type's published_at sort (see
     # `_topic_condition`); PostgreSQL plans each branch by itself.
     sqlite = session.get_bind().dialect.name == "sqlite"
     narrowed = ListParams(topics=params.topics, q=params.q, updated_since=params.updated_since)
