@@ -51,3 +51,20 @@ def type_name(global_id: str) -> str:
 
 def nodes(connection: dict[str, Any]) -> list[Any]:
     return [edge["node"] for edge in connection["edges"]]
+
+
+def walk_pages(
+    client: TestClient, query: str, slug: str, start: dict[str, Any], path: tuple[str, str]
+) -> list[str]:
+    """The node ids of a whole connection: `start`'s page, then every page `query` (with
+    `$slug` and `$after`; the connection at `path` in its data) gives through `endCursor`,
+    each saying it has a previous page."""
+    ids = [edge["node"]["id"] for edge in start["edges"]]
+    info = start["pageInfo"]
+    while info["hasNextPage"]:
+        page = gql(client, query, {"slug": slug, "after": info["endCursor"]})
+        connection = page[path[0]][path[1]]
+        assert connection["pageInfo"]["hasPreviousPage"]
+        ids += [edge["node"]["id"] for edge in connection["edges"]]
+        info = connection["pageInfo"]
+    return ids

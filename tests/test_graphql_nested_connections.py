@@ -26,7 +26,7 @@ from app.models import (
     Quote,
 )
 from tests.admin_helpers import PREVIEW, bearer, make_key
-from tests.graphql_support import gql
+from tests.graphql_support import gql, walk_pages
 from tests.support import count_queries
 
 NOW = datetime.now(UTC)
@@ -128,17 +128,9 @@ def _walk(
     client: TestClient, slug: str, field: str, start: dict[str, Any], rest: str = ""
 ) -> list[str]:
     """The ids of a parent's whole list, from its first page on through `endCursor`."""
-    ids = [edge["node"]["id"] for edge in start["edges"]]
-    info = start["pageInfo"]
     query = f"""query($slug: String!, $after: String) {{ person(slug: $slug) {{
       {field}(first: 2, after: $after{rest}) {{ {PAGE} }} }} }}"""
-    while info["hasNextPage"]:
-        page = gql(client, query, {"slug": slug, "after": info["endCursor"]}, {})
-        connection = page["person"][field]
-        assert connection["pageInfo"]["hasPreviousPage"]
-        ids += [edge["node"]["id"] for edge in connection["edges"]]
-        info = connection["pageInfo"]
-    return ids
+    return walk_pages(client, query, slug, start, ("person", field))
 
 
 def test_pagination_continues_from_the_batched_page(

@@ -24,7 +24,7 @@ from app.content.types import STREAM_TYPES
 from app.db import session_scope
 from app.models import Article, Event, Person, Publication, Quote, Tagging, Topic
 from tests.admin_helpers import PREVIEW, bearer, make_key
-from tests.graphql_support import gql
+from tests.graphql_support import gql, walk_pages
 from tests.support import count_queries
 
 NOW = datetime.now(UTC)
@@ -169,17 +169,9 @@ def test_the_batch_shows_what_each_viewer_may_see_in_stream_order(seeded: FastAP
 
 def _walk(client: TestClient, slug: str, field: str, start: dict[str, Any], rest: str) -> list[str]:
     """The ids of a topic's whole stream, from its first page on through `endCursor`."""
-    ids = [edge["node"]["id"] for edge in start["edges"]]
-    info = start["pageInfo"]
     query = f"""query($slug: String!, $after: String) {{ topic(slug: $slug) {{
       {field}: stream(first: 4, after: $after{rest}) {{ {PAGE} }} }} }}"""
-    while info["hasNextPage"]:
-        page = gql(client, query, {"slug": slug, "after": info["endCursor"]}, {})
-        connection = page["topic"][field]
-        assert connection["pageInfo"]["hasPreviousPage"]
-        ids += [edge["node"]["id"] for edge in connection["edges"]]
-        info = connection["pageInfo"]
-    return ids
+    return walk_pages(client, query, slug, start, ("topic", field))
 
 
 def test_pagination_continues_from_the_batched_page(
