@@ -7,8 +7,11 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
+from app.models import AuditEntry
 from app.transfer import import_records
 from tests.admin_helpers import event_body
 
@@ -315,3 +318,80 @@ def test_a_patch_keeps_the_links_it_does_not_name_to_deleted_items(
     for path, was in before.items():
         now = client.patch(f"/api/v1/{path}", json={}, headers=writer).json()
         assert {k: now[k] for k in was} == was, path
+
+
+def test_a_patch_that_names_a_relation_drops_its_links_to_deleted_items(
+    client: TestClient, writer: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    """The other side of the test above: a relation the patch names is what the patch says,
+    links to deleted items included. `{"speaker": null}` on a quote whose speaker was
+    deleted (an editor sees none) was taken for a PATCH of equal values: nothing written,
+    and restoring the person brought the speaker back; the same with another field in the
+    patch did clear it. Now either clears it, and the audit entry names the relation."""
+    gone: dict[str, dict[str, str]] = {
+        "topics": {"name": "Gone topic", "slug": "gone-topic"},
+        "organizations": {"name": "Gone org", "slug": "gone-org"},
+        "people": {"name": "Gone person", "slug": "gone-person"},
+        "people/kept": {"name": "Kept person", "slug": "kept-person"},
+    }
+    for path, made in gone.items():
+        collection = path.split("/")[0]
+        assert client.post(f"/api/v1/{collection}", json=made, headers=writer).status_code == 201
+    # path: (the item, linked to deleted items, a patch naming those relations)
+    linked: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "organizations/child": ({"name": "Child", "parent": "gone-org"}, {"parent": None}),
+        "quotes/said": (
+            {"text": "Said", "speaker": "gone-person", "topics": ["gone-topic"]},
+            {"speaker": None, "topics": []},
+        ),
+        "articles/story": (
+            {"title": "Story", "authors": ["gone-person", "kept-person"]},
+            {"authors": ["kept-person"]},
+        ),
+        "events/talk": (
+            event_body(
+                participants=[{"person": "gone-person", "role": "speaker"}],
+                sponsors=["gone-org"],
+                topics=[],
+            ),
+            {"participants": [], "sponsors": []},
+        ),
+    }
+    for path, (item, _) in linked.items():
+        collection, slug = path.split("/")
+        created = client.post(f"/api/v1/{collection}", json={**item, "slug": slug}, headers=writer)
+        assert created.status_code == 201, created.text
+    for path, made in list(gone.items())[:3]:
+        deleted = client.delete(f"/api/v1/{path}/{made['slug']}", headers=writer)
+        assert deleted.status_code == 204
+    for path, (_, patch) in linked.items():
+        patched = client.patch(f"/api/v1/{path}", json=patch, headers=writer)
+        assert patched.status_code == 200, patched.text
+
+    with session_factory() as session:
+        entries = session.scalars(select(AuditEntry).where(col(AuditEntry.action) == "update"))
+        audited = {(e.entity_type, e.slug): e.changes for e in entries}
+    assert audited == {
+        ("organization", "child"): {"fields": ["parent"]},
+        ("quote", "said"): {"fields": ["speaker", "topics"]},
+        ("article", "story"): {"fields": ["authors"]},
+        ("event", "talk"): {"fields": ["participants", "sponsors"]},
+    }
+    singular = {"topics": "topic", "organizations": "organization", "people": "person"}
+    with session_factory() as session:
+        lines = [
+            orjson.dumps({"type": singular[path], "data": made})
+            for path, made in gone.items()
+            if path in singular
+        ]
+        import_records(session, lines)
+        session.commit()
+
+    def slugs(value: Any) -> Any:
+        if isinstance(value, list):
+            return [slugs(v) for v in value]
+        return value and (value.get("slug") or value["person"]["slug"])
+
+    for path, (_, patch) in linked.items():
+        now = client.patch(f"/api/v1/{path}", json={}, headers=writer).json()
+        assert {name: slugs(now[name]) for name in patch} == patch, path

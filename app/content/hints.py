@@ -40,9 +40,14 @@ class PlanHints:
         if not missing:
             return answers
         found = work_out(missing)
-        if len(self._known) + len(missing) > self.size:
-            self._known.clear()
+        kept = self._known
+        # An expired answer asked again replaces itself; past `size`, all are forgotten,
+        # and of one call's answers at most `size` are kept (the others answered all the same).
+        if len(kept) + sum(keys[name] not in kept for name in missing) > self.size:
+            kept.clear()
         for name in missing:
             answers[name] = found[name]
-            self._known[keys[name]] = (now, found[name])
+            key = keys[name]
+            if key in kept or len(kept) < self.size:
+                kept[key] = (now, found[name])
         return answers

@@ -12,7 +12,7 @@ from collections.abc import Container, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -521,7 +521,14 @@ def update_item(
             ]
         )
     doc = validate(collection, merged).model_dump(mode="python")
-    if _unchanged(collection, before, doc) and _stored_as_written(session, ctype, row, doc):
+    # The relations a PATCH names that also link to deleted items, which `before` (what an
+    # editor sees) leaves out: the patch says what they are, so those links go too.
+    hidden = [] if replacing else _hiding_links(session, ctype, row, before, patch.keys())
+    if (
+        not hidden
+        and _unchanged(collection, before, doc)
+        and _stored_as_written(session, ctype, row, doc)
+    ):
         # Nothing to write: no links or search row rewritten, so no content version bumped
         # and no cached response purged (re-importing the same file, a PATCH of equal values).
         return row
@@ -536,13 +543,61 @@ def update_item(
     _apply(session, ctype, row, doc, named=patch.keys())
     _record_exit(ctype, row, public_slug)
     after = current_document(session, ctype, row)
-    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    changed = sorted(
+        {k for k in set(before) | set(after) if before.get(k) != after.get(k)} | set(hidden)
+    )
     if changed:
         row.version += 1
         row.updated_at = utcnow()
         session.flush()
         _audit(session, actor, "update", ctype, row, {"fields": changed})
     return row
+
+
+# The link rows of each relation a write names, whatever their targets' visibility: those
+# `current_document` does not show (`_hiding_links`). To-one relations are a foreign key.
+_FOREIGN_KEYS = {
+    ("organization", "parent"): "parent_id",
+    ("quote", "speaker"): "speaker_id",
+    ("quote", "article"): "article_id",
+}
+_LINK_ROWS: dict[tuple[str, str], tuple[Any, str]] = {
+    ("person", "affiliations"): (Affiliation, "person_id"),
+    ("article", "authors"): (ArticleAuthor, "article_id"),
+    ("article", "resources"): (ArticleResource, "article_id"),
+    ("article", "related"): (RelatedItem, "article_id"),
+    ("publication", "authors"): (PublicationAuthor, "publication_id"),
+    ("event", "participants"): (EventParticipant, "event_id"),
+    ("event", "sponsors"): (EventSponsor, "event_id"),
+}
+
+
+def _hiding_links(
+    session: Session, ctype: ContentType, row: Any, before: dict[str, Any], named: Container[str]
+) -> list[str]:
+    """The relations of `named` whose stored links are more than `before` shows: links to
+    deleted items, which a write naming the relation replaces with what it gives."""
+    hiding = []
+    for name in RELATIONS[ctype.name]:
+        if name not in named or name not in before:
+            continue
+        key = (ctype.name, name)
+        if key in _FOREIGN_KEYS:
+            if before[name] is None and getattr(row, _FOREIGN_KEYS[key]) is not None:
+                hiding.append(name)
+            continue
+        if name == "topics":
+            stored = (
+                select(func.count())
+                .select_from(Tagging)
+                .where(col(Tagging.entity_type) == ctype.name, col(Tagging.entity_id) == row.id)
+            )
+        else:
+            link, parent = _LINK_ROWS[key]
+            stored = select(func.count()).select_from(link).where(getattr(link, parent) == row.id)
+        if (session.scalar(stored) or 0) > len(before[name] or []):
+            hiding.append(name)
+    return hiding
 
 
 def _unchanged(collection: str, before: dict[str, Any], doc: dict[str, Any]) -> bool:
