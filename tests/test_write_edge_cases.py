@@ -276,7 +276,8 @@ def test_a_patch_keeps_the_links_it_does_not_name_to_deleted_items(
     }
     for collection, body in gone.items():
         assert client.post(f"/api/v1/{collection}", json=body, headers=writer).status_code == 201
-    linked = {  # path: (the item, linked to the three, and a patch of another field)
+    linked: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        # path: (the item, linked to the three, and a patch of another field)
         "organizations/child": ({"name": "Child", "parent": "gone-org"}, {"name": "Edited"}),
         "people/kept": (
             {
@@ -299,9 +300,9 @@ def test_a_patch_keeps_the_links_it_does_not_name_to_deleted_items(
     }
     relations = ("parent", "affiliations", "topics", "authors", "participants", "sponsors")
     before: dict[str, dict[str, Any]] = {}
-    for path, (body, _) in linked.items():
+    for path, (item, _) in linked.items():
         collection, slug = path.split("/")
-        created = client.post(f"/api/v1/{collection}", json={**body, "slug": slug}, headers=writer)
+        created = client.post(f"/api/v1/{collection}", json={**item, "slug": slug}, headers=writer)
         assert created.status_code == 201, created.text
         before[path] = {k: v for k, v in created.json().items() if k in (*relations, "speaker")}
     for collection, body in gone.items():
