@@ -222,3 +222,37 @@ def test_statements_do_not_grow_with_the_topics(
             with count_queries(engine) as queries_run:
                 gql(client, COUNTED, {"first": TOPICS}, {})
         assert queries_run.count > 4 * TOPICS, queries_run.count  # what batching saves
+
+
+def test_a_stream_is_batched_with_the_topics_that_came_with_its_own(
+    seeded: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch takes the topics that arrived together (one list's page, one relation's
+    targets for a batch of items), not every topic the request has read: the topics an
+    article list is tagged with are not asked for the stream of the one topic shown."""
+    asked: list[list[str]] = []
+    batched = resolve.first_stream_pages
+
+    def recording(session: Session, topics: list[Topic], *args: Any) -> dict[int, Any]:
+        asked.append(sorted(topic.slug for topic in topics))
+        return batched(session, topics, *args)
+
+    monkeypatch.setattr(resolve, "first_stream_pages", recording)
+    one = """{ articles(first: 50) { nodes { topics { slug } } }
+      topic(slug: "t06") { stream(first: 3) { totalCount nodes { __typename } } } }"""
+    listed = """{ articles(first: 50) { nodes { topics { slug } } }
+      topics(first: 4) { nodes { stream(first: 3) { nodes { __typename } } } } }"""
+    tags = """{ articles(first: 20) { nodes {
+      topics { stream(first: 2) { nodes { __typename } } } } } }"""
+    with TestClient(seeded) as client:
+        data = gql(client, one)
+        assert data["topic"]["stream"]["totalCount"] > 0
+        assert len({t["slug"] for a in data["articles"]["nodes"] for t in a["topics"]}) > 2
+        assert asked == [["t06"]]
+        asked.clear()
+        gql(client, listed)
+        assert asked == [["t00", "t01", "t02", "t03"]]
+        asked.clear()
+        gql(client, tags)
+        [tags_batch] = asked  # the tags' streams: one batch
+        assert len(tags_batch) > 2

@@ -29,18 +29,29 @@ class RowPool:
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[int, Any]] = {name: {} for name in RELATIONS}
+        # Which arrival each row came with, latest first: a list's page, or one relation's
+        # targets for a batch of parents (see `PageLoader`).
+        self.arrivals: dict[str, dict[int, int]] = {name: {} for name in RELATIONS}
+        self._arrived = 0
         # The columns the query reads, per model (set by the fast path; None: all).
         self.projection: Projection | None = None
         # The collections whose writes can change the relations loaded (`Relation.watches`).
         self.watched: set[str] = set()
 
-    def add(self, ctype: ContentType, rows: Iterable[Any]) -> None:
-        pool = self.rows[ctype.name]
+    def arrival(self) -> int:
+        """A new arrival's number, for the rows that come together."""
+        self._arrived += 1
+        return self._arrived
+
+    def add(self, ctype: ContentType, rows: Iterable[Any], arrival: int | None = None) -> None:
+        pool, arrivals = self.rows[ctype.name], self.arrivals[ctype.name]
+        arrival = self.arrival() if arrival is None else arrival
         for row in rows:
             pool[row.id] = row
+            arrivals[row.id] = arrival
 
-    def add_one(self, row: Any) -> None:
-        self.rows[BY_MODEL[type(row)].name][row.id] = row
+    def add_one(self, row: Any, arrival: int) -> None:
+        self.add(BY_MODEL[type(row)], [row], arrival)
 
     def public_ids(self) -> set[str]:
         """The public ids of every row returned (for `Surrogate-Key`)."""
@@ -78,17 +89,21 @@ class RelationLoader:
         self.pool.watched.update(self.relation.watches)
         target = self.relation.target
         pool = self.pool.rows[target.name] if target is not None else None
+        arrivals = self.pool.arrivals[target.name] if target is not None else None
+        arrival = self.pool.arrival()
         for pk, _ in batch:
             group = found.get(pk, [])
             loaded[pk] = group
-            if pool is None:
+            if pool is None or arrivals is None:
                 for link in group:
-                    self.pool.add_one(link.target)
+                    self.pool.add_one(link.target, arrival)
             else:
                 # Loaders return read-only rows (`app.content.rows`): the id is in __dict__
                 # (a mapped attribute's descriptor call per link was most of this loop).
                 for link in group:
-                    pool[link.target.__dict__["id"]] = link.target
+                    target_id = link.target.__dict__["id"]
+                    pool[target_id] = link.target
+                    arrivals[target_id] = arrival
         return loaded[key]
 
 
@@ -117,13 +132,21 @@ class PageLoader:
             return page
         parents = self.pool.rows[self.type_name]
         parents.setdefault(key, row)
+        arrival = self.pool.arrivals[self.type_name].get(key)
         loaded = self.loaded
-        # The parents whose column was read (the fast path's rows hold only some columns).
+        # The parents that came with this one (the same list's page, the same relation's
+        # targets), whose column was read (the fast path's rows hold only some columns).
+        # Not every row of the type: a page costs far more than a relation's links, and the
+        # topics an article list is tagged with are not asked for the stream one topic is.
         reads = self.reads
+        arrivals = self.pool.arrivals[self.type_name]
         batch = {
             pk: parent
             for pk, parent in parents.items()
-            if pk not in loaded and reads in parent.__dict__
+            if arrival is not None
+            and arrivals.get(pk) == arrival
+            and pk not in loaded
+            and reads in parent.__dict__
         }
         batch[key] = row
         loaded.update(self.fetch(list(batch.values())))
