@@ -105,6 +105,21 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def api(app_factory: AppFactory) -> Iterator[TestClient]:
+    """A client without the response cache, for tests that write rows behind the API's
+    back (which the cache cannot know about)."""
+    with TestClient(app_factory(response_cache=False)) as client:
+        yield client
+
+
+@pytest.fixture
+def factory(api: TestClient) -> sessionmaker[Session]:
+    """`api`'s session factory."""
+    session_factory: sessionmaker[Session] = api.app.state.session_factory  # type: ignore[attr-defined]
+    return session_factory
+
+
+@pytest.fixture
 def session_factory(app: FastAPI) -> sessionmaker[Session]:
     """Sessions on the same engine as `client`, e.g. to arrange rows before a request."""
     factory: sessionmaker[Session] = app.state.session_factory

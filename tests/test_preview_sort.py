@@ -9,7 +9,6 @@ when the query's expression matches the index's: the plans below check that it d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,19 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import utcnow
 from app.models import Article
 from tests.rest_factories import make_article, make_event, make_key, make_topic, writing
-
-
-@pytest.fixture
-def api(app_factory: Any) -> Iterator[TestClient]:
-    """A client without the response cache: the tests change rows behind the API's back."""
-    with TestClient(app_factory(response_cache=False)) as client:
-        yield client
-
-
-@pytest.fixture
-def factory(api: TestClient) -> sessionmaker[Session]:
-    session_factory: sessionmaker[Session] = api.app.state.session_factory  # type: ignore[attr-defined]
-    return session_factory
 
 
 @pytest.fixture

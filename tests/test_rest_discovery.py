@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -25,19 +24,6 @@ from tests.rest_factories import (
 )
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def api(app_factory: Any) -> Iterator[TestClient]:
-    """No response cache: these tests write behind the API's back."""
-    with TestClient(app_factory(response_cache=False)) as client:
-        yield client
-
-
-@pytest.fixture
-def factory(api: TestClient) -> sessionmaker[Session]:
-    session_factory: sessionmaker[Session] = api.app.state.session_factory  # type: ignore[attr-defined]
-    return session_factory
 
 
 def _status(api: TestClient, url: str, **params: Any) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,20 +26,6 @@ from tests.rest_factories import (
 from tests.support import count_queries
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def api(app_factory: Any) -> Iterator[TestClient]:
-    """A client over an empty database, without the response cache: these tests write
-    behind the API's back, which the cache cannot know about."""
-    with TestClient(app_factory(response_cache=False)) as client:
-        yield client
-
-
-@pytest.fixture
-def factory(api: TestClient) -> sessionmaker[Session]:
-    session_factory: sessionmaker[Session] = api.app.state.session_factory  # type: ignore[attr-defined]
-    return session_factory
 
 
 def _hidden_events(session: Session) -> set[str]:

@@ -3,20 +3,10 @@ renamed, deleted or replaced topics are seen at once, caches off."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from fastapi.testclient import TestClient
 
 from app.content import queries as queries_module
 from tests.support import count_queries
-
-
-@pytest.fixture
-def api(app_factory: Any) -> Iterator[TestClient]:
-    with TestClient(app_factory(response_cache=False)) as client:
-        yield client
 
 
 def _titles(api: TestClient, slug: str) -> list[str]:
