@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from app.content.types import ALL_TYPES
 from app.db import make_engine, take_writers_lock
 
 if TYPE_CHECKING:
@@ -30,25 +31,14 @@ HEAD_REVISION = "9d38d00c2f1c"
 # differences.
 FTS_TABLE = "search_fts"
 VERSION_TABLE = "alembic_version"
-_PUBLISHABLE_TABLES = ("article", "quote", "event", "publication", "resource")
+_TABLES = tuple(ctype.model.__tablename__ for ctype in ALL_TYPES)
+_PUBLISHABLE_TABLES = tuple(ctype.model.__tablename__ for ctype in ALL_TYPES if ctype.publishable)
 UNMODELLED_INDEXES = frozenset(
     {
         "ix_search_document_tsv",
         "ix_publication_year_sort",
         # The change log's partial indexes (migration 8b3e5d1f7c42).
-        *(
-            f"ix_{table}_deleted_at"
-            for table in (
-                "topic",
-                "organization",
-                "person",
-                "article",
-                "quote",
-                "event",
-                "publication",
-                "resource",
-            )
-        ),
+        *(f"ix_{table}_deleted_at" for table in _TABLES),
         *(f"ix_{table}_left_public_at" for table in _PUBLISHABLE_TABLES),
         # A preview's published_at sort, coalesce(published_at, created_at) (9d38d00c2f1c).
         *(f"ix_{table}_published_sort" for table in _PUBLISHABLE_TABLES),
