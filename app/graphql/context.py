@@ -71,8 +71,9 @@ class Context:
         fetch: Callable[[list[Any]], dict[int, Any]],
         reads: str,
     ) -> Any:
-        """The first page of the connection `key` of `row`, loaded with its siblings' (those
-        whose column `reads`, which `fetch` reads, was loaded)."""
+        """The first page of the connection `key` of `row`, loaded with those of the rows
+        that arrived with it (`PageLoader`) and whose column `reads`, which `fetch` reads,
+        was loaded."""
         type_name = BY_MODEL[type(row)].name
         loader = self.pages.get((type_name, *key))
         if loader is None:

@@ -132,22 +132,23 @@ class PageLoader:
             return page
         parents = self.pool.rows[self.type_name]
         parents.setdefault(key, row)
-        arrival = self.pool.arrivals[self.type_name].get(key)
         loaded = self.loaded
         # The parents that came with this one (the same list's page, the same relation's
         # targets), whose column was read (the fast path's rows hold only some columns).
         # Not every row of the type: a page costs far more than a relation's links, and the
         # topics an article list is tagged with are not asked for the stream one topic is.
-        reads = self.reads
         arrivals = self.pool.arrivals[self.type_name]
-        batch = {
-            pk: parent
-            for pk, parent in parents.items()
+        arrival = arrivals.get(key)
+        reads = self.reads
+        batch = (
+            {
+                pk: parent
+                for pk, parent in parents.items()
+                if arrivals.get(pk) == arrival and pk not in loaded and reads in parent.__dict__
+            }
             if arrival is not None
-            and arrivals.get(pk) == arrival
-            and pk not in loaded
-            and reads in parent.__dict__
-        }
+            else {}
+        )
         batch[key] = row
         loaded.update(self.fetch(list(batch.values())))
         return loaded[key]
