@@ -100,14 +100,10 @@ def cached_count(
     quotes by article changes when that article is withdrawn). `changes_at`: for a count
     that also depends on the clock, the next moment it may change by itself (it expires
     then too)."""
-    read = _read_types(types, reads)
-
-    def work_out() -> tuple[int, datetime | None]:
-        total = count()
-        return total, _expires(session, read, viewer, changes_at)
-
-    total: int = _kept(session, _count_key(scope, viewer), read, viewer.now, work_out)
-    return total
+    totals = cached_counts(
+        session, {scope: scope}, types, viewer, lambda _: {scope: count()}, changes_at, reads
+    )
+    return totals[scope]
 
 
 def _read_types(types: Sequence[ContentType], reads: Sequence[ContentType]) -> list[ContentType]:
@@ -240,31 +236,16 @@ def cached_at_version(
 ) -> Any:
     """`compute()`, or what it returned at the current versions of `types` (a value that
     only writes to those types change, kept beside the totals)."""
-    return _kept(session, key, types, None, lambda: (compute(), None))
-
-
-def _kept(
-    session: Session,
-    key: str,
-    types: Sequence[ContentType],
-    now: datetime | None,
-    work_out: Callable[[], tuple[Any, datetime | None]],
-) -> Any:
-    """The value kept for `key` at the current versions of `types` and not expired at
-    `now`, or `work_out()`'s (value, expiry), kept."""
     cache = _cache_of(session)
-    versions = type_versions(session) if cache is not None else None
-    if cache is None or versions is None:
-        return work_out()[0]
-    version = _version_of(versions, types)
-    if version is None:
-        return work_out()[0]
+    version = _version_of(type_versions(session), types) if cache is not None else None
+    if cache is None or version is None:
+        return compute()
     found = cache.get(key)
-    if found is not None and _fresh(found, version, now):
+    if found is not None and _fresh(found, version, None):
         return found[2]
-    value, expires = work_out()
+    value = compute()
     with _LOCK:
         if len(cache) >= MAX_ENTRIES:
             cache.clear()
-        cache[key] = (version, expires, value)
+        cache[key] = (version, None, value)
     return value
