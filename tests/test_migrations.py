@@ -292,3 +292,42 @@ def test_search_documents_gain_the_fields_search_now_reads(
         )
     assert bodies["article"] == "  Quetzal Desk"  # as index_item joins subtitle, text, byline
     assert "24/7 urgent" in bodies["resource"]
+
+
+def test_search_documents_are_normalized_as_queries_are(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """Migration bc061dd78952: search documents written before it, in fullwidth letters or
+    decomposed accents, hold their NFKC form after it and are found by their words (on
+    SQLite, FTS5 re-indexes them); ASCII documents are left alone."""
+    from sqlalchemy.orm import Session
+
+    from app.content.search import search
+    from app.content.types import ALL_TYPES
+    from app.content.visibility import Viewer
+    from app.content.writes import create_item
+
+    upgrade_to_head(empty_database_url)
+    with Session(empty_engine) as session, session.begin():
+        create_item(session, "topics", {"name": "Hostage desk"}, "t")
+        create_item(session, "topics", {"name": "Medellin office"}, "t")
+        create_item(session, "topics", {"name": "Plain"}, "t")
+    wide = "\uff28\uff2f\uff33\uff34\uff21\uff27\uff25 desk"
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "9d38d00c2f1c")  # before bc061dd78952
+        for old, new in (("Hostage desk", wide), ("Medellin office", "Medelli\u0301n office")):
+            connection.execute(
+                text("UPDATE search_document SET title = :new WHERE title = :old"),
+                {"new": new, "old": old},
+            )
+        connection.execute(text("UPDATE search_document SET body = 'x' WHERE title = 'Plain'"))
+    if empty_engine.dialect.name == "sqlite":  # PostgreSQL's `unaccent` folds fullwidth
+        with Session(empty_engine) as session:
+            assert search(session, "hostage", ALL_TYPES, Viewer(), 20)[1] == 0
+    upgrade_to_head(empty_database_url)
+    with empty_engine.connect() as connection:
+        documents = sorted(connection.execute(text("SELECT title, body FROM search_document")))
+    assert documents == [("HOSTAGE desk", ""), ("Medellín office", ""), ("Plain", "x")]
+    with Session(empty_engine) as session:
+        assert search(session, "hostage", ALL_TYPES, Viewer(), 20)[1] == 1
+        assert search(session, "medellín", ALL_TYPES, Viewer(), 20)[1] == 1

@@ -62,6 +62,35 @@ def test_accents_fold_on_both_databases(
     assert (names, total) == (expected, len(expected))
 
 
+# Items written in compatibility or decomposed forms: fullwidth "HOSTAGE", and "Medellín"
+# with its accent as a mark of its own.
+WRITTEN_ODDLY = ("\uff28\uff2f\uff33\uff34\uff21\uff27\uff25 desk", "Medelli\u0301n office")
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("hostage", "HOSTAGE desk"),
+        ("\uff48\uff4f\uff53\uff54\uff41\uff47\uff45", "HOSTAGE desk"),
+        ("medellin", "Medellín office"),
+        ("Medellín", "Medellín office"),
+        ("Medelli\u0301n", "Medellín office"),
+    ],
+)
+def test_text_written_in_other_forms_is_found_as_its_words(
+    session_factory: sessionmaker[Session], q: str, expected: str
+) -> None:
+    """The index holds an item's text NFKC-normalized, as `q` is: on SQLite, an item in
+    fullwidth letters was found by no query at all. The snippet shows the normalized text."""
+    with session_scope(session_factory) as session:
+        for name in WRITTEN_ODDLY:
+            create_item(session, "topics", {"name": name}, "t")
+    with session_scope(session_factory) as session:
+        hits, total = search(session, q, ALL_TYPES, Viewer(), 20)
+    snippets = [h.snippet.replace("<mark>", "").replace("</mark>", "") for h in hits]
+    assert (snippets, total) == ([expected], 1)
+
+
 def test_the_snippet_marks_the_word_as_written(places: sessionmaker[Session]) -> None:
     with session_scope(places) as session:
         hits, _ = search(session, "bogota kidnapping", ALL_TYPES, Viewer(), 20)

@@ -215,12 +215,19 @@ def indexed_as(ctype: ContentType, row: Any) -> tuple[str, str]:
 
 def document_text(ctype: ContentType, value_of: Callable[[str], Any]) -> tuple[str, str]:
     """The (title, body) of a search document, from the item's field values (a row's
-    attributes, or a generated row's keys: `dossier generate` writes the same text)."""
-    title = str(value_of(ctype.title_field) or "")
-    body = " ".join(str(value_of(f) or "") for f in ctype.search_fields if f != ctype.title_field)[
-        :SEARCH_TEXT_LIMIT
-    ]
-    return title, body
+    attributes, or a generated row's keys: `dossier generate` writes the same text).
+
+    The text is NFKC-normalized, as `q` is (`_words`): the index holds the words a query
+    can ask for. SQLite's tokenizer keeps fullwidth letters as they are, so an item
+    written in them was found by no query once `q` was normalized."""
+    title = search_text(str(value_of(ctype.title_field) or ""))
+    body = " ".join(str(value_of(f) or "") for f in ctype.search_fields if f != ctype.title_field)
+    return title, search_text(body)[:SEARCH_TEXT_LIMIT]
+
+
+def search_text(value: str) -> str:
+    """`value` as search documents hold it: NFKC-normalized (migration `search_text_nfkc`)."""
+    return unicodedata.normalize("NFKC", value)
 
 
 def visibility_of(ctype: ContentType, row: Any) -> tuple[datetime | None, bool]:
