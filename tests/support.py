@@ -7,17 +7,22 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 import app.models  # noqa: F401  (every table on the metadata)
 from app.config import Settings
+from app.content.types import ALL_TYPES
+from app.content.visibility import public_since
 from app.db import metadata
+from app.models import Tagging
 
 BACKENDS = ("sqlite", "postgresql")
 PG_ADMIN_URL = os.environ.get(
@@ -256,3 +261,18 @@ def load_demo_into(url: str) -> None:
             load_demo(session)
     finally:
         engine.dispose()
+
+
+def tagging_mismatches(session: Session) -> list[tuple[str, int, Any, Any]]:
+    """Every tagging whose `public_at` is not its item's `public_since` (what the write
+    layer keeps there), as (type, id, stored, expected)."""
+    wrong = []
+    for ctype in ALL_TYPES:
+        items = {row.id: row for row in session.scalars(select(ctype.model))}
+        taggings = session.scalars(select(Tagging).where(col(Tagging.entity_type) == ctype.name))
+        for tagging in taggings:
+            item = items[tagging.entity_id]
+            expected = public_since(ctype.model, partial(getattr, item))
+            if tagging.public_at != expected:
+                wrong.append((ctype.name, tagging.entity_id, tagging.public_at, expected))
+    return wrong

@@ -264,6 +264,15 @@ def test_generated_documents_store_their_items_visibility(session: Session, ctyp
         assert {v[0] is None for v in stored.values()} == {True, False}
 
 
+def test_generated_taggings_store_their_items_visibility(session: Session) -> None:
+    """As the write layer stores it (`Tagging.public_at`): topic streams read it there."""
+    from tests.support import tagging_mismatches
+
+    assert tagging_mismatches(session) == []
+    hidden = session.scalar(select(func.count()).where(col(Tagging.public_at).is_(None)))
+    assert hidden
+
+
 @pytest.mark.parametrize("ctype", ALL_TYPES, ids=[t.name for t in ALL_TYPES])
 def test_generated_items_are_valid_documents(session: Session, ctype: Any) -> None:
     """A PATCH re-validates the whole document: generated items must pass, rich text unchanged."""

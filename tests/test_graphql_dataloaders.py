@@ -6,6 +6,7 @@ The data is generated (110+ events whose speakers have affiliations), on both ba
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.content.visibility import public_since
 from app.db import session_scope
 from app.models import (
     Affiliation,
@@ -92,7 +94,12 @@ def seed(factory: sessionmaker[Session]) -> None:
         people = [make_person(session, i, orgs) for i in range(40)]
 
         def tag(type_name: str, row: Any) -> None:
-            session.add(Tagging(entity_type=type_name, entity_id=row.id, topic_id=pk(topic)))
+            public_at = public_since(type(row), partial(getattr, row))  # as the writes store it
+            session.add(
+                Tagging(
+                    entity_type=type_name, entity_id=row.id, topic_id=pk(topic), public_at=public_at
+                )
+            )
 
         for i in range(EVENTS):
             # The newest 40 interleave with the other types in the stream; the rest are older.

@@ -6,6 +6,7 @@ either plan of a type (a popular topic's walk, the others' taggings)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ import app.graphql.resolve as resolve
 from app.content.hints import PlanHints
 from app.content.queries import popular_topics, topic_stream
 from app.content.types import STREAM_TYPES
+from app.content.visibility import public_since
 from app.db import session_scope
 from app.models import Article, Event, Person, Publication, Quote, Tagging, Topic
 from tests.admin_helpers import PREVIEW, bearer, make_key
@@ -74,8 +76,17 @@ def _seed(factory: sessionmaker[Session]) -> None:
             tagged = [topics[1 + i % 10]] + ([topics[0]] if i % 9 else [])
             for item in items:
                 name = type(item).__name__.lower()
+                # What the write layer stores with a tagging: its item's visibility.
+                public_at = public_since(type(item), partial(getattr, item))
                 for topic in tagged:
-                    session.add(Tagging(entity_type=name, entity_id=item.id, topic_id=topic.id))
+                    session.add(
+                        Tagging(
+                            entity_type=name,
+                            entity_id=item.id,
+                            topic_id=topic.id,
+                            public_at=public_at,
+                        )
+                    )
 
 
 @pytest.fixture(params=[True, False], ids=["fast", "stock"])

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
+from sqlmodel import col
 
 from app.db import make_engine, metadata
 from app.migrations import (
@@ -331,3 +332,40 @@ def test_search_documents_are_normalized_as_queries_are(
     with Session(empty_engine) as session:
         assert search(session, "hostage", ALL_TYPES, Viewer(), 20)[1] == 1
         assert search(session, "medellín", ALL_TYPES, Viewer(), 20)[1] == 1
+
+
+def test_taggings_gain_their_items_visibility(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """Migration 0b70a7beb28e: each tagging holds its item's `public_since`, as the write
+    layer keeps it: published, draft, scheduled and deleted items, and a person."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from app.content.writes import create_item, delete_item
+    from app.db import utcnow
+    from app.models import Article
+    from tests.support import tagging_mismatches
+
+    upgrade_to_head(empty_database_url)
+    with Session(empty_engine) as session, session.begin():
+        create_item(session, "topics", {"name": "T"}, "t")
+        later = (utcnow() + timedelta(days=1)).isoformat()
+        for slug, fields in (
+            ("public", {"status": "published"}),
+            ("draft", {"status": "draft"}),
+            ("scheduled", {"status": "published", "published_at": later}),
+            ("gone", {"status": "published"}),
+        ):
+            create_item(session, "articles", {"title": slug, "topics": ["t"], **fields}, "t")
+        create_item(session, "people", {"name": "Ann", "topics": ["t"]}, "t")
+        gone = session.scalars(select(Article).where(col(Article.slug) == "gone")).one()
+        delete_item(session, "articles", gone, "t")
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "bc061dd78952")  # before 0b70a7beb28e
+    upgrade_to_head(empty_database_url)
+    with Session(empty_engine) as session:
+        assert tagging_mismatches(session) == []
+        stored = session.execute(text("SELECT count(public_at) FROM tagging")).scalar()
+    assert stored == 3  # the public article, the scheduled one, the person

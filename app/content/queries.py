@@ -782,6 +782,39 @@ def stream_rows(
     return loaded
 
 
+def public_tagged(ctype: ContentType, viewer: Viewer, tagging: Any = Tagging) -> tuple[Any, Any]:
+    """Conditions: `tagging` (the model or an alias) tags a `ctype` item which the public
+    sees at `viewer.now`. The tagging holds its item's visibility (`Tagging.public_at`),
+    so a topic's public items of a type, newest first, and their count, are a range of
+    `ix_tagging_topic_type_public`: no item is read."""
+    return col(tagging.entity_type) == ctype.name, col(tagging.public_at) <= viewer.now
+
+
+def public_order(tagging: Any = Tagging, descending: bool = True) -> tuple[Any, ...]:
+    """A public stream's order within a type, on the taggings: `published_at` (which
+    `public_at` is, for a public item), then the id."""
+    keys = (col(tagging.public_at), col(tagging.entity_id))
+    return tuple(k.desc() for k in keys) if descending else tuple(k.asc() for k in keys)
+
+
+def _after_in_type(
+    rank: int, after: tuple[Any, int, int], descending: bool, published: Any, item_id: Any
+) -> Any:
+    """The stream's keyset condition (published, rank, id) past `after`, for the items of
+    the type of `rank`: with the rank a constant, a range of (published, id) an index
+    answers, not a comparison of three values of which one is a constant."""
+    when, after_rank, after_id = after
+    bound = literal(when, published.type)
+    if rank == after_rank:
+        key, pair = tuple_(published, item_id), tuple_(bound, literal(after_id, Integer()))
+        return key < pair if descending else key > pair
+    # Same time, another type: after it when its rank sorts after `after_rank`.
+    past_on_tie = (rank < after_rank) == descending
+    if descending:
+        return published <= bound if past_on_tie else published < bound
+    return published >= bound if past_on_tie else published > bound
+
+
 def topic_stream(
     session: Session,
     topic: Topic,
@@ -838,8 +871,32 @@ def topic_stream(
         )
         return [*found, tagged]
 
+    # The public's stream, narrowed by nothing: each type's page from the taggings alone.
+    from_taggings = not viewer.preview and set(narrowing) <= {"ascending"}
+
+    def tagging_branch(ctype: ContentType) -> Any:
+        rank = STREAM_RANK[ctype.name]
+        conditions = [col(Tagging.topic_id) == topic.id, *public_tagged(ctype, viewer)]
+        if after is not None:
+            published, item_id = col(Tagging.public_at), col(Tagging.entity_id)
+            conditions.append(_after_in_type(rank, after, descending, published, item_id))
+        return (
+            select(
+                literal(rank, Integer()).label("rank"),
+                col(Tagging.entity_id).label("id"),
+                col(Tagging.public_at).label("published"),
+            )
+            .where(*conditions)
+            .order_by(*public_order(descending=descending))
+            .limit(limit + 1)
+            .subquery()
+        )
+
     branches = []
     for ctype in types:
+        if from_taggings:
+            branches.append(select(tagging_branch(ctype)))
+            continue
         model = ctype.model
         published = _published(ctype, viewer)
         rank = literal(STREAM_RANK[ctype.name], Integer())
@@ -883,6 +940,10 @@ def topic_stream(
 
     def count_of(ctype: ContentType) -> int:
         model = ctype.model
+        if from_taggings:
+            tagged = public_tagged(ctype, viewer)
+            counted = select(func.count()).where(col(Tagging.topic_id) == topic.id, *tagged)
+            return session.scalar(counted) or 0
         return (
             session.scalar(
                 select(func.count()).select_from(model).where(*conditions_of(ctype, True))

@@ -9,6 +9,7 @@ caller owns the transaction: on any error nothing is flushed that it does not ro
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,7 +22,7 @@ from app.content.relations import RELATIONS
 from app.content.search import index_item, index_visibility, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
-from app.content.visibility import Viewer, is_visible
+from app.content.visibility import Viewer, is_visible, public_since
 from app.db import take_writers_lock, utcnow
 from app.models import (
     Affiliation,
@@ -263,8 +264,11 @@ def _replace_links(
         session.execute(
             delete(Tagging).where(col(Tagging.entity_type) == name, col(Tagging.entity_id) == pk)
         )
+        # Inserted, a tagging holds its item's visibility as written now; the item's row
+        # updated later, triggers keep it (migration `tagging_public_at`).
+        public_at = public_since(ctype.model, partial(getattr, row))
         session.add_all(
-            Tagging(entity_type=name, entity_id=pk, topic_id=t, position=i)
+            Tagging(entity_type=name, entity_id=pk, topic_id=t, position=i, public_at=public_at)
             for i, t in enumerate(topic_ids)
         )
     person, org = BY_NAME["person"], BY_NAME["organization"]

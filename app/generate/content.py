@@ -94,6 +94,8 @@ class ContentBuilder:
         self.seed, self.plan, self.bases, self.sink = seed, plan, bases, sink
         self.text = TextMaker(self._rng("text"))
         self.next_search_id = bases["search_document"] + 1
+        # (type, id, public_at) of the item last written, which `_tag` tags.
+        self.last_indexed: tuple[str, int, datetime | None] = ("", 0, None)
         self.next_affiliation_id = bases["affiliation"] + 1
         gen_topics = [self.pk("topic", i) for i in range(plan.topics)]
         # Existing (curated, e.g. demo) topics come first: they are the popular ones.
@@ -116,6 +118,8 @@ class ContentBuilder:
         """The search document `app.content.search.index_item` would write for `row`."""
         ctype = BY_NAME[type_name]
         title, body = document_text(ctype, row.__getitem__)
+        public_at = public_since(ctype.model, row.get)
+        self.last_indexed = (type_name, row["id"], public_at)
         self.sink(
             "search_document",
             {
@@ -124,7 +128,7 @@ class ContentBuilder:
                 "entity_id": row["id"],
                 "title": title,
                 "body": body,
-                "public_at": public_since(ctype.model, row.get),
+                "public_at": public_at,
                 "deleted": row.get("deleted_at") is not None,
             },
         )
@@ -133,6 +137,10 @@ class ContentBuilder:
     def _tag(
         self, rng: random.Random, type_name: str, entity_id: int, weights: tuple[int, ...]
     ) -> None:
+        # An item is tagged right after it is written: its visibility is the last indexed.
+        indexed_type, indexed_id, public_at = self.last_indexed
+        if (indexed_type, indexed_id) != (type_name, entity_id):
+            raise RuntimeError(f"{type_name} {entity_id} tagged before it was written")
         for position, topic_id in enumerate(self.topics.distinct(rng, _choose_count(rng, weights))):
             self.sink(
                 "tagging",
@@ -141,6 +149,7 @@ class ContentBuilder:
                     "entity_id": entity_id,
                     "topic_id": topic_id,
                     "position": position,
+                    "public_at": public_at,
                 },
             )
 
