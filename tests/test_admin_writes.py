@@ -281,6 +281,33 @@ def test_patch_by_id_and_slug_change(client: TestClient, keys: Keys) -> None:
     assert client.get("/api/v1/people/larry-diamond").status_code == 404
 
 
+def test_a_rename_carries_a_derived_sort_name_along(client: TestClient, keys: Keys) -> None:
+    """A sort name derived from the name follows a rename: it ordered people lists and named
+    the author in citations (BibTeX, RIS, CSL-JSON read family and given names from it),
+    so a renamed person kept being sorted and cited under the old name. A sort name set by
+    hand stays, unless the PATCH names it too."""
+    created = client.post("/api/v1/people", json={"name": "Ana Old"}, headers=keys.writer)
+    assert created.json()["sort_name"] == "Old, Ana"
+    url = f"/api/v1/people/{created.json()['slug']}"
+    renamed = client.patch(url, json={"name": "Ana Newname"}, headers=keys.writer)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["sort_name"] == "Newname, Ana"
+    assert client.get(url).json()["sort_name"] == "Newname, Ana"
+
+    custom = client.post(
+        "/api/v1/people",
+        json={"name": "Ana Custom", "sort_name": "Custom-Sort, A."},
+        headers=keys.writer,
+    )
+    url = f"/api/v1/people/{custom.json()['slug']}"
+    kept = client.patch(url, json={"name": "Ana Other"}, headers=keys.writer)
+    assert kept.json()["sort_name"] == "Custom-Sort, A."
+    both = client.patch(
+        url, json={"name": "Ana Third", "sort_name": "Third, Ana"}, headers=keys.writer
+    )
+    assert both.json()["sort_name"] == "Third, Ana"
+
+
 def test_unchanged_patch_changes_nothing(
     client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
 ) -> None:

@@ -260,3 +260,36 @@ def test_a_calendar_is_the_same_bytes_every_time_with_its_zones_in_order(
     assert zones == sorted(zones)
     unfolded = first.replace(b"\r\n ", b"")
     assert unfolded == Calendar.from_ical(first).to_ical().replace(b"\r\n ", b"")
+
+
+def test_calendar_name_is_escaped_text(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """A topic's name becomes the calendar's NAME, X-WR-CALNAME and X-WR-CALDESC, TEXT
+    values (RFC 5545 §3.3.11): commas, semicolons, backslashes and line breaks escaped. A
+    name with a line break was a 500 (icalendar refuses a raw newline in a content line)."""
+    name = "Hostages, kidnapping; ransom\\extortion\r\nEND:VCALENDAR"
+    _write(session_factory, "topics", {"name": name, "slug": "odd-name"})
+    _write(
+        session_factory,
+        "events",
+        {
+            "title": "Tagged",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "starts_at": "2026-06-01T10:00:00Z",
+            "topics": ["odd-name"],
+        },
+    )
+    response = client.get("/calendar/topics/odd-name.ics")
+    assert response.status_code == 200, response.text
+    unfolded = response.content.replace(b"\r\n ", b"")
+    head = unfolded.split(b"BEGIN:VTIMEZONE")[0].split(b"\r\n")
+    escaped = b"Hostages\\, kidnapping\\; ransom\\\\extortion\\nEND:VCALENDAR"
+    for prop in (b"NAME:", b"X-WR-CALNAME:"):
+        [line] = [line for line in head if line.startswith(prop)]
+        assert line == prop + escaped + " — events".encode()
+    [desc] = [line for line in head if line.startswith(b"X-WR-CALDESC:")]
+    assert desc == b"X-WR-CALDESC:Events on " + escaped + b"."
+    cal = Calendar.from_ical(response.content)
+    assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["Tagged"]

@@ -295,3 +295,29 @@ def test_preview_needs_key_and_flag(
     assert response.headers["cache-control"] == "private, no-store"
     assert "surrogate-key" not in response.headers
     assert dict(ris_lines(client, url + "&preview=true", bearer))["TI"] == "Draft"
+
+
+def test_braces_in_a_doi_or_url_keep_the_bibtex_entry_whole(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """doi and url are written verbatim (biblatex reads them so), where a brace delimits
+    the value: an unbalanced `}` ended the field early and the fields after it were lost.
+    Braces are percent-encoded there instead, as a URL carries them anyway."""
+    _write(
+        session_factory,
+        "publications",
+        {
+            "title": "Braces",
+            "slug": "braces",
+            "publication_type": "report",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "doi": "10.1000/a}b{c",
+            "url": "https://example.org/x}y",
+            "abstract": "After the verbatim fields.",
+        },
+    )
+    entry = bibtex_entry(client, "/api/v1/publications/braces/citation")
+    assert entry["doi"] == "10.1000/a%7Db%7Bc"
+    assert entry["url"] == "https://example.org/x%7Dy"
+    assert entry["abstract"] == "After the verbatim fields."

@@ -524,6 +524,17 @@ def update_item(
                 }
             ]
         )
+    if (
+        not replacing
+        and ctype.name == "person"
+        and "sort_name" not in patch
+        and isinstance(merged.get("name"), str)
+        and before.get("sort_name") == _sort_name(str(before.get("name") or ""))
+    ):
+        # A sort name derived from the name follows a rename (it orders people lists and
+        # names the author in citations); one set by hand stays. An import's line is a
+        # whole document, whose sort name is what it says (absent: derived again).
+        merged["sort_name"] = _sort_name(merged["name"])
     doc = validate(collection, merged).model_dump(mode="python")
     # The relations a PATCH names that also link to deleted items, which `before` (what an
     # editor sees) leaves out: the patch says what they are, so those links go too.

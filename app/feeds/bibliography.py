@@ -123,6 +123,14 @@ def bibtex_escape(value: str) -> str:
     return _BIBTEX_ESCAPE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], _one_line(value))
 
 
+def _bibtex_verbatim(value: str) -> str:
+    """doi and url are verbatim fields for biblatex and the url package: not TeX-escaped.
+    Braces still delimit the value there, and no escape hides one from BibTeX: an
+    unbalanced `}` ended the field and lost the fields after it. They are percent-encoded,
+    as in any URL (and as doi.org resolves a DOI)."""
+    return _one_line(value).replace("{", "%7B").replace("}", "%7D")
+
+
 def _bibtex_name(name: Name) -> str:
     family = bibtex_escape(name.family)
     if name.given is None:
@@ -171,9 +179,8 @@ def to_bibtex(citation: Citation) -> str:
         ("volume", bibtex_escape(citation.volume) if citation.volume else None),
         ("number", bibtex_escape(citation.issue) if citation.issue else None),
         ("pages", "--".join(p for p in pages if p) if pages else None),
-        # doi and url are verbatim fields for biblatex and the url package: not escaped.
-        ("doi", _one_line(citation.doi) if citation.doi else None),
-        ("url", _one_line(citation.url) if citation.url else None),
+        ("doi", _bibtex_verbatim(citation.doi) if citation.doi else None),
+        ("url", _bibtex_verbatim(citation.url) if citation.url else None),
         ("abstract", bibtex_escape(citation.abstract) if citation.abstract else None),
         ("keywords", bibtex_escape(", ".join(citation.keywords)) if citation.keywords else None),
     ]

@@ -108,7 +108,7 @@ def build_calendar(
     source_url: str,
 ) -> tuple[bytes, set[str]]:
     """The calendar, and the public ids of everything it shows (for Surrogate-Key)."""
-    from icalendar import Calendar
+    from icalendar import Calendar, vText
 
     participants = RELATIONS["event"]["participants"].loader(session, rows, viewer)
     topics = RELATIONS["event"]["topics"].loader(session, rows, viewer)
@@ -116,11 +116,14 @@ def build_calendar(
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    name, description = printable(name), printable(description)
-    calendar.add("name", name)  # RFC 7986
-    calendar.add("x-wr-calname", name)  # what Apple, Google and Outlook read
-    calendar.add("description", description)
-    calendar.add("x-wr-caldesc", description)
+    # icalendar knows NAME and the X-WR- properties by no type, and writes an unknown
+    # property's value as it is: vText escapes commas, semicolons, backslashes and line
+    # breaks (a topic name with one was a 500) as in the TEXT values they are.
+    name_text, description_text = vText(printable(name)), vText(printable(description))
+    calendar.add("name", name_text)  # RFC 7986
+    calendar.add("x-wr-calname", name_text)  # what Apple, Google and Outlook read
+    calendar.add("description", description_text)
+    calendar.add("x-wr-caldesc", description_text)
     calendar.add("source", source_url, parameters={"VALUE": "URI"})
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
