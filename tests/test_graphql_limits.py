@@ -133,6 +133,8 @@ def test_request_errors_carry_a_code(
         (b'{"query": 5}', "application/json", 400),
         (b'{"query": "{ topics { totalCount } }", "variables": "nope"}', "application/json", 400),
         (b'{"query": "{ topics { totalCount } }", "operationName": 3}', "application/json", 400),
+        (b'{"query": "{ topics { totalCount } }", "extensions": [1]}', "application/json", 400),
+        (b'{"query": "{ topics { totalCount } }", "extensions": "x"}', "application/json", 400),
         (b"{ topics { totalCount } }", "text/plain", 415),
     ],
 )

@@ -55,7 +55,7 @@ def test_each_collection_documents_its_own_parameters(document: dict[str, Any], 
     assert listing["tags"] == [ctype.collection]
     assert listing["summary"]
     assert listing["description"]
-    params = {p["name"]: p for p in listing["parameters"]}
+    params = {p["name"]: p for p in listing["parameters"] if p["in"] == "query"}
     assert set(params) == COMMON_LIST | set(FILTERS[ctype.collection])
     for name, spec in FILTERS[ctype.collection].items():
         schema = params[name]["schema"]
@@ -150,3 +150,35 @@ def test_every_problem_has_an_example_of_its_own_status(document: dict[str, Any]
     assert graphql["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
         "data"
     ] == {"type": ["object", "null"]}
+
+
+CACHE_URLS = {
+    "/api/v1/events": "/api/v1/events?limit=1",
+    "/api/v1/events/{id_or_slug}": None,
+    "/api/v1/topics/{slug}/stream": "/api/v1/topics/kidnapping/stream?limit=1",
+    "/feeds/articles.{fmt}": "/feeds/articles.atom",
+    "/calendar/events.{fmt}": "/calendar/events.ics",
+}
+
+
+@pytest.mark.parametrize("path", sorted(CACHE_URLS))
+def test_cacheable_reads_document_the_headers_they_send(
+    document: dict[str, Any], demo_client: TestClient, path: str
+) -> None:
+    """`If-None-Match`, and the 200's ETag, Cache-Control, Vary, Surrogate-Key (a list's
+    `Link` too): sent on every public GET, and now documented where they are sent."""
+    operation = document["paths"][path]["get"]
+    assert "If-None-Match" in {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    documented = set(operation["responses"]["200"]["headers"])
+    url = CACHE_URLS[path]
+    if url is None:
+        first = demo_client.get("/api/v1/events?limit=1").json()["data"][0]
+        url = f"/api/v1/events/{first['slug']}"
+    response = demo_client.get(url)
+    assert response.status_code == 200, response.text
+    sent = {name for name in documented if name in response.headers}
+    assert sent == documented, (documented, dict(response.headers))
+    assert ("Link" in documented) == path.endswith(("/events", "/stream"))
+    again = demo_client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    assert {h.lower() for h in operation["responses"]["304"]["headers"]} <= set(again.headers)

@@ -264,6 +264,7 @@ def graphql_get(
                             "query": {"type": "string", "description": "The GraphQL document."},
                             "variables": {"type": ["object", "null"]},
                             "operationName": {"type": ["string", "null"]},
+                            "extensions": {"type": ["object", "null"]},
                         },
                     }
                 }
@@ -287,8 +288,13 @@ async def graphql_post(request: Request) -> Response:
             return _malformed(request, "The request body must be a JSON object.")
         variables, problem = _variables(payload.get("variables"))
         operation_name = payload.get("operationName")
-        if problem or not isinstance(operation_name, str | None):
-            return _malformed(request, problem or "`operationName` must be a string.")
+        if not problem and not isinstance(operation_name, str | None):
+            problem = "`operationName` must be a string."
+        if not problem and not isinstance(payload.get("extensions"), dict | None):
+            # GraphQL over HTTP: `extensions`, if given, is a map (none is read here).
+            problem = "`extensions` must be a JSON object."
+        if problem:
+            return _malformed(request, problem)
         params = GraphQLParams(payload.get("query"), variables, operation_name or None)
     else:
         return _malformed(request, "Send the request as application/json.", status=415)

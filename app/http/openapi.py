@@ -120,6 +120,55 @@ def _document_problem_examples(path: str, operation: dict[str, Any]) -> None:
             content["example"] = problem_example(code, detail)
 
 
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+# The headers of every cacheable GET's 200 (`app.http.caching.cached_response`) and 304.
+_CACHING_HEADERS = {
+    "ETag": _header(
+        "The representation's validator: send it back as `If-None-Match` for a 304. An item's "
+        "names its version, so that it also serves as a write's `If-Match`."
+    ),
+    "Cache-Control": _header(
+        "`public, max-age=N` (shorter when the answer changes by itself sooner, e.g. an "
+        "event starting); `private, no-store` for a preview or an authenticated request."
+    ),
+    "Vary": _header("`Accept, Authorization` (and `Accept-Encoding` where gzip applies)."),
+    "Surrogate-Key": _header(
+        "Space-separated keys (collections and item ids) a CDN can purge this response by; "
+        "public responses only."
+    ),
+}
+_LINK_HEADER = _header('RFC 8288 `<absolute URL>; rel="next"`, when there is a next page.')
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "An `ETag` received before: 304 without a body while it still matches.",
+    "schema": {"type": "string"},
+}
+
+
+def _document_caching(operation: dict[str, Any]) -> None:
+    """A GET that can answer 304 takes `If-None-Match`, and its 200 carries the caching
+    headers (a list's, `Link` as well); they were sent but not documented."""
+    responses: dict[str, Any] = operation["responses"]
+    if "304" not in responses or "200" not in responses:
+        return
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("name", "").lower() == "if-none-match" for p in parameters):
+        parameters.append(_IF_NONE_MATCH)
+    headers = responses["200"].setdefault("headers", {})
+    headers.update({k: v for k, v in _CACHING_HEADERS.items() if k not in headers})
+    schema = responses["200"].get("content", {}).get("application/json", {}).get("schema", {})
+    if str(schema.get("$ref", "")).endswith("List"):  # the list envelope
+        headers.setdefault("Link", _LINK_HEADER)
+    not_modified = responses["304"].setdefault("headers", {})
+    for name in ("ETag", "Cache-Control", "Vary"):
+        not_modified.setdefault(name, _CACHING_HEADERS[name])
+
+
 def _schema_in_use(document: dict[str, Any], name: str) -> bool:
     return f'"#/components/schemas/{name}"'.encode() in orjson.dumps(document)
 
@@ -144,6 +193,7 @@ def install_openapi(app: FastAPI) -> None:
                     if path not in _NO_DATABASE:
                         _document_outage(operation)
                     _document_problem_examples(path, operation)
+                    _document_caching(operation)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(problem_schemas())
         # FastAPI's validation schemas, unless a route still documents them explicitly.
