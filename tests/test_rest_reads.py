@@ -161,6 +161,19 @@ def test_bad_limits_are_400(demo_client: TestClient, limit: str) -> None:
     assert body["errors"][0]["loc"] == ["query", "limit"]
 
 
+@pytest.mark.parametrize("name", ["upcoming", "preview"])
+def test_booleans_are_read_as_preview_reads_them(demo_client: TestClient, name: str) -> None:
+    """`upcoming` as `preview`: true, false, 1 or 0 (`yes` was true here and a 400 there).
+    (`preview=true` without a key is a 401: read, and refused.)"""
+    for value in ("true", "false", "1", "0", "TRUE"):
+        response = demo_client.get("/api/v1/events", params={name: value})
+        assert response.status_code in (200, 401), (name, value, response.text)
+    for value in ("yes", "no", "on", "2"):
+        response = demo_client.get("/api/v1/events", params={name: value})
+        assert response.status_code == 400, (name, value, response.text)
+        assert "must be true or false" in response.json()["detail"]
+
+
 def test_limit_bounds_and_default(demo_client: TestClient) -> None:
     assert len(ok(demo_client, "/api/v1/organizations")["data"]) == 20
     assert len(ok(demo_client, "/api/v1/organizations", limit=1)["data"]) == 1

@@ -60,9 +60,10 @@ class Filter:
         if self.kind == "datetime":
             return parse_datetime(self.name, raw)
         if self.kind == "bool":
-            if raw.lower() in ("true", "1", "yes"):
+            # As `preview` (`app.http.viewer`): API.md's `true|false`, and 1 or 0.
+            if raw.lower() in ("true", "1"):
                 return True
-            if raw.lower() in ("false", "0", "no"):
+            if raw.lower() in ("false", "0"):
                 return False
             raise QueryError(self.name, "must be true or false")
         if self.kind == "int":
