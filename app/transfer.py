@@ -7,6 +7,12 @@ parents before children, people, resources, articles, quotes, events, publicatio
 and by slug within a type, so two instances with the same content export byte-identical
 files. Import validates every line like a POST, upserts by slug (running it twice
 changes nothing), and commits all lines or none.
+
+A line is the item as an editor sees it, so it leaves out links to deleted items (an
+organization's deleted parent, a deleted author). Importing it replaces the item as a
+whole but for those links, which it cannot name: they stay, in their places, and come
+back if the deleted item does. So an export imported into the same database changes
+nothing, even edited; into an empty one, it is what was visible.
 """
 
 from __future__ import annotations

@@ -423,6 +423,45 @@ _BUILDERS: dict[str, _Builder] = {
 }
 
 
+def _live(session: Session, ctype: ContentType, ids: set[int]) -> set[int]:
+    """Which of `ids` are items of `ctype` that are not deleted."""
+    model = ctype.model
+    return set(
+        session.scalars(select(model.id).where(model.id.in_(ids), model.deleted_at.is_(None)))
+    )
+
+
+def _links_to_deleted(
+    session: Session, table: _LinkTable, ctype: ContentType, pk: int, relation: Relation
+) -> list[tuple[int, dict[str, Any]]]:
+    """The item's stored links of `relation` to deleted items: each its index among all
+    its links (in `position` order, as read) and its columns, but for an affiliation's
+    own id (every rewrite of the relation gives its rows new ones)."""
+    model = table.model
+    stored = session.execute(
+        select(model.__table__)
+        .where(*table.rows_of(ctype.name, pk))
+        .order_by(model.position, *model.__table__.primary_key.columns)
+    ).mappings()
+    links = [
+        (relation.target.name if relation.target else link["target_type"], dict(link))
+        for link in stored
+    ]
+    wanted: dict[str, set[int]] = {}
+    for type_name, values in links:
+        wanted.setdefault(type_name, set()).add(values[table.target])
+    live = {
+        (type_name, target)
+        for type_name, ids in wanted.items()
+        for target in _live(session, BY_NAME[type_name], ids)
+    }
+    return [
+        (index, {k: v for k, v in values.items() if k != "id"})
+        for index, (type_name, values) in enumerate(links)
+        if (type_name, values[table.target]) not in live
+    ]
+
+
 def _replace_links(
     session: Session,
     ctype: ContentType,
@@ -430,12 +469,17 @@ def _replace_links(
     doc: dict[str, Any],
     resolve: _Resolver,
     named: Container[str],
+    keep_hidden: bool = False,
 ) -> None:
     """Write the item's relations that `named` names as `doc` gives them; leave the others.
 
     A relation as `doc` holds it lacks links to deleted items (`current_document` reads
     what an editor sees), which stay in the database so that restoring the item brings
-    them back: rewritten by a PATCH that did not name the relation, they were lost."""
+    them back: rewritten by a PATCH that did not name the relation, they were lost.
+    `keep_hidden` (a whole document: an import line) keeps them even in the relations it
+    rewrites, each in its place: the document cannot name them, as it cannot name a
+    deleted item, so it says nothing about them. (A PATCH that names a relation says
+    what it is: `_hiding_links`.)"""
     relations = RELATIONS[ctype.name]
     # Topics first: a 422 lists the errors of several relations in this order.
     for name in sorted(relations, key=lambda name: name != "topics"):
@@ -443,16 +487,31 @@ def _replace_links(
         if name not in named:
             continue
         if key in _FOREIGN_KEYS:
-            target = relations[name].target
+            target, column = relations[name].target, _FOREIGN_KEYS[key]
             assert target is not None
-            setattr(row, _FOREIGN_KEYS[key], resolve.one(target, doc.get(name), ["body", name]))
+            stored = getattr(row, column)
+            if (
+                keep_hidden
+                and doc.get(name) is None
+                and stored is not None
+                and not _live(session, target, {stored})
+            ):
+                continue  # a deleted item: the document's null cannot mean it
+            setattr(row, column, resolve.one(target, doc.get(name), ["body", name]))
             if name == "parent" and row.parent_id is not None:
                 _check_no_cycle(session, row, resolve)
         elif key in _LINK_ROWS:
             table = _LINK_ROWS[key]
             build = _BUILDERS.get(name, _targets)
             links = build(table, ctype, row, doc.get(name) or [], relations[name], resolve)
+            hidden = (
+                _links_to_deleted(session, table, ctype, row.id, relations[name])
+                if keep_hidden
+                else []
+            )
             session.execute(delete(table.model).where(*table.rows_of(ctype.name, row.id)))
+            for index, values in hidden:
+                links.insert(index, table.model(**values))
             for position, link in enumerate(links):
                 link.position = position
             session.add_all(links)
@@ -518,14 +577,15 @@ def _apply(
     row: Any,
     doc: dict[str, Any],
     named: Container[str] = RELATION_FIELDS,
+    keep_hidden: bool = False,
 ) -> None:
     """Write `doc` to the row: every field, and the relations `named` names (a PATCH: those
-    it sent; see `_replace_links`)."""
+    it sent; see `_replace_links`, also for `keep_hidden`)."""
     for key, value in _scalars(ctype, doc).items():
         setattr(row, key, value)
     session.flush()  # the row needs its id before its links
     resolve = _Resolver(session)
-    _replace_links(session, ctype, row, doc, resolve, named)
+    _replace_links(session, ctype, row, doc, resolve, named, keep_hidden)
     resolve.check()
     index_item(session, ctype, row)
     session.flush()
@@ -575,7 +635,8 @@ def update_item(
 ) -> Any:
     """Apply a JSON merge patch to `row`. `replacing`: `patch` is a whole document
     (`upsert_item`, `dossier import`), whose absent fields are null, not a client's
-    explicit nulls. `before`: the row's `current_document`, when the caller has it."""
+    explicit nulls, and which keeps the links to deleted items it cannot name. `before`:
+    the row's `current_document`, when the caller has it."""
     ctype = BY_COLLECTION[collection]
     if not isinstance(patch, dict):
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
@@ -630,7 +691,7 @@ def update_item(
     ):
         raise conflict(_slug_taken(ctype, new_slug))
     row.slug = new_slug
-    _apply(session, ctype, row, doc, named=patch.keys())
+    _apply(session, ctype, row, doc, named=patch.keys(), keep_hidden=replacing)
     _record_exit(ctype, row, public_slug)
     after = current_document(session, ctype, row)
     changed = sorted(
