@@ -316,6 +316,36 @@ def test_import_is_all_or_nothing(
     ) == (0, 0, 0)
 
 
+def test_every_line_the_database_refuses_is_reported(
+    session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
+) -> None:
+    """Lines that parse can still be refused once written (an unknown reference, a cycle).
+    The first such line stopped the import, and the others showed up one run at a time;
+    now every one is named, in line order, and still nothing is written."""
+    with session_scope(session_factory) as session:
+        upsert_item(session, "topics", {"slug": "kidnapping", "name": "Kidnapping"}, "test")
+    audit = _count(database_url, AuditEntry)
+    path = tmp_path / "refused.ndjson"
+    path.write_text(
+        '{"type": "topic", "data": {"slug": "kidnapping", "name": "Renamed"}}\n'
+        '{"type": "organization", "data": {"slug": "loop", "name": "Loop", "parent": "loop"}}\n'
+        '{"type": "article", "data": {"slug": "a", "title": "A", "topics": ["kidnaping"]}}\n'
+        '{"type": "article", "data": {"slug": "fine", "title": "Fine"}}\n'
+        '{"type": "article", "data": {"slug": "b", "title": "B", "authors": ["ghost-writer"]}}\n'
+    )
+    use_database(database_url)  # type: ignore[operator]
+    result = runner.invoke(cli, ["import", str(path)])
+    assert result.exit_code == 1
+    reported = [line for line in result.output.splitlines() if line.startswith("line ")]
+    assert [line.split(":")[0] for line in reported] == ["line 2", "line 3", "line 5"]
+    for expected in ("own ancestor", "unknown topic 'kidnaping'", "unknown person 'ghost-writer'"):
+        assert expected in result.output, expected
+    assert "Nothing imported: 3 error(s)" in result.output
+    with session_factory() as session:
+        assert session.scalars(select(Topic.name)).all() == ["Kidnapping"]
+    assert (_count(database_url, Article), _count(database_url, AuditEntry)) == (0, audit)
+
+
 def test_import_missing_file(use_database: object, database_url: str, tmp_path: Path) -> None:
     use_database(database_url)  # type: ignore[operator]
     result = runner.invoke(cli, ["import", str(tmp_path / "nope.ndjson")])
