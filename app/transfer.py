@@ -6,7 +6,14 @@ non-deleted item, drafts included, in dependency order (topics, organizations wi
 parents before children, people, resources, articles, quotes, events, publications)
 and by slug within a type, so two instances with the same content export byte-identical
 files. Import validates every line like a POST, upserts by slug (running it twice
-changes nothing), and commits all lines or none.
+changes nothing), and commits all lines or none: a refused file is reported line by
+line, every line at fault.
+
+A line is the item as an editor sees it, so it leaves out links to deleted items (an
+organization's deleted parent, a deleted author). Importing it replaces the item as a
+whole but for those links, which it cannot name: they stay, in their places, and come
+back if the deleted item does. So an export imported into the same database changes
+nothing, even edited; into an empty one, it is what was visible.
 """
 
 from __future__ import annotations
@@ -223,23 +230,58 @@ def _stamp_at_the_end(
 def import_records(
     session: Session, lines: Iterable[bytes | str], actor: str = IMPORT_ACTOR
 ) -> ImportResult:
-    """Upsert every line in this session (the caller commits, or rolls back on error)."""
+    """Upsert every line in this session (the caller commits, or rolls back on error).
+
+    On ImportFailed the session is rolled back, and the errors name every line the database
+    refused, not only the first: the lines are written again, each in a savepoint, to find
+    them. (A line may fail because one above it did: an item that line would have made.)"""
     parsed = parse_lines(lines)
+    try:
+        return _upsert_lines(session, parsed, actor)
+    except ImportFailed as first:
+        session.rollback()
+        errors: list[tuple[int, str]] = []
+        try:
+            _upsert_lines(session, parsed, actor, errors)
+        finally:
+            session.rollback()
+        raise ImportFailed([message for _, message in sorted(errors)] or first.errors) from None
+
+
+def _upsert_lines(
+    session: Session,
+    parsed: list[_Line],
+    actor: str,
+    errors: list[tuple[int, str]] | None = None,
+) -> ImportResult:
+    """Upsert the lines; the first refused raises ImportFailed. With `errors`, each line is
+    written in a savepoint instead, and the refused ones are left out and listed there
+    (line number, message)."""
     # The writers' lock before the first read: which slugs exist decides insert or update.
     lock_writers(session)
     result = ImportResult(records=len(parsed))
     changed_lines: set[int] = set()
     changed_rows: dict[int, tuple[ContentType, Any]] = {}
     deferred: list[_Line] = []
+    refused: set[int] = set()
     started = utcnow()
 
     def upsert(line: _Line, data: dict[str, Any]) -> None:
+        savepoint = session.begin_nested() if errors is not None else None
         try:
             row, changed = upsert_item(session, line.ctype.collection, data, actor)
         except WriteError as exc:
-            raise ImportFailed(
-                [f"line {line.number}: {line.ctype.name} '{line.data['slug']}': {_describe(exc)}"]
-            ) from None
+            message = (
+                f"line {line.number}: {line.ctype.name} '{line.data['slug']}': {_describe(exc)}"
+            )
+            if savepoint is None or errors is None:
+                raise ImportFailed([message]) from None
+            savepoint.rollback()
+            errors.append((line.number, message))
+            refused.add(line.number)
+            return
+        if savepoint is not None:
+            savepoint.commit()
         if changed:
             changed_lines.add(line.number)
             changed_rows[id(row)] = (line.ctype, row)
@@ -250,7 +292,10 @@ def import_records(
             deferred.append(line)
         upsert(line, partial if partial is not None else line.data)
     for line in deferred:
-        upsert(line, line.data)
+        if line.number not in refused:
+            upsert(line, line.data)
+    if errors is not None:
+        return result  # only checked: the caller rolls back
     _stamp_at_the_end(session, changed_rows.values(), started)
     result.changed = len(changed_lines)
     for line in parsed:

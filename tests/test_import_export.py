@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -15,12 +16,15 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from app.content.queries import changes
+from app.content.types import BY_NAME
 from app.content.visibility import Viewer
 from app.content.writes import delete_item, upsert_item
-from app.db import make_engine, session_scope
+from app.db import make_engine, make_session_factory, session_scope
 from app.migrations import upgrade_to_head
 from app.models import Article, AuditEntry, Topic, TypeVersion
-from app.transfer import export_lines
+from app.transfer import export_lines, import_records
+from tests.admin_helpers import event_body
+from tests.support import tagging_mismatches
 
 runner = CliRunner()
 
@@ -55,6 +59,11 @@ def _count(url: str, model: type) -> int:
             return int(connection.scalar(select(func.count()).select_from(model)) or 0)
     finally:
         engine.dispose()
+
+
+def _count_in(session_factory: sessionmaker[Session], model: type) -> int:
+    with session_factory() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def _type_versions(url: str) -> dict[str, int]:
@@ -307,6 +316,36 @@ def test_import_is_all_or_nothing(
     ) == (0, 0, 0)
 
 
+def test_every_line_the_database_refuses_is_reported(
+    session_factory: sessionmaker[Session], database_url: str, use_database: object, tmp_path: Path
+) -> None:
+    """Lines that parse can still be refused once written (an unknown reference, a cycle).
+    The first such line stopped the import, and the others showed up one run at a time;
+    now every one is named, in line order, and still nothing is written."""
+    with session_scope(session_factory) as session:
+        upsert_item(session, "topics", {"slug": "kidnapping", "name": "Kidnapping"}, "test")
+    audit = _count(database_url, AuditEntry)
+    path = tmp_path / "refused.ndjson"
+    path.write_text(
+        '{"type": "topic", "data": {"slug": "kidnapping", "name": "Renamed"}}\n'
+        '{"type": "organization", "data": {"slug": "loop", "name": "Loop", "parent": "loop"}}\n'
+        '{"type": "article", "data": {"slug": "a", "title": "A", "topics": ["kidnaping"]}}\n'
+        '{"type": "article", "data": {"slug": "fine", "title": "Fine"}}\n'
+        '{"type": "article", "data": {"slug": "b", "title": "B", "authors": ["ghost-writer"]}}\n'
+    )
+    use_database(database_url)  # type: ignore[operator]
+    result = runner.invoke(cli, ["import", str(path)])
+    assert result.exit_code == 1
+    reported = [line for line in result.output.splitlines() if line.startswith("line ")]
+    assert [line.split(":")[0] for line in reported] == ["line 2", "line 3", "line 5"]
+    for expected in ("own ancestor", "unknown topic 'kidnaping'", "unknown person 'ghost-writer'"):
+        assert expected in result.output, expected
+    assert "Nothing imported: 3 error(s)" in result.output
+    with session_factory() as session:
+        assert session.scalars(select(Topic.name)).all() == ["Kidnapping"]
+    assert (_count(database_url, Article), _count(database_url, AuditEntry)) == (0, audit)
+
+
 def test_import_missing_file(use_database: object, database_url: str, tmp_path: Path) -> None:
     use_database(database_url)  # type: ignore[operator]
     result = runner.invoke(cli, ["import", str(tmp_path / "nope.ndjson")])
@@ -359,7 +398,6 @@ def test_an_import_dates_its_changes_when_it_ends(
 
     from app.content import writes
     from app.db import utcnow
-    from app.transfer import import_records
 
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
     monkeypatch.setattr(writes, "utcnow", lambda: long_ago)  # each line "processed" long ago
@@ -405,3 +443,156 @@ def test_a_restored_article_no_longer_counts_as_having_left(
             None,
             None,
         )
+
+
+def _link_to_items_to_delete(client: TestClient, writer: dict[str, str]) -> dict[str, str]:
+    """Items linked, by every kind of relation, to items about to be deleted (between two
+    live links, where the relation is a list); returns those, {collection: slug}."""
+    doomed = {
+        "topics": {"name": "Gone topic", "slug": "gone-topic"},
+        "organizations": {"name": "Gone org", "slug": "gone-org"},
+        "people": {"name": "Gone person", "slug": "gone-person"},
+        "resources": {"name": "Gone help", "slug": "gone-help"},
+        "articles": {"title": "Gone story", "slug": "gone-story"},
+    }
+    live = {
+        "topics": [{"name": "Kept topic", "slug": "kept-topic"}],
+        "organizations": [{"name": "Kept org", "slug": "kept-org"}],
+        "people": [{"name": "First", "slug": "first"}, {"name": "Last", "slug": "last"}],
+        "resources": [{"name": "Kept help", "slug": "kept-help"}],
+    }
+    topics = ["kept-topic", "gone-topic"]
+    authors = ["first", "gone-person", "last"]
+    linked = {
+        "organizations": {"slug": "child", "name": "Child", "parent": "gone-org", "topics": topics},
+        "people": {
+            "slug": "kept",
+            "name": "Kept",
+            "affiliations": [
+                {"organization": "kept-org", "role": "Fellow", "end_year": 2020},
+                {"organization": "gone-org", "role": "Fellow"},
+                {"organization": "kept-org", "role": "Director"},
+            ],
+            "topics": topics,
+        },
+        "articles": {
+            "slug": "story",
+            "title": "Story",
+            "authors": authors,
+            "resources": ["kept-help", "gone-help"],
+            "related": [
+                {"type": "article", "slug": "gone-story"},
+                {"type": "resource", "slug": "kept-help"},
+            ],
+            "topics": topics,
+        },
+        "quotes": {
+            "slug": "said",
+            "text": "Said",
+            "speaker": "gone-person",
+            "article": "gone-story",
+        },
+        "events": event_body(
+            slug="talk",
+            participants=[
+                {"person": "first", "role": "speaker"},
+                {"person": "gone-person", "role": "speaker"},
+                {"person": "gone-person", "role": "moderator", "title": "Chair"},
+                {"person": "last", "role": "host"},
+            ],
+            sponsors=["kept-org", "gone-org"],
+            topics=topics,
+        ),
+        "publications": {"slug": "paper", "title": "Paper", "authors": authors, "topics": topics},
+        "resources": {"slug": "help", "name": "Help", "topics": ["gone-topic"]},
+    }
+    for collection, body in doomed.items():
+        for item in (*live.get(collection, []), body):
+            created = client.post(f"/api/v1/{collection}", json=item, headers=writer)
+            assert created.status_code == 201, created.text
+    for collection, body in linked.items():
+        created = client.post(f"/api/v1/{collection}", json=body, headers=writer)
+        assert created.status_code == 201, created.text
+    return {collection: body["slug"] for collection, body in doomed.items()}
+
+
+def _lines_by_slug(session_factory: sessionmaker[Session]) -> dict[str, bytes]:
+    with session_factory() as session:
+        return {orjson.loads(line)["data"]["slug"]: line for line in export_lines(session)}
+
+
+def _untitled(line: bytes) -> dict[str, object]:
+    """A line's data without its title (or name, or text)."""
+    record = orjson.loads(line)
+    data: dict[str, object] = record["data"]
+    del data[BY_NAME[record["type"]].title_field]
+    return data
+
+
+def test_an_import_keeps_the_links_its_lines_cannot_name(
+    client: TestClient,
+    writer: dict[str, str],
+    session_factory: sessionmaker[Session],
+    second_database: str,
+) -> None:
+    """An exported line is what an editor sees: links to deleted items are not in it.
+    Imported with a field changed (an edited file, an older export), a line replaced every
+    relation of its item, so those links were dropped: restoring the deleted items found
+    them gone, and nothing had said so. A line now replaces the links it can name and keeps
+    the others, in their places. Into an empty database, the file is what was visible."""
+    doomed = _link_to_items_to_delete(client, writer)
+    whole = _lines_by_slug(session_factory)
+    for collection, slug in doomed.items():
+        assert client.delete(f"/api/v1/{collection}/{slug}", headers=writer).status_code == 204
+    exported = _lines_by_slug(session_factory)
+    assert set(exported) == set(whole) - set(doomed.values())
+
+    audit = _count_in(session_factory, AuditEntry)
+    with session_scope(session_factory) as session:  # the same file again: nothing to do
+        assert import_records(session, list(exported.values())).changed == 0
+    assert _count_in(session_factory, AuditEntry) == audit
+    edited = []
+    for line in exported.values():
+        record = orjson.loads(line)
+        record["data"][BY_NAME[record["type"]].title_field] += " (edited)"
+        edited.append(orjson.dumps(record))
+    with session_scope(session_factory) as session:
+        assert import_records(session, edited).changed == len(edited)
+    # What is visible is the file, edits included.
+    assert list(_lines_by_slug(session_factory).values()) == [line + b"\n" for line in edited]
+
+    with session_scope(session_factory) as session:  # the deleted items come back
+        import_records(session, [whole[slug] for slug in doomed.values()])
+    restored = _lines_by_slug(session_factory)
+    for slug, line in whole.items():
+        if slug not in doomed.values():  # as before, but for the edits
+            assert _untitled(restored[slug]) == _untitled(line), slug
+    with session_factory() as session:  # kept taggings hold their items' visibility
+        assert tagging_mismatches(session) == []
+
+    engine = make_engine(second_database)  # into an empty database: what was visible
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            import_records(session, list(exported.values()))
+        with make_session_factory(engine)() as session:
+            assert b"".join(export_lines(session)) == b"".join(exported.values())
+    finally:
+        engine.dispose()
+
+
+def test_an_export_of_rich_text_imports_as_itself(
+    session_factory: sessionmaker[Session], database_url: str
+) -> None:
+    """A stored body is exported as it is and sanitized again on import: a body that
+    sanitizing changed again (a code block's blank first line, a heading left inside a
+    heading) was written again by each import of the unchanged file, with a new version."""
+    body = "<pre>\n\nquoted code</pre><h2><span><h3>Sub</h3></span></h2>"
+    with session_scope(session_factory) as session:
+        upsert_item(session, "articles", {"slug": "code", "title": "Code", "body": body}, "t")
+    exported = _export(session_factory)
+    assert orjson.loads(exported)["data"]["body"].startswith("<pre>\n\nquoted code</pre>")
+    audit, versions = _count(database_url, AuditEntry), _type_versions(database_url)
+    with session_scope(session_factory) as session:
+        assert import_records(session, exported.splitlines()).changed == 0
+    assert (_count(database_url, AuditEntry), _type_versions(database_url)) == (audit, versions)
+    assert _export(session_factory) == exported

@@ -9,8 +9,9 @@ caller owns the transaction: on any error nothing is flushed that it does not ro
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from app.content.errors import WriteError, conflict, invalid
-from app.content.relations import RELATIONS
+from app.content.relations import RELATIONS, Relation
 from app.content.search import index_item, index_visibility, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
@@ -245,119 +246,158 @@ def _scalars(ctype: ContentType, doc: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _replace_links(
-    session: Session,
+# Where each relation a write names is stored. To-one relations are a foreign key on the
+# item; the others are rows of a link table. `_replace_links` rewrites them from these,
+# and `_hiding_links` counts them, so the two cannot disagree on where a link is.
+_FOREIGN_KEYS = {
+    ("organization", "parent"): "parent_id",
+    ("quote", "speaker"): "speaker_id",
+    ("quote", "article"): "article_id",
+}
+
+
+@dataclass(frozen=True)
+class _LinkTable:
+    """Rows of `model` that name the item in `parent` and the linked item in `target`.
+    `typed`: the table holds links of every type (taggings), so a row names its type too."""
+
+    model: Any
+    parent: str
+    target: str
+    typed: bool = False
+
+    def rows_of(self, type_name: str, pk: int) -> list[Any]:
+        """The conditions that select the item's rows."""
+        where = [getattr(self.model, self.parent) == pk]
+        if self.typed:
+            where.append(col(Tagging.entity_type) == type_name)
+        return where
+
+    def row(self, ctype: ContentType, item: Any, target: int, **values: Any) -> Any:
+        """A new link row from `item` to `target` (its position set by the caller)."""
+        keys: dict[str, Any] = {self.parent: item.id, self.target: target}
+        if self.typed:
+            keys["entity_type"] = ctype.name
+            # Inserted, a tagging holds its item's visibility as written now; the item's
+            # row updated later, triggers keep it (migration `tagging_public_at`).
+            keys["public_at"] = public_since(ctype.model, partial(getattr, item))
+        return self.model(**keys, **values)
+
+
+_TAGGINGS = _LinkTable(Tagging, "entity_id", "topic_id", typed=True)
+_LINK_ROWS: dict[tuple[str, str], _LinkTable] = {
+    **{
+        (name, "topics"): _TAGGINGS
+        for name, relations in RELATIONS.items()
+        if "topics" in relations
+    },
+    ("person", "affiliations"): _LinkTable(Affiliation, "person_id", "organization_id"),
+    ("article", "authors"): _LinkTable(ArticleAuthor, "article_id", "person_id"),
+    ("article", "resources"): _LinkTable(ArticleResource, "article_id", "resource_id"),
+    ("article", "related"): _LinkTable(RelatedItem, "article_id", "target_id"),
+    ("publication", "authors"): _LinkTable(PublicationAuthor, "publication_id", "person_id"),
+    ("event", "participants"): _LinkTable(EventParticipant, "event_id", "person_id"),
+    ("event", "sponsors"): _LinkTable(EventSponsor, "event_id", "organization_id"),
+}
+# Every relation a client writes is one or the other (`quotes` is read, never written).
+assert {key[1] for key in (*_FOREIGN_KEYS, *_LINK_ROWS)} == RELATION_FIELDS
+
+
+class _Builder(Protocol):
+    """Turns a relation as a document gives it into new link rows, in order; an unknown
+    or repeated target is an error in `resolve`, and no row."""
+
+    def __call__(
+        self,
+        table: _LinkTable,
+        ctype: ContentType,
+        item: Any,
+        given: list[Any],
+        relation: Relation,
+        resolve: _Resolver,
+    ) -> list[Any]: ...
+
+
+def _targets(
+    table: _LinkTable,
     ctype: ContentType,
-    row: Any,
-    doc: dict[str, Any],
+    item: Any,
+    given: list[Any],
+    relation: Relation,
     resolve: _Resolver,
-    named: Container[str],
-) -> None:
-    """Write the item's relations that `named` names as `doc` gives them; leave the others.
+) -> list[Any]:
+    """Links to items listed by slug or id (topics, authors, resources, sponsors)."""
+    assert relation.target is not None
+    found = resolve.many(relation.target, given, ["body", relation.name])
+    return [table.row(ctype, item, target) for target in found]
 
-    A relation as `doc` holds it lacks links to deleted items (`current_document` reads
-    what an editor sees), which stay in the database so that restoring the item brings
-    them back: rewritten by a PATCH that did not name the relation, they were lost."""
-    name, pk = ctype.name, row.id
-    if ctype.name != "topic" and "topics" in named:
-        topic_ids = resolve.many(BY_NAME["topic"], doc.get("topics", []), ["body", "topics"])
-        session.execute(
-            delete(Tagging).where(col(Tagging.entity_type) == name, col(Tagging.entity_id) == pk)
+
+def _affiliations(
+    table: _LinkTable,
+    ctype: ContentType,
+    item: Any,
+    given: list[Any],
+    relation: Relation,
+    resolve: _Resolver,
+) -> list[Any]:
+    links = []
+    for i, aff in enumerate(given):
+        org_id = resolve.one(
+            BY_NAME["organization"],
+            aff["organization"],
+            ["body", "affiliations", str(i), "organization"],
         )
-        # Inserted, a tagging holds its item's visibility as written now; the item's row
-        # updated later, triggers keep it (migration `tagging_public_at`).
-        public_at = public_since(ctype.model, partial(getattr, row))
-        session.add_all(
-            Tagging(entity_type=name, entity_id=pk, topic_id=t, position=i, public_at=public_at)
-            for i, t in enumerate(topic_ids)
-        )
-    person, org = BY_NAME["person"], BY_NAME["organization"]
-    if name == "organization" and "parent" in named:
-        row.parent_id = resolve.one(org, doc.get("parent"), ["body", "parent"])
-        if row.parent_id is not None:
-            _check_no_cycle(session, row, resolve)
-    elif name == "person" and "affiliations" in named:
-        session.execute(delete(Affiliation).where(Affiliation.person_id == pk))
-        for i, aff in enumerate(doc.get("affiliations", [])):
-            org_id = resolve.one(
-                org, aff["organization"], ["body", "affiliations", str(i), "organization"]
-            )
-            if org_id is not None:
-                session.add(
-                    Affiliation(
-                        person_id=pk,
-                        organization_id=org_id,
-                        role=aff["role"],
-                        start_year=aff.get("start_year"),
-                        end_year=aff.get("end_year"),
-                        is_primary=aff.get("is_primary", False),
-                        position=i,
-                    )
+        if org_id is not None:
+            links.append(
+                table.row(
+                    ctype,
+                    item,
+                    org_id,
+                    role=aff["role"],
+                    start_year=aff.get("start_year"),
+                    end_year=aff.get("end_year"),
+                    is_primary=aff.get("is_primary", False),
                 )
-    elif name in ("article", "publication"):
-        link_model: Any = ArticleAuthor if name == "article" else PublicationAuthor
-        parent_col = f"{name}_id"
-        if "authors" in named:
-            authors = resolve.many(person, doc.get("authors", []), ["body", "authors"])
-            session.execute(delete(link_model).where(getattr(link_model, parent_col) == pk))
-            session.add_all(
-                link_model(**{parent_col: pk, "person_id": p, "position": i})
-                for i, p in enumerate(authors)
             )
-        if name == "article" and "resources" in named:
-            resources = resolve.many(
-                BY_NAME["resource"], doc.get("resources", []), ["body", "resources"]
-            )
-            session.execute(delete(ArticleResource).where(ArticleResource.article_id == pk))
-            session.add_all(
-                ArticleResource(article_id=pk, resource_id=r, position=i)
-                for i, r in enumerate(resources)
-            )
-        if name == "article" and "related" in named:
-            session.execute(delete(RelatedItem).where(RelatedItem.article_id == pk))
-            listed: set[tuple[str, int]] = set()
-            for i, ref in enumerate(doc.get("related", [])):
-                target = resolve.one(
-                    BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"]
-                )
-                if target is not None and (ref["type"], target) in listed:
-                    resolve.errors.append(
-                        {
-                            "loc": ["body", "related", str(i)],
-                            "msg": f"{ref['type']} '{ref['slug']}' is listed twice",
-                        }
-                    )
-                elif target is not None:
-                    listed.add((ref["type"], target))
-                    session.add(
-                        RelatedItem(
-                            article_id=pk, target_type=ref["type"], target_id=target, position=i
-                        )
-                    )
-    elif name == "quote":
-        if "speaker" in named:
-            row.speaker_id = resolve.one(person, doc.get("speaker"), ["body", "speaker"])
-        if "article" in named:
-            article = BY_NAME["article"]
-            row.article_id = resolve.one(article, doc.get("article"), ["body", "article"])
-    elif name == "event":
-        if "participants" in named:
-            _replace_participants(session, pk, doc.get("participants", []), resolve)
-        if "sponsors" in named:
-            sponsors = resolve.many(org, doc.get("sponsors", []), ["body", "sponsors"])
-            session.execute(delete(EventSponsor).where(EventSponsor.event_id == pk))
-            session.add_all(
-                EventSponsor(event_id=pk, organization_id=o, position=i)
-                for i, o in enumerate(sponsors)
-            )
+    return links
 
 
-def _replace_participants(
-    session: Session, event_id: int, participants: list[dict[str, Any]], resolve: _Resolver
-) -> None:
-    session.execute(delete(EventParticipant).where(col(EventParticipant.event_id) == event_id))
+def _related(
+    table: _LinkTable,
+    ctype: ContentType,
+    item: Any,
+    given: list[Any],
+    relation: Relation,
+    resolve: _Resolver,
+) -> list[Any]:
+    links = []
+    listed: set[tuple[str, int]] = set()
+    for i, ref in enumerate(given):
+        target = resolve.one(BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"])
+        if target is not None and (ref["type"], target) in listed:
+            resolve.errors.append(
+                {
+                    "loc": ["body", "related", str(i)],
+                    "msg": f"{ref['type']} '{ref['slug']}' is listed twice",
+                }
+            )
+        elif target is not None:
+            listed.add((ref["type"], target))
+            links.append(table.row(ctype, item, target, target_type=ref["type"]))
+    return links
+
+
+def _participants(
+    table: _LinkTable,
+    ctype: ContentType,
+    item: Any,
+    given: list[Any],
+    relation: Relation,
+    resolve: _Resolver,
+) -> list[Any]:
+    links = []
     seen: set[tuple[int, str]] = set()
-    for i, part in enumerate(participants):
+    for i, part in enumerate(given):
         person_id = resolve.one(
             BY_NAME["person"], part["person"], ["body", "participants", str(i), "person"]
         )
@@ -372,15 +412,109 @@ def _replace_participants(
             )
             continue
         seen.add((person_id, part["role"]))
-        session.add(
-            EventParticipant(
-                event_id=event_id,
-                person_id=person_id,
-                role=part["role"],
-                position=i,
-                title=part.get("title"),
+        links.append(table.row(ctype, item, person_id, role=part["role"], title=part.get("title")))
+    return links
+
+
+_BUILDERS: dict[str, _Builder] = {
+    "affiliations": _affiliations,
+    "related": _related,
+    "participants": _participants,
+}
+
+
+def _live(session: Session, ctype: ContentType, ids: set[int]) -> set[int]:
+    """Which of `ids` are items of `ctype` that are not deleted."""
+    model = ctype.model
+    return set(
+        session.scalars(select(model.id).where(model.id.in_(ids), model.deleted_at.is_(None)))
+    )
+
+
+def _links_to_deleted(
+    session: Session, table: _LinkTable, ctype: ContentType, pk: int, relation: Relation
+) -> list[tuple[int, dict[str, Any]]]:
+    """The item's stored links of `relation` to deleted items: each its index among all
+    its links (in `position` order, as read) and its columns, but for an affiliation's
+    own id (every rewrite of the relation gives its rows new ones)."""
+    model = table.model
+    stored = session.execute(
+        select(model.__table__)
+        .where(*table.rows_of(ctype.name, pk))
+        .order_by(model.position, *model.__table__.primary_key.columns)
+    ).mappings()
+    links = [
+        (relation.target.name if relation.target else link["target_type"], dict(link))
+        for link in stored
+    ]
+    wanted: dict[str, set[int]] = {}
+    for type_name, values in links:
+        wanted.setdefault(type_name, set()).add(values[table.target])
+    live = {
+        (type_name, target)
+        for type_name, ids in wanted.items()
+        for target in _live(session, BY_NAME[type_name], ids)
+    }
+    return [
+        (index, {k: v for k, v in values.items() if k != "id"})
+        for index, (type_name, values) in enumerate(links)
+        if (type_name, values[table.target]) not in live
+    ]
+
+
+def _replace_links(
+    session: Session,
+    ctype: ContentType,
+    row: Any,
+    doc: dict[str, Any],
+    resolve: _Resolver,
+    named: Container[str],
+    keep_hidden: bool = False,
+) -> None:
+    """Write the item's relations that `named` names as `doc` gives them; leave the others.
+
+    A relation as `doc` holds it lacks links to deleted items (`current_document` reads
+    what an editor sees), which stay in the database so that restoring the item brings
+    them back: rewritten by a PATCH that did not name the relation, they were lost.
+    `keep_hidden` (a whole document: an import line) keeps them even in the relations it
+    rewrites, each in its place: the document cannot name them, as it cannot name a
+    deleted item, so it says nothing about them. (A PATCH that names a relation says
+    what it is: `_hiding_links`.)"""
+    relations = RELATIONS[ctype.name]
+    # Topics first: a 422 lists the errors of several relations in this order.
+    for name in sorted(relations, key=lambda name: name != "topics"):
+        key = (ctype.name, name)
+        if name not in named:
+            continue
+        if key in _FOREIGN_KEYS:
+            target, column = relations[name].target, _FOREIGN_KEYS[key]
+            assert target is not None
+            stored = getattr(row, column)
+            if (
+                keep_hidden
+                and doc.get(name) is None
+                and stored is not None
+                and not _live(session, target, {stored})
+            ):
+                continue  # a deleted item: the document's null cannot mean it
+            setattr(row, column, resolve.one(target, doc.get(name), ["body", name]))
+            if name == "parent" and row.parent_id is not None:
+                _check_no_cycle(session, row, resolve)
+        elif key in _LINK_ROWS:
+            table = _LINK_ROWS[key]
+            build = _BUILDERS.get(name, _targets)
+            links = build(table, ctype, row, doc.get(name) or [], relations[name], resolve)
+            hidden = (
+                _links_to_deleted(session, table, ctype, row.id, relations[name])
+                if keep_hidden
+                else []
             )
-        )
+            session.execute(delete(table.model).where(*table.rows_of(ctype.name, row.id)))
+            for index, values in hidden:
+                links.insert(index, table.model(**values))
+            for position, link in enumerate(links):
+                link.position = position
+            session.add_all(links)
 
 
 def _check_no_cycle(session: Session, row: Organization, resolve: _Resolver) -> None:
@@ -443,14 +577,15 @@ def _apply(
     row: Any,
     doc: dict[str, Any],
     named: Container[str] = RELATION_FIELDS,
+    keep_hidden: bool = False,
 ) -> None:
     """Write `doc` to the row: every field, and the relations `named` names (a PATCH: those
-    it sent; see `_replace_links`)."""
+    it sent; see `_replace_links`, also for `keep_hidden`)."""
     for key, value in _scalars(ctype, doc).items():
         setattr(row, key, value)
     session.flush()  # the row needs its id before its links
     resolve = _Resolver(session)
-    _replace_links(session, ctype, row, doc, resolve, named)
+    _replace_links(session, ctype, row, doc, resolve, named, keep_hidden)
     resolve.check()
     index_item(session, ctype, row)
     session.flush()
@@ -500,7 +635,8 @@ def update_item(
 ) -> Any:
     """Apply a JSON merge patch to `row`. `replacing`: `patch` is a whole document
     (`upsert_item`, `dossier import`), whose absent fields are null, not a client's
-    explicit nulls. `before`: the row's `current_document`, when the caller has it."""
+    explicit nulls, and which keeps the links to deleted items it cannot name. `before`:
+    the row's `current_document`, when the caller has it."""
     ctype = BY_COLLECTION[collection]
     if not isinstance(patch, dict):
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
@@ -555,7 +691,7 @@ def update_item(
     ):
         raise conflict(_slug_taken(ctype, new_slug))
     row.slug = new_slug
-    _apply(session, ctype, row, doc, named=patch.keys())
+    _apply(session, ctype, row, doc, named=patch.keys(), keep_hidden=replacing)
     _record_exit(ctype, row, public_slug)
     after = current_document(session, ctype, row)
     changed = sorted(
@@ -567,24 +703,6 @@ def update_item(
         session.flush()
         _audit(session, actor, "update", ctype, row, {"fields": changed})
     return row
-
-
-# The link rows of each relation a write names, whatever their targets' visibility: those
-# `current_document` does not show (`_hiding_links`). To-one relations are a foreign key.
-_FOREIGN_KEYS = {
-    ("organization", "parent"): "parent_id",
-    ("quote", "speaker"): "speaker_id",
-    ("quote", "article"): "article_id",
-}
-_LINK_ROWS: dict[tuple[str, str], tuple[Any, str]] = {
-    ("person", "affiliations"): (Affiliation, "person_id"),
-    ("article", "authors"): (ArticleAuthor, "article_id"),
-    ("article", "resources"): (ArticleResource, "article_id"),
-    ("article", "related"): (RelatedItem, "article_id"),
-    ("publication", "authors"): (PublicationAuthor, "publication_id"),
-    ("event", "participants"): (EventParticipant, "event_id"),
-    ("event", "sponsors"): (EventSponsor, "event_id"),
-}
 
 
 def _hiding_links(
@@ -601,15 +719,10 @@ def _hiding_links(
             if before[name] is None and getattr(row, _FOREIGN_KEYS[key]) is not None:
                 hiding.append(name)
             continue
-        if name == "topics":
-            stored = (
-                select(func.count())
-                .select_from(Tagging)
-                .where(col(Tagging.entity_type) == ctype.name, col(Tagging.entity_id) == row.id)
-            )
-        else:
-            link, parent = _LINK_ROWS[key]
-            stored = select(func.count()).select_from(link).where(getattr(link, parent) == row.id)
+        table = _LINK_ROWS[key]
+        stored = (
+            select(func.count()).select_from(table.model).where(*table.rows_of(ctype.name, row.id))
+        )
         if (session.scalar(stored) or 0) > len(before[name] or []):
             hiding.append(name)
     return hiding
