@@ -16,6 +16,8 @@ Both lists are short on purpose: a word is set aside only when it cannot plausib
 name. "V" (an initial as often as a fifth), "2nd", and a degree without a comma before it
 ("Jane Doe PhD") are left alone, as is any comma-separated part that is not wholly such
 words ("Díaz-Cayeros, Alberto"): those names are derived exactly as before this module.
+Sort names stored by the old rule for names that have such words are derived again by
+migration d2168608de6d.
 """
 
 from __future__ import annotations
