@@ -308,6 +308,30 @@ def test_a_rename_carries_a_derived_sort_name_along(client: TestClient, keys: Ke
     assert both.json()["sort_name"] == "Third, Ana"
 
 
+def test_a_rename_rederives_a_sort_name_with_a_suffix(client: TestClient, keys: Keys) -> None:
+    """A derived sort name keeps a generational suffix, drops a post-nominal, and follows a
+    rename in that form: it is recognised as derived ("King, Martin Luther, Jr." is derived
+    from "Martin Luther King Jr.") and derived again from the new name."""
+    created = client.post(
+        "/api/v1/people", json={"name": "Martin Luther King Jr."}, headers=keys.writer
+    )
+    assert created.json()["sort_name"] == "King, Martin Luther, Jr."
+    url = f"/api/v1/people/{created.json()['slug']}"
+    renamed = client.patch(url, json={"name": "Martin Luther King III"}, headers=keys.writer)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["sort_name"] == "King, Martin Luther, III"
+    renamed = client.patch(url, json={"name": "Martin King, PhD"}, headers=keys.writer)
+    assert renamed.json()["sort_name"] == "King, Martin"
+    renamed = client.patch(url, json={"name": "Martin Luther"}, headers=keys.writer)
+    assert renamed.json()["sort_name"] == "Luther, Martin"
+
+    doe = client.post("/api/v1/people", json={"name": "Jane Doe, PhD"}, headers=keys.writer)
+    assert doe.json()["sort_name"] == "Doe, Jane"
+    url = f"/api/v1/people/{doe.json()['slug']}"
+    renamed = client.patch(url, json={"name": "Jane Roe, MD"}, headers=keys.writer)
+    assert renamed.json()["sort_name"] == "Roe, Jane"
+
+
 def test_unchanged_patch_changes_nothing(
     client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
 ) -> None:

@@ -321,3 +321,53 @@ def test_braces_in_a_doi_or_url_keep_the_bibtex_entry_whole(
     assert entry["doi"] == "10.1000/a%7Db%7Bc"
     assert entry["url"] == "https://example.org/x%7Dy"
     assert entry["abstract"] == "After the verbatim fields."
+
+
+def test_generational_suffixes_and_post_nominals_in_citations(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """An author's derived sort name keeps a generational suffix ("King, Martin Luther,
+    Jr.") and leaves a post-nominal out ("Doe, Jane"): BibTeX writes the suffix as its
+    "Last, Jr, First", RIS as "Last, First, Suffix", CSL-JSON as `suffix`. The author was
+    cited as "Jr." and as "PhD" before; a suffix in a sort name set by hand works too."""
+    for name, sort_name in (
+        ("Martin Luther King Jr.", None),
+        ("Jane Doe, PhD", None),
+        ("Henry Ford II", "Ford, Henry, II"),
+    ):
+        _write(session_factory, "people", {"name": name, "sort_name": sort_name})
+    _write(
+        session_factory,
+        "publications",
+        {
+            "slug": "dream",
+            "title": "A Dream",
+            "publication_type": "journal_article",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "authors": ["martin-luther-king-jr", "jane-doe-phd", "henry-ford-ii"],
+            "year": 1963,
+        },
+    )
+    url = "/api/v1/publications/dream/citation"
+    entry = bibtex_entry(client, url)
+    assert entry.key == "king1963dream"
+    assert [(a.first, a.von, a.last, a.jr) for a in entry["author"]] == [
+        (["Martin", "Luther"], [], ["King"], ["Jr."]),
+        (["Jane"], [], ["Doe"], []),
+        (["Henry"], [], ["Ford"], ["II"]),
+    ]
+    assert "author = {King, Jr., Martin Luther and Doe, Jane and Ford, II, Henry}" in (
+        client.get(url).text
+    )
+    ris = ris_lines(client, url + "?format=ris")
+    assert [v for t, v in ris if t == "AU"] == [
+        "King, Martin Luther, Jr.",
+        "Doe, Jane",
+        "Ford, Henry, II",
+    ]
+    assert csl(client, url + "?format=csl-json")["author"] == [
+        {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
+        {"family": "Doe", "given": "Jane"},
+        {"family": "Ford", "given": "Henry", "suffix": "II"},
+    ]

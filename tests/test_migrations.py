@@ -369,3 +369,63 @@ def test_taggings_gain_their_items_visibility(
         assert tagging_mismatches(session) == []
         stored = session.execute(text("SELECT count(public_at) FROM tagging")).scalar()
     assert stored == 3  # the public article, the scheduled one, the person
+
+
+def test_sort_names_derived_the_old_way_are_derived_again(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """Migration d2168608de6d: a sort name the old rule derived from a name with a
+    generational suffix or a post-nominal ("Jr., Martin Luther King") is derived again, and
+    a live person's version and `updated_at` move (partners' mirrors, ETags); a sort name set
+    by hand, an ordinary name's, and a deleted person's version stay."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from app.content.writes import create_item, delete_item
+    from app.db import utcnow
+    from app.models import Person
+
+    upgrade_to_head(empty_database_url)
+    with Session(empty_engine) as session, session.begin():
+        for data in (
+            {"name": "Martin Luther King Jr."},
+            {"name": "Jane Doe, PhD"},
+            {"name": "Ann Lee"},
+            {"name": "Peter Paul Jr.", "sort_name": "Paul, Peter (Jr.)"},
+            {"name": "Henry Ford II"},
+        ):
+            create_item(session, "people", data, "t")
+        ford = session.scalars(select(Person).where(col(Person.name) == "Henry Ford II")).one()
+        delete_item(session, "people", ford, "t")
+    old = {
+        "Martin Luther King Jr.": "Jr., Martin Luther King",
+        "Jane Doe, PhD": "PhD, Jane Doe,",
+        "Henry Ford II": "II, Henry Ford",
+    }
+    long_ago = utcnow() - timedelta(days=30)
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "0b70a7beb28e")  # before d2168608de6d
+        for name, sort_name in old.items():
+            connection.execute(
+                text("UPDATE person SET sort_name = :s WHERE name = :n"),
+                {"s": sort_name, "n": name},
+            )
+    with Session(empty_engine) as session, session.begin():
+        for person in session.scalars(select(Person)):
+            person.updated_at = long_ago
+        before = {p.name: p.version for p in session.scalars(select(Person))}
+    upgrade_to_head(empty_database_url)
+    with Session(empty_engine) as session:
+        after = {p.name: p for p in session.scalars(select(Person))}
+    assert {name: p.sort_name for name, p in after.items()} == {
+        "Martin Luther King Jr.": "King, Martin Luther, Jr.",
+        "Jane Doe, PhD": "Doe, Jane",
+        "Ann Lee": "Lee, Ann",
+        "Peter Paul Jr.": "Paul, Peter (Jr.)",
+        "Henry Ford II": "Ford, Henry, II",
+    }
+    moved = {name for name, p in after.items() if p.updated_at > long_ago}
+    assert moved == {"Martin Luther King Jr.", "Jane Doe, PhD"}
+    assert {name for name, p in after.items() if p.version != before[name]} == moved
+    assert all(after[name].version == before[name] + 1 for name in moved)

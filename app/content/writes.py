@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from app.content.errors import WriteError, conflict, invalid
+from app.content.names import derive_sort_name
 from app.content.relations import RELATIONS, Relation
 from app.content.search import index_item, index_visibility, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
@@ -220,11 +221,6 @@ def _unique_slug(session: Session, ctype: ContentType, base: str, own_id: int | 
     return f"{base}-{n}"
 
 
-def _sort_name(name: str) -> str:
-    parts = name.split()
-    return f"{parts[-1]}, {' '.join(parts[:-1])}" if len(parts) > 1 else name
-
-
 def _scalars(ctype: ContentType, doc: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     rich = RICH_TEXT.get(ctype.name, {})
@@ -242,7 +238,7 @@ def _scalars(ctype: ContentType, doc: dict[str, Any]) -> dict[str, Any]:
         else:
             values[key] = value
     if ctype.name == "person" and not values.get("sort_name"):
-        values["sort_name"] = _sort_name(doc["name"])
+        values["sort_name"] = derive_sort_name(doc["name"])
     return values
 
 
@@ -665,12 +661,12 @@ def update_item(
         and ctype.name == "person"
         and "sort_name" not in patch
         and isinstance(merged.get("name"), str)
-        and before.get("sort_name") == _sort_name(str(before.get("name") or ""))
+        and before.get("sort_name") == derive_sort_name(str(before.get("name") or ""))
     ):
         # A sort name derived from the name follows a rename (it orders people lists and
         # names the author in citations); one set by hand stays. An import's line is a
         # whole document, whose sort name is what it says (absent: derived again).
-        merged["sort_name"] = _sort_name(merged["name"])
+        merged["sort_name"] = derive_sort_name(merged["name"])
     doc = validate(collection, merged).model_dump(mode="python")
     # The relations a PATCH names that also link to deleted items, which `before` (what an
     # editor sees) leaves out: the patch says what they are, so those links go too.

@@ -2,7 +2,8 @@
 
 Entry types follow each format's vocabulary for the publication type; authors keep their
 order and their names exactly as written (UTF-8: "Díaz-Cayeros" stays "Díaz-Cayeros").
-Family and given names come from the person's `sort_name` ("Family, Given").
+Family and given names, and a generational suffix, come from the person's `sort_name`
+("Family, Given" or "Family, Given, Suffix").
 """
 
 from __future__ import annotations
@@ -54,13 +55,20 @@ _SPACE = re.compile(r"\s+")
 class Name:
     family: str
     given: str | None = None
+    suffix: str | None = None  # generational: "Jr.", "III"
 
     @classmethod
     def of(cls, name: str, sort_name: str | None) -> Name:
-        if sort_name and ", " in sort_name:
-            family, given = sort_name.split(", ", 1)
-            return cls(family.strip(), given.strip() or None)
-        return cls(name.strip())  # a single name, or an organisation as author
+        """From the sort name, "Family, Given" or "Family, Given, Suffix" (as a person's is
+        derived, `app.content.names`, and as BibTeX and RIS write a suffix); otherwise the
+        name whole: a single name, or an organisation as author."""
+        if not sort_name or ", " not in sort_name:
+            return cls(name.strip())
+        parts = [p.strip() for p in sort_name.split(", ")]
+        if len(parts) == 3 and all(parts):
+            return cls(*parts)
+        family, given = sort_name.split(", ", 1)
+        return cls(family.strip(), given.strip() or None)
 
 
 @dataclass
@@ -137,6 +145,8 @@ def _bibtex_name(name: Name) -> str:
         return "{" + family + "}"  # keep a single or corporate name whole
     if " and " in family or "," in family:
         family = "{" + family + "}"
+    if name.suffix:  # BibTeX's "von Last, Jr, First"
+        return f"{family}, {bibtex_escape(name.suffix)}, {bibtex_escape(name.given)}"
     return f"{family}, {bibtex_escape(name.given)}"
 
 
@@ -192,10 +202,17 @@ def to_bibtex(citation: Citation) -> str:
 # RIS (one "TAG  - value" line each, CRLF line ends, closed by "ER  - ")
 
 
+def _ris_name(name: Name) -> str:
+    """RIS's "Lastname, Firstname, Suffix" (AU)."""
+    if name.given is None:
+        return name.family
+    return ", ".join(p for p in (name.family, name.given, name.suffix) if p)
+
+
 def to_ris(citation: Citation) -> str:
     _, ris_type, _, genre = citation.types
     lines: list[tuple[str, str | None]] = [("TY", ris_type)]
-    lines += [("AU", f"{n.family}, {n.given}" if n.given else n.family) for n in citation.authors]
+    lines += [("AU", _ris_name(n)) for n in citation.authors]
     lines.append(("TI", citation.title))
     lines.append(("T2", citation.container))
     lines.append(("M3", genre))
@@ -218,14 +235,18 @@ def to_ris(citation: Citation) -> str:
 # CSL-JSON (the Citation Style Language's data format, as citeproc and Zotero read it)
 
 
+def _csl_name(name: Name) -> dict[str, str]:
+    if name.given is None:
+        return {"literal": name.family}
+    parts = {"family": name.family, "given": name.given}
+    return parts | ({"suffix": name.suffix} if name.suffix else {})
+
+
 def to_csl(citation: Citation) -> list[dict[str, Any]]:
     _, _, csl_type, genre = citation.types
     item: dict[str, Any] = {"id": citation.key, "type": csl_type, "title": citation.title}
     if citation.authors:
-        item["author"] = [
-            {"family": n.family, "given": n.given} if n.given else {"literal": n.family}
-            for n in citation.authors
-        ]
+        item["author"] = [_csl_name(n) for n in citation.authors]
     optional = {
         "container-title": citation.container,
         "publisher": citation.publisher,

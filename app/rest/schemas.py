@@ -138,7 +138,9 @@ class OrganizationFields(Item):
 
 class PersonFields(Item):
     name: str
-    sort_name: str
+    sort_name: str = Field(
+        description='"Family, Given" or "Family, Given, Suffix", e.g. "King, Martin Luther, Jr.".'
+    )
     title: str | None = Field(description="Headline, e.g. the person's position.")
     degrees: str | None = Field(description='e.g. "MA, PhD"')
     bio: str | None = Field(description="Sanitized HTML.")

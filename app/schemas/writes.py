@@ -175,7 +175,15 @@ class AffiliationWrite(Schema):
 class PersonWrite(WriteModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200), NOT_BLANK]
     sort_name: Annotated[str, StringConstraints(min_length=1, max_length=200), NOT_BLANK] | None = (
-        None
+        Field(
+            default=None,
+            description='"Family, Given", or "Family, Given, Suffix" with a generational '
+            'suffix ("King, Martin Luther, Jr."); it orders people and names authors in '
+            "citations. Derived from the name when not given (and again when the name "
+            'changes, if it was derived): the last word first, a trailing "Jr.", "Sr.", '
+            '"II", "III" or "IV" kept last, and degrees after a comma ("Jane Doe, PhD") '
+            "left out.",
+        )
     )
     title: Line | None = None
     degrees: Annotated[str, StringConstraints(max_length=200)] | None = None

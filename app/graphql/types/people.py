@@ -90,7 +90,8 @@ class Person(Node):
     slug: str = strawberry.field(description="URL-safe name, unique among people.")
     name: str = strawberry.field(description="Display name.")
     sort_name: str = strawberry.field(
-        description='Name for alphabetical order, e.g. "Milani, Abbas".'
+        description='Name for alphabetical order and citations, "Family, Given" or "Family, '
+        'Given, Suffix", e.g. "Milani, Abbas", "King, Martin Luther, Jr.".'
     )
     title: str | None = strawberry.field(
         description='Headline, e.g. "Research Fellow, Hoover Institution".'
