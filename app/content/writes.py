@@ -21,7 +21,7 @@ from sqlmodel import col
 from app.content.errors import WriteError, conflict, invalid
 from app.content.names import derive_sort_name
 from app.content.relations import RELATIONS, Relation
-from app.content.search import index_item, index_visibility, is_indexed
+from app.content.search import SYNCHRONIZE, index_item, index_visibility, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.visibility import Viewer, is_visible, public_since
@@ -505,7 +505,11 @@ def _replace_links(
                 if keep_hidden
                 else []
             )
-            session.execute(delete(table.model).where(*table.rows_of(ctype.name, row.id)))
+            session.execute(
+                delete(table.model)
+                .where(*table.rows_of(ctype.name, row.id))
+                .execution_options(synchronize_session=SYNCHRONIZE)
+            )
             for index, values in hidden:
                 links.insert(index, table.model(**values))
             for position, link in enumerate(links):
