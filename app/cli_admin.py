@@ -145,7 +145,8 @@ def export_command(
         ),
     ] = None,
 ) -> None:
-    """Export every item (drafts included, deleted excluded) as NDJSON, relations by slug."""
+    """Export every item (drafts included, deleted excluded) as NDJSON, relations by slug,
+    each with its created_at."""
     from app.transfer import export_lines
 
     with database_session() as session:

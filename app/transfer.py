@@ -27,7 +27,8 @@ import orjson
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from app.content.errors import WriteError
+from app.content.errors import QueryError, WriteError
+from app.content.filters import parse_datetime
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.writes import current_document, lock_writers, upsert_item, validate
 from app.db import as_utc, utcnow
@@ -95,7 +96,11 @@ def export_lines(session: Session) -> Iterator[bytes]:
     for collection in EXPORT_ORDER:
         ctype = BY_COLLECTION[collection]
         for row in _rows(session, ctype):
-            record = {"type": ctype.name, "data": current_document(session, ctype, row)}
+            record = {
+                "type": ctype.name,
+                "created_at": as_utc(row.created_at).isoformat(),
+                "data": current_document(session, ctype, row),
+            }
             yield orjson.dumps(record) + b"\n"
 
 
@@ -123,6 +128,9 @@ class _Line:
     number: int
     ctype: ContentType
     data: dict[str, Any]
+    # When the item was created where it was exported: an item this import creates keeps
+    # it (absent, as in files exported before it was written: the time of the import).
+    created_at: datetime | None = None
 
 
 def _describe(error: WriteError) -> str:
@@ -131,6 +139,9 @@ def _describe(error: WriteError) -> str:
         for e in error.errors
     )
     return f"{error.detail} {details}".strip() if details else error.detail
+
+
+_LINE_KEYS = frozenset({"type", "created_at", "data"})
 
 
 def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
@@ -146,9 +157,21 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
         except orjson.JSONDecodeError as exc:
             errors.append(f"line {number}: not valid JSON ({exc})")
             continue
-        if not isinstance(record, dict) or set(record) != {"type", "data"}:
-            errors.append(f'line {number}: expected an object {{"type": ..., "data": {{...}}}}')
+        if not isinstance(record, dict) or not {"type", "data"} <= set(record) <= _LINE_KEYS:
+            errors.append(
+                f'line {number}: expected an object {{"type": ..., "data": {{...}}}} '
+                '(and optionally "created_at")'
+            )
             continue
+        created_at = record.get("created_at")
+        if created_at is not None:
+            try:
+                if not isinstance(created_at, str):
+                    raise QueryError("created_at", "must be an ISO 8601 datetime")
+                created_at = parse_datetime("created_at", created_at)
+            except QueryError as exc:
+                errors.append(f"line {number}: created_at {exc.message}")
+                continue
         ctype = BY_NAME.get(record["type"]) if isinstance(record["type"], str) else None
         if ctype is None:
             errors.append(
@@ -171,7 +194,7 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
             )
             continue
         seen[key] = number
-        parsed.append(_Line(number, ctype, data))
+        parsed.append(_Line(number, ctype, data, created_at))
     if errors:
         raise ImportFailed(errors)
     return parsed
@@ -303,6 +326,8 @@ def _upsert_lines(
             errors.append((line.number, message))
             refused.add(line.number)
             return
+        if line.created_at is not None and as_utc(row.created_at) >= started:
+            row.created_at = line.created_at  # made by this import: as where it came from
         if savepoint is not None:
             savepoint.commit()
         if changed:

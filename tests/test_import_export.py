@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -19,7 +20,7 @@ from app.content.queries import changes
 from app.content.types import BY_NAME
 from app.content.visibility import Viewer
 from app.content.writes import delete_item, upsert_item
-from app.db import make_engine, make_session_factory, session_scope
+from app.db import as_utc, make_engine, make_session_factory, session_scope
 from app.migrations import upgrade_to_head
 from app.models import Article, AuditEntry, Topic, TypeVersion
 from app.transfer import export_lines, import_records
@@ -273,6 +274,9 @@ def test_invalid_lines_are_all_reported(
                 "",
                 '{"type": "topic", "data": {"slug": "fine", "name": "Twice"}}',
                 '["not", "an", "object"]',
+                '{"type": "topic", "created_at": "yesterday", "data": {"slug": "t9", "name": "T"}}',
+                '{"type": "topic", "created_at": 5, "data": {"slug": "t10", "name": "T"}}',
+                '{"type": "topic", "updated_at": "2020-01-01", "data": {"slug": "t11", "name": "T"}}',
             ]
         )
         + "\n"
@@ -288,6 +292,9 @@ def test_invalid_lines_are_all_reported(
         "line 5: data.slug is required",
         "line 7: topic 'fine' is already on line 1",
         "line 8:",
+        "line 9: created_at must be an ISO 8601",
+        "line 10: created_at must be an ISO 8601",
+        "line 11: expected an object",
     ):
         assert expected in result.output, expected
     assert "line 1:" not in result.output
@@ -635,3 +642,31 @@ def test_an_import_bumps_the_versions_once_at_its_end(
     assert after_write == len(before) + 1
     after = _type_versions(second_database)
     assert all(after[name] > before[name] for name in before), (before, after)
+
+
+def test_an_import_keeps_when_items_were_created_where_they_came_from(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A line's `created_at` (written by `dossier export`) dates an item the import creates;
+    an item that exists keeps its own; a line without one (an older file) is dated now."""
+    lines = [
+        b'{"type": "topic", "created_at": "2019-05-01T08:30:00+00:00",'
+        b' "data": {"slug": "old", "name": "Old"}}',
+        b'{"type": "topic", "data": {"slug": "undated", "name": "Undated"}}',
+        b'{"type": "topic", "created_at": "2018-01-01T00:00:00Z",'
+        b' "data": {"slug": "kept", "name": "Kept again"}}',
+    ]
+    with session_scope(session_factory) as session:
+        kept = upsert_item(session, "topics", {"slug": "kept", "name": "Kept"}, "t")[0]
+        kept_at = as_utc(kept.created_at)
+    with session_scope(session_factory) as session:
+        import_records(session, lines)
+    with session_scope(session_factory) as session:
+        created = {t.slug: as_utc(t.created_at) for t in session.scalars(select(Topic))}
+    exported = [orjson.loads(line) for line in _export(session_factory).splitlines()]
+    assert created["old"] == datetime(2019, 5, 1, 8, 30, tzinfo=UTC)
+    assert created["undated"] > kept_at
+    assert created["kept"] == kept_at
+    assert {line["data"]["slug"]: line["created_at"] for line in exported}["old"] == (
+        "2019-05-01T08:30:00+00:00"
+    )
