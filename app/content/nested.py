@@ -371,10 +371,9 @@ def _public_branch(
     """(topic, rank, id, published) of the first `limit + 1` public items of `ctype` of
     each topic, from the taggings alone: each topic's range of `ix_tagging_topic_type_public`,
     newest first. PostgreSQL reads it per topic in a LATERAL subquery; SQLite, which has
-    none, in a subquery correlated with the topic's row (`entity_id IN (...)`, run once per
-    topic)."""
+    none, in a subquery correlated with the topic's row (`tagging.rowid IN (...)`, run once
+    per topic)."""
     rank = literal(STREAM_RANK[ctype.name], Integer()).label("rank")
-    topics = col(Topic.id).in_(topic_ids)
     if not sqlite:
         page = (
             select(
@@ -385,12 +384,7 @@ def _public_branch(
             .limit(limit + 1)
             .lateral(f"public_{ctype.name}")
         )
-        return (
-            select(col(Topic.id).label("topic"), page.c.rank, page.c.id, page.c.published)
-            .select_from(Topic)
-            .join(page, true())
-            .where(topics)
-        )
+        return _each_topic(page, topic_ids)
     inner = aliased(Tagging, name="page_tagging")  # the same table inside and out
     rowids: Any = (
         select(literal_column("page_tagging.rowid"))
@@ -412,7 +406,7 @@ def _public_branch(
         )
         .select_from(Topic)
         .join(Tagging, shown)
-        .where(topics)
+        .where(col(Topic.id).in_(topic_ids))
     )
 
 
@@ -445,6 +439,12 @@ def _walk_branch(
         .limit(limit + 1)
         .lateral(f"walk_{ctype.name}")
     )
+    return _each_topic(page, topic_ids)
+
+
+def _each_topic(page: Any, topic_ids: list[int]) -> Any:
+    """(topic, rank, id, published) of `page`, a LATERAL subquery correlated with the
+    topic's row, for each of `topic_ids` (PostgreSQL)."""
     return (
         select(col(Topic.id).label("topic"), page.c.rank, page.c.id, page.c.published)
         .select_from(Topic)
