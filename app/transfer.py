@@ -150,6 +150,12 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
     errors: list[str] = []
     seen: dict[tuple[str, str], int] = {}
     for number, raw in enumerate(lines, start=1):
+        if number == 1:  # a byte order mark, as Windows editors save UTF-8: not content
+            raw = (
+                raw.removeprefix(b"\xef\xbb\xbf")
+                if isinstance(raw, bytes)
+                else raw.removeprefix("\ufeff")
+            )
         if not raw.strip():
             continue
         try:

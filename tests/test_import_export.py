@@ -23,7 +23,7 @@ from app.content.writes import delete_item, upsert_item
 from app.db import as_utc, make_engine, make_session_factory, session_scope
 from app.migrations import upgrade_to_head
 from app.models import Article, AuditEntry, Topic, TypeVersion
-from app.transfer import export_lines, import_records
+from app.transfer import ImportFailed, export_lines, import_records
 from tests.admin_helpers import event_body
 from tests.support import tagging_mismatches
 
@@ -670,3 +670,17 @@ def test_an_import_keeps_when_items_were_created_where_they_came_from(
     assert {line["data"]["slug"]: line["created_at"] for line in exported}["old"] == (
         "2019-05-01T08:30:00+00:00"
     )
+
+
+def test_a_byte_order_mark_before_the_first_line_is_not_content(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A file saved as "UTF-8 with BOM" (Windows editors) imports; the mark was "line 1:
+    not valid JSON". A mark anywhere else is still an error."""
+    first = b'\xef\xbb\xbf{"type": "topic", "data": {"slug": "bom", "name": "Bom"}}'
+    with session_scope(session_factory) as session:
+        assert import_records(session, [first]).changed == 1
+    later = first.replace(b"bom", b"later")
+    with session_scope(session_factory) as session, pytest.raises(ImportFailed) as failed:
+        import_records(session, [b"", later])
+    assert failed.value.errors[0].startswith("line 2: not valid JSON")
