@@ -8,35 +8,30 @@ caller owns the transaction: on any error nothing is flushed that it does not ro
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
-from dataclasses import dataclass
-from functools import partial
-from typing import Any, Protocol
+from collections.abc import Container
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from app.content.errors import WriteError, conflict, invalid
+from app.content.links import (
+    RELATION_FIELDS,
+    Resolver,
+    check_no_cycle,
+    hiding_links,
+    replace_links,
+)
 from app.content.names import derive_sort_name
-from app.content.relations import RELATIONS, Relation
-from app.content.search import SYNCHRONIZE, index_item, index_visibility, is_indexed
+from app.content.relations import RELATIONS
+from app.content.search import index_item, index_visibility, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
-from app.content.types import BY_COLLECTION, BY_NAME, ContentType
-from app.content.visibility import Viewer, is_visible, public_since
+from app.content.types import BY_COLLECTION, ContentType
+from app.content.visibility import Viewer, is_visible
 from app.db import take_writers_lock, utcnow
 from app.models import (
-    Affiliation,
-    ArticleAuthor,
-    ArticleResource,
     AuditEntry,
-    EventParticipant,
-    EventSponsor,
-    Organization,
-    PublicationAuthor,
-    RelatedItem,
-    Tagging,
 )
 from app.schemas.writes import WRITE_MODELS
 
@@ -51,19 +46,6 @@ COMPOSITES = {
     "photo": ("photo", ("url", "alt", "credit")),
     "hero_image": ("hero_image", ("url", "alt", "caption", "credit")),
     "venue": ("venue", ("name", "address")),
-}
-# Write fields that are relations (stored in link tables or as foreign keys).
-RELATION_FIELDS = {
-    "topics",
-    "parent",
-    "affiliations",
-    "authors",
-    "resources",
-    "related",
-    "speaker",
-    "article",
-    "participants",
-    "sponsors",
 }
 EDITOR = Viewer(preview=True)  # editors see drafts and scheduled items, never deleted ones
 
@@ -146,54 +128,6 @@ def validate(collection: str, data: Any) -> BaseModel:
         raise invalid(_errors_from(exc)) from None
 
 
-class _Resolver:
-    """Turns slugs/ids into row ids, collecting every unknown reference before failing."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.errors: list[dict[str, object]] = []
-
-    def many(self, ctype: ContentType, refs: Sequence[str], loc: list[str]) -> list[int]:
-        if not refs:
-            return []
-        model = ctype.model
-        pks = {r: ctype.parse_public_id(r) for r in refs}
-        rows = self.session.execute(
-            select(model.id, model.slug).where(
-                model.deleted_at.is_(None),
-                (model.slug.in_([r for r, pk in pks.items() if pk is None]))
-                | (model.id.in_([pk for pk in pks.values() if pk is not None])),
-            )
-        ).all()
-        by_slug = {slug: pk for pk, slug in rows}
-        by_id = {pk for pk, _ in rows}
-        out: list[int] = []
-        for i, ref in enumerate(refs):
-            pk = pks[ref]
-            found = pk if pk is not None and pk in by_id else by_slug.get(ref)
-            if found is None:
-                self.errors.append({"loc": [*loc, str(i)], "msg": f"unknown {ctype.name} '{ref}'"})
-            elif found in out:
-                self.errors.append(
-                    {"loc": [*loc, str(i)], "msg": f"{ctype.name} '{ref}' is listed twice"}
-                )
-            else:
-                out.append(found)
-        return out
-
-    def one(self, ctype: ContentType, ref: str | None, loc: list[str]) -> int | None:
-        if ref is None:
-            return None
-        found = self.many(ctype, [ref], [*loc[:-1], loc[-1]])
-        if self.errors and self.errors[-1]["loc"][:-1] == loc:  # type: ignore[index]
-            self.errors[-1]["loc"] = loc
-        return found[0] if found else None
-
-    def check(self) -> None:
-        if self.errors:
-            raise invalid(self.errors, "Some references are not valid.")
-
-
 def lock_writers(session: Session) -> None:
     """Take the writers' lock (`app.db.take_writers_lock`) first, once per transaction:
     every path that writes content calls this before it reads what it writes from."""
@@ -242,315 +176,6 @@ def _scalars(ctype: ContentType, doc: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-# Where each relation a write names is stored. To-one relations are a foreign key on the
-# item; the others are rows of a link table. `_replace_links` rewrites them from these,
-# and `_hiding_links` counts them, so the two cannot disagree on where a link is.
-_FOREIGN_KEYS = {
-    ("organization", "parent"): "parent_id",
-    ("quote", "speaker"): "speaker_id",
-    ("quote", "article"): "article_id",
-}
-
-
-@dataclass(frozen=True)
-class _LinkTable:
-    """Rows of `model` that name the item in `parent` and the linked item in `target`.
-    `typed`: the table holds links of every type (taggings), so a row names its type too."""
-
-    model: Any
-    parent: str
-    target: str
-    typed: bool = False
-
-    def rows_of(self, type_name: str, pk: int) -> list[Any]:
-        """The conditions that select the item's rows."""
-        where = [getattr(self.model, self.parent) == pk]
-        if self.typed:
-            where.append(col(Tagging.entity_type) == type_name)
-        return where
-
-    def row(self, ctype: ContentType, item: Any, target: int, **values: Any) -> Any:
-        """A new link row from `item` to `target` (its position set by the caller)."""
-        keys: dict[str, Any] = {self.parent: item.id, self.target: target}
-        if self.typed:
-            keys["entity_type"] = ctype.name
-            # Inserted, a tagging holds its item's visibility as written now; the item's
-            # row updated later, triggers keep it (migration `tagging_public_at`).
-            keys["public_at"] = public_since(ctype.model, partial(getattr, item))
-        return self.model(**keys, **values)
-
-
-_TAGGINGS = _LinkTable(Tagging, "entity_id", "topic_id", typed=True)
-_LINK_ROWS: dict[tuple[str, str], _LinkTable] = {
-    **{
-        (name, "topics"): _TAGGINGS
-        for name, relations in RELATIONS.items()
-        if "topics" in relations
-    },
-    ("person", "affiliations"): _LinkTable(Affiliation, "person_id", "organization_id"),
-    ("article", "authors"): _LinkTable(ArticleAuthor, "article_id", "person_id"),
-    ("article", "resources"): _LinkTable(ArticleResource, "article_id", "resource_id"),
-    ("article", "related"): _LinkTable(RelatedItem, "article_id", "target_id"),
-    ("publication", "authors"): _LinkTable(PublicationAuthor, "publication_id", "person_id"),
-    ("event", "participants"): _LinkTable(EventParticipant, "event_id", "person_id"),
-    ("event", "sponsors"): _LinkTable(EventSponsor, "event_id", "organization_id"),
-}
-# Every relation a client writes is one or the other (`quotes` is read, never written).
-assert {key[1] for key in (*_FOREIGN_KEYS, *_LINK_ROWS)} == RELATION_FIELDS
-
-
-class _Builder(Protocol):
-    """Turns a relation as a document gives it into new link rows, in order; an unknown
-    or repeated target is an error in `resolve`, and no row."""
-
-    def __call__(
-        self,
-        table: _LinkTable,
-        ctype: ContentType,
-        item: Any,
-        given: list[Any],
-        relation: Relation,
-        resolve: _Resolver,
-    ) -> list[Any]: ...
-
-
-def _targets(
-    table: _LinkTable,
-    ctype: ContentType,
-    item: Any,
-    given: list[Any],
-    relation: Relation,
-    resolve: _Resolver,
-) -> list[Any]:
-    """Links to items listed by slug or id (topics, authors, resources, sponsors)."""
-    assert relation.target is not None
-    found = resolve.many(relation.target, given, ["body", relation.name])
-    return [table.row(ctype, item, target) for target in found]
-
-
-def _affiliations(
-    table: _LinkTable,
-    ctype: ContentType,
-    item: Any,
-    given: list[Any],
-    relation: Relation,
-    resolve: _Resolver,
-) -> list[Any]:
-    links = []
-    for i, aff in enumerate(given):
-        org_id = resolve.one(
-            BY_NAME["organization"],
-            aff["organization"],
-            ["body", "affiliations", str(i), "organization"],
-        )
-        if org_id is not None:
-            links.append(
-                table.row(
-                    ctype,
-                    item,
-                    org_id,
-                    role=aff["role"],
-                    start_year=aff.get("start_year"),
-                    end_year=aff.get("end_year"),
-                    is_primary=aff.get("is_primary", False),
-                )
-            )
-    return links
-
-
-def _related(
-    table: _LinkTable,
-    ctype: ContentType,
-    item: Any,
-    given: list[Any],
-    relation: Relation,
-    resolve: _Resolver,
-) -> list[Any]:
-    links = []
-    listed: set[tuple[str, int]] = set()
-    for i, ref in enumerate(given):
-        target = resolve.one(BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"])
-        if target is not None and (ref["type"], target) in listed:
-            resolve.errors.append(
-                {
-                    "loc": ["body", "related", str(i)],
-                    "msg": f"{ref['type']} '{ref['slug']}' is listed twice",
-                }
-            )
-        elif target is not None:
-            listed.add((ref["type"], target))
-            links.append(table.row(ctype, item, target, target_type=ref["type"]))
-    return links
-
-
-def _participants(
-    table: _LinkTable,
-    ctype: ContentType,
-    item: Any,
-    given: list[Any],
-    relation: Relation,
-    resolve: _Resolver,
-) -> list[Any]:
-    links = []
-    seen: set[tuple[int, str]] = set()
-    for i, part in enumerate(given):
-        person_id = resolve.one(
-            BY_NAME["person"], part["person"], ["body", "participants", str(i), "person"]
-        )
-        if person_id is None:
-            continue
-        if (person_id, part["role"]) in seen:
-            resolve.errors.append(
-                {
-                    "loc": ["body", "participants", str(i)],
-                    "msg": "this person already has this role",
-                }
-            )
-            continue
-        seen.add((person_id, part["role"]))
-        links.append(table.row(ctype, item, person_id, role=part["role"], title=part.get("title")))
-    return links
-
-
-_BUILDERS: dict[str, _Builder] = {
-    "affiliations": _affiliations,
-    "related": _related,
-    "participants": _participants,
-}
-
-
-def _live(session: Session, ctype: ContentType, ids: set[int]) -> set[int]:
-    """Which of `ids` are items of `ctype` that are not deleted."""
-    model = ctype.model
-    return set(
-        session.scalars(select(model.id).where(model.id.in_(ids), model.deleted_at.is_(None)))
-    )
-
-
-def _links_to_deleted(
-    session: Session, table: _LinkTable, ctype: ContentType, pk: int, relation: Relation
-) -> list[tuple[int, dict[str, Any]]]:
-    """The item's stored links of `relation` to deleted items: each its index among all
-    its links (in `position` order, as read) and its columns, but for an affiliation's
-    own id (every rewrite of the relation gives its rows new ones)."""
-    model = table.model
-    stored = session.execute(
-        select(model.__table__)
-        .where(*table.rows_of(ctype.name, pk))
-        .order_by(model.position, *model.__table__.primary_key.columns)
-    ).mappings()
-    links = [
-        (relation.target.name if relation.target else link["target_type"], dict(link))
-        for link in stored
-    ]
-    wanted: dict[str, set[int]] = {}
-    for type_name, values in links:
-        wanted.setdefault(type_name, set()).add(values[table.target])
-    live = {
-        (type_name, target)
-        for type_name, ids in wanted.items()
-        for target in _live(session, BY_NAME[type_name], ids)
-    }
-    return [
-        (index, {k: v for k, v in values.items() if k != "id"})
-        for index, (type_name, values) in enumerate(links)
-        if (type_name, values[table.target]) not in live
-    ]
-
-
-def _replace_links(
-    session: Session,
-    ctype: ContentType,
-    row: Any,
-    doc: dict[str, Any],
-    resolve: _Resolver,
-    named: Container[str],
-    keep_hidden: bool = False,
-) -> None:
-    """Write the item's relations that `named` names as `doc` gives them; leave the others.
-
-    A relation as `doc` holds it lacks links to deleted items (`current_document` reads
-    what an editor sees), which stay in the database so that restoring the item brings
-    them back: rewritten by a PATCH that did not name the relation, they were lost.
-    `keep_hidden` (a whole document: an import line) keeps them even in the relations it
-    rewrites, each in its place: the document cannot name them, as it cannot name a
-    deleted item, so it says nothing about them. (A PATCH that names a relation says
-    what it is: `_hiding_links`.)"""
-    relations = RELATIONS[ctype.name]
-    # Topics first: a 422 lists the errors of several relations in this order.
-    for name in sorted(relations, key=lambda name: name != "topics"):
-        key = (ctype.name, name)
-        if name not in named:
-            continue
-        if key in _FOREIGN_KEYS:
-            target, column = relations[name].target, _FOREIGN_KEYS[key]
-            assert target is not None
-            stored = getattr(row, column)
-            if (
-                keep_hidden
-                and doc.get(name) is None
-                and stored is not None
-                and not _live(session, target, {stored})
-            ):
-                continue  # a deleted item: the document's null cannot mean it
-            setattr(row, column, resolve.one(target, doc.get(name), ["body", name]))
-            if name == "parent" and row.parent_id is not None:
-                _check_no_cycle(session, row, resolve)
-        elif key in _LINK_ROWS:
-            table = _LINK_ROWS[key]
-            build = _BUILDERS.get(name, _targets)
-            links = build(table, ctype, row, doc.get(name) or [], relations[name], resolve)
-            hidden = (
-                _links_to_deleted(session, table, ctype, row.id, relations[name])
-                if keep_hidden
-                else []
-            )
-            session.execute(
-                delete(table.model)
-                .where(*table.rows_of(ctype.name, row.id))
-                .execution_options(synchronize_session=SYNCHRONIZE)
-            )
-            for index, values in hidden:
-                links.insert(index, table.model(**values))
-            for position, link in enumerate(links):
-                link.position = position
-            session.add_all(links)
-
-
-def _check_no_cycle(session: Session, row: Organization, resolve: _Resolver) -> None:
-    """Refuse a parent that would make `row` its own ancestor.
-
-    The walk climbs live organizations only: a deleted one is out of the hierarchy (it
-    cannot be chosen as a parent, and its children show none), so a loop through it is
-    no cycle anyone sees. Restoring it brings its links back: `upsert_item` checks that
-    restore with this same walk, so no cycle ever becomes visible either way."""
-    path = [row.slug]
-    seen = {row.id}
-    current = row.parent_id
-    while current is not None:
-        if current == row.id:
-            path.append(row.slug)
-            resolve.errors.append(
-                {
-                    "loc": ["body", "parent"],
-                    "msg": f"an organization cannot be its own ancestor ({' → '.join(path)})",
-                }
-            )
-            return
-        if current in seen:  # a loop above `row`, not through it: not this write's doing
-            return
-        seen.add(current)
-        found = session.execute(
-            select(Organization.slug, Organization.parent_id, Organization.deleted_at).where(  # type: ignore[call-overload]
-                col(Organization.id) == current
-            )
-        ).first()
-        if found is None or found.deleted_at is not None:
-            return
-        path.append(found.slug)
-        current = found.parent_id
-
-
 def _audit(
     session: Session,
     actor: str,
@@ -580,12 +205,12 @@ def _apply(
     keep_hidden: bool = False,
 ) -> None:
     """Write `doc` to the row: every field, and the relations `named` names (a PATCH: those
-    it sent; see `_replace_links`, also for `keep_hidden`)."""
+    it sent; see `replace_links`, also for `keep_hidden`)."""
     for key, value in _scalars(ctype, doc).items():
         setattr(row, key, value)
     session.flush()  # the row needs its id before its links
-    resolve = _Resolver(session)
-    _replace_links(session, ctype, row, doc, resolve, named, keep_hidden)
+    resolve = Resolver(session)
+    replace_links(session, ctype, row, doc, resolve, named, keep_hidden)
     resolve.check()
     index_item(session, ctype, row)
     session.flush()
@@ -674,7 +299,7 @@ def update_item(
     doc = validate(collection, merged).model_dump(mode="python")
     # The relations a PATCH names that also link to deleted items, which `before` (what an
     # editor sees) leaves out: the patch says what they are, so those links go too.
-    hidden = [] if replacing else _hiding_links(session, ctype, row, before, patch.keys())
+    hidden = [] if replacing else hiding_links(session, ctype, row, before, patch.keys())
     if (
         not hidden
         and _unchanged(collection, before, doc)
@@ -703,29 +328,6 @@ def update_item(
         session.flush()
         _audit(session, actor, "update", ctype, row, {"fields": changed})
     return row
-
-
-def _hiding_links(
-    session: Session, ctype: ContentType, row: Any, before: dict[str, Any], named: Container[str]
-) -> list[str]:
-    """The relations of `named` whose stored links are more than `before` shows: links to
-    deleted items, which a write naming the relation replaces with what it gives."""
-    hiding = []
-    for name in RELATIONS[ctype.name]:
-        if name not in named or name not in before:
-            continue
-        key = (ctype.name, name)
-        if key in _FOREIGN_KEYS:
-            if before[name] is None and getattr(row, _FOREIGN_KEYS[key]) is not None:
-                hiding.append(name)
-            continue
-        table = _LINK_ROWS[key]
-        stored = (
-            select(func.count()).select_from(table.model).where(*table.rows_of(ctype.name, row.id))
-        )
-        if (session.scalar(stored) or 0) > len(before[name] or []):
-            hiding.append(name)
-    return hiding
 
 
 def _unchanged(collection: str, before: dict[str, Any], doc: dict[str, Any]) -> bool:
@@ -823,8 +425,8 @@ def upsert_item(
         # when the line changed nothing (no write, so no check in `_apply`), a restore
         # must not close a cycle. (Flushed first: the walk reads what is restored.)
         session.flush()
-        resolve = _Resolver(session)
-        _check_no_cycle(session, row, resolve)
+        resolve = Resolver(session)
+        check_no_cycle(session, row, resolve)
         resolve.check()
     return row, row.version != version
 
