@@ -83,3 +83,19 @@ def test_people_with_suffixes_are_sorted_by_family_name(client: TestClient, keys
     king = client.get("/api/v1/people/martin-luther-king-jr").json()
     assert king["sort_name"] == "King, Martin Luther, Jr."
     assert client.get("/api/v1/people/jane-doe-phd").json()["degrees"] is None  # not moved
+
+
+def test_a_name_at_the_length_limit_gets_a_sort_name_within_it(
+    client: TestClient, keys: Keys
+) -> None:
+    """ "Family, Given" is a comma longer than "Given Family" (", Jr." more): a name of the
+    longest length allowed gave a sort name past the column's 200 characters, refused on
+    PostgreSQL and stored as it was on SQLite. The derived one fits: without its suffix,
+    and cut if it must be."""
+    for name in ("A" * 100 + " " + "B" * 99, "C" * 96 + " " + "D" * 99 + " Jr."):
+        assert len(name) == 200
+        response = client.post("/api/v1/people", json={"name": name}, headers=keys.writer)
+        assert response.status_code == 201, response.text
+        sort_name = response.json()["sort_name"]
+        assert len(sort_name) <= 200  # the suffix left out first, then cut
+        assert sort_name.startswith(name.split()[1] + ", " + name.split()[0][:90])

@@ -51,8 +51,25 @@ def is_post_nominal(word: str) -> bool:
     return bare in POST_NOMINALS or (bare.isupper() and bare in _POST_NOMINALS_CAPITALS)
 
 
+# `person.sort_name`'s length, as a name's: "Family, Given" is a comma longer than
+# "Given Family", so a name of the longest length derives a sort name past it.
+SORT_NAME_LENGTH = 200
+
+
 def derive_sort_name(name: str) -> str:
-    """The sort name of a person called `name` when none is given (see the module)."""
+    """The sort name of a person called `name` when none is given (see the module), cut
+    to SORT_NAME_LENGTH: past it, without its suffix, then short of the given names' end
+    (a long name was refused on PostgreSQL and stored too long on SQLite)."""
+    derived = _derive(name)
+    if len(derived) <= SORT_NAME_LENGTH:
+        return derived
+    parts = derived.split(", ")
+    if len(parts) == 3 and is_generational(parts[2]):
+        derived = ", ".join(parts[:2])
+    return derived[:SORT_NAME_LENGTH].rstrip(", ")
+
+
+def _derive(name: str) -> str:
     head, *after_commas = name.split(",")
     words = head.split()
     suffixes = []
