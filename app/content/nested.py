@@ -250,24 +250,10 @@ def first_stream_pages(
     if not topic_ids:
         return {}
     sqlite = session.get_bind().dialect.name == "sqlite"
-    branches = []
-    if not viewer.preview:  # the public's: from the taggings alone (`Tagging.public_at`)
-        for ctype in types:
-            branches.append(_public_branch(ctype, topic_ids, viewer, limit, sqlite))
-    popular = popular_topics(session, types, topic_ids) if viewer.preview else {}
-    for ctype in types if viewer.preview else ():
-        walked = popular.get(ctype.name, set())
-        read = [topic_id for topic_id in topic_ids if topic_id not in walked]
-        for chosen, walk in ((read, False), (sorted(walked), True)):
-            if not chosen:
-                continue
-            if sqlite:
-                branch = _sqlite_branch(session, ctype, chosen, viewer, limit, walk)
-            else:
-                branch = (_walk_branch if walk else _read_branch)(
-                    session, ctype, chosen, viewer, limit
-                )
-            branches.append(branch)
+    if viewer.preview:
+        branches = _preview_branches(session, types, topic_ids, viewer, limit, sqlite)
+    else:  # the public's: from the taggings alone (`Tagging.public_at`)
+        branches = [_public_branch(ctype, topic_ids, viewer, limit, sqlite) for ctype in types]
     merged = union_all(*branches).subquery("merged")
     order = [c.desc() for c in (merged.c.published, merged.c.rank, merged.c.id)]
     position = func.row_number().over(partition_by=merged.c.topic, order_by=order)
@@ -363,6 +349,34 @@ def _read_branch(
     ).subquery(f"read_{ctype.name}")
     kept = [numbered.c.topic, numbered.c.rank, numbered.c.id, numbered.c.published]
     return select(*kept).where(numbered.c.n <= limit + 1)
+
+
+def _preview_branches(
+    session: Session,
+    types: Sequence[ContentType],
+    topic_ids: list[int],
+    viewer: Viewer,
+    limit: int,
+    sqlite: bool,
+) -> list[Any]:
+    """A preview's branches, per type: the topics popular for it walk the index of its
+    sort (`popular_topics`), the others read their taggings."""
+    popular = popular_topics(session, types, topic_ids)
+    branches = []
+    for ctype in types:
+        walked = popular.get(ctype.name, set())
+        read = [topic_id for topic_id in topic_ids if topic_id not in walked]
+        for chosen, walk in ((read, False), (sorted(walked), True)):
+            if not chosen:
+                continue
+            if sqlite:
+                branch = _sqlite_branch(session, ctype, chosen, viewer, limit, walk)
+            else:
+                branch = (_walk_branch if walk else _read_branch)(
+                    session, ctype, chosen, viewer, limit
+                )
+            branches.append(branch)
+    return branches
 
 
 def _public_branch(
@@ -490,10 +504,10 @@ def _stream_counts(
     from the taggings alone)."""
     topic = col(Tagging.topic_id)
     columns = [topic, func.count()]
-    if not viewer.preview:
+    if viewer.preview:
+        counted = _tagged_items(session, ctype, topic.in_(topic_ids), viewer, columns, True)
+    else:
         counted = select(*columns).where(topic.in_(topic_ids), *public_tagged(ctype, viewer))
-        return {topic_id: total for topic_id, total in run(session, counted.group_by(topic), {})}
-    counted = _tagged_items(session, ctype, topic.in_(topic_ids), viewer, columns, for_count=True)
     return {topic_id: total for topic_id, total in run(session, counted.group_by(topic), {})}
 
 

@@ -874,46 +874,24 @@ def topic_stream(
     # The public's stream, narrowed by nothing: each type's page from the taggings alone.
     from_taggings = not viewer.preview and set(narrowing) <= {"ascending"}
 
-    def tagging_branch(ctype: ContentType) -> Any:
-        rank = STREAM_RANK[ctype.name]
-        conditions = [col(Tagging.topic_id) == topic.id, *public_tagged(ctype, viewer)]
-        if after is not None:
-            published, item_id = col(Tagging.public_at), col(Tagging.entity_id)
-            conditions.append(_after_in_type(rank, after, descending, published, item_id))
-        return (
-            select(
-                literal(rank, Integer()).label("rank"),
-                col(Tagging.entity_id).label("id"),
-                col(Tagging.public_at).label("published"),
-            )
-            .where(*conditions)
-            .order_by(*public_order(descending=descending))
-            .limit(limit + 1)
-            .subquery()
-        )
-
     branches = []
     for ctype in types:
+        rank = STREAM_RANK[ctype.name]
         if from_taggings:
-            branches.append(select(tagging_branch(ctype)))
-            continue
-        model = ctype.model
-        published = _published(ctype, viewer)
-        rank = literal(STREAM_RANK[ctype.name], Integer())
-        conditions = conditions_of(ctype, for_count=False)
+            published, item_id = col(Tagging.public_at), col(Tagging.entity_id)
+            conditions = [col(Tagging.topic_id) == topic.id, *public_tagged(ctype, viewer)]
+        else:
+            published, item_id = _published(ctype, viewer), ctype.model.id
+            conditions = conditions_of(ctype, for_count=False)
         if after is not None:
-            key = tuple_(published, rank, model.id)
-            bound = tuple_(
-                literal(after[0], published.type),
-                literal(after[1], Integer()),
-                literal(after[2], Integer()),
-            )
-            conditions.append(key < bound if descending else key > bound)
-        order = (
-            (published.desc(), model.id.desc()) if descending else (published.asc(), model.id.asc())
-        )
+            conditions.append(_after_in_type(rank, after, descending, published, item_id))
+        order = (published.desc(), item_id.desc()) if descending else (published, item_id)
         branch = (
-            select(rank.label("rank"), model.id.label("id"), published.label("published"))
+            select(
+                literal(rank, Integer()).label("rank"),
+                item_id.label("id"),
+                published.label("published"),
+            )
             .where(*conditions)
             .order_by(*order)
             .limit(limit + 1)
