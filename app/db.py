@@ -30,6 +30,13 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
+# How the write path's DELETEs and UPDATEs of a few rows tell the session what they
+# changed: by the rows' keys (RETURNING), not by testing every object the session holds
+# against the WHERE clause (the default, "evaluate"). An import holds every item it has
+# written: testing them all for each statement made the import slower with every line
+# (10k items: 40% of its time).
+SYNCHRONIZE = "fetch"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

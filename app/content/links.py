@@ -20,9 +20,9 @@ from sqlmodel import col
 
 from app.content.errors import invalid
 from app.content.relations import RELATIONS, Relation
-from app.content.search import SYNCHRONIZE
 from app.content.types import BY_NAME, ContentType
 from app.content.visibility import public_since
+from app.db import SYNCHRONIZE
 from app.models import (
     Affiliation,
     ArticleAuthor,

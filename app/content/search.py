@@ -44,7 +44,7 @@ from app.content.errors import QueryError
 from app.content.hints import PlanHints
 from app.content.types import ALL_TYPES, ContentType
 from app.content.visibility import Viewer, public_since, visible_document
-from app.db import open_transaction
+from app.db import SYNCHRONIZE, open_transaction
 from app.models import SearchDocument
 
 # SQLite's FTS5 table, which no model describes (an ORM select cannot start from text()).
@@ -206,13 +206,6 @@ def matching_ids(session: Session, ctype: ContentType, q: str) -> Any:
 # (CJK) reached it, and the whole write failed. 100,000 characters are ~20 times a long
 # article; what lies past them is kept and shown, but not searched (on both databases).
 SEARCH_TEXT_LIMIT = 100_000
-
-# How the write path's DELETEs and UPDATEs of a few rows tell the session what they
-# changed: by the rows' keys (RETURNING), not by testing every object the session holds
-# against the WHERE clause (the default, "evaluate"). An import holds every item it has
-# written: testing them all for each statement made the import slower with every line
-# (10k items: 40% of its time).
-SYNCHRONIZE = "fetch"
 
 
 def indexed_as(ctype: ContentType, row: Any) -> tuple[str, str]:
