@@ -865,11 +865,29 @@ def topic_stream(
                 tagged, walk = _topic_sql("in", ctype, [topic.id or 0]), False
         else:
             tagged, walk = model.id.in_(_tagged(ctype, [topic.id])), False
-        # Visibility, the other topics, `q` and `updated_since`, exactly as a list has them.
+        # Visibility, the other topics, `q` and `updated_since`, exactly as a list has them:
+        # walking a popular topic with an `updated_since` most rows pass, each row is checked
+        # as it comes (the ids of every change, gathered first, took ~1 s a page at `large`).
+        widely = walk and narrowed.updated_since is not None and changed_widely(ctype)
         found = base_conditions(
-            session, ctype, narrowed, viewer, extra_ids, for_count=for_count, walk=walk
+            session,
+            ctype,
+            narrowed,
+            viewer,
+            extra_ids,
+            for_count=for_count,
+            walk=walk,
+            changed_widely=widely,
         )
         return [*found, tagged]
+
+    widely_by_type: dict[str, bool] = {}
+
+    def changed_widely(ctype: ContentType) -> bool:
+        # Asked once per type: the page and its count build their conditions from it.
+        if ctype.name not in widely_by_type:
+            widely_by_type[ctype.name] = _changed_widely(session, ctype, narrowed)
+        return widely_by_type[ctype.name]
 
     # The public's stream, narrowed by nothing: each type's page from the taggings alone.
     from_taggings = not viewer.preview and set(narrowing) <= {"ascending"}
