@@ -98,6 +98,13 @@ def urls(url: str) -> list[str]:
         "/api/v1/topics",
         "/api/v1/organizations",
         f"/api/v1/topics/{topic}/stream",
+        f"/api/v1/topics/{topic}/stream?sort=published_at",
+        f"/api/v1/topics/{topic}/stream?q={word}",
+        f"/api/v1/topics/{topic}/stream?updated_since={since}",
+        # A partner's first sync of a topic: a bound that narrows nothing (SQLite gathered
+        # the ids of every change first: ~1 s a page at `large`).
+        f"/api/v1/topics/{topic}/stream?updated_since=2000-01-01T00:00:00Z",
+        "/api/v1/events?updated_since=2000-01-01T00:00:00Z",
         f"/api/v1/search?q={word}&type=event",
         "/api/v1/changes",
         f"/api/v1/changes?since={poll}",
