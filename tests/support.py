@@ -64,6 +64,41 @@ def count_queries(engine: Engine) -> Iterator[QueryCount]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+def request_plans(
+    api: Any, url: str, marker: str, headers: dict[str, str] | None = None
+) -> list[str]:
+    """EXPLAIN of each statement of the request to `url` whose SQL holds `marker`.
+    PostgreSQL is told to avoid sorting and scanning whole tables wherever it can: on a
+    test's few rows it would rightly do both, and the question is whether it can use an
+    index at all (whether a condition or an order matches one)."""
+    engine: Engine = api.app.state.engine
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if marker in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = api.get(url, headers=headers or {})
+        assert response.status_code == 200, response.text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen, f"no statement of {url} holds {marker!r}"
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if not sqlite:
+            connection.exec_driver_sql("SET enable_sort = off")
+            connection.exec_driver_sql("SET enable_seqscan = off")
+        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+        plans = [
+            "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + sql, params))
+            for sql, params in seen
+        ]
+        connection.rollback()
+    return plans
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for a test app: the given database, everything else as configured, except
     the content-version poll (a thread reading the database each second would add its

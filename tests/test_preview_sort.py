@@ -10,16 +10,16 @@ when the query's expression matches the index's: the plans below check that it d
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import utcnow
 from app.models import Article
 from tests.rest_factories import make_article, make_event, make_key, make_topic, writing
+from tests.support import request_plans
 
 
 @pytest.fixture
@@ -66,34 +66,8 @@ def test_drafts_sort_by_creation_among_published_items_ties_by_id(
 
 def _plans(api: TestClient, url: str, headers: dict[str, str]) -> list[str]:
     """EXPLAIN of each statement of the request to `url` that sorts by the preview's
-    expression. PostgreSQL is told to avoid sorting and scanning whole tables wherever it
-    can: on a few rows it would rightly do both, and the test is whether it can walk the
-    index, i.e. whether the expression matches it."""
-    engine: Engine = api.app.state.engine  # type: ignore[attr-defined]
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "ORDER BY coalesce(" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert api.get(url, headers=headers).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert seen, "the request sorts by coalesce(published_at, created_at)"
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as connection:
-        if not sqlite:
-            connection.exec_driver_sql("SET enable_sort = off")
-            connection.exec_driver_sql("SET enable_seqscan = off")
-        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
-        plans = [
-            "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + sql, params))
-            for sql, params in seen
-        ]
-        connection.rollback()
-    return plans
+    expression."""
+    return request_plans(api, url, "ORDER BY coalesce(", headers)
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,7 @@ from app.content.visibility import (
     NOW,
     Viewer,
     next_public_at,
+    unindexed,
     unindexed_column,
     visible,
     with_now,
@@ -558,6 +559,20 @@ def list_items(
         and (not params.q or words_are_common(session, ctype, params.q))
     )
 
+    # SQLite, narrowed to few rows (an equality of a slug or a number, a rare topic, a rare
+    # word): the rows from their own index, then sorted. Left to itself the planner walked
+    # the sort's index, not knowing it would not find a page soon: the publications of 2021
+    # by `-published_at` read every one published since (72 ms at `large` -> 9 ms). Ranges of
+    # time and `upcoming` match many rows, often in the sort's own order: walked as before.
+    from_filter = (
+        sqlite
+        and not walk
+        and (
+            plan == "in"
+            or (bool(params.q) and plan is None)
+            or any(kinds[name].kind in ("slug", "int") for name in params.filters)
+        )
+    )
     # Asked once: the page and its count build their conditions from it.
     changed_widely = (
         walk and params.updated_since is not None and _changed_widely(session, ctype, params)
@@ -580,14 +595,15 @@ def list_items(
         if guarded:
             conditions.append(_guard(viewer))
         ids = select(model.id.label("id"), sort_expr.label("sort_value")).where(*conditions)
+        by = unindexed(sort_expr) if from_filter else sort_expr
         if params.cursor:
-            key = tuple_(sort_expr, model.id)
+            key = tuple_(by, model.id)
             after = tuple_(bindparam("after_value", type_=sort_expr.type), AFTER_ID)
             ids = ids.where(key < after if descending else key > after)
         if descending:
-            ids = ids.order_by(sort_expr.desc(), model.id.desc())
+            ids = ids.order_by(by.desc(), model.id.desc())
         else:
-            ids = ids.order_by(sort_expr.asc(), model.id.asc())
+            ids = ids.order_by(by.asc(), model.id.asc())
         ids = ids.limit(PAGE_SIZE)
         if rows_shape.narrow:
             # Only short columns (GraphQL asking for titles and dates): one level. The join

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 from sqlmodel import col
 
 from app.db import UTCDateTime, as_utc, utcnow
@@ -95,6 +97,12 @@ def unindexed_column(attribute: Any) -> Any:
     """The column as `+table.column` (SQLite: the same value, which no index answers)."""
     column: Any = col(attribute)
     return literal_column(f"+{column.table.name}.{column.name}", type_=column.type)
+
+
+def unindexed(expression: Any) -> Any:
+    """`+(expression)`: the same value, which no index answers (SQLite's way of being told
+    not to order, or search, by an index on it)."""
+    return UnaryExpression(expression, operator=custom_op("+"), type_=expression.type)
 
 
 def is_visible(row: Any, viewer: Viewer) -> bool:
