@@ -238,31 +238,61 @@ def test_a_migrator_waits_for_another_longer_than_the_statement_timeout(
 def test_plain_text_is_recomputed_where_it_now_breaks(
     empty_database_url: str, empty_engine: Engine
 ) -> None:
-    """Migration 2f9c4e8a1b70: text stored before figures broke it is written again, in
-    the item and in its search document; text it would not change is left alone."""
+    """Migration 2f9c4e8a1b70: text stored before figures, lists and tables broke it is
+    written again, in the item and in its search document; text it would not change is
+    left alone. The expected text is written out, not computed: the migration holds its own
+    copy of the rule, and this is what that copy must give."""
     from sqlalchemy.orm import Session
 
     from app.content.writes import create_item
 
     upgrade_to_head(empty_database_url)
     figure = '<p>Seen</p><figure><img src="/a.jpg"><figcaption>Rod Searcey</figcaption></figure>'
+    # Each part of the rule, each the only break between two words: lists, figures and
+    # captions open and close blocks, <hr> breaks, cells meet at a space, entities are
+    # unescaped and runs of white space become one space.
+    blocks = (
+        "Ways in:<ul><li>Rock &amp; roll</li><li>Jazz</li></ul>Or<ol><li>One</li></ol>Between"
+        '<hr>After<figure><img src="/a.jpg">Photo<figcaption>Caption</figcaption>Credit</figure>'
+        "Then<table><thead><tr><th>Year</th><th>Cases</th></tr></thead>"
+        "<tbody><tr><td>2024</td><td>12</td></tr></tbody></table><p>Done   \n here</p>"
+    )
     with Session(empty_engine) as session, session.begin():
         create_item(session, "people", {"name": "Ann", "bio": figure + "<p>After</p>"}, "t")
         create_item(session, "people", {"name": "Bo", "bio": "<p>Plain</p>"}, "t")
+        create_item(session, "articles", {"title": "Cy", "subtitle": "Sub", "body": blocks}, "t")
     with empty_engine.begin() as connection:
         downgrade_connection(connection, "c7a2e5f1d9b3")  # before 2f9c4e8a1b70
         connection.execute(
             text("UPDATE person SET bio_text = 'Seen\n\nRod SearceyAfter' WHERE name = 'Ann'")
         )
+        # What the rule before 2f9c4e8a1b70 stored for the article's body.
+        old = "Ways in:Rock & roll\n\nJazz\n\nOrOne\n\nBetweenAfterPhotoCaptionCreditThenYearCases"
+        connection.execute(
+            text("UPDATE article SET body_text = :old"), {"old": old + "\n\n202412\n\nDone here"}
+        )
         connection.execute(text("UPDATE search_document SET body = 'Rod SearceyAfter'"))
     upgrade_to_head(empty_database_url)
     with empty_engine.connect() as connection:
         texts = dict(connection.execute(text("SELECT name, bio_text FROM person")).all())
+        article_text = connection.execute(text("SELECT body_text FROM article")).scalar()
         bodies = connection.execute(
-            text("SELECT p.name, d.body FROM search_document d JOIN person p ON p.id = d.entity_id")
+            text(
+                "SELECT p.name, d.body FROM search_document d JOIN person p"
+                " ON d.entity_type = 'person' AND p.id = d.entity_id"
+            )
         ).all()
+        article_body = connection.execute(
+            text("SELECT body FROM search_document WHERE entity_type = 'article'")
+        ).scalar()
     assert texts == {"Ann": "Seen\n\nRod Searcey\n\nAfter", "Bo": "Plain"}
     assert sorted(bodies) == [("Ann", " Seen\n\nRod Searcey\n\nAfter"), ("Bo", "Rod SearceyAfter")]
+    blocks_text = (
+        "Ways in:\n\nRock & roll\n\nJazz\n\nOr\n\nOne\n\nBetween\n\nAfter\n\nPhoto\n\nCaption"
+        "\n\nCredit\n\nThen\n\nYear Cases\n\n2024 12\n\nDone here"
+    )
+    assert article_text == blocks_text
+    assert article_body == "Sub " + blocks_text  # subtitle and text, as index_item joins them
 
 
 def test_search_documents_gain_the_fields_search_now_reads(
@@ -371,13 +401,22 @@ def test_taggings_gain_their_items_visibility(
     assert stored == 3  # the public article, the scheduled one, the person
 
 
+# A name of 199 characters with a suffix: the old rule's sort name, the suffix first, is 200
+# (it fits the column), and the migration's "Family, Given, Jr." would be 201, so migration
+# d2168608de6d leaves it as it is. Since 746386c the app's `derive_sort_name` cuts a sort
+# name to fit instead; the migration keeps the rule it was written with, and must not follow.
+LONG_NAME = f"{'G' * 94} {'F' * 100} Jr."
+LONG_NAME_OLD_SORT_NAME = f"Jr., {'G' * 94} {'F' * 100}"
+
+
 def test_sort_names_derived_the_old_way_are_derived_again(
     empty_database_url: str, empty_engine: Engine
 ) -> None:
     """Migration d2168608de6d: a sort name the old rule derived from a name with a
     generational suffix or a post-nominal ("Jr., Martin Luther King") is derived again, and
     a live person's version and `updated_at` move (partners' mirrors, ETags); a sort name set
-    by hand, an ordinary name's, and a deleted person's version stay."""
+    by hand, an ordinary name's, a deleted person's version, and a sort name whose new
+    derivation would not fit the column stay."""
     from datetime import timedelta
 
     from sqlalchemy.orm import Session
@@ -386,6 +425,7 @@ def test_sort_names_derived_the_old_way_are_derived_again(
     from app.db import utcnow
     from app.models import Person
 
+    assert (len(LONG_NAME), len(LONG_NAME_OLD_SORT_NAME)) == (199, 200)
     upgrade_to_head(empty_database_url)
     with Session(empty_engine) as session, session.begin():
         for data in (
@@ -394,6 +434,9 @@ def test_sort_names_derived_the_old_way_are_derived_again(
             {"name": "Ann Lee"},
             {"name": "Peter Paul Jr.", "sort_name": "Paul, Peter (Jr.)"},
             {"name": "Henry Ford II"},
+            {"name": "Ann Roe, PH.D."},
+            {"name": "Sam Poe JR."},
+            {"name": LONG_NAME},
         ):
             create_item(session, "people", data, "t")
         ford = session.scalars(select(Person).where(col(Person.name) == "Henry Ford II")).one()
@@ -402,6 +445,9 @@ def test_sort_names_derived_the_old_way_are_derived_again(
         "Martin Luther King Jr.": "Jr., Martin Luther King",
         "Jane Doe, PhD": "PhD, Jane Doe,",
         "Henry Ford II": "II, Henry Ford",
+        "Ann Roe, PH.D.": "PH.D., Ann Roe,",
+        "Sam Poe JR.": "JR., Sam Poe",
+        LONG_NAME: LONG_NAME_OLD_SORT_NAME,
     }
     long_ago = utcnow() - timedelta(days=30)
     with empty_engine.begin() as connection:
@@ -424,8 +470,11 @@ def test_sort_names_derived_the_old_way_are_derived_again(
         "Ann Lee": "Lee, Ann",
         "Peter Paul Jr.": "Paul, Peter (Jr.)",
         "Henry Ford II": "Ford, Henry, II",
+        "Ann Roe, PH.D.": "Roe, Ann",
+        "Sam Poe JR.": "Poe, Sam, JR.",
+        LONG_NAME: LONG_NAME_OLD_SORT_NAME,
     }
     moved = {name for name, p in after.items() if p.updated_at > long_ago}
-    assert moved == {"Martin Luther King Jr.", "Jane Doe, PhD"}
+    assert moved == {"Martin Luther King Jr.", "Jane Doe, PhD", "Ann Roe, PH.D.", "Sam Poe JR."}
     assert {name for name, p in after.items() if p.version != before[name]} == moved
     assert all(after[name].version == before[name] + 1 for name in moved)

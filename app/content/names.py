@@ -17,7 +17,8 @@ name. "V" (an initial as often as a fifth), "2nd", and a degree without a comma 
 ("Jane Doe PhD") are left alone, as is any comma-separated part that is not wholly such
 words ("Díaz-Cayeros, Alberto"): those names are derived exactly as before this module.
 Sort names stored by the old rule for names that have such words are derived again by
-migration d2168608de6d.
+migration d2168608de6d, which holds its own copy of this rule as it was then (before sort
+names were cut to fit): a change here changes later writes only.
 """
 
 from __future__ import annotations

@@ -12,8 +12,11 @@ Revises: c7a2e5f1d9b3
 Create Date: 2026-11-26
 """
 
+import html
+import re
 from collections.abc import Sequence
 
+import nh3
 import sqlalchemy as sa
 from alembic import op
 
@@ -32,17 +35,39 @@ RICH = {
 TAGS = ("<figure", "<figcaption", "<ul", "<ol", "<table", "<thead", "<tbody", "<td", "<th", "<hr")
 SEARCH_TEXT_LIMIT = 100_000  # app.content.search
 
+# The plain text of sanitized HTML, frozen here as `app.content.text.html_to_text` had it
+# when this migration was written (3697e53), so that a later change to the app's rule does
+# not change what this migration writes to a database that has not run it yet. Never edit
+# this copy to follow the app; a new rule for stored rows is a new migration.
+#
+# Where the text breaks a paragraph: at either end of a block, and where table cells meet
+# (a space).
+BLOCK = re.compile(
+    r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|tr|table|thead|tbody|figure|figcaption)\b[^>]*>"
+    r"|<(?:br|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
+CELL = re.compile(r"</t[dh]>", re.IGNORECASE)
+SPACE = re.compile(r"\s+")
+
+
+def _html_to_text(value: str) -> str:
+    """Plain text of sanitized HTML, paragraphs separated by blank lines."""
+    marked = BLOCK.sub("\n\n", CELL.sub(" ", value))
+    stripped = nh3.clean(marked, tags=set(), attributes={})
+    text = html.unescape(stripped)
+    paragraphs = [SPACE.sub(" ", p).strip() for p in text.split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
 
 def upgrade() -> None:
-    from app.content.text import html_to_text
-
     bind = op.get_bind()
     for table, (rich, plain, fields) in RICH.items():
         having = " OR ".join(f"{rich} LIKE '%{tag}%'" for tag in TAGS)
         columns = ", ".join(dict.fromkeys(("id", rich, plain, *fields)))
         rows = bind.execute(sa.text(f"SELECT {columns} FROM {table} WHERE {having}")).mappings()
         for row in list(rows):
-            text = html_to_text(row[rich]) if row[rich] else None
+            text = _html_to_text(row[rich]) if row[rich] else None
             if text == row[plain]:
                 continue
             bind.execute(

@@ -35,6 +35,9 @@ depends_on: str | Sequence[str] | None = None
 
 PUBLISHABLE = ("article", "event", "publication", "quote", "resource")
 ALWAYS_PUBLIC = ("topic", "organization", "person")
+# Bound as SQLAlchemy's own DateTime, which stores this aware UTC instant as the app's
+# timestamp columns hold it (naive UTC text on SQLite, timestamptz on PostgreSQL), so that
+# no later change to an app type can change what this migration writes.
 PUBLIC_SINCE_EVER = datetime(1, 1, 1, tzinfo=UTC)
 
 
@@ -63,7 +66,7 @@ def upgrade() -> None:
         ).bindparams(sa.bindparam("type", table))
         if table in ALWAYS_PUBLIC:
             statement = statement.bindparams(
-                sa.bindparam("ever", PUBLIC_SINCE_EVER, type_=app.db.UTCDateTime(timezone=True))
+                sa.bindparam("ever", PUBLIC_SINCE_EVER, type_=sa.DateTime(timezone=True))
             )
         op.execute(statement)
     if postgresql:
