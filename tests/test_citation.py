@@ -371,3 +371,41 @@ def test_generational_suffixes_and_post_nominals_in_citations(
         {"family": "Doe", "given": "Jane"},
         {"family": "Ford", "given": "Henry", "suffix": "II"},
     ]
+
+
+def test_a_single_name_cites_without_its_post_nominal(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """ "Cher, PhD" is sorted as "Cher", and cited so: the whole name went out, RIS's
+    `AU  - Cher, PhD` is "Last, First" to a reference manager (an author whose given name is
+    "PhD", what leaving post-nominals out of sort names is for), BibTeX's `{Cher, PhD}` and
+    CSL's literal kept the degree that "Jane Doe, PhD" loses, and so did the cite key. A single name as written stays
+    when the sort name was set by hand ("The RAND Corporation" sorted as "RAND Corporation")."""
+    _write(session_factory, "people", {"name": "Cher, PhD"})
+    _write(
+        session_factory,
+        "people",
+        {"name": "The RAND Corporation", "sort_name": "RAND Corporation"},
+    )
+    _write(
+        session_factory,
+        "publications",
+        {
+            "slug": "believe",
+            "title": "Believe",
+            "publication_type": "report",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "authors": ["cher-phd", "the-rand-corporation"],
+            "year": 1998,
+        },
+    )
+    url = "/api/v1/publications/believe/citation"
+    assert bibtex_entry(client, url).key == "cher1998believe"
+    assert "author = {{Cher} and {The RAND Corporation}}" in client.get(url).text
+    ris = ris_lines(client, url + "?format=ris")
+    assert [v for t, v in ris if t == "AU"] == ["Cher", "The RAND Corporation"]
+    assert csl(client, url + "?format=csl-json")["author"] == [
+        {"literal": "Cher"},
+        {"literal": "The RAND Corporation"},
+    ]

@@ -292,8 +292,8 @@ def test_invalid_lines_are_all_reported(
         "line 5: data.slug is required",
         "line 7: topic 'fine' is already on line 1",
         "line 8:",
-        "line 9: created_at must be an ISO 8601",
-        "line 10: created_at must be an ISO 8601",
+        "line 9: created_at must be ISO 8601 text",
+        "line 10: created_at must be ISO 8601 text",
         "line 11: expected an object",
     ):
         assert expected in result.output, expected
@@ -684,3 +684,39 @@ def test_a_byte_order_mark_before_the_first_line_is_not_content(
     with session_scope(session_factory) as session, pytest.raises(ImportFailed) as failed:
         import_records(session, [b"", later])
     assert failed.value.errors[0].startswith("line 2: not valid JSON")
+
+
+def test_a_lines_created_at_is_bounded_as_every_written_time(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A line's `created_at` is a time written to the item, refused as a POST refuses
+    `published_at`: with an offset, between the years 1000 and 2999 in UTC. The import
+    took any year from 2 to 9998 as written (before its conversion to UTC), stored
+    0001-12-31 and 9999-01-01 as they are once converted, and the export of that database
+    was then refused by every import ("created_at is out of range")."""
+    times = [
+        "0002-01-01T00:00:00+14:00",  # year 1 in UTC
+        "9998-12-31T23:59:59-12:00",  # year 9999 in UTC
+        "0999-12-31T00:00:00Z",
+        "3000-01-01T00:00:00Z",
+        "2020-01-01T00:00:00",  # no offset: an hour it cannot tell
+        "2020-01-01",
+    ]
+    lines = [
+        orjson.dumps({"type": "topic", "created_at": at, "data": {"slug": f"t{i}", "name": "T"}})
+        for i, at in enumerate(times, start=1)
+    ]
+    with session_scope(session_factory) as session, pytest.raises(ImportFailed) as failed:
+        import_records(session, lines)
+    assert [error.split(":")[0] for error in failed.value.errors] == [
+        f"line {i}" for i in range(1, len(times) + 1)
+    ]
+    assert "created_at" in failed.value.errors[0]
+    assert _count_in(session_factory, Topic) == 0
+    # What an import takes, its export gives back, and that imports again.
+    edge = b'{"type": "topic", "created_at": "1000-01-01T00:00:00+00:00",'
+    with session_scope(session_factory) as session:
+        import_records(session, [edge + b' "data": {"slug": "edge", "name": "Edge"}}'])
+    exported = _export(session_factory)
+    with session_scope(session_factory) as session:
+        assert import_records(session, exported.splitlines()).changed == 0

@@ -478,3 +478,30 @@ def test_sort_names_derived_the_old_way_are_derived_again(
     assert moved == {"Martin Luther King Jr.", "Jane Doe, PhD", "Ann Roe, PH.D.", "Sam Poe JR."}
     assert {name for name, p in after.items() if p.version != before[name]} == moved
     assert all(after[name].version == before[name] + 1 for name in moved)
+
+
+def test_taggings_of_rows_deleted_behind_the_apis_back_are_deleted(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """Migration c29c004091e6: a tagging whose item's row is gone (deleted in `psql` before
+    the triggers that now take them along) is deleted; the others stay."""
+    from sqlalchemy.orm import Session
+
+    from app.content.writes import create_item
+
+    upgrade_to_head(empty_database_url)
+    with Session(empty_engine) as session, session.begin():
+        create_item(session, "topics", {"name": "T"}, "t")
+        for title in ("Kept", "Purged"):
+            create_item(session, "articles", {"title": title, "topics": ["t"]}, "t")
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "9d84df82911f")  # before c29c004091e6
+        connection.execute(text("DELETE FROM article WHERE title = 'Purged'"))
+        assert connection.execute(text("SELECT count(*) FROM tagging")).scalar() == 2
+    upgrade_to_head(empty_database_url)
+    with empty_engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT a.title FROM tagging JOIN article a ON a.id = tagging.entity_id")
+        ).scalars()
+        assert list(kept) == ["Kept"]
+        assert connection.execute(text("SELECT count(*) FROM tagging")).scalar() == 1

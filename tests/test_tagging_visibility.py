@@ -110,6 +110,37 @@ def test_taggings_follow_their_items_changed_behind_the_apis_back(
     assert ([item["title"] for item in stream["data"]], stream["meta"]["total"]) == (["Three"], 1)
 
 
+def test_an_item_row_deleted_behind_the_apis_back_leaves_its_topics_streams(
+    factory: sessionmaker[Session], api: TestClient
+) -> None:
+    """`DELETE FROM article` in `psql` (a purge of soft-deleted rows, say): its taggings go
+    with it, by trigger. The public stream reads only the taggings, so one left behind made
+    the topic's REST stream, its feeds and GraphQL's `stream` a 500 (its item not found)."""
+    with writing(factory) as session:
+        make_topic(session, "Purged")
+        for title in ("Kept", "Purged one"):
+            make_article(session, title=title, topics=["purged"])
+        make_event(session, title="Purged event", topics=["purged"])
+        make_person(session, "Pat Purged", topics=["purged"])
+    engine: Engine = api.app.state.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM article WHERE title = 'Purged one'"))
+        connection.execute(text("DELETE FROM event"))
+        connection.execute(text("DELETE FROM person"))
+    stream = api.get("/api/v1/topics/purged/stream?limit=1")
+    assert stream.status_code == 200, stream.text
+    assert ([i["title"] for i in stream.json()["data"]], stream.json()["meta"]["total"]) == (
+        ["Kept"],
+        1,
+    )
+    assert api.get("/feeds/topics/purged.json").status_code == 200
+    found = gql(api, '{ topic(slug: "purged") { stream { totalCount } } }', {}, {})
+    assert found["topic"]["stream"]["totalCount"] == 1
+    with writing(factory) as session:
+        left = session.execute(select(Tagging.entity_type)).scalars().all()
+    assert left == ["article"]
+
+
 def _seed_ties(factory: sessionmaker[Session]) -> None:
     """A topic of items of every stream type sharing publication times in threes (ties
     across types and within one), with hidden ones among them; and another topic."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from app.content.names import derive_sort_name
 from app.content.text import slugify
 from app.feeds.entries import printable
 
@@ -61,7 +62,11 @@ class Name:
     def of(cls, name: str, sort_name: str | None) -> Name:
         """From the sort name, "Family, Given" or "Family, Given, Suffix" (as a person's is
         derived, `app.content.names`, and as BibTeX and RIS write a suffix); otherwise the
-        name whole: a single name, or an organisation as author."""
+        name whole: a single name, or an organisation as author. A single name's derived sort
+        name is that name without its post-nominals ("Cher, PhD" -> "Cher"): cited so, as
+        "Jane Doe, PhD" is cited "Doe, Jane" (RIS reads "Cher, PhD" as "Last, First")."""
+        if sort_name and ", " not in sort_name and sort_name == derive_sort_name(name):
+            return cls(sort_name.strip())
         if not sort_name or ", " not in sort_name:
             return cls(name.strip())
         parts = [p.strip() for p in sort_name.split(", ")]
