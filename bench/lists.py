@@ -74,6 +74,8 @@ def urls(url: str) -> list[str]:
         "/api/v1/events?upcoming=true",
         "/api/v1/events?upcoming=false",
         "/api/v1/events?upcoming=true&event_type=lecture",
+        "/api/v1/events?upcoming=true&sort=title",
+        "/api/v1/events?upcoming=false&sort=title",
         f"/api/v1/events?topic={topic}&upcoming=true",
         f"/api/v1/events?updated_since={since}",
         "/api/v1/articles",

@@ -18,8 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.content import queries as queries_module
 from app.db import utcnow
-from tests.rest_factories import make_publication, walk, writing
+from tests.rest_factories import make_event, make_publication, walk, writing
 from tests.support import request_plans
 
 
@@ -88,3 +89,25 @@ def test_sqlite_reads_a_years_publications_by_their_index_then_sorts_them(
     (plan,) = request_plans(api, url, "coalesce(publication.year")
     assert "ix_publication_published_at" not in plan, plan
     assert "USE TEMP B-TREE FOR ORDER BY" in plan, plan
+
+
+def test_sqlite_reads_few_upcoming_events_by_their_time_and_walks_for_many(
+    api: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`upcoming=true&sort=title`: few upcoming events are read from their range of the
+    `starts_at` index, then sorted; many, by walking the title index and checking each.
+    Either beats the visibility index and a sort of every public event (0.1 s at `large`;
+    `upcoming=false`, 0.46 s)."""
+    if api.app.state.engine.dialect.name != "sqlite":  # type: ignore[attr-defined]
+        pytest.skip("SQLite's planner")
+    now = utcnow()
+    with writing(factory) as session:
+        for i in range(6):
+            make_event(session, starts_at=now + timedelta(days=i - 3, hours=1))
+    url = "/api/v1/events?upcoming=true&sort=title"
+    (few,) = request_plans(api, url, "AS sort_value")
+    assert "ix_event_starts_at" in few, few
+    assert "USE TEMP B-TREE FOR ORDER BY" in few, few
+    monkeypatch.setattr(queries_module, "_WALK_FACTOR", 0)  # any upcoming event is many
+    (many,) = request_plans(api, url, "AS sort_value")
+    assert "SCAN event USING INDEX ix_event_title" in many, many

@@ -137,6 +137,26 @@ def test_upcoming_filter_changes_the_default_sort(
     assert ids({}) == [f"evt_{later.id}", f"evt_{soon.id}", f"evt_{past.id}"]
 
 
+@pytest.mark.parametrize("sort", ["title", "-created_at"])
+def test_upcoming_events_sorted_otherwise_page_the_same_few_or_many(
+    api: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, sort: str
+) -> None:
+    """`upcoming=true` sorted by something else than `starts_at`: SQLite reads few upcoming
+    events from their range of the `starts_at` index and sorts them, and many by walking the
+    sort's index, checking each (`queries._many_upcoming`). The same pages either way."""
+    now = utcnow()
+    with writing(factory) as session:
+        for i in range(7):
+            make_event(session, title=f"Event {i}", starts_at=now + timedelta(days=i - 3, hours=1))
+        make_event(session, title="Event draft", starts_at=now + timedelta(days=2), status="draft")
+    few = _pages_for_few_and_many_changes(
+        api, monkeypatch, "/api/v1/events", {"upcoming": "true", "sort": sort}, 4, "_many_upcoming"
+    )
+    titles = [title for page in few for title in page]
+    expected = [f"Event {i}" for i in range(3, 7)]
+    assert titles == (expected if sort == "title" else expected[::-1])
+
+
 def test_total_counts_matches_across_pages(api: TestClient, factory: sessionmaker[Session]) -> None:
     with writing(factory) as session:
         topic = make_topic(session, "Ransom")
@@ -381,11 +401,12 @@ def _pages_for_few_and_many_changes(
     url: str,
     params: dict[str, Any],
     total: int,
+    asks: str = "_changed_widely",
 ) -> list[list[str]]:
-    """The titles of `url`'s pages of two, walked as SQLite reads few changes (their ids
-    from the `updated_at` index), then as it reads many (`_changed_widely`: each row
-    checked as the sort index is walked). Both walks must give the same pages, each with
-    `total`; SQLite must have taken both ways."""
+    """The titles of `url`'s pages of two, walked as SQLite reads few rows (`asks`, e.g.
+    `_changed_widely`, says so: the changes' ids from the `updated_at` index), then as it
+    reads many (each row checked as the sort's index is walked). Both walks must give the
+    same pages, each with `total`; SQLite must have taken both ways."""
 
     def pages() -> list[list[str]]:
         asked: dict[str, Any] = {**params, "limit": 2}
@@ -399,13 +420,13 @@ def _pages_for_few_and_many_changes(
             asked["cursor"] = body["meta"]["next_cursor"]
 
     widely: list[bool] = []
-    real = queries_module._changed_widely
+    real = getattr(queries_module, asks)
 
     def spy(*args: Any) -> bool:
         widely.append(real(*args))
         return widely[-1]
 
-    monkeypatch.setattr(queries_module, "_changed_widely", spy)
+    monkeypatch.setattr(queries_module, asks, spy)
     few = pages()
     monkeypatch.setattr(queries_module, "_WALK_FACTOR", 0)
     many = pages()

@@ -346,19 +346,26 @@ def base_conditions(
     bound: bool = False,
     walk: bool = False,
     changed_widely: bool = False,
+    by_filter: bool = False,
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
     (`topic_ids`: the topics of `params.topics`, resolved by `visible_topic_ids`; `plan`: their
     `_topic_plan`, worked out here if not given). `bound`: the topics and the time are the
     parameters `TOPICS` and `NOW`, for a statement kept and run again. `walk`: keep
     SQLite on the sort index (see `list_items`); `changed_widely`: `_changed_widely`'s answer,
-    when walking with `updated_since`."""
+    when walking with `updated_since`; `by_filter`: keep SQLite off the visibility index (the
+    rows are read by a filter's own, then sorted)."""
     if topic_ids is not None and plan is None:
         plan = _topic_plan(session, ctype, topic_ids, for_count)
     # Walking the sort index: keep SQLite off the (covering) visibility index, which it
     # would otherwise read whole and sort.
     conditions: list[Any] = [
-        visible(ctype.model, viewer, unindexed=walk or plan == "walk", now=NOW if bound else None)
+        visible(
+            ctype.model,
+            viewer,
+            unindexed=walk or by_filter or plan == "walk",
+            now=NOW if bound else None,
+        )
     ]
     if plan is not None:
         conditions.append(_topic_sql(plan, ctype, TOPICS if bound else topic_ids))
@@ -404,18 +411,26 @@ def base_conditions(
 
 def _changed_widely(session: Session, ctype: ContentType, params: ListParams) -> bool:
     """Whether more rows changed since `params.updated_since` than walking the sort index
-    would read to fill a page (changed² > _WALK_FACTOR * rows, as for topics), asked of the
-    `updated_at` index: a read of at most that many of its entries."""
+    would read to fill a page, asked of the `updated_at` index (`_many`)."""
+    return _many(session, ctype, ctype.model.updated_at >= params.updated_since)
+
+
+def _many_upcoming(session: Session, viewer: Viewer) -> bool:
+    """Whether more events may be upcoming (not yet ended) than walking another sort's
+    index would read to fill a page: those that started at most the longest event's length
+    ago (`_clock_bounds`), drafts too, from the `starts_at` index alone (`_many`). Each
+    event's end as well cost a read of its row: 7 ms at `large`, against 0.3."""
+    return _many(session, EVENT, *_clock_bounds(session, EVENT, {"upcoming": True}, viewer))
+
+
+def _many(session: Session, ctype: ContentType, *conditions: Any) -> bool:
+    """Whether more rows meet `conditions` than walking a sort index reads to fill a page
+    (many² > _WALK_FACTOR * rows, as for topics): a read of at most that many of the rows
+    the conditions' index has."""
     model = ctype.model
     rows = session.scalar(select(func.max(model.id))) or 0
     enough = int((_WALK_FACTOR * rows) ** 0.5)
-    probe = (
-        select(literal(1))
-        .select_from(model)
-        .where(model.updated_at >= params.updated_since)
-        .limit(1)
-        .offset(enough)
-    )
+    probe = select(literal(1)).select_from(model).where(*conditions).limit(1).offset(enough)
     return session.execute(probe).first() is not None
 
 
@@ -547,11 +562,22 @@ def list_items(
     # ms), and `upcoming` sorted by `starts_at`, whose bound (`_clock_bounds`) is a range of
     # that index (ended events: 0.7 s -> ms).
     kinds = FILTERS[ctype.collection]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # `upcoming`, sorted otherwise: broad when many events are (ended ones always are), or
+    # their range of `starts_at` is read and sorted (few); the visibility index and a sort
+    # of every public event took 0.1 s at `large` either way.
+    upcoming = params.filters.get("upcoming")
+    many_upcoming = (
+        upcoming is not None
+        and sort_name != "starts_at"
+        and sqlite
+        and (not upcoming or _many_upcoming(session, viewer))
+    )
     broad = all(
-        kinds[name].kind == "enum" or (name == "upcoming" and sort_name == "starts_at")
+        kinds[name].kind == "enum"
+        or (name == "upcoming" and (sort_name == "starts_at" or many_upcoming))
         for name in params.filters
     )
-    sqlite = session.get_bind().dialect.name == "sqlite"
     walk = (
         topic_ids is None
         and broad
@@ -571,6 +597,7 @@ def list_items(
             plan == "in"
             or (bool(params.q) and plan is None)
             or any(kinds[name].kind in ("slug", "int") for name in params.filters)
+            or (upcoming is not None and sort_name != "starts_at" and not many_upcoming)
         )
     )
     # Asked once: the page and its count build their conditions from it.
@@ -591,6 +618,7 @@ def list_items(
             bound=True,
             walk=walk,
             changed_widely=changed_widely,
+            by_filter=from_filter,
         )
         if guarded:
             conditions.append(_guard(viewer))
