@@ -12,6 +12,7 @@ check that it does.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content import queries as queries_module
+from app.content.types import ALL_TYPES
 from app.db import utcnow
 from tests.rest_factories import make_event, make_publication, walk, writing
 from tests.support import request_plans
@@ -111,3 +113,21 @@ def test_sqlite_reads_few_upcoming_events_by_their_time_and_walks_for_many(
     monkeypatch.setattr(queries_module, "_WALK_FACTOR", 0)  # any upcoming event is many
     (many,) = request_plans(api, url, "AS sort_value")
     assert "SCAN event USING INDEX ix_event_title" in many, many
+
+
+@pytest.mark.parametrize(
+    ("collection", "sort"),
+    [(ctype.collection, name) for ctype in ALL_TYPES for name in ctype.sorts],
+)
+def test_every_sort_a_list_offers_walks_an_index(
+    api: TestClient, collection: str, sort: str
+) -> None:
+    """A page of a whole collection in any order it offers is read from an index in that
+    order, not sorted from every row: the quotes' `position` had none (0.8 s at `large`
+    with a common word, on SQLite)."""
+    for direction in ("", "-"):
+        (plan,) = request_plans(api, f"/api/v1/{collection}?sort={direction}{sort}", "sort_value")
+        if api.app.state.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
+            assert "USE TEMP B-TREE" not in plan.split("SCAN page")[0], plan
+        else:
+            assert not re.search(r"(^|->  )Sort ", plan), plan  # an Incremental Sort may be

@@ -49,6 +49,8 @@ class Quote(Publishable, table=True):
     __table_args__ = (
         Index("ix_quote_article_position", "article_id", "position"),
         Index("ix_quote_visibility", "status", "published_at", "deleted_at", "position"),
+        # The `position` sort, with the keyset's tie-break: most quotes share position 0.
+        Index("ix_quote_position_sort", "position", "id"),
     )
 
     text: str
