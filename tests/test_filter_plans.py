@@ -115,6 +115,34 @@ def test_sqlite_reads_few_upcoming_events_by_their_time_and_walks_for_many(
     assert "SCAN event USING INDEX ix_event_title" in many, many
 
 
+def test_sqlite_reads_a_short_range_of_time_and_walks_a_long_one(
+    api: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events from a time on, sorted by title: few are read from their range of the
+    `starts_at` index, then sorted; many, by walking the title index and checking each.
+    Sorted by another time, beginning where the range is not (the oldest first), the range
+    is read and sorted however many: times go together, and the walk would read every
+    event created before the range's first."""
+    if api.app.state.engine.dialect.name != "sqlite":  # type: ignore[attr-defined]
+        pytest.skip("SQLite's planner")
+    now = utcnow()
+    with writing(factory) as session:
+        for i in range(6):
+            make_event(session, starts_at=now + timedelta(days=i - 3))
+    url = f"/api/v1/events?from={now.isoformat().replace('+', '%2B')}"
+    (few,) = request_plans(api, url + "&sort=title", "AS sort_value")
+    assert "ix_event_starts_at" in few, few
+    assert "USE TEMP B-TREE FOR ORDER BY" in few, few
+    monkeypatch.setattr(queries_module, "_WALK_FACTOR", 0)  # any event is many
+    (many,) = request_plans(api, url + "&sort=title", "AS sort_value")
+    assert "SCAN event USING INDEX ix_event_title" in many, many
+    (newest_first,) = request_plans(api, url + "&sort=-created_at", "AS sort_value")
+    assert "SCAN event USING INDEX ix_event_created_at" in newest_first, newest_first
+    (oldest_first,) = request_plans(api, url + "&sort=created_at", "AS sort_value")
+    assert "ix_event_created_at" not in oldest_first, oldest_first
+    assert "USE TEMP B-TREE FOR ORDER BY" in oldest_first, oldest_first
+
+
 @pytest.mark.parametrize(
     ("collection", "sort"),
     [(ctype.collection, name) for ctype in ALL_TYPES for name in ctype.sorts],

@@ -157,6 +157,31 @@ def test_upcoming_events_sorted_otherwise_page_the_same_few_or_many(
     assert titles == (expected if sort == "title" else expected[::-1])
 
 
+@pytest.mark.parametrize(
+    ("bound", "sort"), [("from", "title"), ("to", "-title"), ("from", "-created_at")]
+)
+def test_a_range_of_time_sorted_otherwise_pages_the_same_few_or_many(
+    api: TestClient,
+    factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    bound: str,
+    sort: str,
+) -> None:
+    """Events `from` or `to` a time, sorted by something else than `starts_at`: SQLite reads
+    few from their range of the `starts_at` index and sorts them, and many by walking the
+    sort's index, checking each (`queries._many`). The same pages either way."""
+    now = utcnow()
+    with writing(factory) as session:
+        for i in range(8):
+            make_event(session, title=f"Event {i}", starts_at=now + timedelta(days=i - 4, hours=1))
+    expected = [f"Event {i}" for i in (range(4, 8) if bound == "from" else range(4))]
+    few = _pages_for_few_and_many_changes(
+        api, monkeypatch, "/api/v1/events", {bound: now.isoformat(), "sort": sort}, 4, "_many"
+    )
+    titles = [title for page in few for title in page]
+    assert titles == (expected if sort == "title" else expected[::-1])
+
+
 def test_total_counts_matches_across_pages(api: TestClient, factory: sessionmaker[Session]) -> None:
     with writing(factory) as session:
         topic = make_topic(session, "Ransom")

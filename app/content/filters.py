@@ -47,6 +47,8 @@ class Filter:
     # The collection of the item a slug filter names: a list so filtered also changes when
     # that item does (renamed, deleted), so its responses carry that collection's key.
     references: str | None = None
+    # A range of time: the sort whose column it bounds (the list walks that index within it).
+    sort: str | None = None
 
     def parse(self, raw: str) -> Any:
         """Parse a query-string value; raise QueryError with a message a person can act on."""
@@ -176,12 +178,14 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 "from",
                 "datetime",
                 _cmp(Event.starts_at, ">="),
+                sort="starts_at",
                 description="Events starting at or after this time.",
             ),
             Filter(
                 "to",
                 "datetime",
                 _cmp(Event.starts_at, "<"),
+                sort="starts_at",
                 description="Events starting before this time.",
             ),
             Filter("upcoming", "bool", _upcoming, description="true: not yet ended; false: ended."),
@@ -232,12 +236,14 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 "published_after",
                 "datetime",
                 _cmp(Article.published_at, ">="),
+                sort="published_at",
                 description="Articles published at or after this time (ISO 8601).",
             ),
             Filter(
                 "published_before",
                 "datetime",
                 _cmp(Article.published_at, "<"),
+                sort="published_at",
                 description="Articles published before this time (ISO 8601).",
             ),
         )
