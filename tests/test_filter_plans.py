@@ -113,6 +113,11 @@ def test_sqlite_reads_few_upcoming_events_by_their_time_and_walks_for_many(
     monkeypatch.setattr(queries_module, "_WALK_FACTOR", 0)  # any upcoming event is many
     (many,) = request_plans(api, url, "AS sort_value")
     assert "SCAN event USING INDEX ix_event_title" in many, many
+    # Another time, oldest first: the walk would read every event before the upcoming ones.
+    newest_first = request_plans(api, url.replace("title", "-created_at"), "AS sort_value")
+    assert "SCAN event USING INDEX ix_event_created_at" in newest_first[0], newest_first
+    (oldest_first,) = request_plans(api, url.replace("title", "created_at"), "AS sort_value")
+    assert "ix_event_created_at" not in oldest_first, oldest_first
 
 
 def test_sqlite_reads_a_short_range_of_time_and_walks_a_long_one(

@@ -570,12 +570,18 @@ def list_items(
     # `upcoming`, sorted otherwise: broad when many events are (ended ones always are), or
     # their range of `starts_at` is read and sorted (few); the visibility index and a sort
     # of every public event took 0.1 s at `large` either way.
+    # Sorted by another time oldest first, a walk reads every event before the upcoming
+    # ones (times go together; see the ranges below): read and sorted, however many
+    # (`upcoming=true&sort=created_at`: 0.40 s at `large` -> 0.1 s).
     upcoming = params.filters.get("upcoming")
     many_upcoming = (
         upcoming is not None
         and sort_name != "starts_at"
         and sqlite
-        and (not upcoming or _many_upcoming(session, viewer))
+        and (
+            not upcoming
+            or ((sort_name not in _TIMES or descending) and _many_upcoming(session, viewer))
+        )
     )
     # A range of time, sorted by its own column: walked within the range. Sorted otherwise:
     # walked when many rows fall in it, else the range is read and sorted. (SQLite read a
