@@ -149,6 +149,28 @@ def test_sqlite_reads_a_short_range_of_time_and_walks_a_long_one(
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/events?from=2025-01-01T00:00:00Z&sort=created_at",
+        "/api/v1/events?from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z&sort=-updated_at",
+        "/api/v1/events?upcoming=true&sort=published_at",
+        "/api/v1/articles?published_after=2025-06-01T00:00:00Z&sort=created_at",
+    ],
+)
+def test_postgresql_reads_a_range_of_time_sorted_by_another_time_against_it(
+    api: TestClient, url: str
+) -> None:
+    """Not by walking the other time's index from where the range is not: times go
+    together, and the walk read every row before the range (0.22-0.25 s at `large`)."""
+    if api.app.state.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
+        pytest.skip("PostgreSQL's planner (SQLite: the tests above)")
+    sort = url.rsplit("sort=", 1)[1].lstrip("-")
+    (plan,) = request_plans(api, url, "AS sort_value")
+    table = url.split("/")[3].split("?")[0][:-1]
+    assert f"ix_{table}_{sort}" not in plan, plan
+
+
+@pytest.mark.parametrize(
     ("collection", "sort"),
     [(ctype.collection, name) for ctype in ALL_TYPES for name in ctype.sorts],
 )
