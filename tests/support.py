@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -22,7 +23,7 @@ from app.config import Settings
 from app.content.types import ALL_TYPES
 from app.content.visibility import public_since
 from app.db import metadata
-from app.models import Tagging
+from app.models import SearchDocument, Tagging
 
 BACKENDS = ("sqlite", "postgresql")
 PG_ADMIN_URL = os.environ.get(
@@ -310,4 +311,42 @@ def tagging_mismatches(session: Session) -> list[tuple[str, int, Any, Any]]:
             expected = public_since(ctype.model, partial(getattr, item))
             if tagging.public_at != expected:
                 wrong.append((ctype.name, tagging.entity_id, tagging.public_at, expected))
+    return wrong
+
+
+def search_document_mismatches(session: Session) -> list[tuple[str, int, Any, Any]]:
+    """Every search document whose (public_at, deleted) is not what the write layer gives
+    its item now (`app.content.search.visibility_of`), as (type, id, stored, expected);
+    a document without an item expects None, an item without a document is stored None.
+    On SQLite, FTS5's index must also agree with the documents it indexes."""
+    wrong = []
+    for ctype in ALL_TYPES:
+        items = {row.id: row for row in session.scalars(select(ctype.model))}
+        documents = {
+            d.entity_id: (d.public_at, d.deleted)
+            for d in session.scalars(
+                select(SearchDocument).where(col(SearchDocument.entity_type) == ctype.name)
+            )
+        }
+        for entity_id in sorted(set(items) | set(documents)):
+            item = items.get(entity_id)
+            expected = (
+                None
+                if item is None
+                else (
+                    public_since(ctype.model, partial(getattr, item)),
+                    item.deleted_at is not None,
+                )
+            )
+            if documents.get(entity_id) != expected:
+                wrong.append((ctype.name, entity_id, documents.get(entity_id), expected))
+    if session.get_bind().dialect.name == "sqlite":
+        # FTS5 checks that its index holds exactly the documents' words (rank 1: compared
+        # with its content table, `search_document`); it fails as "malformed" otherwise.
+        check = "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)"
+        try:
+            with session.begin_nested():
+                session.execute(text(check))
+        except DatabaseError as error:
+            wrong.append(("search_fts", 0, str(error.orig), "the documents' words"))
     return wrong

@@ -636,16 +636,17 @@ def list_items(
     # a short range of time, a rare topic, a rare word): the rows from their own index, then
     # sorted. Left to itself the planner walked the sort's index, not knowing it would not
     # find a page soon: the publications of 2021 by `-published_at` read every one
-    # published since (72 ms at `large` -> 9 ms).
-    from_filter = (
-        sqlite
-        and not walk
-        and (
-            plan == "in"
-            or (bool(params.q) and plan is None)
-            or not all(walkable(name) for name in params.filters)
+    # published since (72 ms at `large` -> 9 ms). Asked of the topic plan of the moment (a
+    # remembered topic found renamed is resolved again, and its plan with it).
+    narrow_filters = not all(walkable(name) for name in params.filters)
+
+    def from_filter() -> bool:
+        return (
+            sqlite
+            and not walk
+            and (plan == "in" or (bool(params.q) and plan is None) or narrow_filters)
         )
-    )
+
     # Asked once: the page and its count build their conditions from it.
     changed_widely = (
         walk and params.updated_since is not None and _changed_widely(session, ctype, params)
@@ -664,13 +665,13 @@ def list_items(
             bound=True,
             walk=walk,
             changed_widely=changed_widely,
-            by_filter=from_filter,
+            by_filter=from_filter(),
         )
         if guarded:
             conditions.append(_guard(viewer))
         ids = select(model.id.label("id"), sort_expr.label("sort_value")).where(*conditions)
         if sqlite:
-            by = unindexed(sort_expr) if from_filter else sort_expr
+            by = unindexed(sort_expr) if from_filter() else sort_expr
         else:
             by = sort_expr + _NOTHING if against_time else sort_expr
         if params.cursor:
@@ -709,6 +710,10 @@ def list_items(
             walk,
             guarded,
             rows_shape.keys,
+            # How the page is ordered, which differs by database (statements are kept
+            # per process, whatever database they run on).
+            from_filter(),
+            against_time,
         )
         return kept(_STATEMENTS, shape_key, page_statement)
 

@@ -1,10 +1,12 @@
 """Full-text search behind one interface: SQLite FTS5 or PostgreSQL tsvector + GIN.
 
 `search_document` holds one row per item (title + plain text, and the item's visibility:
-`public_at`, `deleted`); the write layer keeps it in step with `index_item` and
-`index_visibility`. Matching uses the dialect's index; visibility is the same rule as
-everywhere else (`app.content.visibility.public_since`), read from the document itself,
-so hidden items are left out while the matches are found, never after a cap.
+`public_at`, `deleted`). The write layer writes it whole with `index_item`; after that,
+triggers on each content table keep its visibility in step with the item's row and delete
+it with the row, whoever writes it (migration `search_follows_its_item`). Matching uses
+the dialect's index; visibility is the same rule as everywhere else
+(`app.content.visibility.public_since`), read from the document itself, so hidden items are
+left out while the matches are found, never after a cap.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from sqlalchemy import (
     table,
     text,
     tuple_,
-    update,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
@@ -231,7 +232,8 @@ def search_text(value: str) -> str:
 
 
 def visibility_of(ctype: ContentType, row: Any) -> tuple[datetime | None, bool]:
-    """The (public_at, deleted) of the item's search document."""
+    """The (public_at, deleted) of the item's search document. The triggers that keep it
+    when the row changes (`search_follows_<type>`) compute the same in SQL."""
     return public_since(ctype.model, partial(getattr, row)), row.deleted_at is not None
 
 
@@ -269,20 +271,6 @@ def index_item(session: Session, ctype: ContentType, row: Any) -> None:
             public_at=public_at,
             deleted=deleted,
         )
-    )
-
-
-def index_visibility(session: Session, ctype: ContentType, row: Any) -> None:
-    """Refresh the visibility stored with the item's search document (its text unchanged):
-    for a write that changes only when or whether the item is seen (a deletion)."""
-    public_at, deleted = visibility_of(ctype, row)
-    session.execute(
-        update(SearchDocument)
-        .where(
-            col(SearchDocument.entity_type) == ctype.name, col(SearchDocument.entity_id) == row.id
-        )
-        .values(public_at=public_at, deleted=deleted)
-        .execution_options(synchronize_session=SYNCHRONIZE)
     )
 
 

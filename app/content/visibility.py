@@ -87,7 +87,7 @@ def public_since(model: type[Entity], value_of: Callable[[str], Any]) -> datetim
 
 def visible_document(document: Any, viewer: Viewer) -> ColumnElement[bool]:
     """`visible`, asked of an item's search document (`document`: the model or an alias)
-    through the `public_at` and `deleted` that the write layer stores with it."""
+    through the `public_at` and `deleted` stored with it (and kept by triggers)."""
     if viewer.preview:
         return col(document.deleted).is_(False)
     return col(document.public_at) <= viewer.now

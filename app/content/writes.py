@@ -25,7 +25,7 @@ from app.content.links import (
 )
 from app.content.names import derive_sort_name
 from app.content.relations import RELATIONS
-from app.content.search import index_item, index_visibility, is_indexed
+from app.content.search import index_item, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, ContentType
 from app.content.visibility import Viewer, is_visible
@@ -379,8 +379,9 @@ def delete_item(session: Session, collection: str, row: Any, actor: str) -> None
     row.updated_at = now
     _record_exit(ctype, row, public_slug)
     row.version += 1
+    # Flushed: the row's triggers hide its search document and taggings in the same
+    # statement (migrations `search_follows_its_item`, `tagging_public_at`).
     session.flush()
-    index_visibility(session, ctype, row)
     _audit(session, actor, "delete", ctype, row, None)
 
 

@@ -38,7 +38,8 @@ class AuditEntry(Table, table=True):
 
 
 class SearchDocument(Table, table=True):
-    """One row per searchable item, kept in step by the write layer.
+    """One row per searchable item, written by the write layer; its visibility follows the
+    item's row, and it is deleted with the row, by triggers (whoever writes the row).
 
     SQLite indexes it with an FTS5 external-content table and triggers; PostgreSQL with
     a GIN index on its tsvector. Both are created by the migration.
