@@ -137,49 +137,40 @@ def test_upcoming_filter_changes_the_default_sort(
     assert ids({}) == [f"evt_{later.id}", f"evt_{soon.id}", f"evt_{past.id}"]
 
 
-@pytest.mark.parametrize("sort", ["title", "-created_at"])
-def test_upcoming_events_sorted_otherwise_page_the_same_few_or_many(
-    api: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, sort: str
-) -> None:
-    """`upcoming=true` sorted by something else than `starts_at`: SQLite reads few upcoming
-    events from their range of the `starts_at` index and sorts them, and many by walking the
-    sort's index, checking each (`queries._many_upcoming`). The same pages either way."""
-    now = utcnow()
-    with writing(factory) as session:
-        for i in range(7):
-            make_event(session, title=f"Event {i}", starts_at=now + timedelta(days=i - 3, hours=1))
-        make_event(session, title="Event draft", starts_at=now + timedelta(days=2), status="draft")
-    few = _pages_for_few_and_many_changes(
-        api, monkeypatch, "/api/v1/events", {"upcoming": "true", "sort": sort}, 4, "_many_upcoming"
-    )
-    titles = [title for page in few for title in page]
-    expected = [f"Event {i}" for i in range(3, 7)]
-    assert titles == (expected if sort == "title" else expected[::-1])
-
-
 @pytest.mark.parametrize(
-    ("bound", "sort"), [("from", "title"), ("to", "-title"), ("from", "-created_at")]
+    ("narrowed", "sort", "asks"),
+    [
+        ("upcoming", "title", "_many_upcoming"),
+        ("upcoming", "-created_at", "_many_upcoming"),
+        ("from", "title", "_many"),
+        ("from", "-created_at", "_many"),
+        ("to", "-title", "_many"),
+    ],
 )
-def test_a_range_of_time_sorted_otherwise_pages_the_same_few_or_many(
+def test_events_of_a_time_sorted_otherwise_page_the_same_few_or_many(
     api: TestClient,
     factory: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
-    bound: str,
+    narrowed: str,
     sort: str,
+    asks: str,
 ) -> None:
-    """Events `from` or `to` a time, sorted by something else than `starts_at`: SQLite reads
-    few from their range of the `starts_at` index and sorts them, and many by walking the
-    sort's index, checking each (`queries._many`). The same pages either way."""
+    """Upcoming events, or events `from` or `to` a time, sorted by something else than
+    `starts_at`: SQLite reads few from their range of the `starts_at` index and sorts them,
+    and many by walking the sort's index, checking each (`asks` says which). The same pages
+    either way, drafts left out."""
     now = utcnow()
     with writing(factory) as session:
         for i in range(8):
             make_event(session, title=f"Event {i}", starts_at=now + timedelta(days=i - 4, hours=1))
-    expected = [f"Event {i}" for i in (range(4, 8) if bound == "from" else range(4))]
+        make_event(session, title="Event draft", starts_at=now + timedelta(days=2), status="draft")
+    value = "true" if narrowed == "upcoming" else now.isoformat()
     few = _pages_for_few_and_many_changes(
-        api, monkeypatch, "/api/v1/events", {bound: now.isoformat(), "sort": sort}, 4, "_many"
+        api, monkeypatch, "/api/v1/events", {narrowed: value, "sort": sort}, 4, asks
     )
+    expected = [f"Event {i}" for i in (range(4) if narrowed == "to" else range(4, 8))]
     titles = [title for page in few for title in page]
-    assert titles == (expected if sort == "title" else expected[::-1])
+    assert titles == (expected[::-1] if sort.startswith("-") else expected)
 
 
 def test_total_counts_matches_across_pages(api: TestClient, factory: sessionmaker[Session]) -> None:

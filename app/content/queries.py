@@ -602,17 +602,19 @@ def list_items(
     # range is read and sorted. (A range up to some time, walked from the newest, skips
     # what came after it, which is usually less than it holds: walked.)
     bounded_below = any(name in ("from", "published_after") for name in ranges)
-    against_time = sort_name in _TIMES and bounded_below and (not descending or len(ranges) > 1)
+    range_against_time = (
+        sort_name in _TIMES and bounded_below and (not descending or len(ranges) > 1)
+    )
     many_in_range = (
         sqlite
         and bool(ranges)
-        and not against_time
+        and not range_against_time
         and _many(session, ctype, *filter_conditions(ctype.collection, ranges, viewer))
     )
     # PostgreSQL, whose statistics do not say that times go together, took the same walks
     # (events from 2025 by `created_at`: 0.22 s; upcoming ones, 0.25 s). Ordered by the
     # time plus nothing, which no index has, it reads the range and sorts: 60-85 ms.
-    against_time = against_time or upcoming_oldest_first
+    against_time = range_against_time or upcoming_oldest_first
 
     def walkable(name: str) -> bool:
         """Whether SQLite finds a page of rows that pass the filter `name` soon by walking
@@ -638,13 +640,9 @@ def list_items(
     # find a page soon: the publications of 2021 by `-published_at` read every one
     # published since (72 ms at `large` -> 9 ms). Asked of the topic plan of the moment (a
     # remembered topic found renamed is resolved again, and its plan with it).
-    narrow_filters = not all(walkable(name) for name in params.filters)
-
     def from_filter() -> bool:
         return (
-            sqlite
-            and not walk
-            and (plan == "in" or (bool(params.q) and plan is None) or narrow_filters)
+            sqlite and not walk and (plan == "in" or (bool(params.q) and plan is None) or not broad)
         )
 
     # Asked once: the page and its count build their conditions from it.
