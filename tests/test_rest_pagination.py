@@ -173,6 +173,36 @@ def test_events_of_a_time_sorted_otherwise_page_the_same_few_or_many(
     assert titles == (expected[::-1] if sort.startswith("-") else expected)
 
 
+@pytest.mark.parametrize(
+    ("narrowed", "sort"),
+    [
+        ({"from": 0}, "created_at"),
+        ({"from": -2, "to": 2}, "-updated_at"),
+        ({"upcoming": "true"}, "published_at"),
+    ],
+)
+def test_events_of_a_time_sorted_by_another_against_it_page_in_order(
+    api: TestClient, factory: sessionmaker[Session], narrowed: dict[str, Any], sort: str
+) -> None:
+    """The ranges read and sorted rather than walked (times go together, `list_items`): on
+    PostgreSQL ordered by the time plus nothing, whose keyset must still page exactly."""
+    now = utcnow()
+    with writing(factory) as session:
+        for i in range(8):
+            when = now + timedelta(days=i - 4, hours=1)
+            make_event(session, title=f"Event {i}", starts_at=when, published_at=now)
+    params = {
+        name: value if name == "upcoming" else (now + timedelta(days=value)).isoformat()
+        for name, value in narrowed.items()
+    }
+    titles = [
+        item["title"] for item in walk(api, "/api/v1/events", {**params, "sort": sort, "limit": 1})
+    ]
+    inside = range(4, 8) if "to" not in narrowed else range(2, 6)
+    expected = [f"Event {i}" for i in inside]
+    assert titles == (expected[::-1] if sort.startswith("-") else expected)
+
+
 def test_total_counts_matches_across_pages(api: TestClient, factory: sessionmaker[Session]) -> None:
     with writing(factory) as session:
         topic = make_topic(session, "Ransom")
