@@ -350,3 +350,28 @@ def search_document_mismatches(session: Session) -> list[tuple[str, int, Any, An
         except DatabaseError as error:
             wrong.append(("search_fts", 0, str(error.orig), "the documents' words"))
     return wrong
+
+
+_VERSIONS = text(
+    "SELECT 'content', version FROM content_version WHERE id = 1 "
+    "UNION ALL SELECT name, version FROM type_version"
+)
+
+
+def version_bumps(connection: Connection, statement: str) -> dict[str, int]:
+    """How many times `statement`, run in `connection`'s transaction, bumped each version it
+    bumped: `content` for `content_version`, a type's name for its `type_version` row. Each
+    bump adds one and is an update of the row, which PostgreSQL keeps until the commit: a
+    row bumped once per row of a bulk statement, not once, made it cost the square of its
+    rows (SQLite's triggers bump the types once a row, and `content` never)."""
+    before = dict(connection.execute(_VERSIONS).tuples().all())
+    connection.execute(text(statement))
+    after = dict(connection.execute(_VERSIONS).tuples().all())
+    return {name: after[name] - before[name] for name in after if after[name] != before[name]}
+
+
+def versions_deferred(connection: Connection) -> str | None:
+    """PostgreSQL: the transaction's `dossier.versions_deferred` ('' once a SET LOCAL of an
+    earlier transaction on the connection has ended, None if never set)."""
+    setting = text("SELECT current_setting('dossier.versions_deferred', true)")
+    return connection.execute(setting).scalar_one()
