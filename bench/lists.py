@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import sys
 import time
 import urllib.parse
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,17 +31,46 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import col  # noqa: E402
 
 from app.content.cursors import encode_token  # noqa: E402
+from app.content.filters import FILTERS  # noqa: E402
+from app.content.types import ALL_TYPES  # noqa: E402
 from app.db import make_engine, make_session_factory  # noqa: E402
-from app.models import Affiliation, Article, ArticleAuthor, Organization, Person  # noqa: E402
+from app.models import (  # noqa: E402
+    Affiliation,
+    Article,
+    ArticleAuthor,
+    Organization,
+    Person,
+    Tagging,
+    Topic,
+)
 from bench.dataset import BENCH_SECRET, DEFAULT_PG_ADMIN_URL, RESULTS, discover, prepare  # noqa: E402
 from bench.server import Server  # noqa: E402
 
 
-def urls(url: str) -> list[str]:
+@dataclass
+class Values:
+    """What the URLs name, found in the database."""
+
+    topic: str  # the topic on the most events
+    rare_topic: str  # a topic on the fewest items (but some)
+    word: str  # the generator's most common content word
+    author: str  # the person who wrote the most articles
+    organization: str  # the organization with the most affiliations
+    article: str
+
+
+def values(url: str) -> Values:
     targets = discover(url)
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
+            rare_topic = session.scalar(
+                select(col(Topic.slug))
+                .join(Tagging, col(Tagging.topic_id) == col(Topic.id))
+                .group_by(col(Topic.slug))
+                .order_by(func.count(), col(Topic.slug))
+                .limit(1)
+            )
             author = session.scalar(
                 select(col(Person.slug))
                 .join(ArticleAuthor, col(ArticleAuthor.person_id) == col(Person.id))
@@ -57,7 +88,20 @@ def urls(url: str) -> list[str]:
             article = session.scalar(select(col(Article.slug)).order_by(col(Article.id)).limit(1))
     finally:
         engine.dispose()
-    topic, word = targets.top_topic, targets.search_word
+    return Values(
+        targets.top_topic,
+        rare_topic or targets.top_topic,
+        targets.search_word,
+        author or "",
+        organization or "",
+        article or "",
+    )
+
+
+def urls(url: str) -> list[str]:
+    found = values(url)
+    topic, word, author = found.topic, found.word, found.author
+    organization, article = found.organization, found.article
     recent = datetime.now(UTC) - timedelta(minutes=5)
     poll = encode_token(BENCH_SECRET, "changes", [recent, 0, 0])
     since = urllib.parse.quote(recent.isoformat())
@@ -121,6 +165,47 @@ def urls(url: str) -> list[str]:
     ]
 
 
+def every_url(url: str) -> list[str]:
+    """Every collection, narrowed by each of its filters (a typical value), by a popular and
+    a rare topic, a common word and an `updated_since` long past, or by nothing, in every
+    order it offers, both ways: the combinations a fixed list of URLs misses (it found
+    quotes by `position` without an index, and ranges of time sorted by title, 0.3-0.8 s)."""
+    found = values(url)
+    typical = {
+        "from": "2025-01-01T00:00:00Z",
+        "to": "2025-02-01T00:00:00Z",
+        "published_after": "2025-06-01T00:00:00Z",
+        "published_before": "2025-07-01T00:00:00Z",
+        "upcoming": "true",
+        "year": "2020",
+        "person": found.author,
+        "author": found.author,
+        "speaker": found.author,
+        "organization": found.organization,
+        "article": found.article,
+    }
+    narrowing = [
+        ("topic", found.topic),
+        ("topic", found.rare_topic),
+        ("q", found.word),
+        ("updated_since", "2000-01-01T00:00:00Z"),
+    ]
+    paths = []
+    for ctype in ALL_TYPES:
+        filters = FILTERS.get(ctype.collection, {})
+        choices = [
+            (name, typical.get(name) or (spec.choices[0] if spec.choices else ""))
+            for name, spec in filters.items()
+        ]
+        if ctype.publishable:
+            choices += narrowing
+        for (name, value), sort in itertools.product([("", ""), *choices], ctype.sorts):
+            for direction in ("", "-"):
+                query = {"sort": direction + sort, **({name: value} if name else {})}
+                paths.append(f"/api/v1/{ctype.collection}?{urllib.parse.urlencode(query)}")
+    return paths
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
@@ -132,6 +217,11 @@ def main() -> None:
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     parser.add_argument(
         "--pg-db", default=None, help="PostgreSQL database name (default dossier_bench_<scale>)"
+    )
+    parser.add_argument(
+        "--every",
+        action="store_true",
+        help="every list x filter x sort (about 500 URLs); print only those over --slow",
     )
     args = parser.parse_args()
     url = prepare(args.db, args.scale, args.pg_admin_url, pg_db=args.pg_db)
@@ -151,7 +241,9 @@ def main() -> None:
         connection = http.client.HTTPConnection(
             parts.hostname or "127.0.0.1", parts.port, timeout=120
         )
-        for path in urls(url):
+        paths = every_url(url) if args.every else urls(url)
+        slow = 0
+        for path in paths:
             times, status = [], 0
             for _ in range(1 + args.requests):
                 started = time.perf_counter()
@@ -163,8 +255,11 @@ def main() -> None:
             first, rest = times[0], sorted(times[1:])
             median = rest[len(rest) // 2]
             mark = "  <- slow" if median > args.slow else ""
-            print(f"{status:>6} {first:9.1f} {median:8.1f}  {path}{mark}", flush=True)
+            slow += bool(mark)
+            if mark or not args.every:
+                print(f"{status:>6} {first:9.1f} {median:8.1f}  {path}{mark}", flush=True)
         connection.close()
+        print(f"{len(paths)} URLs, {slow} with a median over {args.slow:g} ms")
 
 
 if __name__ == "__main__":
