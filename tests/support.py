@@ -65,39 +65,54 @@ def count_queries(engine: Engine) -> Iterator[QueryCount]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def request_plans(
-    api: Any, url: str, marker: str, headers: dict[str, str] | None = None
-) -> list[str]:
-    """EXPLAIN of each statement of the request to `url` whose SQL holds `marker`.
-    PostgreSQL is told to avoid sorting and scanning whole tables wherever it can: on a
-    test's few rows it would rightly do both, and the question is whether it can use an
-    index at all (whether a condition or an order matches one)."""
-    engine: Engine = api.app.state.engine
+def explained(
+    engine: Engine,
+    run: Callable[[], Any],
+    wanted: Callable[[str], bool] = lambda _sql: True,
+    avoid: tuple[str, ...] = (),
+) -> list[tuple[str, str]]:
+    """(SQL, EXPLAIN) of each statement `run()` sends to `engine` that is `wanted`.
+    `avoid`: PostgreSQL plan kinds to turn off (`sort`, `seqscan`, `bitmapscan`): on a
+    test's few rows it would rightly sort and scan whole tables, and the question is whether
+    it can use an index at all (whether a condition or an order matches one)."""
     seen: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if marker in statement:
+        if wanted(statement):
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        response = api.get(url, headers=headers or {})
-        assert response.status_code == 200, response.text
+        run()
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert seen, f"no statement of {url} holds {marker!r}"
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
         if not sqlite:
-            connection.exec_driver_sql("SET enable_sort = off")
-            connection.exec_driver_sql("SET enable_seqscan = off")
+            for kind in avoid:
+                connection.exec_driver_sql(f"SET enable_{kind} = off")
         explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
         plans = [
-            "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + sql, params))
+            (sql, "\n".join(str(r[-1]) for r in connection.exec_driver_sql(explain + sql, params)))
             for sql, params in seen
         ]
         connection.rollback()
     return plans
+
+
+def request_plans(
+    api: Any, url: str, marker: str, headers: dict[str, str] | None = None
+) -> list[str]:
+    """EXPLAIN of each statement of the request to `url` whose SQL holds `marker`, with
+    PostgreSQL's sorts and whole-table scans turned off (`explained`)."""
+
+    def run() -> None:
+        response = api.get(url, headers=headers or {})
+        assert response.status_code == 200, response.text
+
+    found = explained(api.app.state.engine, run, lambda sql: marker in sql, ("sort", "seqscan"))
+    assert found, f"no statement of {url} holds {marker!r}"
+    return [plan for _, plan in found]
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from app.content.relations import RELATIONS
@@ -23,7 +23,7 @@ from app.db import make_engine
 from app.generate.generator import generate
 from app.migrations import upgrade_to_head
 from app.models import Article, Event, Person, Publication
-from tests.support import TestDatabases, backend_of
+from tests.support import TestDatabases, backend_of, explained
 
 # ~400 people with their bios: a person table of ~70 pages.
 SCALE = 0.01
@@ -48,24 +48,13 @@ def _postgresql(engine: Engine) -> None:
 
 def _plans(engine: Engine, type_name: str, relation: str, parents: list[Any]) -> list[str]:
     """EXPLAIN of each statement the relation's loader runs for `parents`."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
     with Session(engine) as session:
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+
+        def run() -> None:
             links = RELATIONS[type_name][relation].loader(session, parents, Viewer())
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        assert links, "the generated parents have linked rows"
-        connection = session.connection()
-        explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
-        return [
-            "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + sql, params))
-            for sql, params in seen
-        ]
+            assert links, "the generated parents have linked rows"
+
+        return [plan for _, plan in explained(engine, run)]
 
 
 def test_speakers_of_a_page_of_events_are_read_by_key(generated: Engine) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, select, text, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
@@ -37,7 +37,7 @@ from tests.rest_factories import (
     make_topic,
     writing,
 )
-from tests.support import tagging_mismatches, version_bumps, versions_deferred
+from tests.support import explained, tagging_mismatches, version_bumps, versions_deferred
 
 
 def test_taggings_follow_their_items_visibility_through_every_write(
@@ -306,34 +306,14 @@ def test_the_stream_from_the_taggings_pages_as_the_items_order_it(
 def _plans(engine: Engine, run: Any) -> list[tuple[bool, str]]:
     """EXPLAIN of each statement `run()` sends that reads `tagging.public_at`, with whether
     it is a page (ordered) or a count."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "tagging.public_at" in statement or "tagging_1.public_at" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert seen, "no statement read the taggings' public_at"
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as connection:
-        if not sqlite:  # few rows: the test is whether the index can answer, not the costs
-            connection.exec_driver_sql("SET enable_sort = off")
-            connection.exec_driver_sql("SET enable_seqscan = off")
-            connection.exec_driver_sql("SET enable_bitmapscan = off")
-        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
-        plans = [
-            (
-                "ORDER BY" in sql,
-                "\n".join(str(r[-1]) for r in connection.exec_driver_sql(explain + sql, params)),
-            )
-            for sql, params in seen
-        ]
-        connection.rollback()
-    return plans
+    found = explained(
+        engine,
+        run,
+        lambda sql: "tagging.public_at" in sql or "tagging_1.public_at" in sql,
+        ("sort", "seqscan", "bitmapscan"),
+    )
+    assert found, "no statement read the taggings' public_at"
+    return [("ORDER BY" in sql, plan) for sql, plan in found]
 
 
 STREAMS = """{ topics(first: 5) { nodes { slug stream(first: 2) { totalCount
