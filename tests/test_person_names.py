@@ -29,18 +29,29 @@ from tests.admin_helpers import Keys
         ("John Smith Jr., MD", "Smith, John, Jr."),
         ("John Smith, Jr., MD", "Smith, John, Jr."),
         ("Cher, PhD", "Cher"),
-        # Unchanged: as the last word was always taken (the comma says something else,
+        # Written family name first: as written, suffixes and post-nominals as above.
+        ("Díaz-Cayeros, Alberto", "Díaz-Cayeros, Alberto"),
+        ("Li, Ma", "Li, Ma"),
+        ("Díaz-Cayeros, Alberto, PhD", "Díaz-Cayeros, Alberto"),
+        ("King, Martin Luther, Jr.", "King, Martin Luther, Jr."),
+        ("King, Martin Luther, Jr., PhD", "King, Martin Luther, Jr."),
+        # A comma with nothing after it says nothing.
+        ("Jane Doe,", "Doe, Jane"),
+        ("Jane Doe, ", "Doe, Jane"),
+        ("Jane Doe,, PhD", "Doe, Jane"),
+        ("Martin Luther King Jr.,", "King, Martin Luther, Jr."),
+        # Unchanged: as the last word was always taken (the commas say something else,
         # the word may be a name, or there is no given name to put the suffix after).
         ("Ana María Díaz-Cayeros", "Díaz-Cayeros, Ana María"),
         ("Aila M. Matanock", "Matanock, Aila M."),
         ("Yo-Yo Ma", "Ma, Yo-Yo"),
         ("Stanford", "Stanford"),
-        ("Díaz-Cayeros, Alberto", "Alberto, Díaz-Cayeros,"),
-        ("Li, Ma", "Ma, Li,"),
         ("Jane Doe PhD", "PhD, Jane Doe"),
         ("Carlos Alberto V", "V, Carlos Alberto"),  # an initial as often as a fifth
         ("Smith Jr.", "Jr., Smith"),
         ("Prince, Jr.", "Jr., Prince,"),
+        ("Doe, Jane, Director", "Director, Doe, Jane,"),
+        ("Doe, Jane, Jr., Sr.", "Sr., Doe, Jane, Jr.,"),
     ],
 )
 def test_derived_sort_names(name: str, sort_name: str) -> None:

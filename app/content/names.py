@@ -12,10 +12,15 @@ two kinds of trailing words are set aside:
   "Jane Doe, PhD" -> "Doe, Jane". They are not moved to the person's `degrees`: the name
   stays as the editor wrote it, and `degrees` is theirs to fill.
 
+A name written family name first, "Díaz-Cayeros, Alberto" (one part after a comma that is
+not wholly such words), is its own sort name, suffixes and post-nominals handled as above:
+"Díaz-Cayeros, Alberto, PhD" -> "Díaz-Cayeros, Alberto". A comma with nothing after it
+("Jane Doe,") is ignored.
+
 Both lists are short on purpose: a word is set aside only when it cannot plausibly be a
 name. "V" (an initial as often as a fifth), "2nd", and a degree without a comma before it
-("Jane Doe PhD") are left alone, as is any comma-separated part that is not wholly such
-words ("Díaz-Cayeros, Alberto"): those names are derived exactly as before this module.
+("Jane Doe PhD") are left alone, as is a name with more than one part after its commas that
+is not wholly such words: those names are derived exactly as before this module.
 Sort names stored by the old rule for names that have such words are derived again by
 migration d2168608de6d, which holds its own copy of this rule as it was then (before sort
 names were cut to fit): a change here changes later writes only.
@@ -71,15 +76,21 @@ def derive_sort_name(name: str) -> str:
 
 
 def _derive(name: str) -> str:
-    head, *after_commas = name.split(",")
+    # A comma with nothing after it ("Jane Doe,", "Jane Doe,, PhD") says nothing.
+    head, *after_commas = [part for part in name.split(",") if part.strip()] or [name]
     words = head.split()
     suffixes = []
+    given = []  # "Díaz-Cayeros, Alberto": written family name first
     for part in after_commas:
         tokens = part.split()
         if len(tokens) == 1 and is_generational(tokens[0]):
             suffixes.append(tokens[0])
-        elif not tokens or not all(is_post_nominal(t) for t in tokens):
+        elif not all(is_post_nominal(t) for t in tokens):
+            given.append(" ".join(tokens))
+    if given:
+        if len(given) > 1 or len(suffixes) > 1 or not words:
             return _last_word_first(name)  # a comma that says something else
+        return ", ".join([" ".join(words), given[0], *suffixes])
     if len(words) > 2 and is_generational(words[-1]):
         suffixes.insert(0, words.pop())
     if len(suffixes) > 1 or (suffixes and len(words) < 2):
