@@ -163,6 +163,34 @@ def test_a_related_item_listed_twice_is_a_422_naming_it(client: TestClient, keys
     ]
 
 
+def test_an_affiliation_listed_twice_is_a_422_naming_it(client: TestClient, keys: Keys) -> None:
+    """Every other list a write names (topics, authors, participants, related…) refuses
+    an entry given twice; an affiliation given twice (by slug, then by id) was stored
+    twice, and the person's page showed it twice. Two roles at one organization, or one
+    role there in two spells, are two affiliations."""
+    fellow = {"organization": "hoover-institution", "role": "Research Fellow"}
+    twice = [fellow, {**fellow, "organization": "org_2", "is_primary": True}]
+    person = {"name": "Twice Listed", "affiliations": twice}
+    problem = _problem(client.post("/api/v1/people", json=person, headers=keys.writer), 422)
+    assert problem["errors"] == [
+        {"loc": ["body", "affiliations", "1"], "msg": "this affiliation is listed twice"}
+    ]
+    patched = client.patch("/api/v1/people/abbas-milani", json=person, headers=keys.writer)
+    assert _problem(patched, 422)["errors"] == problem["errors"]
+    kept = client.get("/api/v1/people/abbas-milani?include=affiliations").json()
+    assert [a["role"] for a in kept["affiliations"]] == ["Research Fellow"]
+    distinct = [
+        fellow,
+        {**fellow, "role": "Director"},
+        {**fellow, "start_year": 1990, "end_year": 1995},
+    ]
+    created = client.post(
+        "/api/v1/people", json={"name": "Three Hats", "affiliations": distinct}, headers=keys.writer
+    )
+    assert created.status_code == 201, created.text
+    assert len(created.json()["affiliations"]) == 3
+
+
 def test_a_huge_text_of_distinct_words_is_stored_and_its_start_searchable(
     client: TestClient, keys: Keys, database_url: str
 ) -> None:
