@@ -163,6 +163,23 @@ def test_a_related_item_listed_twice_is_a_422_naming_it(client: TestClient, keys
     ]
 
 
+def test_an_article_related_to_itself_is_a_422_naming_it(client: TestClient, keys: Keys) -> None:
+    """An organization cannot be its own parent, but an article could list itself among
+    its related items (by its slug or its id) and showed itself under "Related" on its own
+    page, in REST and GraphQL."""
+    article = client.post("/api/v1/articles", json={"title": "Self"}, headers=keys.writer).json()
+    for ref in (article["slug"], article["id"]):
+        related = [{"type": "article", "slug": ref}]
+        patched = client.patch(
+            f"/api/v1/articles/{article['id']}", json={"related": related}, headers=keys.writer
+        )
+        assert _problem(patched, 422)["errors"] == [
+            {"loc": ["body", "related", "0"], "msg": "an article cannot be related to itself"}
+        ]
+    kept = client.get(f"/api/v1/articles/{article['id']}?preview=true", headers=keys.previewer)
+    assert kept.json()["related"] == []
+
+
 def test_an_affiliation_listed_twice_is_a_422_naming_it(client: TestClient, keys: Keys) -> None:
     """Every other list a write names (topics, authors, participants, related…) refuses
     an entry given twice; an affiliation given twice (by slug, then by id) was stored

@@ -237,7 +237,14 @@ def _related(
     listed: set[tuple[str, int]] = set()
     for i, ref in enumerate(given):
         target = resolve.one(BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"])
-        if target is not None and (ref["type"], target) in listed:
+        if (ref["type"], target) == (ctype.name, item.id):  # (only articles have related items)
+            resolve.errors.append(
+                {
+                    "loc": ["body", "related", str(i)],
+                    "msg": "an article cannot be related to itself",
+                }
+            )
+        elif target is not None and (ref["type"], target) in listed:
             resolve.errors.append(
                 {
                     "loc": ["body", "related", str(i)],
