@@ -163,6 +163,51 @@ def test_a_related_item_listed_twice_is_a_422_naming_it(client: TestClient, keys
     ]
 
 
+def test_an_article_related_to_itself_is_a_422_naming_it(client: TestClient, keys: Keys) -> None:
+    """An organization cannot be its own parent, but an article could list itself among
+    its related items (by its slug or its id) and showed itself under "Related" on its own
+    page, in REST and GraphQL."""
+    article = client.post("/api/v1/articles", json={"title": "Self"}, headers=keys.writer).json()
+    for ref in (article["slug"], article["id"]):
+        related = [{"type": "article", "slug": ref}]
+        patched = client.patch(
+            f"/api/v1/articles/{article['id']}", json={"related": related}, headers=keys.writer
+        )
+        assert _problem(patched, 422)["errors"] == [
+            {"loc": ["body", "related", "0"], "msg": "an article cannot be related to itself"}
+        ]
+    kept = client.get(f"/api/v1/articles/{article['id']}?preview=true", headers=keys.previewer)
+    assert kept.json()["related"] == []
+
+
+def test_an_affiliation_listed_twice_is_a_422_naming_it(client: TestClient, keys: Keys) -> None:
+    """Every other list a write names (topics, authors, participants, related…) refuses
+    an entry given twice; an affiliation given twice (by slug, then by id) was stored
+    twice, and the person's page showed it twice. Two roles at one organization, or one
+    role there in two spells, are two affiliations."""
+    fellow = {"organization": "hoover-institution", "role": "Research Fellow"}
+    twice = [fellow, {**fellow, "organization": "org_2", "is_primary": True}]
+    person = {"name": "Twice Listed", "affiliations": twice}
+    problem = _problem(client.post("/api/v1/people", json=person, headers=keys.writer), 422)
+    assert problem["errors"] == [
+        {"loc": ["body", "affiliations", "1"], "msg": "this affiliation is listed twice"}
+    ]
+    patched = client.patch("/api/v1/people/abbas-milani", json=person, headers=keys.writer)
+    assert _problem(patched, 422)["errors"] == problem["errors"]
+    kept = client.get("/api/v1/people/abbas-milani?include=affiliations").json()
+    assert [a["role"] for a in kept["affiliations"]] == ["Research Fellow"]
+    distinct = [
+        fellow,
+        {**fellow, "role": "Director"},
+        {**fellow, "start_year": 1990, "end_year": 1995},
+    ]
+    created = client.post(
+        "/api/v1/people", json={"name": "Three Hats", "affiliations": distinct}, headers=keys.writer
+    )
+    assert created.status_code == 201, created.text
+    assert len(created.json()["affiliations"]) == 3
+
+
 def test_a_huge_text_of_distinct_words_is_stored_and_its_start_searchable(
     client: TestClient, keys: Keys, database_url: str
 ) -> None:

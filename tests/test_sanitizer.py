@@ -208,3 +208,25 @@ def test_sanitized_rich_text_sanitizes_to_itself(written: str, kept: str) -> Non
     an unchanged export (a new version, a purge) and lost a blank line on the way."""
     assert sanitize_html(written) == kept
     assert sanitize_html(kept) == kept
+
+
+def test_character_references_to_control_characters_are_dropped(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """Control characters are refused in every written text (422), but rich text is HTML,
+    where a character reference (`&#1;`, `&#x7F;`, `&#xFFFE;`) writes one too: the parser
+    decoded it, and the character was stored and served in `body` and `body_text` (and
+    dropped only by the feeds). The sanitizer drops them, as browsers show nothing for them."""
+    keys = Keys(session_factory)
+    written = '<p>Hostage&#1; talks&#x7F;&#xFFFE;</p><p><abbr title="U&#11;N">UN</abbr></p>'
+    assert sanitize_html(written) == '<p>Hostage talks</p><p><abbr title="UN">UN</abbr></p>'
+    created = client.post(
+        "/api/v1/articles", json={"title": "Talks", "body": written}, headers=keys.writer
+    )
+    assert created.status_code == 201, created.text
+    stored = client.get(
+        f"/api/v1/articles/{created.json()['id']}?preview=true", headers=keys.previewer
+    ).json()
+    for item in (created.json(), stored):
+        assert item["body"] == '<p>Hostage talks</p><p><abbr title="UN">UN</abbr></p>'
+        assert item["body_text"] == "Hostage talks\n\nUN"

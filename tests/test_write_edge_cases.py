@@ -32,6 +32,28 @@ def test_times_outside_utc_range_are_422_not_500(
     assert event.status_code == 422, event.text
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "0202-05-01", "9999-12-31"])
+def test_a_publication_date_is_bounded_as_its_year_is(
+    client: TestClient, writer: dict[str, str], day: str
+) -> None:
+    """`year` takes 1000-3000 and every written time the years 1000-2999, but
+    `published_on` took any date: "0202-05-01" for 2020-05-01 was stored, and the citations
+    of the publication gave it the year 202."""
+    created = client.post(
+        "/api/v1/publications", json={"title": "Dated", "published_on": day}, headers=writer
+    )
+    assert created.status_code == 422, created.text
+    assert created.headers["content-type"] == "application/problem+json"
+    assert [e["loc"] for e in created.json()["errors"]] == [["body", "published_on"]]
+    dated = {"title": "Dated", "published_on": "1000-01-01"}
+    pub = client.post("/api/v1/publications", json=dated, headers=writer)
+    assert pub.status_code == 201, pub.text
+    patched = client.patch(
+        f"/api/v1/publications/{pub.json()['id']}", json={"published_on": day}, headers=writer
+    )
+    assert patched.status_code == 422, patched.text
+
+
 def test_a_deleted_items_slug_is_not_reused_and_the_409_says_why(
     client: TestClient, writer: dict[str, str]
 ) -> None:

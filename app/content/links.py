@@ -193,24 +193,35 @@ def _affiliations(
     resolve: Resolver,
 ) -> list[Any]:
     links = []
+    # One role at one organization in one spell, as every list a write names holds each
+    # entry once; another role there, or another spell, is another affiliation.
+    seen: set[tuple[int, str, int | None, int | None]] = set()
     for i, aff in enumerate(given):
         org_id = resolve.one(
             BY_NAME["organization"],
             aff["organization"],
             ["body", "affiliations", str(i), "organization"],
         )
-        if org_id is not None:
-            links.append(
-                table.row(
-                    ctype,
-                    item,
-                    org_id,
-                    role=aff["role"],
-                    start_year=aff.get("start_year"),
-                    end_year=aff.get("end_year"),
-                    is_primary=aff.get("is_primary", False),
-                )
+        if org_id is None:
+            continue
+        spell = (org_id, aff["role"], aff.get("start_year"), aff.get("end_year"))
+        if spell in seen:
+            resolve.errors.append(
+                {"loc": ["body", "affiliations", str(i)], "msg": "this affiliation is listed twice"}
             )
+            continue
+        seen.add(spell)
+        links.append(
+            table.row(
+                ctype,
+                item,
+                org_id,
+                role=aff["role"],
+                start_year=aff.get("start_year"),
+                end_year=aff.get("end_year"),
+                is_primary=aff.get("is_primary", False),
+            )
+        )
     return links
 
 
@@ -226,7 +237,14 @@ def _related(
     listed: set[tuple[str, int]] = set()
     for i, ref in enumerate(given):
         target = resolve.one(BY_NAME[ref["type"]], ref["slug"], ["body", "related", str(i), "slug"])
-        if target is not None and (ref["type"], target) in listed:
+        if (ref["type"], target) == (ctype.name, item.id):  # (only articles have related items)
+            resolve.errors.append(
+                {
+                    "loc": ["body", "related", str(i)],
+                    "msg": "an article cannot be related to itself",
+                }
+            )
+        elif target is not None and (ref["type"], target) in listed:
             resolve.errors.append(
                 {
                     "loc": ["body", "related", str(i)],

@@ -43,12 +43,39 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
     return schema
 
 
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, or null."""
+    if {"type": "null"} in schema.get("anyOf", []):
+        return schema
+    named = {k: v for k, v in schema.items() if k in ("title", "description")}
+    value = {k: v for k, v in schema.items() if k not in named}
+    return {**named, "anyOf": [value, {"type": "null"}]}
+
+
+def _merge_patch_of(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a merge patch (RFC 7396) of what `schema` describes: an object's
+    members are each optional (absent: kept), nullable (`null`: cleared; a required
+    field's null is refused, with a 422, as its absence would be on a create) and have no
+    default; a member that is an object (`photo`, `venue`) is itself merged. Arrays are
+    replaced whole, so their items stay as a create has them."""
+    schema = {k: v for k, v in schema.items() if k != "default"}
+    if "anyOf" in schema:
+        schema["anyOf"] = [_merge_patch_of(option) for option in schema["anyOf"]]
+    elif schema.get("type") == "object" and "properties" in schema:
+        schema.pop("required", None)
+        schema["properties"] = {
+            name: _nullable(_merge_patch_of(member))
+            for name, member in schema["properties"].items()
+        }
+    return schema
+
+
 def write_schema(collection: str, patch: bool) -> dict[str, Any]:
     schema = WRITE_MODELS[collection].model_json_schema()
     schema = _inline(schema, schema.get("$defs", {}))
     name = BY_COLLECTION[collection].name
     if patch:
-        schema.pop("required", None)
+        schema = _merge_patch_of(schema)
         schema["title"] = f"{name.capitalize()} merge patch"
         schema["description"] = (
             "A JSON merge patch (RFC 7396) of the item's write shape: only the fields to "

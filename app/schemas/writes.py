@@ -99,9 +99,16 @@ def _calendar_text(value: Any) -> Any:
     raise ValueError("must be ISO 8601 text, e.g. 2026-12-03T12:00:00-08:00 (a date: 2026-12-03)")
 
 
+def _in_written_years(value: date) -> date:
+    """A date in the years a written time may fall in (`FIRST_YEAR`, `LAST_YEAR`)."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must fall between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
 _ISO_DATE = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}")
 AwareDatetime = Annotated[datetime, BeforeValidator(_calendar_text), AfterValidator(_aware)]
-IsoDate = Annotated[date, BeforeValidator(_calendar_text)]
+IsoDate = Annotated[date, BeforeValidator(_calendar_text), AfterValidator(_in_written_years)]
 # JSON `true`/`false` and whole numbers only: pydantic would take `"yes"` as true and
 # `true` as 1.
 Flag = StrictBool
