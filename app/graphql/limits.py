@@ -62,6 +62,12 @@ class _Walker:
         self.variables = variables
         self.limits = limits
         self.errors: list[GraphQLError] = []
+        # (depth, cost per item around it) of each fragment, walked once: a fragment
+        # spreading another twice, that one spreading a third twice, and so on, is
+        # 2**n walks otherwise (30 short fragments: a worker busy for hours). Both hold
+        # wherever the fragment is spread: its type is its own, and a cost is linear in
+        # the items around it.
+        self.walked: dict[str, tuple[int, int]] = {}
 
     def walk(
         self,
@@ -87,10 +93,12 @@ class _Walker:
                 fragment = self.fragments.get(name)
                 if fragment is None or name in visiting:  # validation reports these
                     continue
-                target = self._composite(fragment.type_condition.name.value)
-                field_depth, field_cost = self.walk(
-                    fragment.selection_set, target, multiplier, visiting | {name}
-                )
+                walked = self.walked.get(name)
+                if walked is None:
+                    target = self._composite(fragment.type_condition.name.value)
+                    walked = self.walk(fragment.selection_set, target, 1, visiting | {name})
+                    self.walked[name] = walked
+                field_depth, field_cost = walked[0], walked[1] * multiplier
             else:
                 continue
             depth = max(depth, field_depth)
