@@ -6,6 +6,7 @@ and 400 with `application/graphql-response+json`; malformed HTTP requests are 40
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -80,6 +81,21 @@ def test_estimated_cost_is_bounded(demo_client: TestClient) -> None:
         "{ " + " ".join(f"a{i}: events(first: 100) {{ totalCount }}" for i in range(120)) + " }"
     )
     assert _request_error(demo_client, aliases)["extensions"]["code"] == "MAX_COST_EXCEEDED"
+
+
+def test_nodes_cost_as_many_items_as_ids(demo_client: TestClient) -> None:
+    """`nodes(ids:)` returns an item per id: 100 people's first 100 articles cost what they
+    cost through `people(first: 100)`, not a hundredth of it."""
+    ids = [base64.b64encode(f"Person:per_{n}".encode()).decode() for n in range(1, 101)]
+    articles = "articles(first: 100) { nodes { title authors { name } } }"
+    listed = _request_error(demo_client, f"{{ people(first: 100) {{ nodes {{ {articles} }} }} }}")
+    assert listed["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    by_ids = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Person {{ {articles} }} }} }}"
+    error = _request_error(demo_client, by_ids, {"ids": ids})
+    assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert error["extensions"]["cost"] > 10_000
+    few = gql(demo_client, by_ids, {"ids": ids[:3]})["nodes"]
+    assert len(few) == 3
 
 
 def _fragment_chain(length: int, innermost: str) -> str:

@@ -4,7 +4,7 @@ Depth counts nested fields (fragments add none). Cost estimates how many objects
 can return: a connection counts its `first` times the `first`s of the connections around
 it, and every other object-typed field counts once per item around it — so
 `events(first: 100) { edges { node { speakers { name } } } }` costs 400, and nested
-connections multiply. Introspection (`__schema`,
+connections multiply; `nodes(ids:)` counts as many items as ids. Introspection (`__schema`,
 `__type`) is exempt from both, so GraphiQL and clients' schema fetches always work.
 """
 
@@ -131,6 +131,9 @@ class _Walker:
                     )
                 )
             inner = multiplier * max(first, 1)
+        elif "ids" in definition.args:
+            # `nodes(ids: [...])`: as many items as ids, like a `first` (up to 100).
+            inner = multiplier * max(self._size(definition, node, "ids"), 1)
         named = get_named_type(definition.type)
         target = named if isinstance(named, GraphQLObjectType | GraphQLInterfaceType) else None
         depth, cost = self.walk(node.selection_set, target, inner, visiting)
@@ -144,6 +147,15 @@ class _Walker:
             return DEFAULT_FIRST
         first = values.get("first", DEFAULT_FIRST)
         return first if isinstance(first, int) else DEFAULT_FIRST
+
+    def _size(self, definition: object, node: FieldNode, name: str) -> int:
+        """How many values a list argument holds (1 when it is not a valid list)."""
+        try:
+            values = get_argument_values(definition, node, self.variables)  # type: ignore[arg-type]
+        except GraphQLError:
+            return 1
+        value = values.get(name)
+        return len(value) if isinstance(value, list) else 1
 
     def _composite(self, type_name: str) -> GraphQLObjectType | GraphQLInterfaceType | None:
         found = self.schema.get_type(type_name)
