@@ -6,6 +6,7 @@ and 400 with `application/graphql-response+json`; malformed HTTP requests are 40
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from graphql import get_introspection_query
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
 
+from app.graphql.limits import _Walker
 from app.graphql.schema import export_sdl
 from tests.graphql_support import FLAGSHIP, gql
 
@@ -79,6 +81,52 @@ def test_estimated_cost_is_bounded(demo_client: TestClient) -> None:
         "{ " + " ".join(f"a{i}: events(first: 100) {{ totalCount }}" for i in range(120)) + " }"
     )
     assert _request_error(demo_client, aliases)["extensions"]["code"] == "MAX_COST_EXCEEDED"
+
+
+def test_nodes_cost_as_many_items_as_ids(demo_client: TestClient) -> None:
+    """`nodes(ids:)` returns an item per id: 100 people's first 100 articles cost what they
+    cost through `people(first: 100)`, not a hundredth of it."""
+    ids = [base64.b64encode(f"Person:per_{n}".encode()).decode() for n in range(1, 101)]
+    articles = "articles(first: 100) { nodes { title authors { name } } }"
+    listed = _request_error(demo_client, f"{{ people(first: 100) {{ nodes {{ {articles} }} }} }}")
+    assert listed["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    by_ids = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Person {{ {articles} }} }} }}"
+    error = _request_error(demo_client, by_ids, {"ids": ids})
+    assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert error["extensions"]["cost"] > 10_000
+    few = gql(demo_client, by_ids, {"ids": ids[:3]})["nodes"]
+    assert len(few) == 3
+
+
+def _fragment_chain(length: int, innermost: str) -> str:
+    """`{ ...F<length> }`: each fragment spreads the one before it twice."""
+    chain = [f"fragment F0 on Query {{ {innermost} }}"] + [
+        f"fragment F{i} on Query {{ ...F{i - 1} a{i}: __typename ...F{i - 1} }}"
+        for i in range(1, length + 1)
+    ]
+    return f"{{ ...F{length} }}\n" + "\n".join(chain)
+
+
+def test_fragments_spread_over_and_over_are_measured_once_each(
+    demo_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2 KB document of 40 fragments, each spreading the one before it twice, spreads
+    the first 2**40 times: the limits must not walk them all (a worker busy for days)."""
+    walks = 0
+    walk = _Walker.walk
+
+    def counted(self: _Walker, *args: Any, **kwargs: Any) -> tuple[int, int]:
+        nonlocal walks
+        walks += 1
+        if walks > 10_000:
+            raise AssertionError("the limits walk every spread of a fragment again")
+        return walk(self, *args, **kwargs)
+
+    monkeypatch.setattr(_Walker, "walk", counted)
+    assert gql(demo_client, _fragment_chain(40, "__typename"))["a40"] == "Query"
+    error = _request_error(demo_client, _fragment_chain(40, "topics(first: 1) { totalCount }"))
+    assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert error["extensions"]["cost"] == 2**40  # one topic, spread 2**40 times
 
 
 def test_oversized_documents_are_refused(demo_client: TestClient) -> None:

@@ -50,8 +50,10 @@ VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidat
 EXECUTOR_CLASS = schema.execution_context_class
 FAST = FastExecutor(schema)
 MAX_TOKENS = 5000
-# Query layer parameter names as GraphQL clients know them.
-_ARGUMENT_NAMES = {"cursor": "after", "limit": "first", "q": "query"}
+# Query layer parameter names as GraphQL clients know them (others are camelCased:
+# `published_before` is `filter: {publishedBefore}`; `q` is `filter: {q}`, and `search`
+# names its own `query`).
+_ARGUMENT_NAMES = {"cursor": "after", "limit": "first"}
 
 
 @dataclass
@@ -149,13 +151,18 @@ def _nul_error(query: str, variables: Any) -> GraphQLError | None:
     return None
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def _field_error(error: GraphQLError) -> dict[str, Any]:
     """A resolver's error as the client sees it: bad input explained, bugs masked."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return _format(error)
     if isinstance(original, QueryError):
-        argument = _ARGUMENT_NAMES.get(original.parameter, original.parameter)
+        argument = _ARGUMENT_NAMES.get(original.parameter) or _camel(original.parameter)
         masked = GraphQLError(f"{argument}: {original.message}", error.nodes, path=error.path)
         masked.extensions = {"code": "BAD_USER_INPUT", "argument": argument}
         return _format(masked)

@@ -4,7 +4,7 @@ Depth counts nested fields (fragments add none). Cost estimates how many objects
 can return: a connection counts its `first` times the `first`s of the connections around
 it, and every other object-typed field counts once per item around it — so
 `events(first: 100) { edges { node { speakers { name } } } }` costs 400, and nested
-connections multiply. Introspection (`__schema`,
+connections multiply; `nodes(ids:)` counts as many items as ids. Introspection (`__schema`,
 `__type`) is exempt from both, so GraphiQL and clients' schema fetches always work.
 """
 
@@ -62,6 +62,12 @@ class _Walker:
         self.variables = variables
         self.limits = limits
         self.errors: list[GraphQLError] = []
+        # (depth, cost per item around it) of each fragment, walked once: a fragment
+        # spreading another twice, that one spreading a third twice, and so on, is
+        # 2**n walks otherwise (30 short fragments: a worker busy for hours). Both hold
+        # wherever the fragment is spread: its type is its own, and a cost is linear in
+        # the items around it.
+        self.walked: dict[str, tuple[int, int]] = {}
 
     def walk(
         self,
@@ -87,10 +93,12 @@ class _Walker:
                 fragment = self.fragments.get(name)
                 if fragment is None or name in visiting:  # validation reports these
                     continue
-                target = self._composite(fragment.type_condition.name.value)
-                field_depth, field_cost = self.walk(
-                    fragment.selection_set, target, multiplier, visiting | {name}
-                )
+                walked = self.walked.get(name)
+                if walked is None:
+                    target = self._composite(fragment.type_condition.name.value)
+                    walked = self.walk(fragment.selection_set, target, 1, visiting | {name})
+                    self.walked[name] = walked
+                field_depth, field_cost = walked[0], walked[1] * multiplier
             else:
                 continue
             depth = max(depth, field_depth)
@@ -123,6 +131,9 @@ class _Walker:
                     )
                 )
             inner = multiplier * max(first, 1)
+        elif "ids" in definition.args:
+            # `nodes(ids: [...])`: as many items as ids, like a `first` (up to 100).
+            inner = multiplier * max(self._size(definition, node, "ids"), 1)
         named = get_named_type(definition.type)
         target = named if isinstance(named, GraphQLObjectType | GraphQLInterfaceType) else None
         depth, cost = self.walk(node.selection_set, target, inner, visiting)
@@ -136,6 +147,15 @@ class _Walker:
             return DEFAULT_FIRST
         first = values.get("first", DEFAULT_FIRST)
         return first if isinstance(first, int) else DEFAULT_FIRST
+
+    def _size(self, definition: object, node: FieldNode, name: str) -> int:
+        """How many values a list argument holds (1 when it is not a valid list)."""
+        try:
+            values = get_argument_values(definition, node, self.variables)  # type: ignore[arg-type]
+        except GraphQLError:
+            return 1
+        value = values.get(name)
+        return len(value) if isinstance(value, list) else 1
 
     def _composite(self, type_name: str) -> GraphQLObjectType | GraphQLInterfaceType | None:
         found = self.schema.get_type(type_name)

@@ -226,7 +226,12 @@ def search_connection(
             position = (float(score), str(type_name), int(entity_id))
         except (InvalidToken, ValueError, TypeError) as exc:
             raise QueryError("cursor", str(exc)) from None
-    hits, total = search(context.session, query, kinds, context.viewer, first + 1, position)
+    try:
+        hits, total = search(context.session, query, kinds, context.viewer, first + 1, position)
+    except QueryError as exc:
+        if exc.parameter != "q":
+            raise
+        raise QueryError("query", exc.message) from None  # REST's `q` is `query` here
     has_next = len(hits) > first
     hits = hits[:first]
     rows: dict[tuple[str, int], Any] = {}
