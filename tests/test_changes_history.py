@@ -211,6 +211,24 @@ def test_the_first_pages_read_up_to_a_horizon_equal_the_whole_log_sorted(
             text("UPDATE article SET published_at = :t WHERE slug = 'horizon-article-0'"),
             {"t": datetime.now(UTC) - timedelta(minutes=1)},
         )
+        # Change times amid the others' edits, later than their rows' own: a publication,
+        # a deletion and an unpublication that a page bounded on both sides (a token and a
+        # horizon, with enough rows after them) must find by that time.
+        session.execute(
+            text("UPDATE article SET published_at = :t WHERE slug = 'horizon-article-1'"),
+            {"t": base + timedelta(minutes=40)},
+        )
+        session.execute(
+            text("UPDATE topic SET deleted_at = :t WHERE slug = 'horizon-topic-1'"),
+            {"t": base + timedelta(minutes=45)},
+        )
+        session.execute(
+            text(
+                "UPDATE article SET status = 'draft', was_public = :yes, left_public_at = :t"
+                " WHERE slug = 'horizon-article-2'"
+            ),
+            {"t": base + timedelta(minutes=50), "yes": True},
+        )
         # Deleted behind the API's back, dated before its last edit.
         session.execute(
             text("UPDATE topic SET deleted_at = :t WHERE slug = 'horizon-topic-11'"),
@@ -239,9 +257,9 @@ def test_the_first_pages_read_up_to_a_horizon_equal_the_whole_log_sorted(
     horizons: list[int] = []
     real_horizon = queries_module._horizon
 
-    def spy(session: Session, viewer: Viewer, k: int) -> Any:
+    def spy(session: Session, viewer: Viewer, k: int, since: datetime | None = None) -> Any:
         horizons.append(k)
-        return real_horizon(session, viewer, k)
+        return real_horizon(session, viewer, k, since)
 
     monkeypatch.setattr(queries_module, "_horizon", spy)
     for viewer in (Viewer(), Viewer(preview=True)):
@@ -257,6 +275,13 @@ def test_the_first_pages_read_up_to_a_horizon_equal_the_whole_log_sorted(
     public = [slug for _, slug, _ in walk(100, Viewer())]
     assert public[:2] == ["horizon-topic-11", "horizon-article-11"]
     assert public[-1] == "horizon-article-0"
+    moved = {"horizon-topic-1", "horizon-article-1", "horizon-article-2"}
+    amid = [change for change in walk(100, Viewer()) if change[1] in moved]
+    assert amid == [
+        ("created", "horizon-article-1", base + timedelta(minutes=40)),
+        ("deleted", "horizon-topic-1", base + timedelta(minutes=45)),
+        ("deleted", "horizon-article-2", base + timedelta(minutes=50)),
+    ]
     assert not any("draft" in slug for slug in public)
 
 
