@@ -59,7 +59,13 @@ def _load_demo() -> int:
 @cli.command()
 def demo() -> None:
     """Load the demo dataset (the seed topic page's content). Running it again changes nothing."""
-    changed = _load_demo()
+    from app.cli_admin import database_session
+    from app.demo.loader import load_demo
+
+    # As `keys` and `import`: a database without the schema (never migrated, or behind this
+    # release) is a one-line error naming `dossier migrate`, not a traceback.
+    with database_session() as session:
+        changed = load_demo(session)
     typer.echo(f"Demo dataset loaded: {changed} record(s) changed.")
 
 

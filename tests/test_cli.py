@@ -65,6 +65,26 @@ def test_demo_is_idempotent(cli_database: str) -> None:
     assert "0 record(s) changed" in second.output
 
 
+@pytest.mark.parametrize("revision", [None, "8b3e5d1f7c42"], ids=["unmigrated", "behind"])
+def test_demo_on_a_database_without_the_schema_says_to_migrate(
+    cli_database: str, revision: str | None
+) -> None:
+    """Before, on PostgreSQL, `dossier demo` on a database never migrated, or behind this
+    release, ended in a traceback (an undefined table or column is a ProgrammingError)."""
+    from app.migrations import upgrade_connection
+
+    if revision is not None:
+        engine = make_engine(cli_database)
+        with engine.begin() as connection:
+            upgrade_connection(connection, revision)
+        engine.dispose()
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # typer.Exit, not an error escaping
+    assert "`dossier migrate`" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_serve_migrates_loads_demo_and_runs_the_factory(
     cli_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
