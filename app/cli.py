@@ -7,6 +7,8 @@ registered at the bottom with `cli.add_typer(...)` / `cli.command()(...)`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -133,16 +135,42 @@ def serve(
         _refuse_an_old_schema(settings.database_url)
     if not _has_topics():
         typer.echo(f"Empty database: loaded the demo dataset ({_load_demo()} records).")
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,  # the app's logging (with request ids) applies to uvicorn's loggers
-        proxy_headers=True,
-        ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
-    )
+    with _shared_metrics(workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,  # the app's logging (with request ids) applies to uvicorn's loggers
+            proxy_headers=True,
+            ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
+        )
+
+
+@contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, an empty directory in which they all keep their metrics, so
+    that `/metrics` answers for the server, not for the one worker that took the scrape
+    (`app.http.metrics`). Workers are new processes: they inherit it from the environment.
+    One the operator set is used as it is (prometheus_client wants it emptied between
+    runs)."""
+    import os
+    import shutil
+    import tempfile
+
+    from app.http.metrics import MULTIPROCESS_DIR
+
+    if workers == 1 or os.environ.get(MULTIPROCESS_DIR):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="dossier-metrics-")
+    os.environ[MULTIPROCESS_DIR] = directory
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_DIR]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @cli.command()

@@ -107,6 +107,34 @@ def test_serve_migrates_loads_demo_and_runs_the_factory(
     assert topic_count(cli_database) == before
 
 
+def test_serve_gives_its_workers_one_metrics_directory(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several workers keep their metrics in one directory (summed by any worker's
+    `/metrics`), empty at start and removed at the end; one worker needs none."""
+    import os
+
+    from app.http.metrics import MULTIPROCESS_DIR
+
+    monkeypatch.delenv(MULTIPROCESS_DIR, raising=False)
+    seen: list[str | None] = []
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        directory = os.environ.get(MULTIPROCESS_DIR)
+        seen.append(directory)
+        if directory is not None:
+            assert os.listdir(directory) == []
+
+    monkeypatch.setattr("uvicorn.run", run)
+    assert runner.invoke(cli, ["serve", "--workers", "2"]).exit_code == 0
+    assert runner.invoke(cli, ["serve", "--workers", "1"]).exit_code == 0
+    directory, single = seen
+    assert directory is not None
+    assert single is None
+    assert MULTIPROCESS_DIR not in os.environ
+    assert not os.path.exists(directory)
+
+
 def test_serve_without_migrating_refuses_a_database_behind_this_release(
     cli_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
