@@ -206,8 +206,11 @@ def main() -> None:
 
 def _database_problem(exc: Exception) -> str | None:
     """What is wrong with DATABASE_URL or its database, when that is what `exc` says."""
+    import re
+
     from alembic.util.exc import CommandError
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
     from sqlalchemy import exc as sa_exc
 
     from app.db import database_message
@@ -217,6 +220,13 @@ def _database_problem(exc: Exception) -> str | None:
     if isinstance(exc, ValidationError):  # the settings
         return "; ".join(
             f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+    if isinstance(exc, SettingsError):  # a list or object setting that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1).upper() if field else "A list or object setting"
+        return (
+            f"{name} is not valid JSON: lists and objects are given as JSON "
+            """(e.g. CORS_ORIGINS='["https://www.example.org"]')."""
         )
     if isinstance(exc, sa_exc.ArgumentError | sa_exc.NoSuchModuleError):
         return f"{settings_url} is not a database URL Dossier can use ({first_line})."

@@ -198,6 +198,51 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CORS_ORIGINS", "https://www.example.org", "CORS_ORIGINS is not valid JSON"),
+        ("URL_TEMPLATES", "/news/{slug}", "URL_TEMPLATES is not valid JSON"),
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL: Value error, should be one of DEBUG"),
+        ("CACHE_MAX_AGE", "-1", "CACHE_MAX_AGE: Input should be greater than or equal to 0"),
+        ("MAX_BODY_BYTES", "0", "MAX_BODY_BYTES: Input should be greater than or equal to 1"),
+        ("DB_POOL_SIZE", "0", "DB_POOL_SIZE: Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    message: str,
+) -> None:
+    """Before, a list given as plain text (CORS_ORIGINS, the README asks for JSON) or an
+    unknown LOG_LEVEL stopped every command with a traceback, and a negative max-age or body
+    bound was served as it was (`max-age=-1`; every write a 413 "larger than -5 bytes")."""
+    from app.cli import main
+
+    monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["dossier", "migrate"])
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        get_settings.cache_clear()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import Settings
+
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    assert Settings().log_level == "WARNING"
+
+
 def test_a_database_migrated_by_a_newer_version_is_named_so(
     cli_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
