@@ -123,6 +123,18 @@ class Settings(BaseSettings):
             raise ValueError(f"should be one of {', '.join(_LOG_LEVELS)}, not {value!r}")
         return level
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if not value:  # set but empty: unset
+            return None
+        if value.partition("://")[0] not in ("redis", "rediss", "unix"):
+            raise ValueError(
+                "should be a redis://, rediss:// or unix:// URL "
+                f"(e.g. redis://127.0.0.1:6379/0), not {value!r}"
+            )
+        return value
+
     @field_validator("database_url", "database_read_url")
     @classmethod
     def _normalize(cls, value: str | None, info: ValidationInfo) -> str | None:

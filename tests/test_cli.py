@@ -207,6 +207,7 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(
         ("CACHE_MAX_AGE", "-1", "CACHE_MAX_AGE: Input should be greater than or equal to 0"),
         ("MAX_BODY_BYTES", "0", "MAX_BODY_BYTES: Input should be greater than or equal to 1"),
         ("DB_POOL_SIZE", "0", "DB_POOL_SIZE: Input should be greater than or equal to 1"),
+        ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL: Value error, should be a redis://"),
     ],
 )
 def test_a_setting_that_cannot_be_used_is_one_line_not_a_traceback(
@@ -218,7 +219,9 @@ def test_a_setting_that_cannot_be_used_is_one_line_not_a_traceback(
 ) -> None:
     """Before, a list given as plain text (CORS_ORIGINS, the README asks for JSON) or an
     unknown LOG_LEVEL stopped every command with a traceback, and a negative max-age or body
-    bound was served as it was (`max-age=-1`; every write a 413 "larger than -5 bytes")."""
+    bound was served as it was (`max-age=-1`; every write a 413 "larger than -5 bytes"), and a
+    REDIS_URL without its scheme failed in the app factory, after migrating, with a
+    traceback (in each worker, over and over, with `--workers N`)."""
     from app.cli import main
 
     monkeypatch.setenv(name, value)
