@@ -7,6 +7,8 @@ registered at the bottom with `cli.add_typer(...)` / `cli.command()(...)`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -59,7 +61,13 @@ def _load_demo() -> int:
 @cli.command()
 def demo() -> None:
     """Load the demo dataset (the seed topic page's content). Running it again changes nothing."""
-    changed = _load_demo()
+    from app.cli_admin import database_session
+    from app.demo.loader import load_demo
+
+    # As `keys` and `import`: a database without the schema (never migrated, or behind this
+    # release) is a one-line error naming `dossier migrate`, not a traceback.
+    with database_session() as session:
+        changed = load_demo(session)
     typer.echo(f"Demo dataset loaded: {changed} record(s) changed.")
 
 
@@ -127,16 +135,42 @@ def serve(
         _refuse_an_old_schema(settings.database_url)
     if not _has_topics():
         typer.echo(f"Empty database: loaded the demo dataset ({_load_demo()} records).")
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,  # the app's logging (with request ids) applies to uvicorn's loggers
-        proxy_headers=True,
-        ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
-    )
+    with _shared_metrics(workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,  # the app's logging (with request ids) applies to uvicorn's loggers
+            proxy_headers=True,
+            ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
+        )
+
+
+@contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, an empty directory in which they all keep their metrics, so
+    that `/metrics` answers for the server, not for the one worker that took the scrape
+    (`app.http.metrics`). Workers are new processes: they inherit it from the environment.
+    One the operator set is used as it is (prometheus_client wants it emptied between
+    runs)."""
+    import os
+    import shutil
+    import tempfile
+
+    from app.http.metrics import MULTIPROCESS_DIR
+
+    if workers == 1 or os.environ.get(MULTIPROCESS_DIR):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="dossier-metrics-")
+    os.environ[MULTIPROCESS_DIR] = directory
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_DIR]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @cli.command()
@@ -172,8 +206,11 @@ def main() -> None:
 
 def _database_problem(exc: Exception) -> str | None:
     """What is wrong with DATABASE_URL or its database, when that is what `exc` says."""
+    import re
+
     from alembic.util.exc import CommandError
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
     from sqlalchemy import exc as sa_exc
 
     from app.db import database_message
@@ -183,6 +220,13 @@ def _database_problem(exc: Exception) -> str | None:
     if isinstance(exc, ValidationError):  # the settings
         return "; ".join(
             f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+    if isinstance(exc, SettingsError):  # a list or object setting that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1).upper() if field else "A list or object setting"
+        return (
+            f"{name} is not valid JSON: lists and objects are given as JSON "
+            """(e.g. CORS_ORIGINS='["https://www.example.org"]')."""
         )
     if isinstance(exc, sa_exc.ArgumentError | sa_exc.NoSuchModuleError):
         return f"{settings_url} is not a database URL Dossier can use ({first_line})."

@@ -31,6 +31,11 @@ keys_app = typer.Typer(
 )
 
 
+# What SQLite and PostgreSQL say of a table or column the schema lacks: a database never
+# migrated, or one behind this release.
+_NO_SCHEMA = ("no such table", "no such column", "has no column", "does not exist")
+
+
 @contextmanager
 def database_session() -> Iterator[Session]:
     """A unit of work on the configured database (commits at the end)."""
@@ -52,7 +57,7 @@ def database_session() -> Iterator[Session]:
                 ". Another writer changed the same items at the same time; nothing was "
                 "written: run the command again."
             )
-        elif "no such table" in message or "does not exist" in message:
+        elif any(sign in message for sign in _NO_SCHEMA):
             hint = " (has `dossier migrate` been run?)"
         else:
             hint = ""

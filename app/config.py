@@ -8,6 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./dossier.db"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def normalize_database_url(url: str) -> str:
@@ -31,9 +32,9 @@ class Settings(BaseSettings):
     database_read_url: str | None = Field(
         default=None, description="Optional read replica used for public reads."
     )
-    db_pool_size: int = Field(default=5, description="Connections per worker (PostgreSQL).")
+    db_pool_size: int = Field(default=5, ge=1, description="Connections per worker (PostgreSQL).")
     db_statement_timeout_ms: int = Field(
-        default=5000, description="Statement timeout for PostgreSQL queries, in milliseconds."
+        default=5000, ge=0, description="Statement timeout for PostgreSQL queries, in milliseconds."
     )
     redis_url: str | None = Field(default=None, description="Optional shared cache tier.")
     cache_channel: str = Field(
@@ -63,12 +64,12 @@ class Settings(BaseSettings):
         },
         description="Per-type path templates on the public site (JSON object).",
     )
-    cache_max_age: int = Field(default=60, description="max-age of public GET responses.")
+    cache_max_age: int = Field(default=60, ge=0, description="max-age of public GET responses.")
     response_cache: bool = Field(
         default=True, description="Cache public GET responses in process (purged on writes)."
     )
     response_cache_max_bytes: int = Field(
-        default=64 * 1024 * 1024, description="Size bound of each worker's response cache."
+        default=64 * 1024 * 1024, ge=0, description="Size bound of each worker's response cache."
     )
     cache_version_poll: float = Field(
         default=1.0,
@@ -89,10 +90,12 @@ class Settings(BaseSettings):
         default="dossier-development-secret-change-me",
         description="Signs pagination cursors and change tokens.",
     )
-    max_body_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
-    graphql_max_depth: int = Field(default=10)
-    graphql_max_cost: int = Field(default=10_000)
-    graphql_max_query_bytes: int = Field(default=20_000)
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1, description="Largest accepted request body."
+    )
+    graphql_max_depth: int = Field(default=10, ge=1)
+    graphql_max_cost: int = Field(default=10_000, ge=1)
+    graphql_max_query_bytes: int = Field(default=20_000, ge=1)
     graphql_fast_path: bool = Field(default=True, description="Compiled GraphQL execution.")
     worker_threads: int = Field(
         default=2,
@@ -101,9 +104,9 @@ class Settings(BaseSettings):
         description="Threads per worker running request handlers (database work). Python runs "
         "one thread at a time: more threads than the database can overlap only add switching.",
     )
-    include_max_depth: int = Field(default=3, description="Deepest `include` path.")
+    include_max_depth: int = Field(default=3, ge=0, description="Deepest `include` path.")
     auth_failure_limit: int = Field(
-        default=10, description="Failed authentications per client per minute before 429."
+        default=10, ge=1, description="Failed authentications per client per minute before 429."
     )
     log_level: str = Field(default="INFO")
     migrate_on_start: bool = Field(
@@ -111,6 +114,26 @@ class Settings(BaseSettings):
         description="`dossier serve` applies pending migrations before it serves. Off: it "
         "refuses to start on a database behind this release (run `dossier migrate` first).",
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"should be one of {', '.join(_LOG_LEVELS)}, not {value!r}")
+        return level
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if not value:  # set but empty: unset
+            return None
+        if value.partition("://")[0] not in ("redis", "rediss", "unix"):
+            raise ValueError(
+                "should be a redis://, rediss:// or unix:// URL "
+                f"(e.g. redis://127.0.0.1:6379/0), not {value!r}"
+            )
+        return value
 
     @field_validator("database_url", "database_read_url")
     @classmethod

@@ -65,6 +65,26 @@ def test_demo_is_idempotent(cli_database: str) -> None:
     assert "0 record(s) changed" in second.output
 
 
+@pytest.mark.parametrize("revision", [None, "8b3e5d1f7c42"], ids=["unmigrated", "behind"])
+def test_demo_on_a_database_without_the_schema_says_to_migrate(
+    cli_database: str, revision: str | None
+) -> None:
+    """Before, on PostgreSQL, `dossier demo` on a database never migrated, or behind this
+    release, ended in a traceback (an undefined table or column is a ProgrammingError)."""
+    from app.migrations import upgrade_connection
+
+    if revision is not None:
+        engine = make_engine(cli_database)
+        with engine.begin() as connection:
+            upgrade_connection(connection, revision)
+        engine.dispose()
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # typer.Exit, not an error escaping
+    assert "`dossier migrate`" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_serve_migrates_loads_demo_and_runs_the_factory(
     cli_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,6 +105,34 @@ def test_serve_migrates_loads_demo_and_runs_the_factory(
     assert runner.invoke(cli, ["serve"]).exit_code == 0
     assert "demo dataset" not in runner.invoke(cli, ["serve"]).output
     assert topic_count(cli_database) == before
+
+
+def test_serve_gives_its_workers_one_metrics_directory(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several workers keep their metrics in one directory (summed by any worker's
+    `/metrics`), empty at start and removed at the end; one worker needs none."""
+    import os
+
+    from app.http.metrics import MULTIPROCESS_DIR
+
+    monkeypatch.delenv(MULTIPROCESS_DIR, raising=False)
+    seen: list[str | None] = []
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        directory = os.environ.get(MULTIPROCESS_DIR)
+        seen.append(directory)
+        if directory is not None:
+            assert os.listdir(directory) == []
+
+    monkeypatch.setattr("uvicorn.run", run)
+    assert runner.invoke(cli, ["serve", "--workers", "2"]).exit_code == 0
+    assert runner.invoke(cli, ["serve", "--workers", "1"]).exit_code == 0
+    directory, single = seen
+    assert directory is not None
+    assert single is None
+    assert MULTIPROCESS_DIR not in os.environ
+    assert not os.path.exists(directory)
 
 
 def test_serve_without_migrating_refuses_a_database_behind_this_release(
@@ -148,6 +196,54 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(
     assert message in err
     assert "Traceback" not in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CORS_ORIGINS", "https://www.example.org", "CORS_ORIGINS is not valid JSON"),
+        ("URL_TEMPLATES", "/news/{slug}", "URL_TEMPLATES is not valid JSON"),
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL: Value error, should be one of DEBUG"),
+        ("CACHE_MAX_AGE", "-1", "CACHE_MAX_AGE: Input should be greater than or equal to 0"),
+        ("MAX_BODY_BYTES", "0", "MAX_BODY_BYTES: Input should be greater than or equal to 1"),
+        ("DB_POOL_SIZE", "0", "DB_POOL_SIZE: Input should be greater than or equal to 1"),
+        ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL: Value error, should be a redis://"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    message: str,
+) -> None:
+    """Before, a list given as plain text (CORS_ORIGINS, the README asks for JSON) or an
+    unknown LOG_LEVEL stopped every command with a traceback, and a negative max-age or body
+    bound was served as it was (`max-age=-1`; every write a 413 "larger than -5 bytes"), and a
+    REDIS_URL without its scheme failed in the app factory, after migrating, with a
+    traceback (in each worker, over and over, with `--workers N`)."""
+    from app.cli import main
+
+    monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["dossier", "migrate"])
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        get_settings.cache_clear()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import Settings
+
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    assert Settings().log_level == "WARNING"
 
 
 def test_a_database_migrated_by_a_newer_version_is_named_so(

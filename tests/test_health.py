@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from app.http.metrics import MULTIPROCESS_DIR
 from app.main import create_app
 from app.migrations import head_revision
 from tests.support import backend_of, make_settings, terminate_connections
@@ -86,6 +91,39 @@ def test_metrics_count_requests_by_route_template(bare_client: TestClient) -> No
     assert (
         'dossier_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"'
         in text
+    )
+
+
+_WORKER = """
+import sys
+from app.http.metrics import Metrics
+metrics = Metrics()
+for _ in range(int(sys.argv[1])):
+    metrics.observe("/healthz", "GET", 200, 0.001)
+sys.stdout.write(metrics.render().decode())
+"""
+
+
+def test_metrics_of_several_workers_are_summed(tmp_path: Path) -> None:
+    """`dossier serve --workers N` gives its workers one PROMETHEUS_MULTIPROC_DIR: each
+    worker's `/metrics` reports the requests of all of them, not only its own (a scrape
+    reaches any one worker, and a series that jumps between them reads as resets)."""
+    env = {**os.environ, MULTIPROCESS_DIR: str(tmp_path)}
+    renders = [
+        subprocess.run(
+            [sys.executable, "-c", _WORKER, str(count)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        for count in (2, 3)
+    ]
+    served = 'dossier_http_requests_total{method="GET",route="/healthz",status="200"} 5.0'
+    assert served in renders[1]
+    assert (
+        'dossier_http_request_duration_seconds_count{method="GET",route="/healthz"' in (renders[1])
     )
 
 

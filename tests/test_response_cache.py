@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 from typing import Any
 
 import pytest
@@ -174,6 +175,29 @@ def test_entries_never_outlive_the_next_scheduled_publication() -> None:
     time.sleep(0.01)
     passed.ttl()
     assert len(calls) == 2  # a passed moment is looked up again
+
+
+def test_a_failing_horizon_lookup_is_logged_once_per_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every request asks for the horizon while the database is away: each logged a
+    traceback of its own, some 80 lines per request through an outage."""
+    failing = True
+
+    def lookup() -> None:
+        if failing:
+            raise OSError("the database is away")
+
+    horizon = ScheduledHorizon(lookup, max_age=60)
+    with caplog.at_level(logging.WARNING, logger="app.http.response_cache"):
+        assert [horizon.ttl() for _ in range(3)] == [0.0, 0.0, 0.0]
+        assert len(caplog.records) == 1
+        failing = False
+        assert horizon.ttl() == 60
+        horizon.reset()
+        failing = True
+        horizon.ttl()  # the next outage is reported again
+    assert len(caplog.records) == 2
 
 
 class LargeApp(FakeApp):

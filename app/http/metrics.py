@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -13,6 +14,7 @@ from prometheus_client import (
     Histogram,
     gc_collector,
     generate_latest,
+    multiprocess,
     platform_collector,
     process_collector,
 )
@@ -22,21 +24,34 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 UNMATCHED_ROUTE = "<unmatched>"
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Where every worker of `dossier serve --workers N` keeps its counters (prometheus_client's
+# multiprocess mode; the command sets it, to a directory of its own, for N > 1).
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
     """One registry per app, so apps built side by side (tests) do not share counters.
 
-    With `--workers N` every worker process reports its own figures.
+    With `--workers N` a scrape reaches whichever worker the kernel hands the connection
+    to: each reporting its own counters, the series jumped between workers' figures, and
+    Prometheus read every drop as a counter reset. Then every worker writes its counters to
+    files in `PROMETHEUS_MULTIPROC_DIR`, and any worker's `/metrics` sums them all (the
+    process metrics of one worker would describe a random one, so they are left out).
     """
 
     content_type = CONTENT_TYPE_LATEST
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        process_collector.ProcessCollector(registry=self.registry)
-        platform_collector.PlatformCollector(registry=self.registry)
-        gc_collector.GCCollector(registry=self.registry)
+        if os.environ.get(MULTIPROCESS_DIR):
+            self.exposed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.exposed)
+            platform_collector.PlatformCollector(registry=self.exposed)
+        else:
+            self.exposed = self.registry
+            process_collector.ProcessCollector(registry=self.registry)
+            platform_collector.PlatformCollector(registry=self.registry)
+            gc_collector.GCCollector(registry=self.registry)
         self.requests = Counter(
             "dossier_http_requests",
             "HTTP requests handled.",
@@ -52,7 +67,7 @@ class Metrics:
         )
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(self.exposed)
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         labels = (route, method, str(status))

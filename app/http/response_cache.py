@@ -389,6 +389,7 @@ class ScheduledHorizon:
         self.max_age = max_age
         self._next: float | None = None
         self._known = False
+        self._failing = False
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -408,8 +409,12 @@ class ScheduledHorizon:
                 try:
                     upcoming = self.lookup()
                 except Exception:  # a failing database must not break caching decisions
-                    logger.warning("could not look up the next scheduled item", exc_info=True)
+                    # Once per outage: every request asks, and each traceback is ~80 lines.
+                    if not self._failing:
+                        logger.warning("could not look up the next scheduled item", exc_info=True)
+                    self._failing = True
                     return 0.0
+                self._failing = False
                 self._next = upcoming.timestamp() if upcoming else None
                 self._known = True
             return self._seconds(now)
