@@ -100,3 +100,27 @@ def test_a_lagging_replica_cannot_keep_an_old_version_in_the_response_cache(
         while name() != "After":
             assert time.monotonic() < deadline, "the stale entry outlived the replica's catch-up"
             time.sleep(0.05)
+
+
+def test_readyz_asks_the_replica_too(tmp_path: Path) -> None:
+    """Every read uses the replica: an instance whose replica is unreachable, or behind the
+    newest migration, answers every read with 503, and is not ready (a load balancer kept
+    sending it traffic while /readyz asked the primary only)."""
+    primary = f"sqlite:///{tmp_path}/primary.db"
+    upgrade_to_head(primary)
+    migrated, empty = f"sqlite:///{tmp_path}/replica.db", f"sqlite:///{tmp_path}/empty.db"
+    upgrade_to_head(migrated)
+    make_engine(empty).connect().close()
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+
+    def ready(replica: str) -> tuple[int, str]:
+        settings = make_settings(primary, database_read_url=replica, response_cache=False)
+        with TestClient(create_app(settings)) as client:
+            answer = client.get("/readyz")
+        return answer.status_code, answer.text
+
+    assert ready(migrated)[0] == 200
+    assert ready(unreachable)[0] == 503
+    assert "read replica is unreachable" in ready(unreachable)[1]
+    assert ready(empty)[0] == 503
+    assert "read replica schema is at revision none" in ready(empty)[1]

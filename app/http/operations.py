@@ -36,11 +36,22 @@ async def healthz() -> Status:
     "/readyz", response_model=Readiness, summary="Readiness", responses=problem_responses(503)
 )
 def readyz(request: Request) -> Readiness:
-    """Ready to serve: the database answers and its schema is at the newest migration.
+    """Ready to serve: the database (and the read replica, `DATABASE_READ_URL`, which every
+    read uses) answers and its schema is at the newest migration.
 
     Otherwise 503 with `Retry-After`; take the instance out of rotation until it recovers.
     """
     engine: Engine = request.app.state.engine
+    revision = _ready_revision(engine, "database")
+    read_engine: Engine = request.app.state.read_engine
+    if read_engine is not engine:
+        _ready_revision(read_engine, "read replica")
+    return Readiness(status="ok", revision=revision)
+
+
+def _ready_revision(engine: Engine, name: str) -> str:
+    """The revision of the database behind `engine`; 503 when it is unreachable or not at
+    the newest migration."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -48,14 +59,14 @@ def readyz(request: Request) -> Readiness:
     except SQLAlchemyError as exc:
         if not is_database_unavailable(exc):
             raise
-        raise ServiceUnavailable("The database is unreachable.") from exc
+        raise ServiceUnavailable(f"The {name} is unreachable.") from exc
     head = head_revision()
     if revision != head:
         raise ServiceUnavailable(
-            f"The database schema is at revision {revision or 'none'}, not {head}; "
+            f"The {name} schema is at revision {revision or 'none'}, not {head}; "
             "run `dossier migrate`."
         )
-    return Readiness(status="ok", revision=revision)
+    return head
 
 
 @router.get(
