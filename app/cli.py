@@ -90,13 +90,21 @@ def _refuse_an_old_schema(url: str) -> None:
     """With `MIGRATE_ON_START=false`, a database behind this release is an error at start,
     not a server whose every request fails: migrating is a deploy's own step."""
     from app.db import make_engine
-    from app.migrations import current_revision, head_revision
+    from app.migrations import current_revision, head_revision, is_known_revision
 
     engine = make_engine(url)
     try:
         revision = current_revision(engine)
     finally:
         engine.dispose()
+    if revision is not None and revision != head_revision() and not is_known_revision(revision):
+        typer.echo(
+            f"The database {_redacted(url)} is at migration {revision}, which this release "
+            f"(at {head_revision()}) does not have: a newer release migrated it. Serve it with "
+            "that release; `dossier migrate` cannot take a database back.",
+            err=True,
+        )
+        raise typer.Exit(1)
     if revision != head_revision():
         typer.echo(
             f"The database {_redacted(url)} is at migration {revision or 'none (empty)'}; "

@@ -176,5 +176,16 @@ def scripts_head() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether `revision` is one of this release's migrations (not one of a newer release's)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def is_at_head(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()

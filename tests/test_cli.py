@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -160,6 +160,32 @@ def test_serve_without_migrating_refuses_a_database_behind_this_release(
     served = runner.invoke(cli, ["serve"])
     assert served.exit_code == 0, served.output
     assert len(calls) == 1
+
+
+def test_serve_without_migrating_names_a_database_of_a_newer_release(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database a newer release migrated is not 'behind': the advice to run `dossier
+    migrate` (which then refuses it) was wrong."""
+    calls: list[Any] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append(args))
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    engine = make_engine(cli_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("MIGRATE_ON_START", "false")
+    get_settings.cache_clear()
+
+    refused = runner.invoke(cli, ["serve"])
+
+    assert refused.exit_code == 1
+    assert "is at migration f00dfeedbeef" in refused.output
+    assert "a newer release migrated it" in refused.output
+    assert "run `dossier migrate` first" not in refused.output
+    assert calls == []
 
 
 def test_schema_without_graphql_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
