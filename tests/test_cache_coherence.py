@@ -549,3 +549,20 @@ def test_a_hung_redis_is_noticed_and_writes_are_not_held_up_by_it(
     _wait_until(lambda: _caching(b, app), 15, "B never resumed caching")
     assert _name(b, "hung") == "v3"
     proxy.cut()
+
+
+def test_the_channel_lost_warning_says_why(caplog: pytest.LogCaptureFixture) -> None:
+    """A Redis that answers but refuses (here a database index out of range) was logged as
+    'channel lost; retrying' every few seconds, without the reason."""
+    from app.http.response_cache import RedisInvalidation, ResponseCache
+
+    caplog.set_level("WARNING", logger="app.http.response_cache")
+    invalidation = RedisInvalidation("redis://127.0.0.1:6379/9999", ResponseCache())
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "channel lost" not in caplog.text:
+            time.sleep(0.05)
+    finally:
+        invalidation.stop()
+    assert "cache invalidation channel lost (" in caplog.text
+    assert "DB index is out of range" in caplog.text

@@ -575,12 +575,14 @@ class RedisInvalidation:
                         pinged = now
                     elif pinged is not None and now - pinged >= LISTENER_PONG_WAIT:
                         raise redis.ConnectionError("Redis did not answer PING")
-            except (redis.RedisError, OSError):
+            except (redis.RedisError, OSError) as exc:
                 with self._lock:
                     self._up = False
                 self.cache.enabled = False
                 self.cache.clear()
-                logger.warning("cache invalidation channel lost; retrying", exc_info=False)
+                # The reason, in a line: an unreachable server and a refused one (a bad
+                # password, a database index out of range) call for different fixes.
+                logger.warning("cache invalidation channel lost (%s); retrying", exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
