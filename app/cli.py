@@ -46,29 +46,20 @@ def migrate() -> None:
 
 
 def _load_demo() -> int:
-    from app.db import make_engine, make_session_factory, session_scope
+    """The demo dataset loaded in one unit of work. As `keys` and `import`: a database
+    without the schema (never migrated, or behind this release) is a one-line error naming
+    `dossier migrate`, not a traceback."""
+    from app.cli_admin import database_session
     from app.demo.loader import load_demo
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url, settings)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            return load_demo(session)
-    finally:
-        engine.dispose()
+    with database_session() as session:
+        return load_demo(session)
 
 
 @cli.command()
 def demo() -> None:
     """Load the demo dataset (the seed topic page's content). Running it again changes nothing."""
-    from app.cli_admin import database_session
-    from app.demo.loader import load_demo
-
-    # As `keys` and `import`: a database without the schema (never migrated, or behind this
-    # release) is a one-line error naming `dossier migrate`, not a traceback.
-    with database_session() as session:
-        changed = load_demo(session)
-    typer.echo(f"Demo dataset loaded: {changed} record(s) changed.")
+    typer.echo(f"Demo dataset loaded: {_load_demo()} record(s) changed.")
 
 
 def _has_topics() -> bool:
