@@ -1153,8 +1153,8 @@ def _change_branch(
             if not viewer.preview:
                 published = and_(published, model.published_at <= viewer.now)
             recent.append(published)
-        return branch.where(or_(*recent))
-    if until is not None:
+        branch = branch.where(or_(*recent))
+    elif until is not None:
         # `at` <= until means one of these is: a visible item's `at` is its `updated_at` or
         # a later `published_at`, a gone item's one of the three. The indexes answer it.
         early = [
