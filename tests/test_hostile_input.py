@@ -288,19 +288,52 @@ def test_a_slug_made_while_another_writer_holds_it_uncommitted_is_the_next_one(
 # --- GraphQL -----------------------------------------------------------------------------
 
 
-def test_a_null_directive_variable_is_answered_as_stock_execution_answers(app_factory: Any) -> None:
-    """`@include(if: $x)` with `x: null` passes validation (`$x` has a default) and fails
-    at execution: the fast path's planner raised it as a 500."""
-    query = "query($x: Boolean = true) { topics(first: 1) { totalCount @include(if: $x) } }"
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # `$x` has a default, so validation lets it stand where null is not allowed.
+        (
+            "query($x: Boolean = true) { topics(first: 1) { totalCount @include(if: $x) } }",
+            "Boolean!",
+        ),
+        # The argument has a default (`first: Int! = 20`): the same for a bare `$n: Int`.
+        ("query($n: Int) { topics(first: $n) { totalCount } }", "Int!"),
+        (
+            "query($n: Int) { ...F } fragment F on Query { topics(first: $n) { totalCount } }",
+            "Int!",
+        ),
+    ],
+)
+def test_a_null_variable_where_null_is_not_allowed_is_bad_user_input(
+    app_factory: Any, query: str, expected: str
+) -> None:
+    """An explicit `null` for such a variable failed during execution with an error that had
+    no `extensions.code` (and a message naming Python's `None`); the fast path's planner
+    had once raised it as a 500. Both paths now refuse it before execution."""
     answers = []
     for fast in (True, False):
         with TestClient(app_factory(graphql_fast_path=fast)) as api:
-            response = api.post("/graphql", json={"query": query, "variables": {"x": None}})
+            response = api.post(
+                "/graphql",
+                json={"query": query, "variables": {"x": None, "n": None}},
+                headers={"Accept": "application/graphql-response+json"},
+            )
             answers.append((response.status_code, response.json()))
     assert answers[0] == answers[1]
-    assert answers[0][0] == 200
-    assert answers[0][1]["data"] is None
-    assert "Boolean!" in answers[0][1]["errors"][0]["message"]
+    status, body = answers[0]
+    assert status == 400
+    assert "data" not in body
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert expected in error["message"]
+    assert "None" not in error["message"]
+
+
+def test_a_null_variable_where_null_is_allowed_is_still_null(client: TestClient) -> None:
+    query = 'query($q: String = "x") { topics(first: 1, filter: {q: $q}) { totalCount } }'
+    response = client.post("/graphql", json={"query": query, "variables": {"q": None}})
+    assert response.status_code == 200
+    assert "errors" not in response.json(), response.json()
 
 
 def test_a_lone_surrogate_in_get_variables_is_a_request_error(client: TestClient) -> None:

@@ -20,8 +20,13 @@ from graphql import (
     ExecutionResult,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLNonNull,
+    OperationDefinitionNode,
     OperationType,
     StringValueNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    VariableNode,
     Visitor,
     execute_sync,
     get_operation_ast,
@@ -151,6 +156,55 @@ def _nul_error(query: str, variables: Any) -> GraphQLError | None:
     return None
 
 
+class _NonNullUses(Visitor):
+    """Where the variables named `nulls` are used in a position that takes no null."""
+
+    def __init__(self, type_info: TypeInfo, nulls: set[str]) -> None:
+        super().__init__()
+        self.type_info = type_info
+        self.nulls = nulls
+        self.errors: list[GraphQLError] = []
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        name = node.name.value
+        expected = self.type_info.get_input_type()
+        if name in self.nulls and isinstance(expected, GraphQLNonNull):
+            self.nulls.discard(name)  # one error per variable
+            self.errors.append(
+                GraphQLError(
+                    f"Variable '${name}' is null, but it is used where a value of type "
+                    f"'{expected}' is required.",
+                    node,
+                    extensions={"code": "BAD_USER_INPUT"},
+                )
+            )
+
+
+def _nulls_where_required(
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    given: dict[str, Any] | None,
+) -> list[GraphQLError]:
+    """A nullable variable given an explicit `null` and used where null is not allowed
+    (`$f: Boolean = false` in `@include(if: $f)`): validation allows it (the default covers
+    an omitted variable), and graphql-core would report it during execution without a code.
+    Refused before execution instead, like any other variable value the query cannot take."""
+    if not given:
+        return []
+    nulls = {
+        d.variable.name.value
+        for d in operation.variable_definitions or ()
+        if d.variable.name.value in given and given[d.variable.name.value] is None
+    }
+    if not nulls:
+        return []
+    type_info = TypeInfo(GRAPHQL_SCHEMA)
+    finder = _NonNullUses(type_info, nulls)
+    for node in (operation, *fragments.values()):
+        visit(node, TypeInfoVisitor(type_info, finder))
+    return finder.errors
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)
@@ -231,6 +285,9 @@ def execute_request(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    required = _nulls_where_required(operation, fragments, params.variables)
+    if required:
+        return request_error(required)
     # The limits and the fast path's plan depend only on the document, the operation and
     # the variables: worked out once per distinct request, like the parse.
     plan_key = (query, params.operation_name, _variables_key(params.variables), limits, fast_path)
