@@ -409,3 +409,76 @@ def test_a_single_name_cites_without_its_post_nominal(
         {"literal": "Cher"},
         {"literal": "The RAND Corporation"},
     ]
+
+
+def bibtex_fields_as_bibtex_reads_them(text: str) -> dict[str, str]:
+    """The fields of one entry as BibTeX itself reads them: a braced value ends at the
+    brace that balances its opening one, and a backslash does not hide a brace from that
+    count (bibtexparser is more lenient: it reads `\\}` as an escaped brace)."""
+    head, _, body = text.partition(",\n")
+    assert re.fullmatch(r"@[a-z]+\{[^,]+", head), text
+    fields: dict[str, str] = {}
+    position = 0
+    while True:
+        found = re.compile(r"\s*([a-z]+) = \{").match(body, position)
+        assert found is not None, f"BibTeX expects a field at {body[position : position + 40]!r}"
+        depth, start = 1, found.end()
+        position = start
+        while depth:
+            assert position < len(body), "the entry ends inside a field"
+            depth += {"{": 1, "}": -1}.get(body[position], 0)
+            position += 1
+        fields[found[1]] = body[start : position - 1]
+        separator = body[position : position + 2]
+        assert separator in (",\n", "\n}"), (
+            f"BibTeX expected a `,` or a `}}` after {found[1]}, found {body[position : position + 40]!r}"
+        )
+        position += 2
+        if separator == "\n}":
+            return fields
+
+
+def test_a_lone_brace_keeps_the_bibtex_entry_whole(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """BibTeX counts every brace of a value, escaped or not: a title's lone `}` written
+    `\\}` ended the title there, and BibTeX dropped every field after it ("I was expecting a
+    `,' or a `}'"). A value whose braces do not pair writes them `\\textbraceleft{}` and
+    `\\textbraceright{}`; paired ones stay `\\{...\\}`. `pages` was not escaped at all."""
+    _write(session_factory, "people", {"slug": "brace", "name": "Ann {Brace"})
+    _write(
+        session_factory,
+        "publications",
+        {
+            "slug": "lone",
+            "title": "The set } of {all} sets",
+            "publication_type": "journal_article",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "authors": ["brace"],
+            "journal": "Journal {of Braces",
+            "volume": "3}",
+            "issue": "{2}",
+            "pages": "12}-{15 & 17%",
+            "year": 2021,
+            "abstract": "Closed } and { opened.",
+        },
+    )
+    text = client.get("/api/v1/publications/lone/citation").text
+    fields = bibtex_fields_as_bibtex_reads_them(text)
+    assert list(fields) == [
+        "author", "title", "journal", "year", "volume", "number", "pages", "abstract",
+    ]  # fmt: skip
+    assert (
+        fields["title"] == r"The set \textbraceright{} of \textbraceleft{}all\textbraceright{} sets"
+    )
+    assert fields["author"] == r"\textbraceleft{}Brace, Ann"
+    assert fields["journal"] == r"Journal \textbraceleft{}of Braces"
+    assert fields["volume"] == r"3\textbraceright{}"
+    assert fields["number"] == r"\{2\}"  # paired: as before
+    assert fields["pages"] == r"12\textbraceright{}--\textbraceleft{}15 \& 17\%"
+    assert fields["abstract"] == r"Closed \textbraceright{} and \textbraceleft{} opened."
+    assert (
+        bibtex_entry(client, "/api/v1/publications/lone/citation")["abstract"]
+        == (fields["abstract"])
+    )

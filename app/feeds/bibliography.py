@@ -129,11 +129,29 @@ _BIBTEX_SPECIAL = {
     "^": r"\textasciicircum{}",
 }
 _BIBTEX_ESCAPE = re.compile("|".join(re.escape(c) for c in _BIBTEX_SPECIAL))
+# BibTeX counts every brace of a value, a backslash before it or not: a lone `\}` ends the
+# value there, and the fields after it are lost. Braces that do not pair are written as
+# LaTeX's brace symbols instead, which hold no brace BibTeX would count.
+_LONE_BRACES = {**_BIBTEX_SPECIAL, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+
+
+def _braces_pair(text: str) -> bool:
+    depth = 0
+    for char in text:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def bibtex_escape(value: str) -> str:
     """Escape only what TeX treats specially; every other character stays UTF-8."""
-    return _BIBTEX_ESCAPE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], _one_line(value))
+    text = _one_line(value)
+    special = _BIBTEX_SPECIAL if _braces_pair(text) else _LONE_BRACES
+    return _BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text)
 
 
 def _bibtex_verbatim(value: str) -> str:
@@ -193,7 +211,7 @@ def to_bibtex(citation: Citation) -> str:
         ("month", str(citation.month) if citation.month else None),
         ("volume", bibtex_escape(citation.volume) if citation.volume else None),
         ("number", bibtex_escape(citation.issue) if citation.issue else None),
-        ("pages", "--".join(p for p in pages if p) if pages else None),
+        ("pages", "--".join(bibtex_escape(p) for p in pages if p) if pages else None),
         ("doi", _bibtex_verbatim(citation.doi) if citation.doi else None),
         ("url", _bibtex_verbatim(citation.url) if citation.url else None),
         ("abstract", bibtex_escape(citation.abstract) if citation.abstract else None),
