@@ -482,3 +482,59 @@ def test_a_lone_brace_keeps_the_bibtex_entry_whole(
         bibtex_entry(client, "/api/v1/publications/lone/citation")["abstract"]
         == (fields["abstract"])
     )
+
+
+def test_a_particle_is_cited_as_one(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """A sort name keeps a particle after the given names ("Beethoven, Ludwig van"), and so
+    did BibTeX's "Last, First", where it is part of the first names: abbreviated, the
+    author was "L. v. Beethoven" (BibTeX 0.99d, checked). BibTeX now gets its "von Last,
+    First" and CSL-JSON its `dropping-particle`; a lowercase given name alone ("hooks,
+    bell") and one inside the given names ("María del Carmen") are not particles."""
+    for name in (
+        "Ludwig van Beethoven",
+        "Jan van der Berg Jr.",
+        "bell hooks",
+        "María del Carmen Ruiz",
+    ):
+        _write(session_factory, "people", {"name": name})
+    _write(
+        session_factory,
+        "publications",
+        {
+            "slug": "symphonies",
+            "title": "Symphonies",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "authors": [
+                "ludwig-van-beethoven",
+                "jan-van-der-berg-jr",
+                "bell-hooks",
+                "maria-del-carmen-ruiz",
+            ],
+        },
+    )
+    url = "/api/v1/publications/symphonies/citation"
+    entry = bibtex_entry(client, url)
+    assert [(a.first, a.von, a.last, a.jr) for a in entry["author"]] == [
+        (["Ludwig"], ["van"], ["Beethoven"], []),
+        (["Jan"], ["van", "der"], ["Berg"], ["Jr."]),
+        (["bell"], [], ["hooks"], []),
+        (["María", "del", "Carmen"], [], ["Ruiz"], []),
+    ]
+    assert "van Beethoven, Ludwig and van der Berg, Jr., Jan and hooks, bell" in (
+        client.get(url).text
+    )
+    assert csl(client, url + "?format=csl-json")["author"] == [
+        {"family": "Beethoven", "given": "Ludwig", "dropping-particle": "van"},
+        {"family": "Berg", "given": "Jan", "dropping-particle": "van der", "suffix": "Jr."},
+        {"family": "hooks", "given": "bell"},
+        {"family": "Ruiz", "given": "María del Carmen"},
+    ]
+    assert [v for t, v in ris_lines(client, url + "?format=ris") if t == "AU"] == [
+        "Beethoven, Ludwig van",  # RIS has no particle of its own: as sorted
+        "Berg, Jan van der, Jr.",
+        "hooks, bell",
+        "Ruiz, María del Carmen",
+    ]
