@@ -538,3 +538,36 @@ def test_a_particle_is_cited_as_one(
         "hooks, bell",
         "Ruiz, María del Carmen",
     ]
+
+
+def test_a_year_and_a_date_of_another_year_make_no_date(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """`year` (the issue's) and `published_on` (online first, a year before) name two
+    dates; the citation took the year from one and the month and day from the other, a
+    date that never was (2020-11-02 for a 2020 volume first out on 2019-11-02)."""
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    for slug, year, on in (("apart", 2020, "2019-11-02"), ("same", 2019, "2019-11-02")):
+        _write(
+            session_factory,
+            "publications",
+            {
+                "slug": slug,
+                "title": slug,
+                "status": "published",
+                "published_at": past,
+                "year": year,
+                "published_on": on,
+            },
+        )
+    url = "/api/v1/publications/apart/citation"
+    assert csl(client, url + "?format=csl-json")["issued"] == {"date-parts": [[2020]]}
+    ris = dict(ris_lines(client, url + "?format=ris"))
+    assert (ris["PY"], "DA" in ris) == ("2020", False)
+    entry = bibtex_entry(client, url)
+    assert (entry["year"], "month" in entry.fields_dict) == ("2020", False)
+    # The same year: the whole date, as before.
+    url = "/api/v1/publications/same/citation"
+    assert csl(client, url + "?format=csl-json")["issued"] == {"date-parts": [[2019, 11, 2]]}
+    assert dict(ris_lines(client, url + "?format=ris"))["DA"] == "2019/11/02"
+    assert bibtex_entry(client, url)["month"] == "11"
