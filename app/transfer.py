@@ -4,10 +4,12 @@ Each line is `{"type": "<singular>", "data": <the item in the write shape>}` —
 what `POST /api/v1/{collection}` accepts, relations by slug. Export writes every
 non-deleted item, drafts included, in dependency order (topics, organizations with
 parents before children, people, resources, articles, quotes, events, publications)
-and by slug within a type, so two instances with the same content export byte-identical
-files. Import validates every line like a POST, upserts by slug (running it twice
-changes nothing), and commits all lines or none: a refused file is reported line by
-line, every line at fault.
+and in the order the items were created within a type. An import creates them in that
+order, so items that tie on what orders them (an article's quotes at one position, the
+publications of a year) come in the same order on the new instance as on the old (they
+tie-break by id), and that instance exports a byte-identical file. Import validates every
+line like a POST, upserts by slug (running it twice changes nothing), and commits all
+lines or none: a refused file is reported line by line, every line at fault.
 
 A line is the item as an editor sees it, so it leaves out links to deleted items (an
 organization's deleted parent, a deleted author). Importing it replaces the item as a
@@ -72,12 +74,13 @@ def _org_depths(session: Session) -> dict[int, int]:
 
 def _rows(session: Session, ctype: ContentType) -> list[Any]:
     model = ctype.model
-    rows = list(
-        session.scalars(select(model).where(model.deleted_at.is_(None)).order_by(model.slug))
-    )  # type: ignore[union-attr]
+    # By id, as created: not by slug, which made an imported instance's ids, and so the
+    # order of every tie, alphabetical.
+    kept = model.deleted_at.is_(None)  # type: ignore[union-attr]
+    rows = list(session.scalars(select(model).where(kept).order_by(model.id)))
     if ctype.name == "organization":
         depths = _org_depths(session)
-        rows.sort(key=lambda row: (depths.get(row.id or 0, 0), row.slug))
+        rows.sort(key=lambda row: (depths.get(row.id or 0, 0), row.id))
     return rows
 
 

@@ -182,3 +182,30 @@ def test_redis_down_falls_back_to_memory(app_factory: AppFactory) -> None:
     with TestClient(app) as client:
         assert _status(client, bearer("dsk_a_b")) == 401
         assert _status(client, bearer("dsk_a_b")) == 429
+
+
+def test_www_authenticate_says_what_rfc_6750_says(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """A key without the scope is RFC 6750's `insufficient_scope`, naming the scope (the
+    403 said nothing in `WWW-Authenticate`, so a client library could not tell it from a
+    refusal it cannot fix); another scheme than Bearer is no token at all, so the challenge
+    carries no error code (it said `invalid_token`, as if a Bearer token was wrong)."""
+    previewer = bearer(make_key(session_factory, "previewer", PREVIEW))
+    writer = bearer(make_key(session_factory, "writer", WRITE))
+    refused = [
+        (client.post("/api/v1/topics", json={"name": "T"}, headers=previewer), "content:write"),
+        (client.get("/api/v1/audit", headers=writer), "admin"),
+        (client.get("/api/v1/topics?preview=true", headers=writer), "content:preview"),
+    ]
+    for response, scope in refused:
+        assert response.status_code == 403
+        assert response.headers["WWW-Authenticate"] == (
+            f'Bearer error="insufficient_scope", scope="{scope}"'
+        )
+    basic = {"Authorization": "Basic ZWRpdG9yOnNlY3JldA=="}
+    response = client.post("/api/v1/topics", json={"name": "T"}, headers=basic)
+    assert (response.status_code, response.headers["WWW-Authenticate"]) == (401, "Bearer")
+    unknown = bearer("dsk_00000000_" + "x" * 43)
+    response = client.post("/api/v1/topics", json={"name": "T"}, headers=unknown)
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'

@@ -409,3 +409,165 @@ def test_a_single_name_cites_without_its_post_nominal(
         {"literal": "Cher"},
         {"literal": "The RAND Corporation"},
     ]
+
+
+def bibtex_fields_as_bibtex_reads_them(text: str) -> dict[str, str]:
+    """The fields of one entry as BibTeX itself reads them: a braced value ends at the
+    brace that balances its opening one, and a backslash does not hide a brace from that
+    count (bibtexparser is more lenient: it reads `\\}` as an escaped brace)."""
+    head, _, body = text.partition(",\n")
+    assert re.fullmatch(r"@[a-z]+\{[^,]+", head), text
+    fields: dict[str, str] = {}
+    position = 0
+    while True:
+        found = re.compile(r"\s*([a-z]+) = \{").match(body, position)
+        assert found is not None, f"BibTeX expects a field at {body[position : position + 40]!r}"
+        depth, start = 1, found.end()
+        position = start
+        while depth:
+            assert position < len(body), "the entry ends inside a field"
+            depth += {"{": 1, "}": -1}.get(body[position], 0)
+            position += 1
+        fields[found[1]] = body[start : position - 1]
+        separator = body[position : position + 2]
+        assert separator in (",\n", "\n}"), (
+            f"BibTeX expected a `,` or a `}}` after {found[1]}, found {body[position : position + 40]!r}"
+        )
+        position += 2
+        if separator == "\n}":
+            return fields
+
+
+def test_a_lone_brace_keeps_the_bibtex_entry_whole(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """BibTeX counts every brace of a value, escaped or not: a title's lone `}` written
+    `\\}` ended the title there, and BibTeX dropped every field after it ("I was expecting a
+    `,' or a `}'"). A value whose braces do not pair writes them `\\textbraceleft{}` and
+    `\\textbraceright{}`; paired ones stay `\\{...\\}`. `pages` was not escaped at all."""
+    _write(session_factory, "people", {"slug": "brace", "name": "Ann {Brace"})
+    _write(
+        session_factory,
+        "publications",
+        {
+            "slug": "lone",
+            "title": "The set } of {all} sets",
+            "publication_type": "journal_article",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "authors": ["brace"],
+            "journal": "Journal {of Braces",
+            "volume": "3}",
+            "issue": "{2}",
+            "pages": "12}-{15 & 17%",
+            "year": 2021,
+            "abstract": "Closed } and { opened.",
+        },
+    )
+    text = client.get("/api/v1/publications/lone/citation").text
+    fields = bibtex_fields_as_bibtex_reads_them(text)
+    assert list(fields) == [
+        "author", "title", "journal", "year", "volume", "number", "pages", "abstract",
+    ]  # fmt: skip
+    assert (
+        fields["title"] == r"The set \textbraceright{} of \textbraceleft{}all\textbraceright{} sets"
+    )
+    assert fields["author"] == r"\textbraceleft{}Brace, Ann"
+    assert fields["journal"] == r"Journal \textbraceleft{}of Braces"
+    assert fields["volume"] == r"3\textbraceright{}"
+    assert fields["number"] == r"\{2\}"  # paired: as before
+    assert fields["pages"] == r"12\textbraceright{}--\textbraceleft{}15 \& 17\%"
+    assert fields["abstract"] == r"Closed \textbraceright{} and \textbraceleft{} opened."
+    assert (
+        bibtex_entry(client, "/api/v1/publications/lone/citation")["abstract"]
+        == (fields["abstract"])
+    )
+
+
+def test_a_particle_is_cited_as_one(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """A sort name keeps a particle after the given names ("Beethoven, Ludwig van"), and so
+    did BibTeX's "Last, First", where it is part of the first names: abbreviated, the
+    author was "L. v. Beethoven" (BibTeX 0.99d, checked). BibTeX now gets its "von Last,
+    First" and CSL-JSON its `dropping-particle`; a lowercase given name alone ("hooks,
+    bell") and one inside the given names ("María del Carmen") are not particles."""
+    for name in (
+        "Ludwig van Beethoven",
+        "Jan van der Berg Jr.",
+        "bell hooks",
+        "María del Carmen Ruiz",
+    ):
+        _write(session_factory, "people", {"name": name})
+    _write(
+        session_factory,
+        "publications",
+        {
+            "slug": "symphonies",
+            "title": "Symphonies",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "authors": [
+                "ludwig-van-beethoven",
+                "jan-van-der-berg-jr",
+                "bell-hooks",
+                "maria-del-carmen-ruiz",
+            ],
+        },
+    )
+    url = "/api/v1/publications/symphonies/citation"
+    entry = bibtex_entry(client, url)
+    assert [(a.first, a.von, a.last, a.jr) for a in entry["author"]] == [
+        (["Ludwig"], ["van"], ["Beethoven"], []),
+        (["Jan"], ["van", "der"], ["Berg"], ["Jr."]),
+        (["bell"], [], ["hooks"], []),
+        (["María", "del", "Carmen"], [], ["Ruiz"], []),
+    ]
+    assert "van Beethoven, Ludwig and van der Berg, Jr., Jan and hooks, bell" in (
+        client.get(url).text
+    )
+    assert csl(client, url + "?format=csl-json")["author"] == [
+        {"family": "Beethoven", "given": "Ludwig", "dropping-particle": "van"},
+        {"family": "Berg", "given": "Jan", "dropping-particle": "van der", "suffix": "Jr."},
+        {"family": "hooks", "given": "bell"},
+        {"family": "Ruiz", "given": "María del Carmen"},
+    ]
+    assert [v for t, v in ris_lines(client, url + "?format=ris") if t == "AU"] == [
+        "Beethoven, Ludwig van",  # RIS has no particle of its own: as sorted
+        "Berg, Jan van der, Jr.",
+        "hooks, bell",
+        "Ruiz, María del Carmen",
+    ]
+
+
+def test_a_year_and_a_date_of_another_year_make_no_date(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """`year` (the issue's) and `published_on` (online first, a year before) name two
+    dates; the citation took the year from one and the month and day from the other, a
+    date that never was (2020-11-02 for a 2020 volume first out on 2019-11-02)."""
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    for slug, year, on in (("apart", 2020, "2019-11-02"), ("same", 2019, "2019-11-02")):
+        _write(
+            session_factory,
+            "publications",
+            {
+                "slug": slug,
+                "title": slug,
+                "status": "published",
+                "published_at": past,
+                "year": year,
+                "published_on": on,
+            },
+        )
+    url = "/api/v1/publications/apart/citation"
+    assert csl(client, url + "?format=csl-json")["issued"] == {"date-parts": [[2020]]}
+    ris = dict(ris_lines(client, url + "?format=ris"))
+    assert (ris["PY"], "DA" in ris) == ("2020", False)
+    entry = bibtex_entry(client, url)
+    assert (entry["year"], "month" in entry.fields_dict) == ("2020", False)
+    # The same year: the whole date, as before.
+    url = "/api/v1/publications/same/citation"
+    assert csl(client, url + "?format=csl-json")["issued"] == {"date-parts": [[2019, 11, 2]]}
+    assert dict(ris_lines(client, url + "?format=ris"))["DA"] == "2019/11/02"
+    assert bibtex_entry(client, url)["month"] == "11"

@@ -21,11 +21,12 @@ from app.content.types import BY_NAME
 from app.content.visibility import Viewer
 from app.content.writes import delete_item, upsert_item
 from app.db import as_utc, make_engine, make_session_factory, session_scope
+from app.main import create_app
 from app.migrations import upgrade_to_head
 from app.models import Article, AuditEntry, Topic, TypeVersion
 from app.transfer import ImportFailed, export_lines, import_records
 from tests.admin_helpers import event_body
-from tests.support import tagging_mismatches
+from tests.support import make_settings, tagging_mismatches
 
 runner = CliRunner()
 
@@ -720,3 +721,47 @@ def test_a_lines_created_at_is_bounded_as_every_written_time(
     exported = _export(session_factory)
     with session_scope(session_factory) as session:
         assert import_records(session, exported.splitlines()).changed == 0
+
+
+def test_a_moved_instance_shows_items_in_the_same_order(
+    client: TestClient,
+    writer: dict[str, str],
+    session_factory: sessionmaker[Session],
+    second_database: str,
+) -> None:
+    """Items that tie on what orders them (an article's quotes, all at position 0; resources
+    at the same position; publications of one year) come in the order they were created
+    (ids). The export listed each type by slug, so an instance made from it created them in
+    slug order: an article page moved to a new instance showed its quotes alphabetically."""
+    past = {"status": "published", "published_at": "2024-01-01T00:00:00Z"}
+    bodies = [
+        ("articles", {"slug": "story", "title": "Story", **past}),
+        *(("quotes", {"slug": s, "text": s, "article": "story", **past}) for s in ("zu", "al")),
+        *(("resources", {"slug": s, "name": s, **past}) for s in ("zz-help", "aa-help")),
+        *(("publications", {"slug": s, "title": s, "year": 2020, **past}) for s in ("zp", "ap")),
+    ]
+    for collection, body in bodies:
+        assert client.post(f"/api/v1/{collection}", json=body, headers=writer).status_code == 201
+
+    def orders(api: TestClient) -> list[list[str]]:
+        lists = [api.get(f"/api/v1/{c}").json()["data"] for c in ("quotes", "resources")]
+        lists.append(api.get("/api/v1/publications").json()["data"])
+        lists.append(api.get("/api/v1/articles/story").json()["quotes"])
+        return [[item["slug"] for item in items] for items in lists]
+
+    exported = _export(session_factory)
+    engine = make_engine(second_database)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            import_records(session, exported.splitlines())
+    finally:
+        engine.dispose()
+    moved = create_app(make_settings(second_database))
+    try:
+        with TestClient(moved) as other:
+            assert orders(other) == orders(client)
+            assert orders(client)[3] == ["zu", "al"]
+        with moved.state.session_factory() as session:  # and it exports the same file
+            assert b"".join(export_lines(session)) == exported
+    finally:
+        moved.state.engine.dispose()

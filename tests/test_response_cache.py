@@ -494,3 +494,28 @@ def test_the_scheduled_horizon_is_looked_up_off_the_event_loop() -> None:
     _run(middleware, _scope("/api/v1/events", "limit=3"))
     assert len(looked_up_in) == 2
     assert loop_thread not in looked_up_in
+
+
+def test_no_error_is_kept_by_a_cdn(client: TestClient, writer: dict[str, str]) -> None:
+    """An error said nothing about caching, and a 404 is cacheable by default (RFC 9111
+    §4.2.2; Fastly keeps one an hour, Cloudflare minutes): a scheduled article asked for
+    before its time stayed 404 at the CDN after it went public, with no Surrogate-Key for
+    a purge to reach it. Every problem response is `no-store`."""
+    later = "2999-01-01T00:00:00Z"
+    body = {"slug": "soon", "title": "Soon", "status": "published", "published_at": later}
+    assert client.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+    errors = {
+        "/api/v1/articles/soon": 404,
+        "/feeds/topics/soon.rss": 404,
+        "/api/v1/nowhere": 404,
+        "/api/v1/articles?limit=0": 400,
+        "/api/v1/articles?preview=true": 401,
+    }
+    for url, status in errors.items():
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert response.headers["cache-control"] == "no-store", url
+    forbidden = client.get("/api/v1/articles/soon?preview=true", headers=writer)
+    assert (forbidden.status_code, forbidden.headers["cache-control"]) == (403, "no-store")
+    refused = client.post("/api/v1/articles", json={"title": ""}, headers=writer)
+    assert (refused.status_code, refused.headers["cache-control"]) == (422, "no-store")

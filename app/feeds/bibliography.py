@@ -3,7 +3,8 @@
 Entry types follow each format's vocabulary for the publication type; authors keep their
 order and their names exactly as written (UTF-8: "Díaz-Cayeros" stays "Díaz-Cayeros").
 Family and given names, and a generational suffix, come from the person's `sort_name`
-("Family, Given" or "Family, Given, Suffix").
+("Family, Given" or "Family, Given, Suffix"); lowercase words that end the given names
+("Beethoven, Ludwig van") are a particle, as BibTeX reads a name's lowercase words.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Name:
     family: str
     given: str | None = None
     suffix: str | None = None  # generational: "Jr.", "III"
+    particle: str | None = None  # "van" of "Beethoven, Ludwig van"
 
     @classmethod
     def of(cls, name: str, sort_name: str | None) -> Name:
@@ -71,9 +73,25 @@ class Name:
             return cls(name.strip())
         parts = [p.strip() for p in sort_name.split(", ")]
         if len(parts) == 3 and all(parts):
-            return cls(*parts)
+            given, particle = _particle_apart(parts[1])
+            return cls(parts[0], given, suffix=parts[2], particle=particle)
         family, given = sort_name.split(", ", 1)
-        return cls(family.strip(), given.strip() or None)
+        if not given.strip():
+            return cls(family.strip())
+        given, particle = _particle_apart(given.strip())
+        return cls(family.strip(), given, particle=particle)
+
+
+def _particle_apart(given: str) -> tuple[str, str | None]:
+    """(given names, particle): the lowercase words that end the given names after one that
+    is not ("Ludwig van", "Jan van der"); none in "bell" or "María del Carmen"."""
+    words = given.split()
+    end = len(words)
+    while end > 1 and words[end - 1][:1].islower():
+        end -= 1
+    if end == len(words) or words[0][:1].islower():
+        return given, None
+    return " ".join(words[:end]), " ".join(words[end:])
 
 
 @dataclass
@@ -129,11 +147,29 @@ _BIBTEX_SPECIAL = {
     "^": r"\textasciicircum{}",
 }
 _BIBTEX_ESCAPE = re.compile("|".join(re.escape(c) for c in _BIBTEX_SPECIAL))
+# BibTeX counts every brace of a value, a backslash before it or not: a lone `\}` ends the
+# value there, and the fields after it are lost. Braces that do not pair are written as
+# LaTeX's brace symbols instead, which hold no brace BibTeX would count.
+_LONE_BRACES = {**_BIBTEX_SPECIAL, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+
+
+def _braces_pair(text: str) -> bool:
+    depth = 0
+    for char in text:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def bibtex_escape(value: str) -> str:
     """Escape only what TeX treats specially; every other character stays UTF-8."""
-    return _BIBTEX_ESCAPE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], _one_line(value))
+    text = _one_line(value)
+    special = _BIBTEX_SPECIAL if _braces_pair(text) else _LONE_BRACES
+    return _BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text)
 
 
 def _bibtex_verbatim(value: str) -> str:
@@ -150,6 +186,8 @@ def _bibtex_name(name: Name) -> str:
         return "{" + family + "}"  # keep a single or corporate name whole
     if " and " in family or "," in family:
         family = "{" + family + "}"
+    if name.particle:  # lowercase words before the last name are BibTeX's "von" part
+        family = f"{bibtex_escape(name.particle)} {family}"
     if name.suffix:  # BibTeX's "von Last, Jr, First"
         return f"{family}, {bibtex_escape(name.suffix)}, {bibtex_escape(name.given)}"
     return f"{family}, {bibtex_escape(name.given)}"
@@ -193,7 +231,7 @@ def to_bibtex(citation: Citation) -> str:
         ("month", str(citation.month) if citation.month else None),
         ("volume", bibtex_escape(citation.volume) if citation.volume else None),
         ("number", bibtex_escape(citation.issue) if citation.issue else None),
-        ("pages", "--".join(p for p in pages if p) if pages else None),
+        ("pages", "--".join(bibtex_escape(p) for p in pages if p) if pages else None),
         ("doi", _bibtex_verbatim(citation.doi) if citation.doi else None),
         ("url", _bibtex_verbatim(citation.url) if citation.url else None),
         ("abstract", bibtex_escape(citation.abstract) if citation.abstract else None),
@@ -208,10 +246,12 @@ def to_bibtex(citation: Citation) -> str:
 
 
 def _ris_name(name: Name) -> str:
-    """RIS's "Lastname, Firstname, Suffix" (AU)."""
+    """RIS's "Lastname, Firstname, Suffix" (AU); a particle stays after the first names,
+    as sorted (RIS has no place of its own for it)."""
     if name.given is None:
         return name.family
-    return ", ".join(p for p in (name.family, name.given, name.suffix) if p)
+    given = f"{name.given} {name.particle}" if name.particle else name.given
+    return ", ".join(p for p in (name.family, given, name.suffix) if p)
 
 
 def to_ris(citation: Citation) -> str:
@@ -244,6 +284,8 @@ def _csl_name(name: Name) -> dict[str, str]:
     if name.given is None:
         return {"literal": name.family}
     parts = {"family": name.family, "given": name.given}
+    if name.particle:  # sorted after the given names: CSL's "dropping" kind
+        parts["dropping-particle"] = name.particle
     return parts | ({"suffix": name.suffix} if name.suffix else {})
 
 

@@ -54,6 +54,11 @@ def citation_of(session: Session, row: Publication, viewer: Viewer) -> tuple[Cit
     )
     topics = RELATIONS["publication"]["topics"].loader(session, [row], viewer).get(row.id or 0, [])
     published_on = row.published_on
+    year = row.year or (published_on.year if published_on else None)
+    if published_on is not None and published_on.year != year:
+        # `year` (the issue's) and `published_on` (online first, say) are two dates: the
+        # month and day of one do not go with the year of the other.
+        published_on = None
     citation = Citation(
         key=PUBLICATION.public_id(row.id or 0),
         publication_type=row.publication_type,
@@ -64,7 +69,7 @@ def citation_of(session: Session, row: Publication, viewer: Viewer) -> tuple[Cit
         volume=row.volume,
         issue=row.issue,
         pages=row.pages,
-        year=row.year or (published_on.year if published_on else None),
+        year=year,
         month=published_on.month if published_on else None,
         day=published_on.day if published_on else None,
         doi=row.doi,

@@ -75,7 +75,10 @@ def bearer_token(request: Request) -> str | None:
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer":
+        # RFC 6750 §3: another scheme is no Bearer token at all; the challenge has no error.
+        raise Unauthorized("Use 'Authorization: Bearer <key>'.")
+    if not token.strip():
         raise Unauthorized("Use 'Authorization: Bearer <key>'.", headers=INVALID_TOKEN)
     return token.strip()
 
@@ -122,7 +125,11 @@ def require_scope(request: Request, scope: str) -> Principal:
     if principal is None:
         raise Unauthorized("This operation needs an API key: 'Authorization: Bearer <key>'.")
     if not principal.has(scope):
-        raise Forbidden(f"The API key '{principal.name}' lacks the '{scope}' scope.")
+        raise Forbidden(
+            f"The API key '{principal.name}' lacks the '{scope}' scope.",
+            # RFC 6750 §3.1: the scope that would do, for clients that read challenges.
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+        )
     return principal
 
 

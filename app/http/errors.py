@@ -220,7 +220,10 @@ def _as_loc(loc: Any) -> Loc:
 
 
 def problem_response(error: AppError) -> Response:
-    """Render an `AppError` as `application/problem+json`."""
+    """Render an `AppError` as `application/problem+json`, never to be stored: without a
+    `Cache-Control`, a 404 is cacheable by default (RFC 9111 §4.2.2), so a CDN kept "not
+    found" for a scheduled item past its time, out of reach of every purge (no
+    `Surrogate-Key`)."""
     body: dict[str, Any] = {
         "type": error.type,
         "title": error.title,
@@ -232,7 +235,7 @@ def problem_response(error: AppError) -> Response:
     return Response(
         orjson.dumps(body),
         status_code=error.status,
-        headers=error.headers,
+        headers={"Cache-Control": "no-store", **error.headers},
         media_type=PROBLEM_MEDIA_TYPE,
     )
 

@@ -311,6 +311,14 @@ def error_responses(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]
         responses[401]["headers"] = {
             "WWW-Authenticate": {"schema": {"type": "string"}, "example": "Bearer"}
         }
+    if 403 in responses:
+        responses[403]["headers"] = {
+            "WWW-Authenticate": {
+                "schema": {"type": "string"},
+                "description": "The scope the operation needs (RFC 6750).",
+                "example": 'Bearer error="insufficient_scope", scope="content:write"',
+            }
+        }
     return responses
 
 
