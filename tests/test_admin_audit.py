@@ -52,6 +52,10 @@ def test_filters_and_pagination(client: TestClient, session_factory: sessionmake
     assert [e["slug"] for e in topics["data"]] == ["three", "two", "one"]
     by_actor = client.get("/api/v1/audit?actor=root", headers=keys.admin).json()
     assert [e["slug"] for e in by_actor["data"]] == ["caps"]
+    # An empty filter is no filter, as on the public lists (`?topic=`): it matched no entry.
+    everything = client.get("/api/v1/audit?actor=&type=", headers=keys.admin)
+    assert everything.status_code == 200, everything.text
+    assert [e["slug"] for e in everything.json()["data"]] == ["caps", "three", "two", "one"]
 
     first = client.get("/api/v1/audit?type=topic&limit=2", headers=keys.admin)
     body = first.json()

@@ -370,6 +370,8 @@ def audit_log(
     Keyset-paginated like every list: follow `links.next` (or the `Link` header).
     """
     check_limit(limit)
+    # An empty filter is no filter, as on the public lists (`?topic=`).
+    type, actor = type or None, actor or None
     if type is not None and type not in BY_NAME:
         raise QueryError("type", f"unknown type '{type}'; use one of {', '.join(BY_NAME)}")
     conditions: list[Any] = []
