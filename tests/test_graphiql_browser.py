@@ -34,7 +34,7 @@ def test_graphiql_runs_a_query_from_the_url(live_server: str, tmp_path: Path) ->
     assert 'class="graphiql-container' in dom, "GraphiQL did not render"
     response_pane = dom.find('class="graphiql-response"')
     assert response_pane >= 0, "no response pane"
-    # The film's title is not in the query: it can only come from the executed result.
-    assert "Screams Before Silence" in dom[response_pane:], dom[
+    # The seminar's title is not in the query: it can only come from the executed result.
+    assert "The Hamas Attack on Israel" in dom[response_pane:], dom[
         response_pane : response_pane + 2000
     ]
