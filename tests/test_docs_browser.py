@@ -75,3 +75,17 @@ def test_the_redoc_bundle_is_served_without_its_cdn_logo(server_url: str) -> Non
     assert head.headers["etag"] == bundle.headers["etag"]
     again = httpx.get(url, headers={"If-None-Match": bundle.headers["etag"]})
     assert again.status_code == 304
+
+
+def test_the_address_serve_prints_leads_to_the_docs(server_url: str) -> None:
+    """`make run` ends with 'Uvicorn running on http://127.0.0.1:8000': opened in a browser,
+    that address was a 404 problem. It leads to Swagger UI."""
+    import httpx
+
+    for method in ("GET", "HEAD"):
+        response = httpx.request(method, server_url + "/")
+        assert response.status_code == 307, method
+        assert response.headers["location"] == "/docs"
+    page = httpx.get(server_url + "/", follow_redirects=True)
+    assert page.url.path == "/docs"
+    assert "swagger-ui" in page.text

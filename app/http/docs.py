@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 DOCS_STATIC = "/static/docs"
 GRAPHIQL_STATIC = "/static/graphiql"
@@ -56,7 +56,7 @@ def graphiql_assets_dir() -> Path:
 
 
 def install_docs(app: FastAPI) -> None:
-    """Mount the assets and serve `/docs` and `/redoc` from them."""
+    """Mount the assets and serve `/docs` and `/redoc` from them; `/` leads to `/docs`."""
 
     # Before the mount, which would serve the bundle as it is (HEAD included).
     @app.api_route(
@@ -74,6 +74,12 @@ def install_docs(app: FastAPI) -> None:
 
     def prefix(request: Request) -> str:
         return str(request.scope.get("root_path", "")).rstrip("/")
+
+    @app.get("/", include_in_schema=False)
+    def root(request: Request) -> RedirectResponse:
+        """The address `dossier serve` prints: a browser opened on it lands on the docs,
+        not on a 404 (temporary, so that nothing caches it)."""
+        return RedirectResponse(prefix(request) + "/docs", status_code=307)
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
