@@ -68,6 +68,12 @@ def serve(app: FastAPI) -> Iterator[str]:
 
 def dump_dom(url: str, profile: Path, budget_ms: int) -> str:
     """The DOM of `url` after `budget_ms` of virtual time, with only 127.0.0.1 reachable."""
+    return load_page(url, profile, budget_ms)[0]
+
+
+def load_page(url: str, profile: Path, budget_ms: int) -> tuple[str, list[str]]:
+    """`dump_dom`, and what the page wrote on the browser's console meanwhile (errors,
+    warnings, logs, a blocked load: Chromium logs each as a `CONSOLE` line on stderr)."""
     command = [
         chromium(),
         "--headless",
@@ -81,9 +87,12 @@ def dump_dom(url: str, profile: Path, budget_ms: int) -> str:
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         f"--user-data-dir={profile}",
         f"--virtual-time-budget={budget_ms}",
+        "--enable-logging=stderr",
+        "--v=0",
         "--dump-dom",
         url,
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    return result.stdout, console

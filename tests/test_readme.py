@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
+
+from fastapi.testclient import TestClient
 
 from app.config import Settings
 
@@ -22,3 +25,59 @@ def test_quick_start_is_two_commands() -> None:
     block = quick_start.split("```sh", 1)[1].split("```", 1)[0]
     commands = [line.split("#", 1)[0].strip() for line in block.strip().splitlines()]
     assert commands == ["make run", "make test"]
+
+
+def _tour_requests() -> list[tuple[str, str, dict[str, str], str | None]]:
+    """The short tour's curl commands as (method, path and query, headers, body)."""
+    text = README.read_text()
+    tour = text[text.index("## A short tour") :]
+    block = tour.split("```sh", 1)[1].split("```", 1)[0]
+    commands: list[list[str]] = []
+    for line in block.splitlines():
+        if line.startswith("curl "):
+            commands.append([line])
+        elif line.startswith("  ") and commands:  # a continuation, inside the quotes
+            commands[-1].append(line)
+    requests = []
+    for command in commands:
+        argv = shlex.split("\n".join(command))
+        url = next(arg for arg in argv if arg.startswith("http://127.0.0.1:8000/"))
+        headers = dict(argv[i + 1].split(": ", 1) for i, arg in enumerate(argv) if arg == "-H")
+        body = next((argv[i + 1] for i, arg in enumerate(argv) if arg == "-d"), None)
+        requests.append(
+            ("POST" if body else "GET", url.removeprefix("http://127.0.0.1:8000"), headers, body)
+        )
+    return requests
+
+
+def test_the_short_tour_works_as_written(demo_client: TestClient) -> None:
+    """Each request of the tour, sent as written, answers what its comment says."""
+    answers = {}
+    for method, path, headers, body in _tour_requests():
+        response = demo_client.request(method, path, headers=headers, content=body)
+        assert response.status_code == 200, (path, response.text)
+        answers[path.split("?")[0]] = response
+    assert set(answers) == {
+        "/api/v1/events",
+        "/api/v1/topics/kidnapping/stream",
+        "/graphql",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    }
+    # Events tagged Kidnapping, with compact references to speakers.
+    events = answers["/api/v1/events"].json()["data"]
+    speakers = [p["person"] for e in events for p in e["participants"] if p["role"] == "speaker"]
+    assert speakers
+    assert all(set(person) == {"id", "slug", "name"} for person in speakers)
+    # The stream, searched, with each event's participants embedded as profiles.
+    stream = answers["/api/v1/topics/kidnapping/stream"].json()["data"]
+    embedded = [p for item in stream if item["type"] == "event" for p in item["participants"]]
+    assert {p["role"] for p in embedded} >= {"speaker", "moderator"}
+    assert all("bio" in p["person"] and "affiliations" in p["person"] for p in embedded)
+    # GraphQL: the same events with every participant's profile and affiliations.
+    graphql = answers["/graphql"].json()
+    assert "errors" not in graphql
+    nodes = [edge["node"] for edge in graphql["data"]["events"]["edges"]]
+    assert [node["title"] for node in nodes] == [event["title"] for event in events]
+    assert any(p["person"]["affiliations"] for node in nodes for p in node["participants"])

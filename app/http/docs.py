@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.util
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 DOCS_STATIC = "/static/docs"
 GRAPHIQL_STATIC = "/static/graphiql"
@@ -19,6 +21,17 @@ DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+)
+
+
+# ReDoc's sidebar footer shows Redocly's logo from their CDN. The policy above blocks it,
+# and the browser reports each blocked load on the console as an error: the page every
+# new user opens greeted them with one. The bundle is served with that URL replaced by an
+# empty inline image instead (the footer's "API docs by Redocly" link stays).
+REDOC_BUNDLE = "redoc.standalone.js"
+REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+EMPTY_IMAGE = (
+    b"data:image/svg+xml,%3Csvg%20xmlns%3D%27http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%27%2F%3E"
 )
 
 
@@ -43,12 +56,30 @@ def graphiql_assets_dir() -> Path:
 
 
 def install_docs(app: FastAPI) -> None:
-    """Mount the assets and serve `/docs` and `/redoc` from them."""
+    """Mount the assets and serve `/docs` and `/redoc` from them; `/` leads to `/docs`."""
+
+    # Before the mount, which would serve the bundle as it is (HEAD included).
+    @app.api_route(
+        f"{DOCS_STATIC}/{REDOC_BUNDLE}", methods=["GET", "HEAD"], include_in_schema=False
+    )
+    def redoc_js(request: Request) -> Response:
+        bundle, etag = _redoc_bundle()
+        headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(bundle, media_type="text/javascript; charset=utf-8", headers=headers)
+
     app.mount(DOCS_STATIC, StaticFiles(directory=swagger_assets_dir()), name="docs-static")
     app.mount(GRAPHIQL_STATIC, StaticFiles(directory=graphiql_assets_dir()), name="graphiql-static")
 
     def prefix(request: Request) -> str:
         return str(request.scope.get("root_path", "")).rstrip("/")
+
+    @app.get("/", include_in_schema=False)
+    def root(request: Request) -> RedirectResponse:
+        """The address `dossier serve` prints: a browser opened on it lands on the docs,
+        not on a 404 (temporary, so that nothing caches it)."""
+        return RedirectResponse(prefix(request) + "/docs", status_code=307)
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
@@ -75,6 +106,14 @@ def install_docs(app: FastAPI) -> None:
                 with_google_fonts=False,
             )
         )
+
+
+@functools.cache
+def _redoc_bundle() -> tuple[bytes, str]:
+    """ReDoc's bundle without the CDN logo, and its ETag: read at the first request for it,
+    not at every start."""
+    bundle = (swagger_assets_dir() / REDOC_BUNDLE).read_bytes().replace(REDOC_LOGO, EMPTY_IMAGE)
+    return bundle, f'"{hashlib.sha256(bundle).hexdigest()[:32]}"'
 
 
 def _with_policy(page: HTMLResponse) -> HTMLResponse:
