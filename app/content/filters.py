@@ -216,6 +216,8 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 _role,
                 PARTICIPANT_ROLES,
                 "Events with a participant in this role (with `person`: that person in this role).",
+                # The participant must be visible: a person's deletion changes the list.
+                references="people",
             ),
         )
     },
