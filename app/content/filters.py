@@ -122,9 +122,13 @@ def _upcoming(value: bool, viewer: Viewer) -> ColumnElement[bool]:
 def _role(role: str, viewer: Viewer) -> ColumnElement[bool]:
     # Asked of each event (its participants, by the primary key's event_id): as `id IN
     # (every event with such a participant)`, SQLite listed a third of a million
-    # participants for each page (0.35 s at `large`).
+    # participants for each page (0.35 s at `large`). A participant the viewer cannot see
+    # (a deleted person) is not one: the event shows no such participant.
     return exists().where(
-        col(EventParticipant.event_id) == Event.id, col(EventParticipant.role) == role
+        col(EventParticipant.event_id) == Event.id,
+        col(EventParticipant.role) == role,
+        col(Person.id) == EventParticipant.person_id,
+        visible(Person, viewer),
     )
 
 
@@ -212,6 +216,8 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 _role,
                 PARTICIPANT_ROLES,
                 "Events with a participant in this role (with `person`: that person in this role).",
+                # The participant must be visible: a person's deletion changes the list.
+                references="people",
             ),
         )
     },

@@ -306,7 +306,7 @@ def search(
 
     At most `MATCH_CAP` matching documents are ranked and counted: on SQLite the best ones
     when there are at most `RANK_ALL` matches (FTS5 ranks them cheaply), else the newest;
-    on PostgreSQL the first ones found (of some types: the newest). Only documents whose
+    on PostgreSQL the newest. Only documents whose
     stored visibility lets `viewer` see the item are matched.
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -357,23 +357,31 @@ def search(
         plan_for_the_words(session)
         tsquery = _tsquery(q)
         score = func.ts_rank_cd(literal_column(PG_TSVECTOR), tsquery, 1).cast(Float)
-        # The first MATCH_CAP visible matches, hidden ones left out as the GIN index's
-        # matches are read (the visibility is the document's own): drafts, scheduled and
-        # deleted items cannot crowd public ones out. In the candidates' own query
-        # (`correlate(None)`: its search_document is its own, not the outer one), fenced
-        # off as a MATERIALIZED CTE: run first, its MATCH_CAP rows then ranked. Inlined,
-        # the planner priced the capped subquery so high that it ranked and sorted every
-        # document instead (a common word at `large`: 5 s and a 503, not 70 ms).
+        # The newest MATCH_CAP visible matches (the highest document ids, as SQLite takes
+        # them past RANK_ALL), hidden ones left out as the matches are read (the
+        # visibility is the document's own): drafts, scheduled and deleted items cannot
+        # crowd public ones out. Newest, not the first found: a scan's first rows are no
+        # order (rows rewritten in place move; a parallel scan returns its workers' rows
+        # as they come; a scan of a large table joins one under way), so each page of one
+        # search was ranked among other candidates, and walking them lost results. The
+        # planner walks the primary key backwards for a common word and reads the GIN
+        # index for a rare one. In the candidates' own query (`correlate(None)`: its
+        # search_document is its own, not the outer one), fenced off as a MATERIALIZED
+        # CTE: run first, its MATCH_CAP rows then ranked. Inlined, the planner priced the
+        # capped subquery so high that it ranked and sorted every document instead (a
+        # common word at `large`: 5 s and a 503, not 70 ms).
         first: Select[Any] = select(col(doc.id).label("id")).where(
             literal_column(PG_TSVECTOR).op("@@")(tsquery), visible_document(doc, viewer)
         )
-        if of_types:
+        if not of_types:
+            first = first.order_by(col(doc.id).desc())
+        else:
             # Of the types asked for: taken from matches of every type, then filtered, a
             # rare type's few matches were mostly not among the first ones, and went
-            # missing. The newest of them (as SQLite takes them): the planner then walks
-            # the type's (entity_type, entity_id) index for a common word and reads the GIN
-            # index for a rare one. Unordered, it read the table from the start to find
-            # 8,000 articles, all at its end in the bench's data (2.2 s at `large`).
+            # missing. The newest of them by item: the planner then walks the type's
+            # (entity_type, entity_id) index for a common word and reads the GIN index for
+            # a rare one. Unordered, it read the table from the start to find 8,000
+            # articles, all at its end in the bench's data (2.2 s at `large`).
             first = first.where(col(doc.entity_type).in_([t.name for t in types])).order_by(
                 col(doc.entity_id).desc()
             )
