@@ -39,6 +39,7 @@ from app.http.response_cache import (
     ResponseCache,
     ResponseCacheMiddleware,
     ScheduledHorizon,
+    ScheduledMaxAgeMiddleware,
     VersionWatch,
     write_keys,
 )
@@ -192,6 +193,22 @@ def _install_response_cache(app: FastAPI, settings: Settings) -> None:
     )
 
 
+def _install_scheduled_max_age(app: FastAPI, settings: Settings) -> None:
+    """No response cache: public responses' `max-age` still ends at the next scheduled
+    publication. This worker's writes reset the horizon; others' (and SQL by hand) reach it
+    within `CACHE_VERSION_POLL` (its refresh), or `CACHE_MAX_AGE` with the poll off."""
+    factory = app.state.session_factory
+
+    def lookup_next_scheduled() -> datetime | None:
+        with session_scope(factory) as session:
+            return next_scheduled(session)
+
+    refresh = settings.cache_version_poll if settings.cache_version_poll > 0 else None
+    horizon = ScheduledHorizon(lookup_next_scheduled, settings.cache_max_age, refresh)
+    app.state.on_shutdown.append(on_write(lambda ctype, row: horizon.reset()))
+    app.add_middleware(ScheduledMaxAgeMiddleware, ttl=horizon.ttl, known_ttl=horizon.known_ttl)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -225,6 +242,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RejectNulMiddleware)
     if settings.response_cache:
         _install_response_cache(app, settings)
+    else:
+        _install_scheduled_max_age(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     # Level 6 (zlib's default; Starlette's is 9): a 315 KB list compresses in 12.6 ms instead
     # of 16.5 ms to 52.4 KB instead of 51.7 KB. Cached responses are gzipped once, at 9.

@@ -449,14 +449,16 @@ def test_the_weak_etag_of_a_gzipped_item_guards_a_write(
         assert api.get(url).json()["subtitle"] == "z" * 1500
 
 
+@pytest.mark.parametrize("response_cache", [True, False], ids=["cache", "nocache"])
 def test_max_age_never_reaches_past_the_next_scheduled_publication(
-    app_factory: Any, writer: dict[str, str]
+    app_factory: Any, writer: dict[str, str], response_cache: bool
 ) -> None:
     """No write happens when a scheduled item goes live, so no purge reaches a CDN: the
-    copies it keeps must expire by then, as the worker's own do."""
+    copies it keeps must expire by then, as the worker's own do. With the worker's cache
+    off too (the CDN's is not: it said max-age=600 and kept the list ten minutes)."""
     from datetime import UTC, datetime, timedelta
 
-    with TestClient(app_factory(response_cache=True, cache_max_age=600)) as api:
+    with TestClient(app_factory(response_cache=response_cache, cache_max_age=600)) as api:
         assert api.get("/api/v1/articles").headers["cache-control"] == "public, max-age=600"
         soon = (datetime.now(UTC) + timedelta(seconds=90)).isoformat()
         body = {"title": "Embargoed", "status": "published", "published_at": soon}
@@ -469,7 +471,8 @@ def test_max_age_never_reaches_past_the_next_scheduled_publication(
             said = api.get(url).headers["cache-control"]
             assert said.startswith("public, max-age="), (url, said)
             assert 80 <= int(said.rsplit("=", 1)[1]) <= 90, (url, said)
-            assert api.get(url).headers["cache-control"] == said  # the cached copy says so too
+            if response_cache:
+                assert api.get(url).headers["cache-control"] == said  # the cached copy too
 
 
 def test_the_scheduled_horizon_is_looked_up_off_the_event_loop() -> None:
@@ -494,6 +497,22 @@ def test_the_scheduled_horizon_is_looked_up_off_the_event_loop() -> None:
     _run(middleware, _scope("/api/v1/events", "limit=3"))
     assert len(looked_up_in) == 2
     assert loop_thread not in looked_up_in
+
+
+def test_without_the_cache_the_horizon_is_looked_up_again_every_refresh() -> None:
+    """A worker without the cache hears of no other worker's write (no purge, no poll): it
+    reads the next scheduled publication again at least every `refresh` seconds."""
+    import time as clock
+
+    looked_up: list[float] = []
+    horizon = ScheduledHorizon(lambda: looked_up.append(clock.time()), 60, refresh=0.2)
+    assert horizon.ttl() == 60
+    assert horizon.known_ttl() == 60  # known: no lookup
+    assert len(looked_up) == 1
+    clock.sleep(0.25)
+    assert horizon.known_ttl() is None
+    horizon.ttl()
+    assert len(looked_up) == 2
 
 
 def test_no_error_is_kept_by_a_cdn(client: TestClient, writer: dict[str, str]) -> None:
