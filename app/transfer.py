@@ -31,6 +31,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from app.content.errors import WriteError
+from app.content.shown import stamp_at
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.writes import current_document, lock_writers, upsert_item, validate
 from app.db import as_utc, utcnow
@@ -259,6 +260,7 @@ def _stamp_at_the_end(
                     .values({column: now})
                     .execution_options(synchronize_session=False)
                 )
+    stamp_at(session, started, now)
     session.expire_all()
 
 

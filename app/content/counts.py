@@ -190,17 +190,33 @@ def _fresh(entry: _Entry, version: _At | None, now: datetime | None) -> bool:
     return at == version and (expires is None or (now is not None and now < expires))
 
 
+# Per type of a total kept by type: the types its part also reads (`cached_counts`'s
+# `reads`), and the next moment its part may change by itself (`changes_at`).
+ReadsOf = Callable[[ContentType], Sequence[ContentType]]
+ChangesAtOf = Callable[[ContentType], Callable[[], datetime | None] | None]
+
+
 def cached_total_by_type(
     session: Session,
     scope: str,
     types: Sequence[ContentType],
     viewer: Viewer,
     count_of: Callable[[ContentType], int],
+    reads_of: ReadsOf | None = None,
+    changes_at_of: ChangesAtOf | None = None,
 ) -> int:
     """The sum of `count_of(t)` over `types`, each part kept at its own type's version: a
-    write to an article recounts a topic stream's articles, not its events."""
+    write to an article recounts a topic stream's articles, not its events. `reads_of`,
+    `changes_at_of`: what else a type's part depends on, as `cached_count`'s `reads` and
+    `changes_at`."""
     totals = cached_totals_by_type(
-        session, {scope: scope}, types, viewer, lambda ctype, _: {scope: count_of(ctype)}
+        session,
+        {scope: scope},
+        types,
+        viewer,
+        lambda ctype, _: {scope: count_of(ctype)},
+        reads_of,
+        changes_at_of,
     )
     return totals[scope]
 
@@ -211,6 +227,8 @@ def cached_totals_by_type(
     types: Sequence[ContentType],
     viewer: Viewer,
     count_of: Callable[[ContentType, list[K]], Mapping[K, int]],
+    reads_of: ReadsOf | None = None,
+    changes_at_of: ChangesAtOf | None = None,
 ) -> dict[K, int]:
     """`cached_total_by_type` for many lists at once (the streams of many topics): the
     versions read once, and per type the parts not kept counted by one call of
@@ -224,6 +242,8 @@ def cached_totals_by_type(
             [ctype],
             viewer,
             partial(count_of, ctype),
+            None if changes_at_of is None else changes_at_of(ctype),
+            () if reads_of is None else reads_of(ctype),
             versions=versions,
         )
         for key, part in parts.items():

@@ -40,7 +40,6 @@ from sqlmodel import col
 
 from app.content.counts import cached_counts, cached_totals_by_type
 from app.content.cursors import encode_token
-from app.content.filters import referenced_collections
 from app.content.kept import run
 from app.content.queries import (
     BY_STREAM_RANK,
@@ -50,8 +49,9 @@ from app.content.queries import (
     StreamPage,
     base_conditions,
     check_limit,
+    list_changes_at,
+    list_collections,
     list_scope,
-    next_event_end,
     popular_topics,
     public_order,
     public_tagged,
@@ -174,12 +174,10 @@ def first_pages(
     for result in run(session, stmt, {}):
         found[result[at + 1]].append((build(result), result[at]))
 
-    collections = (
-        ctype.collection,
-        *referenced_collections(ctype.collection, params.filters, topics=bool(params.topics)),
-    )
+    collections = list_collections(ctype, params, viewer)
     named = [BY_COLLECTION[c] for c in collections[1:]]
-    ends = _once(lambda: next_event_end(session, viewer)) if "upcoming" in params.filters else None
+    changes_at = list_changes_at(session, ctype, params, viewer)
+    ends = None if changes_at is None else _once(changes_at)
     scopes = {
         slug: list_scope(ctype, replace(params, filters={**params.filters, by: slug}), viewer)
         for slug in slugs

@@ -31,6 +31,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -44,6 +45,15 @@ from app.content.hints import PlanHints
 from app.content.kept import kept, run
 from app.content.rows import IDS, Projection, fetch_ids, read, shape
 from app.content.search import matches_each, matching_ids, words_are_common
+from app.content.shown import (
+    SHOWN,
+    later_shown,
+    next_shown,
+    shown_collections,
+    shown_since,
+    shows_references,
+    sooner,
+)
 from app.content.types import ALL_TYPES, BY_COLLECTION, EVENT, STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import (
     NOW,
@@ -381,11 +391,22 @@ def base_conditions(
     went_live = issubclass(ctype.model, Publishable) and not viewer.preview
     now = NOW if bound else viewer.now
 
+    # Or shown differently since (an item it shows went public: `app.content.shown`).
+    shown = since is not None and shows_references(ctype, viewer)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+
     def changed_since(column: Callable[[Any], Any]) -> Any:
         changed = [column(ctype.model.updated_at) >= since]
         if went_live:
             published = column(ctype.model.published_at)
             changed.append(and_(published >= since, published <= now))
+        if shown and postgresql:
+            # An array of ids computed once (an InitPlan): the primary key's index joins
+            # the others' in a BitmapOr, where `IN (subquery)` would be a filter on each row.
+            ids = func.array(shown_since(ctype, since, now).scalar_subquery())
+            changed.append(ctype.model.id == func.any(ids))
+        elif shown:
+            changed.append(ctype.model.id.in_(shown_since(ctype, since, now)))
         return or_(*changed)
 
     if since is not None and walk and changed_widely:
@@ -398,11 +419,13 @@ def base_conditions(
         # range from a wide one and took the visibility index: 0.9 s at `large` for a sync
         # that found nothing new, now 0.4 ms.
         changed = ctype.model.__table__.alias("changed")
-        edited = select(changed.c.id).where(changed.c.updated_at >= since)
-        ids: Any = edited
+        parts = [select(changed.c.id).where(changed.c.updated_at >= since)]
         if went_live:
             live = changed.c.published_at
-            ids = edited.union(select(changed.c.id).where(live >= since, live <= now))
+            parts.append(select(changed.c.id).where(live >= since, live <= now))
+        if shown:
+            parts.append(shown_since(ctype, since, now))
+        ids: Any = union(*parts) if len(parts) > 1 else parts[0]
         conditions.append(ctype.model.id.in_(ids))
     elif since is not None:
         conditions.append(changed_since(lambda column: column))
@@ -751,10 +774,7 @@ def list_items(
         )
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
-    collections = (
-        ctype.collection,
-        *referenced_collections(ctype.collection, params.filters, topics=bool(params.topics)),
-    )
+    collections = list_collections(ctype, params, viewer)
 
     def count() -> int:
         if not params.cursor and next_cursor is None:
@@ -767,8 +787,29 @@ def list_items(
         row, sort_value = found[index]
         return encode_token(secret, scope, [sort_value, row.id])
 
-    ends = partial(next_event_end, session, viewer) if "upcoming" in params.filters else None
+    ends = list_changes_at(session, ctype, params, viewer)
     return Page(rows, next_cursor, count, cursor_at, collections, ends)
+
+
+def list_collections(ctype: ContentType, params: ListParams, viewer: Viewer) -> tuple[str, ...]:
+    """The collections a write to which may change a list (`Page.collections`): its own,
+    those of the items its filters name, and with `updated_since`, those whose writes can
+    show its items differently (`app.content.shown`)."""
+    named = referenced_collections(ctype.collection, params.filters, topics=bool(params.topics))
+    shown = shown_collections([ctype], params.updated_since, viewer)
+    return tuple(dict.fromkeys((ctype.collection, *named, *shown)))
+
+
+def list_changes_at(
+    session: Session, ctype: ContentType, params: ListParams, viewer: Viewer
+) -> Callable[[], datetime | None] | None:
+    """For a list that time alone changes, the next moment it may (`Page.changes_at`):
+    `upcoming`, when an event ends; `updated_since`, when an item it may hold is shown
+    differently (a scheduled item it shows goes public)."""
+    ends = partial(next_event_end, session, viewer) if "upcoming" in params.filters else None
+    if shown_collections([ctype], params.updated_since, viewer):
+        return sooner(ends, partial(next_shown, session, [ctype], viewer.now))
+    return ends
 
 
 def get_item(session: Session, ctype: ContentType, id_or_slug: str, viewer: Viewer) -> Any | None:
@@ -1050,10 +1091,32 @@ def topic_stream(
         # articles of the topic, not its events). The other topics are keyed by the ids
         # they name now: a topic deleted since names none.
         key = scope if extra_ids is None else f"{scope}:{sorted(extra_ids)}"
-        return cached_total_by_type(session, key, types, viewer, count_of)
+        return cached_total_by_type(
+            session, key, types, viewer, count_of, shown_reads, shown_changes_at
+        )
 
-    collections = ["topics"] if params.topics else []
-    return StreamPage(items, next_cursor, count, cursor_at, collections)
+    # With `updated_since`, a type's part also changes with writes to the types that show
+    # its items differently, and when a scheduled item they show goes public.
+    since = narrowed.updated_since
+
+    def shown_reads(ctype: ContentType) -> list[ContentType]:
+        return [BY_COLLECTION[c] for c in shown_collections([ctype], since, viewer)]
+
+    def shown_changes_at(ctype: ContentType) -> Callable[[], datetime | None] | None:
+        if not shown_collections([ctype], since, viewer):
+            return None
+        return partial(next_shown, session, [ctype], viewer.now)
+
+    collections = [
+        *(["topics"] if params.topics else []),
+        *shown_collections(types, since, viewer),
+    ]
+    changes_at = (
+        partial(next_shown, session, types, viewer.now)
+        if shown_collections(types, since, viewer)
+        else None
+    )
+    return StreamPage(items, next_cursor, count, cursor_at, collections, changes_at)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1096,10 +1159,13 @@ def _in_log(model: Any, viewer: Viewer) -> Any:
     return or_(visible(model, viewer, now=NOW), removed)
 
 
-def _change_branch(ctype: ContentType, viewer: Viewer, since: Any, until: Any = None) -> Any:
+def _change_branch(
+    ctype: ContentType, viewer: Viewer, since: Any, until: Any = None, shown: bool = True
+) -> Any:
     """One type's rows in the change log at the time `NOW`; `since`: only rows whose change
     time (`at`) may be at or after it; `until`: only rows whose `at` may be at or before it
-    (None, or their parameters, `_SINCE` and `_UNTIL`)."""
+    (None, or their parameters, `_SINCE` and `_UNTIL`). `shown=False`: with the items
+    listed at a later moment `shown_change` noted, at their own change time (`_log_count`)."""
     model = ctype.model
     is_visible = visible(model, viewer, now=NOW)
     include = _in_log(model, viewer)
@@ -1130,6 +1196,10 @@ def _change_branch(ctype: ContentType, viewer: Viewer, since: Any, until: Any = 
         at.label("at"),
         action.label("action"),
     ).where(include)
+    if shown and shows_references(ctype, viewer):
+        # Shown differently later than its own change (an item it shows went public): it is
+        # listed then, by `_shown_branch`, not here (a probe of `shown_change`'s key).
+        branch = branch.where(or_(~is_visible, ~later_shown(ctype, model.id, live_at, NOW)))
     if since is not None:
         # `at` is always one of these columns, so at >= since means one of them is: a
         # redundant condition, which their indexes answer (a poll reads what changed).
@@ -1166,6 +1236,46 @@ def _change_branch(ctype: ContentType, viewer: Viewer, since: Any, until: Any = 
     return branch
 
 
+def _shown_branch(
+    ctype: ContentType, viewer: Viewer, since: Any, until: Any = None, own_at: bool = False
+) -> Any:
+    """The visible items of `ctype` whose change time is a moment `shown_change` noted (an
+    item they show went public, a quote came or went): its latest that has passed, when
+    later than the item's own change time. Read from the table by (type, moment), over the
+    window of `_change_branch` (`since`, `until`); each item is in one branch or the other.
+    `own_at`: with the item's own change time as a column of that name."""
+    model = ctype.model
+    at = SHOWN.c.at
+    conditions = [SHOWN.c.item_type == ctype.name]
+    # The window first: of two upper bounds, SQLite reads the index up to the first it
+    # finds (`NOW` first: every row up to now, for a horizon years ago).
+    if since is not None:
+        conditions.append(at >= since if until is None else at.between(since, until))
+    elif until is not None:
+        conditions.append(at <= until)
+    conditions += [at <= NOW, ~later_shown(ctype, SHOWN.c.item_id, at, NOW)]
+    # The table's rows first, then their items by key. (OFFSET 0: a subquery neither
+    # database merges into the join. SQLite, merged, read every public article from the
+    # visibility index and probed the table for each: 6 s for a first page at `large`.)
+    moments = select(SHOWN.c.item_id, SHOWN.c.at).where(*conditions).offset(0).subquery("shown")
+    published = model.published_at
+    own = case((published > model.updated_at, published), else_=model.updated_at)
+    action = case((model.version == 1, literal("created")), else_=literal("updated"))
+    return (
+        select(
+            literal(_TYPE_RANK[ctype.name], Integer()).label("rank"),
+            model.id.label("id"),
+            model.slug.label("slug"),
+            moments.c.at.label("at"),
+            action.label("action"),
+            *([own.label("own_at")] if own_at else []),
+        )
+        .select_from(moments)
+        .join(model, model.id == moments.c.item_id)
+        .where(moments.c.at > own, visible(model, viewer, now=NOW))
+    )
+
+
 # A page of the log is the rows with the earliest change times after its token (from the
 # beginning without one), which no index orders (`at` is computed, and moves with the
 # clock): a poll with a token a year old sorted 115,000 rows at `large` (1 s). It is read up
@@ -1198,6 +1308,8 @@ def _log(viewer: Viewer, since: bool, until: bool) -> Any:
     `_SINCE`, `_UNTIL`)."""
     bounds = (_SINCE if since else None, _UNTIL if until else None)
     branches = [_change_branch(t, viewer, *bounds) for t in ALL_TYPES]
+    shown = [t for t in ALL_TYPES if shows_references(t, viewer)]
+    branches += [_shown_branch(t, viewer, *bounds) for t in shown]
     return union_all(*branches).subquery()
 
 
@@ -1216,8 +1328,23 @@ def _log_page(viewer: Viewer, since: bool, until: bool) -> Any:
 
 
 def _log_count(viewer: Viewer, since: bool) -> Any:
-    log = _log(viewer, since, False)
-    return select(func.count()).select_from(log).where(_newer(log))
+    """How many rows of the log are after the token. Counted as every item at its own change
+    time (no probe of `shown_change` for each), plus those listed at a later noted moment
+    whose own time is not after the token: an item whose own time is after it has its noted
+    moment after it too, and is counted once either way (a poll 30 days behind at `large`
+    counts ~45,000 rows)."""
+    bound = _SINCE if since else None
+    own = union_all(*[_change_branch(t, viewer, bound, shown=False) for t in ALL_TYPES])
+    own_log = own.subquery()
+    counted = select(func.count()).select_from(own_log).where(_newer(own_log))
+    types = [t for t in ALL_TYPES if shows_references(t, viewer)]
+    if not types:
+        return counted
+    later = union_all(*[_shown_branch(t, viewer, bound, own_at=True) for t in types]).subquery()
+    own_time = tuple_(later.c.own_at, later.c.rank, later.c.id)
+    not_counted = own_time <= tuple_(_AFTER_AT, _AFTER_RANK, AFTER_ID)
+    moved = select(func.count()).select_from(later).where(_newer(later), not_counted)
+    return select(counted.scalar_subquery() + moved.scalar_subquery())
 
 
 def _log_first_unsettled(viewer: Viewer, since: bool) -> Any:

@@ -24,7 +24,14 @@ from app.models.links import (
     RelatedItem,
 )
 from app.models.people import Affiliation, Organization, Person
-from app.models.system import ApiKey, AuditEntry, ContentVersion, SearchDocument, TypeVersion
+from app.models.system import (
+    ApiKey,
+    AuditEntry,
+    ContentVersion,
+    SearchDocument,
+    ShownChange,
+    TypeVersion,
+)
 from app.models.taxonomy import Tagging, Topic
 
 __all__ = [
@@ -56,6 +63,7 @@ __all__ = [
     "RelatedItem",
     "Resource",
     "SearchDocument",
+    "ShownChange",
     "Tagging",
     "Topic",
     "TypeVersion",

@@ -59,6 +59,9 @@ class RelatedItem(Table, table=True):
     __tablename__ = "related_item"
     """An article's ordered "Read more" list; the target may be any content type."""
 
+    # The articles that show an item (`shown_change`'s triggers, when it goes public).
+    __table_args__ = (Index("ix_related_item_target", "target_type", "target_id"),)
+
     article_id: int = Field(foreign_key="article.id", primary_key=True)
     target_type: str = Field(max_length=24, primary_key=True)
     target_id: int = Field(primary_key=True)

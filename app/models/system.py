@@ -59,6 +59,28 @@ class SearchDocument(Table, table=True):
     deleted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
+class ShownChange(Table, table=True):
+    """(item_type, item_id) was shown differently from `at` on, because of another item:
+    an item it shows a reference to went public then (published, its scheduled time came,
+    restored), or a quote came to or left an article. The change log lists the item at its
+    latest such moment that has passed, when later than its own change time, and lists with
+    `updated_since` count it as changed then (`app.content.shown`).
+
+    Written by triggers on the items' and the link tables (migration `shown_change`),
+    whoever writes them; read for the types that show references (articles, quotes).
+    Rows are never updated: a row that no longer matters (its cause withdrawn, or the item
+    changed itself since) lists the item once more at most."""
+
+    __tablename__ = "shown_change"
+    # The primary key is the latest-per-item probe's index; this one reads a window of time
+    # (with the ids: from the index alone).
+    __table_args__ = (Index("ix_shown_change_type_at", "item_type", "at", "item_id"),)
+
+    item_type: str = Field(max_length=24, primary_key=True)
+    item_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+
+
 class ContentVersion(Table, table=True):
     """One row: the database's random `epoch` (a recreated database never repeats a
     version) and a `version` that PostgreSQL's triggers bump first in every writing

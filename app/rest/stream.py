@@ -22,6 +22,7 @@ from app.content.relations import RELATIONS
 from app.content.render import IncludeTree, field_names, flat, parse_include
 from app.content.types import STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import Viewer
+from app.http.caching import max_age_until
 from app.http.errors import NotFound, problem_responses
 from app.rest import params as p
 from app.rest.collections import FIXED
@@ -173,6 +174,7 @@ def stream_page(
             *sorted(render.watched),
         ],
         ids=render.rendered,
+        max_age=max_age_until(page.changes_at(), viewer.now, settings.cache_max_age),
     )
 
 
