@@ -467,3 +467,26 @@ def test_both_databases_search_for_the_same_words(
     assert client.post("/api/v1/articles", json=article, headers=keys.writer).status_code == 201
     assert client.get("/api/v1/search", params={"q": q}).json()["meta"]["total"] == found
     assert client.get("/api/v1/articles", params={"q": q}).json()["meta"]["total"] == found
+
+
+@pytest.mark.parametrize("year", ["1_000", "٢٠٢٠", "+2020", "20 20"])
+def test_an_integer_filter_takes_ascii_digits_only(client: TestClient, year: str) -> None:
+    """Python's int() reads "1_000" and Arabic-Indic digits: they were taken as 1000 and
+    2020, where `limit` refuses such spellings."""
+    response = client.get("/api/v1/publications", params={"year": year})
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["loc"] == ["query", "year"]
+    for fine in ("2020", " 2020", "-5"):
+        assert client.get("/api/v1/publications", params={"year": fine}).status_code == 200
+
+
+def test_graphql_topics_are_capped_as_rest_topics_are(client: TestClient) -> None:
+    query = "query($t: [String!]) { events(filter: {topics: $t}) { totalCount } }"
+    too_many = [f"topic-{i}" for i in range(51)]
+    body = client.post("/graphql", json={"query": query, "variables": {"t": too_many}}).json()
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "topics"}
+    assert "at most 50" in error["message"]
+    assert client.get("/api/v1/events", params={"topic": too_many}).status_code == 400
+    fifty = client.post("/graphql", json={"query": query, "variables": {"t": too_many[:50]}})
+    assert "errors" not in fifty.json(), fifty.json()

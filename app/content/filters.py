@@ -3,6 +3,7 @@ GraphQL from its filter input, and both hand the typed values to `queries.list_i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,9 @@ from app.models import (
     Quote,
     Resource,
 )
+
+# An integer filter's value as a URL writes it: ASCII digits, perhaps a minus sign.
+_INTEGER = re.compile(r"-?[0-9]+")
 
 Condition = Callable[[Any, Viewer], ColumnElement[bool]]
 
@@ -70,10 +74,10 @@ class Filter:
                 return False
             raise QueryError(self.name, "must be true or false")
         if self.kind == "int":
-            try:
-                value = int(raw)
-            except ValueError:
-                raise QueryError(self.name, "must be an integer") from None
+            # ASCII digits only: Python's int() also reads "1_000" and Arabic-Indic "٢٠٢٠".
+            if _INTEGER.fullmatch(raw.strip()) is None:
+                raise QueryError(self.name, "must be an integer")
+            value = int(raw)
             if not -100000 < value < 100000:
                 raise QueryError(self.name, "is out of range")
             return value

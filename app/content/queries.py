@@ -68,6 +68,8 @@ from app.db import UTCDateTime, as_utc
 from app.models import Event, Publishable, Tagging, Topic
 
 MAX_LIMIT = 100
+# Topics one list may be narrowed by (REST `topic` repeated, GraphQL `filter.topics`).
+MAX_TOPICS = 50
 
 
 @dataclass

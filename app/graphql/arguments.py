@@ -17,7 +17,7 @@ from strawberry import UNSET
 
 from app.content.errors import QueryError
 from app.content.filters import FILTERS, Filter, parse_datetime
-from app.content.queries import MAX_LIMIT, ListParams
+from app.content.queries import MAX_LIMIT, MAX_TOPICS, ListParams
 from app.content.types import ALL_TYPES, ContentType
 from app.graphql.enums import ENUM_OF_CHOICES
 from app.graphql.ids import TYPE_NAMES
@@ -195,6 +195,8 @@ def list_params(
         topic, topics = _given(filter.topic), _given(filter.topics) or []
         slugs = [*topics, *([topic] if topic is not None else [])]
         params.topics = list(dict.fromkeys(_slug("topic", t) for t in slugs))
+        if len(params.topics) > MAX_TOPICS:  # as REST's repeated `topic`
+            raise QueryError("topics", f"at most {MAX_TOPICS} topics")
         params.q = _given(filter.q)
         updated_since = _given(filter.updated_since)
         if updated_since is not None:

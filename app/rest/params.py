@@ -23,13 +23,12 @@ from pydantic import WithJsonSchema
 
 from app.content.errors import QueryError
 from app.content.filters import Filter, parse_datetime
-from app.content.queries import MAX_LIMIT
+from app.content.queries import MAX_LIMIT, MAX_TOPICS
 from app.content.types import ContentType
 from app.http.errors import BadRequest
 
 Handler = Callable[..., Any]
 DEFAULT_LIMIT = 20
-MAX_TOPICS = 50
 MAX_VALUE_LENGTH = 2000
 # Accepted by every read endpoint: it is read by the viewer dependency, not the handler.
 ALWAYS_ALLOWED = frozenset({"preview"})

@@ -111,7 +111,9 @@ class Person(Node):
     def photo(self, root: PersonRow) -> Image | None:
         return photo_of(root)
 
-    @strawberry.field(description="Positions held, in display order (primary first).")
+    @strawberry.field(
+        description="Positions held, in display order (as the editor ordered them; `isPrimary` marks the primary one)."
+    )
     def affiliations(self, root: PersonRow, info: Info) -> list[Affiliation]:
         links = context_of(info).links(root, "affiliations")
         return [AffiliationData(link.target, link.extra) for link in links]  # type: ignore[misc]
