@@ -1,5 +1,5 @@
 """When an event takes place, as feeds and calendars state it: events that span a change of
-the clocks."""
+the clocks, and events whose end is their start."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ ACROSS_FALL_BACK = {
     "starts_at": "2026-11-01T08:30:00Z",
     "ends_at": "2026-11-01T09:45:00Z",
     "timezone": "America/Los_Angeles",
+}
+INSTANT = {
+    "title": "Instant",
+    "starts_at": "2026-12-01T09:30:00Z",
+    "ends_at": "2026-12-01T09:30:00Z",
+    "timezone": "Europe/Berlin",
 }
 
 
@@ -66,3 +72,21 @@ def test_an_event_across_a_change_of_the_clocks_names_both_zones(
     spring = events["Across spring forward"]
     assert spring.decoded("DTSTART").astimezone(UTC) == datetime(2027, 3, 28, 0, 30, tzinfo=UTC)
     assert spring.decoded("DTEND").astimezone(UTC) == datetime(2027, 3, 28, 2, 30, tzinfo=UTC)
+
+
+def test_an_event_that_ends_as_it_starts_is_an_instant(client: TestClient, keys: Keys) -> None:
+    """Writes accept `ends_at` equal to `starts_at`; RFC 5545 §3.8.2.2 wants DTEND later
+    than DTSTART (CalDAV servers refuse the event), and a DATE-TIME DTSTART without DTEND is
+    that instant (§3.6.1). Feeds read it as an event without an end."""
+    _create(client, keys, INSTANT, {**INSTANT, "title": "Without end", "ends_at": None})
+    raw = client.get("/calendar/events.ics").content
+    events = {str(e["SUMMARY"]): e for e in Calendar.from_ical(raw).walk("VEVENT")}
+    for title in ("Instant", "Without end"):
+        event = events[title]
+        assert "DTEND" not in event
+        assert event.decoded("DTSTART").astimezone(UTC) == datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    for event in events.values():
+        if "DTEND" in event:
+            assert event.decoded("DTEND") > event.decoded("DTSTART")
+    when = _when(client)
+    assert when["Instant"] == when["Without end"] == "Tuesday, 1 December 2026, 10:30 CET"

@@ -30,6 +30,12 @@ def _day(value: datetime) -> str:
     return f"{value:%A}, {value.day} {value:%B %Y}"
 
 
+def has_end(row: Any) -> bool:
+    """Whether the event lasts: an end at its start (writes allow it) is an instant, as an
+    event without an end is (RFC 5545 §3.6.1), and is written as one."""
+    return row.ends_at is not None and row.ends_at != row.starts_at
+
+
 def when_text(row: Any) -> str:
     """'Thursday, 12 October 2023, 12:00-13:30 PDT' (with an en dash) in the event's zone.
 
@@ -37,7 +43,7 @@ def when_text(row: Any) -> str:
     BST'), or the start would read an hour off."""
     zone = event_zone(row)
     start = local(row.starts_at, zone)
-    if row.ends_at is None:
+    if not has_end(row):
         return f"{_day(start)}, {start:%H:%M %Z}"
     end = local(row.ends_at, zone)
     if end.date() != start.date():
