@@ -30,16 +30,27 @@ def _day(value: datetime) -> str:
     return f"{value:%A}, {value.day} {value:%B %Y}"
 
 
+def has_end(row: Any) -> bool:
+    """Whether the event lasts: an end at its start (writes allow it) is an instant, as an
+    event without an end is (RFC 5545 §3.6.1), and is written as one."""
+    return row.ends_at is not None and row.ends_at != row.starts_at
+
+
 def when_text(row: Any) -> str:
-    """'Thursday, 12 October 2023, 12:00-13:30 PDT' (with an en dash) in the event's zone."""
+    """'Thursday, 12 October 2023, 12:00-13:30 PDT' (with an en dash) in the event's zone.
+
+    Each time names its zone when the two differ (the night clocks change: '00:30 GMT-03:30
+    BST'), or the start would read an hour off."""
     zone = event_zone(row)
     start = local(row.starts_at, zone)
-    if row.ends_at is None:
+    if not has_end(row):
         return f"{_day(start)}, {start:%H:%M %Z}"
     end = local(row.ends_at, zone)
-    if end.date() == start.date():
-        return f"{_day(start)}, {start:%H:%M}{EN_DASH}{end:%H:%M %Z}"
-    return f"{_day(start)}, {start:%H:%M %Z} {EN_DASH} {_day(end)}, {end:%H:%M %Z}"
+    if end.date() != start.date():
+        return f"{_day(start)}, {start:%H:%M %Z} {EN_DASH} {_day(end)}, {end:%H:%M %Z}"
+    if (start.utcoffset(), start.tzname()) != (end.utcoffset(), end.tzname()):
+        return f"{_day(start)}, {start:%H:%M %Z}{EN_DASH}{end:%H:%M %Z}"
+    return f"{_day(start)}, {start:%H:%M}{EN_DASH}{end:%H:%M %Z}"
 
 
 def venue_text(row: Any) -> str | None:

@@ -21,7 +21,14 @@ from app.content.relations import RELATIONS
 from app.content.types import EVENT
 from app.content.visibility import Viewer
 from app.feeds.entries import printable, utc
-from app.feeds.eventinfo import STATUS_NOTES, event_zone, local, location_text, participants_text
+from app.feeds.eventinfo import (
+    STATUS_NOTES,
+    event_zone,
+    has_end,
+    local,
+    location_text,
+    participants_text,
+)
 from app.feeds.urls import calendar_uid, public_url
 
 if TYPE_CHECKING:
@@ -79,7 +86,7 @@ def _vevent(settings: Settings, row: Any, people: str | None, topics: list[str])
     event.add("last-modified", utc(row.updated_at))
     event.add("sequence", max(row.version - 1, 0))
     event.add("dtstart", _wall_time(row.starts_at, zone))
-    if row.ends_at is not None:
+    if has_end(row):  # RFC 5545 §3.8.2.2: DTEND is later than DTSTART
         event.add("dtend", _wall_time(row.ends_at, zone))
     event.add("summary", printable(row.title))
     description = _description(row, people)
