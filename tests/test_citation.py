@@ -643,8 +643,9 @@ def test_a_keyword_with_a_comma_is_one_keyword(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
     """Keywords are BibLaTeX's comma-separated list, so the topic "Crime, Organized" was
-    two keywords, "Crime" and "Organized". It is braced, BibTeX's one grouping; RIS gives
-    each keyword its own `KW` line and keeps it whole; CSL-JSON's `keyword` is one string."""
+    two keywords, "Crime" and "Organized". It is braced, BibTeX's one grouping (Zotero's
+    and Biber's BibTeX readers split it all the same); RIS gives each keyword a `KW` line of
+    its own."""
     _write(session_factory, "topics", {"slug": "crime", "name": "Crime, Organized"})
     _write(session_factory, "topics", {"slug": "fx", "name": "R&D; 100%"})
     _write(session_factory, "topics", {"slug": "mexico", "name": "Mexico"})

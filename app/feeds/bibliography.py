@@ -214,9 +214,10 @@ BIBTEX_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", 
 def _bibtex_keywords(keywords: list[str]) -> str | None:
     """BibLaTeX's comma-separated keyword list. A keyword holding a comma (or the
     semicolon some readers also split on) is braced, the one grouping BibTeX's syntax
-    has: "Crime, Organized" stays one keyword to a reader that honours braces. Zotero's
-    BibTeX import and Biber split at every comma whatever the braces; RIS, one `KW` line
-    per keyword, carries it whole to them."""
+    has: "Crime, Organized" stays one keyword to a reader that honours braces. No escape
+    reaches every reader: Zotero's BibTeX import drops the braces and splits at every comma
+    and semicolon, and Biber splits at commas. RIS writes one `KW` line per keyword, which
+    Zotero keeps whole unless it holds a semicolon (or is the only one and holds a comma)."""
     escaped = [
         "{" + bibtex_escape(k) + "}" if "," in k or ";" in k else bibtex_escape(k) for k in keywords
     ]
