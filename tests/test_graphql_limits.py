@@ -155,17 +155,6 @@ def test_oversized_documents_are_refused(demo_client: TestClient) -> None:
             {"f": {"upcoming": "soon"}},
             "BAD_USER_INPUT",
         ),
-        # A topic carries no topics: TopicFilter has no topic filter (REST: 400).
-        (
-            '{ topics(filter: {topic: "kidnapping"}) { totalCount } }',
-            None,
-            "GRAPHQL_VALIDATION_FAILED",
-        ),
-        (
-            '{ topics(filter: {topics: ["mexico"]}) { totalCount } }',
-            None,
-            "GRAPHQL_VALIDATION_FAILED",
-        ),
         ("mutation { deleteEverything }", None, "GRAPHQL_VALIDATION_FAILED"),
         ("subscription { events }", None, "GRAPHQL_VALIDATION_FAILED"),
         (

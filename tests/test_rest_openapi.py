@@ -56,8 +56,7 @@ def test_each_collection_documents_its_own_parameters(document: dict[str, Any], 
     assert listing["summary"]
     assert listing["description"]
     params = {p["name"]: p for p in listing["parameters"] if p["in"] == "query"}
-    common = COMMON_LIST if ctype.taggable else COMMON_LIST - {"topic"}  # topics carry none
-    assert set(params) == common | set(FILTERS[ctype.collection])
+    assert set(params) == COMMON_LIST | set(FILTERS[ctype.collection])
     for name, spec in FILTERS[ctype.collection].items():
         schema = params[name]["schema"]
         assert params[name]["description"], name

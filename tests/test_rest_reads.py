@@ -311,23 +311,6 @@ def test_filters_of_other_collections_are_unknown_parameters(
         assert repr(name) in body["detail"]
 
 
-def test_topics_take_no_topic_filter(demo_client: TestClient) -> None:
-    """A topic carries no topics, so `topics?topic=kidnapping` could only answer nothing:
-    it was accepted, with an empty list. Like another collection's filter, it is unknown
-    there: 400 naming it (and GraphQL's TopicFilter has no `topic` or `topics`)."""
-    body = problem(demo_client, "/api/v1/topics", topic="kidnapping")
-    assert "'topic'" in body["detail"]
-    assert body["errors"] == [{"loc": ["query", "topic"], "msg": "unknown parameter"}]
-    documented = demo_client.get("/openapi.json").json()["paths"]["/api/v1/topics"]["get"]
-    assert "topic" not in {p["name"] for p in documented["parameters"]}
-    # Every other collection, and a topic's stream (tagged with any of these as well), keep it.
-    for collection in COLLECTIONS:
-        if collection != "topics":
-            assert demo_client.get(f"/api/v1/{collection}?topic=kidnapping").status_code == 200
-    stream = "/api/v1/topics/kidnapping/stream?topic=mexico"
-    assert demo_client.get(stream).status_code == 200
-
-
 def test_unknown_and_repeated_parameters_are_400(demo_client: TestClient) -> None:
     body = problem(demo_client, "/api/v1/events", evnet_type="seminar", colour="red")
     assert "'evnet_type'" in body["detail"]

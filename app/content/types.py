@@ -49,12 +49,6 @@ class ContentType:
     def publishable(self) -> bool:
         return issubclass(self.model, Publishable)
 
-    @property
-    def taggable(self) -> bool:
-        """Whether its items carry topics: a topic has none, so its list takes no topic
-        filter (REST `topic`, GraphQL `filter.topic(s)`), which could only match nothing."""
-        return self.model is not Topic
-
     def public_id(self, pk: int) -> str:
         return f"{self.id_prefix}_{pk}"
 

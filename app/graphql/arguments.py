@@ -53,30 +53,23 @@ def _filter_description(spec: Filter) -> str:
 def _filter_input(ctype: ContentType) -> type:
     label = TYPE_NAMES[ctype.name]
     annotations: dict[str, Any] = {
-        "q": Optional[str],  # noqa: UP045 (evaluated at runtime by Strawberry)
+        "topic": Optional[str],  # noqa: UP045 (evaluated at runtime by Strawberry)
+        "topics": Optional[list[str]],  # noqa: UP045
+        "q": Optional[str],  # noqa: UP045
         "updated_since": Optional[datetime],  # noqa: UP045
     }
     namespace: dict[str, Any] = {
         "__annotations__": annotations,
         "__module__": __name__,
+        "topic": strawberry.field(default=UNSET, description="Topic slug: items tagged with it."),
+        "topics": strawberry.field(
+            default=UNSET, description="Topic slugs: items tagged with any of them."
+        ),
         "q": strawberry.field(default=UNSET, description="Full-text search over the items' text."),
         "updated_since": strawberry.field(
             default=UNSET, description="Items changed at or after this time (for syncing)."
         ),
     }
-    if ctype.taggable:  # TopicFilter has neither: a topic carries no topics
-        annotations = {
-            "topic": Optional[str],  # noqa: UP045
-            "topics": Optional[list[str]],  # noqa: UP045
-            **annotations,
-        }
-        namespace["__annotations__"] = annotations
-        namespace["topic"] = strawberry.field(
-            default=UNSET, description="Topic slug: items tagged with it."
-        )
-        namespace["topics"] = strawberry.field(
-            default=UNSET, description="Topic slugs: items tagged with any of them."
-        )
     for spec in FILTERS[ctype.collection].values():
         name = _python_name(spec.name)
         annotations[name] = Optional[_filter_type(spec)]  # noqa: UP045
@@ -199,8 +192,7 @@ def list_params(
         sort=str(sort.value) if sort is not None else None,
     )
     if filter is not None:
-        topic = _given(getattr(filter, "topic", UNSET))
-        topics = _given(getattr(filter, "topics", UNSET)) or []
+        topic, topics = _given(filter.topic), _given(filter.topics) or []
         slugs = [*topics, *([topic] if topic is not None else [])]
         params.topics = list(dict.fromkeys(_slug("topic", t) for t in slugs))
         if len(params.topics) > MAX_TOPICS:  # as REST's repeated `topic`

@@ -66,7 +66,7 @@ class CollectionRoutes:
             p.LIMIT,
             p.CURSOR,
             p.sort_param(ctype, _default_sort(ctype)),
-            *([p.TOPIC] if ctype.taggable else []),  # `topics?topic=`: 400, unknown
+            p.TOPIC,
             p.Q,
             p.UPDATED_SINCE,
             include,
