@@ -106,7 +106,10 @@ class Settings(BaseSettings):
     )
     include_max_depth: int = Field(default=3, ge=0, description="Deepest `include` path.")
     auth_failure_limit: int = Field(
-        default=10, ge=1, description="Failed authentications per client per minute before 429."
+        default=10,
+        ge=1,
+        description="Failed authentications per minute, per client address and presented key "
+        "(its lookup prefix), before that key gets 429 from that address.",
     )
     log_level: str = Field(default="INFO")
     migrate_on_start: bool = Field(

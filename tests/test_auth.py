@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from app.db import session_scope
 from app.http.auth import SCOPES, ApiKeyError, create_api_key, revoke_api_key
-from app.http.throttle import MemoryThrottle, RedisThrottle
+from app.http.throttle import MemoryThrottle, RedisThrottle, failure_bucket
 from app.models import ApiKey
 from tests.admin_helpers import ADMIN, PREVIEW, WRITE, bearer, make_key
 from tests.conftest import AppFactory
@@ -126,9 +126,55 @@ def test_failed_authentication_is_throttled(app_factory: AppFactory) -> None:
         assert throttled.status_code == 429
         assert throttled.headers["content-type"] == "application/problem+json"
         assert 1 <= int(throttled.headers["Retry-After"]) <= 60
-        assert _status(client, good) == 429  # even a good key, while throttled
-        assert client.get("/api/v1/topics?preview=true", headers=good).status_code == 429
         assert client.get("/api/v1/topics").status_code == 200  # public reads are unaffected
+        # Guessing at the good key (its prefix, wrong secrets) throttles that key from
+        # this client, even with the right secret: the guesser learns nothing more.
+        wrong = good["Authorization"][:-4] + (
+            "aaaa" if not good["Authorization"].endswith("aaaa") else "bbbb"
+        )
+        for _ in range(3):
+            assert _status(client, {"Authorization": wrong}) == 401
+        assert _status(client, {"Authorization": wrong}) == 429
+        assert _status(client, good) == 429
+        assert client.get("/api/v1/topics?preview=true", headers=good).status_code == 429
+
+
+def test_other_keys_failures_never_lock_a_key_out(app_factory: AppFactory) -> None:
+    """Behind a proxy that FORWARDED_ALLOW_IPS does not name, every editor has the proxy's
+    address: ten bad keys a minute from anyone there (a stale key in a script, a guesser)
+    locked every editor out. Failures count per address *and* presented key, so a good
+    key is refused only for wrong secrets presented for it."""
+    app = app_factory(auth_failure_limit=3)
+    editors = [bearer(make_key(app.state.session_factory, f"e{i}", WRITE)) for i in range(2)]
+    proxy = ("192.0.2.10", 40000)
+    with TestClient(app, client=proxy) as client:
+        failures = [
+            bearer("dsk_00000000_" + "x" * 43),  # unknown keys, under many prefixes
+            bearer("dsk_11111111_" + "x" * 43),
+            bearer("hunter2"),  # garbage, another scheme: no key's bucket
+            {"Authorization": "Basic ZWRpdG9yOnNlY3JldA=="},
+            bearer("dsk_bad_guess"),
+        ]
+        for headers in failures * 4:  # 20 failures, more than six times the limit
+            assert _status(client, headers) in (401, 429)
+        assert _status(client, failures[0]) == 429  # each is throttled in its own bucket
+        assert _status(client, failures[2]) == 429
+        for editor in editors:
+            assert _status(client, editor) == 201
+        # Wrong secrets for the first editor's key throttle that key only.
+        prefix = editors[0]["Authorization"].split("_")[1]
+        for _ in range(4):
+            assert _status(client, bearer(f"dsk_{prefix}_" + "y" * 43)) in (401, 429)
+        assert _status(client, editors[0]) == 429
+        assert _status(client, editors[1]) == 201
+    with TestClient(app, client=("198.51.100.7", 40000)) as elsewhere:
+        assert _status(elsewhere, editors[0]) == 201  # another address: its own buckets
+
+
+def test_failure_buckets() -> None:
+    assert failure_bucket("10.0.0.1", "1a2b3c4d") == "10.0.0.1 1a2b3c4d"
+    for not_a_prefix in (None, "", "x" * 17, "a b", "ключ", "a-b"):
+        assert failure_bucket("10.0.0.1", not_a_prefix) == "10.0.0.1 -"
 
 
 def test_memory_throttle_window_slides() -> None:
@@ -154,7 +200,7 @@ def redis_client_id() -> Iterator[str]:
     except redis.RedisError:
         pytest.skip("Redis is not reachable at " + REDIS_URL)
     client_id = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-    key = RedisThrottle.KEY.format(client=client_id)
+    key = RedisThrottle.KEY.format(client=failure_bucket(client_id, "a"))
     connection.delete(key)
     yield client_id
     connection.delete(key)
@@ -172,7 +218,8 @@ def test_redis_throttle_is_shared_by_workers(app_factory: AppFactory, redis_clie
         response = one.post("/api/v1/topics", json={"name": "X"}, headers=bearer("dsk_a_b"))
         assert response.status_code == 429
         assert _status(two, bearer("dsk_a_b")) == 429
-    ttl = redis.Redis.from_url(REDIS_URL).ttl(RedisThrottle.KEY.format(client=redis_client_id))
+    key = RedisThrottle.KEY.format(client=failure_bucket(redis_client_id, "a"))
+    ttl = redis.Redis.from_url(REDIS_URL).ttl(key)
     assert 0 < ttl <= 60
     assert 1 <= int(response.headers["Retry-After"]) <= 60
 

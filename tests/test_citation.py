@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import bibtexparser
@@ -14,8 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.events import notify_write
+from app.content.names import derive_sort_name
 from app.content.types import BY_COLLECTION
 from app.content.writes import create_item
+from app.feeds.bibliography import Citation, Name, to_bibtex
 from app.http.auth import create_api_key
 
 LIVING = "/api/v1/publications/living-in-fear-dynamics-of-extortion-in-mexicos-drug-war/citation"
@@ -230,7 +235,7 @@ def test_every_publication_type(client: TestClient, session_factory: sessionmake
             ("", "{Stanford}"),
         ]
         assert entry["pages"] == "7--19"
-        assert entry["month"] == "3"
+        assert entry["month"] == "mar"  # the macro, unbraced: `month = mar`
         decoded = bibtexparser.parse_string(
             client.get(url).text, append_middleware=[LatexDecodingMiddleware()]
         ).entries[0]
@@ -570,4 +575,156 @@ def test_a_year_and_a_date_of_another_year_make_no_date(
     url = "/api/v1/publications/same/citation"
     assert csl(client, url + "?format=csl-json")["issued"] == {"date-parts": [[2019, 11, 2]]}
     assert dict(ris_lines(client, url + "?format=ris"))["DA"] == "2019/11/02"
-    assert bibtex_entry(client, url)["month"] == "11"
+    assert bibtex_entry(client, url)["month"] == "nov"
+
+
+def test_bibtex_months_are_the_month_macros() -> None:
+    """`month = {5}` is printed "5" by BibTeX's standard styles ("5 2020"); the month macros
+    every style defines, unbraced, are printed "May" (and read as May by Zotero and Biber)."""
+    macros = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    for month, macro in enumerate(macros, start=1):
+        text = to_bibtex(
+            Citation(key="pub_1", publication_type="other", title="T", year=2020, month=month)
+        )
+        assert f"  month = {macro}\n" in text, text
+        assert bibtexparser.parse_string(text).entries[0]["month"] == macro
+
+
+def test_the_word_and_in_a_name_is_no_second_author(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """BibTeX splits `author` at the word "and" in any case, outside braces: "Tom and Jerry
+    Smith" (sorted "Smith, Tom and Jerry") was two authors, "Smith, Tom" and "Jerry"; a
+    derived "Sons, Smith and" made "and" a particle. A name part holding the word is braced
+    whole; "Anderson" and "Andrea" hold no such word and stay as they were."""
+    for name, sort_name in (
+        ("Tom and Jerry Smith", None),
+        ("Smith and Sons", None),  # derived "Sons, Smith and": an editor should set it
+        ("Ann AND Bob", None),
+        ("Jo Smith and Sons", "Smith and Sons, Jo"),
+        ("Andrea Anderson", None),
+    ):
+        _write(session_factory, "people", {"name": name, "sort_name": sort_name})
+    _write(
+        session_factory,
+        "publications",
+        {
+            "slug": "cartoons",
+            "title": "Cartoons",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "authors": [
+                "tom-and-jerry-smith",
+                "smith-and-sons",
+                "ann-and-bob",
+                "jo-smith-and-sons",
+                "andrea-anderson",
+            ],
+            "year": 2020,
+        },
+    )
+    url = "/api/v1/publications/cartoons/citation"
+    text = client.get(url).text
+    assert (
+        "author = {Smith, {Tom and Jerry} and Sons, {Smith and} and Bob, {Ann AND} and "
+        "{Smith and Sons}, Jo and Anderson, Andrea}"
+    ) in text
+    entry = bibtex_entry(client, url)
+    assert [(a.first, a.von, a.last) for a in entry["author"]] == [
+        (["{Tom and Jerry}"], [], ["Smith"]),
+        (["{Smith and}"], [], ["Sons"]),
+        (["{Ann AND}"], [], ["Bob"]),
+        (["Jo"], [], ["{Smith and Sons}"]),
+        (["Andrea"], [], ["Anderson"]),
+    ]
+
+
+def test_a_keyword_with_a_comma_is_one_keyword(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """Keywords are BibLaTeX's comma-separated list, so the topic "Crime, Organized" was
+    two keywords, "Crime" and "Organized". It is braced, BibTeX's one grouping (Zotero's
+    and Biber's BibTeX readers split it all the same); RIS gives each keyword a `KW` line of
+    its own."""
+    _write(session_factory, "topics", {"slug": "crime", "name": "Crime, Organized"})
+    _write(session_factory, "topics", {"slug": "fx", "name": "R&D; 100%"})
+    _write(session_factory, "topics", {"slug": "mexico", "name": "Mexico"})
+    _write(
+        session_factory,
+        "publications",
+        {
+            "slug": "tagged",
+            "title": "Tagged",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "topics": ["crime", "fx", "mexico"],
+        },
+    )
+    url = "/api/v1/publications/tagged/citation"
+    assert "  keywords = {{Crime, Organized}, {R\\&D; 100\\%}, Mexico}\n" in client.get(url).text
+    assert bibtex_entry(client, url)["keywords"] == "{Crime, Organized}, {R\\&D; 100\\%}, Mexico"
+    ris = ris_lines(client, url + "?format=ris")
+    assert [v for t, v in ris if t == "KW"] == ["Crime, Organized", "R&D; 100%", "Mexico"]
+
+
+# A style that prints how BibTeX itself splits `author` into names ("First|von|Last"
+# each), then the month.
+_NAMES_BST = """
+ENTRY { author month } {} {}
+MACRO {may} {"May"}
+INTEGERS { n i }
+FUNCTION {not} { { #0 } { #1 } if$ }
+FUNCTION {names}
+{ author num.names$ 'n :=
+  #1 'i :=
+  { n i < not }
+  { author i "{ff}|{vv}|{ll}" format.name$ write$ newline$
+    i #1 + 'i := }
+  while$
+  month write$ newline$
+}
+FUNCTION {misc} { names }
+FUNCTION {default.type} { names }
+READ
+ITERATE {call.type$}
+"""
+
+
+@pytest.mark.skipif(not shutil.which("bibtex"), reason="needs bibtex (texlive-binaries)")
+def test_bibtex_itself_reads_each_author_once(tmp_path: Path) -> None:
+    """BibTeX 0.99, not a parser's idea of it: one name per author, whatever "and" or comma
+    their parts hold, and the month macro expands."""
+    authors = [
+        ("Tom and Jerry Smith", None),
+        ("Smith and Sons", None),
+        ("Ann AND Bob", None),
+        ("Jo Smith and Sons", "Smith and Sons, Jo"),
+        ("Ann Lee", "Lee, Ann"),
+        ("Jan van der Berg Jr.", None),
+        ("Anne Lee", "Lee, Anne, and Co"),
+    ]
+    citation = Citation(
+        key="pub_1",
+        publication_type="other",
+        title="T",
+        authors=[Name.of(n, s or derive_sort_name(n)) for n, s in authors],
+        month=5,
+        year=2020,
+    )
+    (tmp_path / "names.bst").write_text(_NAMES_BST)
+    (tmp_path / "entry.bib").write_text(to_bibtex(citation))
+    (tmp_path / "entry.aux").write_text("\\citation{*}\n\\bibdata{entry}\n\\bibstyle{names}\n")
+    run = subprocess.run(
+        ["bibtex", "-terse", "entry"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (tmp_path / "entry.bbl").read_text().splitlines() == [
+        "{Tom and Jerry}||Smith",
+        "{Smith and}||Sons",
+        "{Ann AND}||Bob",
+        "Jo||{Smith and Sons}",
+        "Ann||Lee",
+        "Jan|van~der|Berg",  # BibTeX ties the words of a part
+        "Anne||Lee",
+        "May",
+    ]

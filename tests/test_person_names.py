@@ -110,3 +110,30 @@ def test_a_name_at_the_length_limit_gets_a_sort_name_within_it(
         sort_name = response.json()["sort_name"]
         assert len(sort_name) <= 200  # the suffix left out first, then cut
         assert sort_name.startswith(name.split()[1] + ", " + name.split()[0][:90])
+
+
+def test_the_api_documentation_says_when_an_editor_must_set_the_sort_name(
+    client: TestClient,
+) -> None:
+    """The derivation knows no name orders: the last word is the family name, so "Xi
+    Jinping" derives "Jinping, Xi" and is cited so. No guesser is built for that; the
+    write bodies' `sort_name` (what editors read at /docs) says when to set it, and the
+    read models say what a derived one is."""
+    assert derive_sort_name("Xi Jinping") == "Jinping, Xi"
+    assert derive_sort_name("Ana García Márquez") == "Márquez, Ana García"
+    document = client.get("/openapi.json").json()
+    people = document["paths"]["/api/v1/people"]["post"]["requestBody"]["content"]
+    one = document["paths"]["/api/v1/people/{id_or_slug}"]["patch"]["requestBody"]["content"]
+    for body in (people["application/json"], one["application/merge-patch+json"]):
+        description = body["schema"]["properties"]["sort_name"]["description"]
+        assert "**Set it** whenever the family name is not the last word" in description
+        assert '"Xi Jinping" derives "Jinping, Xi": set "Xi, Jinping"' in description
+        assert "A sort name you set is kept when the name changes" in description
+    read = document["components"]["schemas"]["Person"]["properties"]["sort_name"]
+    assert "last word as the family name" in read["description"]
+    graphql = client.post(
+        "/graphql",
+        json={"query": '{ __type(name: "Person") { fields { name description } } }'},
+    ).json()["data"]["__type"]["fields"]
+    described = {f["name"]: f["description"] for f in graphql}
+    assert "needs it set by the editor" in described["sortName"]

@@ -87,7 +87,8 @@ def _particle_apart(given: str) -> tuple[str, str | None]:
     is not ("Ludwig van", "Jan van der"); none in "bell" or "María del Carmen"."""
     words = given.split()
     end = len(words)
-    while end > 1 and words[end - 1][:1].islower():
+    # "and" is no particle: "Smith and", the given names of a derived "Sons, Smith and".
+    while end > 1 and words[end - 1][:1].islower() and words[end - 1].lower() != "and":
         end -= 1
     if end == len(words) or words[0][:1].islower():
         return given, None
@@ -180,17 +181,47 @@ def _bibtex_verbatim(value: str) -> str:
     return _one_line(value).replace("{", "%7B").replace("}", "%7D")
 
 
+# BibTeX splits `author` into names at the word "and" in any case ("AND", "And"), and a
+# name into its parts at commas, wherever they are not inside braces.
+_AND_WORD = re.compile(r"(?:^|\s)and(?:\s|$)", re.IGNORECASE)
+
+
+def _bibtex_name_part(part: str) -> str:
+    """One part of a name (family, given, suffix), escaped, and braced whole when it holds
+    the word "and" or a comma: "Tom and Jerry" as given names were two authors to BibTeX,
+    "Smith, Tom" and "Jerry"."""
+    escaped = bibtex_escape(part)
+    return "{" + escaped + "}" if _AND_WORD.search(part) or "," in part else escaped
+
+
 def _bibtex_name(name: Name) -> str:
-    family = bibtex_escape(name.family)
     if name.given is None:
-        return "{" + family + "}"  # keep a single or corporate name whole
-    if " and " in family or "," in family:
-        family = "{" + family + "}"
+        return "{" + bibtex_escape(name.family) + "}"  # keep a single or corporate name whole
+    family = _bibtex_name_part(name.family)
+    given = _bibtex_name_part(name.given)
     if name.particle:  # lowercase words before the last name are BibTeX's "von" part
         family = f"{bibtex_escape(name.particle)} {family}"
     if name.suffix:  # BibTeX's "von Last, Jr, First"
-        return f"{family}, {bibtex_escape(name.suffix)}, {bibtex_escape(name.given)}"
-    return f"{family}, {bibtex_escape(name.given)}"
+        return f"{family}, {_bibtex_name_part(name.suffix)}, {given}"
+    return f"{family}, {given}"
+
+
+# The month macros every BibTeX style defines (and Biber reads as the month's number):
+# `month = may`, unbraced; `{5}` is printed "5" by the standard styles.
+BIBTEX_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _bibtex_keywords(keywords: list[str]) -> str | None:
+    """BibLaTeX's comma-separated keyword list. A keyword holding a comma (or the
+    semicolon some readers also split on) is braced, the one grouping BibTeX's syntax
+    has: "Crime, Organized" stays one keyword to a reader that honours braces. No escape
+    reaches every reader: Zotero's BibTeX import drops the braces and splits at every comma
+    and semicolon, and Biber splits at commas. RIS writes one `KW` line per keyword, which
+    Zotero keeps whole unless it holds a semicolon (or is the only one and holds a comma)."""
+    escaped = [
+        "{" + bibtex_escape(k) + "}" if "," in k or ";" in k else bibtex_escape(k) for k in keywords
+    ]
+    return ", ".join(escaped) or None
 
 
 def cite_key(citation: Citation) -> str:
@@ -228,16 +259,20 @@ def to_bibtex(citation: Citation) -> str:
         ),
         ("note", genre if entry_type == "misc" else None),
         ("year", str(citation.year) if citation.year else None),
-        ("month", str(citation.month) if citation.month else None),
+        ("month", BIBTEX_MONTHS[citation.month - 1] if citation.month else None),
         ("volume", bibtex_escape(citation.volume) if citation.volume else None),
         ("number", bibtex_escape(citation.issue) if citation.issue else None),
         ("pages", "--".join(bibtex_escape(p) for p in pages if p) if pages else None),
         ("doi", _bibtex_verbatim(citation.doi) if citation.doi else None),
         ("url", _bibtex_verbatim(citation.url) if citation.url else None),
         ("abstract", bibtex_escape(citation.abstract) if citation.abstract else None),
-        ("keywords", bibtex_escape(", ".join(citation.keywords)) if citation.keywords else None),
+        ("keywords", _bibtex_keywords(citation.keywords)),
     ]
-    lines = [f"  {name} = {{{value}}}" for name, value in fields if value]
+    lines = [
+        f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
+        for name, value in fields
+        if value
+    ]
     return f"@{entry_type}{{{cite_key(citation)},\n" + ",\n".join(lines) + "\n}\n"
 
 

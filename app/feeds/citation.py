@@ -122,7 +122,11 @@ def publication_citation(
     `article-journal`; a book `@book` / `BOOK` / `book`; a chapter `@incollection` / `CHAP` /
     `chapter`; reports, policy briefs and working papers `@techreport` / `RPRT` / `report`
     (with their kind as `type` / `M3` / `genre`); research projects and other works `@misc` /
-    `GEN` / `document`. BibTeX is UTF-8 with only TeX's special characters escaped.
+    `GEN` / `document`. BibTeX is UTF-8 with only TeX's special characters escaped; its
+    `month` is the month's macro (`month = may`), and `keywords` (the topics) a comma-separated
+    list in which a topic holding a comma is braced (`{Crime, Organized}`); Zotero and Biber
+    split it at the comma all the same, and keep it whole from RIS (one `KW` per topic) when
+    the publication has other topics.
     Unknown format: 400; unknown publication: 404.
     """
     row = get_item(session, PUBLICATION, id_or_slug, viewer) if usable_key(id_or_slug) else None

@@ -24,7 +24,7 @@ from starlette.requests import Request
 
 from app.db import session_scope, utcnow
 from app.http.errors import Forbidden, TooManyRequests, Unauthorized
-from app.http.throttle import client_address, throttle_for
+from app.http.throttle import client_address, failure_bucket, throttle_for
 from app.models import ApiKey
 
 SCOPES = ("content:write", "content:preview", "admin")
@@ -52,12 +52,21 @@ def new_key() -> tuple[str, str, str]:
     return secret, prefix, hash_secret(secret)
 
 
-def verify_key(session: Session, presented: str) -> Principal | None:
+def key_prefix(presented: str) -> str | None:
+    """The lookup prefix of a presented key (`dsk_<prefix>_<secret>`), None when the token
+    cannot be a key."""
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(presented) > 200:
         return None
+    return parts[1]
+
+
+def verify_key(session: Session, presented: str) -> Principal | None:
+    prefix = key_prefix(presented)
+    if prefix is None:
+        return None
     candidates = session.scalars(
-        select(ApiKey).where(col(ApiKey.prefix) == parts[1], col(ApiKey.revoked_at).is_(None))
+        select(ApiKey).where(col(ApiKey.prefix) == prefix, col(ApiKey.revoked_at).is_(None))
     ).all()
     presented_hash = hash_secret(presented)
     for key in candidates:
@@ -90,19 +99,25 @@ INVALID_TOKEN = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 def authenticate(request: Request) -> Principal | None:
     """The caller's principal, None without credentials; 401 for a bad key.
 
-    Every bad key counts against the client's address; past the limit the client gets
-    429 for any key until its failures age out (see `app.http.throttle`).
+    Every bad key counts against the client's address and the key it names (its lookup
+    prefix); past the limit that key gets 429 from that address, right or wrong, until its
+    failures age out, while other keys from the same address are checked as ever (see
+    `app.http.throttle`).
     """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    if "authorization" not in request.headers:
+    header = request.headers.get("authorization")
+    if header is None:
         return None
-    throttle, client = throttle_for(request), client_address(request)
+    scheme, _, presented = header.partition(" ")
+    prefix = key_prefix(presented.strip()) if scheme.lower() == "bearer" else None
+    throttle = throttle_for(request)
+    client = failure_bucket(client_address(request), prefix)
     wait = throttle.retry_after(client)
     if wait is not None:
         raise TooManyRequests(
-            f"Too many failed authentications from this client; retry in {wait} s.",
+            f"Too many failed authentications with this key from this client; retry in {wait} s.",
             retry_after=wait,
         )
     try:

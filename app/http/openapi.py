@@ -83,7 +83,7 @@ _EXAMPLE_DETAILS = {
     403: "The API key 'site' lacks the 'content:preview' scope.",
     413: "The request body is larger than 1000000 bytes.",
     415: "Send the body as application/json (got 'text/plain').",
-    429: "Too many failed authentications from this client; retry in 42 s.",
+    429: "Too many failed authentications with this key from this client; retry in 42 s.",
     503: "The database is temporarily unavailable; retry shortly.",
 }
 

@@ -1,10 +1,20 @@
-"""Throttling of failed authentication, per client: guessing API keys gets slow fast.
+"""Throttling of failed authentication: guessing API keys gets slow fast.
 
-Each failed authentication (missing, malformed, unknown or revoked key on an operation
-that needs one) counts against the client's address. Once a client has failed
-`auth_failure_limit` times within a minute, every authenticated request from it is
-refused with 429 and `Retry-After` until the window has moved on — even with a good key,
-so a guesser learns nothing from the answers.
+Each failed authentication (malformed, unknown or revoked key on an operation that needs
+one) counts against a bucket: the client's address *and* the key the request presented,
+named by its public lookup prefix (`dsk_<prefix>_…`; every token that cannot be one of
+ours, garbage or another scheme, shares one bucket per address). Once a bucket has failed
+`auth_failure_limit` times within a minute, every request presenting that key from that
+address is refused with 429 and `Retry-After`, unchecked, until the window has moved on:
+even the right secret, so a guesser of one key learns nothing from the answers.
+
+Keyed on the address alone, the throttle locked out every editor behind a proxy that
+`FORWARDED_ALLOW_IPS` does not name (they all share its address) after anyone's ten bad
+keys. A key's bucket fills only with wrong secrets presented *for that key* from that
+address: other keys' failures never lock it out. Guessing stays bounded where it could
+succeed: a stored key is found by its prefix, so guesses at it are at most
+`auth_failure_limit` a minute per address; a guess under a prefix no key has cannot match
+(and its 256-bit secret would not be guessed anyway).
 
 One worker keeps a sliding window in memory. With `redis_url` set, every worker shares a
 per-minute counter in Redis (INCR + EXPIRE); while Redis is unreachable each worker falls
@@ -144,3 +154,14 @@ def throttle_for(request: Request) -> Throttle:
 def client_address(request: Request) -> str:
     """The client's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
     return request.client.host if request.client else "unknown"
+
+
+NO_KEY = "-"  # the bucket of tokens that name no key: garbage, another scheme
+
+
+def failure_bucket(address: str, key_prefix: str | None) -> str:
+    """Where a failed authentication counts: the address and the presented key's lookup
+    prefix (stored prefixes are ASCII letters and digits, 16 at most; anything else
+    names no key and goes to the address's NO_KEY bucket)."""
+    usable = key_prefix and len(key_prefix) <= 16 and key_prefix.isascii() and key_prefix.isalnum()
+    return f"{address} {key_prefix if usable else NO_KEY}"

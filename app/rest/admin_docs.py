@@ -295,7 +295,7 @@ _PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
         429,
         "rate-limited",
         "Too Many Requests",
-        "Too many failed authentications from this client; retry in 42 s.",
+        "Too many failed authentications with this key from this client; retry in 42 s.",
     ),
 }
 

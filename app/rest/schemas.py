@@ -139,7 +139,11 @@ class OrganizationFields(Item):
 class PersonFields(Item):
     name: str
     sort_name: str = Field(
-        description='"Family, Given" or "Family, Given, Suffix", e.g. "King, Martin Luther, Jr.".'
+        description='"Family, Given" or "Family, Given, Suffix", e.g. "King, Martin Luther, '
+        'Jr.": as the editor set it, or derived from `name` with the last word as the family '
+        'name (right for "Jane Doe", not for a name written family name first such as "Xi '
+        "Jinping\", which needs it set: see the write body's `sort_name`). Orders people "
+        "lists and names the person in citations."
     )
     title: str | None = Field(description="Headline, e.g. the person's position.")
     degrees: str | None = Field(description='e.g. "MA, PhD"')

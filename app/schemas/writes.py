@@ -186,10 +186,19 @@ class PersonWrite(WriteModel):
             default=None,
             description='"Family, Given", or "Family, Given, Suffix" with a generational '
             'suffix ("King, Martin Luther, Jr."); it orders people and names authors in '
-            "citations. Derived from the name when not given (and again when the name "
-            'changes, if it was derived): the last word first, a trailing "Jr.", "Sr.", '
-            '"II", "III" or "IV" kept last, and degrees after a comma ("Jane Doe, PhD") '
-            "left out.",
+            "citations (BibTeX, RIS and CSL-JSON read the family and given names from it). "
+            "Derived from the name when not given (and again when the name changes, if it "
+            "was derived), by one rule that knows nothing of languages: the last word is the "
+            'family name ("Jane Doe" -> "Doe, Jane"), a trailing "Jr.", "Sr.", "II", "III" or '
+            '"IV" is kept last, degrees after a comma ("Jane Doe, PhD") are left out, and a '
+            'name written family name first with a comma ("Doe, Jane") is kept. **Set it** '
+            "whenever the family name is not the last word, or the derived value would cite "
+            'the person wrongly: a name written family name first ("Xi Jinping" derives '
+            '"Jinping, Xi": set "Xi, Jinping"), a family name of several words ("Ana García '
+            'Márquez" derives "Márquez, Ana García": set "García Márquez, Ana"), an '
+            "organisation or group listed as a person (set the name to sort by with no comma, "
+            '"Example Foundation" for "The Example Foundation": citations then name it whole). '
+            "A sort name you set is kept when the name changes: update it too.",
         )
     )
     title: Line | None = None

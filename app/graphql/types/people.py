@@ -91,7 +91,10 @@ class Person(Node):
     name: str = strawberry.field(description="Display name.")
     sort_name: str = strawberry.field(
         description='Name for alphabetical order and citations, "Family, Given" or "Family, '
-        'Given, Suffix", e.g. "Milani, Abbas", "King, Martin Luther, Jr.".'
+        'Given, Suffix", e.g. "Milani, Abbas", "King, Martin Luther, Jr.": as the editor set '
+        "it, or derived from `name` with the last word as the family name (right for "
+        '"Jane Doe"; a name written family name first, "Xi Jinping", needs it set by the '
+        "editor)."
     )
     title: str | None = strawberry.field(
         description='Headline, e.g. "Research Fellow, Hoover Institution".'
