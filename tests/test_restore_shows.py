@@ -24,8 +24,9 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from app.content.types import BY_COLLECTION, BY_NAME
-from app.content.writes import delete_item, update_item, upsert_item
+from app.content.writes import create_item, delete_item, update_item, upsert_item
 from app.db import session_scope, utcnow
+from app.transfer import import_records
 from tests.admin_helpers import bearer, event_body, make_key
 from tests.conftest import AppFactory
 from tests.rest_factories import attach, make_event, make_person, writing
@@ -290,3 +291,38 @@ def test_a_restore_outside_an_import_changes_the_items_showing_it_at_once(
         update_item(session, "events", panel, {"title": "Panel, again"}, "t")
     with factory() as session:
         assert attach(session, event).version == version + 2
+
+
+def test_a_restored_topic_marks_its_items_in_one_statement_per_tagged_type(
+    api: TestClient, count_queries: Any
+) -> None:
+    """Tagged on many items of every type, a restored topic costs one UPDATE per type
+    that can be tagged, whatever the number of items (each marked once)."""
+    factory: sessionmaker[Session] = api.app.state.session_factory  # type: ignore[attr-defined]
+    minimal = {
+        "organizations": {"name": "Org"},
+        "people": {"name": "Someone"},
+        "articles": {"title": "Story"},
+        "quotes": {"text": "Said"},
+        "events": {"title": "Talk", "starts_at": "2030-01-01T10:00:00Z"},
+        "publications": {"title": "Paper"},
+        "resources": {"name": "Help"},
+    }
+    with writing(factory) as session:
+        topic = create_item(session, "topics", {"slug": "back", "name": "Back"}, "t")
+        tagged = [
+            (ctype, create_item(session, ctype.collection, {**body, "topics": ["back"]}, "t"))
+            for ctype, body in ((BY_COLLECTION[c], b) for c, b in minimal.items())
+            for _ in range(4)
+        ]
+    with writing(factory) as session:
+        delete_item(session, "topics", attach(session, topic), "t")
+    versions = {(ctype.name, row.id): row.version for ctype, row in tagged}
+    line = orjson.dumps({"type": "topic", "data": {"slug": "back", "name": "Back"}})
+    with count_queries(api.app.state.engine) as queries, session_scope(factory) as session:  # type: ignore[attr-defined]
+        import_records(session, [line])
+    marks = [s for s in queries.statements if s.startswith("UPDATE") and "tagging" in s]
+    assert len(marks) == len(minimal), marks
+    with factory() as session:
+        for ctype, row in tagged:
+            assert attach(session, row).version == versions[(ctype.name, row.id)] + 1
