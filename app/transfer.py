@@ -31,6 +31,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from app.content.errors import WriteError
+from app.content.restored import mark_showing
 from app.content.shown import stamp_at
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.writes import current_document, lock_writers, upsert_item, validate
@@ -235,13 +236,17 @@ def _without_forward_refs(session: Session, line: _Line) -> dict[str, Any] | Non
 
 
 def _stamp_at_the_end(
-    session: Session, rows: Iterable[tuple[ContentType, Any]], started: datetime
+    session: Session,
+    rows: Iterable[tuple[ContentType, Any]],
+    started: datetime,
+    restores: list[tuple[ContentType, int]],
 ) -> None:
     """Date every change of this import as of now, just before it commits, not as of its
     line: `/api/v1/changes` lists a change once it is `CHANGES_SETTLE` old, trusting that
     a write commits within that of reading the clock. A long import did not: a partner's
     token moved past its first lines (on a scheduled item going live meanwhile) before they
-    were committed, and the partner never saw them."""
+    were committed, and the partner never saw them. The items showing the items it
+    restored change then too (`mark_showing`)."""
     by_model: dict[Any, list[int]] = {}
     gone: dict[Any, list[int]] = {}
     for ctype, row in rows:
@@ -251,6 +256,7 @@ def _stamp_at_the_end(
             gone.setdefault(ctype.model, []).append(row.id)
     session.flush()
     now = utcnow()
+    mark_showing(session, restores, now)
     for stamped, column in ((by_model, "updated_at"), (gone, "left_public_at")):
         for model, ids in stamped.items():
             for start in range(0, len(ids), 500):
@@ -324,12 +330,13 @@ def _upsert_lines(
     changed_rows: dict[int, tuple[ContentType, Any]] = {}
     deferred: list[_Line] = []
     refused: set[int] = set()
+    restores: list[tuple[ContentType, int]] = []  # the items restored, marked at the end
     started = utcnow()
 
     def upsert(line: _Line, data: dict[str, Any]) -> None:
         savepoint = session.begin_nested() if errors is not None else None
         try:
-            row, changed = upsert_item(session, line.ctype.collection, data, actor)
+            row, changed = upsert_item(session, line.ctype.collection, data, actor, restores)
         except WriteError as exc:
             message = (
                 f"line {line.number}: {line.ctype.name} '{line.data['slug']}': {_describe(exc)}"
@@ -358,7 +365,7 @@ def _upsert_lines(
             upsert(line, line.data)
     if errors is not None:
         return result  # only checked: the caller rolls back
-    _stamp_at_the_end(session, changed_rows.values(), started)
+    _stamp_at_the_end(session, changed_rows.values(), started, restores)
     _bump_every_version(session, bump=bool(changed_lines))
     result.changed = len(changed_lines)
     for line in parsed:

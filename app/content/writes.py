@@ -25,6 +25,7 @@ from app.content.links import (
 )
 from app.content.names import derive_sort_name
 from app.content.relations import RELATIONS
+from app.content.restored import mark_showing
 from app.content.search import index_item, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, ContentType
@@ -386,9 +387,17 @@ def delete_item(session: Session, collection: str, row: Any, actor: str) -> None
 
 
 def upsert_item(
-    session: Session, collection: str, data: dict[str, Any], actor: str
+    session: Session,
+    collection: str,
+    data: dict[str, Any],
+    actor: str,
+    restores: list[tuple[ContentType, int]] | None = None,
 ) -> tuple[Any, bool]:
-    """Create, or update the item with this slug; returns (row, changed). Idempotent."""
+    """Create, or update the item with this slug; returns (row, changed). Idempotent.
+
+    Restoring a deleted item changes the items that show it (`mark_showing`): at once, or,
+    given `restores`, the caller marks them at its end, with the (type, id) noted there (an
+    import, which dates its changes as it ends, marks them all in a few statements)."""
     lock_writers(session)
     ctype = BY_COLLECTION[collection]
     slug = data.get("slug")
@@ -429,6 +438,11 @@ def upsert_item(
         resolve = Resolver(session)
         check_no_cycle(session, row, resolve)
         resolve.check()
+    if restored and restores is not None:
+        restores.append((ctype, row.id))
+    elif restored:
+        session.flush()
+        mark_showing(session, [(ctype, row.id)], utcnow())
     return row, row.version != version
 
 
