@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.content.placement import blocks
 from app.db import session_scope
 from app.demo.data import ASSUMPTIONS, DEMO_DATASET
 from app.demo.loader import load_demo
@@ -95,6 +96,29 @@ def test_pull_quotes_are_attributed(demo_client: TestClient) -> None:
     assert {q["speaker"]["name"] for q in quotes} == {"Sheryl Sandberg"}
     assert {q["attribution"] for q in quotes} == {"Founder, LeanIn.org"}
     assert any(q["text"].startswith("Rape is not resistance.") for q in quotes)
+
+
+def test_each_pull_quote_stands_after_the_paragraph_the_page_shows_it_after(
+    demo_client: TestClient,
+) -> None:
+    article = demo_client.get(
+        "/api/v1/articles/sheryl-sandberg-screams-before-silence-stanford?include=quotes"
+    ).json()
+    body = blocks(article["body"])
+    placed = [(q["after_block"], q["text"]) for q in article["quotes"]]
+    ends = ("make people see this.”", "it never will be,” she said.", "didn't get to.”")
+    assert [
+        body[after - 1].removesuffix("</p>").endswith(end)
+        for (after, _), end in zip(placed, ends, strict=True)
+    ] == [True] * 3
+    assert [text[:20] for _, text in placed] == [
+        "We know we have to k",
+        "Rape is not resistan",
+        "We have to believe i",
+    ]
+    # ... and before the next section's heading where the page has one.
+    assert body[placed[0][0]].startswith("<h2>")
+    assert body[placed[2][0]].startswith("<h2>")
 
 
 # The seven items the Kidnapping page lists, in the page's order (newest first).

@@ -130,6 +130,7 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "published_at": PAST,
             "authors": ["abbas-milani", "gone-person", "larry-diamond"],
             "hero_image": {"url": "https://example.org/x.jpg", "caption": "A caption"},
+            "body": "<p>One.</p><p>Two.</p>",
             "resources": ["draft-resource", "public-resource"],
             "related": [
                 {"type": kind, "slug": slug}
@@ -156,6 +157,7 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "published_at": PAST,
             "speaker": "abbas-milani",
             "article": "public-article",
+            "after_block": 1,
             "topics": ["kidnapping"],
         },
     ),
@@ -214,8 +216,8 @@ QUERIES: list[str] = [
     + NODES
     + ") { ... on Node { ... on Event { ... on Node { id } speakers { ... on Node { id } } } } } }",
     '{ topic(slug: "kidnapping") { ...N ... on Node { __typename ... on Article { title } } } } fragment N on Node { id ... on Topic { name } }',
-    '{ article(slug: "public-article") { related { __typename ... on Node { id } ... on Article { slug status } ... on Event { slug speakers { slug } } ... on Publication { slug authors { slug } } ... on Resource { slug isConfidential } ... on ContentItem { __typename } } resources { slug } authors { slug } heroImage { url alt caption } quotes { slug speaker { slug } } } }',
-    '{ topic(slug: "kidnapping") { stream(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { __typename ...A ...A ...C } } } } } fragment A on Article { title } fragment C on ContentItem { ... on Quote { text article { slug } speaker { slug } } ... on Event { slug } }',
+    '{ article(slug: "public-article") { related { __typename ... on Node { id } ... on Article { slug status } ... on Event { slug speakers { slug } } ... on Publication { slug authors { slug } } ... on Resource { slug isConfidential } ... on ContentItem { __typename } } resources { slug } authors { slug } heroImage { url alt caption } quotes { slug afterBlock position speaker { slug } } } }',
+    '{ topic(slug: "kidnapping") { stream(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { __typename ...A ...A ...C } } } } } fragment A on Article { title } fragment C on ContentItem { ... on Quote { text afterBlock article { slug } speaker { slug } } ... on Event { slug } }',
     '{ search(query: "Public") { totalCount edges { type cursor node { __typename ... on Node { id } ... on Article { title } } } } }',
     # Streams of every topic at once (first pages in one query), beside one topic's.
     '{ topics { nodes { slug stream(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { __typename ... on Node { id } ... on Quote { speaker { slug } } } } } s: stream(types: [QUOTE, ARTICLE]) { totalCount nodes { __typename ... on Article { title authors { slug } } } } } } topic(slug: "kidnapping") { stream(first: 2) { totalCount nodes { __typename } } } }',

@@ -52,7 +52,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "body_text",
         "hero_image",
     ),
-    "quote": ("text", "attribution", "position"),
+    "quote": ("text", "attribution", "position", "after_block"),
     "event": (
         "title",
         "subtitle",

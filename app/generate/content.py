@@ -106,7 +106,8 @@ class ContentBuilder:
         )
         self.person_titles: list[str] = []
         self.org_names: list[str] = []
-        self.article_state: list[tuple[str, datetime | None, datetime]] = []
+        # Per article: status, published_at, created_at and its body's number of blocks.
+        self.article_state: list[tuple[str, datetime | None, datetime, int]] = []
 
     def _rng(self, stream: str) -> random.Random:
         return random.Random(f"dossier-generate:{self.seed}:{stream}")

@@ -152,9 +152,12 @@ class SyntheticContent(ContentBuilder):
         for i in range(self.plan.articles):
             pk, article_slug = self.pk("article", i), slug("article", i + 1)
             state = publication_state(rng, past_instant(rng))
-            self.article_state.append((state["status"], state["published_at"], state["created_at"]))
             body, body_text = self.text.body(
                 1000, 3000, self._title(rng) if rng.random() < 0.3 else None
+            )
+            blocks = body.count("\n") + 1  # `TextMaker.body`: one block a line
+            self.article_state.append(
+                (state["status"], state["published_at"], state["created_at"], blocks)
             )
             hero = rng.random() < 0.5
             self._emit(
@@ -226,11 +229,15 @@ class SyntheticContent(ContentBuilder):
             state = publication_state(rng, past_instant(rng))
             article_id = None
             position = 0
+            after_block = None
             if rng.random() < 0.75:
                 index = rng.randrange(self.plan.articles)
                 article_id = self.pk("article", index)
                 position = positions[index] = positions.get(index, -1) + 1
-                status, published_at, created_at = self.article_state[index]
+                status, published_at, created_at, blocks = self.article_state[index]
+                # Every second block from the second on, in order (no random draw: the
+                # stream, and so every other value, stays as it was).
+                after_block = min(blocks, 2 * position + 2)
                 # A quote goes live with its source article.
                 live = (
                     published_at
@@ -261,6 +268,7 @@ class SyntheticContent(ContentBuilder):
                     "attribution": attribution,
                     "article_id": article_id,
                     "position": position,
+                    "after_block": after_block,
                 },
             )
             self._tag(rng, "quote", pk, (50, 30, 20))

@@ -58,6 +58,9 @@ class Quote(Publishable, table=True):
     attribution: str | None = Field(default=None, max_length=500)
     article_id: int | None = Field(default=None, foreign_key="article.id")
     position: int = Field(default=0)
+    # Where it stands in its article's body: after that many top-level blocks
+    # (`app.content.placement`); None: not placed in the body.
+    after_block: int | None = None
 
 
 class Event(Publishable, table=True):

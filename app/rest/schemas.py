@@ -166,7 +166,12 @@ class ArticleFields(PublishableItem):
 class QuoteFields(PublishableItem):
     text: str
     attribution: str | None = Field(description='e.g. "Founder, LeanIn.org"')
-    position: int
+    position: int = Field(description="Order among its article's quotes.")
+    after_block: int | None = Field(
+        description="Where it stands in its article's `body`: after this many of the body's "
+        "top-level blocks (the elements a browser's DOM lists as `children` of an element "
+        "holding the body; 0: before the first). Null: not placed in the body."
+    )
 
 
 class EventFields(PublishableItem):

@@ -230,12 +230,26 @@ class ArticleWrite(PublishableWrite):
     related: list[RelatedRef] = Field(default_factory=list, max_length=50)
 
 
+AFTER_BLOCK = (
+    "Where the quote stands in its article's body: after this many of the body's top-level "
+    "blocks (0: before the first). A block is a top-level element of the body, as a "
+    "browser's DOM lists them (`children`); text between elements is none. It must not "
+    "exceed the body's number of blocks (422), needs `article`, and is given again when "
+    "the quote moves to another article. When the article's body changes, the quote "
+    "follows the block it stood after. Null: not placed in the body."
+)
+
+
 class QuoteWrite(PublishableWrite):
     text: Annotated[str, StringConstraints(min_length=1, max_length=5000), NOT_BLANK]
     speaker: Ref | None = None
     attribution: Line | None = None
     article: Ref | None = None
     position: Annotated[Number, Field(ge=0, le=100_000)] = 0
+    after_block: Annotated[Number, Field(ge=0, le=100_000)] | None = Field(
+        default=None,
+        description=AFTER_BLOCK,
+    )
 
 
 class Venue(Schema):

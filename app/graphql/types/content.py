@@ -94,6 +94,11 @@ class Quote(Node):
         description='How the speaker is credited, e.g. "Founder, LeanIn.org".'
     )
     position: int = strawberry.field(description="Order within its article.")
+    after_block: int | None = strawberry.field(
+        description="Where it stands in its article's `body`: after this many of the body's "
+        "top-level blocks (the elements a browser's DOM lists as `children` of an element "
+        "holding the body; 0: before the first). Null: not placed in the body."
+    )
     status: Status = strawberry.field(description=_STATUS)
     published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
     created_at: datetime = strawberry.field(description=_CREATED_AT)
