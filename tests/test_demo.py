@@ -29,6 +29,26 @@ def test_amichai_magen_was_a_hoover_national_fellow_2008_2009(demo_client: TestC
     ]
 
 
+def test_sheryl_sandberg_is_the_former_coo_of_meta(demo_client: TestClient) -> None:
+    person = demo_client.get("/api/v1/people/sheryl-sandberg").json()
+    roles = [
+        (a["organization"]["slug"], a["role"], a["end_year"], a["is_current"])
+        for a in person["affiliations"]
+    ]
+    assert roles == [
+        ("leanin-org", "Founder", None, True),
+        ("meta", "Chief Operating Officer", None, False),  # "former", no year given
+    ]
+    assert demo_client.get("/api/v1/people?organization=meta").json()["data"] == []
+    milani = demo_client.get("/api/v1/people/abbas-milani").json()["affiliations"]
+    former = [a["organization"]["slug"] for a in milani if not a["is_current"]]
+    assert former[:3] == [
+        "notre-dame-de-namur-university",
+        "notre-dame-de-namur-university",
+        "berkeley-institute-of-international-studies",
+    ]
+
+
 def test_the_seminar_has_three_speakers_and_a_moderator_online_only(
     demo_client: TestClient,
 ) -> None:

@@ -43,6 +43,18 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "affiliations": [{"organization": "gone-org", "role": "Head", "is_primary": True}],
         },
     ),
+    (
+        "people",
+        {
+            "slug": "former-staff",
+            "name": "Former Staff",
+            "affiliations": [
+                {"organization": "hoover-institution", "role": "COO", "is_current": False},
+                {"organization": "hoover-institution", "role": "Fellow", "end_year": 2009},
+                {"organization": "stanford-university", "role": "Adviser"},
+            ],
+        },
+    ),
     ("articles", {"slug": "draft-article", "title": "Draft", "authors": ["abbas-milani"]}),
     (
         "articles",
@@ -90,6 +102,7 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
                 {"person": "abbas-milani", "role": "speaker", "title": "Fellow"},
                 {"person": "larry-diamond", "role": "moderator"},
                 {"person": "gone-person", "role": "host"},
+                {"person": "former-staff", "role": "panelist"},
             ],
             "sponsors": ["gone-org", "hoover-institution"],
             "topics": ["kidnapping", "israel"],

@@ -502,6 +502,7 @@ def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str
                     "role": link.extra["role"],
                     "start_year": link.extra["start_year"],
                     "end_year": link.extra["end_year"],
+                    "is_current": link.extra["is_current"],
                     "is_primary": link.extra["is_primary"],
                 }
                 for link in links

@@ -278,6 +278,7 @@ class ContentBuilder:
                         "role": role,
                         "start_year": start if rng.random() < 0.8 else None,
                         "end_year": None if current else min(start + rng.randint(1, 10), 2026),
+                        "is_current": current,
                         "is_primary": position == 0,
                         "position": position,
                     },

@@ -167,6 +167,7 @@ def _relation(ctype: ContentType, name: str, value: Any) -> Any:
         return [
             {
                 **{k: v for k, v in a.items() if k != "organization"},
+                "is_current": a.get("is_current", a.get("end_year") is None),
                 "position": i,
                 "organization": _ref(BY_NAME["organization"], a["organization"]),
             }

@@ -237,11 +237,15 @@ class Organization(OrganizationFields):
 
 
 class Affiliation(Schema):
-    """A person's role at an organization; `end_year` null means current."""
+    """A person's role at an organization."""
 
     role: str
     start_year: int | None
-    end_year: int | None
+    end_year: int | None = Field(description="Year it ended; null when current, or unknown.")
+    is_current: bool = Field(
+        description="Whether it is held now: false with an `end_year`, and for a role that "
+        'ended in a year unknown ("former Chief Operating Officer of Meta").'
+    )
     is_primary: bool
     position: int
     organization: OrganizationRef | Organization

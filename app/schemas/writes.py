@@ -171,12 +171,32 @@ class AffiliationWrite(Schema):
     role: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
     start_year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
     end_year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
+    is_current: Flag | None = Field(
+        default=None,
+        description="Whether the person holds it now. Left out (or null): true without an "
+        "`end_year`, false with one. False without an `end_year`: it has ended, the year "
+        'unknown ("former Chief Operating Officer of Meta"). Never true with an `end_year` '
+        "(422).",
+    )
     is_primary: Flag = False
 
     @field_validator("end_year")
     @classmethod
     def _years_in_order(cls, value: int | None, info: ValidationInfo) -> int | None:
         return _not_before(value, info, "start_year")
+
+    @field_validator("is_current")
+    @classmethod
+    def _ended_when_it_ended(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and info.data.get("end_year") is not None:
+            raise ValueError("an affiliation with an end_year has ended: false, or leave it out")
+        return value
+
+    @model_validator(mode="after")
+    def _current_without_end(self) -> AffiliationWrite:
+        if self.is_current is None:
+            self.is_current = self.end_year is None
+        return self
 
 
 class PersonWrite(WriteModel):

@@ -6,6 +6,9 @@ no column held:
 - `quote.after_block`: where a pull quote stands in its article's body (the number of the
   body's top-level blocks before it; null: no place in the body). The Sandberg article
   shows its three quotes between particular paragraphs; `position` only orders them.
+- `affiliation.is_current`: whether a role is held now. `end_year` null meant current, so
+  "former Chief Operating Officer of Meta", a role that ended in a year the page does not
+  give, could not be said. Filled from `end_year` (null: current), as it was read before.
 
 Plain ADD COLUMN throughout: a batch rebuild of a table on SQLite would drop its triggers.
 
@@ -27,7 +30,18 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("quote", sa.Column("after_block", sa.Integer(), nullable=True))
+    op.add_column(
+        "affiliation",
+        sa.Column("is_current", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
+    affiliation = sa.table("affiliation", sa.column("is_current"), sa.column("end_year"))
+    op.execute(
+        affiliation.update()
+        .where(affiliation.c.end_year.is_not(None))
+        .values(is_current=sa.false())
+    )
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE affiliation DROP COLUMN is_current")
     op.execute("ALTER TABLE quote DROP COLUMN after_block")
