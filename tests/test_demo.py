@@ -65,6 +65,11 @@ def test_the_seminar_has_three_speakers_and_a_moderator_online_only(
         ("speaker", "Or Rabinowitz"),
         ("moderator", "Larry Diamond"),
     ]
+    # The photo above its text is its lead image, not the start of its body.
+    photo = seminar["hero_image"]
+    assert photo["caption"].startswith("Family and friends of May Naim, 24,")
+    assert photo["credit"] == "Getty Images"
+    assert seminar["body"].startswith("<p>On Saturday October 7, 2023,")
 
 
 def test_the_2011_conference_at_bechtel_has_its_hosts_and_sponsors(demo_client: TestClient) -> None:

@@ -222,6 +222,10 @@ def test_event_entries_state_when_and_where(demo_client: TestClient) -> None:
         in hamas["content_html"]
     )
     assert "<strong>Where:</strong> Online" in hamas["content_html"]
+    # Its photo: the item's image, and above the text in its content (once: not also in the body).
+    photo = f"{SITE}/media/articles/fsi-scholars-analyze-implications-of-hamas-terror-attack-on-israel.jpg"
+    assert hamas["image"] == photo
+    assert hamas["content_html"].count(f'<img src="{photo}" alt="Family and friends') == 1
     conference = by_title[
         "Violence, Organized Crime, and Governance: Mexico in Comparative Perspective"
     ]

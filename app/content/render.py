@@ -68,6 +68,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "venue",
         "online_url",
         "registration_url",
+        "hero_image",
     ),
     "publication": (
         "title",

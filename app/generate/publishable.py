@@ -63,13 +63,15 @@ class SyntheticContent(ContentBuilder):
             body, body_text = self.text.body(
                 1000, 3000, self._title(rng) if rng.random() < 0.3 else None
             )
+            state = publication_state(rng, announced)
+            title = self._title(rng)
             self._emit(
                 "event",
                 {
                     "id": pk,
                     "slug": event_slug,
-                    **publication_state(rng, announced),
-                    "title": self._title(rng),
+                    **state,
+                    "title": title,
                     "subtitle": rng.choice(QUALIFIERS) if rng.random() < 0.3 else None,
                     "event_type": event_type,
                     "summary": self.text.sentences(1, 2),
@@ -87,6 +89,7 @@ class SyntheticContent(ContentBuilder):
                     "registration_url": f"https://events.example.org/register/{event_slug}"
                     if rng.random() < 0.5
                     else None,
+                    **self._event_image(i, event_slug, title),
                 },
             )
             self._participants(rng, pk, event_type)
@@ -103,6 +106,21 @@ class SyntheticContent(ContentBuilder):
                     },
                 )
             self._tag(rng, "event", pk, (35, 35, 20, 10))
+
+    @staticmethod
+    def _event_image(index: int, event_slug: str, title: str) -> dict[str, Any]:
+        """A photo for every third event (chosen by number, not drawn: the event stream's
+        other values stay as they were)."""
+        if index % 3:
+            return dict.fromkeys(
+                ("hero_image_url", "hero_image_alt", "hero_image_caption", "hero_image_credit")
+            )
+        return {
+            "hero_image_url": f"/media/events/{event_slug}.jpg",
+            "hero_image_alt": title,
+            "hero_image_caption": None,
+            "hero_image_credit": "Getty Images" if index % 2 else None,
+        }
 
     @staticmethod
     def _venue(rng: random.Random, mode: str) -> dict[str, Any]:

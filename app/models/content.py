@@ -85,6 +85,10 @@ class Event(Publishable, table=True):
     venue_address: str | None = Field(default=None, max_length=500)
     online_url: str | None = Field(default=None, max_length=500)
     registration_url: str | None = Field(default=None, max_length=500)
+    hero_image_url: str | None = Field(default=None, max_length=500)
+    hero_image_alt: str | None = Field(default=None, max_length=1000)
+    hero_image_caption: str | None = Field(default=None, max_length=2000)
+    hero_image_credit: str | None = Field(default=None, max_length=300)
 
 
 class Publication(Publishable, table=True):

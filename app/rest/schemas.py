@@ -189,6 +189,7 @@ class EventFields(PublishableItem):
     venue: Venue | None
     online_url: str | None
     registration_url: str | None
+    hero_image: HeroImage | None = Field(description="Lead image, shown above the text.")
 
 
 class PublicationFields(PublishableItem):

@@ -305,6 +305,9 @@ class EventWrite(PublishableWrite):
     venue: Venue | None = None
     online_url: Url | None = None
     registration_url: Url | None = None
+    hero_image: HeroImage | None = Field(
+        default=None, description="The event's lead image (a photo shown above its text)."
+    )
     participants: list[ParticipantWrite] = Field(default_factory=list, max_length=100)
     sponsors: list[Ref] = Field(default_factory=list, max_length=50)
 

@@ -9,6 +9,8 @@ no column held:
 - `affiliation.is_current`: whether a role is held now. `end_year` null meant current, so
   "former Chief Operating Officer of Meta", a role that ended in a year the page does not
   give, could not be said. Filled from `end_year` (null: current), as it was read before.
+- `event.hero_image_*` (url, alt, caption, credit), as articles have: the seminar's photo
+  could only be put in its body.
 
 Plain ADD COLUMN throughout: a batch rebuild of a table on SQLite would drop its triggers.
 
@@ -20,6 +22,7 @@ Create Date: 2026-11-28
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = "e23e12bc058c"
@@ -40,8 +43,19 @@ def upgrade() -> None:
         .where(affiliation.c.end_year.is_not(None))
         .values(is_current=sa.false())
     )
+    for name, length in (("url", 500), ("alt", 1000), ("caption", 2000), ("credit", 300)):
+        op.add_column(
+            "event",
+            sa.Column(
+                f"hero_image_{name}",
+                sqlmodel.sql.sqltypes.AutoString(length=length),
+                nullable=True,
+            ),
+        )
 
 
 def downgrade() -> None:
+    for name in ("url", "alt", "caption", "credit"):
+        op.execute(f"ALTER TABLE event DROP COLUMN hero_image_{name}")
     op.execute("ALTER TABLE affiliation DROP COLUMN is_current")
     op.execute("ALTER TABLE quote DROP COLUMN after_block")

@@ -167,6 +167,10 @@ class Event(Node):
     def venue(self, root: EventRow) -> Venue | None:
         return venue_of(root)
 
+    @strawberry.field(description="Lead image, shown above the text.")
+    def hero_image(self, root: EventRow) -> Image | None:
+        return hero_image_of(root)
+
     @strawberry.field(description="Everyone taking part, in program order, with their roles.")
     def participants(self, root: EventRow, info: Info) -> list[Participant]:
         links = context_of(info).links(root, "participants")
