@@ -100,6 +100,22 @@ def test_support_resources_with_phones_and_hotlines(demo_client: TestClient) -> 
     cst = next(r for r in resources.values() if r["name"].startswith("Confidential Support Team"))
     assert (cst["phone"], cst["hotline"]) == ("650.736.6933", "650.725.9955")
     assert any(r["email"] == "ekrohner@brieftherapycenter.org" for r in resources.values())
+    # Each line under a resource, with the page's label, in the page's order.
+    lines = {
+        slug: [f"{c['label']}: {c['value']}" for c in r["contacts"]]
+        for slug, r in resources.items()
+    }
+    assert lines == {
+        "caps": ["Phone: 650.723.3785"],
+        "confidential-support-team": [
+            "Phone: 650.736.6933",
+            "24/7 urgent support hotline: 650.725.9955",
+        ],
+        "hillel-brief-therapy-program": ["Email: ekrohner@brieftherapycenter.org"],
+        "211-santa-clara-county": ["Phone: 211"],
+        "shalom-bayit": ["Helpline: 866.742.5667 (SHALOM-7)"],
+    }
+    assert cst["hours"] is None  # no longer the hotline's label
 
 
 def test_the_journal_article_lists_its_four_authors_in_order(demo_client: TestClient) -> None:

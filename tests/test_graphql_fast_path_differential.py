@@ -118,7 +118,22 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "status": "published",
             "published_at": PAST,
             "is_confidential": True,
+            "phone": "650.736.6933",
+            "hotline": "650.725.9955",
             "topics": ["kidnapping"],
+        },
+    ),
+    (
+        "resources",
+        {
+            "slug": "labelled-resource",
+            "name": "Helpline",
+            "status": "published",
+            "published_at": PAST,
+            "contacts": [
+                {"label": "Helpline", "kind": "phone", "value": "866.742.5667 (SHALOM-7)"},
+                {"label": "Write", "kind": "email", "value": "help@example.org"},
+            ],
         },
     ),
     ("publications", {"slug": "draft-publication", "title": "Draft", "authors": ["abbas-milani"]}),
@@ -145,7 +160,7 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "authors": ["abbas-milani", "gone-person", "larry-diamond"],
             "hero_image": {"url": "https://example.org/x.jpg", "caption": "A caption"},
             "body": "<p>One.</p><p>Two.</p>",
-            "resources": ["draft-resource", "public-resource"],
+            "resources": ["draft-resource", "public-resource", "labelled-resource"],
             "related": [
                 {"type": kind, "slug": slug}
                 for kind, slug in [
@@ -230,7 +245,7 @@ QUERIES: list[str] = [
     + NODES
     + ") { ... on Node { ... on Event { ... on Node { id } speakers { ... on Node { id } } } } } }",
     '{ topic(slug: "kidnapping") { ...N ... on Node { __typename ... on Article { title } } } } fragment N on Node { id ... on Topic { name } }',
-    '{ article(slug: "public-article") { related { __typename ... on Node { id } ... on Article { slug status } ... on Event { slug speakers { slug } } ... on Publication { slug authors { slug } } ... on Resource { slug isConfidential } ... on ContentItem { __typename } } resources { slug } authors { slug } heroImage { url alt caption } quotes { slug afterBlock position speaker { slug } } } }',
+    '{ article(slug: "public-article") { related { __typename ... on Node { id } ... on Article { slug status } ... on Event { slug speakers { slug } } ... on Publication { slug authors { slug } } ... on Resource { slug isConfidential contacts { kind label } } ... on ContentItem { __typename } } resources { slug phone contacts { label kind value } } authors { slug } heroImage { url alt caption } quotes { slug afterBlock position speaker { slug } } } }',
     '{ topic(slug: "kidnapping") { stream(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { __typename ...A ...A ...C } } } } } fragment A on Article { title } fragment C on ContentItem { ... on Quote { text afterBlock article { slug } speaker { slug } } ... on Event { slug } }',
     '{ search(query: "Public") { totalCount edges { type cursor node { __typename ... on Node { id } ... on Article { title } } } } }',
     # Streams of every topic at once (first pages in one query), beside one topic's.
@@ -265,6 +280,8 @@ QUERIES: list[str] = [
     # As deep as the limit allows, and one level more.
     '{ article(slug: "public-article") { related { ... on Event { participants { person { affiliations { organization { parent { parent { name } } } } } } } } } }',
     '{ article(slug: "public-article") { related { ... on Event { participants { person { affiliations { organization { parent { parent { topics { name } } } } } } } } } } }',
+    # A resolver reading several columns, asked alone (the projection reads them all).
+    "{ resources { nodes { contacts { label value } } } events { nodes { heroImage { url } } } }",
     # Bad single-item arguments.
     "{ event { slug } }",
     '{ event(slug: "x", id: "y") { slug } }',

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.content.contacts import CONTACT_COLUMNS, contacts_of
 from app.content.errors import QueryError
 from app.content.relations import RELATIONS, Link, Relation
 from app.content.rows import columns
@@ -91,6 +92,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "phone",
         "hotline",
         "email",
+        "contacts",
         "url",
         "hours",
         "audience",
@@ -121,6 +123,8 @@ def _value(ctype: ContentType, row: Any, name: str) -> Any:
         if values["venue_name"] is None and values["venue_address"] is None:
             return None
         return {"name": values["venue_name"], "address": values["venue_address"]}
+    if name == "contacts":
+        return contacts_of(columns(row, CONTACT_COLUMNS))
     return getattr(row, name)
 
 
@@ -133,7 +137,7 @@ def field_names(ctype: ContentType) -> tuple[str, ...]:
 
 
 def _getter(ctype: ContentType, name: str) -> Callable[[Any], Any]:
-    if name in ("id", "photo", "hero_image", "venue"):
+    if name in ("id", "photo", "hero_image", "venue", "contacts"):
         return lambda row: _value(ctype, row, name)
     return attrgetter(name)
 

@@ -323,6 +323,7 @@ class ContentBuilder:
                     if kind == "hotline"
                     else None,
                     "email": f"help{i + 1}@example.org" if rng.random() < 0.5 else None,
+                    "contacts": None,  # made from phone, hotline and email when read
                     "url": f"https://help.example.org/{slug('resource', i + 1)}",
                     "hours": rng.choice(HOURS),
                     "audience": rng.choice(AUDIENCES),

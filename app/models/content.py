@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Index
 from sqlmodel import Field
 
 from app.db import UTCDateTime
@@ -25,6 +26,7 @@ PUBLICATION_TYPES = (
     "other",
 )
 RESOURCE_TYPES = ("counseling", "hotline", "support_group", "legal", "information", "other")
+CONTACT_KINDS = ("phone", "sms", "email", "url", "other")
 
 
 class Article(Publishable, table=True):
@@ -121,6 +123,9 @@ class Resource(Publishable, table=True):
     phone: str | None = Field(default=None, max_length=100)
     hotline: str | None = Field(default=None, max_length=100)
     email: str | None = Field(default=None, max_length=300)
+    # [{label, kind, value}] as given; None: made from phone, hotline and email when read
+    # (`app.content.contacts`).
+    contacts: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     url: str | None = Field(default=None, max_length=500)
     hours: str | None = Field(default=None, max_length=300)
     audience: str | None = Field(default=None, max_length=300)

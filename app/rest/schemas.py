@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, create_model
 from app.models import (
     ARTICLE_TYPES,
     ATTENDANCE_MODES,
+    CONTACT_KINDS,
     EVENT_STATUSES,
     EVENT_TYPES,
     PARTICIPANT_ROLES,
@@ -122,6 +123,14 @@ class Venue(Schema):
     address: str | None
 
 
+class ResourceContact(Schema):
+    """One way to reach a support resource, labelled as its page shows it."""
+
+    label: str = Field(description='e.g. "Phone", "24/7 urgent support hotline", "Helpline".')
+    kind: str = _enum(CONTACT_KINDS, "What `value` is: for a `tel:`, `sms:` or `mailto:` link.")
+    value: str = Field(description='The number or address, e.g. "866.742.5667 (SHALOM-7)".')
+
+
 # --- flat objects (no relations): what the topic stream returns ----------------------
 
 
@@ -211,9 +220,14 @@ class ResourceFields(PublishableItem):
     name: str
     resource_type: str = _enum(RESOURCE_TYPES)
     description: str | None
-    phone: str | None
-    hotline: str | None
-    email: str | None
+    phone: str | None = Field(description="Main phone number, unlabelled (see `contacts`).")
+    hotline: str | None = Field(description="Hotline number, unlabelled (see `contacts`).")
+    email: str | None = Field(description="Email address, unlabelled (see `contacts`).")
+    contacts: list[ResourceContact] = Field(
+        description="Every way to reach it, labelled and in order, as its page lists them: "
+        "what to show. When its editor gave none, made from `phone`, `hotline` and `email` "
+        '(labelled "Phone", "Hotline", "Email").'
+    )
     url: str | None
     hours: str | None
     audience: str | None

@@ -350,6 +350,37 @@ class PublicationWrite(PublishableWrite):
     url: Url | None = None
 
 
+class ResourceContact(Schema):
+    model_config = ConfigDict(extra="forbid")
+    label: Annotated[str, StringConstraints(min_length=1, max_length=100), NOT_BLANK] = Field(
+        description='As the page shows it: "Phone", "24/7 urgent support hotline", "Helpline".'
+    )
+    kind: Literal["phone", "sms", "email", "url", "other"] = Field(
+        description="What `value` is: a number to call or text, an email address, a web "
+        "address (`https://…`), or other (written out as it is)."
+    )
+    value: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK] = Field(
+        description='The number or address, as the page writes it: "866.742.5667 (SHALOM-7)".'
+    )
+
+    # A field validator, not a model's: the 422 names `value` (`loc`), for forms.
+    @field_validator("value")
+    @classmethod
+    def _fits_its_kind(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind in ("phone", "sms") and not any(char.isdigit() for char in value):
+            raise ValueError(f"a {kind} number has digits")
+        if kind == "email" and not _EMAIL.fullmatch(value):
+            raise ValueError("is not an email address")
+        if kind == "url" and not _WEB_ADDRESS.fullmatch(value):
+            raise ValueError("is not an http(s) URL")
+        return value
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_WEB_ADDRESS = re.compile(r"https?://[^/\s?#@]+(?:[/?#]\S*)?")
+
+
 class ResourceWrite(PublishableWrite):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
     resource_type: Literal[
@@ -359,6 +390,14 @@ class ResourceWrite(PublishableWrite):
     phone: Annotated[str, StringConstraints(max_length=100)] | None = None
     hotline: Annotated[str, StringConstraints(max_length=100)] | None = None
     email: Email | None = None
+    contacts: list[ResourceContact] | None = Field(
+        default=None,
+        max_length=20,
+        description="Every way to reach the resource, labelled and in order, as its page "
+        "lists them. Left out or null: made, when read, from `phone`, `hotline` and `email` "
+        '(labelled "Phone", "Hotline", "Email"), which keep their meaning for the clients that '
+        "read them; `[]`: none.",
+    )
     url: Url | None = None
     hours: Short | None = None
     audience: Short | None = None

@@ -11,6 +11,10 @@ no column held:
   give, could not be said. Filled from `end_year` (null: current), as it was read before.
 - `event.hero_image_*` (url, alt, caption, credit), as articles have: the seminar's photo
   could only be put in its body.
+- `resource.contacts`: the labelled lines under a resource ("24/7 urgent support hotline:
+  650.725.9955", "Helpline: 866.742.5667 (SHALOM-7)"), a JSON list of {label, kind, value}.
+  NULL, as every existing row is left: made from `phone`, `hotline` and `email` when read,
+  as those rows show them today (`app.content.contacts`); nothing to fill.
 
 Plain ADD COLUMN throughout: a batch rebuild of a table on SQLite would drop its triggers.
 
@@ -52,9 +56,11 @@ def upgrade() -> None:
                 nullable=True,
             ),
         )
+    op.add_column("resource", sa.Column("contacts", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE resource DROP COLUMN contacts")
     for name in ("url", "alt", "caption", "credit"):
         op.execute(f"ALTER TABLE event DROP COLUMN hero_image_{name}")
     op.execute("ALTER TABLE affiliation DROP COLUMN is_current")
