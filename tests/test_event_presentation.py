@@ -1,4 +1,4 @@
-"""How an event presents itself beyond its facts: its lead image."""
+"""How an event presents itself beyond its facts: its lead image, the platform it is on."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.admin_helpers import Keys, event_body
+from tests.test_calendar import calendar, events_by_summary
 
 PHOTO = {
     "url": "/media/events/seminar.jpg",
@@ -90,3 +91,84 @@ def test_feeds_show_an_events_image(
     )
     rss = client.get("/feeds/events.rss").text
     assert "https://www.example.org/media/events/seminar.jpg" in rss
+
+
+def test_an_online_event_names_its_platform(api: TestClient, keys: Keys) -> None:
+    created = _create(api, keys, attendance_mode="online", online_platform="Zoom")
+    assert created.status_code == 201, created.text
+    assert api.get("/api/v1/events/seminar").json()["online_platform"] == "Zoom"
+    query = '{ event(slug: "seminar") { attendanceMode onlinePlatform } }'
+    data = api.post("/graphql", json={"query": query}).json()["data"]
+    assert data["event"] == {"attendanceMode": "ONLINE", "onlinePlatform": "Zoom"}
+    hybrid = api.patch(
+        "/api/v1/events/seminar",
+        json={"attendance_mode": "hybrid", "online_platform": "Microsoft Teams"},
+        headers=keys.writer,
+    )
+    assert hybrid.json()["online_platform"] == "Microsoft Teams"
+
+
+def test_an_in_person_event_has_no_platform(api: TestClient, keys: Keys) -> None:
+    refused = _create(api, keys, attendance_mode="in_person", online_platform="Zoom")
+    assert refused.status_code == 422, refused.text
+    assert [(e["loc"], e["msg"]) for e in refused.json()["errors"]] == [
+        (
+            ["body", "online_platform"],
+            "Value error, an in-person event has no online platform (attendance_mode)",
+        )
+    ]
+    for blank in ("", " ", "x" * 101, 7):
+        assert _create(api, keys, online_platform=blank).status_code == 422
+    assert _create(api, keys, online_platform="Zoom").status_code == 201  # online (event_body)
+    # Moved in person, it loses its platform in the same write, or the write is refused.
+    moved = api.patch(
+        "/api/v1/events/seminar", json={"attendance_mode": "in_person"}, headers=keys.writer
+    )
+    assert moved.status_code == 422, moved.text
+    both = api.patch(
+        "/api/v1/events/seminar",
+        json={"attendance_mode": "in_person", "online_platform": None},
+        headers=keys.writer,
+    )
+    assert both.status_code == 200, both.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "location", "joining"),
+    [
+        (
+            {"attendance_mode": "online", "online_url": "https://zoom.example.org/j/1"},
+            "Zoom: https://zoom.example.org/j/1",
+            "Join on Zoom: https://zoom.example.org/j/1",
+        ),
+        ({"attendance_mode": "online"}, "Online (Zoom)", None),
+        (
+            {
+                "attendance_mode": "hybrid",
+                "venue": {"name": "Encina Hall"},
+                "online_url": "https://zoom.example.org/j/1",
+            },
+            "Encina Hall; Zoom: https://zoom.example.org/j/1",
+            "Join on Zoom: https://zoom.example.org/j/1",
+        ),
+    ],
+)
+def test_feeds_and_calendars_say_where_to_join(
+    client: TestClient,
+    session_factory: sessionmaker[Session],
+    fields: dict[str, Any],
+    location: str,
+    joining: str | None,
+) -> None:
+    keys = Keys(session_factory, seed=True)
+    assert _create(client, keys, online_platform="Zoom", **fields).status_code == 201
+    event = events_by_summary(calendar(client, "/calendar/events.ics"))[
+        "The Hamas Attack on Israel"
+    ]
+    assert str(event["LOCATION"]) == location
+    description = str(event["DESCRIPTION"])
+    assert (joining in description) if joining else ("Join" not in description)
+    item = client.get("/feeds/events.json").json()["items"][0]
+    assert item["_dossier"]["online_platform"] == "Zoom"
+    assert item["_dossier"]["location"] == location
+    assert f"<strong>Where:</strong> {location}" in item["content_html"]

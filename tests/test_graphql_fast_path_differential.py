@@ -98,6 +98,8 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "published_at": PAST,
             "starts_at": "2098-01-01T10:00:00Z",
             "venue": {"name": "Room 1"},
+            "attendance_mode": "hybrid",
+            "online_platform": "Zoom",
             "hero_image": {"url": "/media/events/x.jpg", "credit": "Rod Searcey"},
             "participants": [
                 {"person": "abbas-milani", "role": "speaker", "title": "Fellow"},
@@ -275,7 +277,7 @@ QUERIES: list[str] = [
     '{ articles(filter: {publishedAfter: "0001-01-01T00:00:00+14:00"}) { totalCount } }',
     # Hidden items: drafts, scheduled, archived, deleted; links to them.
     '{ a: article(slug: "draft-article") { slug } b: article(slug: "scheduled-article") { slug } c: article(slug: "archived-article") { slug } d: article(slug: "deleted-article") { slug } e: person(slug: "gone-person") { slug } }',
-    '{ quote(slug: "quote-of-a-draft") { speaker { slug } article { slug } } publication(slug: "public-publication") { authors { slug } publishedOn } event(slug: "public-event") { sponsors { slug parent { slug } } venue { name address } heroImage { url alt caption credit } } }',
+    '{ quote(slug: "quote-of-a-draft") { speaker { slug } article { slug } } publication(slug: "public-publication") { authors { slug } publishedOn } event(slug: "public-event") { sponsors { slug parent { slug } } venue { name address } heroImage { url alt caption credit } attendanceMode onlinePlatform } }',
     '{ person(slug: "abbas-milani") { affiliations { organization { slug } } articles { nodes { slug } } events { nodes { slug } } publications { nodes { slug } } quotes { nodes { slug } } feeds { rss ics } } }',
     # As deep as the limit allows, and one level more.
     '{ article(slug: "public-article") { related { ... on Event { participants { person { affiliations { organization { parent { parent { name } } } } } } } } } }',

@@ -68,6 +68,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "event_status",
         "venue",
         "online_url",
+        "online_platform",
         "registration_url",
         "hero_image",
     ),

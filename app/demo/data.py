@@ -67,7 +67,7 @@ ASSUMPTIONS: list[str] = [
     "events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east hero_image: the May Naim funeral photo shown above the seminar's text, with the same invented url as the Read More article's hero image; alt and caption are the page's photo text, its trailing '(Getty Images)' moved to credit 'Getty Images'. The body is the seminar's text only.",
     "events/*/participants title: the lines under each name on the event's speaker and host cards, one per line, as the page gives them (a person's profile title is often another: Milani's card says Director of Iranian Studies, his profile Research Fellow, Hoover Institution).",
     "events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east starts_at/ends_at: 2023-10-12 12:00-13:30 America/Los_Angeles chosen (the page gives no date; its text, '800 Gazans killed so far', places it in the days after Oct. 7, 2023); published_at 2023-10-10T17:00:00+00:00 chosen. Summary is the body's first paragraph.",
-    "events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east attendance_mode: 'online' from 'Zoom Only'; online_url None (no link given); no venue; sponsors [] (the page names none).",
+    "events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east attendance_mode 'online' and online_platform 'Zoom' from 'Zoom Only'; online_url None (no link given); no venue; sponsors [] (the page names none).",
     "events/violence-organized-crime-and-governance-in-mexico-2011 title: written for the dataset from 'a conference to discuss the problem of violence, organized criminal activity, and governance … growing concerns about Mexican security'; the page omits it.",
     "events/violence-organized-crime-and-governance-in-mexico-2011 starts_at/ends_at: dates Oct. 3-4, 2011 from the page; times 09:00 and 17:00 America/Los_Angeles chosen; published_at 2011-09-19T17:00:00+00:00 chosen. Summary is the body's first paragraph; the body is the page's conference report with its three section headings as <h2>.",
     "events/violence-organized-crime-and-governance-in-mexico-2011 venue.address: 'Encina Hall, 616 Jane Stanford Way, Stanford, CA 94305' — the page says only 'the Bechtel Conference Center in Encina Hall'; the street address is from outside the page (given in the dataset brief).",
@@ -1337,6 +1337,7 @@ DEMO_DATASET: dict[str, list[dict[str, Any]]] = {
             "event_status": "scheduled",
             "venue": None,
             "online_url": None,
+            "online_platform": "Zoom",
             "registration_url": None,
             "hero_image": {
                 "url": "/media/articles/fsi-scholars-analyze-implications-of-hamas-terror-attack-on-israel.jpg",
@@ -1388,7 +1389,9 @@ DEMO_DATASET: dict[str, list[dict[str, Any]]] = {
                 "address": "Encina Hall, 616 Jane Stanford Way, Stanford, CA 94305",
             },
             "online_url": None,
+            "online_platform": None,
             "registration_url": None,
+            "hero_image": None,
             "participants": [
                 {
                     "person": "mariano-florentino-cuellar",
@@ -1423,7 +1426,9 @@ DEMO_DATASET: dict[str, list[dict[str, Any]]] = {
             "event_status": "scheduled",
             "venue": None,
             "online_url": None,
+            "online_platform": None,
             "registration_url": None,
+            "hero_image": None,
             "participants": [
                 {"person": "amichai-magen", "role": "host"},
                 {"person": "sheryl-sandberg", "role": "panelist"},

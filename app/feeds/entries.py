@@ -202,6 +202,7 @@ def _event(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
         "ends_at": utc(row.ends_at).isoformat() if row.ends_at else None,
         "timezone": row.timezone,
         "attendance_mode": row.attendance_mode,
+        "online_platform": row.online_platform,
         "event_status": row.event_status,
         "location": where,
     }

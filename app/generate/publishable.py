@@ -86,6 +86,7 @@ class SyntheticContent(ContentBuilder):
                     "online_url": f"https://zoom.example.org/j/{rng.randrange(10**10):010d}"
                     if mode != "in_person"
                     else None,
+                    "online_platform": "Zoom" if mode != "in_person" else None,
                     "registration_url": f"https://events.example.org/register/{event_slug}"
                     if rng.random() < 0.5
                     else None,

@@ -86,6 +86,7 @@ class Event(Publishable, table=True):
     venue_name: str | None = Field(default=None, max_length=300)
     venue_address: str | None = Field(default=None, max_length=500)
     online_url: str | None = Field(default=None, max_length=500)
+    online_platform: str | None = Field(default=None, max_length=100)
     registration_url: str | None = Field(default=None, max_length=500)
     hero_image_url: str | None = Field(default=None, max_length=500)
     hero_image_alt: str | None = Field(default=None, max_length=1000)

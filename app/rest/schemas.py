@@ -197,6 +197,9 @@ class EventFields(PublishableItem):
     event_status: str = _enum(EVENT_STATUSES)
     venue: Venue | None
     online_url: str | None
+    online_platform: str | None = Field(
+        description='What it is attended on online, e.g. "Zoom" (online and hybrid events).'
+    )
     registration_url: str | None
     hero_image: HeroImage | None = Field(description="Lead image, shown above the text.")
 

@@ -304,6 +304,13 @@ class EventWrite(PublishableWrite):
     event_status: Literal["scheduled", "cancelled", "postponed", "rescheduled"] = "scheduled"
     venue: Venue | None = None
     online_url: Url | None = None
+    online_platform: (
+        Annotated[str, StringConstraints(min_length=1, max_length=100), NOT_BLANK] | None
+    ) = Field(
+        default=None,
+        description='What an online or hybrid event is attended on, e.g. "Zoom" (the page\'s '
+        '"Zoom Only"), with or without its `online_url`. Not for an in-person event (422).',
+    )
     registration_url: Url | None = None
     hero_image: HeroImage | None = Field(
         default=None, description="The event's lead image (a photo shown above its text)."
@@ -323,6 +330,13 @@ class EventWrite(PublishableWrite):
     @classmethod
     def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         return _not_before(value, info, "starts_at")
+
+    @field_validator("online_platform")
+    @classmethod
+    def _attended_online(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("attendance_mode") == "in_person":
+            raise ValueError("an in-person event has no online platform (attendance_mode)")
+        return value
 
 
 class PublicationWrite(PublishableWrite):

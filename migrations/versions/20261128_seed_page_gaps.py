@@ -15,6 +15,8 @@ no column held:
   650.725.9955", "Helpline: 866.742.5667 (SHALOM-7)"), a JSON list of {label, kind, value}.
   NULL, as every existing row is left: made from `phone`, `hotline` and `email` when read,
   as those rows show them today (`app.content.contacts`); nothing to fill.
+- `event.online_platform`: what an online event is attended on ("Zoom Only": online, on
+  Zoom); the platform was lost.
 
 Plain ADD COLUMN throughout: a batch rebuild of a table on SQLite would drop its triggers.
 
@@ -57,9 +59,14 @@ def upgrade() -> None:
             ),
         )
     op.add_column("resource", sa.Column("contacts", sa.JSON(), nullable=True))
+    op.add_column(
+        "event",
+        sa.Column("online_platform", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE event DROP COLUMN online_platform")
     op.execute("ALTER TABLE resource DROP COLUMN contacts")
     for name in ("url", "alt", "caption", "credit"):
         op.execute(f"ALTER TABLE event DROP COLUMN hero_image_{name}")

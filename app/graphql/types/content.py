@@ -160,6 +160,9 @@ class Event(Node):
         description="Scheduled, cancelled, postponed or rescheduled."
     )
     online_url: str | None = strawberry.field(description="Where to watch online.")
+    online_platform: str | None = strawberry.field(
+        description='What it is attended on online, e.g. "Zoom" (online and hybrid events).'
+    )
     registration_url: str | None = strawberry.field(description="Where to register.")
     status: Status = strawberry.field(description=_STATUS)
     published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
