@@ -34,7 +34,13 @@ from app.content.errors import WriteError
 from app.content.restored import mark_showing
 from app.content.shown import stamp_at
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
-from app.content.writes import current_document, lock_writers, upsert_item, validate
+from app.content.writes import (
+    current_document,
+    lock_writers,
+    upsert_item,
+    validate,
+    written_alongside,
+)
 from app.db import as_utc, utcnow
 from app.models import Organization
 from app.schemas.writes import AwareDatetime
@@ -335,6 +341,7 @@ def _upsert_lines(
 
     def upsert(line: _Line, data: dict[str, Any]) -> None:
         savepoint = session.begin_nested() if errors is not None else None
+        written_alongside(session).clear()  # (what a refused line wrote is rolled back)
         try:
             row, changed = upsert_item(session, line.ctype.collection, data, actor, restores)
         except WriteError as exc:
@@ -354,6 +361,10 @@ def _upsert_lines(
         if changed:
             changed_lines.add(line.number)
             changed_rows[id(row)] = (line.ctype, row)
+        alongside = written_alongside(session)
+        for other_type, other in alongside:  # quotes that followed their article's body
+            changed_rows[id(other)] = (other_type, other)
+        alongside.clear()
 
     for line in parsed:
         partial = _without_forward_refs(session, line)

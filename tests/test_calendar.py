@@ -61,7 +61,7 @@ def test_event_values(demo_client: TestClient) -> None:
     assert str(start.tzinfo) == "America/Los_Angeles"
     assert start.astimezone(UTC) == datetime(2023, 10, 12, 19, 0, tzinfo=UTC)
     assert end.astimezone(UTC) == datetime(2023, 10, 12, 20, 30, tzinfo=UTC)
-    assert str(hamas["LOCATION"]) == "Online"  # attendance_mode online, no link given
+    assert str(hamas["LOCATION"]) == "Online (Zoom)"  # "Zoom Only": online on Zoom, no link given
     assert "Speakers: Amichai Magen, Abbas Milani, Or Rabinowitz; Moderator: Larry Diamond" in str(
         hamas["DESCRIPTION"]
     )

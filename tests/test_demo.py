@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.content.placement import blocks
 from app.db import session_scope
 from app.demo.data import ASSUMPTIONS, DEMO_DATASET
 from app.demo.loader import load_demo
@@ -28,6 +29,26 @@ def test_amichai_magen_was_a_hoover_national_fellow_2008_2009(demo_client: TestC
     ]
 
 
+def test_sheryl_sandberg_is_the_former_coo_of_meta(demo_client: TestClient) -> None:
+    person = demo_client.get("/api/v1/people/sheryl-sandberg").json()
+    roles = [
+        (a["organization"]["slug"], a["role"], a["end_year"], a["is_current"])
+        for a in person["affiliations"]
+    ]
+    assert roles == [
+        ("leanin-org", "Founder", None, True),
+        ("meta", "Chief Operating Officer", None, False),  # "former", no year given
+    ]
+    assert demo_client.get("/api/v1/people?organization=meta").json()["data"] == []
+    milani = demo_client.get("/api/v1/people/abbas-milani").json()["affiliations"]
+    former = [a["organization"]["slug"] for a in milani if not a["is_current"]]
+    assert former[:3] == [
+        "notre-dame-de-namur-university",
+        "notre-dame-de-namur-university",
+        "berkeley-institute-of-international-studies",
+    ]
+
+
 def test_the_seminar_has_three_speakers_and_a_moderator_online_only(
     demo_client: TestClient,
 ) -> None:
@@ -35,7 +56,7 @@ def test_the_seminar_has_three_speakers_and_a_moderator_online_only(
         "/api/v1/events/hamas-attack-on-israel-implications-for-israel-and-the-middle-east"
     ).json()
     assert seminar["event_type"] == "seminar"
-    assert seminar["attendance_mode"] == "online"
+    assert (seminar["attendance_mode"], seminar["online_platform"]) == ("online", "Zoom")
     assert seminar["venue"] is None
     roles = [(p["role"], p["person"]["name"]) for p in seminar["participants"]]
     assert roles == [
@@ -44,6 +65,11 @@ def test_the_seminar_has_three_speakers_and_a_moderator_online_only(
         ("speaker", "Or Rabinowitz"),
         ("moderator", "Larry Diamond"),
     ]
+    # The photo above its text is its lead image, not the start of its body.
+    photo = seminar["hero_image"]
+    assert photo["caption"].startswith("Family and friends of May Naim, 24,")
+    assert photo["credit"] == "Getty Images"
+    assert seminar["body"].startswith("<p>On Saturday October 7, 2023,")
 
 
 def test_the_2011_conference_at_bechtel_has_its_hosts_and_sponsors(demo_client: TestClient) -> None:
@@ -74,6 +100,22 @@ def test_support_resources_with_phones_and_hotlines(demo_client: TestClient) -> 
     cst = next(r for r in resources.values() if r["name"].startswith("Confidential Support Team"))
     assert (cst["phone"], cst["hotline"]) == ("650.736.6933", "650.725.9955")
     assert any(r["email"] == "ekrohner@brieftherapycenter.org" for r in resources.values())
+    # Each line under a resource, with the page's label, in the page's order.
+    lines = {
+        slug: [f"{c['label']}: {c['value']}" for c in r["contacts"]]
+        for slug, r in resources.items()
+    }
+    assert lines == {
+        "caps": ["Phone: 650.723.3785"],
+        "confidential-support-team": [
+            "Phone: 650.736.6933",
+            "24/7 urgent support hotline: 650.725.9955",
+        ],
+        "hillel-brief-therapy-program": ["Email: ekrohner@brieftherapycenter.org"],
+        "211-santa-clara-county": ["Phone: 211"],
+        "shalom-bayit": ["Helpline: 866.742.5667 (SHALOM-7)"],
+    }
+    assert cst["hours"] is None  # no longer the hotline's label
 
 
 def test_the_journal_article_lists_its_four_authors_in_order(demo_client: TestClient) -> None:
@@ -95,6 +137,29 @@ def test_pull_quotes_are_attributed(demo_client: TestClient) -> None:
     assert {q["speaker"]["name"] for q in quotes} == {"Sheryl Sandberg"}
     assert {q["attribution"] for q in quotes} == {"Founder, LeanIn.org"}
     assert any(q["text"].startswith("Rape is not resistance.") for q in quotes)
+
+
+def test_each_pull_quote_stands_after_the_paragraph_the_page_shows_it_after(
+    demo_client: TestClient,
+) -> None:
+    article = demo_client.get(
+        "/api/v1/articles/sheryl-sandberg-screams-before-silence-stanford?include=quotes"
+    ).json()
+    body = blocks(article["body"])
+    placed = [(q["after_block"], q["text"]) for q in article["quotes"]]
+    ends = ("make people see this.”", "it never will be,” she said.", "didn't get to.”")
+    assert [
+        body[after - 1].removesuffix("</p>").endswith(end)
+        for (after, _), end in zip(placed, ends, strict=True)
+    ] == [True] * 3
+    assert [text[:20] for _, text in placed] == [
+        "We know we have to k",
+        "Rape is not resistan",
+        "We have to believe i",
+    ]
+    # ... and before the next section's heading where the page has one.
+    assert body[placed[0][0]].startswith("<h2>")
+    assert body[placed[2][0]].startswith("<h2>")
 
 
 # The seven items the Kidnapping page lists, in the page's order (newest first).

@@ -221,7 +221,12 @@ def test_event_entries_state_when_and_where(demo_client: TestClient) -> None:
         "Speakers: Amichai Magen, Abbas Milani, Or Rabinowitz; Moderator: Larry Diamond"
         in hamas["content_html"]
     )
-    assert "<strong>Where:</strong> Online" in hamas["content_html"]
+    assert "<strong>Where:</strong> Online (Zoom)" in hamas["content_html"]  # "Zoom Only"
+    assert hamas["_dossier"]["online_platform"] == "Zoom"
+    # Its photo: the item's image, and above the text in its content (once: not also in the body).
+    photo = f"{SITE}/media/articles/fsi-scholars-analyze-implications-of-hamas-terror-attack-on-israel.jpg"
+    assert hamas["image"] == photo
+    assert hamas["content_html"].count(f'<img src="{photo}" alt="Family and friends') == 1
     conference = by_title[
         "Violence, Organized Crime, and Governance: Mexico in Comparative Perspective"
     ]

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from app.content.placement import count_blocks
 from app.content.queries import ListParams, list_items
 from app.content.relations import RELATIONS
 from app.content.search import index_item, search
@@ -26,7 +27,15 @@ from app.generate.generator import GenerationError, generate, generated_count
 from app.generate.publishable import SyntheticContent
 from app.generate.text import COMMON_WORD
 from app.migrations import upgrade_to_head
-from app.models import Event, EventParticipant, SearchDocument, Tagging, Topic
+from app.models import (
+    Article,
+    Event,
+    EventParticipant,
+    Quote,
+    SearchDocument,
+    Tagging,
+    Topic,
+)
 from tests.support import TestDatabases, backend_of
 
 TINY = 0.001
@@ -283,6 +292,21 @@ def test_generated_items_are_valid_documents(session: Session, ctype: Any) -> No
             if value is not None:
                 assert sanitize_html(value) == value
                 assert html_to_text(value) == getattr(row, text_field)
+
+
+def test_generated_quotes_stand_within_their_articles_bodies(session: Session) -> None:
+    placed = session.execute(
+        select(Quote.after_block, Article.body)  # type: ignore[call-overload]
+        .join(Article, col(Article.id) == Quote.article_id)
+        .order_by(col(Quote.id))
+    ).all()
+    assert placed
+    assert all(0 < after <= count_blocks(body) for after, body in placed)
+    unlinked = session.scalars(
+        select(Quote.after_block).where(col(Quote.article_id).is_(None))  # type: ignore[call-overload]
+    ).all()
+    assert unlinked
+    assert set(unlinked) == {None}
 
 
 def test_generate_after_demo_continues_ids(

@@ -43,6 +43,18 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "affiliations": [{"organization": "gone-org", "role": "Head", "is_primary": True}],
         },
     ),
+    (
+        "people",
+        {
+            "slug": "former-staff",
+            "name": "Former Staff",
+            "affiliations": [
+                {"organization": "hoover-institution", "role": "COO", "is_current": False},
+                {"organization": "hoover-institution", "role": "Fellow", "end_year": 2009},
+                {"organization": "stanford-university", "role": "Adviser"},
+            ],
+        },
+    ),
     ("articles", {"slug": "draft-article", "title": "Draft", "authors": ["abbas-milani"]}),
     (
         "articles",
@@ -86,10 +98,14 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "published_at": PAST,
             "starts_at": "2098-01-01T10:00:00Z",
             "venue": {"name": "Room 1"},
+            "attendance_mode": "hybrid",
+            "online_platform": "Zoom",
+            "hero_image": {"url": "/media/events/x.jpg", "credit": "Rod Searcey"},
             "participants": [
                 {"person": "abbas-milani", "role": "speaker", "title": "Fellow"},
                 {"person": "larry-diamond", "role": "moderator"},
                 {"person": "gone-person", "role": "host"},
+                {"person": "former-staff", "role": "panelist"},
             ],
             "sponsors": ["gone-org", "hoover-institution"],
             "topics": ["kidnapping", "israel"],
@@ -104,7 +120,22 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "status": "published",
             "published_at": PAST,
             "is_confidential": True,
+            "phone": "650.736.6933",
+            "hotline": "650.725.9955",
             "topics": ["kidnapping"],
+        },
+    ),
+    (
+        "resources",
+        {
+            "slug": "labelled-resource",
+            "name": "Helpline",
+            "status": "published",
+            "published_at": PAST,
+            "contacts": [
+                {"label": "Helpline", "kind": "phone", "value": "866.742.5667 (SHALOM-7)"},
+                {"label": "Write", "kind": "email", "value": "help@example.org"},
+            ],
         },
     ),
     ("publications", {"slug": "draft-publication", "title": "Draft", "authors": ["abbas-milani"]}),
@@ -130,7 +161,8 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "published_at": PAST,
             "authors": ["abbas-milani", "gone-person", "larry-diamond"],
             "hero_image": {"url": "https://example.org/x.jpg", "caption": "A caption"},
-            "resources": ["draft-resource", "public-resource"],
+            "body": "<p>One.</p><p>Two.</p>",
+            "resources": ["draft-resource", "public-resource", "labelled-resource"],
             "related": [
                 {"type": kind, "slug": slug}
                 for kind, slug in [
@@ -156,6 +188,7 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "published_at": PAST,
             "speaker": "abbas-milani",
             "article": "public-article",
+            "after_block": 1,
             "topics": ["kidnapping"],
         },
     ),
@@ -214,8 +247,8 @@ QUERIES: list[str] = [
     + NODES
     + ") { ... on Node { ... on Event { ... on Node { id } speakers { ... on Node { id } } } } } }",
     '{ topic(slug: "kidnapping") { ...N ... on Node { __typename ... on Article { title } } } } fragment N on Node { id ... on Topic { name } }',
-    '{ article(slug: "public-article") { related { __typename ... on Node { id } ... on Article { slug status } ... on Event { slug speakers { slug } } ... on Publication { slug authors { slug } } ... on Resource { slug isConfidential } ... on ContentItem { __typename } } resources { slug } authors { slug } heroImage { url alt caption } quotes { slug speaker { slug } } } }',
-    '{ topic(slug: "kidnapping") { stream(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { __typename ...A ...A ...C } } } } } fragment A on Article { title } fragment C on ContentItem { ... on Quote { text article { slug } speaker { slug } } ... on Event { slug } }',
+    '{ article(slug: "public-article") { related { __typename ... on Node { id } ... on Article { slug status } ... on Event { slug speakers { slug } } ... on Publication { slug authors { slug } } ... on Resource { slug isConfidential contacts { kind label } } ... on ContentItem { __typename } } resources { slug phone contacts { label kind value } } authors { slug } heroImage { url alt caption } quotes { slug afterBlock position speaker { slug } } } }',
+    '{ topic(slug: "kidnapping") { stream(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { __typename ...A ...A ...C } } } } } fragment A on Article { title } fragment C on ContentItem { ... on Quote { text afterBlock article { slug } speaker { slug } } ... on Event { slug } }',
     '{ search(query: "Public") { totalCount edges { type cursor node { __typename ... on Node { id } ... on Article { title } } } } }',
     # Streams of every topic at once (first pages in one query), beside one topic's.
     '{ topics { nodes { slug stream(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { __typename ... on Node { id } ... on Quote { speaker { slug } } } } } s: stream(types: [QUOTE, ARTICLE]) { totalCount nodes { __typename ... on Article { title authors { slug } } } } } } topic(slug: "kidnapping") { stream(first: 2) { totalCount nodes { __typename } } } }',
@@ -244,11 +277,13 @@ QUERIES: list[str] = [
     '{ articles(filter: {publishedAfter: "0001-01-01T00:00:00+14:00"}) { totalCount } }',
     # Hidden items: drafts, scheduled, archived, deleted; links to them.
     '{ a: article(slug: "draft-article") { slug } b: article(slug: "scheduled-article") { slug } c: article(slug: "archived-article") { slug } d: article(slug: "deleted-article") { slug } e: person(slug: "gone-person") { slug } }',
-    '{ quote(slug: "quote-of-a-draft") { speaker { slug } article { slug } } publication(slug: "public-publication") { authors { slug } publishedOn } event(slug: "public-event") { sponsors { slug parent { slug } } venue { name address } } }',
+    '{ quote(slug: "quote-of-a-draft") { speaker { slug } article { slug } } publication(slug: "public-publication") { authors { slug } publishedOn } event(slug: "public-event") { sponsors { slug parent { slug } } venue { name address } heroImage { url alt caption credit } attendanceMode onlinePlatform } }',
     '{ person(slug: "abbas-milani") { affiliations { organization { slug } } articles { nodes { slug } } events { nodes { slug } } publications { nodes { slug } } quotes { nodes { slug } } feeds { rss ics } } }',
     # As deep as the limit allows, and one level more.
     '{ article(slug: "public-article") { related { ... on Event { participants { person { affiliations { organization { parent { parent { name } } } } } } } } } }',
     '{ article(slug: "public-article") { related { ... on Event { participants { person { affiliations { organization { parent { parent { topics { name } } } } } } } } } } }',
+    # A resolver reading several columns, asked alone (the projection reads them all).
+    "{ resources { nodes { contacts { label value } } } events { nodes { heroImage { url } } } }",
     # Bad single-item arguments.
     "{ event { slug } }",
     '{ event(slug: "x", id: "y") { slug } }',

@@ -505,3 +505,35 @@ def test_taggings_of_rows_deleted_behind_the_apis_back_are_deleted(
         ).scalars()
         assert list(kept) == ["Kept"]
         assert connection.execute(text("SELECT count(*) FROM tagging")).scalar() == 1
+
+
+def test_affiliations_with_an_end_year_are_the_ones_not_current(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """Migration e23e12bc058c: `is_current` is filled as `end_year` was read before it (no
+    end year: current). A downgrade forgets a role ended in a year unknown: current again."""
+    from sqlalchemy.orm import Session
+
+    from app.content.writes import create_item
+
+    upgrade_to_head(empty_database_url)
+    roles = [
+        {"organization": "meta", "role": "Founder"},
+        {"organization": "meta", "role": "Fellow", "start_year": 2008, "end_year": 2009},
+        {"organization": "meta", "role": "COO", "is_current": False},
+    ]
+    with Session(empty_engine) as session, session.begin():
+        create_item(session, "organizations", {"slug": "meta", "name": "Meta"}, "t")
+        create_item(session, "people", {"name": "Ann", "affiliations": roles}, "t")
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "5c1f0e2d7a93")
+    upgrade_to_head(empty_database_url)
+    with empty_engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT role, is_current FROM affiliation ORDER BY position")
+        ).all()
+    assert [(role, bool(current)) for role, current in found] == [
+        ("Founder", True),
+        ("Fellow", False),
+        ("COO", True),
+    ]

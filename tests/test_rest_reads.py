@@ -199,7 +199,7 @@ def test_q_searches_the_collection(demo_client: TestClient) -> None:
     assert body["meta"]["total"] == 2
     assert ok(demo_client, "/api/v1/people", q="Sandberg")["data"][0]["slug"] == "sheryl-sandberg"
     assert ok(demo_client, "/api/v1/events", q="xylophonic")["data"] == []
-    # Every text field: the CST's hours say "24/7 urgent support hotline".
+    # Every text field: a label of the CST's contacts says "24/7 urgent support hotline".
     assert ok(demo_client, "/api/v1/resources", q="urgent")["meta"]["total"] == 1
     problem(demo_client, "/api/v1/events", q="!!!")
 

@@ -142,7 +142,7 @@ def _current_org(slug: str, viewer: Viewer) -> ColumnElement[bool]:
         .join(Organization, col(Organization.id) == Affiliation.organization_id)
         .where(
             col(Organization.slug) == slug,
-            col(Affiliation.end_year).is_(None),
+            col(Affiliation.is_current),
             visible(Organization, viewer),  # a deleted organization has no members
         )
     )

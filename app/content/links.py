@@ -195,7 +195,7 @@ def _affiliations(
     links = []
     # One role at one organization in one spell, as every list a write names holds each
     # entry once; another role there, or another spell, is another affiliation.
-    seen: set[tuple[int, str, int | None, int | None]] = set()
+    seen: set[tuple[int, str, int | None, int | None, bool]] = set()
     for i, aff in enumerate(given):
         org_id = resolve.one(
             BY_NAME["organization"],
@@ -204,7 +204,8 @@ def _affiliations(
         )
         if org_id is None:
             continue
-        spell = (org_id, aff["role"], aff.get("start_year"), aff.get("end_year"))
+        current = aff.get("is_current", aff.get("end_year") is None)
+        spell = (org_id, aff["role"], aff.get("start_year"), aff.get("end_year"), current)
         if spell in seen:
             resolve.errors.append(
                 {"loc": ["body", "affiliations", str(i)], "msg": "this affiliation is listed twice"}
@@ -219,6 +220,7 @@ def _affiliations(
                 role=aff["role"],
                 start_year=aff.get("start_year"),
                 end_year=aff.get("end_year"),
+                is_current=current,
                 is_primary=aff.get("is_primary", False),
             )
         )

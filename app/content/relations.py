@@ -325,7 +325,7 @@ RELATIONS: dict[str, dict[str, Relation]] = {
                 "person_id",
                 Organization,
                 "organization_id",
-                extra=("role", "start_year", "end_year", "is_primary", "position"),
+                extra=("role", "start_year", "end_year", "is_current", "is_primary", "position"),
                 tie=Affiliation.id,
             ),
             inner="organization",

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.content.contacts import CONTACT_COLUMNS, contacts_of
 from app.content.errors import QueryError
 from app.content.relations import RELATIONS, Link, Relation
 from app.content.rows import columns
@@ -52,7 +53,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "body_text",
         "hero_image",
     ),
-    "quote": ("text", "attribution", "position"),
+    "quote": ("text", "attribution", "position", "after_block"),
     "event": (
         "title",
         "subtitle",
@@ -67,7 +68,9 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "event_status",
         "venue",
         "online_url",
+        "online_platform",
         "registration_url",
+        "hero_image",
     ),
     "publication": (
         "title",
@@ -90,6 +93,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "phone",
         "hotline",
         "email",
+        "contacts",
         "url",
         "hours",
         "audience",
@@ -120,6 +124,8 @@ def _value(ctype: ContentType, row: Any, name: str) -> Any:
         if values["venue_name"] is None and values["venue_address"] is None:
             return None
         return {"name": values["venue_name"], "address": values["venue_address"]}
+    if name == "contacts":
+        return contacts_of(columns(row, CONTACT_COLUMNS))
     return getattr(row, name)
 
 
@@ -132,7 +138,7 @@ def field_names(ctype: ContentType) -> tuple[str, ...]:
 
 
 def _getter(ctype: ContentType, name: str) -> Callable[[Any], Any]:
-    if name in ("id", "photo", "hero_image", "venue"):
+    if name in ("id", "photo", "hero_image", "venue", "contacts"):
         return lambda row: _value(ctype, row, name)
     return attrgetter(name)
 

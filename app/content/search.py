@@ -222,8 +222,22 @@ def document_text(ctype: ContentType, value_of: Callable[[str], Any]) -> tuple[s
     can ask for. SQLite's tokenizer keeps fullwidth letters as they are, so an item
     written in them was found by no query once `q` was normalized."""
     title = search_text(str(value_of(ctype.title_field) or ""))
-    body = " ".join(str(value_of(f) or "") for f in ctype.search_fields if f != ctype.title_field)
-    return title, search_text(body)[:SEARCH_TEXT_LIMIT]
+    fields = [f for f in ctype.search_fields if f != ctype.title_field]
+    texts = [str(value_of(f) or "") for f in fields if f not in _LABELLED]
+    # Lists of labelled values (a resource's `contacts`) by their labels ("24/7 urgent
+    # support hotline"), after the other fields: none, and the text is what it was before
+    # they were searched (the documents of resources without contacts need no rewrite).
+    labels = [
+        str(item.get("label") or "")
+        for f in fields
+        if f in _LABELLED
+        for item in value_of(f) or ()
+        if isinstance(item, dict)
+    ]
+    return title, search_text(" ".join([*texts, *labels]))[:SEARCH_TEXT_LIMIT]
+
+
+_LABELLED = frozenset({"contacts"})
 
 
 def search_text(value: str) -> str:

@@ -156,7 +156,8 @@ RESOURCE = ContentType(
     "name",
     "position",
     _sorts(Resource, "name", "slug", "position", "created_at", "updated_at", "published_at"),
-    ("name", "description", "audience", "hours"),
+    # `contacts` by their labels (`app.content.search.document_text`).
+    ("name", "description", "audience", "hours", "contacts"),
 )
 
 ALL_TYPES: tuple[ContentType, ...] = (

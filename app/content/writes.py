@@ -24,11 +24,12 @@ from app.content.links import (
     replace_links,
 )
 from app.content.names import derive_sort_name
+from app.content.placement import check_placement, follow_body
 from app.content.relations import RELATIONS
 from app.content.restored import mark_showing
 from app.content.search import index_item, is_indexed
 from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
-from app.content.types import BY_COLLECTION, ContentType
+from app.content.types import BY_COLLECTION, QUOTE, ContentType
 from app.content.visibility import Viewer, is_visible
 from app.db import take_writers_lock, utcnow
 from app.models import (
@@ -239,6 +240,8 @@ def create_item(session: Session, collection: str, data: Any, actor: str) -> Any
     row = ctype.model(slug=slug)
     session.add(row)
     _apply(session, ctype, row, doc)
+    if ctype.name == "quote":
+        check_placement(session, row, None, given=True)
     _audit(
         session,
         actor,
@@ -317,7 +320,13 @@ def update_item(
     ):
         raise conflict(_slug_taken(ctype, new_slug))
     row.slug = new_slug
+    placed = (row.article_id, row.after_block) if ctype.name == "quote" else None
+    old_body = row.body if ctype.name == "article" else None
     _apply(session, ctype, row, doc, named=patch.keys(), keep_hidden=replacing)
+    if ctype.name == "quote":
+        check_placement(session, row, placed, given=replacing or "after_block" in patch)
+    elif ctype.name == "article" and row.body != old_body:
+        _quotes_follow_body(session, actor, row, old_body)
     _record_exit(ctype, row, public_slug)
     after = current_document(session, ctype, row)
     changed = sorted(
@@ -329,6 +338,26 @@ def update_item(
         session.flush()
         _audit(session, actor, "update", ctype, row, {"fields": changed})
     return row
+
+
+def written_alongside(session: Session) -> list[tuple[ContentType, Any]]:
+    """Items this session's writes changed besides the items written (an article's quotes
+    that follow its edited body): the caller tells the caches of them too, after commit."""
+    written: list[tuple[ContentType, Any]] = session.info.setdefault("written_alongside", [])
+    return written
+
+
+def _quotes_follow_body(session: Session, actor: str, article: Any, old_body: str | None) -> None:
+    """The article's body changed: its placed quotes move with the blocks they stood
+    after (`app.content.placement`), each a change of the quote (deleted ones, which no
+    one sees, only move)."""
+    for quote in follow_body(session, article.id, old_body, article.body):
+        if quote.deleted_at is None:
+            quote.version += 1
+            quote.updated_at = utcnow()
+            _audit(session, actor, "update", QUOTE, quote, {"fields": ["after_block"]})
+            written_alongside(session).append((QUOTE, quote))
+    session.flush()
 
 
 def _unchanged(collection: str, before: dict[str, Any], doc: dict[str, Any]) -> bool:
@@ -487,6 +516,7 @@ def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str
                     "role": link.extra["role"],
                     "start_year": link.extra["start_year"],
                     "end_year": link.extra["end_year"],
+                    "is_current": link.extra["is_current"],
                     "is_primary": link.extra["is_primary"],
                 }
                 for link in links

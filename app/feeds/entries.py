@@ -104,6 +104,11 @@ def feed_html(settings: Settings, value: str | None, page: str | None = None) ->
     )
 
 
+def _image(url: str, alt: str | None) -> str:
+    """A hero image in a feed entry's content."""
+    return f'<p><img src="{html.escape(url, quote=True)}" alt="{html.escape(alt or "", quote=True)}"></p>'
+
+
 def _paragraph(label: str | None, text: str) -> str:
     prefix = f"<strong>{html.escape(label)}:</strong> " if label else ""
     return f"<p>{prefix}{html.escape(text)}</p>"
@@ -156,8 +161,7 @@ def _article(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
         parts.append(f"<p><em>{html.escape(row.subtitle)}</em></p>")
     if row.hero_image_url:
         entry.image = absolute(ctx.settings, row.hero_image_url)
-        alt = html.escape(row.hero_image_alt or "", quote=True)
-        parts.append(f'<p><img src="{html.escape(entry.image, quote=True)}" alt="{alt}"></p>')
+        parts.append(_image(entry.image, row.hero_image_alt))
     if row.body:
         parts.append(row.body)
     entry.content_html = "".join(parts) or None
@@ -184,6 +188,9 @@ def _event(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
     if row.registration_url:
         href = html.escape(row.registration_url, quote=True)
         parts.append(f'<p><a href="{href}">Register</a></p>')
+    if row.hero_image_url:
+        entry.image = absolute(ctx.settings, row.hero_image_url)
+        parts.append(_image(entry.image, row.hero_image_alt))
     body = row.body or (_paragraph(None, row.summary) if row.summary else None)
     if body:
         parts.append(body)
@@ -195,6 +202,7 @@ def _event(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
         "ends_at": utc(row.ends_at).isoformat() if row.ends_at else None,
         "timezone": row.timezone,
         "attendance_mode": row.attendance_mode,
+        "online_platform": row.online_platform,
         "event_status": row.event_status,
         "location": where,
     }

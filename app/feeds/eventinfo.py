@@ -59,13 +59,20 @@ def venue_text(row: Any) -> str | None:
 
 
 def location_text(row: Any) -> str | None:
-    """Where to go: the venue, or the online URL for online events (both when hybrid)."""
+    """Where to go: the venue, or how to attend online for online events (both when
+    hybrid): the platform and URL ("Zoom: https://…"), the URL, "Online (Zoom)" or "Online"."""
     venue = venue_text(row)
-    online = row.online_url or "Online"
+    url, platform = row.online_url, row.online_platform
+    if platform:
+        online = f"{platform}: {url}" if url else f"Online ({platform})"
+    else:
+        online = url or "Online"
     if row.attendance_mode == "online":
         return online
     if row.attendance_mode == "hybrid":
-        return f"{venue}; online: {online}" if venue else online
+        if not venue:
+            return online
+        return f"{venue}; {online}" if platform else f"{venue}; online: {online}"
     return venue
 
 

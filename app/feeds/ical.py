@@ -61,7 +61,8 @@ def _description(row: Any, people: str | None) -> str:
     if row.registration_url:
         parts.append(f"Registration: {row.registration_url}")
     if row.attendance_mode != "in_person" and row.online_url:
-        parts.append(f"Join online: {row.online_url}")
+        where = f"on {row.online_platform}" if row.online_platform else "online"
+        parts.append(f"Join {where}: {row.online_url}")
     return "\n\n".join(p for p in parts if p)
 
 

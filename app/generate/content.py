@@ -106,7 +106,8 @@ class ContentBuilder:
         )
         self.person_titles: list[str] = []
         self.org_names: list[str] = []
-        self.article_state: list[tuple[str, datetime | None, datetime]] = []
+        # Per article: status, published_at, created_at and its body's number of blocks.
+        self.article_state: list[tuple[str, datetime | None, datetime, int]] = []
 
     def _rng(self, stream: str) -> random.Random:
         return random.Random(f"dossier-generate:{self.seed}:{stream}")
@@ -277,6 +278,7 @@ class ContentBuilder:
                         "role": role,
                         "start_year": start if rng.random() < 0.8 else None,
                         "end_year": None if current else min(start + rng.randint(1, 10), 2026),
+                        "is_current": current,
                         "is_primary": position == 0,
                         "position": position,
                     },
@@ -321,6 +323,7 @@ class ContentBuilder:
                     if kind == "hotline"
                     else None,
                     "email": f"help{i + 1}@example.org" if rng.random() < 0.5 else None,
+                    "contacts": None,  # made from phone, hotline and email when read
                     "url": f"https://help.example.org/{slug('resource', i + 1)}",
                     "hours": rng.choice(HOURS),
                     "audience": rng.choice(AUDIENCES),

@@ -63,13 +63,15 @@ class SyntheticContent(ContentBuilder):
             body, body_text = self.text.body(
                 1000, 3000, self._title(rng) if rng.random() < 0.3 else None
             )
+            state = publication_state(rng, announced)
+            title = self._title(rng)
             self._emit(
                 "event",
                 {
                     "id": pk,
                     "slug": event_slug,
-                    **publication_state(rng, announced),
-                    "title": self._title(rng),
+                    **state,
+                    "title": title,
                     "subtitle": rng.choice(QUALIFIERS) if rng.random() < 0.3 else None,
                     "event_type": event_type,
                     "summary": self.text.sentences(1, 2),
@@ -84,9 +86,11 @@ class SyntheticContent(ContentBuilder):
                     "online_url": f"https://zoom.example.org/j/{rng.randrange(10**10):010d}"
                     if mode != "in_person"
                     else None,
+                    "online_platform": "Zoom" if mode != "in_person" else None,
                     "registration_url": f"https://events.example.org/register/{event_slug}"
                     if rng.random() < 0.5
                     else None,
+                    **self._event_image(i, event_slug, title),
                 },
             )
             self._participants(rng, pk, event_type)
@@ -103,6 +107,21 @@ class SyntheticContent(ContentBuilder):
                     },
                 )
             self._tag(rng, "event", pk, (35, 35, 20, 10))
+
+    @staticmethod
+    def _event_image(index: int, event_slug: str, title: str) -> dict[str, Any]:
+        """A photo for every third event (chosen by number, not drawn: the event stream's
+        other values stay as they were)."""
+        if index % 3:
+            return dict.fromkeys(
+                ("hero_image_url", "hero_image_alt", "hero_image_caption", "hero_image_credit")
+            )
+        return {
+            "hero_image_url": f"/media/events/{event_slug}.jpg",
+            "hero_image_alt": title,
+            "hero_image_caption": None,
+            "hero_image_credit": "Getty Images" if index % 2 else None,
+        }
 
     @staticmethod
     def _venue(rng: random.Random, mode: str) -> dict[str, Any]:
@@ -152,9 +171,12 @@ class SyntheticContent(ContentBuilder):
         for i in range(self.plan.articles):
             pk, article_slug = self.pk("article", i), slug("article", i + 1)
             state = publication_state(rng, past_instant(rng))
-            self.article_state.append((state["status"], state["published_at"], state["created_at"]))
             body, body_text = self.text.body(
                 1000, 3000, self._title(rng) if rng.random() < 0.3 else None
+            )
+            blocks = body.count("\n") + 1  # `TextMaker.body`: one block a line
+            self.article_state.append(
+                (state["status"], state["published_at"], state["created_at"], blocks)
             )
             hero = rng.random() < 0.5
             self._emit(
@@ -226,11 +248,15 @@ class SyntheticContent(ContentBuilder):
             state = publication_state(rng, past_instant(rng))
             article_id = None
             position = 0
+            after_block = None
             if rng.random() < 0.75:
                 index = rng.randrange(self.plan.articles)
                 article_id = self.pk("article", index)
                 position = positions[index] = positions.get(index, -1) + 1
-                status, published_at, created_at = self.article_state[index]
+                status, published_at, created_at, blocks = self.article_state[index]
+                # Every second block from the second on, in order (no random draw: the
+                # stream, and so every other value, stays as it was).
+                after_block = min(blocks, 2 * position + 2)
                 # A quote goes live with its source article.
                 live = (
                     published_at
@@ -261,6 +287,7 @@ class SyntheticContent(ContentBuilder):
                     "attribution": attribution,
                     "article_id": article_id,
                     "position": position,
+                    "after_block": after_block,
                 },
             )
             self._tag(rng, "quote", pk, (50, 30, 20))

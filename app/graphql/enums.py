@@ -13,6 +13,7 @@ import strawberry
 from app.models import (
     ARTICLE_TYPES,
     ATTENDANCE_MODES,
+    CONTACT_KINDS,
     EVENT_STATUSES,
     EVENT_TYPES,
     PARTICIPANT_ROLES,
@@ -98,6 +99,15 @@ class ResourceType(Enum):
     OTHER = "other"
 
 
+@strawberry.enum(description="What a resource's contact value is.")
+class ContactKind(Enum):
+    PHONE = strawberry.enum_value("phone", description="A number to call (`tel:`).")
+    SMS = strawberry.enum_value("sms", description="A number to text (`sms:`).")
+    EMAIL = strawberry.enum_value("email", description="An email address (`mailto:`).")
+    URL = strawberry.enum_value("url", description="A web address (`https://…`).")
+    OTHER = strawberry.enum_value("other", description="Anything else, written out as it is.")
+
+
 @strawberry.enum(description="Every kind of content item (as in `search(types:)`).")
 class ItemType(Enum):
     TOPIC = "topic"
@@ -128,6 +138,7 @@ ENUM_OF_CHOICES: dict[tuple[str, ...], type[Enum]] = {
     PARTICIPANT_ROLES: ParticipantRole,
     PUBLICATION_TYPES: PublicationType,
     RESOURCE_TYPES: ResourceType,
+    CONTACT_KINDS: ContactKind,
 }
 for _choices, _enum in ENUM_OF_CHOICES.items():
     assert tuple(m.value for m in _enum) == _choices, _enum

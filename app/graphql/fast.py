@@ -53,6 +53,7 @@ from strawberry import Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 
+from app.content.contacts import CONTACT_COLUMNS
 from app.content.rows import Projection, known_columns
 from app.graphql.ids import BY_MODEL, BY_TYPE_NAME, TYPE_NAMES
 
@@ -70,6 +71,7 @@ RESOLVER_NEEDS: dict[str, frozenset[str]] = {
         {"hero_image_url", "hero_image_alt", "hero_image_caption", "hero_image_credit"}
     ),
     "venue": frozenset({"venue_name", "venue_address"}),
+    "contacts": frozenset(CONTACT_COLUMNS),
     "feeds": frozenset({"slug"}),
     "speaker": frozenset({"speaker_id"}),
     "article": frozenset({"article_id"}),

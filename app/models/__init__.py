@@ -4,6 +4,7 @@ from app.models.base import STATUSES, Entity, Publishable
 from app.models.content import (
     ARTICLE_TYPES,
     ATTENDANCE_MODES,
+    CONTACT_KINDS,
     EVENT_STATUSES,
     EVENT_TYPES,
     PUBLICATION_TYPES,
@@ -37,6 +38,7 @@ from app.models.taxonomy import Tagging, Topic
 __all__ = [
     "ARTICLE_TYPES",
     "ATTENDANCE_MODES",
+    "CONTACT_KINDS",
     "EVENT_STATUSES",
     "EVENT_TYPES",
     "PARTICIPANT_ROLES",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Index
 from sqlmodel import Field
 
 from app.db import UTCDateTime
@@ -25,6 +26,7 @@ PUBLICATION_TYPES = (
     "other",
 )
 RESOURCE_TYPES = ("counseling", "hotline", "support_group", "legal", "information", "other")
+CONTACT_KINDS = ("phone", "sms", "email", "url", "other")
 
 
 class Article(Publishable, table=True):
@@ -58,6 +60,9 @@ class Quote(Publishable, table=True):
     attribution: str | None = Field(default=None, max_length=500)
     article_id: int | None = Field(default=None, foreign_key="article.id")
     position: int = Field(default=0)
+    # Where it stands in its article's body: after that many top-level blocks
+    # (`app.content.placement`); None: not placed in the body.
+    after_block: int | None = None
 
 
 class Event(Publishable, table=True):
@@ -81,7 +86,12 @@ class Event(Publishable, table=True):
     venue_name: str | None = Field(default=None, max_length=300)
     venue_address: str | None = Field(default=None, max_length=500)
     online_url: str | None = Field(default=None, max_length=500)
+    online_platform: str | None = Field(default=None, max_length=100)
     registration_url: str | None = Field(default=None, max_length=500)
+    hero_image_url: str | None = Field(default=None, max_length=500)
+    hero_image_alt: str | None = Field(default=None, max_length=1000)
+    hero_image_caption: str | None = Field(default=None, max_length=2000)
+    hero_image_credit: str | None = Field(default=None, max_length=300)
 
 
 class Publication(Publishable, table=True):
@@ -114,6 +124,9 @@ class Resource(Publishable, table=True):
     phone: str | None = Field(default=None, max_length=100)
     hotline: str | None = Field(default=None, max_length=100)
     email: str | None = Field(default=None, max_length=300)
+    # [{label, kind, value}] as given; None: made from phone, hotline and email when read
+    # (`app.content.contacts`).
+    contacts: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     url: str | None = Field(default=None, max_length=500)
     hours: str | None = Field(default=None, max_length=300)
     audience: str | None = Field(default=None, max_length=300)

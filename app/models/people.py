@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index
+from sqlalchemy import Index, true
 from sqlmodel import Field
 
 from app.models.base import Entity, Table
@@ -41,5 +41,8 @@ class Affiliation(Table, table=True):
     role: str = Field(max_length=300)
     start_year: int | None = None
     end_year: int | None = None
+    # False: it has ended, whether or not `end_year` says when ("former Chief Operating
+    # Officer of Meta"). Never true with an end year (the write model's rule).
+    is_current: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     is_primary: bool = Field(default=False)
     position: int = Field(default=0)

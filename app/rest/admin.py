@@ -28,7 +28,7 @@ from app.content.events import notify_write
 from app.content.queries import check_limit
 from app.content.types import ALL_TYPES, BY_NAME, ContentType
 from app.content.visibility import Viewer
-from app.content.writes import create_item, delete_item, update_item
+from app.content.writes import create_item, delete_item, update_item, written_alongside
 from app.db import database_message
 from app.http.auth import AdminDep, WriterDep
 from app.http.caching import PRIVATE
@@ -147,9 +147,12 @@ def _update_route(ctype: ContentType) -> Callable[..., Response]:
         version = row.version
         _guarded(ctype, lambda: update_item(session, ctype.collection, row, body, principal.name))
         item = _rendered(request, session, ctype, row)
+        alongside = list(written_alongside(session))
         _commit(session, ctype)
         if row.version != version:
             notify_write(ctype, row)
+        for other_type, other in alongside:  # an article's quotes that followed its body
+            notify_write(other_type, other)
         return item_response(item, row.version, 200)
 
     update.__name__ = f"update_{ctype.name}"

@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from app.content.contacts import CONTACT_COLUMNS, contacts_of
 from app.content.render import field_names
 from app.content.text import html_to_text, sanitize_html
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
@@ -167,6 +168,7 @@ def _relation(ctype: ContentType, name: str, value: Any) -> Any:
         return [
             {
                 **{k: v for k, v in a.items() if k != "organization"},
+                "is_current": a.get("is_current", a.get("end_year") is None),
                 "position": i,
                 "organization": _ref(BY_NAME["organization"], a["organization"]),
             }
@@ -226,6 +228,8 @@ def response_example(collection: str) -> dict[str, Any]:
             "related",
         ):
             out[name] = _relation(ctype, name, record.get(name))
+        elif name == "contacts":
+            out[name] = contacts_of({column: record.get(column) for column in CONTACT_COLUMNS})
         elif name in ("starts_at", "ends_at", "published_at") and record.get(name):
             out[name] = (
                 datetime.fromisoformat(record[name]).astimezone(UTC).isoformat()

@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, create_model
 from app.models import (
     ARTICLE_TYPES,
     ATTENDANCE_MODES,
+    CONTACT_KINDS,
     EVENT_STATUSES,
     EVENT_TYPES,
     PARTICIPANT_ROLES,
@@ -122,6 +123,14 @@ class Venue(Schema):
     address: str | None
 
 
+class ResourceContact(Schema):
+    """One way to reach a support resource, labelled as its page shows it."""
+
+    label: str = Field(description='e.g. "Phone", "24/7 urgent support hotline", "Helpline".')
+    kind: str = _enum(CONTACT_KINDS, "What `value` is: for a `tel:`, `sms:` or `mailto:` link.")
+    value: str = Field(description='The number or address, e.g. "866.742.5667 (SHALOM-7)".')
+
+
 # --- flat objects (no relations): what the topic stream returns ----------------------
 
 
@@ -170,7 +179,12 @@ class ArticleFields(PublishableItem):
 class QuoteFields(PublishableItem):
     text: str
     attribution: str | None = Field(description='e.g. "Founder, LeanIn.org"')
-    position: int
+    position: int = Field(description="Order among its article's quotes.")
+    after_block: int | None = Field(
+        description="Where it stands in its article's `body`: after this many of the body's "
+        "top-level blocks (the elements a browser's DOM lists as `children` of an element "
+        "holding the body; 0: before the first). Null: not placed in the body."
+    )
 
 
 class EventFields(PublishableItem):
@@ -187,7 +201,11 @@ class EventFields(PublishableItem):
     event_status: str = _enum(EVENT_STATUSES)
     venue: Venue | None
     online_url: str | None
+    online_platform: str | None = Field(
+        description='What it is attended on online, e.g. "Zoom" (online and hybrid events).'
+    )
     registration_url: str | None
+    hero_image: HeroImage | None = Field(description="Lead image, shown above the text.")
 
 
 class PublicationFields(PublishableItem):
@@ -209,9 +227,14 @@ class ResourceFields(PublishableItem):
     name: str
     resource_type: str = _enum(RESOURCE_TYPES)
     description: str | None
-    phone: str | None
-    hotline: str | None
-    email: str | None
+    phone: str | None = Field(description="Main phone number, unlabelled (see `contacts`).")
+    hotline: str | None = Field(description="Hotline number, unlabelled (see `contacts`).")
+    email: str | None = Field(description="Email address, unlabelled (see `contacts`).")
+    contacts: list[ResourceContact] = Field(
+        description="Every way to reach it, labelled and in order, as its page lists them: "
+        "what to show. When its editor gave none, made from `phone`, `hotline` and `email` "
+        '(labelled "Phone", "Hotline", "Email").'
+    )
     url: str | None
     hours: str | None
     audience: str | None
@@ -236,11 +259,15 @@ class Organization(OrganizationFields):
 
 
 class Affiliation(Schema):
-    """A person's role at an organization; `end_year` null means current."""
+    """A person's role at an organization."""
 
     role: str
     start_year: int | None
-    end_year: int | None
+    end_year: int | None = Field(description="Year it ended; null when current, or unknown.")
+    is_current: bool = Field(
+        description="Whether it is held now: false with an `end_year`, and for a role that "
+        'ended in a year unknown ("former Chief Operating Officer of Meta").'
+    )
     is_primary: bool
     position: int
     organization: OrganizationRef | Organization

@@ -171,12 +171,32 @@ class AffiliationWrite(Schema):
     role: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
     start_year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
     end_year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
+    is_current: Flag | None = Field(
+        default=None,
+        description="Whether the person holds it now. Left out (or null): true without an "
+        "`end_year`, false with one. False without an `end_year`: it has ended, the year "
+        'unknown ("former Chief Operating Officer of Meta"). Never true with an `end_year` '
+        "(422).",
+    )
     is_primary: Flag = False
 
     @field_validator("end_year")
     @classmethod
     def _years_in_order(cls, value: int | None, info: ValidationInfo) -> int | None:
         return _not_before(value, info, "start_year")
+
+    @field_validator("is_current")
+    @classmethod
+    def _ended_when_it_ended(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and info.data.get("end_year") is not None:
+            raise ValueError("an affiliation with an end_year has ended: false, or leave it out")
+        return value
+
+    @model_validator(mode="after")
+    def _current_without_end(self) -> AffiliationWrite:
+        if self.is_current is None:
+            self.is_current = self.end_year is None
+        return self
 
 
 class PersonWrite(WriteModel):
@@ -239,12 +259,26 @@ class ArticleWrite(PublishableWrite):
     related: list[RelatedRef] = Field(default_factory=list, max_length=50)
 
 
+AFTER_BLOCK = (
+    "Where the quote stands in its article's body: after this many of the body's top-level "
+    "blocks (0: before the first). A block is a top-level element of the body, as a "
+    "browser's DOM lists them (`children`); text between elements is none. It must not "
+    "exceed the body's number of blocks (422), needs `article`, and is given again when "
+    "the quote moves to another article. When the article's body changes, the quote "
+    "follows the block it stood after. Null: not placed in the body."
+)
+
+
 class QuoteWrite(PublishableWrite):
     text: Annotated[str, StringConstraints(min_length=1, max_length=5000), NOT_BLANK]
     speaker: Ref | None = None
     attribution: Line | None = None
     article: Ref | None = None
     position: Annotated[Number, Field(ge=0, le=100_000)] = 0
+    after_block: Annotated[Number, Field(ge=0, le=100_000)] | None = Field(
+        default=None,
+        description=AFTER_BLOCK,
+    )
 
 
 class Venue(Schema):
@@ -279,7 +313,17 @@ class EventWrite(PublishableWrite):
     event_status: Literal["scheduled", "cancelled", "postponed", "rescheduled"] = "scheduled"
     venue: Venue | None = None
     online_url: Url | None = None
+    online_platform: (
+        Annotated[str, StringConstraints(min_length=1, max_length=100), NOT_BLANK] | None
+    ) = Field(
+        default=None,
+        description='What an online or hybrid event is attended on, e.g. "Zoom" (the page\'s '
+        '"Zoom Only"), with or without its `online_url`. Not for an in-person event (422).',
+    )
     registration_url: Url | None = None
+    hero_image: HeroImage | None = Field(
+        default=None, description="The event's lead image (a photo shown above its text)."
+    )
     participants: list[ParticipantWrite] = Field(default_factory=list, max_length=100)
     sponsors: list[Ref] = Field(default_factory=list, max_length=50)
 
@@ -295,6 +339,13 @@ class EventWrite(PublishableWrite):
     @classmethod
     def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         return _not_before(value, info, "starts_at")
+
+    @field_validator("online_platform")
+    @classmethod
+    def _attended_online(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("attendance_mode") == "in_person":
+            raise ValueError("an in-person event has no online platform (attendance_mode)")
+        return value
 
 
 class PublicationWrite(PublishableWrite):
@@ -322,6 +373,37 @@ class PublicationWrite(PublishableWrite):
     url: Url | None = None
 
 
+class ResourceContact(Schema):
+    model_config = ConfigDict(extra="forbid")
+    label: Annotated[str, StringConstraints(min_length=1, max_length=100), NOT_BLANK] = Field(
+        description='As the page shows it: "Phone", "24/7 urgent support hotline", "Helpline".'
+    )
+    kind: Literal["phone", "sms", "email", "url", "other"] = Field(
+        description="What `value` is: a number to call or text, an email address, a web "
+        "address (`https://…`), or other (written out as it is)."
+    )
+    value: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK] = Field(
+        description='The number or address, as the page writes it: "866.742.5667 (SHALOM-7)".'
+    )
+
+    # A field validator, not a model's: the 422 names `value` (`loc`), for forms.
+    @field_validator("value")
+    @classmethod
+    def _fits_its_kind(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind in ("phone", "sms") and not any(char.isdigit() for char in value):
+            raise ValueError(f"a {kind} number has digits")
+        if kind == "email" and not _EMAIL.fullmatch(value):
+            raise ValueError("is not an email address")
+        if kind == "url" and not _WEB_ADDRESS.fullmatch(value):
+            raise ValueError("is not an http(s) URL")
+        return value
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_WEB_ADDRESS = re.compile(r"https?://[^/\s?#@]+(?:[/?#]\S*)?")
+
+
 class ResourceWrite(PublishableWrite):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
     resource_type: Literal[
@@ -331,6 +413,14 @@ class ResourceWrite(PublishableWrite):
     phone: Annotated[str, StringConstraints(max_length=100)] | None = None
     hotline: Annotated[str, StringConstraints(max_length=100)] | None = None
     email: Email | None = None
+    contacts: list[ResourceContact] | None = Field(
+        default=None,
+        max_length=20,
+        description="Every way to reach the resource, labelled and in order, as its page "
+        "lists them. Left out or null: made, when read, from `phone`, `hotline` and `email` "
+        '(labelled "Phone", "Hotline", "Email"), which keep their meaning for the clients that '
+        "read them; `[]`: none.",
+    )
     url: Url | None = None
     hours: Short | None = None
     audience: Short | None = None

@@ -21,7 +21,9 @@ class Node:
         return strawberry.ID(global_id_of(self))
 
 
-@strawberry.type(description="An image: a person's photo or an article's hero image.")
+@strawberry.type(
+    description="An image: a person's photo, or an article's or an event's hero image."
+)
 class Image:
     url: str = strawberry.field(description="Image URL.")
     alt: str | None = strawberry.field(description="Text alternative for screen readers.")

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from app.content.contacts import CONTACT_COLUMNS, contacts_of
+from app.content.rows import columns
 from app.graphql.context import context_of
 from app.graphql.enums import (
     ArticleType,
     AttendanceMode,
+    ContactKind,
     EventStatus,
     EventType,
     ParticipantRole,
@@ -94,6 +97,11 @@ class Quote(Node):
         description='How the speaker is credited, e.g. "Founder, LeanIn.org".'
     )
     position: int = strawberry.field(description="Order within its article.")
+    after_block: int | None = strawberry.field(
+        description="Where it stands in its article's `body`: after this many of the body's "
+        "top-level blocks (the elements a browser's DOM lists as `children` of an element "
+        "holding the body; 0: before the first). Null: not placed in the body."
+    )
     status: Status = strawberry.field(description=_STATUS)
     published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
     created_at: datetime = strawberry.field(description=_CREATED_AT)
@@ -152,6 +160,9 @@ class Event(Node):
         description="Scheduled, cancelled, postponed or rescheduled."
     )
     online_url: str | None = strawberry.field(description="Where to watch online.")
+    online_platform: str | None = strawberry.field(
+        description='What it is attended on online, e.g. "Zoom" (online and hybrid events).'
+    )
     registration_url: str | None = strawberry.field(description="Where to register.")
     status: Status = strawberry.field(description=_STATUS)
     published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
@@ -161,6 +172,10 @@ class Event(Node):
     @strawberry.field(description="Where it takes place.")
     def venue(self, root: EventRow) -> Venue | None:
         return venue_of(root)
+
+    @strawberry.field(description="Lead image, shown above the text.")
+    def hero_image(self, root: EventRow) -> Image | None:
+        return hero_image_of(root)
 
     @strawberry.field(description="Everyone taking part, in program order, with their roles.")
     def participants(self, root: EventRow, info: Info) -> list[Participant]:
@@ -226,6 +241,28 @@ class Publication(Node):
         return isinstance(obj, PublicationRow)
 
 
+@strawberry.type(description="One way to reach a support resource, labelled as its page shows it.")
+class ResourceContact:
+    label: str = strawberry.field(
+        description='e.g. "Phone", "24/7 urgent support hotline", "Helpline".'
+    )
+    kind: ContactKind = strawberry.field(
+        description="What `value` is: for a `tel:`, `sms:` or `mailto:` link."
+    )
+    value: str = strawberry.field(
+        description='The number or address, e.g. "866.742.5667 (SHALOM-7)".'
+    )
+
+
+class ResourceContactData:
+    __slots__ = ("kind", "label", "value")
+
+    def __init__(self, label: str, kind: str, value: str) -> None:
+        self.label = label
+        self.kind = kind
+        self.value = value
+
+
 @strawberry.type(
     description="A support resource: counseling, a hotline, a support group, legal help…"
 )
@@ -234,9 +271,13 @@ class Resource(Node):
     name: str = strawberry.field(description="Name.")
     resource_type: ResourceType = strawberry.field(description="Kind of resource.")
     description: str | None = strawberry.field(description="What it offers.")
-    phone: str | None = strawberry.field(description="Phone number.")
-    hotline: str | None = strawberry.field(description="Hotline number.")
-    email: str | None = strawberry.field(description="Email address.")
+    phone: str | None = strawberry.field(
+        description="Main phone number, unlabelled (see `contacts`)."
+    )
+    hotline: str | None = strawberry.field(
+        description="Hotline number, unlabelled (see `contacts`)."
+    )
+    email: str | None = strawberry.field(description="Email address, unlabelled (see `contacts`).")
     url: str | None = strawberry.field(description="Website.")
     hours: str | None = strawberry.field(description="Opening hours.")
     audience: str | None = strawberry.field(description="Who it is for.")
@@ -246,6 +287,17 @@ class Resource(Node):
     published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
     created_at: datetime = strawberry.field(description=_CREATED_AT)
     updated_at: datetime = strawberry.field(description=_UPDATED_AT)
+
+    @strawberry.field(
+        description="Every way to reach it, labelled and in order, as its page lists them: "
+        "what to show. When its editor gave none, made from `phone`, `hotline` and `email` "
+        '(labelled "Phone", "Hotline", "Email").'
+    )
+    def contacts(self, root: ResourceRow) -> list[ResourceContact]:
+        return [
+            ResourceContactData(c["label"], c["kind"], c["value"])  # type: ignore[misc]
+            for c in contacts_of(columns(root, CONTACT_COLUMNS))
+        ]
 
     @strawberry.field(description="Topics it is tagged with.")
     def topics(self, root: ResourceRow, info: Info) -> list[TopicRef]:

@@ -64,24 +64,27 @@ class Affiliation:
     role: str = strawberry.field(description='Position, e.g. "W. Glenn Campbell National Fellow".')
     organization: Organization = strawberry.field(description="Where.")
     start_year: int | None = strawberry.field(description="Year it began, when known.")
-    end_year: int | None = strawberry.field(description="Year it ended; null means current.")
+    end_year: int | None = strawberry.field(
+        description="Year it ended; null when current, or when it ended in a year unknown."
+    )
+    is_current: bool = strawberry.field(
+        description="Whether it is held now: false with an end year, and for a role that "
+        'ended in a year unknown ("former Chief Operating Officer of Meta").'
+    )
     is_primary: bool = strawberry.field(
         description="The person's main affiliation (their headline)."
     )
 
-    @strawberry.field(description="Whether it is current (no end year).")
-    def is_current(self) -> bool:
-        return self.end_year is None
-
 
 class AffiliationData:
-    __slots__ = ("end_year", "is_primary", "organization", "role", "start_year")
+    __slots__ = ("end_year", "is_current", "is_primary", "organization", "role", "start_year")
 
     def __init__(self, organization: Any, extra: dict[str, Any]) -> None:
         self.organization = organization
         self.role = extra["role"]
         self.start_year = extra["start_year"]
         self.end_year = extra["end_year"]
+        self.is_current = extra["is_current"]
         self.is_primary = extra["is_primary"]
 
 

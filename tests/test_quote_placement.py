@@ -1,0 +1,284 @@
+"""A pull quote's place in its article's body (`after_block`): counted, checked, kept."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
+
+from app.content.placement import blocks, count_blocks, reanchor
+from app.db import session_scope
+from app.models import Article, AuditEntry
+from app.transfer import export_lines, import_records
+from tests.admin_helpers import Keys
+
+THREE = "<p>One.</p><h2>Two</h2><p>Three.</p>"
+
+
+@pytest.mark.parametrize(
+    ("body", "count"),
+    [
+        (None, 0),
+        ("", 0),
+        ("plain text, no element", 0),
+        (THREE, 3),
+        # Top-level elements only, as the DOM's `children`: text between them is none,
+        # nested elements are their parent's, void elements (no end tag) count once.
+        ("lead <b>bold</b> tail<p>a <i>b</i></p>\n<br><img src=/a.jpg><hr>", 5),
+        ("<figure><img src=/a.jpg><figcaption>C <cite>R</cite></figcaption></figure>", 1),
+        ("<table><tbody><tr><td>1</td></tr></tbody></table><ul><li>a</li><li>b</li></ul>", 2),
+        ("<p>a &lt;p&gt; b</p><p title='x>y'>c</p>", 2),
+        ("<pre>\n\nline\n<b>x</b></pre>\u2028<p>after a line separator</p>", 2),
+    ],
+)
+def test_blocks_are_the_bodys_top_level_elements(body: str | None, count: int) -> None:
+    assert count_blocks(body) == count
+
+
+def test_each_block_is_its_markup() -> None:
+    assert blocks("<p>a</p>\n<p>b</p> tail\n<h2>c</h2>") == [
+        "<p>a</p>",
+        "<p>b</p> tail",
+        "<h2>c</h2>",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("new", "after", "moved"),
+    [
+        # A paragraph inserted above: the quote moves down with its block.
+        ("<p>Zero.</p>" + THREE, 2, 3),
+        # Below it: stays.
+        (THREE + "<p>Four.</p>", 2, 2),
+        # The block it follows edited in place: still after it.
+        ("<p>One.</p><h2>Two, retitled</h2><p>Three.</p>", 2, 2),
+        # Its block deleted: after the nearest block before it that survived.
+        ("<p>One.</p><p>Three.</p>", 2, 1),
+        ("<p>Three.</p>", 2, 0),
+        # Its block split in two: after the second half.
+        ("<p>One.</p><h2>T</h2><h2>wo</h2><p>Three.</p>", 2, 3),
+        # Every block replaced: the same places, as far as the new body goes.
+        ("<p>A.</p><p>B.</p>", 2, 2),
+        ("<p>A.</p>", 3, 1),
+        # No body left: at the top.
+        (None, 3, 0),
+        # Before the first block: stays there.
+        ("<p>Zero.</p>" + THREE, 0, 0),
+    ],
+)
+def test_a_quote_follows_the_block_it_stood_after(new: str | None, after: int, moved: int) -> None:
+    assert reanchor(THREE, new, after) == moved
+
+
+@pytest.fixture
+def keys(factory: sessionmaker[Session]) -> Keys:
+    return Keys(factory, seed=True)
+
+
+def _article(api: TestClient, keys: Keys, slug: str, body: str = THREE) -> None:
+    response = api.post(
+        "/api/v1/articles",
+        json={"slug": slug, "title": slug, "body": body, "status": "published"},
+        headers=keys.writer,
+    )
+    assert response.status_code == 201, response.text
+
+
+def _quote(api: TestClient, keys: Keys, **fields: Any) -> Any:
+    body = {"text": "Words.", "status": "published", **fields}
+    return api.post("/api/v1/quotes", json=body, headers=keys.writer)
+
+
+def _error(response: Any) -> tuple[int, list[Any]]:
+    return response.status_code, [(e["loc"], e["msg"]) for e in response.json().get("errors", [])]
+
+
+def test_a_quote_is_placed_between_blocks(api: TestClient, keys: Keys) -> None:
+    _article(api, keys, "story")
+    created = _quote(api, keys, slug="placed", article="story", after_block=2)
+    assert created.status_code == 201, created.text
+    assert created.json()["after_block"] == 2
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 2
+    for place in (0, 3):  # before the first block, after the last
+        response = api.patch(
+            "/api/v1/quotes/placed", json={"after_block": place}, headers=keys.writer
+        )
+        assert response.status_code == 200, response.text
+    embedded = api.get("/api/v1/articles/story?include=quotes").json()["quotes"]
+    assert [(q["slug"], q["after_block"]) for q in embedded] == [("placed", 3)]
+    assert "after_block" not in api.get("/api/v1/articles/story").json()["quotes"][0]  # compact
+    query = '{ article(slug: "story") { quotes { slug afterBlock } } }'
+    data = api.post("/graphql", json={"query": query}).json()["data"]
+    assert data["article"]["quotes"] == [{"slug": "placed", "afterBlock": 3}]
+    unplaced = _quote(api, keys, slug="beside", article="story")
+    assert unplaced.json()["after_block"] is None
+
+
+def test_a_place_the_body_cannot_hold_is_refused(api: TestClient, keys: Keys) -> None:
+    _article(api, keys, "story")
+    _article(api, keys, "short", body="<p>Only.</p>")
+    loc = ["body", "after_block"]
+    assert _error(_quote(api, keys, article="story", after_block=4)) == (
+        422,
+        [(loc, "is past the end of the article's body, which has 3 top-level blocks")],
+    )
+    assert _error(_quote(api, keys, after_block=0)) == (
+        422,
+        [(loc, "places the quote in its article's body: give article")],
+    )
+    assert _quote(api, keys, article="story", after_block=-1).status_code == 422
+    assert _quote(api, keys, article="story", after_block="2").status_code == 422
+
+    assert _quote(api, keys, slug="placed", article="story", after_block=3).status_code == 201
+    too_far = api.patch("/api/v1/quotes/placed", json={"after_block": 9}, headers=keys.writer)
+    assert _error(too_far)[0] == 422
+    # Moved to another article, its place counted the former one's blocks: say it again.
+    moved = api.patch("/api/v1/quotes/placed", json={"article": "short"}, headers=keys.writer)
+    assert _error(moved) == (
+        422,
+        [
+            (
+                loc,
+                "counts the blocks of the quote's former article: give after_block (or null) "
+                "with the new article",
+            )
+        ],
+    )
+    unlinked = api.patch("/api/v1/quotes/placed", json={"article": None}, headers=keys.writer)
+    assert _error(unlinked)[0] == 422
+    both = api.patch(
+        "/api/v1/quotes/placed", json={"article": "short", "after_block": 1}, headers=keys.writer
+    )
+    assert both.status_code == 200, both.text
+    cleared = api.patch(
+        "/api/v1/quotes/placed", json={"article": None, "after_block": None}, headers=keys.writer
+    )
+    assert (cleared.status_code, cleared.json()["after_block"]) == (200, None)
+    assert api.get("/api/v1/quotes/placed").json()["article"] is None
+
+
+def test_other_edits_of_a_placed_quote_are_not_checked_again(
+    api: TestClient, keys: Keys, factory: sessionmaker[Session]
+) -> None:
+    _article(api, keys, "story")
+    assert _quote(api, keys, slug="placed", article="story", after_block=3).status_code == 201
+    with session_scope(factory) as session:  # a body shortened behind the API's back
+        article = session.scalars(select(Article).where(col(Article.slug) == "story")).one()
+        article.body = "<p>One.</p>"
+    response = api.patch(
+        "/api/v1/quotes/placed", json={"text": "Other words."}, headers=keys.writer
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["after_block"] == 3
+
+
+def test_quotes_follow_their_blocks_when_the_body_changes(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """With the response cache on: the quotes that moved are purged with the article."""
+    keys = Keys(session_factory, seed=True)
+    _article(client, keys, "story")
+    for slug, place in (("top", 0), ("middle", 2), ("end", 3)):
+        assert (
+            _quote(client, keys, slug=slug, article="story", after_block=place).status_code == 201
+        )
+    assert _quote(client, keys, slug="draft", article="story", after_block=2, status="draft")
+    before = client.get("/api/v1/quotes/middle")
+    assert before.json()["after_block"] == 2
+
+    inserted = "<p>Zero.</p><p>One.</p><h2>Two</h2><p>Three.</p><p>Four.</p>"
+    response = client.patch("/api/v1/articles/story", json={"body": inserted}, headers=keys.writer)
+    assert response.status_code == 200, response.text
+
+    def places() -> dict[str, int]:
+        found = client.get("/api/v1/quotes?article=story&fields=slug,after_block").json()["data"]
+        return {q["slug"]: q["after_block"] for q in found}
+
+    assert places() == {"top": 0, "middle": 3, "end": 4}
+    after = client.get("/api/v1/quotes/middle")
+    assert after.json()["after_block"] == 3
+    assert after.headers["ETag"] != before.headers["ETag"]  # a new version of the quote
+    preview = client.get("/api/v1/quotes/draft?preview=true", headers=keys.previewer)
+    assert preview.json()["after_block"] == 3
+    with session_factory() as session:
+        audited = session.scalars(
+            select(AuditEntry.slug).where(  # type: ignore[call-overload]
+                col(AuditEntry.entity_type) == "quote", col(AuditEntry.action) == "update"
+            )
+        ).all()
+    assert sorted(audited) == ["draft", "end", "middle"]  # "top" did not move
+
+    deleted = client.patch(
+        "/api/v1/articles/story", json={"body": "<p>Three.</p><p>Four.</p>"}, headers=keys.writer
+    )
+    assert deleted.status_code == 200
+    assert places() == {"top": 0, "middle": 0, "end": 1}
+
+
+def test_an_import_moves_quotes_with_the_body_and_then_writes_its_own_places(
+    factory: sessionmaker[Session], api: TestClient, keys: Keys
+) -> None:
+    _article(api, keys, "story")
+    assert _quote(api, keys, slug="placed", article="story", after_block=2).status_code == 201
+    with factory() as session:
+        lines = list(export_lines(session))
+    quote_line = next(line for line in lines if b'"placed"' in line)
+    assert b'"after_block":2' in quote_line
+    article_line = next(line for line in lines if b'"type":"article"' in line)
+    edited = article_line.replace(b"<p>One.</p>", b"<p>New.</p><p>One.</p>")
+    with session_scope(factory) as session:
+        import_records(session, [edited])  # the quote follows its block
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 3
+    with session_scope(factory) as session:
+        import_records(
+            session, [edited, quote_line.replace(b'"after_block":2', b'"after_block":4')]
+        )
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 4
+    with session_scope(factory) as session, pytest.raises(Exception, match="past the end"):
+        import_records(session, [quote_line.replace(b'"after_block":2', b'"after_block":5')])
+
+
+# Bodies as editors write them: sanitized, they must count in Python as a browser counts.
+BROWSER_CASES = [
+    THREE,
+    "lead <b>bold</b> tail<p>a <i>b</i></p>\n<br><img src=/a.jpg><hr>",
+    "<p>unclosed<p>second<div>block in p?</div>",
+    "<table><tr><td>1<td>2</table><ul><li>a<li>b</ul>text",
+    "<h2><span><h3>nested heading</h3></span></h2><blockquote><p>q</blockquote>",
+    "<pre>\n\ncode &lt;p&gt;\n</pre><figure><img src=/x.jpg><figcaption>c</figcaption></figure>",
+    "<p title='a>b'>x</p><script>alert(1)</script><p>y</p><!-- c --><q>inline</q>",
+    "<p>line\u2028separator</p>\r\n<p>crlf</p>",
+]
+
+
+def test_a_browser_counts_the_blocks_as_after_block_does(tmp_path: Path) -> None:
+    """`after_block` is read by frontends through the DOM (`children`): for each body,
+    Chromium's top-level elements are ours, tag for tag."""
+    from app.content.text import sanitize_html
+    from app.demo.data import DEMO_DATASET
+    from tests.browser import dump_dom
+
+    bodies = [sanitize_html(body) for body in BROWSER_CASES]
+    bodies += [sanitize_html(a["body"]) for a in DEMO_DATASET["articles"] if a["body"]]
+    page = tmp_path / "blocks.html"
+    script = (
+        "const bodies = " + json.dumps(bodies) + ";"
+        "document.getElementById('out').textContent = JSON.stringify(bodies.map(body => {"
+        "  const holder = document.createElement('div'); holder.innerHTML = body;"
+        "  return Array.from(holder.children, child => child.tagName.toLowerCase()); }));"
+    )
+    page.write_text(f"<!doctype html><pre id=out></pre><script>{script}</script>", "utf-8")
+    dom = dump_dom(page.as_uri(), tmp_path / "profile", 2000)
+    found = re.search(r'<pre id="out">(.*?)</pre>', dom, re.DOTALL)
+    assert found is not None, dom[-2000:]
+    in_browser = json.loads(html.unescape(found.group(1)))
+    ours = [[re.match(r"<([a-z0-9]+)", block).group(1) for block in blocks(b)] for b in bodies]  # type: ignore[union-attr]
+    assert ours == in_browser
