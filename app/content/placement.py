@@ -161,8 +161,14 @@ def check_placement(
                 }
             ]
         )
-    body = session.scalar(select(col(Article.body)).where(col(Article.id) == quote.article_id))
-    count = count_blocks(body)
+    body = session.execute(
+        select(col(Article.body)).where(
+            col(Article.id) == quote.article_id, col(Article.deleted_at).is_(None)
+        )
+    ).first()
+    if body is None:  # a deleted article: the quote shows none, and no body to count in
+        raise invalid([{"loc": loc, "msg": "places the quote in its article's body: give article"}])
+    count = count_blocks(body[0])
     if quote.after_block > count:
         raise invalid(
             [
@@ -173,6 +179,18 @@ def check_placement(
                 }
             ]
         )
+
+
+def hidden_place(session: Session, quote: Quote) -> int | None:
+    """The quote's place in a deleted article's body, which the quote does not show (it
+    shows no article): kept for the article's restore, but no editor sees it, nor an
+    export (whose quote would not import without its article). None: nothing hidden."""
+    if quote.after_block is None or quote.article_id is None:
+        return None
+    deleted = session.scalar(
+        select(col(Article.deleted_at)).where(col(Article.id) == quote.article_id)
+    )
+    return quote.after_block if deleted is not None else None
 
 
 def follow_body(
