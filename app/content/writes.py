@@ -509,8 +509,6 @@ def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str
             doc[key] = getattr(row, key)
         else:
             doc[key] = getattr(row, key)
-    if ctype.name == "quote" and hidden_place(session, row) is not None:
-        doc["after_block"] = None  # counted in a deleted article, which it shows not
     relations = RELATIONS[ctype.name]
     for name, relation in relations.items():
         if name not in schema.model_fields:
@@ -541,6 +539,8 @@ def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str
             doc[name] = [link.target.slug for link in links]
         else:
             doc[name] = links[0].target.slug if links else None
+    if ctype.name == "quote" and doc["article"] is None:
+        doc["after_block"] = None  # counted in a deleted article, which it shows not
     return doc
 
 
