@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
 from app.content.placement import blocks, count_blocks, reanchor
-from app.db import session_scope
+from app.db import make_engine, make_session_factory, session_scope
+from app.migrations import upgrade_to_head
 from app.models import Article, AuditEntry
 from app.transfer import export_lines, import_records
 from tests.admin_helpers import Keys
@@ -282,3 +285,64 @@ def test_a_browser_counts_the_blocks_as_after_block_does(tmp_path: Path) -> None
     in_browser = json.loads(html.unescape(found.group(1)))
     ours = [[re.match(r"<([a-z0-9]+)", block).group(1) for block in blocks(b)] for b in bodies]  # type: ignore[union-attr]
     assert ours == in_browser
+
+
+def test_a_quote_of_a_deleted_article_exports_without_a_place(
+    factory: sessionmaker[Session], api: TestClient, keys: Keys, empty_database_url: str
+) -> None:
+    """A quote placed in an article that is then deleted shows no article: its place,
+    counted in that article's body, goes with it (exported as null, so the export imports
+    into an empty database), and comes back when the article is restored."""
+    _article(api, keys, "story")
+    assert _quote(api, keys, slug="placed", article="story", after_block=2).status_code == 201
+    with factory() as session:
+        article_line = next(line for line in export_lines(session) if b'"story"' in line)
+    assert api.delete("/api/v1/articles/story", headers=keys.writer).status_code == 204
+    with factory() as session:
+        exported = list(export_lines(session))
+    quote_line = next(line for line in exported if b'"placed"' in line)
+    assert json.loads(quote_line)["data"]["article"] is None
+    assert json.loads(quote_line)["data"]["after_block"] is None
+
+    upgrade_to_head(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            import_records(session, exported)
+        with make_session_factory(engine)() as session:
+            assert list(export_lines(session)) == exported
+    finally:
+        engine.dispose()
+
+    # Edits of the quote, and the whole line imported again, keep its place for a restore.
+    edited = api.patch("/api/v1/quotes/placed", json={"text": "Other."}, headers=keys.writer)
+    assert edited.status_code == 200, edited.text
+    with session_scope(factory) as session:
+        assert import_records(session, [quote_line]).changed == 1  # the text, back
+    with session_scope(factory) as session:
+        assert import_records(session, [quote_line]).changed == 0
+    # A place given while the article is deleted: none to count in (the editor sees none).
+    status, errors = _error(
+        api.patch("/api/v1/quotes/placed", json={"after_block": 1}, headers=keys.writer)
+    )
+    assert (status, errors) == (422, [(["body", "after_block"], ANY)])
+    with session_scope(factory) as session:
+        import_records(session, [article_line])  # restored
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 2
+    assert api.delete("/api/v1/articles/story", headers=keys.writer).status_code == 204
+    # A PATCH that clears the (deleted) article clears its place with it.
+    cleared = api.patch("/api/v1/quotes/placed", json={"article": None}, headers=keys.writer)
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["after_block"] is None
+
+
+def test_following_a_long_body_of_repeated_blocks_takes_no_quadratic_time() -> None:
+    """Comparing the blocks of two bodies costs about their number, however many repeat:
+    difflib's matcher took time quadratic in the repeated blocks (4,000 line breaks: 2 s;
+    the 50,000 a body's 200,000 characters hold: minutes, with every writer waiting)."""
+    old = "<br><hr>" * 25_000
+    new = "<hr><br>" * 25_000
+    started = time.monotonic()
+    assert 0 <= reanchor(old, new, 30_000) <= 50_000
+    assert reanchor("<p>a</p>" + old, "<p>b</p><p>a</p>" + old, 7) == 8
+    assert time.monotonic() - started < 10  # a bound, not a benchmark: it was minutes

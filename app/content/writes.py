@@ -24,7 +24,7 @@ from app.content.links import (
     replace_links,
 )
 from app.content.names import derive_sort_name
-from app.content.placement import check_placement, follow_body
+from app.content.placement import check_placement, follow_body, hidden_place
 from app.content.relations import RELATIONS
 from app.content.restored import mark_showing
 from app.content.search import index_item, is_indexed
@@ -301,12 +301,24 @@ def update_item(
         # whole document, whose sort name is what it says (absent: derived again).
         merged["sort_name"] = derive_sort_name(merged["name"])
     doc = validate(collection, merged).model_dump(mode="python")
+    seen = before
+    kept = hidden_place(session, row) if ctype.name == "quote" else None
+    if (
+        kept is not None
+        and doc["article"] is None
+        and doc["after_block"] is None
+        and (replacing or not {"article", "after_block"} & patch.keys())
+    ):
+        # The place in a deleted article, which `before` leaves out with the article: as
+        # its link (`replace_links`), kept, unless the write names it.
+        doc["after_block"] = kept
+        seen = {**before, "after_block": kept}
     # The relations a PATCH names that also link to deleted items, which `before` (what an
     # editor sees) leaves out: the patch says what they are, so those links go too.
     hidden = [] if replacing else hiding_links(session, ctype, row, before, patch.keys())
     if (
         not hidden
-        and _unchanged(collection, before, doc)
+        and _unchanged(collection, seen, doc)
         and _stored_as_written(session, ctype, row, doc)
     ):
         # Nothing to write: no links or search row rewritten, so no content version bumped
@@ -527,6 +539,8 @@ def current_document(session: Session, ctype: ContentType, row: Any) -> dict[str
             doc[name] = [link.target.slug for link in links]
         else:
             doc[name] = links[0].target.slug if links else None
+    if ctype.name == "quote" and doc["article"] is None:
+        doc["after_block"] = None  # counted in a deleted article, which it shows not
     return doc
 
 
