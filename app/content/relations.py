@@ -82,6 +82,13 @@ class Loader(Protocol):
     ) -> Links: ...
 
 
+# A relation's parents that show one of some target ids: (parent model, ids) -> a condition
+# on the parent model. Kept beside each loader its factory builds (`_through`,
+# `_by_foreign_key`), from the same link table and columns: `Relation.shows`.
+Shows = Callable[[Any, list[int]], Any]
+_SHOWS: dict[Any, Shows] = {}
+
+
 @dataclass(frozen=True)
 class Relation:
     name: str
@@ -90,6 +97,13 @@ class Relation:
     many: bool = True
     # Owned sub-objects (participants, affiliations) render as {…extra, <inner>: ref}.
     inner: str | None = None
+
+    @property
+    def shows(self) -> Shows | None:
+        """The condition "this parent shows one of these targets" (by its link rows or
+        foreign key, whatever their visibility); None for the loaders that have none
+        (quotes of an article, related items: publishable targets)."""
+        return _SHOWS.get(self.loader)
 
     @cached_property
     def watches(self) -> tuple[str, ...]:
@@ -149,9 +163,11 @@ def _through(
     link rows must have (taggings of one entity type)."""
     parent_col = getattr(link_model, parent_column)
     extra_cols = [getattr(link_model, name) for name in extra]
-    conditions = [parent_col.in_(PARENTS)]
-    if link_filter is not None:
-        conditions.append(getattr(link_model, link_filter[0]) == link_filter[1])
+    # The link rows of this relation (taggings of one entity type), and those of the parents.
+    of_relation = (
+        [] if link_filter is None else [getattr(link_model, link_filter[0]) == link_filter[1]]
+    )
+    conditions = [parent_col.in_(PARENTS), *of_relation]
     order = (parent_col, link_model.position, target.id if tie is None else tie)
 
     def joined(projection: Projection | None, viewer: Viewer) -> Any:
@@ -227,6 +243,12 @@ def _through(
             ]
         )
 
+    def shows(model: Any, ids: list[int]) -> Any:
+        target_col = getattr(link_model, target_column)
+        linked = select(parent_col).where(target_col.in_(ids), *of_relation)
+        return model.id.in_(linked)
+
+    _SHOWS[load] = shows
     return load
 
 
@@ -273,6 +295,7 @@ def _by_foreign_key(model: Any, fk: str) -> Loader:
                 out[p.id] = [Link(target)]
         return out
 
+    _SHOWS[load] = lambda parent_model, ids: getattr(parent_model, fk).in_(ids)
     return load
 
 

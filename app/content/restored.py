@@ -25,94 +25,35 @@ their collections (`Relation.watches`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
-from app.content.relations import RELATIONS
-from app.content.types import (
-    ALL_TYPES,
-    ARTICLE,
-    BY_NAME,
-    EVENT,
-    PERSON,
-    PUBLICATION,
-    ContentType,
-)
-from app.models import (
-    Affiliation,
-    ArticleAuthor,
-    EventParticipant,
-    EventSponsor,
-    Organization,
-    PublicationAuthor,
-    Quote,
-    Tagging,
-)
-
-# The condition on an item of one type: it shows one of the (restored) ids given.
-Shows = Callable[[list[int]], Any]
+from app.content.relations import RELATIONS, Shows
+from app.content.types import BY_NAME, ContentType
 
 
-def _tagged(ctype: ContentType) -> Shows:
-    def shows(ids: list[int]) -> Any:
-        tagged = select(col(Tagging.entity_id)).where(
-            col(Tagging.topic_id).in_(ids), col(Tagging.entity_type) == ctype.name
-        )
-        return ctype.model.id.in_(tagged)
-
-    return shows
-
-
-def _linked(ctype: ContentType, parent: Any, target: Any) -> Shows:
-    """Through a link table: `parent` is its column of the showing item, `target` of the
-    item shown."""
-    return lambda ids: ctype.model.id.in_(select(parent).where(target.in_(ids)))
-
-
-# For each (showing type, relation) to a type that only a deletion hides: the condition.
-# (`related` links publishable items only.)
-SHOWS: dict[tuple[str, str], Shows] = {
-    **{(t.name, "topics"): _tagged(t) for t in ALL_TYPES if "topics" in RELATIONS[t.name]},
-    ("organization", "parent"): lambda ids: col(Organization.parent_id).in_(ids),
-    ("person", "affiliations"): _linked(
-        PERSON, col(Affiliation.person_id), col(Affiliation.organization_id)
-    ),
-    ("event", "sponsors"): _linked(
-        EVENT, col(EventSponsor.event_id), col(EventSponsor.organization_id)
-    ),
-    ("event", "participants"): _linked(
-        EVENT, col(EventParticipant.event_id), col(EventParticipant.person_id)
-    ),
-    ("article", "authors"): _linked(
-        ARTICLE, col(ArticleAuthor.article_id), col(ArticleAuthor.person_id)
-    ),
-    ("publication", "authors"): _linked(
-        PUBLICATION, col(PublicationAuthor.publication_id), col(PublicationAuthor.person_id)
-    ),
-    ("quote", "speaker"): lambda ids: col(Quote.speaker_id).in_(ids),
-}
-# Every such relation: a new one that a restore did not follow would be the bug again.
-assert set(SHOWS) == {
-    (type_name, name)
-    for type_name, relations in RELATIONS.items()
-    for name, relation in relations.items()
-    if relation.target is not None and not relation.target.publishable
-}
-
-
-def _shown_through(restored: ContentType) -> dict[str, list[str]]:
-    """The relations, by showing type, through which items show an item of `restored`."""
-    found: dict[str, list[str]] = {}
+def _shown_through(restored: ContentType) -> dict[str, list[Shows]]:
+    """By showing type, the conditions (`Relation.shows`) under which its items show an
+    item of `restored`."""
+    found: dict[str, list[Shows]] = {}
     for type_name, relations in RELATIONS.items():
-        for name, relation in relations.items():
-            if relation.target is restored:
-                found.setdefault(type_name, []).append(name)
+        for relation in relations.values():
+            if relation.target is restored and relation.shows is not None:
+                found.setdefault(type_name, []).append(relation.shows)
     return found
+
+
+# Every relation to a type that only a deletion hides says which items show its targets:
+# a new one that a restore did not follow would be the bug again.
+assert all(
+    relation.shows is not None
+    for relations in RELATIONS.values()
+    for relation in relations.values()
+    if relation.target is not None and not relation.target.publishable
+)
 
 
 # Ids per statement: an import may restore thousands of items.
@@ -134,13 +75,13 @@ def mark_showing(
         through = _shown_through(BY_NAME[type_name])
         for start in range(0, len(restored_ids), CHUNK):
             chunk = restored_ids[start : start + CHUNK]
-            for showing, names in through.items():
+            for showing, conditions in through.items():
                 model = BY_NAME[showing].model
                 session.execute(
                     update(model)
                     .where(
                         model.deleted_at.is_(None),
-                        or_(*(SHOWS[(showing, name)](chunk) for name in names)),
+                        or_(*(shows(model, chunk) for shows in conditions)),
                     )
                     .values(version=model.version + 1, updated_at=now)
                     # The session's rows of these items take the new version: a later
