@@ -33,16 +33,20 @@ T = TypeVar("T", bound=Any)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+# An absolute http(s) URL with a host, and an email address: in `Url` and `Email` below, and
+# for a resource contact of those kinds (`ResourceContact`).
+WEB_ADDRESS = r"https?://[^/\s?#@]+(?:[/?#]\S*)?"
+EMAIL_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 # An absolute http(s) URL with a host, a path on the public site (`/events/x`; not `//x`
 # nor `/\x`, which browsers read as another host), or a mailto: address.
 Url = Annotated[
     str,
     StringConstraints(
         max_length=500,
-        pattern=r"^(https?://[^/\s?#@]+(?:[/?#]\S*)?|/(?:[^/\\\s]\S*)?|mailto:[^@\s]+@\S+)$",
+        pattern=rf"^({WEB_ADDRESS}|/(?:[^/\\\s]\S*)?|mailto:[^@\s]+@\S+)$",
     ),
 ]
-Email = Annotated[str, StringConstraints(max_length=300, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Email = Annotated[str, StringConstraints(max_length=300, pattern=rf"^{EMAIL_ADDRESS}$")]
 Short = Annotated[str, StringConstraints(max_length=300)]
 Line = Annotated[str, StringConstraints(max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=200_000)]
@@ -400,8 +404,8 @@ class ResourceContact(Schema):
         return value
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_WEB_ADDRESS = re.compile(r"https?://[^/\s?#@]+(?:[/?#]\S*)?")
+_EMAIL = re.compile(EMAIL_ADDRESS)
+_WEB_ADDRESS = re.compile(WEB_ADDRESS)
 
 
 class ResourceWrite(PublishableWrite):
