@@ -39,3 +39,13 @@ def test_graphiql_runs_a_query_from_the_url(live_server: str, tmp_path: Path) ->
     assert "The Hamas Attack on Israel" in dom[response_pane:], dom[
         response_pane : response_pane + 2000
     ]
+
+
+def test_graphiql_first_visit_shows_the_example_query(live_server: str, tmp_path: Path) -> None:
+    # A new browser profile: nothing saved, no query in the URL.
+    dom, console = load_page(f"{live_server}/graphql", tmp_path / "profile", 8000)
+    assert console == []
+    assert 'class="graphiql-container' in dom, "GraphiQL did not render"
+    assert "Welcome to GraphiQL" not in dom
+    assert "Events tagged" in dom, dom[:3000]
+    assert "speakers" in dom, dom[:3000]

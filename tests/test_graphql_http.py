@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.writes import create_item
 from app.db import session_scope
+from app.graphql.http import EXAMPLE_QUERY
 from app.http.auth import create_api_key
 from tests.graphql_support import gql, nodes, post
 
@@ -157,6 +159,19 @@ def _seed_preview_content(session_factory: sessionmaker[Session]) -> dict[str, s
 
 
 TITLES = '{ events(filter: {topic: "kidnapping"}, sort: TITLE) { totalCount edges { node { title status } } } }'
+
+
+def test_graphiql_first_visit_shows_an_example_query_that_runs(demo_client: TestClient) -> None:
+    page = demo_client.get("/graphql", headers={"Accept": "text/html"}).text
+    start = page.find("defaultQuery: ")
+    assert start >= 0, "no example query in the page"
+    shown, _ = json.JSONDecoder().raw_decode(page, start + len("defaultQuery: "))
+    assert shown == EXAMPLE_QUERY
+    data = gql(demo_client, EXAMPLE_QUERY)
+    titles = [edge["node"]["title"] for edge in data["events"]["edges"]]
+    assert any(title.startswith("The Hamas Attack on Israel") for title in titles), titles
+    speakers = [s for edge in data["events"]["edges"] for s in edge["node"]["speakers"]]
+    assert any(s["affiliations"] for s in speakers)
 
 
 def test_preview_shows_drafts_only_with_key_and_header(

@@ -146,6 +146,32 @@ def _variables(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
     return raw, None
 
 
+# What GraphiQL's editor holds on a first visit (no `?query=`, nothing saved in the browser):
+# a query that runs as it is, instead of GraphiQL's generic welcome text.
+EXAMPLE_QUERY = """# Dossier's GraphQL API. Ctrl-Enter (or the pink button) runs the query; the Docs
+# button (top left) lists every type and field.
+#
+# Events tagged "Kidnapping" (latest first), with their speakers' profiles:
+{
+  events(filter: {topic: "kidnapping"}, first: 5) {
+    totalCount
+    edges {
+      node {
+        title
+        startsAt
+        speakers {
+          name
+          title
+          affiliations { role organization { name } }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
 @lru_cache(maxsize=4)
 def _graphiql_page(root_path: str) -> str:
     template = (Path(__file__).parent / "graphiql.html").read_text(encoding="utf-8")
@@ -154,6 +180,7 @@ def _graphiql_page(root_path: str) -> str:
         template.replace("__DOCS_STATIC__", f"{root_path}{DOCS_STATIC}")
         .replace("__STATIC__", f"{root_path}{GRAPHIQL_STATIC}")
         .replace("__ENDPOINT__", endpoint)
+        .replace("__EXAMPLE_QUERY__", json.dumps(EXAMPLE_QUERY).replace("</", "<\\/"))
     )
 
 
