@@ -140,7 +140,7 @@ def test_research_project_without_authors_or_year(demo_client: TestClient) -> No
     assert entry.entry_type == "misc"
     assert "author" not in entry.fields_dict
     assert entry["title"] == "The Dynamics and Logic of Extortion in Mexico’s Drug War"
-    assert dict(ris_lines(demo_client, url + "?format=ris"))["TY"] == "GEN"
+    assert dict(ris_lines(demo_client, url + "?format=ris"))["TY"] == "RPRT"
     item = csl(demo_client, url + "?format=csl-json")
     assert item["type"] == "document"
     assert "issued" not in item
@@ -191,7 +191,7 @@ TYPES = {
     "report": ("techreport", "RPRT", "report"),
     "policy_brief": ("techreport", "RPRT", "report"),
     "working_paper": ("techreport", "RPRT", "report"),
-    "research_project": ("misc", "GEN", "document"),
+    "research_project": ("misc", "RPRT", "document"),
     "other": ("misc", "GEN", "document"),
 }
 
@@ -267,6 +267,104 @@ def test_every_publication_type(client: TestClient, session_factory: sessionmake
             {"literal": "Stanford"},
         ]
         assert item["issued"] == {"date-parts": [[2021, 3, 4]]}
+
+
+# Zotero's RIS import (zotero/translators, RIS.js): the item type it makes of each `TY`
+# (`importTypeMap`: GEN is a journal article to it), and the field a tag fills for an item
+# type (`fieldMap`, then `degenerateImportFieldMap`), for the tags citations write.
+ZOTERO_RIS_TYPES = {
+    "JOUR": "journalArticle",
+    "BOOK": "book",
+    "CHAP": "bookSection",
+    "RPRT": "report",
+    "GEN": "journalArticle",
+}
+ZOTERO_RIS_FIELDS: dict[str, tuple[str | None, dict[str, str]]] = {
+    # tag: (the field for any other type, {item type: its field})
+    "T2": (
+        None,
+        {
+            "journalArticle": "publicationTitle",
+            "bookSection": "bookTitle",
+            "book": "series",
+            "report": "seriesTitle",
+        },
+    ),
+    "IS": ("issue", {"bookSection": "numberOfVolumes"}),
+    "VL": ("volume", {}),
+    "PB": ("publisher", {"report": "institution"}),
+    "M1": ("extra", {"book": "seriesNumber"}),
+    "SV": (None, {"bookSection": "seriesNumber"}),
+    "SN": ("ISBN", {"journalArticle": "ISSN", "report": "reportNumber"}),
+    "M3": ("DOI", {"report": "reportType"}),
+}
+
+
+def zotero_ris_field(item_type: str, tag: str) -> str | None:
+    default, by_type = ZOTERO_RIS_FIELDS[tag]
+    return by_type.get(item_type, default)
+
+
+def test_ris_tags_are_the_fields_zotero_reads(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """Every type's RIS tags land in the Zotero field meant for them. A research project was
+    `TY  - GEN`, a journal article to Zotero; a book's or chapter's number in its series and
+    a report's number went out as `IS`, which Zotero drops for books and reports and reads
+    as the number of volumes of a chapter's book. `journal` ("Journal or series") is the
+    journal of an article, the book of a chapter, the series of a book or report: `T2`."""
+    series = {"journal": "The Series", "volume": "Vol-3", "issue": "No-7", "publisher": "Press"}
+    article = {"journal": "publicationTitle", "volume": "volume", "issue": "issue"}
+    report = {"journal": "seriesTitle", "issue": "reportNumber", "publisher": "institution"}
+    meant: dict[str, tuple[str, dict[str, str]]] = {
+        "journal_article": ("journalArticle", article | {"publisher": "publisher"}),
+        "book": (
+            "book",
+            {"journal": "series", "volume": "volume", "issue": "seriesNumber"}
+            | {"publisher": "publisher"},
+        ),
+        "book_chapter": (
+            "bookSection",
+            {"journal": "bookTitle", "volume": "volume", "issue": "seriesNumber"}
+            | {"publisher": "publisher"},
+        ),
+        "report": ("report", report),
+        "policy_brief": ("report", report | {"genre": "reportType"}),
+        "working_paper": ("report", report | {"genre": "reportType"}),
+        "research_project": ("report", report | {"genre": "reportType"}),
+        "other": ("journalArticle", article | {"publisher": "publisher"}),
+    }
+    genres = {
+        "policy_brief": "Policy brief",
+        "working_paper": "Working paper",
+        "research_project": "Research project",
+    }
+    for kind in meant:
+        _write(
+            session_factory,
+            "publications",
+            {
+                "slug": f"ris-{kind.replace('_', '-')}",
+                "title": kind,
+                "publication_type": kind,
+                "status": "published",
+                "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+                **series,
+            },
+        )
+    for kind, (item_type, fields) in meant.items():
+        lines = ris_lines(
+            client, f"/api/v1/publications/ris-{kind.replace('_', '-')}/citation?format=ris"
+        )
+        assert ZOTERO_RIS_TYPES[dict(lines)["TY"]] == item_type, kind
+        values = series | {"genre": genres.get(kind, "")}
+        for field, zotero_field in fields.items():
+            tags = [tag for tag, value in lines if value == values[field]]
+            assert [zotero_ris_field(item_type, tag) for tag in tags] == [zotero_field], (
+                kind,
+                field,
+                tags,
+            )
 
 
 def test_hidden_publications_are_404(

@@ -38,7 +38,11 @@ EXTENSIONS = {
     CitationFormat.csl_json: "json",
 }
 
-# publication_type -> (BibTeX entry type, RIS TY, CSL type, genre / report type)
+# publication_type -> (BibTeX entry type, RIS TY, CSL type, genre / report type).
+# A research project is a report of its kind in RIS (`RPRT` with `M3  - Research project`):
+# RIS's generic `GEN` is read as a journal article by Zotero, and no other RIS type Zotero
+# reads as a generic document means that to other reference managers. "other" keeps `GEN`,
+# RIS's own word for a work of no more precise type.
 TYPES: dict[str, tuple[str, str, str, str | None]] = {
     "journal_article": ("article", "JOUR", "article-journal", None),
     "book": ("book", "BOOK", "book", None),
@@ -46,7 +50,7 @@ TYPES: dict[str, tuple[str, str, str, str | None]] = {
     "report": ("techreport", "RPRT", "report", None),
     "policy_brief": ("techreport", "RPRT", "report", "Policy brief"),
     "working_paper": ("techreport", "RPRT", "report", "Working paper"),
-    "research_project": ("misc", "GEN", "document", "Research project"),
+    "research_project": ("misc", "RPRT", "document", "Research project"),
     "other": ("misc", "GEN", "document", None),
 }
 _PAGE_RANGE = re.compile("\\s*(?:-+|\u2013|\u2014)\\s*")  # hyphens, en or em dash
@@ -289,17 +293,28 @@ def _ris_name(name: Name) -> str:
     return ", ".join(p for p in (name.family, given, name.suffix) if p)
 
 
+# The tag of the issue per RIS type, as Zotero's RIS import reads it (the translator's
+# `fieldMap`): `IS` is a journal's issue, but the number of a book in its series is `M1`
+# (`IS` is dropped: a book has no issue), of a chapter's book `SV` (`IS` is read as its
+# number of volumes), and a report's number `SN` (`IS` is dropped), as BibTeX's `number`
+# is each of them. The container, `T2`, is what each type wants as it is: the journal
+# (publicationTitle), the book of a chapter (bookTitle), the series of a book (series) or
+# of a report (seriesTitle), which is what `journal` holds for them ("Journal or series").
+# `JO` is no journal to Zotero but its abbreviation, so it is not written.
+_RIS_ISSUE = {"BOOK": "M1", "CHAP": "SV", "RPRT": "SN"}
+
+
 def to_ris(citation: Citation) -> str:
     _, ris_type, _, genre = citation.types
     lines: list[tuple[str, str | None]] = [("TY", ris_type)]
     lines += [("AU", _ris_name(n)) for n in citation.authors]
     lines.append(("TI", citation.title))
     lines.append(("T2", citation.container))
-    lines.append(("M3", genre))
+    lines.append(("M3", genre))  # a report's type (reportType)
     lines.append(("PY", str(citation.year) if citation.year else None))
     if citation.year and citation.month:
         lines.append(("DA", f"{citation.year:04d}/{citation.month:02d}/{citation.day or 1:02d}"))
-    lines += [("VL", citation.volume), ("IS", citation.issue)]
+    lines += [("VL", citation.volume), (_RIS_ISSUE.get(ris_type, "IS"), citation.issue)]
     pages = citation.page_range
     if pages:
         lines += [("SP", pages[0]), ("EP", pages[1])]
