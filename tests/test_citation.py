@@ -367,6 +367,83 @@ def test_ris_tags_are_the_fields_zotero_reads(
             )
 
 
+# Zotero's CSL-JSON import (zotero/utilities itemFromCSLJSON with the CSL mappings of
+# zotero-schema): the item type of each CSL type, and the field a variable fills for an item
+# type (the first of its mapped fields the type has, a base field read as the type's own).
+ZOTERO_CSL_TYPES = {
+    "article-journal": "journalArticle",
+    "book": "book",
+    "chapter": "bookSection",
+    "report": "report",
+    "document": "document",
+}
+ZOTERO_CSL_FIELDS: dict[str, dict[str, str]] = {
+    "container-title": {"journalArticle": "publicationTitle", "bookSection": "bookTitle"},
+    "collection-title": {
+        "journalArticle": "seriesTitle",
+        "book": "series",
+        "bookSection": "series",
+        "report": "seriesTitle",
+    },
+    "collection-number": {"book": "seriesNumber", "bookSection": "seriesNumber"}
+    | {"report": "seriesNumber"},
+    "number": {"report": "reportNumber"},
+    "issue": {"journalArticle": "issue"},
+    "volume": {"journalArticle": "volume", "book": "volume", "bookSection": "volume"},
+    "publisher": {"journalArticle": "publisher", "book": "publisher"}
+    | {"bookSection": "publisher", "report": "institution", "document": "publisher"},
+    "genre": {"report": "reportType"},
+}
+
+
+def test_csl_variables_are_the_fields_zotero_reads(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """A book's or report's series went out as `container-title`, which Zotero drops for
+    both (and styles print as a journal), and the issue as `issue`, which books, chapters
+    and reports do not have: the series is `collection-title`, a book's or chapter's number
+    in it `collection-number`, a report's number `number`."""
+    values = {"journal": "The Series", "volume": "Vol-3", "issue": "No-7", "publisher": "Press"}
+    article = {"journal": "publicationTitle", "volume": "volume", "issue": "issue"}
+    book = {"journal": "series", "volume": "volume", "issue": "seriesNumber"}
+    chapter = {"journal": "bookTitle", "volume": "volume", "issue": "seriesNumber"}
+    report = {"journal": "seriesTitle", "issue": "reportNumber", "publisher": "institution"}
+    meant: dict[str, tuple[str, dict[str, str]]] = {
+        "journal_article": ("journalArticle", article | {"publisher": "publisher"}),
+        "book": ("book", book | {"publisher": "publisher"}),
+        "book_chapter": ("bookSection", chapter | {"publisher": "publisher"}),
+        "report": ("report", report),
+        "working_paper": ("report", report | {"genre": "reportType"}),
+        "policy_brief": ("report", report | {"genre": "reportType"}),
+        "research_project": ("document", {"publisher": "publisher"}),
+        "other": ("document", {"publisher": "publisher"}),
+    }
+    genres = {"policy_brief": "Policy brief", "working_paper": "Working paper"}
+    for kind in meant:
+        _write(
+            session_factory,
+            "publications",
+            {
+                "slug": f"csl-{kind.replace('_', '-')}",
+                "title": kind,
+                "publication_type": kind,
+                "status": "published",
+                "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+                **values,
+            },
+        )
+    for kind, (item_type, fields) in meant.items():
+        item = csl(
+            client, f"/api/v1/publications/csl-{kind.replace('_', '-')}/citation?format=csl-json"
+        )
+        assert ZOTERO_CSL_TYPES[item["type"]] == item_type, kind
+        expected = values | {"genre": genres.get(kind, "")}
+        for field, zotero_field in fields.items():
+            variables = [name for name, value in item.items() if value == expected[field]]
+            landed = [ZOTERO_CSL_FIELDS[name].get(item_type) for name in variables]
+            assert landed == [zotero_field], (kind, field, variables)
+
+
 def test_hidden_publications_are_404(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:

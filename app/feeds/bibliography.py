@@ -339,17 +339,27 @@ def _csl_name(name: Name) -> dict[str, str]:
     return parts | ({"suffix": name.suffix} if name.suffix else {})
 
 
+# The CSL variables of the container (`journal`, "Journal or series") and of the issue per
+# CSL type, as styles print them and Zotero's CSL-JSON import reads them (the CSL mappings of
+# its schema): a book's or report's series is `collection-title` (a `container-title` was
+# dropped, neither has a publication title, and styles print it as a journal's); a book's or
+# chapter's number in its series `collection-number`, and a report's number `number` (its
+# report number; an `issue` was dropped), as BibTeX's `number` is each of them.
+_CSL_CONTAINER = {"book": "collection-title", "report": "collection-title"}
+_CSL_ISSUE = {"book": "collection-number", "chapter": "collection-number", "report": "number"}
+
+
 def to_csl(citation: Citation) -> list[dict[str, Any]]:
     _, _, csl_type, genre = citation.types
     item: dict[str, Any] = {"id": citation.key, "type": csl_type, "title": citation.title}
     if citation.authors:
         item["author"] = [_csl_name(n) for n in citation.authors]
     optional = {
-        "container-title": citation.container,
+        _CSL_CONTAINER.get(csl_type, "container-title"): citation.container,
         "publisher": citation.publisher,
         "genre": genre,
         "volume": citation.volume,
-        "issue": citation.issue,
+        _CSL_ISSUE.get(csl_type, "issue"): citation.issue,
         "page": citation.pages,
         "DOI": citation.doi,
         "URL": citation.url,

@@ -125,7 +125,9 @@ def publication_citation(
     `document` (with "Research project" as `note` / `M3` / `genre`); other works `@misc` /
     `GEN` / `document`. In RIS, `T2` is the journal, the book of a chapter or the series of a
     book or report, and the issue is a book's or chapter's number in its series (`M1`, `SV`)
-    or a report's number (`SN`), as Zotero reads them. BibTeX is UTF-8 with only TeX's special characters escaped; its
+    or a report's number (`SN`), as Zotero reads them; in CSL-JSON a book's or report's series
+    is `collection-title`, a book's or chapter's number in it `collection-number` and a
+    report's number `number`. BibTeX is UTF-8 with only TeX's special characters escaped; its
     `month` is the month's macro (`month = may`), and `keywords` (the topics) a comma-separated
     list in which a topic holding a comma is braced (`{Crime, Organized}`); Zotero and Biber
     split it at the comma all the same, and keep it whole from RIS (one `KW` per topic) when
