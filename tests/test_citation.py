@@ -252,6 +252,9 @@ def test_every_publication_type(client: TestClient, session_factory: sessionmake
         if bibtex_type == "incollection":
             assert entry["booktitle"] == "Collected Works"
             assert entry["publisher"] == "Stanford University Press"
+        if bibtex_type == "book":  # `journal` is a book's series
+            assert entry["series"] == "Collected Works"
+            assert entry["publisher"] == "Stanford University Press"
         if bibtex_type == "techreport":
             assert entry["institution"] == "Stanford University Press"
         if kind == "working_paper":

@@ -255,6 +255,14 @@ def to_bibtex(citation: Citation) -> str:
             bibtex_escape(citation.publisher) if citation.publisher else None,
         ),
         ("type", genre if entry_type == "techreport" else None),
+        # A book's `journal` is its series ("Journal or series"): BibTeX's `series`, whose
+        # number in it is `number` (the issue), as Zotero's BibTeX import reads them.
+        (
+            "series",
+            bibtex_escape(citation.container)
+            if entry_type == "book" and citation.container
+            else None,
+        ),
         (
             "howpublished",
             bibtex_escape(citation.container)
