@@ -80,7 +80,14 @@ def test_bibtex_of_a_journal_article(demo_client: TestClient) -> None:
     assert entry.key == "magaloni2020living"
     assert [" ".join(a.last) for a in entry["author"]] == FAMILIES
     assert [" ".join(a.first) for a in entry["author"]] == GIVEN
-    assert entry["title"] == TITLE
+    # Every word with a capital braced against sentence-casing styles; read as the title.
+    assert entry["title"] == (
+        "Living in {Fear}: {The} {Dynamics} of {Extortion} in {Mexico}'s {Drug} {War}"
+    )
+    decoded = bibtexparser.parse_string(
+        demo_client.get(LIVING).text, append_middleware=[LatexDecodingMiddleware()]
+    ).entries[0]
+    assert decoded["title"] == TITLE
     assert entry["journal"] == "Comparative Political Studies"
     assert entry["year"] == "2020"
     assert entry["volume"] == "53"
@@ -139,7 +146,7 @@ def test_research_project_without_authors_or_year(demo_client: TestClient) -> No
     entry = bibtex_entry(demo_client, url)
     assert entry.entry_type == "misc"
     assert "author" not in entry.fields_dict
-    assert entry["title"] == "The Dynamics and Logic of Extortion in Mexico’s Drug War"
+    assert entry["title"] == "The {Dynamics} and {Logic} of {Extortion} in {Mexico}’s {Drug} {War}"
     assert dict(ris_lines(demo_client, url + "?format=ris"))["TY"] == "RPRT"
     item = csl(demo_client, url + "?format=csl-json")
     assert item["type"] == "document"
@@ -244,16 +251,16 @@ def test_every_publication_type(client: TestClient, session_factory: sessionmake
             decoded["title"].replace("\u02c6", "^") == f"On {kind}: 100% R&D_x {{braces}} #1 ~ ^"
         ), kind
         assert (
-            r"100\% R\&D\_x \{braces\} \#1 \textasciitilde{} \textasciicircum{}"
+            r"100\% {R}\&{D}\_x \{braces\} \#1 \textasciitilde{} \textasciicircum{}"
             in client.get(url).text
         )
         if bibtex_type == "article":
             assert entry["journal"] == "Collected Works"
         if bibtex_type == "incollection":
-            assert entry["booktitle"] == "Collected Works"
+            assert entry["booktitle"] == "Collected {Works}"
             assert entry["publisher"] == "Stanford University Press"
         if bibtex_type == "book":  # `journal` is a book's series
-            assert entry["series"] == "Collected Works"
+            assert entry["series"] == "Collected {Works}"
             assert entry["publisher"] == "Stanford University Press"
         if bibtex_type == "techreport":
             assert entry["institution"] == "Stanford University Press"
@@ -843,6 +850,91 @@ def test_a_keyword_with_a_comma_is_one_keyword(
     assert bibtex_entry(client, url)["keywords"] == "{Crime, Organized}, {R\\&D; 100\\%}, Mexico"
     ris = ris_lines(client, url + "?format=ris")
     assert [v for t, v in ris if t == "KW"] == ["Crime, Organized", "R&D; 100%", "Mexico"]
+
+
+# A style that prints, for each title, book title and series, "same" when BibTeX's
+# sentence case (`"t" change.case$`, as the standard styles set an article's title) leaves
+# it as it is, and the changed text otherwise.
+_CASE_BST = """
+ENTRY { title booktitle series } {} {}
+STRINGS { changed }
+FUNCTION {show}
+{ duplicate$ empty$
+    'pop$
+    { duplicate$ "t" change.case$ 'changed :=
+      changed =
+        { "same" }
+        { changed }
+      if$
+      write$ newline$
+    }
+  if$
+}
+FUNCTION {fields} { title show booktitle show series show }
+FUNCTION {article} { fields }
+FUNCTION {book} { fields }
+FUNCTION {incollection} { fields }
+FUNCTION {default.type} { fields }
+READ
+ITERATE {call.type$}
+"""
+
+
+def run_bibtex(tmp_path: Path, style: str, entries: str) -> list[str]:
+    """The lines BibTeX 0.99 writes for `entries` with a style, long ones joined."""
+    (tmp_path / "check.bst").write_text(style)
+    (tmp_path / "entry.bib").write_text(entries)
+    (tmp_path / "entry.aux").write_text("\\citation{*}\n\\bibdata{entry}\n\\bibstyle{check}\n")
+    run = subprocess.run(
+        ["bibtex", "-terse", "entry"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    # BibTeX breaks a line past 79 characters at a space and indents the rest by two.
+    return (tmp_path / "entry.bbl").read_text().replace("\n  ", " ").splitlines()
+
+
+@pytest.mark.skipif(not shutil.which("bibtex"), reason="needs bibtex (texlive-binaries)")
+def test_bibtex_sentence_case_keeps_proper_nouns(tmp_path: Path) -> None:
+    """A style setting titles in sentence case printed "... extortion in mexico's drug war"
+    (and biblatex's `\\MakeSentenceCase` the same): every word with a capital is braced,
+    but the first when only its first letter is one, and BibTeX changes none of them. A
+    chapter's book title and a book's series are braced too; a journal's name is not (no
+    style changes its case)."""
+    titles = [
+        TITLE,
+        "“Iran” and the iPhone: DNA of R&D in São Paulo",
+        "Émile Zola’s Ökonomie, {Braces} and 100% #1",
+        "Living in fear: the case of Iran",
+    ]
+    citations = [
+        Citation(key=f"pub_{i}", publication_type="journal_article", title=title, year=2020)
+        for i, title in enumerate(titles)
+    ]
+    citations.append(
+        Citation(
+            key="pub_8",
+            publication_type="book_chapter",
+            title="Kidnapping in Mexico",
+            container="Organized Crime in Latin America",
+        )
+    )
+    citations.append(
+        Citation(key="pub_9", publication_type="book", title="Iran", container="Studies of Iran")
+    )
+    # Distinct keys: the entries share first word and year.
+    entries = [
+        to_bibtex(c).replace("@article{2020", f"@article{{k{i}", 1) for i, c in enumerate(citations)
+    ]
+    lines = run_bibtex(tmp_path, _CASE_BST, "\n".join(entries))
+    assert lines == ["same"] * 8
+    assert "journal = {Organized Crime" not in "".join(entries)
+    assert "booktitle = {Organized {Crime} in {Latin} {America}}" in entries[4]
+    assert "series = {Studies of {Iran}}" in entries[5]
+    for citation, entry in zip(citations, entries, strict=True):
+        decoded = bibtexparser.parse_string(
+            entry, append_middleware=[LatexDecodingMiddleware()]
+        ).entries[0]
+        assert decoded["title"].replace("\u02c6", "^") == citation.title
 
 
 # A style that prints how BibTeX itself splits `author` into names ("First|von|Last"

@@ -177,6 +177,42 @@ def bibtex_escape(value: str) -> str:
     return _BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text)
 
 
+# A run of letters (and the combining marks of decomposed ones), as case is changed in.
+_LETTERS = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
+
+
+def bibtex_protect_case(value: str) -> str:
+    r"""`bibtex_escape`, with every word holding a capital braced: `{Mexico}`, `{DNA}`.
+
+    Styles set titles in sentence case: BibTeX's `change.case$` ("Living in fear: The
+    dynamics of extortion in mexico's drug war") and biblatex's `\MakeSentenceCase` (as APA
+    styles do) lowercase everything outside braces but the first letter. Which capitals are
+    proper nouns or acronyms no rule can tell, so every word with a capital is braced, as
+    Zotero's BibTeX export does, except the first word when its first letter is its only
+    capital (the one letter no style lowercases). A title in title case then keeps its
+    capitals in every style, which is the safe error; a sentence-case title stays one, and
+    styles can still capitalise its lowercase words. Bracing the whole title (`{{...}}`)
+    would do the same for a title in title case, but freeze every lowercase word too.
+    Braces wrap runs of letters only, never a TeX escape: a group opening with a backslash
+    is one "special character" to BibTeX, whose letters it changes the case of."""
+    text = _one_line(value)
+    special = _BIBTEX_SPECIAL if _braces_pair(text) else _LONE_BRACES
+    out: list[str] = []
+    position = 0
+    for match in _LETTERS.finditer(text):
+        out.append(
+            _BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text[position : match.start()])
+        )
+        word = match.group(0)
+        capitals = [i for i, char in enumerate(word) if char.isupper()]
+        if capitals and (match.start() > 0 or capitals != [0]):
+            word = "{" + word + "}"
+        out.append(word)
+        position = match.end()
+    out.append(_BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text[position:]))
+    return "".join(out)
+
+
 def _bibtex_verbatim(value: str) -> str:
     """doi and url are verbatim fields for biblatex and the url package: not TeX-escaped.
     Braces still delimit the value there, and no escape hides one from BibTeX: an
@@ -240,14 +276,16 @@ def cite_key(citation: Citation) -> str:
 
 def to_bibtex(citation: Citation) -> str:
     entry_type, _, _, genre = citation.types
+    is_article = entry_type == "article" and bool(citation.container)
     pages = citation.page_range
     fields: list[tuple[str, str | None]] = [
         ("author", " and ".join(_bibtex_name(n) for n in citation.authors) or None),
-        ("title", bibtex_escape(citation.title)),
-        (
-            "journal" if entry_type == "article" else "booktitle",
-            bibtex_escape(citation.container)
-            if citation.container and entry_type in ("article", "incollection")
+        ("title", bibtex_protect_case(citation.title)),
+        ("journal", bibtex_escape(citation.container) if is_article else None),
+        (  # a book's title, set in sentence case like titles (a journal's name never is)
+            "booktitle",
+            bibtex_protect_case(citation.container)
+            if citation.container and entry_type == "incollection"
             else None,
         ),
         (
@@ -259,7 +297,7 @@ def to_bibtex(citation: Citation) -> str:
         # number in it is `number` (the issue), as Zotero's BibTeX import reads them.
         (
             "series",
-            bibtex_escape(citation.container)
+            bibtex_protect_case(citation.container)
             if entry_type == "book" and citation.container
             else None,
         ),

@@ -127,8 +127,10 @@ def publication_citation(
     book or report, and the issue is a book's or chapter's number in its series (`M1`, `SV`)
     or a report's number (`SN`), as Zotero reads them; in CSL-JSON a book's or report's series
     is `collection-title`, a book's or chapter's number in it `collection-number` and a
-    report's number `number`. BibTeX is UTF-8 with only TeX's special characters escaped; its
-    `month` is the month's macro (`month = may`), and `keywords` (the topics) a comma-separated
+    report's number `number`. BibTeX is UTF-8 with only TeX's special characters escaped; in
+    its title, a chapter's book title and a book's series every word with a capital is braced
+    (`Living in {Fear}: ... {Mexico}'s`), as Zotero's BibTeX export does, so that styles
+    setting titles in sentence case keep proper nouns and acronyms; its `month` is the month's macro (`month = may`), and `keywords` (the topics) a comma-separated
     list in which a topic holding a comma is braced (`{Crime, Organized}`); Zotero and Biber
     split it at the comma all the same, and keep it whole from RIS (one `KW` per topic) when
     the publication has other topics.
