@@ -276,12 +276,16 @@ def cite_key(citation: Citation) -> str:
 
 def to_bibtex(citation: Citation) -> str:
     entry_type, _, _, genre = citation.types
-    is_article = entry_type == "article" and bool(citation.container)
     pages = citation.page_range
     fields: list[tuple[str, str | None]] = [
         ("author", " and ".join(_bibtex_name(n) for n in citation.authors) or None),
         ("title", bibtex_protect_case(citation.title)),
-        ("journal", bibtex_escape(citation.container) if is_article else None),
+        (
+            "journal",
+            bibtex_escape(citation.container)
+            if citation.container and entry_type == "article"
+            else None,
+        ),
         (  # a book's title, set in sentence case like titles (a journal's name never is)
             "booktitle",
             bibtex_protect_case(citation.container)
