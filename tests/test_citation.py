@@ -998,3 +998,121 @@ def test_bibtex_itself_reads_each_author_once(tmp_path: Path) -> None:
         "Anne||Lee",
         "May",
     ]
+
+
+# A style that prints each author's abbreviated given names, given names and family name,
+# as BibTeX itself makes them.
+_INITIALS_BST = """
+ENTRY { author } {} {}
+INTEGERS { n i }
+FUNCTION {not} { { #0 } { #1 } if$ }
+FUNCTION {names}
+{ author num.names$ 'n :=
+  #1 'i :=
+  { n i < not }
+  { author i "{f.}|{ff}|{vv~}{ll}" format.name$ write$ newline$
+    i #1 + 'i := }
+  while$
+}
+FUNCTION {misc} { names }
+FUNCTION {default.type} { names }
+READ
+ITERATE {call.type$}
+"""
+INITIALS = [
+    "Émile Zola",
+    "Jean-Émile Marie Dupont",
+    "Øystein Ore",
+    "Štefan Banič",
+    "Ödön von Horváth",
+    "Ana María Díaz-Cayeros",
+]
+
+
+def _initials_citation() -> Citation:
+    return Citation(
+        key="pub_1",
+        publication_type="other",
+        title="T",
+        authors=[Name.of(n, derive_sort_name(n)) for n in INITIALS],
+    )
+
+
+@pytest.mark.skipif(not shutil.which("bibtex"), reason="needs bibtex (texlive-binaries)")
+def test_bibtex_initials_of_a_multibyte_letter(tmp_path: Path) -> None:
+    """BibTeX 0.99 reads UTF-8 a byte at a time: the initial of "Émile" was the first byte of
+    É alone (`\\xc3.`), not a character at all, in every style that abbreviates given names.
+    A given name's first letter is written as LaTeX's special character (`{\\'E}mile`), which
+    BibTeX copies whole; the rest of the name stays UTF-8."""
+    lines = run_bibtex(tmp_path, _INITIALS_BST, to_bibtex(_initials_citation()))
+    assert lines == [
+        "{\\'E}.|{\\'E}mile|Zola",
+        "J.-{\\'E}.~M.|Jean-{\\'E}mile~Marie|Dupont",
+        "{\\O}.|{\\O}ystein|Ore",
+        "{\\v{S}}.|{\\v{S}}tefan|Banič",
+        '{\\"O}.|{\\"O}dön|von Horváth',
+        "A.~M.|Ana~María|Díaz-Cayeros",
+    ]
+
+
+def test_bibtex_initials_read_back_as_written() -> None:
+    """The LaTeX initial decodes to the name as written (bibtexparser's LaTeX decoding, as
+    Biber's and Zotero's BibTeX import do; Biber 2.18 makes its initial "É." too)."""
+    text = to_bibtex(_initials_citation())
+    assert "Zola, {\\'E}mile and Dupont, Jean-{\\'E}mile Marie" in text
+    assert "Díaz-Cayeros, Ana María" in text  # only a given name's first letters change
+    entry = bibtexparser.parse_string(
+        text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors(), SplitNameParts()]
+    ).entries[0]
+    assert [" ".join(a.first + a.von + a.last) for a in entry["author"]] == INITIALS
+
+
+def _has_biblatex() -> bool:
+    if not (shutil.which("biber") and shutil.which("latex") and shutil.which("kpsewhich")):
+        return False
+    found = subprocess.run(["kpsewhich", "biblatex.sty"], capture_output=True, check=False)
+    return bool(found.stdout.strip())
+
+
+_BIBLATEX_DOCUMENT = r"""\documentclass{article}
+\usepackage[utf8]{inputenc}
+\usepackage[backend=biber]{biblatex}
+\addbibresource{entry.bib}
+\begin{document}
+\nocite{*}
+\printbibliography
+\end{document}
+"""
+
+
+@pytest.mark.skipif(not _has_biblatex(), reason="needs biber, latex and biblatex")
+def test_biber_reads_initials_and_braced_titles(tmp_path: Path) -> None:
+    """Biber (through biblatex) reads a LaTeX initial back as the letter, and makes its
+    initial from it; a title's braces reach biblatex, whose sentence case keeps them."""
+    citation = _initials_citation()
+    citation.title = "Living in Fear: Mexico's Drug War"
+    (tmp_path / "entry.bib").write_text(to_bibtex(citation))
+    (tmp_path / "doc.tex").write_text(_BIBLATEX_DOCUMENT)
+    for command in (["latex", "-interaction=nonstopmode", "doc"], ["biber", "doc"]):
+        run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr
+    bbl = (tmp_path / "doc.bbl").read_text()
+    given = re.findall(r"\bgiven=\{(.*)\},\n", bbl)
+    initials = re.findall(r"\bgiveni=\{(.*)\}(?:,\n|\}\}%)", bbl)
+    assert given == [
+        "Émile",
+        "Jean-Émile\\bibnamedelima Marie",
+        "{Ø}ystein",  # Biber keeps a letter macro's braces: the same letter printed
+        "Štefan",
+        "Ödön",
+        "Ana\\bibnamedelima María",
+    ]
+    assert [i.replace("\\bibinitperiod", ".") for i in initials] == [
+        "É.",
+        "J\\bibinithyphendelim É.\\bibinitdelim M.",
+        "Ø.",
+        "Š.",
+        "Ö.",
+        "A.\\bibinitdelim M.",
+    ]
+    assert "\\field{title}{Living in {Fear}: {Mexico}'s {Drug} {War}}" in bbl

@@ -1,7 +1,9 @@
 """A publication as BibTeX, RIS and CSL-JSON: what reference managers import.
 
 Entry types follow each format's vocabulary for the publication type; authors keep their
-order and their names exactly as written (UTF-8: "Díaz-Cayeros" stays "Díaz-Cayeros").
+order and their names exactly as written (UTF-8: "Díaz-Cayeros" stays "Díaz-Cayeros"), but
+for BibTeX's given names whose first letter is accented (`{\\'E}mile`, for BibTeX 0.99 to
+abbreviate it).
 Family and given names, and a generational suffix, come from the person's `sort_name`
 ("Family, Given" or "Family, Given, Suffix"); lowercase words that end the given names
 ("Beethoven, Ludwig van") are a particle, as BibTeX reads a name's lowercase words.
@@ -10,6 +12,7 @@ Family and given names, and a generational suffix, come from the person's `sort_
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -226,11 +229,57 @@ def _bibtex_verbatim(value: str) -> str:
 _AND_WORD = re.compile(r"(?:^|\s)and(?:\s|$)", re.IGNORECASE)
 
 
-def _bibtex_name_part(part: str) -> str:
+# The LaTeX accents (by combining mark) and letters that BibTeX's styles, Biber and every
+# BibTeX reader know, for the first letter of a given name.
+_TEX_ACCENTS = {
+    "\u0300": "`",
+    "\u0301": "'",
+    "\u0302": "^",
+    "\u0303": "~",
+    "\u0304": "=",
+    "\u0306": "u",
+    "\u0307": ".",
+    "\u0308": '"',
+    "\u030a": "r",
+    "\u030b": "H",
+    "\u030c": "v",
+    "\u0323": "d",
+    "\u0327": "c",
+    "\u0328": "k",
+}
+_TEX_LETTERS = {"Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe"}
+# Where a name token starts, as BibTeX splits given names to abbreviate them ("Jean-Émile").
+_NAME_TOKEN_START = re.compile(r"(?:^|(?<=[\s-]))[^\x00-\x7f]")
+
+
+def _tex_letter(char: str) -> str | None:
+    r"""A letter as a LaTeX special character, `{\'E}` for É (`{\v{S}}`, `{\O}`), or None."""
+    if char in _TEX_LETTERS:
+        return "{\\" + _TEX_LETTERS[char] + "}"
+    decomposed = unicodedata.normalize("NFD", char)
+    base, marks = decomposed[0], decomposed[1:]
+    if not (base.isascii() and base.isalpha()) or marks not in _TEX_ACCENTS:
+        return None
+    accent = _TEX_ACCENTS[marks]
+    return f"{{\\{accent}{{{base}}}}}" if accent.isalpha() else f"{{\\{accent}{base}}}"
+
+
+def _bibtex_initials(given: str) -> str:
+    r"""Given names whose tokens begin with a non-ASCII letter, that letter written in LaTeX:
+    `{\'E}mile`. BibTeX 0.99 reads UTF-8 a byte at a time, and its initial of "Émile" was
+    the first byte of É alone, an invalid character where styles abbreviate given names
+    (`\xc3.~Zola`); a special character is copied whole (`{\'E}.~Zola`), and sorts as its
+    letter. Biber and bibtexparser's LaTeX decoding read it back as É. The rest of the name
+    stays UTF-8; a letter with no LaTeX form (Cyrillic, Greek, CJK) is left as it is, for
+    Biber or a Unicode BibTeX to abbreviate."""
+    return _NAME_TOKEN_START.sub(lambda m: _tex_letter(m.group(0)) or m.group(0), given)
+
+
+def _bibtex_name_part(part: str, initials: bool = False) -> str:
     """One part of a name (family, given, suffix), escaped, and braced whole when it holds
     the word "and" or a comma: "Tom and Jerry" as given names were two authors to BibTeX,
     "Smith, Tom" and "Jerry"."""
-    escaped = bibtex_escape(part)
+    escaped = _bibtex_initials(bibtex_escape(part)) if initials else bibtex_escape(part)
     return "{" + escaped + "}" if _AND_WORD.search(part) or "," in part else escaped
 
 
@@ -238,7 +287,7 @@ def _bibtex_name(name: Name) -> str:
     if name.given is None:
         return "{" + bibtex_escape(name.family) + "}"  # keep a single or corporate name whole
     family = _bibtex_name_part(name.family)
-    given = _bibtex_name_part(name.given)
+    given = _bibtex_name_part(name.given, initials=True)
     if name.particle:  # lowercase words before the last name are BibTeX's "von" part
         family = f"{bibtex_escape(name.particle)} {family}"
     if name.suffix:  # BibTeX's "von Last, Jr, First"
