@@ -463,6 +463,9 @@ def to_csl(citation: Citation) -> list[dict[str, Any]]:
         "DOI": citation.doi,
         "URL": citation.url,
         "abstract": citation.abstract,
+        # One string (CSL-JSON has no list of keywords): citeproc prints it as it is, and
+        # Zotero's CSL-JSON import reads no `keyword` at all, so no comma in a topic is
+        # split by either; ", " is how pandoc and citation.js join them.
         "keyword": ", ".join(citation.keywords) or None,
     }
     item.update({k: v for k, v in optional.items() if v})
