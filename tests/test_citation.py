@@ -80,7 +80,14 @@ def test_bibtex_of_a_journal_article(demo_client: TestClient) -> None:
     assert entry.key == "magaloni2020living"
     assert [" ".join(a.last) for a in entry["author"]] == FAMILIES
     assert [" ".join(a.first) for a in entry["author"]] == GIVEN
-    assert entry["title"] == TITLE
+    # Every word with a capital braced against sentence-casing styles; read as the title.
+    assert entry["title"] == (
+        "Living in {Fear}: {The} {Dynamics} of {Extortion} in {Mexico}'s {Drug} {War}"
+    )
+    decoded = bibtexparser.parse_string(
+        demo_client.get(LIVING).text, append_middleware=[LatexDecodingMiddleware()]
+    ).entries[0]
+    assert decoded["title"] == TITLE
     assert entry["journal"] == "Comparative Political Studies"
     assert entry["year"] == "2020"
     assert entry["volume"] == "53"
@@ -139,8 +146,8 @@ def test_research_project_without_authors_or_year(demo_client: TestClient) -> No
     entry = bibtex_entry(demo_client, url)
     assert entry.entry_type == "misc"
     assert "author" not in entry.fields_dict
-    assert entry["title"] == "The Dynamics and Logic of Extortion in Mexico’s Drug War"
-    assert dict(ris_lines(demo_client, url + "?format=ris"))["TY"] == "GEN"
+    assert entry["title"] == "The {Dynamics} and {Logic} of {Extortion} in {Mexico}’s {Drug} {War}"
+    assert dict(ris_lines(demo_client, url + "?format=ris"))["TY"] == "RPRT"
     item = csl(demo_client, url + "?format=csl-json")
     assert item["type"] == "document"
     assert "issued" not in item
@@ -191,7 +198,7 @@ TYPES = {
     "report": ("techreport", "RPRT", "report"),
     "policy_brief": ("techreport", "RPRT", "report"),
     "working_paper": ("techreport", "RPRT", "report"),
-    "research_project": ("misc", "GEN", "document"),
+    "research_project": ("misc", "RPRT", "document"),
     "other": ("misc", "GEN", "document"),
 }
 
@@ -244,13 +251,16 @@ def test_every_publication_type(client: TestClient, session_factory: sessionmake
             decoded["title"].replace("\u02c6", "^") == f"On {kind}: 100% R&D_x {{braces}} #1 ~ ^"
         ), kind
         assert (
-            r"100\% R\&D\_x \{braces\} \#1 \textasciitilde{} \textasciicircum{}"
+            r"100\% {R}\&{D}\_x \{braces\} \#1 \textasciitilde{} \textasciicircum{}"
             in client.get(url).text
         )
         if bibtex_type == "article":
             assert entry["journal"] == "Collected Works"
         if bibtex_type == "incollection":
-            assert entry["booktitle"] == "Collected Works"
+            assert entry["booktitle"] == "Collected {Works}"
+            assert entry["publisher"] == "Stanford University Press"
+        if bibtex_type == "book":  # `journal` is a book's series
+            assert entry["series"] == "Collected {Works}"
             assert entry["publisher"] == "Stanford University Press"
         if bibtex_type == "techreport":
             assert entry["institution"] == "Stanford University Press"
@@ -267,6 +277,181 @@ def test_every_publication_type(client: TestClient, session_factory: sessionmake
             {"literal": "Stanford"},
         ]
         assert item["issued"] == {"date-parts": [[2021, 3, 4]]}
+
+
+# Zotero's RIS import (zotero/translators, RIS.js): the item type it makes of each `TY`
+# (`importTypeMap`: GEN is a journal article to it), and the field a tag fills for an item
+# type (`fieldMap`, then `degenerateImportFieldMap`), for the tags citations write.
+ZOTERO_RIS_TYPES = {
+    "JOUR": "journalArticle",
+    "BOOK": "book",
+    "CHAP": "bookSection",
+    "RPRT": "report",
+    "GEN": "journalArticle",
+}
+ZOTERO_RIS_FIELDS: dict[str, tuple[str | None, dict[str, str]]] = {
+    # tag: (the field for any other type, {item type: its field})
+    "T2": (
+        None,
+        {
+            "journalArticle": "publicationTitle",
+            "bookSection": "bookTitle",
+            "book": "series",
+            "report": "seriesTitle",
+        },
+    ),
+    "IS": ("issue", {"bookSection": "numberOfVolumes"}),
+    "VL": ("volume", {}),
+    "PB": ("publisher", {"report": "institution"}),
+    "M1": ("extra", {"book": "seriesNumber"}),
+    "SV": (None, {"bookSection": "seriesNumber"}),
+    "SN": ("ISBN", {"journalArticle": "ISSN", "report": "reportNumber"}),
+    "M3": ("DOI", {"report": "reportType"}),
+}
+
+
+def zotero_ris_field(item_type: str, tag: str) -> str | None:
+    default, by_type = ZOTERO_RIS_FIELDS[tag]
+    return by_type.get(item_type, default)
+
+
+def test_ris_tags_are_the_fields_zotero_reads(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """Every type's RIS tags land in the Zotero field meant for them. A research project was
+    `TY  - GEN`, a journal article to Zotero; a book's or chapter's number in its series and
+    a report's number went out as `IS`, which Zotero drops for books and reports and reads
+    as the number of volumes of a chapter's book. `journal` ("Journal or series") is the
+    journal of an article, the book of a chapter, the series of a book or report: `T2`."""
+    series = {"journal": "The Series", "volume": "Vol-3", "issue": "No-7", "publisher": "Press"}
+    article = {"journal": "publicationTitle", "volume": "volume", "issue": "issue"}
+    report = {"journal": "seriesTitle", "issue": "reportNumber", "publisher": "institution"}
+    meant: dict[str, tuple[str, dict[str, str]]] = {
+        "journal_article": ("journalArticle", article | {"publisher": "publisher"}),
+        "book": (
+            "book",
+            {"journal": "series", "volume": "volume", "issue": "seriesNumber"}
+            | {"publisher": "publisher"},
+        ),
+        "book_chapter": (
+            "bookSection",
+            {"journal": "bookTitle", "volume": "volume", "issue": "seriesNumber"}
+            | {"publisher": "publisher"},
+        ),
+        "report": ("report", report),
+        "policy_brief": ("report", report | {"genre": "reportType"}),
+        "working_paper": ("report", report | {"genre": "reportType"}),
+        "research_project": ("report", report | {"genre": "reportType"}),
+        "other": ("journalArticle", article | {"publisher": "publisher"}),
+    }
+    genres = {
+        "policy_brief": "Policy brief",
+        "working_paper": "Working paper",
+        "research_project": "Research project",
+    }
+    for kind in meant:
+        _write(
+            session_factory,
+            "publications",
+            {
+                "slug": f"ris-{kind.replace('_', '-')}",
+                "title": kind,
+                "publication_type": kind,
+                "status": "published",
+                "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+                **series,
+            },
+        )
+    for kind, (item_type, fields) in meant.items():
+        lines = ris_lines(
+            client, f"/api/v1/publications/ris-{kind.replace('_', '-')}/citation?format=ris"
+        )
+        assert ZOTERO_RIS_TYPES[dict(lines)["TY"]] == item_type, kind
+        values = series | {"genre": genres.get(kind, "")}
+        for field, zotero_field in fields.items():
+            tags = [tag for tag, value in lines if value == values[field]]
+            assert [zotero_ris_field(item_type, tag) for tag in tags] == [zotero_field], (
+                kind,
+                field,
+                tags,
+            )
+
+
+# Zotero's CSL-JSON import (zotero/utilities itemFromCSLJSON with the CSL mappings of
+# zotero-schema): the item type of each CSL type, and the field a variable fills for an item
+# type (the first of its mapped fields the type has, a base field read as the type's own).
+ZOTERO_CSL_TYPES = {
+    "article-journal": "journalArticle",
+    "book": "book",
+    "chapter": "bookSection",
+    "report": "report",
+    "document": "document",
+}
+ZOTERO_CSL_FIELDS: dict[str, dict[str, str]] = {
+    "container-title": {"journalArticle": "publicationTitle", "bookSection": "bookTitle"},
+    "collection-title": {
+        "journalArticle": "seriesTitle",
+        "book": "series",
+        "bookSection": "series",
+        "report": "seriesTitle",
+    },
+    "collection-number": {"book": "seriesNumber", "bookSection": "seriesNumber"}
+    | {"report": "seriesNumber"},
+    "number": {"report": "reportNumber"},
+    "issue": {"journalArticle": "issue"},
+    "volume": {"journalArticle": "volume", "book": "volume", "bookSection": "volume"},
+    "publisher": {"journalArticle": "publisher", "book": "publisher"}
+    | {"bookSection": "publisher", "report": "institution", "document": "publisher"},
+    "genre": {"report": "reportType"},
+}
+
+
+def test_csl_variables_are_the_fields_zotero_reads(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """A book's or report's series went out as `container-title`, which Zotero drops for
+    both (and styles print as a journal), and the issue as `issue`, which books, chapters
+    and reports do not have: the series is `collection-title`, a book's or chapter's number
+    in it `collection-number`, a report's number `number`."""
+    values = {"journal": "The Series", "volume": "Vol-3", "issue": "No-7", "publisher": "Press"}
+    article = {"journal": "publicationTitle", "volume": "volume", "issue": "issue"}
+    book = {"journal": "series", "volume": "volume", "issue": "seriesNumber"}
+    chapter = {"journal": "bookTitle", "volume": "volume", "issue": "seriesNumber"}
+    report = {"journal": "seriesTitle", "issue": "reportNumber", "publisher": "institution"}
+    meant: dict[str, tuple[str, dict[str, str]]] = {
+        "journal_article": ("journalArticle", article | {"publisher": "publisher"}),
+        "book": ("book", book | {"publisher": "publisher"}),
+        "book_chapter": ("bookSection", chapter | {"publisher": "publisher"}),
+        "report": ("report", report),
+        "working_paper": ("report", report | {"genre": "reportType"}),
+        "policy_brief": ("report", report | {"genre": "reportType"}),
+        "research_project": ("document", {"publisher": "publisher"}),
+        "other": ("document", {"publisher": "publisher"}),
+    }
+    genres = {"policy_brief": "Policy brief", "working_paper": "Working paper"}
+    for kind in meant:
+        _write(
+            session_factory,
+            "publications",
+            {
+                "slug": f"csl-{kind.replace('_', '-')}",
+                "title": kind,
+                "publication_type": kind,
+                "status": "published",
+                "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+                **values,
+            },
+        )
+    for kind, (item_type, fields) in meant.items():
+        item = csl(
+            client, f"/api/v1/publications/csl-{kind.replace('_', '-')}/citation?format=csl-json"
+        )
+        assert ZOTERO_CSL_TYPES[item["type"]] == item_type, kind
+        expected = values | {"genre": genres.get(kind, "")}
+        for field, zotero_field in fields.items():
+            variables = [name for name, value in item.items() if value == expected[field]]
+            landed = [ZOTERO_CSL_FIELDS[name].get(item_type) for name in variables]
+            assert landed == [zotero_field], (kind, field, variables)
 
 
 def test_hidden_publications_are_404(
@@ -667,6 +852,91 @@ def test_a_keyword_with_a_comma_is_one_keyword(
     assert [v for t, v in ris if t == "KW"] == ["Crime, Organized", "R&D; 100%", "Mexico"]
 
 
+# A style that prints, for each title, book title and series, "same" when BibTeX's
+# sentence case (`"t" change.case$`, as the standard styles set an article's title) leaves
+# it as it is, and the changed text otherwise.
+_CASE_BST = """
+ENTRY { title booktitle series } {} {}
+STRINGS { changed }
+FUNCTION {show}
+{ duplicate$ empty$
+    'pop$
+    { duplicate$ "t" change.case$ 'changed :=
+      changed =
+        { "same" }
+        { changed }
+      if$
+      write$ newline$
+    }
+  if$
+}
+FUNCTION {fields} { title show booktitle show series show }
+FUNCTION {article} { fields }
+FUNCTION {book} { fields }
+FUNCTION {incollection} { fields }
+FUNCTION {default.type} { fields }
+READ
+ITERATE {call.type$}
+"""
+
+
+def run_bibtex(tmp_path: Path, style: str, entries: str) -> list[str]:
+    """The lines BibTeX 0.99 writes for `entries` with a style, long ones joined."""
+    (tmp_path / "check.bst").write_text(style)
+    (tmp_path / "entry.bib").write_text(entries)
+    (tmp_path / "entry.aux").write_text("\\citation{*}\n\\bibdata{entry}\n\\bibstyle{check}\n")
+    run = subprocess.run(
+        ["bibtex", "-terse", "entry"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    # BibTeX breaks a line past 79 characters at a space and indents the rest by two.
+    return (tmp_path / "entry.bbl").read_text().replace("\n  ", " ").splitlines()
+
+
+@pytest.mark.skipif(not shutil.which("bibtex"), reason="needs bibtex (texlive-binaries)")
+def test_bibtex_sentence_case_keeps_proper_nouns(tmp_path: Path) -> None:
+    """A style setting titles in sentence case printed "... extortion in mexico's drug war"
+    (and biblatex's `\\MakeSentenceCase` the same): every word with a capital is braced,
+    but the first when only its first letter is one, and BibTeX changes none of them. A
+    chapter's book title and a book's series are braced too; a journal's name is not (no
+    style changes its case)."""
+    titles = [
+        TITLE,
+        "“Iran” and the iPhone: DNA of R&D in São Paulo",
+        "Émile Zola’s Ökonomie, {Braces} and 100% #1",
+        "Living in fear: the case of Iran",
+    ]
+    citations = [
+        Citation(key=f"pub_{i}", publication_type="journal_article", title=title, year=2020)
+        for i, title in enumerate(titles)
+    ]
+    citations.append(
+        Citation(
+            key="pub_8",
+            publication_type="book_chapter",
+            title="Kidnapping in Mexico",
+            container="Organized Crime in Latin America",
+        )
+    )
+    citations.append(
+        Citation(key="pub_9", publication_type="book", title="Iran", container="Studies of Iran")
+    )
+    # Distinct keys: the entries share first word and year.
+    entries = [
+        to_bibtex(c).replace("@article{2020", f"@article{{k{i}", 1) for i, c in enumerate(citations)
+    ]
+    lines = run_bibtex(tmp_path, _CASE_BST, "\n".join(entries))
+    assert lines == ["same"] * 8
+    assert "journal = {Organized Crime" not in "".join(entries)
+    assert "booktitle = {Organized {Crime} in {Latin} {America}}" in entries[4]
+    assert "series = {Studies of {Iran}}" in entries[5]
+    for citation, entry in zip(citations, entries, strict=True):
+        decoded = bibtexparser.parse_string(
+            entry, append_middleware=[LatexDecodingMiddleware()]
+        ).entries[0]
+        assert decoded["title"].replace("\u02c6", "^") == citation.title
+
+
 # A style that prints how BibTeX itself splits `author` into names ("First|von|Last"
 # each), then the month.
 _NAMES_BST = """
@@ -728,3 +998,121 @@ def test_bibtex_itself_reads_each_author_once(tmp_path: Path) -> None:
         "Anne||Lee",
         "May",
     ]
+
+
+# A style that prints each author's abbreviated given names, given names and family name,
+# as BibTeX itself makes them.
+_INITIALS_BST = """
+ENTRY { author } {} {}
+INTEGERS { n i }
+FUNCTION {not} { { #0 } { #1 } if$ }
+FUNCTION {names}
+{ author num.names$ 'n :=
+  #1 'i :=
+  { n i < not }
+  { author i "{f.}|{ff}|{vv~}{ll}" format.name$ write$ newline$
+    i #1 + 'i := }
+  while$
+}
+FUNCTION {misc} { names }
+FUNCTION {default.type} { names }
+READ
+ITERATE {call.type$}
+"""
+INITIALS = [
+    "Émile Zola",
+    "Jean-Émile Marie Dupont",
+    "Øystein Ore",
+    "Štefan Banič",
+    "Ödön von Horváth",
+    "Ana María Díaz-Cayeros",
+]
+
+
+def _initials_citation() -> Citation:
+    return Citation(
+        key="pub_1",
+        publication_type="other",
+        title="T",
+        authors=[Name.of(n, derive_sort_name(n)) for n in INITIALS],
+    )
+
+
+@pytest.mark.skipif(not shutil.which("bibtex"), reason="needs bibtex (texlive-binaries)")
+def test_bibtex_initials_of_a_multibyte_letter(tmp_path: Path) -> None:
+    """BibTeX 0.99 reads UTF-8 a byte at a time: the initial of "Émile" was the first byte of
+    É alone (`\\xc3.`), not a character at all, in every style that abbreviates given names.
+    A given name's first letter is written as LaTeX's special character (`{\\'E}mile`), which
+    BibTeX copies whole; the rest of the name stays UTF-8."""
+    lines = run_bibtex(tmp_path, _INITIALS_BST, to_bibtex(_initials_citation()))
+    assert lines == [
+        "{\\'E}.|{\\'E}mile|Zola",
+        "J.-{\\'E}.~M.|Jean-{\\'E}mile~Marie|Dupont",
+        "{\\O}.|{\\O}ystein|Ore",
+        "{\\v{S}}.|{\\v{S}}tefan|Banič",
+        '{\\"O}.|{\\"O}dön|von Horváth',
+        "A.~M.|Ana~María|Díaz-Cayeros",
+    ]
+
+
+def test_bibtex_initials_read_back_as_written() -> None:
+    """The LaTeX initial decodes to the name as written (bibtexparser's LaTeX decoding, as
+    Biber's and Zotero's BibTeX import do; Biber 2.18 makes its initial "É." too)."""
+    text = to_bibtex(_initials_citation())
+    assert "Zola, {\\'E}mile and Dupont, Jean-{\\'E}mile Marie" in text
+    assert "Díaz-Cayeros, Ana María" in text  # only a given name's first letters change
+    entry = bibtexparser.parse_string(
+        text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors(), SplitNameParts()]
+    ).entries[0]
+    assert [" ".join(a.first + a.von + a.last) for a in entry["author"]] == INITIALS
+
+
+def _has_biblatex() -> bool:
+    if not (shutil.which("biber") and shutil.which("latex") and shutil.which("kpsewhich")):
+        return False
+    found = subprocess.run(["kpsewhich", "biblatex.sty"], capture_output=True, check=False)
+    return bool(found.stdout.strip())
+
+
+_BIBLATEX_DOCUMENT = r"""\documentclass{article}
+\usepackage[utf8]{inputenc}
+\usepackage[backend=biber]{biblatex}
+\addbibresource{entry.bib}
+\begin{document}
+\nocite{*}
+\printbibliography
+\end{document}
+"""
+
+
+@pytest.mark.skipif(not _has_biblatex(), reason="needs biber, latex and biblatex")
+def test_biber_reads_initials_and_braced_titles(tmp_path: Path) -> None:
+    """Biber (through biblatex) reads a LaTeX initial back as the letter, and makes its
+    initial from it; a title's braces reach biblatex, whose sentence case keeps them."""
+    citation = _initials_citation()
+    citation.title = "Living in Fear: Mexico's Drug War"
+    (tmp_path / "entry.bib").write_text(to_bibtex(citation))
+    (tmp_path / "doc.tex").write_text(_BIBLATEX_DOCUMENT)
+    for command in (["latex", "-interaction=nonstopmode", "doc"], ["biber", "doc"]):
+        run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr
+    bbl = (tmp_path / "doc.bbl").read_text()
+    given = re.findall(r"\bgiven=\{(.*)\},\n", bbl)
+    initials = re.findall(r"\bgiveni=\{(.*)\}(?:,\n|\}\}%)", bbl)
+    assert given == [
+        "Émile",
+        "Jean-Émile\\bibnamedelima Marie",
+        "{Ø}ystein",  # Biber keeps a letter macro's braces: the same letter printed
+        "Štefan",
+        "Ödön",
+        "Ana\\bibnamedelima María",
+    ]
+    assert [i.replace("\\bibinitperiod", ".") for i in initials] == [
+        "É.",
+        "J\\bibinithyphendelim É.\\bibinitdelim M.",
+        "Ø.",
+        "Š.",
+        "Ö.",
+        "A.\\bibinitdelim M.",
+    ]
+    assert "\\field{title}{Living in {Fear}: {Mexico}'s {Drug} {War}}" in bbl

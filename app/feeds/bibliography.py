@@ -1,7 +1,9 @@
 """A publication as BibTeX, RIS and CSL-JSON: what reference managers import.
 
 Entry types follow each format's vocabulary for the publication type; authors keep their
-order and their names exactly as written (UTF-8: "Díaz-Cayeros" stays "Díaz-Cayeros").
+order and their names exactly as written (UTF-8: "Díaz-Cayeros" stays "Díaz-Cayeros"), but
+for BibTeX's given names whose first letter is accented (`{\\'E}mile`, for BibTeX 0.99 to
+abbreviate it).
 Family and given names, and a generational suffix, come from the person's `sort_name`
 ("Family, Given" or "Family, Given, Suffix"); lowercase words that end the given names
 ("Beethoven, Ludwig van") are a particle, as BibTeX reads a name's lowercase words.
@@ -10,6 +12,7 @@ Family and given names, and a generational suffix, come from the person's `sort_
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -38,7 +41,11 @@ EXTENSIONS = {
     CitationFormat.csl_json: "json",
 }
 
-# publication_type -> (BibTeX entry type, RIS TY, CSL type, genre / report type)
+# publication_type -> (BibTeX entry type, RIS TY, CSL type, genre / report type).
+# A research project is a report of its kind in RIS (`RPRT` with `M3  - Research project`):
+# RIS's generic `GEN` is read as a journal article by Zotero, and no other RIS type Zotero
+# reads as a generic document means that to other reference managers. "other" keeps `GEN`,
+# RIS's own word for a work of no more precise type.
 TYPES: dict[str, tuple[str, str, str, str | None]] = {
     "journal_article": ("article", "JOUR", "article-journal", None),
     "book": ("book", "BOOK", "book", None),
@@ -46,7 +53,7 @@ TYPES: dict[str, tuple[str, str, str, str | None]] = {
     "report": ("techreport", "RPRT", "report", None),
     "policy_brief": ("techreport", "RPRT", "report", "Policy brief"),
     "working_paper": ("techreport", "RPRT", "report", "Working paper"),
-    "research_project": ("misc", "GEN", "document", "Research project"),
+    "research_project": ("misc", "RPRT", "document", "Research project"),
     "other": ("misc", "GEN", "document", None),
 }
 _PAGE_RANGE = re.compile("\\s*(?:-+|\u2013|\u2014)\\s*")  # hyphens, en or em dash
@@ -173,6 +180,42 @@ def bibtex_escape(value: str) -> str:
     return _BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text)
 
 
+# A run of letters (and the combining marks of decomposed ones), as case is changed in.
+_LETTERS = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
+
+
+def bibtex_protect_case(value: str) -> str:
+    r"""`bibtex_escape`, with every word holding a capital braced: `{Mexico}`, `{DNA}`.
+
+    Styles set titles in sentence case: BibTeX's `change.case$` ("Living in fear: The
+    dynamics of extortion in mexico's drug war") and biblatex's `\MakeSentenceCase` (as APA
+    styles do) lowercase everything outside braces but the first letter. Which capitals are
+    proper nouns or acronyms no rule can tell, so every word with a capital is braced, as
+    Zotero's BibTeX export does, except the first word when its first letter is its only
+    capital (the one letter no style lowercases). A title in title case then keeps its
+    capitals in every style, which is the safe error; a sentence-case title stays one, and
+    styles can still capitalise its lowercase words. Bracing the whole title (`{{...}}`)
+    would do the same for a title in title case, but freeze every lowercase word too.
+    Braces wrap runs of letters only, never a TeX escape: a group opening with a backslash
+    is one "special character" to BibTeX, whose letters it changes the case of."""
+    text = _one_line(value)
+    special = _BIBTEX_SPECIAL if _braces_pair(text) else _LONE_BRACES
+    out: list[str] = []
+    position = 0
+    for match in _LETTERS.finditer(text):
+        out.append(
+            _BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text[position : match.start()])
+        )
+        word = match.group(0)
+        capitals = [i for i, char in enumerate(word) if char.isupper()]
+        if capitals and (match.start() > 0 or capitals != [0]):
+            word = "{" + word + "}"
+        out.append(word)
+        position = match.end()
+    out.append(_BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text[position:]))
+    return "".join(out)
+
+
 def _bibtex_verbatim(value: str) -> str:
     """doi and url are verbatim fields for biblatex and the url package: not TeX-escaped.
     Braces still delimit the value there, and no escape hides one from BibTeX: an
@@ -186,11 +229,57 @@ def _bibtex_verbatim(value: str) -> str:
 _AND_WORD = re.compile(r"(?:^|\s)and(?:\s|$)", re.IGNORECASE)
 
 
-def _bibtex_name_part(part: str) -> str:
+# The LaTeX accents (by combining mark) and letters that BibTeX's styles, Biber and every
+# BibTeX reader know, for the first letter of a given name.
+_TEX_ACCENTS = {
+    "\u0300": "`",
+    "\u0301": "'",
+    "\u0302": "^",
+    "\u0303": "~",
+    "\u0304": "=",
+    "\u0306": "u",
+    "\u0307": ".",
+    "\u0308": '"',
+    "\u030a": "r",
+    "\u030b": "H",
+    "\u030c": "v",
+    "\u0323": "d",
+    "\u0327": "c",
+    "\u0328": "k",
+}
+_TEX_LETTERS = {"Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe"}
+# Where a name token starts, as BibTeX splits given names to abbreviate them ("Jean-Émile").
+_NAME_TOKEN_START = re.compile(r"(?:^|(?<=[\s-]))[^\x00-\x7f]")
+
+
+def _tex_letter(char: str) -> str | None:
+    r"""A letter as a LaTeX special character, `{\'E}` for É (`{\v{S}}`, `{\O}`), or None."""
+    if char in _TEX_LETTERS:
+        return "{\\" + _TEX_LETTERS[char] + "}"
+    decomposed = unicodedata.normalize("NFD", char)
+    base, marks = decomposed[0], decomposed[1:]
+    if not (base.isascii() and base.isalpha()) or marks not in _TEX_ACCENTS:
+        return None
+    accent = _TEX_ACCENTS[marks]
+    return f"{{\\{accent}{{{base}}}}}" if accent.isalpha() else f"{{\\{accent}{base}}}"
+
+
+def _bibtex_initials(given: str) -> str:
+    r"""Given names whose tokens begin with a non-ASCII letter, that letter written in LaTeX:
+    `{\'E}mile`. BibTeX 0.99 reads UTF-8 a byte at a time, and its initial of "Émile" was
+    the first byte of É alone, an invalid character where styles abbreviate given names
+    (`\xc3.~Zola`); a special character is copied whole (`{\'E}.~Zola`), and sorts as its
+    letter. Biber and bibtexparser's LaTeX decoding read it back as É. The rest of the name
+    stays UTF-8; a letter with no LaTeX form (Cyrillic, Greek, CJK) is left as it is, for
+    Biber or a Unicode BibTeX to abbreviate."""
+    return _NAME_TOKEN_START.sub(lambda m: _tex_letter(m.group(0)) or m.group(0), given)
+
+
+def _bibtex_name_part(part: str, initials: bool = False) -> str:
     """One part of a name (family, given, suffix), escaped, and braced whole when it holds
     the word "and" or a comma: "Tom and Jerry" as given names were two authors to BibTeX,
     "Smith, Tom" and "Jerry"."""
-    escaped = bibtex_escape(part)
+    escaped = _bibtex_initials(bibtex_escape(part)) if initials else bibtex_escape(part)
     return "{" + escaped + "}" if _AND_WORD.search(part) or "," in part else escaped
 
 
@@ -198,7 +287,7 @@ def _bibtex_name(name: Name) -> str:
     if name.given is None:
         return "{" + bibtex_escape(name.family) + "}"  # keep a single or corporate name whole
     family = _bibtex_name_part(name.family)
-    given = _bibtex_name_part(name.given)
+    given = _bibtex_name_part(name.given, initials=True)
     if name.particle:  # lowercase words before the last name are BibTeX's "von" part
         family = f"{bibtex_escape(name.particle)} {family}"
     if name.suffix:  # BibTeX's "von Last, Jr, First"
@@ -239,11 +328,17 @@ def to_bibtex(citation: Citation) -> str:
     pages = citation.page_range
     fields: list[tuple[str, str | None]] = [
         ("author", " and ".join(_bibtex_name(n) for n in citation.authors) or None),
-        ("title", bibtex_escape(citation.title)),
+        ("title", bibtex_protect_case(citation.title)),
         (
-            "journal" if entry_type == "article" else "booktitle",
+            "journal",
             bibtex_escape(citation.container)
-            if citation.container and entry_type in ("article", "incollection")
+            if citation.container and entry_type == "article"
+            else None,
+        ),
+        (  # a book's title, set in sentence case like titles (a journal's name never is)
+            "booktitle",
+            bibtex_protect_case(citation.container)
+            if citation.container and entry_type == "incollection"
             else None,
         ),
         (
@@ -251,6 +346,14 @@ def to_bibtex(citation: Citation) -> str:
             bibtex_escape(citation.publisher) if citation.publisher else None,
         ),
         ("type", genre if entry_type == "techreport" else None),
+        # A book's `journal` is its series ("Journal or series"): BibTeX's `series`, whose
+        # number in it is `number` (the issue), as Zotero's BibTeX import reads them.
+        (
+            "series",
+            bibtex_protect_case(citation.container)
+            if entry_type == "book" and citation.container
+            else None,
+        ),
         (
             "howpublished",
             bibtex_escape(citation.container)
@@ -289,17 +392,28 @@ def _ris_name(name: Name) -> str:
     return ", ".join(p for p in (name.family, given, name.suffix) if p)
 
 
+# The tag of the issue per RIS type, as Zotero's RIS import reads it (the translator's
+# `fieldMap`): `IS` is a journal's issue, but the number of a book in its series is `M1`
+# (`IS` is dropped: a book has no issue), of a chapter's book `SV` (`IS` is read as its
+# number of volumes), and a report's number `SN` (`IS` is dropped), as BibTeX's `number`
+# is each of them. The container, `T2`, is what each type wants as it is: the journal
+# (publicationTitle), the book of a chapter (bookTitle), the series of a book (series) or
+# of a report (seriesTitle), which is what `journal` holds for them ("Journal or series").
+# `JO` is no journal to Zotero but its abbreviation, so it is not written.
+_RIS_ISSUE = {"BOOK": "M1", "CHAP": "SV", "RPRT": "SN"}
+
+
 def to_ris(citation: Citation) -> str:
     _, ris_type, _, genre = citation.types
     lines: list[tuple[str, str | None]] = [("TY", ris_type)]
     lines += [("AU", _ris_name(n)) for n in citation.authors]
     lines.append(("TI", citation.title))
     lines.append(("T2", citation.container))
-    lines.append(("M3", genre))
+    lines.append(("M3", genre))  # a report's type (reportType)
     lines.append(("PY", str(citation.year) if citation.year else None))
     if citation.year and citation.month:
         lines.append(("DA", f"{citation.year:04d}/{citation.month:02d}/{citation.day or 1:02d}"))
-    lines += [("VL", citation.volume), ("IS", citation.issue)]
+    lines += [("VL", citation.volume), (_RIS_ISSUE.get(ris_type, "IS"), citation.issue)]
     pages = citation.page_range
     if pages:
         lines += [("SP", pages[0]), ("EP", pages[1])]
@@ -324,21 +438,34 @@ def _csl_name(name: Name) -> dict[str, str]:
     return parts | ({"suffix": name.suffix} if name.suffix else {})
 
 
+# The CSL variables of the container (`journal`, "Journal or series") and of the issue per
+# CSL type, as styles print them and Zotero's CSL-JSON import reads them (the CSL mappings of
+# its schema): a book's or report's series is `collection-title` (a `container-title` was
+# dropped, neither has a publication title, and styles print it as a journal's); a book's or
+# chapter's number in its series `collection-number`, and a report's number `number` (its
+# report number; an `issue` was dropped), as BibTeX's `number` is each of them.
+_CSL_CONTAINER = {"book": "collection-title", "report": "collection-title"}
+_CSL_ISSUE = {"book": "collection-number", "chapter": "collection-number", "report": "number"}
+
+
 def to_csl(citation: Citation) -> list[dict[str, Any]]:
     _, _, csl_type, genre = citation.types
     item: dict[str, Any] = {"id": citation.key, "type": csl_type, "title": citation.title}
     if citation.authors:
         item["author"] = [_csl_name(n) for n in citation.authors]
     optional = {
-        "container-title": citation.container,
+        _CSL_CONTAINER.get(csl_type, "container-title"): citation.container,
         "publisher": citation.publisher,
         "genre": genre,
         "volume": citation.volume,
-        "issue": citation.issue,
+        _CSL_ISSUE.get(csl_type, "issue"): citation.issue,
         "page": citation.pages,
         "DOI": citation.doi,
         "URL": citation.url,
         "abstract": citation.abstract,
+        # One string (CSL-JSON has no list of keywords): citeproc prints it as it is, and
+        # Zotero's CSL-JSON import reads no `keyword` at all, so no comma in a topic is
+        # split by either; ", " is how pandoc and citation.js join them.
         "keyword": ", ".join(citation.keywords) or None,
     }
     item.update({k: v for k, v in optional.items() if v})

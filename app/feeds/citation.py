@@ -121,12 +121,22 @@ def publication_citation(
     Entry types follow the publication type: a journal article is `@article` / `TY  - JOUR` /
     `article-journal`; a book `@book` / `BOOK` / `book`; a chapter `@incollection` / `CHAP` /
     `chapter`; reports, policy briefs and working papers `@techreport` / `RPRT` / `report`
-    (with their kind as `type` / `M3` / `genre`); research projects and other works `@misc` /
-    `GEN` / `document`. BibTeX is UTF-8 with only TeX's special characters escaped; its
-    `month` is the month's macro (`month = may`), and `keywords` (the topics) a comma-separated
-    list in which a topic holding a comma is braced (`{Crime, Organized}`); Zotero and Biber
-    split it at the comma all the same, and keep it whole from RIS (one `KW` per topic) when
-    the publication has other topics.
+    (with their kind as `type` / `M3` / `genre`); research projects `@misc` / `RPRT` /
+    `document` (with "Research project" as `note` / `M3` / `genre`); other works `@misc` /
+    `GEN` / `document`. In RIS, `T2` is the journal, the book of a chapter or the series of a
+    book or report, and the issue is a book's or chapter's number in its series (`M1`, `SV`)
+    or a report's number (`SN`), as Zotero reads them; in CSL-JSON a book's or report's series
+    is `collection-title`, a book's or chapter's number in it `collection-number` and a
+    report's number `number`. BibTeX is UTF-8 with only TeX's special characters escaped,
+    but for the accented first letter of a given name (`{\\'E}mile`: BibTeX 0.99 reads UTF-8 a
+    byte at a time, and abbreviated "É" to a broken byte; Biber reads it as É). In its title,
+    a chapter's book title and a book's series every word with a capital is braced (`Living
+    in {Fear}: ... {Mexico}'s`), as Zotero's BibTeX export does, so that styles setting titles
+    in sentence case keep proper nouns and acronyms. Its `month` is the month's macro
+    (`month = may`), and `keywords` (the topics) a comma-separated list in which a topic
+    holding a comma is braced (`{Crime, Organized}`); Zotero and Biber split it at the comma
+    all the same, and keep it whole from RIS (one `KW` per topic) when the publication has
+    other topics.
     Unknown format: 400; unknown publication: 404.
     """
     row = get_item(session, PUBLICATION, id_or_slug, viewer) if usable_key(id_or_slug) else None
