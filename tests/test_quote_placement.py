@@ -346,3 +346,104 @@ def test_following_a_long_body_of_repeated_blocks_takes_no_quadratic_time() -> N
     assert 0 <= reanchor(old, new, 30_000) <= 50_000
     assert reanchor("<p>a</p>" + old, "<p>b</p><p>a</p>" + old, 7) == 8
     assert time.monotonic() - started < 10  # a bound, not a benchmark: it was minutes
+
+
+FUTURE = "2099-01-01T00:00:00Z"
+HIDDEN_ARTICLE = {
+    "draft": {"status": "draft"},
+    "scheduled": {"status": "published", "published_at": FUTURE},
+    "deleted": None,  # DELETE
+}
+PLACE_QUERY = '{ quote(slug: "placed") { afterBlock article { slug } } }'
+STREAM_QUERY = (
+    '{ topic(slug: "kidnapping") { stream { nodes { ... on Quote { slug afterBlock } } } } }'
+)
+
+
+@pytest.mark.parametrize("state", list(HIDDEN_ARTICLE))
+def test_a_place_in_an_article_the_reader_cannot_see_is_not_shown(
+    app_factory: Any, state: str
+) -> None:
+    """A quote whose article the viewer does not see (a draft, scheduled, deleted) shows
+    `article: null`, and so `after_block: null`: no place in an article the reader cannot
+    see, on every surface (REST lists, the item, includes, topic streams, GraphQL on both
+    executors). A preview, which sees drafts and scheduled articles, sees the place; an
+    export keeps it (a backup: restored, the quote stands where it stood)."""
+    fast_app = app_factory()  # with the response cache: the article's write purges the quote
+    stock_app = app_factory(graphql_fast_path=False, response_cache=False)
+    keys = Keys(fast_app.state.session_factory, seed=True)
+    with TestClient(fast_app) as api, TestClient(stock_app) as stock:
+        _article(api, keys, "story")
+        published = {"status": "published", "topics": ["kidnapping"]}
+        created = _quote(api, keys, slug="placed", article="story", after_block=2, **published)
+        assert created.status_code == 201, created.text
+        related = [{"type": "quote", "slug": "placed"}]
+        response = api.post(
+            "/api/v1/articles",
+            json={"slug": "host", "title": "Host", "status": "published", "related": related},
+            headers=keys.writer,
+        )
+        assert response.status_code == 201, response.text
+
+        def public() -> dict[str, Any]:
+            stream = "/api/v1/topics/kidnapping/stream"
+            graphql = [
+                client.post("/graphql", json={"query": query}).json()["data"]
+                for client in (api, stock)
+                for query in (PLACE_QUERY, STREAM_QUERY)
+            ]
+            return {
+                "list": api.get("/api/v1/quotes").json()["data"][0]["after_block"],
+                "list fields": api.get("/api/v1/quotes?fields=slug,after_block").json()["data"],
+                "item": api.get("/api/v1/quotes/placed").json()["after_block"],
+                "item fields": api.get("/api/v1/quotes/placed?fields=after_block").json(),
+                "include": api.get("/api/v1/articles/host?include=related").json()["related"][0][
+                    "after_block"
+                ],
+                "stream": api.get(stream).json()["data"][0]["after_block"],
+                "stream fields": api.get(f"{stream}?fields=after_block").json()["data"],
+                "graphql fast": graphql[:2],
+                "graphql stock": graphql[2:],
+            }
+
+        def shown(place: int | None, article: str | None) -> dict[str, Any]:
+            quote = {"afterBlock": place, "article": article and {"slug": article}}
+            streamed = {"slug": "placed", "afterBlock": place}
+            graphql = [{"quote": quote}, {"topic": {"stream": {"nodes": [streamed]}}}]
+            return {
+                "list": place,
+                "list fields": [{"id": ANY, "slug": "placed", "after_block": place}],
+                "item": place,
+                "item fields": {"id": ANY, "after_block": place},
+                "include": place,
+                "stream": place,
+                "stream fields": [{"type": "quote", "id": ANY, "after_block": place}],
+                "graphql fast": graphql,
+                "graphql stock": graphql,
+            }
+
+        assert public() == shown(2, "story")
+        change = HIDDEN_ARTICLE[state]
+        if change is None:
+            response = api.delete("/api/v1/articles/story", headers=keys.writer)
+        else:
+            response = api.patch("/api/v1/articles/story", json=change, headers=keys.writer)
+        assert response.status_code in (200, 204), response.text
+        assert public() == shown(None, None)
+
+        seen = None if state == "deleted" else 2  # a preview never sees a deleted article
+        preview = {"X-Preview": "true", **keys.previewer}
+        item = api.get("/api/v1/quotes/placed?preview=true", headers=keys.previewer).json()
+        assert item["after_block"] == seen
+        for client in (api, stock):
+            data = client.post("/graphql", json={"query": PLACE_QUERY}, headers=preview).json()
+            assert data["data"]["quote"]["afterBlock"] == seen
+
+        with fast_app.state.session_factory() as session:
+            exported = [json.loads(line) for line in export_lines(session)]
+        (line,) = [line["data"] for line in exported if line["type"] == "quote"]
+        # Kept for the draft's and the scheduled article's restore; a deleted article's
+        # place goes with it (the export imports into an empty database).
+        assert (line["article"], line["after_block"]) == (
+            (None, None) if state == "deleted" else ("story", 2)
+        )
