@@ -20,7 +20,7 @@ from app.content.placement import blocks, count_blocks, reanchor
 from app.db import make_engine, make_session_factory, session_scope
 from app.migrations import upgrade_to_head
 from app.models import Article, AuditEntry
-from app.transfer import export_lines, import_records
+from app.transfer import ImportFailed, export_lines, import_records
 from tests.admin_helpers import Keys
 
 THREE = "<p>One.</p><h2>Two</h2><p>Three.</p>"
@@ -247,6 +247,52 @@ def test_an_import_moves_quotes_with_the_body_and_then_writes_its_own_places(
     assert api.get("/api/v1/quotes/placed").json()["after_block"] == 4
     with session_scope(factory) as session, pytest.raises(Exception, match="past the end"):
         import_records(session, [quote_line.replace(b'"after_block":2', b'"after_block":5')])
+
+
+def test_an_import_places_quotes_in_the_files_bodies_whatever_the_order_of_its_lines(
+    factory: sessionmaker[Session], api: TestClient, keys: Keys
+) -> None:
+    """A quote's `after_block` counts the blocks of its article's body in the file, which
+    an import writes first wherever its line stands: a quote listed before its article was
+    checked against the stored body (refused when the file's body had grown), and, had it
+    been written, the article's new body would then have moved it from its new place."""
+    _article(api, keys, "story")
+    assert _quote(api, keys, slug="placed", article="story", after_block=3).status_code == 201
+    with factory() as session:
+        lines = list(export_lines(session))
+    article_line = next(line for line in lines if b'"type":"article"' in line)
+    quote_line = next(line for line in lines if b'"placed"' in line)
+    grown = article_line.replace(b"<p>One.</p>", b"<p>Zero.</p><p>One.</p>").replace(
+        b"<p>Three.</p>", b"<p>Three.</p><p>Four.</p>"
+    )
+
+    def placed_at(place: int) -> bytes:
+        return quote_line.replace(b'"after_block":3', f'"after_block":{place}'.encode())
+
+    with session_scope(factory) as session:  # fits the file's body only (5 blocks)
+        import_records(session, [placed_at(5), grown])
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 5
+    with session_scope(factory) as session:  # the body as it was: the quote at its place
+        import_records(session, [placed_at(1), article_line])
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 1
+
+    # A new article, and a quote of it listed first.
+    new_article = grown.replace(b'"slug":"story"', b'"slug":"new-story"')
+    new_quote = placed_at(4).replace(b'"placed"', b'"fresh"').replace(b'"story"', b'"new-story"')
+    with session_scope(factory) as session:
+        import_records(session, [new_quote, new_article])
+    fresh = api.get("/api/v1/quotes/fresh").json()
+    assert (fresh["article"]["slug"], fresh["after_block"]) == ("new-story", 4)
+
+    # A place past the end of the file's body: refused, by its line, and nothing written.
+    with session_scope(factory) as session, pytest.raises(ImportFailed) as failed:
+        import_records(session, [placed_at(6), grown])
+    assert failed.value.errors == [
+        "line 1: quote 'placed': The request body is not valid. body.after_block: is past "
+        "the end of the article's body, which has 5 top-level blocks"
+    ]
+    assert api.get("/api/v1/articles/story").json()["body"] == THREE
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 1
 
 
 # Bodies as editors write them: sanitized, they must count in Python as a browser counts.
