@@ -24,6 +24,7 @@ from app.transfer import ImportFailed, export_lines, import_records
 from tests.admin_helpers import Keys
 
 THREE = "<p>One.</p><h2>Two</h2><p>Three.</p>"
+ARTICLE_OF_THE_DEMO = "sheryl-sandberg-screams-before-silence-stanford"
 
 
 @pytest.mark.parametrize(
@@ -331,6 +332,56 @@ def test_a_browser_counts_the_blocks_as_after_block_does(tmp_path: Path) -> None
     in_browser = json.loads(html.unescape(found.group(1)))
     ours = [[re.match(r"<([a-z0-9]+)", block).group(1) for block in blocks(b)] for b in bodies]  # type: ignore[union-attr]
     assert ours == in_browser
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readmes_loop_places_each_quote_after_its_blocks(tmp_path: Path) -> None:
+    """The README's loop, run in Chromium on the demo's article and its three quotes (and
+    more: two at one place, one before the first block, one not in the body): each quote
+    stands after `after_block` of the body's blocks, quotes at one place in their order.
+    (`el.children[after_block - 1].after(quote)`, quote by quote, as it said before, put
+    the demo's second and third quotes one and two blocks early: each quote inserted is a
+    child too.)"""
+    from app.content.text import sanitize_html
+    from app.demo.data import DEMO_DATASET
+    from tests.browser import dump_dom
+
+    text = README.read_text()
+    section = text[text.index("A pull quote's `after_block`") :]
+    loop = section.split("```js", 1)[1].split("```", 1)[0]
+    (article,) = [a for a in DEMO_DATASET["articles"] if a["slug"] == ARTICLE_OF_THE_DEMO]
+    quotes = [
+        {"slug": q["slug"], "after_block": q["after_block"]}
+        for q in DEMO_DATASET["quotes"]
+        if q.get("article") == ARTICLE_OF_THE_DEMO
+    ]
+    assert [q["after_block"] for q in quotes] == [8, 15, 26]
+    quotes[2:2] = [{"slug": "tie", "after_block": 15}]  # in the article's order
+    quotes += [{"slug": "first", "after_block": 0}, {"slug": "beside", "after_block": None}]
+    script = (
+        "const el = document.createElement('div');"
+        f"const article = {{body: {json.dumps(sanitize_html(article['body']))}, "
+        f"quotes: {json.dumps(quotes)}}};"
+        "el.innerHTML = article.body;"
+        "function render(quote) { const q = document.createElement('aside');"
+        " q.id = quote.slug; return q; }" + loop + "let before = 0; const found = [];"
+        "for (const child of el.children) {"
+        " if (child.tagName === 'ASIDE') found.push([child.id, before]); else before += 1; }"
+        "document.getElementById('out').textContent = JSON.stringify(found);"
+    )
+    page = tmp_path / "quotes.html"
+    page.write_text(f"<!doctype html><pre id=out></pre><script>{script}</script>", "utf-8")
+    dom = dump_dom(page.as_uri(), tmp_path / "profile", 2000)
+    found = re.search(r'<pre id="out">(.*?)</pre>', dom, re.DOTALL)
+    assert found is not None, dom[-2000:]
+    placed = sorted(
+        (q["after_block"], i, q["slug"])
+        for i, q in enumerate(quotes)
+        if q["after_block"] is not None
+    )
+    assert json.loads(html.unescape(found.group(1))) == [[slug, n] for n, _, slug in placed]
 
 
 def test_a_quote_of_a_deleted_article_exports_without_a_place(
