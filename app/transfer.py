@@ -4,8 +4,9 @@ Each line is `{"type": "<singular>", "data": <the item in the write shape>}` —
 what `POST /api/v1/{collection}` accepts, relations by slug. Export writes every
 non-deleted item, drafts included, in dependency order (topics, organizations with
 parents before children, people, resources, articles, quotes, events, publications)
-and in the order the items were created within a type. An import creates them in that
-order, so items that tie on what orders them (an article's quotes at one position, the
+and in the order the items were created within a type. An import writes them in that
+order of types whatever the order of the file's lines (each type's in the file's order),
+so that no line depends on where it stands, and items that tie on what orders them (an article's quotes at one position, the
 publications of a year) come in the same order on the new instance as on the old (they
 tie-break by id), and that instance exports a byte-identical file. Import validates every
 line like a POST, upserts by slug (running it twice changes nothing), and commits all
@@ -55,6 +56,8 @@ EXPORT_ORDER = (
     "events",
     "publications",
 )
+# An import writes the lines in this order too, whatever the file's (`_in_writing_order`).
+_WRITING_RANK = {collection: rank for rank, collection in enumerate(EXPORT_ORDER)}
 IMPORT_ACTOR = "import"
 # References that may point at a line further down (or at the record itself): written in a
 # second pass, once every record exists.
@@ -305,7 +308,8 @@ def import_records(
 
     On ImportFailed the session is rolled back, and the errors name every line the database
     refused, not only the first: the lines are written again, each in a savepoint, to find
-    them. (A line may fail because one above it did: an item that line would have made.)"""
+    them. (A line may fail because one written before it did: an item that line would have
+    made.)"""
     parsed = parse_lines(lines)
     try:
         return _upsert_lines(session, parsed, actor)
@@ -317,6 +321,16 @@ def import_records(
         finally:
             session.rollback()
         raise ImportFailed([message for _, message in sorted(errors)] or first.errors) from None
+
+
+def _in_writing_order(parsed: list[_Line]) -> list[_Line]:
+    """The lines in the export's order of types (each type's in the file's order): every
+    item after those it names (but the references `DEFERRABLE` writes last), so the file's
+    own order does not matter. An article's line before its quotes' in particular: a
+    quote's `after_block` counts the blocks of the body in the file, which a quote written
+    first was checked against the stored body (refused when the file's body had grown),
+    and, stored, would have been moved by the article's new body (`follow_body`)."""
+    return sorted(parsed, key=lambda line: _WRITING_RANK[line.ctype.collection])
 
 
 def _upsert_lines(
@@ -366,7 +380,7 @@ def _upsert_lines(
             changed_rows[id(other)] = (other_type, other)
         alongside.clear()
 
-    for line in parsed:
+    for line in _in_writing_order(parsed):
         partial = _without_forward_refs(session, line)
         if partial is not None:
             deferred.append(line)

@@ -202,6 +202,7 @@ ITEMS: list[tuple[str, dict[str, Any]]] = [
             "published_at": PAST,
             "speaker": "gone-person",
             "article": "draft-article",
+            "after_block": 0,  # a place the public does not see, with the article
             "topics": ["kidnapping"],
         },
     ),
@@ -249,6 +250,8 @@ QUERIES: list[str] = [
     '{ topic(slug: "kidnapping") { ...N ... on Node { __typename ... on Article { title } } } } fragment N on Node { id ... on Topic { name } }',
     '{ article(slug: "public-article") { related { __typename ... on Node { id } ... on Article { slug status } ... on Event { slug speakers { slug } } ... on Publication { slug authors { slug } } ... on Resource { slug isConfidential contacts { kind label } } ... on ContentItem { __typename } } resources { slug phone contacts { label kind value } } authors { slug } heroImage { url alt caption } quotes { slug afterBlock position speaker { slug } } } }',
     '{ topic(slug: "kidnapping") { stream(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { __typename ...A ...A ...C } } } } } fragment A on Article { title } fragment C on ContentItem { ... on Quote { text afterBlock article { slug } speaker { slug } } ... on Event { slug } }',
+    # A quote's place without its article selected: the article is read all the same.
+    "{ quotes(sort: SLUG) { nodes { slug afterBlock } } q: quotes { nodes { afterBlock article { title } } } }",
     '{ search(query: "Public") { totalCount edges { type cursor node { __typename ... on Node { id } ... on Article { title } } } } }',
     # Streams of every topic at once (first pages in one query), beside one topic's.
     '{ topics { nodes { slug stream(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { __typename ... on Node { id } ... on Quote { speaker { slug } } } } } s: stream(types: [QUOTE, ARTICLE]) { totalCount nodes { __typename ... on Article { title authors { slug } } } } } } topic(slug: "kidnapping") { stream(first: 2) { totalCount nodes { __typename } } } }',

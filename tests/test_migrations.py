@@ -511,7 +511,11 @@ def test_affiliations_with_an_end_year_are_the_ones_not_current(
     empty_database_url: str, empty_engine: Engine
 ) -> None:
     """Migration e23e12bc058c: `is_current` is filled as `end_year` was read before it (no
-    end year: current). A downgrade forgets a role ended in a year unknown: current again."""
+    end year: current). Its downgrade refuses, changing nothing, while a role has ended in a
+    year unknown, which the older schema would read as current; it names each and says what
+    to do. Marked current first, as the message offers, they are current in the older
+    schema, and so after an upgrade again."""
+    from alembic.util import CommandError
     from sqlalchemy.orm import Session
 
     from app.content.writes import create_item
@@ -525,15 +529,28 @@ def test_affiliations_with_an_end_year_are_the_ones_not_current(
     with Session(empty_engine) as session, session.begin():
         create_item(session, "organizations", {"slug": "meta", "name": "Meta"}, "t")
         create_item(session, "people", {"name": "Ann", "affiliations": roles}, "t")
+
+    def found() -> list[tuple[str, bool]]:
+        with empty_engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT role, is_current FROM affiliation ORDER BY position")
+            ).all()
+        return [(role, bool(current)) for role, current in rows]
+
+    with empty_engine.begin() as connection, pytest.raises(CommandError) as refused:
+        downgrade_connection(connection, "5c1f0e2d7a93")
+    message = str(refused.value)
+    assert message.startswith(
+        "Not downgraded below e23e12bc058c: 1 affiliation has ended in a year unknown"
+    )
+    assert "\n  ann: COO at meta\n" in message
+    assert current_revision(empty_engine) == HEAD_REVISION
+    assert found() == [("Founder", True), ("Fellow", False), ("COO", False)]
+
+    remedy = message.splitlines()[-1].strip()
+    assert remedy.startswith("UPDATE affiliation SET is_current = true")
     with empty_engine.begin() as connection:
+        connection.execute(text(remedy))
         downgrade_connection(connection, "5c1f0e2d7a93")
     upgrade_to_head(empty_database_url)
-    with empty_engine.connect() as connection:
-        found = connection.execute(
-            text("SELECT role, is_current FROM affiliation ORDER BY position")
-        ).all()
-    assert [(role, bool(current)) for role, current in found] == [
-        ("Founder", True),
-        ("Fellow", False),
-        ("COO", True),
-    ]
+    assert found() == [("Founder", True), ("Fellow", False), ("COO", True)]

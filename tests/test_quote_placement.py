@@ -20,10 +20,11 @@ from app.content.placement import blocks, count_blocks, reanchor
 from app.db import make_engine, make_session_factory, session_scope
 from app.migrations import upgrade_to_head
 from app.models import Article, AuditEntry
-from app.transfer import export_lines, import_records
+from app.transfer import ImportFailed, export_lines, import_records
 from tests.admin_helpers import Keys
 
 THREE = "<p>One.</p><h2>Two</h2><p>Three.</p>"
+ARTICLE_OF_THE_DEMO = "sheryl-sandberg-screams-before-silence-stanford"
 
 
 @pytest.mark.parametrize(
@@ -249,6 +250,52 @@ def test_an_import_moves_quotes_with_the_body_and_then_writes_its_own_places(
         import_records(session, [quote_line.replace(b'"after_block":2', b'"after_block":5')])
 
 
+def test_an_import_places_quotes_in_the_files_bodies_whatever_the_order_of_its_lines(
+    factory: sessionmaker[Session], api: TestClient, keys: Keys
+) -> None:
+    """A quote's `after_block` counts the blocks of its article's body in the file, which
+    an import writes first wherever its line stands: a quote listed before its article was
+    checked against the stored body (refused when the file's body had grown), and, had it
+    been written, the article's new body would then have moved it from its new place."""
+    _article(api, keys, "story")
+    assert _quote(api, keys, slug="placed", article="story", after_block=3).status_code == 201
+    with factory() as session:
+        lines = list(export_lines(session))
+    article_line = next(line for line in lines if b'"type":"article"' in line)
+    quote_line = next(line for line in lines if b'"placed"' in line)
+    grown = article_line.replace(b"<p>One.</p>", b"<p>Zero.</p><p>One.</p>").replace(
+        b"<p>Three.</p>", b"<p>Three.</p><p>Four.</p>"
+    )
+
+    def placed_at(place: int) -> bytes:
+        return quote_line.replace(b'"after_block":3', f'"after_block":{place}'.encode())
+
+    with session_scope(factory) as session:  # fits the file's body only (5 blocks)
+        import_records(session, [placed_at(5), grown])
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 5
+    with session_scope(factory) as session:  # the body as it was: the quote at its place
+        import_records(session, [placed_at(1), article_line])
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 1
+
+    # A new article, and a quote of it listed first.
+    new_article = grown.replace(b'"slug":"story"', b'"slug":"new-story"')
+    new_quote = placed_at(4).replace(b'"placed"', b'"fresh"').replace(b'"story"', b'"new-story"')
+    with session_scope(factory) as session:
+        import_records(session, [new_quote, new_article])
+    fresh = api.get("/api/v1/quotes/fresh").json()
+    assert (fresh["article"]["slug"], fresh["after_block"]) == ("new-story", 4)
+
+    # A place past the end of the file's body: refused, by its line, and nothing written.
+    with session_scope(factory) as session, pytest.raises(ImportFailed) as failed:
+        import_records(session, [placed_at(6), grown])
+    assert failed.value.errors == [
+        "line 1: quote 'placed': The request body is not valid. body.after_block: is past "
+        "the end of the article's body, which has 5 top-level blocks"
+    ]
+    assert api.get("/api/v1/articles/story").json()["body"] == THREE
+    assert api.get("/api/v1/quotes/placed").json()["after_block"] == 1
+
+
 # Bodies as editors write them: sanitized, they must count in Python as a browser counts.
 BROWSER_CASES = [
     THREE,
@@ -285,6 +332,56 @@ def test_a_browser_counts_the_blocks_as_after_block_does(tmp_path: Path) -> None
     in_browser = json.loads(html.unescape(found.group(1)))
     ours = [[re.match(r"<([a-z0-9]+)", block).group(1) for block in blocks(b)] for b in bodies]  # type: ignore[union-attr]
     assert ours == in_browser
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readmes_loop_places_each_quote_after_its_blocks(tmp_path: Path) -> None:
+    """The README's loop, run in Chromium on the demo's article and its three quotes (and
+    more: two at one place, one before the first block, one not in the body): each quote
+    stands after `after_block` of the body's blocks, quotes at one place in their order.
+    (`el.children[after_block - 1].after(quote)`, quote by quote, as it said before, put
+    the demo's second and third quotes one and two blocks early: each quote inserted is a
+    child too.)"""
+    from app.content.text import sanitize_html
+    from app.demo.data import DEMO_DATASET
+    from tests.browser import dump_dom
+
+    text = README.read_text()
+    section = text[text.index("A pull quote's `after_block`") :]
+    loop = section.split("```js", 1)[1].split("```", 1)[0]
+    (article,) = [a for a in DEMO_DATASET["articles"] if a["slug"] == ARTICLE_OF_THE_DEMO]
+    quotes = [
+        {"slug": q["slug"], "after_block": q["after_block"]}
+        for q in DEMO_DATASET["quotes"]
+        if q.get("article") == ARTICLE_OF_THE_DEMO
+    ]
+    assert [q["after_block"] for q in quotes] == [8, 15, 26]
+    quotes[2:2] = [{"slug": "tie", "after_block": 15}]  # in the article's order
+    quotes += [{"slug": "first", "after_block": 0}, {"slug": "beside", "after_block": None}]
+    script = (
+        "const el = document.createElement('div');"
+        f"const article = {{body: {json.dumps(sanitize_html(article['body']))}, "
+        f"quotes: {json.dumps(quotes)}}};"
+        "el.innerHTML = article.body;"
+        "function render(quote) { const q = document.createElement('aside');"
+        " q.id = quote.slug; return q; }" + loop + "let before = 0; const found = [];"
+        "for (const child of el.children) {"
+        " if (child.tagName === 'ASIDE') found.push([child.id, before]); else before += 1; }"
+        "document.getElementById('out').textContent = JSON.stringify(found);"
+    )
+    page = tmp_path / "quotes.html"
+    page.write_text(f"<!doctype html><pre id=out></pre><script>{script}</script>", "utf-8")
+    dom = dump_dom(page.as_uri(), tmp_path / "profile", 2000)
+    found = re.search(r'<pre id="out">(.*?)</pre>', dom, re.DOTALL)
+    assert found is not None, dom[-2000:]
+    placed = sorted(
+        (q["after_block"], i, q["slug"])
+        for i, q in enumerate(quotes)
+        if q["after_block"] is not None
+    )
+    assert json.loads(html.unescape(found.group(1))) == [[slug, n] for n, _, slug in placed]
 
 
 def test_a_quote_of_a_deleted_article_exports_without_a_place(
@@ -346,3 +443,104 @@ def test_following_a_long_body_of_repeated_blocks_takes_no_quadratic_time() -> N
     assert 0 <= reanchor(old, new, 30_000) <= 50_000
     assert reanchor("<p>a</p>" + old, "<p>b</p><p>a</p>" + old, 7) == 8
     assert time.monotonic() - started < 10  # a bound, not a benchmark: it was minutes
+
+
+FUTURE = "2099-01-01T00:00:00Z"
+HIDDEN_ARTICLE = {
+    "draft": {"status": "draft"},
+    "scheduled": {"status": "published", "published_at": FUTURE},
+    "deleted": None,  # DELETE
+}
+PLACE_QUERY = '{ quote(slug: "placed") { afterBlock article { slug } } }'
+STREAM_QUERY = (
+    '{ topic(slug: "kidnapping") { stream { nodes { ... on Quote { slug afterBlock } } } } }'
+)
+
+
+@pytest.mark.parametrize("state", list(HIDDEN_ARTICLE))
+def test_a_place_in_an_article_the_reader_cannot_see_is_not_shown(
+    app_factory: Any, state: str
+) -> None:
+    """A quote whose article the viewer does not see (a draft, scheduled, deleted) shows
+    `article: null`, and so `after_block: null`: no place in an article the reader cannot
+    see, on every surface (REST lists, the item, includes, topic streams, GraphQL on both
+    executors). A preview, which sees drafts and scheduled articles, sees the place; an
+    export keeps it (a backup: restored, the quote stands where it stood)."""
+    fast_app = app_factory()  # with the response cache: the article's write purges the quote
+    stock_app = app_factory(graphql_fast_path=False, response_cache=False)
+    keys = Keys(fast_app.state.session_factory, seed=True)
+    with TestClient(fast_app) as api, TestClient(stock_app) as stock:
+        _article(api, keys, "story")
+        published = {"status": "published", "topics": ["kidnapping"]}
+        created = _quote(api, keys, slug="placed", article="story", after_block=2, **published)
+        assert created.status_code == 201, created.text
+        related = [{"type": "quote", "slug": "placed"}]
+        response = api.post(
+            "/api/v1/articles",
+            json={"slug": "host", "title": "Host", "status": "published", "related": related},
+            headers=keys.writer,
+        )
+        assert response.status_code == 201, response.text
+
+        def public() -> dict[str, Any]:
+            stream = "/api/v1/topics/kidnapping/stream"
+            graphql = [
+                client.post("/graphql", json={"query": query}).json()["data"]
+                for client in (api, stock)
+                for query in (PLACE_QUERY, STREAM_QUERY)
+            ]
+            return {
+                "list": api.get("/api/v1/quotes").json()["data"][0]["after_block"],
+                "list fields": api.get("/api/v1/quotes?fields=slug,after_block").json()["data"],
+                "item": api.get("/api/v1/quotes/placed").json()["after_block"],
+                "item fields": api.get("/api/v1/quotes/placed?fields=after_block").json(),
+                "include": api.get("/api/v1/articles/host?include=related").json()["related"][0][
+                    "after_block"
+                ],
+                "stream": api.get(stream).json()["data"][0]["after_block"],
+                "stream fields": api.get(f"{stream}?fields=after_block").json()["data"],
+                "graphql fast": graphql[:2],
+                "graphql stock": graphql[2:],
+            }
+
+        def shown(place: int | None, article: str | None) -> dict[str, Any]:
+            quote = {"afterBlock": place, "article": article and {"slug": article}}
+            streamed = {"slug": "placed", "afterBlock": place}
+            graphql = [{"quote": quote}, {"topic": {"stream": {"nodes": [streamed]}}}]
+            return {
+                "list": place,
+                "list fields": [{"id": ANY, "slug": "placed", "after_block": place}],
+                "item": place,
+                "item fields": {"id": ANY, "after_block": place},
+                "include": place,
+                "stream": place,
+                "stream fields": [{"type": "quote", "id": ANY, "after_block": place}],
+                "graphql fast": graphql,
+                "graphql stock": graphql,
+            }
+
+        assert public() == shown(2, "story")
+        change = HIDDEN_ARTICLE[state]
+        if change is None:
+            response = api.delete("/api/v1/articles/story", headers=keys.writer)
+        else:
+            response = api.patch("/api/v1/articles/story", json=change, headers=keys.writer)
+        assert response.status_code in (200, 204), response.text
+        assert public() == shown(None, None)
+
+        seen = None if state == "deleted" else 2  # a preview never sees a deleted article
+        preview = {"X-Preview": "true", **keys.previewer}
+        item = api.get("/api/v1/quotes/placed?preview=true", headers=keys.previewer).json()
+        assert item["after_block"] == seen
+        for client in (api, stock):
+            data = client.post("/graphql", json={"query": PLACE_QUERY}, headers=preview).json()
+            assert data["data"]["quote"]["afterBlock"] == seen
+
+        with fast_app.state.session_factory() as session:
+            exported = [json.loads(line) for line in export_lines(session)]
+        (line,) = [line["data"] for line in exported if line["type"] == "quote"]
+        # Kept for the draft's and the scheduled article's restore; a deleted article's
+        # place goes with it (the export imports into an empty database).
+        assert (line["article"], line["after_block"]) == (
+            (None, None) if state == "deleted" else ("story", 2)
+        )

@@ -4,9 +4,11 @@ A quote's `after_block` is the number of top-level blocks of its article's `body
 before it: 0 puts it before the first, n after the n-th. A block is a top-level *element*
 of the sanitized body, exactly what a browser's DOM lists as the `children` of an element
 whose `innerHTML` is the body (`<p>`, `<h2>`, `<figure>`, even a stray top-level `<br>`);
-text between elements is no block. So a frontend places a quote with
-`container.children[after_block - 1].after(quote)` (or `prepend` for 0). Null: the quote
-has no place in the body (show it beside the article, or not at all).
+text between elements is no block. So a frontend places a quote after
+`blocks[after_block - 1]` (or `prepend`s it for 0), `blocks` being the container's
+`children` taken before any quote is inserted, the article's quotes last first (quotes at
+one place keep their order; the README has the loop). Null: the quote has no place in the
+body (show it beside the article, or not at all).
 
 It is checked on every write that sets it or moves the quote to another article (422 past
 the body's end). When the article's body changes, its quotes follow the blocks they stood

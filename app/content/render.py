@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session
 from app.content.contacts import CONTACT_COLUMNS, contacts_of
 from app.content.errors import QueryError
 from app.content.relations import RELATIONS, Link, Relation
-from app.content.rows import columns
-from app.content.types import BY_NAME, ContentType
+from app.content.rows import Projection, columns
+from app.content.types import BY_NAME, QUOTE, ContentType
 from app.content.visibility import Viewer
+from app.models import Article
 
 IncludeTree = dict[str, "IncludeTree"]
+
+# A quote's article read to know whether the viewer sees it (`Renderer._places`).
+_ARTICLE_IDS: Projection = {Article: frozenset({"id"})}
 
 _COMMON = ("id", "slug", "created_at", "updated_at")
 _PUBLISHING = ("status", "published_at")
@@ -240,16 +244,48 @@ class Renderer:
             for row, item in zip(rows, out, strict=True):
                 self.decorate(ctype, row, item)
         pks = [row.__dict__.get("id") or row.id for row in rows]  # see `app.content.rows.columns`
+        loaded: dict[str, dict[int, list[Link]]] = {}
         for relation in RELATIONS[ctype.name].values():
             if fields is not None and relation.name not in fields:
                 continue
-            links = relation.loader(self.session, rows, self.viewer)
+            links = loaded[relation.name] = relation.loader(self.session, rows, self.viewer)
             self.watched.update(relation.watches)
             rendered = self._targets(relation, links, include.get(relation.name))
             for pk, item in zip(pks, out, strict=True):
                 values = [rendered(link) for link in links.get(pk, ())]
                 item[relation.name] = values if relation.many else (values[0] if values else None)
+        if ctype is QUOTE:
+            self._places(rows, out, loaded.get("article"))
         return out
+
+    def flat(self, ctype: ContentType, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        """The rows' flat objects, without their relations (a topic stream's items)."""
+        out = [flat(ctype, row) for row in rows]
+        self.rendered.update(item["id"] for item in out)
+        if ctype is QUOTE:
+            self._places(rows, out, None)
+        return out
+
+    def _places(
+        self, rows: Sequence[Any], out: list[dict[str, Any]], articles: dict[int, list[Link]] | None
+    ) -> None:
+        """A quote's `after_block` counts the blocks of its article's body: shown with the
+        article only, null where the viewer sees none (a draft, scheduled or deleted
+        article; a preview shows drafts and scheduled ones). `articles`: the quotes'
+        `article` links, when rendered; else loaded for the placed quotes, ids only."""
+        placed = [i for i, item in enumerate(out) if item.get("after_block") is not None]
+        if not placed:
+            return
+        if articles is None:
+            relation = RELATIONS[QUOTE.name]["article"]
+            articles = relation.loader(
+                self.session, [rows[i] for i in placed], self.viewer, _ARTICLE_IDS
+            )
+            self.watched.update(relation.watches)  # publishing the article shows the place
+        for i in placed:
+            row = rows[i]
+            if not articles.get(row.__dict__.get("id") or row.id):
+                out[i]["after_block"] = None
 
     def _targets(
         self, relation: Relation, links: dict[int, list[Link]], subtree: IncludeTree | None

@@ -75,6 +75,8 @@ RESOLVER_NEEDS: dict[str, frozenset[str]] = {
     "feeds": frozenset({"slug"}),
     "speaker": frozenset({"speaker_id"}),
     "article": frozenset({"article_id"}),
+    # A quote's place, shown with its article only: the `article` relation is loaded.
+    "after_block": frozenset({"after_block", "article_id"}),
     "parent": frozenset({"parent_id"}),
     **dict.fromkeys(
         (
@@ -101,8 +103,20 @@ _TYPE_NEEDS: dict[tuple[str, str], frozenset[str] | None] = {
 }
 
 
+# Fields whose resolvers load another type's rows, which the query may not select: those
+# rows are read with their id only (not every column, bodies and all).
+_LOADS: dict[tuple[str, str], str] = {("Quote", "after_block"): "Article"}
+
+
 class Fallback(Exception):
     """The fast path does not handle this request; run it with graphql-core."""
+
+
+def _python_name(field: GraphQLField) -> str | None:
+    """The field's name in its Strawberry type (None: not one of ours)."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    name: str | None = getattr(definition, "python_name", None)
+    return name
 
 
 class _Info:
@@ -287,6 +301,9 @@ class _Run:
                     continue  # __typename; introspection falls back anyway
                 if content and needs.get(object_type.name, set()) is not None:
                     wanted = self._field_needs(object_type, field)
+                    loads = _LOADS.get((object_type.name, _python_name(field) or ""))
+                    if loads is not None:
+                        needs.setdefault(loads, set())
                     if wanted is None:
                         needs[object_type.name] = None
                     else:
@@ -309,8 +326,7 @@ class _Run:
         attribute = getattr(field.resolve, "attribute", None)
         if attribute is not None:
             return frozenset({attribute}) if attribute in known_columns(model) else None
-        definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        python_name = getattr(definition, "python_name", None)
+        python_name = _python_name(field)
         if python_name is None:
             return None
         key = (object_type.name, python_name)

@@ -183,7 +183,8 @@ class QuoteFields(PublishableItem):
     after_block: int | None = Field(
         description="Where it stands in its article's `body`: after this many of the body's "
         "top-level blocks (the elements a browser's DOM lists as `children` of an element "
-        "holding the body; 0: before the first). Null: not placed in the body."
+        "holding the body; 0: before the first). Null: not placed in the body, or no "
+        "`article` shown (one the viewer cannot see: a draft, a scheduled or a deleted article)."
     )
 
 

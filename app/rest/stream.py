@@ -19,7 +19,7 @@ from app.config import Settings
 from app.content.errors import QueryError
 from app.content.queries import STREAM_SORTS, ListParams, get_topic, topic_stream
 from app.content.relations import RELATIONS
-from app.content.render import IncludeTree, field_names, flat, parse_include
+from app.content.render import IncludeTree, field_names, parse_include
 from app.content.types import STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import Viewer
 from app.http.caching import max_age_until
@@ -154,8 +154,7 @@ def stream_page(
         rows = [page.items[i][1] for i in indexes]
         fields = _fields_of(ctype, wanted, include[ctype.name])
         if fields is None:
-            rendered = [flat(ctype, row) for row in rows]
-            render.rendered.update(item["id"] for item in rendered)
+            rendered = render.flat(ctype, rows)
         else:
             rendered = render.render(ctype, rows, include[ctype.name], fields)
         for i, item in zip(indexes, rendered, strict=True):

@@ -20,6 +20,16 @@ no column held:
 
 Plain ADD COLUMN throughout: a batch rebuild of a table on SQLite would drop its triggers.
 
+The downgrade refuses (nothing changed) while an affiliation has ended in a year unknown
+(`is_current` false, no `end_year`): the older schema has only `end_year`, and reads an
+affiliation without one as current, so dropping `is_current` made those roles current again
+("Chief Operating Officer of Meta" among a person's current roles, and under
+`?organization=meta`). No end year can stand in for the unknown one without inventing a
+fact the public would read. The message names each such role and what to do: give it its
+end year, or remove it, then downgrade again; or, knowingly, mark them current first
+(`UPDATE affiliation SET is_current = true WHERE is_current = false AND end_year IS NULL`),
+which is what the older schema will say of them.
+
 Revision ID: e23e12bc058c
 Revises: 5c1f0e2d7a93
 Create Date: 2026-11-28
@@ -30,6 +40,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+from alembic.util import CommandError
 
 revision: str = "e23e12bc058c"
 down_revision: str | Sequence[str] | None = "5c1f0e2d7a93"
@@ -65,7 +76,56 @@ def upgrade() -> None:
     )
 
 
+# The roles the refusal names, at most (then how many more).
+_NAMED = 20
+
+
+def _refuse_roles_ended_in_a_year_unknown() -> None:
+    """Refuse the downgrade while the older schema would read roles that have ended as
+    current (see the module's docstring)."""
+    affiliation = sa.table(
+        "affiliation",
+        sa.column("person_id"),
+        sa.column("organization_id"),
+        sa.column("role"),
+        sa.column("position"),
+        sa.column("is_current"),
+        sa.column("end_year"),
+    )
+    person = sa.table("person", sa.column("id"), sa.column("slug"))
+    organization = sa.table("organization", sa.column("id"), sa.column("slug"))
+    ended = sa.and_(affiliation.c.is_current == sa.false(), affiliation.c.end_year.is_(None))
+    bind = op.get_bind()
+    count = bind.execute(sa.select(sa.func.count()).select_from(affiliation).where(ended)).scalar()
+    if not count:
+        return
+    named = bind.execute(
+        sa.select(person.c.slug, organization.c.slug, affiliation.c.role)
+        .select_from(
+            affiliation.join(person, person.c.id == affiliation.c.person_id).join(
+                organization, organization.c.id == affiliation.c.organization_id
+            )
+        )
+        .where(ended)
+        .order_by(person.c.slug, affiliation.c.position, organization.c.slug)
+        .limit(_NAMED)
+    ).all()
+    roles = "".join(f"\n  {who}: {role} at {where}" for who, where, role in named)
+    if count > len(named):
+        roles += f"\n  and {count - len(named)} more"
+    raise CommandError(
+        f"Not downgraded below {revision}: {count} affiliation{'s have' if count > 1 else ' has'}"
+        " ended in a year unknown (is_current false, no end_year). The older schema has only"
+        " end_year, and reads an affiliation without one as current: these roles would be"
+        f" shown as current again.{roles}\n"
+        "Give each its end_year (PATCH the person), or remove it, then downgrade again. To"
+        " downgrade anyway, with these roles current in the older schema, first run:\n"
+        "  UPDATE affiliation SET is_current = true WHERE is_current = false AND end_year IS NULL"
+    )
+
+
 def downgrade() -> None:
+    _refuse_roles_ended_in_a_year_unknown()
     op.execute("ALTER TABLE event DROP COLUMN online_platform")
     op.execute("ALTER TABLE resource DROP COLUMN contacts")
     for name in ("url", "alt", "caption", "credit"):

@@ -42,6 +42,12 @@ _STATUS = "Publishing state (only PUBLISHED is ever shown outside preview)."
 _PUBLISHED_AT = "When it was (or will be) published."
 _CREATED_AT = "When it was created."
 _UPDATED_AT = "When it last changed."
+_AFTER_BLOCK = (
+    "Where it stands in its article's `body`: after this many of the body's top-level blocks "
+    "(the elements a browser's DOM lists as `children` of an element holding the body; 0: "
+    "before the first). Null: not placed in the body, or no `article` shown (one the viewer "
+    "cannot see: a draft, a scheduled or a deleted article)."
+)
 
 
 @strawberry.type(description="A news story, commentary, interview, analysis or announcement.")
@@ -89,6 +95,15 @@ class Article(Node):
         return isinstance(obj, ArticleRow)
 
 
+def _after_block(root: QuoteRow, info: Info) -> int | None:
+    """A quote's place, counted in its article's body: shown with the article only (its
+    `article`), never as a place in an article the viewer cannot see."""
+    place: int | None = root.after_block
+    if place is None or context_of(info).target(root, "article") is None:
+        return None
+    return place
+
+
 @strawberry.type(description="A quotation, usually pulled from an article.")
 class Quote(Node):
     slug: str = strawberry.field(description="URL-safe key, unique among quotes.")
@@ -97,11 +112,7 @@ class Quote(Node):
         description='How the speaker is credited, e.g. "Founder, LeanIn.org".'
     )
     position: int = strawberry.field(description="Order within its article.")
-    after_block: int | None = strawberry.field(
-        description="Where it stands in its article's `body`: after this many of the body's "
-        "top-level blocks (the elements a browser's DOM lists as `children` of an element "
-        "holding the body; 0: before the first). Null: not placed in the body."
-    )
+    after_block: int | None = strawberry.field(resolver=_after_block, description=_AFTER_BLOCK)
     status: Status = strawberry.field(description=_STATUS)
     published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)
     created_at: datetime = strawberry.field(description=_CREATED_AT)
