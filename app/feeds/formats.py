@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 GENERATOR = "Dossier"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# Atom's `updated` of a feed with nothing to date it by: none of its types, nor anything
+# else, was ever public (a database without public content).
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -43,7 +45,6 @@ MEDIA_TYPES = {
     FeedFormat.atom: "application/atom+xml; charset=utf-8",
     FeedFormat.json: "application/feed+json; charset=utf-8",
 }
-
 
 # The media type of an image by its file's extension: the only thing a hero image's URL
 # says about it. A fixed table, not `mimetypes` (which reads the machine's own tables:
@@ -82,14 +83,22 @@ class FeedDocument:
     home_url: str  # the HTML page on the public site
     self_url: str  # this feed, in this format
     entries: list[FeedEntry]
-    fallback_updated: datetime = EPOCH  # for an empty feed
+    # The newest change its entries do not date (`app.content.changed`: an item leaving
+    # the feed; a change to the topic or person it is of), if any.
+    changed: datetime | None = None
     # The feed's own author (the site): RFC 4287 §4.1.1 wants one in an Atom feed unless
     # every entry names its own, and events and many quotes have none.
     publisher: Author | None = None
 
     @property
-    def updated(self) -> datetime:
-        return max((e.updated for e in self.entries), default=self.fallback_updated)
+    def updated(self) -> datetime | None:
+        """When the feed last changed: its newest entry's change, that of an item, person or
+        topic an entry shows, or `changed`, whichever is latest. None: nothing dates it."""
+        moments = [e.updated for e in self.entries]
+        moments += [e.references_updated for e in self.entries if e.references_updated]
+        if self.changed is not None:
+            moments.append(self.changed)
+        return max(moments, default=None)
 
 
 def _clean_entry(entry: FeedEntry) -> FeedEntry:
@@ -164,7 +173,7 @@ def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
     # feedgen takes RSS's one <link> from the last link added: the HTML page.
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
     fg.generator(GENERATOR)
-    fg.updated(doc.updated)  # atom:updated and rss lastBuildDate
+    fg.updated(doc.updated or EPOCH)  # atom:updated and rss lastBuildDate
     for item in doc.entries:
         fe = fg.add_entry(_entry_class()(), order="append")
         fe.id(item.guid)

@@ -7,7 +7,8 @@ path, and like a missing extension (`/feeds/articles`, which matches no route).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -16,7 +17,17 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from app.config import Settings
-from app.content.types import ARTICLE, EVENT, PUBLICATION, STREAM_TYPES, ContentType
+from app.content.changed import last_public_change
+from app.content.types import (
+    ALL_TYPES,
+    ARTICLE,
+    EVENT,
+    PERSON,
+    PUBLICATION,
+    STREAM_TYPES,
+    TOPIC,
+    ContentType,
+)
 from app.content.visibility import Viewer
 from app.feeds.entries import Author, build_entries
 from app.feeds.formats import MEDIA_TYPES, RENDERERS, FeedDocument, FeedFormat
@@ -125,6 +136,12 @@ def _calendar_format(extension: str) -> CalendarFormat:
         ) from None
 
 
+# The types whose items feeds and calendars show references to (authors, speakers,
+# participants, topics): a deleted one leaves the entries that showed it, which do not
+# change themselves (`last_public_change`'s `gone`).
+REFERENCED = (PERSON, TOPIC)
+
+
 def _respond(
     request: Request,
     settings: Settings,
@@ -134,9 +151,10 @@ def _respond(
     sources: Iterable[ContentType],
     max_age: int | None = None,
 ) -> Response:
-    # Collection keys for every type the feed could hold: publishing the first article
-    # must purge the (so far empty) article feed too.
-    extra = ["feeds", *(ctype.collection for ctype in sources)]
+    # Collection keys for every type the feed could hold, or whose writes can change its
+    # `updated`: publishing the first article must purge the (so far empty) article feed
+    # too, and deleting a person every feed whose `updated` that deletion moves.
+    extra = ["feeds", *(ctype.collection for ctype in (*sources, *REFERENCED))]
     return cacheable_response(
         request,
         body,
@@ -155,13 +173,28 @@ def _feed(
     items: Items,
     fmt: FeedFormat,
     doc: FeedDocument,
-    sources: Iterable[ContentType],
+    sources: Sequence[ContentType],
     ids: Iterable[str] = (),
+    subject_updated: datetime | None = None,
 ) -> Response:
+    """`subject_updated`: when the topic or person the feed is of last changed (its title)."""
     doc.entries = build_entries(session, settings, items, viewer)
+    doc.changed = newest(
+        subject_updated, last_public_change(session, sources, viewer, gone=REFERENCED)
+    )
+    if doc.updated is None:
+        # Nothing of its types was ever public: the feed has said the same since the site's
+        # last public change, whatever it was (not 1970); so every write may move it.
+        doc.changed = last_public_change(session, ALL_TYPES, viewer)
+        sources = ALL_TYPES
     body = RENDERERS[fmt](doc)
     mentioned = {i for entry in doc.entries for i in entry.mentions} | set(ids)
     return _respond(request, settings, body, MEDIA_TYPES[fmt], mentioned, sources)
+
+
+def newest(*moments: datetime | None) -> datetime | None:
+    """The latest of the moments given (None: none is)."""
+    return max((moment for moment in moments if moment is not None), default=None)
 
 
 def publisher(settings: Settings) -> Author:
@@ -215,7 +248,6 @@ def topic_feed(
         or f"The latest articles, events, publications and quotes on {topic.name}.",
         public_url(settings, "topic", slug=topic.slug, id=f"top_{topic.id}"),
     )
-    doc.fallback_updated = topic.updated_at
     items = topic_items(session, topic, viewer, settings.secret_key)
     return _feed(
         request,
@@ -227,6 +259,7 @@ def topic_feed(
         doc,
         STREAM_TYPES,
         [f"top_{topic.id}"],
+        topic.updated_at,
     )
 
 
@@ -305,11 +338,19 @@ def person_feed(
         f"Articles, events and publications of {person.name}.",
         public_url(settings, "person", slug=person.slug, id=f"per_{person.id}"),
     )
-    doc.fallback_updated = person.updated_at
     items = person_items(session, person, viewer, settings.secret_key)
     sources = [ARTICLE, EVENT, PUBLICATION]
     return _feed(
-        request, session, settings, viewer, items, feed_format, doc, sources, [f"per_{person.id}"]
+        request,
+        session,
+        settings,
+        viewer,
+        items,
+        feed_format,
+        doc,
+        sources,
+        [f"per_{person.id}"],
+        person.updated_at,
     )
 
 
