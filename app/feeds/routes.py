@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from app.config import Settings
 from app.content.changed import last_public_change
+from app.content.queries import last_event_end
 from app.content.types import (
     ALL_TYPES,
     ARTICLE,
@@ -97,17 +98,36 @@ _FEED_CONTENT = {
     }
     for media in MEDIA_TYPES.values()
 }
+_LAST_MODIFIED = {
+    "Last-Modified": {
+        "description": "When what it says last changed (an HTTP-date, to the second): send it "
+        "back as `If-Modified-Since` for a 304. The newest change of an item, person or "
+        "topic it shows, or of an item of its types leaving the public surface or edited "
+        "(an item leaving it leaves no other trace); a calendar's, also the last end of an "
+        "event. Absent only where nothing was ever public.",
+        "schema": {"type": "string"},
+    }
+}
+_NOT_MODIFIED = (
+    "Not Modified: the `If-None-Match` ETag is current or, without `If-None-Match`, nothing "
+    "changed since `If-Modified-Since`."
+)
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The feed in the requested format.", "content": _FEED_CONTENT},
-    304: {"description": "Not Modified: the `If-None-Match` ETag is current."},
+    200: {
+        "description": "The feed in the requested format.",
+        "content": _FEED_CONTENT,
+        "headers": _LAST_MODIFIED,
+    },
+    304: {"description": _NOT_MODIFIED},
     **problem_responses(400, 404),
 }
 CALENDAR_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "An iCalendar (RFC 5545) file.",
         "content": {"text/calendar": {"schema": {"type": "string"}}},
+        "headers": _LAST_MODIFIED,
     },
-    304: {"description": "Not Modified: the `If-None-Match` ETag is current."},
+    304: {"description": _NOT_MODIFIED},
     **problem_responses(400, 404),
 }
 _FEED_ROUTE: dict[str, Any] = {"response_class": Response, "responses": FEED_RESPONSES}
@@ -145,10 +165,12 @@ REFERENCED = (PERSON, TOPIC)
 def _respond(
     request: Request,
     settings: Settings,
+    viewer: Viewer,
     body: bytes,
     media_type: str,
     ids: Iterable[str],
     sources: Iterable[ContentType],
+    last_modified: datetime | None,
     max_age: int | None = None,
 ) -> Response:
     # Collection keys for every type the feed could hold, or whose writes can change its
@@ -162,6 +184,9 @@ def _respond(
         max_age=settings.cache_max_age if max_age is None else max_age,
         private=is_private(request, False),
         keys=surrogate_keys(ids, extra),
+        # RFC 9110 §8.8.2.1: never later than the response (rows dated ahead of this
+        # server's clock, by another's).
+        last_modified=None if last_modified is None else min(last_modified, viewer.now),
     )
 
 
@@ -189,7 +214,9 @@ def _feed(
         sources = ALL_TYPES
     body = RENDERERS[fmt](doc)
     mentioned = {i for entry in doc.entries for i in entry.mentions} | set(ids)
-    return _respond(request, settings, body, MEDIA_TYPES[fmt], mentioned, sources)
+    return _respond(
+        request, settings, viewer, body, MEDIA_TYPES[fmt], mentioned, sources, doc.updated
+    )
 
 
 def newest(*moments: datetime | None) -> datetime | None:
@@ -233,7 +260,8 @@ def topic_feed(
     Atom 1.0 or JSON Feed 1.1.
 
     Links are absolute URLs on the public website; GUIDs are stable `tag:` URIs. Responses
-    carry an `ETag` (send `If-None-Match` for a 304). Unknown topic or format: 404.
+    carry an `ETag` and a `Last-Modified` (send `If-None-Match`, or `If-Modified-Since`, for
+    a 304). Unknown topic or format: 404.
     """
     feed_format = _feed_format(fmt)
     viewer = Viewer()
@@ -365,7 +393,7 @@ def _calendar(
     topic: Topic | None = None,
 ) -> Response:
     rows, changes_at = calendar_events(session, viewer, settings.secret_key, topic)
-    body, shown = build_calendar(
+    body, shown, references_updated = build_calendar(
         session,
         settings,
         rows,
@@ -376,7 +404,25 @@ def _calendar(
     )
     ids = shown | ({f"top_{topic.id}"} if topic is not None else set())
     max_age = max_age_until(changes_at, viewer.now, settings.cache_max_age)
-    return _respond(request, settings, body, CALENDAR_MEDIA_TYPE, ids, [EVENT], max_age)
+    # As a feed's `updated`, and the last event's end: which events are upcoming, and so
+    # which the calendar holds and in which order, changes then by time alone.
+    last_modified = newest(
+        topic.updated_at if topic is not None else None,
+        references_updated,
+        last_public_change(session, [EVENT], viewer, gone=REFERENCED),
+        last_event_end(session, viewer),
+    )
+    return _respond(
+        request,
+        settings,
+        viewer,
+        body,
+        CALENDAR_MEDIA_TYPE,
+        ids,
+        [EVENT],
+        last_modified,
+        max_age,
+    )
 
 
 @router.get(
