@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -66,6 +66,9 @@ class FeedEntry:
     external_url: str | None = None
     extension: dict[str, Any] | None = None  # JSON Feed `_dossier` object
     mentions: set[str] = field(default_factory=set)  # public ids shown (Surrogate-Key)
+    # The newest change of an item the entry shows (an author's name, a topic's, a quote's
+    # article): not the entry's own `updated`, but the feed's (`FeedDocument.updated`).
+    references_updated: datetime | None = None
 
 
 def utc(value: datetime) -> datetime:
@@ -293,8 +296,15 @@ def build_entries(
         }
     ctx = _Context(settings, links)
     entries = [_BUILDERS[ctype.name](ctx, ctype, row) for ctype, row in items]
-    for entry in entries:
+    for (ctype, row), entry in zip(items, entries, strict=True):
         # One pass over the whole fragment: the stored body and the HTML built around it
         # (links to registration or DOI pages included) are sanitized and made absolute.
         entry.content_html = feed_html(settings, entry.content_html, entry.url)
+        shown = [link for relation in _NEEDED[ctype.name] for link in ctx.of(ctype, relation, row)]
+        entry.references_updated = references_updated(shown)
     return entries
+
+
+def references_updated(links: Iterable[Link]) -> datetime | None:
+    """The newest change of the linked items shown (their `updated_at`)."""
+    return max((utc(link.target.updated_at) for link in links), default=None)

@@ -7,11 +7,14 @@ them the ETag — only change when the content does.
 from __future__ import annotations
 
 import html
+import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 
 GENERATOR = "Dossier"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# Atom's `updated` of a feed with nothing to date it by: none of its types, nor anything
+# else, was ever public (a database without public content).
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -41,6 +46,34 @@ MEDIA_TYPES = {
     FeedFormat.json: "application/feed+json; charset=utf-8",
 }
 
+# The media type of an image by its file's extension: the only thing a hero image's URL
+# says about it. A fixed table, not `mimetypes` (which reads the machine's own tables:
+# the bytes, and the ETag, would depend on the server they were made on).
+IMAGE_TYPES = {
+    ".avif": "image/avif",
+    ".bmp": "image/bmp",
+    ".gif": "image/gif",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".jpeg": "image/jpeg",
+    ".jpg": "image/jpeg",
+    ".jxl": "image/jxl",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".webp": "image/webp",
+}
+
+
+def image_type(url: str) -> str | None:
+    """The media type an image's web address names by its extension (`/a/b.JPG?w=800`:
+    `image/jpeg`); None for another address, or an extension of no image format."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    return IMAGE_TYPES.get(posixpath.splitext(parts.path)[1].lower())
+
 
 @dataclass
 class FeedDocument:
@@ -50,14 +83,22 @@ class FeedDocument:
     home_url: str  # the HTML page on the public site
     self_url: str  # this feed, in this format
     entries: list[FeedEntry]
-    fallback_updated: datetime = EPOCH  # for an empty feed
+    # The newest change its entries do not date (`app.content.changed`: an item leaving
+    # the feed; a change to the topic or person it is of), if any.
+    changed: datetime | None = None
     # The feed's own author (the site): RFC 4287 §4.1.1 wants one in an Atom feed unless
     # every entry names its own, and events and many quotes have none.
     publisher: Author | None = None
 
     @property
-    def updated(self) -> datetime:
-        return max((e.updated for e in self.entries), default=self.fallback_updated)
+    def updated(self) -> datetime | None:
+        """When the feed last changed: its newest entry's change, that of an item, person or
+        topic an entry shows, or `changed`, whichever is latest. None: nothing dates it."""
+        moments = [e.updated for e in self.entries]
+        moments += [e.references_updated for e in self.entries if e.references_updated]
+        if self.changed is not None:
+            moments.append(self.changed)
+        return max(moments, default=None)
 
 
 def _clean_entry(entry: FeedEntry) -> FeedEntry:
@@ -70,6 +111,7 @@ def _clean_entry(entry: FeedEntry) -> FeedEntry:
         url=text(entry.url),
         summary=text(entry.summary),
         content_html=text(entry.content_html),
+        image=text(entry.image),
         authors=[Author(printable(a.name), text(a.url)) for a in entry.authors],
         categories=[printable(c) for c in entry.categories],
     )
@@ -83,6 +125,35 @@ def xml_safe(doc: FeedDocument) -> FeedDocument:
         description=printable(doc.description),
         entries=[_clean_entry(e) for e in doc.entries],
     )
+
+
+_LINK_ATTRIBUTES = ("rel", "type", "hreflang", "title", "length")
+
+
+@cache
+def _entry_class() -> type[Any]:
+    """feedgen's entry, with its Atom links as they were given.
+
+    feedgen 1.0.0 (the latest) writes an Atom entry's links with their `href` alone: its
+    loop reads their attributes from the element it has just made instead of the link's
+    data (lkiesow/python-feedgen#135). An entry's page lost its `type`, and an enclosure
+    its `rel`: a second `alternate` link, which RFC 4287 §4.1.1 forbids (same type) and
+    readers took for the page."""
+    from feedgen.entry import FeedEntry as GeneratedEntry
+
+    class Entry(GeneratedEntry):  # type: ignore[misc]
+        def atom_entry(self, extensions: bool = True) -> Any:
+            entry = super().atom_entry(extensions)
+            links = self.link() or []
+            for element, link in zip(entry.findall("link"), links, strict=False):
+                if element.get("href") != link["href"]:
+                    break  # not the links feedgen wrote in order: leave them
+                for name in _LINK_ATTRIBUTES:
+                    if link.get(name):
+                        element.set(name, link[name])
+            return entry
+
+    return Entry
 
 
 def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
@@ -102,9 +173,9 @@ def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
     # feedgen takes RSS's one <link> from the last link added: the HTML page.
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
     fg.generator(GENERATOR)
-    fg.updated(doc.updated)  # atom:updated and rss lastBuildDate
+    fg.updated(doc.updated or EPOCH)  # atom:updated and rss lastBuildDate
     for item in doc.entries:
-        fe = fg.add_entry(order="append")
+        fe = fg.add_entry(_entry_class()(), order="append")
         fe.id(item.guid)
         fe.guid(item.guid, permalink=False)
         fe.title(item.title or item.guid)  # a title of control characters only
@@ -121,6 +192,12 @@ def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
             fe.dc.dc_creator(author.name)
         for name in item.categories:
             fe.category(term=name, label=name)
+        media = image_type(item.image) if item.image else None
+        if media is not None:
+            # The hero image: RSS <enclosure> (its size is unknown: length="0", as RSS
+            # practice has it) and Atom <link rel="enclosure"> (no length: it is advisory).
+            # Where the type cannot be known, none: an enclosure must state it.
+            fe.link(href=item.image, rel="enclosure", type=media)
         fe.published(item.published)  # Atom <published>, RSS <pubDate>
         fe.updated(item.updated)
     return fg

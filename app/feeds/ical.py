@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.content.relations import RELATIONS
+from app.content.relations import RELATIONS, Link
 from app.content.types import EVENT
 from app.content.visibility import Viewer
-from app.feeds.entries import printable, utc
+from app.feeds.entries import printable, references_updated, utc
 from app.feeds.eventinfo import (
     STATUS_NOTES,
     event_zone,
@@ -114,8 +114,9 @@ def build_calendar(
     name: str,
     description: str,
     source_url: str,
-) -> tuple[bytes, set[str]]:
-    """The calendar, and the public ids of everything it shows (for Surrogate-Key)."""
+) -> tuple[bytes, set[str], datetime | None]:
+    """The calendar, the public ids of everything it shows (for Surrogate-Key), and the
+    newest change of a person or topic it shows (`Last-Modified`)."""
     from icalendar import Calendar, vText
 
     participants = RELATIONS["event"]["participants"].loader(session, rows, viewer)
@@ -136,9 +137,11 @@ def build_calendar(
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     shown: set[str] = set()
+    references: list[Link] = []
     for row in rows:
         people = participants.get(row.id, [])
         tags = topics.get(row.id, [])
+        references += people + tags
         shown.add(EVENT.public_id(row.id))
         shown.update(f"per_{link.target.id}" for link in people)
         shown.update(f"top_{link.target.id}" for link in tags)
@@ -158,7 +161,7 @@ def build_calendar(
         # does; validators refuse a VCALENDAR with none.
         calendar.add_component(_utc_zone())
     body = b"".join(fold(line) + b"\r\n" for line in calendar.content_lines() if line)
-    return body, shown
+    return body, shown, references_updated(references)
 
 
 def _days_from(day: date, days: int) -> date:

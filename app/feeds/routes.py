@@ -7,7 +7,8 @@ path, and like a missing extension (`/feeds/articles`, which matches no route).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -16,7 +17,18 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from app.config import Settings
-from app.content.types import ARTICLE, EVENT, PUBLICATION, STREAM_TYPES, ContentType
+from app.content.changed import last_public_change
+from app.content.queries import last_event_end
+from app.content.types import (
+    ALL_TYPES,
+    ARTICLE,
+    EVENT,
+    PERSON,
+    PUBLICATION,
+    STREAM_TYPES,
+    TOPIC,
+    ContentType,
+)
 from app.content.visibility import Viewer
 from app.feeds.entries import Author, build_entries
 from app.feeds.formats import MEDIA_TYPES, RENDERERS, FeedDocument, FeedFormat
@@ -86,17 +98,36 @@ _FEED_CONTENT = {
     }
     for media in MEDIA_TYPES.values()
 }
+_LAST_MODIFIED = {
+    "Last-Modified": {
+        "description": "When what it says last changed (an HTTP-date, to the second): send it "
+        "back as `If-Modified-Since` for a 304. The newest change of an item, person or "
+        "topic it shows, or of an item of its types leaving the public surface or edited "
+        "(an item leaving it leaves no other trace); a calendar's, also the last end of an "
+        "event. Absent only where nothing was ever public.",
+        "schema": {"type": "string"},
+    }
+}
+_NOT_MODIFIED = (
+    "Not Modified: the `If-None-Match` ETag is current or, without `If-None-Match`, nothing "
+    "changed since `If-Modified-Since`."
+)
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The feed in the requested format.", "content": _FEED_CONTENT},
-    304: {"description": "Not Modified: the `If-None-Match` ETag is current."},
+    200: {
+        "description": "The feed in the requested format.",
+        "content": _FEED_CONTENT,
+        "headers": _LAST_MODIFIED,
+    },
+    304: {"description": _NOT_MODIFIED},
     **problem_responses(400, 404),
 }
 CALENDAR_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "An iCalendar (RFC 5545) file.",
         "content": {"text/calendar": {"schema": {"type": "string"}}},
+        "headers": _LAST_MODIFIED,
     },
-    304: {"description": "Not Modified: the `If-None-Match` ETag is current."},
+    304: {"description": _NOT_MODIFIED},
     **problem_responses(400, 404),
 }
 _FEED_ROUTE: dict[str, Any] = {"response_class": Response, "responses": FEED_RESPONSES}
@@ -125,18 +156,27 @@ def _calendar_format(extension: str) -> CalendarFormat:
         ) from None
 
 
+# The types whose items feeds and calendars show references to (authors, speakers,
+# participants, topics): a deleted one leaves the entries that showed it, which do not
+# change themselves (`last_public_change`'s `gone`).
+REFERENCED = (PERSON, TOPIC)
+
+
 def _respond(
     request: Request,
     settings: Settings,
+    viewer: Viewer,
     body: bytes,
     media_type: str,
     ids: Iterable[str],
     sources: Iterable[ContentType],
+    last_modified: datetime | None,
     max_age: int | None = None,
 ) -> Response:
-    # Collection keys for every type the feed could hold: publishing the first article
-    # must purge the (so far empty) article feed too.
-    extra = ["feeds", *(ctype.collection for ctype in sources)]
+    # Collection keys for every type the feed could hold, or whose writes can change its
+    # `updated`: publishing the first article must purge the (so far empty) article feed
+    # too, and deleting a person every feed whose `updated` that deletion moves.
+    extra = ["feeds", *(ctype.collection for ctype in (*sources, *REFERENCED))]
     return cacheable_response(
         request,
         body,
@@ -144,6 +184,9 @@ def _respond(
         max_age=settings.cache_max_age if max_age is None else max_age,
         private=is_private(request, False),
         keys=surrogate_keys(ids, extra),
+        # RFC 9110 §8.8.2.1: never later than the response (rows dated ahead of this
+        # server's clock, by another's).
+        last_modified=None if last_modified is None else min(last_modified, viewer.now),
     )
 
 
@@ -155,13 +198,30 @@ def _feed(
     items: Items,
     fmt: FeedFormat,
     doc: FeedDocument,
-    sources: Iterable[ContentType],
+    sources: Sequence[ContentType],
     ids: Iterable[str] = (),
+    subject_updated: datetime | None = None,
 ) -> Response:
+    """`subject_updated`: when the topic or person the feed is of last changed (its title)."""
     doc.entries = build_entries(session, settings, items, viewer)
+    doc.changed = newest(
+        subject_updated, last_public_change(session, sources, viewer, gone=REFERENCED)
+    )
+    if doc.updated is None:
+        # Nothing of its types was ever public: the feed has said the same since the site's
+        # last public change, whatever it was (not 1970); so every write may move it.
+        doc.changed = last_public_change(session, ALL_TYPES, viewer)
+        sources = ALL_TYPES
     body = RENDERERS[fmt](doc)
     mentioned = {i for entry in doc.entries for i in entry.mentions} | set(ids)
-    return _respond(request, settings, body, MEDIA_TYPES[fmt], mentioned, sources)
+    return _respond(
+        request, settings, viewer, body, MEDIA_TYPES[fmt], mentioned, sources, doc.updated
+    )
+
+
+def newest(*moments: datetime | None) -> datetime | None:
+    """The latest of the moments given (None: none is)."""
+    return max((moment for moment in moments if moment is not None), default=None)
 
 
 def publisher(settings: Settings) -> Author:
@@ -200,7 +260,8 @@ def topic_feed(
     Atom 1.0 or JSON Feed 1.1.
 
     Links are absolute URLs on the public website; GUIDs are stable `tag:` URIs. Responses
-    carry an `ETag` (send `If-None-Match` for a 304). Unknown topic or format: 404.
+    carry an `ETag` and a `Last-Modified` (send `If-None-Match`, or `If-Modified-Since`, for
+    a 304). Unknown topic or format: 404.
     """
     feed_format = _feed_format(fmt)
     viewer = Viewer()
@@ -215,7 +276,6 @@ def topic_feed(
         or f"The latest articles, events, publications and quotes on {topic.name}.",
         public_url(settings, "topic", slug=topic.slug, id=f"top_{topic.id}"),
     )
-    doc.fallback_updated = topic.updated_at
     items = topic_items(session, topic, viewer, settings.secret_key)
     return _feed(
         request,
@@ -227,6 +287,7 @@ def topic_feed(
         doc,
         STREAM_TYPES,
         [f"top_{topic.id}"],
+        topic.updated_at,
     )
 
 
@@ -305,11 +366,19 @@ def person_feed(
         f"Articles, events and publications of {person.name}.",
         public_url(settings, "person", slug=person.slug, id=f"per_{person.id}"),
     )
-    doc.fallback_updated = person.updated_at
     items = person_items(session, person, viewer, settings.secret_key)
     sources = [ARTICLE, EVENT, PUBLICATION]
     return _feed(
-        request, session, settings, viewer, items, feed_format, doc, sources, [f"per_{person.id}"]
+        request,
+        session,
+        settings,
+        viewer,
+        items,
+        feed_format,
+        doc,
+        sources,
+        [f"per_{person.id}"],
+        person.updated_at,
     )
 
 
@@ -324,7 +393,7 @@ def _calendar(
     topic: Topic | None = None,
 ) -> Response:
     rows, changes_at = calendar_events(session, viewer, settings.secret_key, topic)
-    body, shown = build_calendar(
+    body, shown, references_updated = build_calendar(
         session,
         settings,
         rows,
@@ -335,7 +404,25 @@ def _calendar(
     )
     ids = shown | ({f"top_{topic.id}"} if topic is not None else set())
     max_age = max_age_until(changes_at, viewer.now, settings.cache_max_age)
-    return _respond(request, settings, body, CALENDAR_MEDIA_TYPE, ids, [EVENT], max_age)
+    # As a feed's `updated`, and the last event's end: which events are upcoming, and so
+    # which the calendar holds and in which order, changes then by time alone.
+    last_modified = newest(
+        topic.updated_at if topic is not None else None,
+        references_updated,
+        last_public_change(session, [EVENT], viewer, gone=REFERENCED),
+        last_event_end(session, viewer),
+    )
+    return _respond(
+        request,
+        settings,
+        viewer,
+        body,
+        CALENDAR_MEDIA_TYPE,
+        ids,
+        [EVENT],
+        last_modified,
+        max_age,
+    )
 
 
 @router.get(

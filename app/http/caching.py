@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 import orjson
@@ -99,18 +100,88 @@ def _list_elements(header: str) -> list[str]:
     return out
 
 
-def etag_matches(request: Request, etag: str) -> bool:
-    """RFC 9110 weak comparison against If-None-Match (lists, W/ and * included)."""
-    return etag_matches_header(request.headers.get("if-none-match"), etag)
-
-
 def etag_matches_header(header: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison against If-None-Match (lists, W/ and * included)."""
     if not header:
         return False
     if header.strip() == "*":
         return True
     wanted = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+def http_date(moment: datetime) -> str:
+    """`moment` as an HTTP-date (RFC 9110 §5.6.7: `Sun, 06 Nov 1994 08:49:37 GMT`), to the
+    second below: `Last-Modified` says no later a time than the change."""
+    return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH = "(?P<month>" + "|".join(_MONTHS) + ")"
+_TIME = r"(?P<hour>\d\d):(?P<minute>\d\d):(?P<second>\d\d)"
+# RFC 9110 §5.6.7: IMF-fixdate, and the obsolete rfc850-date and asctime-date that
+# recipients still accept. Nothing else (a list of dates, another zone) is an HTTP-date.
+_HTTP_DATES = tuple(
+    re.compile(form, re.ASCII)
+    for form in (
+        rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (?P<day>\d\d) {_MONTH} (?P<year>\d{{4}}) {_TIME} GMT",
+        rf"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, (?P<day>\d\d)-{_MONTH}-(?P<year>\d\d)"
+        rf" {_TIME} GMT",
+        rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MONTH} (?P<day>[ \d]\d) {_TIME} (?P<year>\d{{4}})",
+    )
+)
+
+
+def parse_http_date(value: str, now: datetime | None = None) -> datetime | None:
+    """An HTTP-date (RFC 9110 §5.6.7) as an aware UTC datetime; None when it is not one.
+    An rfc850-date's two-digit year is the latest such year not over 50 years after `now`'s."""
+    text = value.strip(" \t")
+    for form in _HTTP_DATES:
+        found = form.fullmatch(text)
+        if found is not None:
+            break
+    else:
+        return None
+    year = int(found["year"])
+    if len(found["year"]) == 2:
+        this_year = (now or datetime.now(UTC)).year
+        year += this_year - this_year % 100
+        if year > this_year + 50:
+            year -= 100
+    try:
+        return datetime(
+            year,
+            _MONTHS.index(found["month"]) + 1,
+            int(found["day"]),
+            int(found["hour"]),
+            int(found["minute"]),
+            int(found["second"]),
+            tzinfo=UTC,
+        )
+    except ValueError:  # 31 Feb, 25:00:00, year 0000
+        return None
+
+
+def not_modified(
+    if_none_match: str | None,
+    if_modified_since: Sequence[str],
+    etag: str,
+    last_modified: str | None,
+) -> bool:
+    """Whether a GET's conditions ask for a 304 (RFC 9110 §13.2.2): `If-None-Match` when
+    the request has one (a weak comparison, `etag_matches_header`), and only then;
+    otherwise `If-Modified-Since`, when the response has a `Last-Modified` not later than
+    it. An `If-Modified-Since` that is not one valid HTTP-date is ignored (§13.1.3), as is
+    one asked of a response without `Last-Modified`. `if_modified_since`: every such field
+    of the request. One function for the app (`cacheable_response`) and the response
+    cache's replays, so that a conditional request has one answer, cache or no cache."""
+    if if_none_match is not None:
+        return etag_matches_header(if_none_match, etag)
+    if len(if_modified_since) != 1 or last_modified is None:
+        return False
+    since = parse_http_date(if_modified_since[0])
+    modified = parse_http_date(last_modified)
+    return since is not None and modified is not None and modified <= since
 
 
 def gzip_variant_etag(etag: str) -> str:
@@ -220,20 +291,31 @@ def cacheable_response(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
     item: tuple[str, int] | None = None,
+    last_modified: datetime | None = None,
 ) -> Response:
     """A response with ETag and caching headers; 304 without a body when the client has it.
-    `item`: the public id and version of the one item the body represents (`item_etag`)."""
+    `item`: the public id and version of the one item the body represents (`item_etag`).
+    `last_modified`: when what the body says last changed (`Last-Modified`, which
+    `If-Modified-Since` is then compared with)."""
     etag = etag_for(body) if item is None else item_etag(*item, body)
     out_headers = {
         "ETag": etag,
         "Cache-Control": PRIVATE if private else f"public, max-age={max_age}",
         "Vary": "Accept, Authorization",
     }
+    if last_modified is not None:
+        out_headers["Last-Modified"] = http_date(last_modified)
     if keys and not private:
         out_headers["Surrogate-Key"] = keys
     if headers:
         out_headers.update(headers)
-    if status_code == 200 and etag_matches(request, etag):
+    conditions = request.headers
+    if status_code == 200 and not_modified(
+        conditions.get("if-none-match"),
+        conditions.getlist("if-modified-since"),
+        etag,
+        out_headers.get("Last-Modified"),
+    ):
         out_headers["Vary"] = not_modified_vary(out_headers["Vary"], len(body))
         return Response(status_code=304, headers=out_headers)
     return Response(body, status_code=status_code, media_type=media_type, headers=out_headers)

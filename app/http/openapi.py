@@ -148,6 +148,14 @@ _IF_NONE_MATCH = {
     "description": "An `ETag` received before: 304 without a body while it still matches.",
     "schema": {"type": "string"},
 }
+_IF_MODIFIED_SINCE = {
+    "name": "If-Modified-Since",
+    "in": "header",
+    "required": False,
+    "description": "A `Last-Modified` received before: 304 without a body while nothing "
+    "changed since. Ignored with `If-None-Match`, which decides alone (RFC 9110 §13.2.2).",
+    "schema": {"type": "string"},
+}
 
 
 def _document_caching(operation: dict[str, Any]) -> None:
@@ -167,6 +175,10 @@ def _document_caching(operation: dict[str, Any]) -> None:
     not_modified = responses["304"].setdefault("headers", {})
     for name in ("ETag", "Cache-Control", "Vary"):
         not_modified.setdefault(name, _CACHING_HEADERS[name])
+    if "Last-Modified" in headers:  # (a route that dates its responses: feeds, calendars)
+        not_modified.setdefault("Last-Modified", headers["Last-Modified"])
+        if not any(p.get("name", "").lower() == "if-modified-since" for p in parameters):
+            parameters.append(_IF_MODIFIED_SINCE)
 
 
 def _schema_in_use(document: dict[str, Any], name: str) -> bool:

@@ -40,7 +40,7 @@ from app.http.caching import (
     GZIP_MINIMUM_SIZE,
     accepts_gzip,
     cache_control_max_age,
-    etag_matches_header,
+    not_modified,
     not_modified_vary,
     vary_by_encoding,
 )
@@ -73,6 +73,7 @@ _STORED_HEADERS = {
     b"link",
     b"vary",
     b"content-disposition",
+    b"last-modified",
 }
 
 
@@ -90,6 +91,8 @@ class Entry:
     # When it was stored (time.monotonic()): replays carry their `Age` (RFC 9111 §5.1), so a
     # CDN or browser counts its max-age from when the response was made, not from the hit.
     created: float = 0.0
+    # Its `Last-Modified`, if it has one (what `If-Modified-Since` is compared with).
+    last_modified: str | None = None
 
     @property
     def size(self) -> int:
@@ -257,15 +260,21 @@ class ResponseCacheMiddleware:
             return
         entry = self.cache.get(key)
         if entry is not None:
-            not_modified = etag_matches_header(headers.get("if-none-match"), entry.etag)
+            # The same conditions, read the same way, as the app's (`cacheable_response`).
+            unchanged = not_modified(
+                headers.get("if-none-match"),
+                headers.getlist("if-modified-since"),
+                entry.etag,
+                entry.last_modified,
+            )
             gzipped = None
             # (A 304 has no body to compress.)
             # (As AcceptEncodingMiddleware decides for GZipMiddleware, which then leaves a
             # response with Content-Encoding alone.)
             wants_gzip = accepts_gzip(headers.get("accept-encoding"))
-            if not not_modified and wants_gzip and len(entry.body) >= GZIP_MINIMUM_SIZE:
+            if not unchanged and wants_gzip and len(entry.body) >= GZIP_MINIMUM_SIZE:
                 gzipped = await self._gzipped(key, entry)
-            await _replay(entry, not_modified, scope["method"] == "HEAD", send, gzipped)
+            await _replay(entry, unchanged, scope["method"] == "HEAD", send, gzipped)
             return
         generation = self.cache.generation
         # The horizon as of now, before the response is made: an item that becomes public
@@ -312,7 +321,14 @@ class ResponseCacheMiddleware:
         body = b"".join(captured["chunks"])  # type: ignore[arg-type]
         now = time.monotonic()
         entry = Entry(
-            200, stored, body, header_map[b"etag"], frozenset(keys), now + ttl, created=now
+            200,
+            stored,
+            body,
+            header_map[b"etag"],
+            frozenset(keys),
+            now + ttl,
+            created=now,
+            last_modified=header_map.get(b"last-modified"),
         )
         self.cache.put(key, entry, generation)
 
@@ -391,11 +407,11 @@ def _gzip_threads() -> anyio.CapacityLimiter:
 
 
 async def _replay(
-    entry: Entry, not_modified: bool, head: bool, send: Send, gzipped: bytes | None
+    entry: Entry, unchanged: bool, head: bool, send: Send, gzipped: bytes | None
 ) -> None:
     age = (b"age", str(max(0, int(time.monotonic() - entry.created))).encode())
     vary = ", ".join(v.decode("latin-1") for k, v in entry.headers if k.lower() == b"vary")
-    if not_modified:
+    if unchanged:
         headers = [(k, v) for k, v in entry.headers if k.lower() not in (b"content-type", b"vary")]
         headers += [(b"vary", not_modified_vary(vary, len(entry.body)).encode("latin-1")), age]
         await send({"type": "http.response.start", "status": 304, "headers": headers})
