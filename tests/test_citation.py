@@ -905,6 +905,9 @@ def test_bibtex_sentence_case_keeps_proper_nouns(tmp_path: Path) -> None:
         "“Iran” and the iPhone: DNA of R&D in São Paulo",
         "Émile Zola’s Ökonomie, {Braces} and 100% #1",
         "Living in fear: the case of Iran",
+        # A brace before another of TeX's special characters: escaped, `\{\$`, whose `{\`
+        # BibTeX reads as a "special character", and lowercased the capitals inside it.
+        "On {$P$} and NP, {#1 Hits} and {\\LaTeX} in {{Mexico}}",
     ]
     citations = [
         Citation(key=f"pub_{i}", publication_type="journal_article", title=title, year=2020)
@@ -926,10 +929,10 @@ def test_bibtex_sentence_case_keeps_proper_nouns(tmp_path: Path) -> None:
         to_bibtex(c).replace("@article{2020", f"@article{{k{i}", 1) for i, c in enumerate(citations)
     ]
     lines = run_bibtex(tmp_path, _CASE_BST, "\n".join(entries))
-    assert lines == ["same"] * 8
+    assert lines == ["same"] * 9
     assert "journal = {Organized Crime" not in "".join(entries)
-    assert "booktitle = {Organized {Crime} in {Latin} {America}}" in entries[4]
-    assert "series = {Studies of {Iran}}" in entries[5]
+    assert "booktitle = {Organized {Crime} in {Latin} {America}}" in entries[5]
+    assert "series = {Studies of {Iran}}" in entries[6]
     for citation, entry in zip(citations, entries, strict=True):
         decoded = bibtexparser.parse_string(
             entry, append_middleware=[LatexDecodingMiddleware()]

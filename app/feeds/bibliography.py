@@ -197,7 +197,9 @@ def bibtex_protect_case(value: str) -> str:
     styles can still capitalise its lowercase words. Bracing the whole title (`{{...}}`)
     would do the same for a title in title case, but freeze every lowercase word too.
     Braces wrap runs of letters only, never a TeX escape: a group opening with a backslash
-    is one "special character" to BibTeX, whose letters it changes the case of."""
+    is one "special character" to BibTeX, whose letters it changes the case of. For the
+    same reason an escaped brace followed by another escape (`\{\$`, from "{$"), a group
+    to BibTeX that opens with a backslash, gets an empty group between them (`\{{}\$`)."""
     text = _one_line(value)
     special = _BIBTEX_SPECIAL if _braces_pair(text) else _LONE_BRACES
     out: list[str] = []
@@ -213,7 +215,8 @@ def bibtex_protect_case(value: str) -> str:
         out.append(word)
         position = match.end()
     out.append(_BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text[position:]))
-    return "".join(out)
+    # (Every backslash of the output opens an escape: the text's own are \textbackslash{}.)
+    return "".join(out).replace("\\{\\", "\\{{}\\")
 
 
 def _bibtex_verbatim(value: str) -> str:
