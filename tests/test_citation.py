@@ -511,6 +511,27 @@ def test_braces_in_a_doi_or_url_keep_the_bibtex_entry_whole(
     assert entry["doi"] == "10.1000/a%7Db%7Bc"
     assert entry["url"] == "https://example.org/x%7Dy"
     assert entry["abstract"] == "After the verbatim fields."
+    # A backslash last: `{10.1000/a\}` is a whole value to BibTeX, but an escaped brace to
+    # readers that honour TeX's escapes (bibtexparser), which lost the entry and every one
+    # after it. Percent-encoded too (a URL has no backslash; doi.org decodes it).
+    _write(
+        session_factory,
+        "publications",
+        {
+            "title": "Backslash",
+            "slug": "backslash",
+            "publication_type": "report",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "doi": "10.1000/a\\",
+            "url": "https://example.org/x\\",
+            "abstract": "After the verbatim fields.",
+        },
+    )
+    entry = bibtex_entry(client, "/api/v1/publications/backslash/citation")
+    assert entry["doi"] == "10.1000/a%5C"
+    assert entry["url"] == "https://example.org/x%5C"
+    assert entry["abstract"] == "After the verbatim fields."
 
 
 def test_generational_suffixes_and_post_nominals_in_citations(

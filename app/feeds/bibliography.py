@@ -223,8 +223,10 @@ def _bibtex_verbatim(value: str) -> str:
     """doi and url are verbatim fields for biblatex and the url package: not TeX-escaped.
     Braces still delimit the value there, and no escape hides one from BibTeX: an
     unbalanced `}` ended the field and lost the fields after it. They are percent-encoded,
-    as in any URL (and as doi.org resolves a DOI)."""
-    return _one_line(value).replace("{", "%7B").replace("}", "%7D")
+    as in any URL (and as doi.org resolves a DOI), and so is a backslash: `{10.1000/a\\}` is
+    a whole value to BibTeX, but an escaped brace to readers that honour TeX's escapes
+    (bibtexparser), which lost the entry and every one after it."""
+    return _one_line(value).replace("{", "%7B").replace("}", "%7D").replace("\\", "%5C")
 
 
 # BibTeX splits `author` into names at the word "and" in any case ("AND", "And"), and a
