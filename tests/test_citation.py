@@ -511,6 +511,27 @@ def test_braces_in_a_doi_or_url_keep_the_bibtex_entry_whole(
     assert entry["doi"] == "10.1000/a%7Db%7Bc"
     assert entry["url"] == "https://example.org/x%7Dy"
     assert entry["abstract"] == "After the verbatim fields."
+    # A backslash last: `{10.1000/a\}` is a whole value to BibTeX, but an escaped brace to
+    # readers that honour TeX's escapes (bibtexparser), which lost the entry and every one
+    # after it. Percent-encoded too (a URL has no backslash; doi.org decodes it).
+    _write(
+        session_factory,
+        "publications",
+        {
+            "title": "Backslash",
+            "slug": "backslash",
+            "publication_type": "report",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "doi": "10.1000/a\\",
+            "url": "https://example.org/x\\",
+            "abstract": "After the verbatim fields.",
+        },
+    )
+    entry = bibtex_entry(client, "/api/v1/publications/backslash/citation")
+    assert entry["doi"] == "10.1000/a%5C"
+    assert entry["url"] == "https://example.org/x%5C"
+    assert entry["abstract"] == "After the verbatim fields."
 
 
 def test_generational_suffixes_and_post_nominals_in_citations(
@@ -905,6 +926,9 @@ def test_bibtex_sentence_case_keeps_proper_nouns(tmp_path: Path) -> None:
         "“Iran” and the iPhone: DNA of R&D in São Paulo",
         "Émile Zola’s Ökonomie, {Braces} and 100% #1",
         "Living in fear: the case of Iran",
+        # A brace before another of TeX's special characters: escaped, `\{\$`, whose `{\`
+        # BibTeX reads as a "special character", and lowercased the capitals inside it.
+        "On {$P$} and NP, {#1 Hits} and {\\LaTeX} in {{Mexico}}",
     ]
     citations = [
         Citation(key=f"pub_{i}", publication_type="journal_article", title=title, year=2020)
@@ -926,10 +950,10 @@ def test_bibtex_sentence_case_keeps_proper_nouns(tmp_path: Path) -> None:
         to_bibtex(c).replace("@article{2020", f"@article{{k{i}", 1) for i, c in enumerate(citations)
     ]
     lines = run_bibtex(tmp_path, _CASE_BST, "\n".join(entries))
-    assert lines == ["same"] * 8
+    assert lines == ["same"] * 9
     assert "journal = {Organized Crime" not in "".join(entries)
-    assert "booktitle = {Organized {Crime} in {Latin} {America}}" in entries[4]
-    assert "series = {Studies of {Iran}}" in entries[5]
+    assert "booktitle = {Organized {Crime} in {Latin} {America}}" in entries[5]
+    assert "series = {Studies of {Iran}}" in entries[6]
     for citation, entry in zip(citations, entries, strict=True):
         decoded = bibtexparser.parse_string(
             entry, append_middleware=[LatexDecodingMiddleware()]

@@ -380,3 +380,52 @@ def test_last_event_end_is_when_time_last_changed_which_events_are_upcoming(
     with session_factory() as session:
         for now, end in expected:
             assert last_event_end(session, Viewer(now=now)) == end, now
+
+
+def test_an_item_going_public_by_time_alone_moves_last_modified(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """A scheduled item goes public when its time comes, with no write: its `updated_at`
+    is older than that. A calendar holding a scheduled event, or a feed whose quote now
+    links to its scheduled article, changed then: its `Last-Modified` (and `updated`) must
+    say so, or a reader that kept the earlier `Last-Modified` gets a 304 for bytes it has
+    never seen (If-Modified-Since alone is what many calendar and feed clients send)."""
+    from sqlalchemy import text
+
+    now = datetime.now(UTC)
+    went_public = (now - timedelta(minutes=10)).replace(microsecond=0)  # scheduled until then
+    write(session_factory, "topics", {"slug": "vis", "name": "Visibility"})
+    write(session_factory, "topics", {"slug": "quo", "name": "Quotes"})
+    write(session_factory, "people", {"slug": "ana-diaz", "name": "Ana Díaz"})
+    scheduled = {"status": "published", "published_at": went_public.isoformat()}
+    write(
+        session_factory,
+        "events",
+        {"title": "Talk", "starts_at": FUTURE, "topics": ["vis"], **scheduled},
+    )
+    write(session_factory, "articles", {"slug": "story", "title": "Story", **scheduled})
+    write(
+        session_factory,
+        "quotes",
+        {
+            "text": "Words.",
+            "status": "published",
+            "published_at": PAST,
+            "speaker": "ana-diaz",
+            "article": "story",  # the feed of `quo` shows the quote, with its article's link
+            "topics": ["quo"],
+        },
+    )
+    # Every write made two hours ago, when the event and the article were still scheduled.
+    with session_factory() as session, session.begin():
+        for table in ("topic", "person", "event", "article", "quote"):
+            session.execute(
+                text(f"UPDATE {table} SET updated_at = :at, created_at = :at"),
+                {"at": now - timedelta(hours=2)},
+            )
+    before = http_date(went_public - timedelta(seconds=1))  # kept from before it
+    for path in ["/feeds/topics/quo.rss", "/calendar/events.ics", "/calendar/topics/vis.ics"]:
+        response = client.get(path)
+        assert last_modified(response) >= went_public, path
+        assert client.get(path, headers={"If-Modified-Since": before}).status_code == 200, path
+    assert atom_updated(client, "/feeds/topics/quo.atom") >= went_public

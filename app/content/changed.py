@@ -7,16 +7,18 @@ changed, but not when an item left it: deleted, unpublished, archived (the item'
 that is still public, and no longer in the feed), moved back in time past the 50th (an
 edit too). The feed did change then, and its `updated` must not go back to the newest
 remaining entry. No row remembers which feeds an item was in, so this answers for the
-whole type: the newest edit of a public item, or the newest departure from the public
-surface, whichever came last. It never goes back while content is written (short of rows
-deleted outright, behind the API's back), and it moves only with a write to those types
-(or a scheduled item going public), so the bytes built from it stay the same while the
-database does. Only public rows count, at the time they left for the others: a draft's
+whole type: the newest edit of a public item, the newest arrival on the public surface by
+time alone (a scheduled item's `published_at`: it goes live with no write, its
+`updated_at` older, and what shows it, a calendar or a quote's link to its article,
+changed then), or the newest departure from the public surface, whichever came last. It
+never goes back while content is written (short of rows deleted outright, behind the
+API's back), and it moves only with a write to those types or a scheduled item going
+public, so the bytes built from it stay the same while the database does. Only public rows count, at the time they left for the others: a draft's
 edits say nothing.
 
-Each measure is a walk down one index from its top (`updated_at`, and the partial indexes
-of `left_public_at` and `deleted_at` the change log reads): one statement for all the
-types a feed shows.
+Each measure is a walk down one index from its top (`updated_at`, the visibility index's
+`published_at` from now, and the partial indexes of `left_public_at` and `deleted_at` the
+change log reads): one statement for all the types a feed shows.
 """
 
 from __future__ import annotations
@@ -43,10 +45,10 @@ def last_public_change(
     viewer: Viewer,
     gone: Sequence[ContentType] = (),
 ) -> datetime | None:
-    """The newest public change to an item of `types` (an edit of a public item, or an item
-    leaving the public surface), and of an item of `gone` leaving it (deleted: the types a
-    feed shows references to, whose edits the feed sees in the items it shows). None when
-    no such change was ever made."""
+    """The newest public change to an item of `types` (an edit of a public item, an item
+    going public by its time, or an item leaving the public surface), and of an item of
+    `gone` leaving it (deleted: the types a feed shows references to, whose edits the feed
+    sees in the items it shows). None when no such change was ever made."""
     dialect = session.get_bind().dialect.name
     key = (dialect, viewer.preview, tuple(t.name for t in types), tuple(t.name for t in gone))
     stmt = kept(_STATEMENTS, key, lambda: _statement(types, gone, viewer, dialect == "sqlite"))
@@ -72,9 +74,26 @@ def _statement(
             .limit(1)
             .scalar_subquery()
         )
+        if ctype.publishable and not viewer.preview:
+            columns.append(_went_public(ctype))
         columns.append(_left(ctype))
     columns += [_left(ctype) for ctype in gone]
     return select(*columns)
+
+
+def _went_public(ctype: ContentType) -> Any:
+    """The newest moment an item of `ctype` went public by its time alone (the newest
+    `published_at` up to now of a public item): a scheduled item goes live with no write,
+    its `updated_at` older than that, and what showed it changed then. A walk down the
+    visibility index (`status`, `published_at`, `deleted_at`) from now."""
+    model = ctype.model
+    return (
+        select(col(model.published_at))
+        .where(visible(model, Viewer(), now=NOW))
+        .order_by(col(model.published_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _left(ctype: ContentType) -> Any:

@@ -197,7 +197,9 @@ def bibtex_protect_case(value: str) -> str:
     styles can still capitalise its lowercase words. Bracing the whole title (`{{...}}`)
     would do the same for a title in title case, but freeze every lowercase word too.
     Braces wrap runs of letters only, never a TeX escape: a group opening with a backslash
-    is one "special character" to BibTeX, whose letters it changes the case of."""
+    is one "special character" to BibTeX, whose letters it changes the case of. For the
+    same reason an escaped brace followed by another escape (`\{\$`, from "{$"), a group
+    to BibTeX that opens with a backslash, gets an empty group between them (`\{{}\$`)."""
     text = _one_line(value)
     special = _BIBTEX_SPECIAL if _braces_pair(text) else _LONE_BRACES
     out: list[str] = []
@@ -213,15 +215,18 @@ def bibtex_protect_case(value: str) -> str:
         out.append(word)
         position = match.end()
     out.append(_BIBTEX_ESCAPE.sub(lambda m: special[m.group(0)], text[position:]))
-    return "".join(out)
+    # (Every backslash of the output opens an escape: the text's own are \textbackslash{}.)
+    return "".join(out).replace("\\{\\", "\\{{}\\")
 
 
 def _bibtex_verbatim(value: str) -> str:
     """doi and url are verbatim fields for biblatex and the url package: not TeX-escaped.
     Braces still delimit the value there, and no escape hides one from BibTeX: an
     unbalanced `}` ended the field and lost the fields after it. They are percent-encoded,
-    as in any URL (and as doi.org resolves a DOI)."""
-    return _one_line(value).replace("{", "%7B").replace("}", "%7D")
+    as in any URL (and as doi.org resolves a DOI), and so is a backslash: `{10.1000/a\\}` is
+    a whole value to BibTeX, but an escaped brace to readers that honour TeX's escapes
+    (bibtexparser), which lost the entry and every one after it."""
+    return _one_line(value).replace("{", "%7B").replace("}", "%7D").replace("\\", "%5C")
 
 
 # BibTeX splits `author` into names at the word "and" in any case ("AND", "And"), and a

@@ -102,8 +102,9 @@ _LAST_MODIFIED = {
     "Last-Modified": {
         "description": "When what it says last changed (an HTTP-date, to the second): send it "
         "back as `If-Modified-Since` for a 304. The newest change of an item, person or "
-        "topic it shows, or of an item of its types leaving the public surface or edited "
-        "(an item leaving it leaves no other trace); a calendar's, also the last end of an "
+        "topic it shows, or of an item of its types edited, going public (a scheduled "
+        "item, when its time comes) or leaving the public surface (an item leaving it "
+        "leaves no other trace); a calendar's, also the last end of an "
         "event. Absent only where nothing was ever public.",
         "schema": {"type": "string"},
     }
