@@ -167,6 +167,8 @@ def test_graphiql_first_visit_shows_an_example_query_that_runs(demo_client: Test
     assert start >= 0, "no example query in the page"
     shown, _ = json.JSONDecoder().raw_decode(page, start + len("defaultQuery: "))
     assert shown == EXAMPLE_QUERY
+    # Readable without scrolling in the editor beside the result pane on a laptop screen.
+    assert max(len(line) for line in EXAMPLE_QUERY.splitlines()) <= 50
     data = gql(demo_client, EXAMPLE_QUERY)
     titles = [edge["node"]["title"] for edge in data["events"]["edges"]]
     assert any(title.startswith("The Hamas Attack on Israel") for title in titles), titles

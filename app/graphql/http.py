@@ -147,13 +147,19 @@ def _variables(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
 
 
 # What GraphiQL's editor holds on a first visit (no `?query=`, nothing saved in the browser):
-# a query that runs as it is, instead of GraphiQL's generic welcome text.
-EXAMPLE_QUERY = """# Dossier's GraphQL API. Ctrl-Enter (or the pink button) runs the query; the Docs
-# button (top left) lists every type and field.
+# a query that runs as it is, instead of GraphiQL's generic welcome text. Lines of at most
+# 50 characters: the editor's width on a laptop screen, beside the result pane.
+EXAMPLE_QUERY = """# Dossier's GraphQL API. Ctrl-Enter (or the play
+# button) runs the query; the top left icon opens
+# the docs: every type and field.
 #
-# Events tagged "Kidnapping" (latest first), with their speakers' profiles:
+# Events tagged "Kidnapping" (latest first), with
+# their speakers' profiles:
 {
-  events(filter: {topic: "kidnapping"}, first: 5) {
+  events(
+    filter: {topic: "kidnapping"}
+    first: 5
+  ) {
     totalCount
     edges {
       node {
@@ -162,7 +168,10 @@ EXAMPLE_QUERY = """# Dossier's GraphQL API. Ctrl-Enter (or the pink button) runs
         speakers {
           name
           title
-          affiliations { role organization { name } }
+          affiliations {
+            role
+            organization { name }
+          }
         }
       }
     }
