@@ -6,9 +6,10 @@ non-deleted item, drafts included, in dependency order (topics, organizations wi
 parents before children, people, resources, articles, quotes, events, publications)
 and in the order the items were created within a type. An import writes them in that
 order of types whatever the order of the file's lines (each type's in the file's order),
-so that no line depends on where it stands, and items that tie on what orders them (an article's quotes at one position, the
-publications of a year) come in the same order on the new instance as on the old (they
-tie-break by id), and that instance exports a byte-identical file. Import validates every
+so that no line depends on where it stands, and items that tie on what orders them (an
+article's quotes at one position, the publications of a year) come in the same order on
+the new instance as on the old (they tie-break by id), and that instance exports a
+byte-identical file. Import validates every
 line like a POST, upserts by slug (running it twice changes nothing), and commits all
 lines or none: a refused file is reported line by line, every line at fault.
 

@@ -13,8 +13,8 @@ time alone (a scheduled item's `published_at`: it goes live with no write, its
 changed then), or the newest departure from the public surface, whichever came last. It
 never goes back while content is written (short of rows deleted outright, behind the
 API's back), and it moves only with a write to those types or a scheduled item going
-public, so the bytes built from it stay the same while the database does. Only public rows count, at the time they left for the others: a draft's
-edits say nothing.
+public, so the bytes built from it stay the same while the database does. Only public
+rows count, at the time they left for the others: a draft's edits say nothing.
 
 Each measure is a walk down one index from its top (`updated_at`, the visibility index's
 `published_at` from now, and the partial indexes of `left_public_at` and `deleted_at` the
