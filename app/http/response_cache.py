@@ -262,7 +262,7 @@ class ResponseCacheMiddleware:
         if entry is not None:
             # The same conditions, read the same way, as the app's (`cacheable_response`).
             unchanged = not_modified(
-                headers.get("if-none-match"),
+                headers.getlist("if-none-match"),
                 headers.getlist("if-modified-since"),
                 entry.etag,
                 entry.last_modified,
