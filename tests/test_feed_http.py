@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -58,3 +59,51 @@ def test_if_none_match_over_several_field_lines_is_one_list(feeds: TestClient, p
         ],
     )
     assert dated.status_code == 200
+
+
+def _vary(response: httpx.Response) -> set[str]:
+    return {name.strip().lower() for name in response.headers.get("vary", "").split(",")} - {""}
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_feeds_vary_only_by_what_their_bytes_depend_on(feeds: TestClient, path: str) -> None:
+    """No `Accept` (a CDN kept a copy per `Accept` value readers send, of the same bytes),
+    no `Authorization`; `Accept-Encoding` where gzip applies, on the 304 as on its 200."""
+    plain = feeds.get(path, headers={"Accept": "application/rss+xml, */*;q=0.1"})
+    assert plain.status_code == 200
+    for accept in ("text/html", "application/json", "*/*"):
+        other = feeds.get(path, headers={"Accept": accept})
+        assert other.content == plain.content, accept
+    zipped = feeds.get(path, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"  # (every feed here is over 1 KB)
+    for response in (plain, zipped):
+        assert not {"accept", "authorization"} & _vary(response), response.headers["vary"]
+        assert "accept-encoding" in _vary(response)
+        unchanged = feeds.get(
+            path,
+            headers={
+                "If-None-Match": response.headers["etag"],
+                "Accept-Encoding": response.headers.get("content-encoding", "identity"),
+            },
+        )
+        assert unchanged.status_code == 304
+        assert _vary(unchanged) == _vary(response)
+    # An error for such a URL is problem+json whatever `Accept` says, and never stored.
+    missing = path.replace("kidnapping", "no-such-topic").replace("events.", "nothing.")
+    missing = missing.replace("articles.", "nothing.").replace("beatriz-magaloni", "nobody")
+    for accept in ("text/html", "application/rss+xml", "text/calendar"):
+        error = feeds.get(missing, headers={"Accept": accept})
+        assert error.status_code == 404, missing
+        assert error.headers["content-type"] == "application/problem+json"
+        assert error.headers["cache-control"] == "no-store"
+
+
+def test_openapi_says_what_feeds_vary_by(feeds: TestClient) -> None:
+    paths = feeds.get("/openapi.json").json()["paths"]
+    for path in ("/feeds/articles.{fmt}", "/calendar/events.{fmt}"):
+        responses = paths[path]["get"]["responses"]
+        for status in ("200", "304"):
+            said = responses[status]["headers"]["Vary"]["description"]
+            assert said.startswith("`Accept-Encoding`"), (path, status)
+    listed = paths["/api/v1/events"]["get"]["responses"]
+    assert listed["304"]["headers"]["Vary"]["description"].startswith("`Accept, Authorization`")

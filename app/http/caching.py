@@ -20,6 +20,10 @@ from starlette.responses import Response
 from xxhash import xxh3_128_hexdigest
 
 PRIVATE = "private, no-store"
+# What a public GET's body may depend on beyond its URL: GraphQL negotiates its media type
+# (`Accept`), and an `Authorization` makes a response private. Feeds and calendars are the
+# same bytes whatever either says (`cacheable_response`'s `vary`).
+VARY = "Accept, Authorization"
 # GZipMiddleware's threshold (app.main): a smaller body goes out uncompressed, and its
 # response does not vary by Accept-Encoding.
 GZIP_MINIMUM_SIZE = 1000
@@ -305,17 +309,21 @@ def cacheable_response(
     headers: dict[str, str] | None = None,
     item: tuple[str, int] | None = None,
     last_modified: datetime | None = None,
+    vary: str = VARY,
 ) -> Response:
     """A response with ETag and caching headers; 304 without a body when the client has it.
     `item`: the public id and version of the one item the body represents (`item_etag`).
     `last_modified`: when what the body says last changed (`Last-Modified`, which
-    `If-Modified-Since` is then compared with)."""
+    `If-Modified-Since` is then compared with). `vary`: the request headers the response
+    depends on (empty: none; GZipMiddleware adds `Accept-Encoding` where gzip applies).
+    Each name costs CDNs and browsers a copy per distinct value clients send."""
     etag = etag_for(body) if item is None else item_etag(*item, body)
     out_headers = {
         "ETag": etag,
         "Cache-Control": PRIVATE if private else f"public, max-age={max_age}",
-        "Vary": "Accept, Authorization",
     }
+    if vary:
+        out_headers["Vary"] = vary
     if last_modified is not None:
         out_headers["Last-Modified"] = http_date(last_modified)
     if keys and not private:
@@ -329,7 +337,9 @@ def cacheable_response(
         etag,
         out_headers.get("Last-Modified"),
     ):
-        out_headers["Vary"] = not_modified_vary(out_headers["Vary"], len(body))
+        vary = not_modified_vary(out_headers.get("Vary", ""), len(body))
+        if vary:
+            out_headers["Vary"] = vary
         return Response(status_code=304, headers=out_headers)
     return Response(body, status_code=status_code, media_type=media_type, headers=out_headers)
 

@@ -413,7 +413,9 @@ async def _replay(
     vary = ", ".join(v.decode("latin-1") for k, v in entry.headers if k.lower() == b"vary")
     if unchanged:
         headers = [(k, v) for k, v in entry.headers if k.lower() not in (b"content-type", b"vary")]
-        headers += [(b"vary", not_modified_vary(vary, len(entry.body)).encode("latin-1")), age]
+        vary = not_modified_vary(vary, len(entry.body))
+        headers += [(b"vary", vary.encode("latin-1"))] if vary else []
+        headers.append(age)
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
