@@ -12,9 +12,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from starlette.datastructures import Headers
 
+from app.http.response_cache import request_key
 from app.main import create_app
-from tests.support import TestDatabases, backend_of, load_demo_into, make_settings
+from tests.support import (
+    TestDatabases,
+    backend_of,
+    count_queries,
+    load_demo_into,
+    make_settings,
+)
 
 FEEDS = [
     "/feeds/articles.rss",
@@ -107,3 +115,42 @@ def test_openapi_says_what_feeds_vary_by(feeds: TestClient) -> None:
             assert said.startswith("`Accept-Encoding`"), (path, status)
     listed = paths["/api/v1/events"]["get"]["responses"]
     assert listed["304"]["headers"]["Vary"]["description"].startswith("`Accept, Authorization`")
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_a_query_string_is_ignored_and_shares_the_cache_entry(feeds: TestClient, path: str) -> None:
+    """Feeds take no parameters: a reader's `?utm_source=…` is the same feed (not a 400),
+    and one response-cache entry serves every query string (each made one of its own: a
+    client could miss the cache at will and fill it)."""
+    cached = feeds.app.state.settings.response_cache  # type: ignore[attr-defined]
+    first = feeds.get(path)
+    engine = feeds.app.state.engine  # type: ignore[attr-defined]
+    for query in ("?utm_source=a", "?utm_source=b&limit=100", "?preview=true", "?"):
+        with count_queries(engine) as queries:
+            response = feeds.get(path + query)
+        assert response.status_code == 200, query
+        assert response.content == first.content
+        assert response.headers["etag"] == first.headers["etag"]
+        assert (queries.count == 0) == cached, query
+        conditional = feeds.get(path + query, headers={"If-None-Match": first.headers["etag"]})
+        assert conditional.status_code == 304
+    # A NUL in the query string is refused, cache or no cache.
+    assert feeds.get(path + "?utm_source=%00").status_code == 400
+
+
+def test_the_cache_key_of_a_feed_leaves_its_query_out_and_a_list_keeps_it() -> None:
+    def key(path: str, query: str) -> str | None:
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "query_string": query.encode(),
+            "headers": [],
+        }
+        return request_key(scope, Headers(scope=scope))
+
+    for path in ("/feeds/articles.rss", "/calendar/events.ics"):
+        assert key(path, "utm_source=x") == key(path, "") == key(path, "preview=true")
+        assert key(path, "a=%00") is None
+    assert key("/api/v1/events", "limit=5") != key("/api/v1/events", "")
+    assert key("/api/v1/events", "preview=true") is None

@@ -121,7 +121,9 @@ _NOT_MODIFIED = (
 )
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The feed in the requested format.",
+        "description": "The feed in the requested format. Feeds take no query parameters: "
+        "a query string (`?utm_source=…`, as readers append) is ignored, and answered with "
+        "the same feed, ETag and cache entry.",
         "content": _FEED_CONTENT,
         "headers": _FEED_HEADERS,
     },
@@ -130,7 +132,8 @@ FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 CALENDAR_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "An iCalendar (RFC 5545) file.",
+        "description": "An iCalendar (RFC 5545) file. Calendars take no query parameters: a "
+        "query string is ignored, and answered with the same calendar, ETag and cache entry.",
         "content": {"text/calendar": {"schema": {"type": "string"}}},
         "headers": _FEED_HEADERS,
     },
