@@ -8,10 +8,12 @@ and PostgreSQL, over the demo dataset (read only).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 from starlette.datastructures import Headers
 
 from app.http.response_cache import request_key
@@ -154,3 +156,19 @@ def test_the_cache_key_of_a_feed_leaves_its_query_out_and_a_list_keeps_it() -> N
         assert key(path, "a=%00") is None
     assert key("/api/v1/events", "limit=5") != key("/api/v1/events", "")
     assert key("/api/v1/events", "preview=true") is None
+
+
+@pytest.mark.parametrize(("max_age", "interval"), [(60, "PT1H"), (3600, "PT1H"), (86400, "P1D")])
+def test_a_calendar_asks_for_no_poll_sooner_than_its_copies_stay_fresh(
+    app_factory: Any, max_age: int, interval: str
+) -> None:
+    """REFRESH-INTERVAL and X-PUBLISHED-TTL: hourly, or `CACHE_MAX_AGE` when longer (a poll
+    within `max-age` gets a cached copy; they said hourly whatever `max-age` was)."""
+    with TestClient(app_factory(cache_max_age=max_age)) as client:
+        response = client.get("/calendar/events.ics")
+    assert response.status_code == 200
+    calendar = Calendar.from_ical(response.content)
+    assert calendar["REFRESH-INTERVAL"].to_ical().decode() == interval
+    assert calendar["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"
+    assert str(calendar["X-PUBLISHED-TTL"]) == interval
+    assert response.headers["cache-control"] == f"public, max-age={max_age}"
