@@ -54,6 +54,7 @@ def refresh_interval(settings: Settings) -> timedelta:
     change only when the content does."""
     return max(REFRESH_INTERVAL, timedelta(seconds=settings.cache_max_age))
 
+
 # RFC 5545 §3.8.1.11 offers TENTATIVE, CONFIRMED and CANCELLED for VEVENT. A postponed
 # event will happen but its date is no longer certain: TENTATIVE. A rescheduled one has a
 # confirmed new date (SEQUENCE grows with every revision, so clients replace the old one).
