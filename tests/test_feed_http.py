@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import feedparser
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 from starlette.datastructures import Headers
 
+from app.config import Settings
 from app.http.response_cache import request_key
 from app.main import create_app
 from tests.support import (
@@ -172,3 +174,30 @@ def test_a_calendar_asks_for_no_poll_sooner_than_its_copies_stay_fresh(
     assert calendar["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"
     assert str(calendar["X-PUBLISHED-TTL"]) == interval
     assert response.headers["cache-control"] == f"public, max-age={max_age}"
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_feeds_say_their_language(feeds: TestClient, fmt: str) -> None:
+    """`FEED_LANGUAGE` (default `en`): RSS <language>, Atom xml:lang, JSON Feed `language`,
+    as feedparser reads them; nothing said it before."""
+    response = feeds.get(f"/feeds/topics/kidnapping.{fmt}")
+    assert response.status_code == 200
+    if fmt == "json":
+        assert response.json()["language"] == "en"
+    else:
+        parsed = feedparser.parse(response.content)
+        assert not parsed.bozo, parsed.bozo_exception
+        assert parsed.feed.language == "en"
+
+
+def test_the_feed_language_is_a_setting(app_factory: Any) -> None:
+    with TestClient(app_factory(feed_language="fr-CA")) as client:
+        rss = feedparser.parse(client.get("/feeds/articles.rss").content)
+        atom = client.get("/feeds/articles.atom").content
+        assert client.get("/feeds/articles.json").json()["language"] == "fr-CA"
+    assert rss.feed.language == "fr-CA"
+    assert b'xml:lang="fr-CA"' in atom
+    assert feedparser.parse(atom).feed.language == "fr-CA"
+    for wrong in ("", "French", "fr_CA"):
+        with pytest.raises(ValueError, match="language tag"):
+            Settings(feed_language=wrong)

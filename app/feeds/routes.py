@@ -263,6 +263,7 @@ def _document(
         self_url=api_url(base, f"{path}.{fmt.value}"),
         entries=[],
         publisher=publisher(settings),
+        language=settings.feed_language,
     )
 
 
