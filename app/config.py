@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -9,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./dossier.db"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# A language tag's shape (RFC 5646): an ISO 639 language of 2-3 letters, then subtags
+# (script, region, variant…) of 1-8 letters or digits, joined by hyphens.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*", re.ASCII)
 
 
 def normalize_database_url(url: str) -> str:
@@ -50,6 +54,11 @@ class Settings(BaseSettings):
         description="Public base URL of this API, for the links it gives to itself (feeds' "
         "self links and ids, the feed links of topics and people). Empty: each request's own "
         "scheme and host, as pagination links and `Location` use.",
+    )
+    feed_language: str = Field(
+        default="en",
+        description="The language of the feeds' text, as a language tag (BCP 47: `en`, "
+        "`en-US`, `fr`): RSS `<language>`, Atom `xml:lang`, JSON Feed `language`.",
     )
     url_templates: dict[str, str] = Field(
         default={
@@ -117,6 +126,14 @@ class Settings(BaseSettings):
         description="`dossier serve` applies pending migrations before it serves. Off: it "
         "refuses to start on a database behind this release (run `dossier migrate` first).",
     )
+
+    @field_validator("feed_language")
+    @classmethod
+    def _language_tag(cls, value: str) -> str:
+        tag = value.strip()
+        if not _LANGUAGE_TAG.fullmatch(tag):
+            raise ValueError(f"should be a language tag such as 'en' or 'en-US', not {value!r}")
+        return tag
 
     @field_validator("log_level")
     @classmethod

@@ -159,3 +159,31 @@ def test_well_formed_tags_this_api_never_gave_are_412(client: TestClient, keys: 
     listed = f'"other", W/"x", {client.get(URL + "?fields=title").headers["ETag"]}'
     assert _patch(client, keys, listed).status_code == 200
     assert _patch(client, keys, "*").status_code == 200
+
+
+@pytest.mark.usefixtures("article")
+def test_if_match_over_several_field_lines_is_one_list(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
+    """RFC 9110 §5.3: two `If-Match` lines are one list. The first alone refused a write
+    whose current ETag came second (412), and let a malformed second line through."""
+    current = client.get(URL).headers["ETag"]
+    stale = '"art_1.v0.0123456789abcdef0123456789abcdef"'
+
+    def patch(*lines: str, subtitle: str) -> httpx.Response:
+        headers = [*keys.writer.items(), *(("If-Match", line) for line in lines)]
+        return client.patch(URL, json={"subtitle": subtitle}, headers=headers)
+
+    audits = _audits(session_factory)
+    body = problem(patch(current, "garbage", subtitle="Malformed"), 400)
+    assert "If-Match" in body["detail"]
+    problem(patch(stale, '"other"', subtitle="Stale"), 412)
+    assert _audits(session_factory) == audits
+    written = patch(stale, current, subtitle="Second line")
+    assert written.status_code == 200, written.text
+    assert client.get(URL).json()["subtitle"] == "Second line"
+    gone = client.delete(
+        URL,
+        headers=[*keys.writer.items(), ("If-Match", stale), ("If-Match", written.headers["ETag"])],
+    )
+    assert gone.status_code == 204, gone.text

@@ -538,3 +538,13 @@ def test_no_error_is_kept_by_a_cdn(client: TestClient, writer: dict[str, str]) -
     assert (forbidden.status_code, forbidden.headers["cache-control"]) == (403, "no-store")
     refused = client.post("/api/v1/articles", json={"title": ""}, headers=writer)
     assert (refused.status_code, refused.headers["cache-control"]) == (422, "no-store")
+
+
+def test_a_304_replayed_for_a_response_without_vary_sends_none() -> None:
+    """A feed varies by nothing but gzip; a small one by nothing: no empty `Vary` line."""
+    middleware = ResponseCacheMiddleware(FakeApp(), ResponseCache(), ttl=lambda: 60)
+    status, headers, _ = _run(middleware, _scope("/feeds/articles.rss"))
+    assert (status, b"vary" in headers) == (200, False)
+    conditional = _scope("/feeds/articles.rss", headers=[(b"if-none-match", b'"abc"')])
+    status, headers, _ = _run(middleware, conditional)
+    assert (status, b"vary" in headers) == (304, False)

@@ -89,6 +89,9 @@ class FeedDocument:
     # The feed's own author (the site): RFC 4287 §4.1.1 wants one in an Atom feed unless
     # every entry names its own, and events and many quotes have none.
     publisher: Author | None = None
+    # The language of its text (`FEED_LANGUAGE`): RSS <language>, Atom xml:lang, JSON
+    # Feed `language`.
+    language: str | None = None
 
     @property
     def updated(self) -> datetime | None:
@@ -173,6 +176,8 @@ def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
     # feedgen takes RSS's one <link> from the last link added: the HTML page.
     fg.link(href=doc.home_url, rel="alternate", type="text/html")
     fg.generator(GENERATOR)
+    if doc.language:
+        fg.language(doc.language)  # RSS <language>, and xml:lang on Atom's <feed>
     fg.updated(doc.updated or EPOCH)  # atom:updated and rss lastBuildDate
     for item in doc.entries:
         fe = fg.add_entry(_entry_class()(), order="append")
@@ -251,6 +256,7 @@ def render_json(doc: FeedDocument) -> bytes:
         "home_page_url": doc.home_url,
         "feed_url": doc.self_url,
         "description": doc.description,
+        **({"language": doc.language} if doc.language else {}),
         **({"authors": [_json_author(doc.publisher)]} if doc.publisher else {}),
         "items": [_json_item(item) for item in doc.entries],
     }

@@ -39,7 +39,21 @@ if TYPE_CHECKING:
 
 PRODID = "-//Dossier//Dossier event calendars//EN"
 MEDIA_TYPE = "text/calendar; charset=utf-8"
+# How often subscribers are asked to poll at most (RFC 7986 §5.7 REFRESH-INTERVAL, and
+# Outlook's X-PUBLISHED-TTL): hourly, or `CACHE_MAX_AGE` when longer (`refresh_interval`).
 REFRESH_INTERVAL = timedelta(hours=1)
+
+
+def refresh_interval(settings: Settings) -> timedelta:
+    """The polling interval a calendar suggests: REFRESH_INTERVAL, or the responses' own
+    freshness (`CACHE_MAX_AGE`) when that is longer. A poll sooner than `max-age` gets the
+    copy a CDN or the client's cache already holds, so a shorter interval only told
+    clients to poll for nothing; a longer one than `max-age` (the default 60 s) is no
+    contradiction: each poll revalidates (304 while nothing changed). A setting, not the
+    response's `max-age` (shortened until the next event ends): the bytes, and the ETag,
+    change only when the content does."""
+    return max(REFRESH_INTERVAL, timedelta(seconds=settings.cache_max_age))
+
 
 # RFC 5545 §3.8.1.11 offers TENTATIVE, CONFIRMED and CANCELLED for VEVENT. A postponed
 # event will happen but its date is no longer certain: TENTATIVE. A rescheduled one has a
@@ -117,7 +131,7 @@ def build_calendar(
 ) -> tuple[bytes, set[str], datetime | None]:
     """The calendar, the public ids of everything it shows (for Surrogate-Key), and the
     newest change of a person or topic it shows (`Last-Modified`)."""
-    from icalendar import Calendar, vText
+    from icalendar import Calendar, vDuration, vText
 
     participants = RELATIONS["event"]["participants"].loader(session, rows, viewer)
     topics = RELATIONS["event"]["topics"].loader(session, rows, viewer)
@@ -134,8 +148,9 @@ def build_calendar(
     calendar.add("description", description_text)
     calendar.add("x-wr-caldesc", description_text)
     calendar.add("source", source_url, parameters={"VALUE": "URI"})
-    calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", "PT1H")
+    interval = refresh_interval(settings)
+    calendar.add("refresh-interval", interval, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(interval).to_ical().decode())
     shown: set[str] = set()
     references: list[Link] = []
     for row in rows:

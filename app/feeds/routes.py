@@ -98,7 +98,7 @@ _FEED_CONTENT = {
     }
     for media in MEDIA_TYPES.values()
 }
-_LAST_MODIFIED = {
+_FEED_HEADERS = {
     "Last-Modified": {
         "description": "When what it says last changed (an HTTP-date, to the second): send it "
         "back as `If-Modified-Since` for a 304. The newest change of an item, person or "
@@ -107,7 +107,13 @@ _LAST_MODIFIED = {
         "leaves no other trace); a calendar's, also the last end of an "
         "event. Absent only where nothing was ever public.",
         "schema": {"type": "string"},
-    }
+    },
+    "Vary": {
+        "description": "`Accept-Encoding` where gzip applies (bodies of 1,000 bytes or more) "
+        "and, from CORS, `Origin`: the bytes depend on no other request header (not "
+        "`Accept`, nor `Authorization`, which only makes a response private).",
+        "schema": {"type": "string"},
+    },
 }
 _NOT_MODIFIED = (
     "Not Modified: the `If-None-Match` ETag is current or, without `If-None-Match`, nothing "
@@ -115,18 +121,21 @@ _NOT_MODIFIED = (
 )
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The feed in the requested format.",
+        "description": "The feed in the requested format. Feeds take no query parameters: "
+        "a query string (`?utm_source=…`, as readers append) is ignored, and answered with "
+        "the same feed, ETag and cache entry.",
         "content": _FEED_CONTENT,
-        "headers": _LAST_MODIFIED,
+        "headers": _FEED_HEADERS,
     },
     304: {"description": _NOT_MODIFIED},
     **problem_responses(400, 404),
 }
 CALENDAR_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "An iCalendar (RFC 5545) file.",
+        "description": "An iCalendar (RFC 5545) file. Calendars take no query parameters: a "
+        "query string is ignored, and answered with the same calendar, ETag and cache entry.",
         "content": {"text/calendar": {"schema": {"type": "string"}}},
-        "headers": _LAST_MODIFIED,
+        "headers": _FEED_HEADERS,
     },
     304: {"description": _NOT_MODIFIED},
     **problem_responses(400, 404),
@@ -188,6 +197,11 @@ def _respond(
         # RFC 9110 §8.8.2.1: never later than the response (rows dated ahead of this
         # server's clock, by another's).
         last_modified=None if last_modified is None else min(last_modified, viewer.now),
+        # The bytes depend on neither `Accept` (no negotiation: the extension names the
+        # format, and errors are problem+json, uncached, whatever it says) nor
+        # `Authorization` (feeds show no drafts; a key only makes the response private):
+        # `Vary: Accept` had CDNs keep a copy per `Accept` that feed readers send.
+        vary="",
     )
 
 
@@ -249,6 +263,7 @@ def _document(
         self_url=api_url(base, f"{path}.{fmt.value}"),
         entries=[],
         publisher=publisher(settings),
+        language=settings.feed_language,
     )
 
 

@@ -14,11 +14,16 @@ from email.utils import format_datetime
 from typing import Any
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from xxhash import xxh3_128_hexdigest
 
 PRIVATE = "private, no-store"
+# What a public GET's body may depend on beyond its URL: GraphQL negotiates its media type
+# (`Accept`), and an `Authorization` makes a response private. Feeds and calendars are the
+# same bytes whatever either says (`cacheable_response`'s `vary`).
+VARY = "Accept, Authorization"
 # GZipMiddleware's threshold (app.main): a smaller body goes out uncompressed, and its
 # response does not vary by Accept-Encoding.
 GZIP_MINIMUM_SIZE = 1000
@@ -100,14 +105,25 @@ def _list_elements(header: str) -> list[str]:
     return out
 
 
+def field_lines(headers: Headers, name: str) -> str | None:
+    """Every field line of the request's `name` header as the one list they are (RFC 9110
+    §5.3: several lines of a list-based field are one comma-separated list, in order);
+    None when there is none. `Headers.get` reads the first line alone: a client (or a
+    proxy merging caches' validators) that sent `If-None-Match: "a"` and `If-None-Match:
+    "b"` on two lines was answered as if it held "a" only."""
+    lines = headers.getlist(name)
+    return ", ".join(lines) if lines else None
+
+
 def etag_matches_header(header: str | None, etag: str) -> bool:
     """RFC 9110 weak comparison against If-None-Match (lists, W/ and * included)."""
     if not header:
         return False
-    if header.strip() == "*":
-        return True
     wanted = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+    return any(
+        tag == "*" or tag.removeprefix("W/") == wanted
+        for tag in (element.strip() for element in header.split(","))
+    )
 
 
 def http_date(moment: datetime) -> str:
@@ -163,20 +179,21 @@ def parse_http_date(value: str, now: datetime | None = None) -> datetime | None:
 
 
 def not_modified(
-    if_none_match: str | None,
+    if_none_match: Sequence[str],
     if_modified_since: Sequence[str],
     etag: str,
     last_modified: str | None,
 ) -> bool:
     """Whether a GET's conditions ask for a 304 (RFC 9110 §13.2.2): `If-None-Match` when
-    the request has one (a weak comparison, `etag_matches_header`), and only then;
+    the request has one (a weak comparison, `etag_matches_header`, against every tag of
+    every field line: `if_none_match` holds them all, RFC 9110 §5.3), and only then;
     otherwise `If-Modified-Since`, when the response has a `Last-Modified` not later than
     it. An `If-Modified-Since` that is not one valid HTTP-date is ignored (§13.1.3), as is
     one asked of a response without `Last-Modified`. `if_modified_since`: every such field
     of the request. One function for the app (`cacheable_response`) and the response
     cache's replays, so that a conditional request has one answer, cache or no cache."""
-    if if_none_match is not None:
-        return etag_matches_header(if_none_match, etag)
+    if if_none_match:
+        return etag_matches_header(", ".join(if_none_match), etag)
     if len(if_modified_since) != 1 or last_modified is None:
         return False
     since = parse_http_date(if_modified_since[0])
@@ -292,17 +309,21 @@ def cacheable_response(
     headers: dict[str, str] | None = None,
     item: tuple[str, int] | None = None,
     last_modified: datetime | None = None,
+    vary: str = VARY,
 ) -> Response:
     """A response with ETag and caching headers; 304 without a body when the client has it.
     `item`: the public id and version of the one item the body represents (`item_etag`).
     `last_modified`: when what the body says last changed (`Last-Modified`, which
-    `If-Modified-Since` is then compared with)."""
+    `If-Modified-Since` is then compared with). `vary`: the request headers the response
+    depends on (empty: none; GZipMiddleware adds `Accept-Encoding` where gzip applies).
+    Each name costs CDNs and browsers a copy per distinct value clients send."""
     etag = etag_for(body) if item is None else item_etag(*item, body)
     out_headers = {
         "ETag": etag,
         "Cache-Control": PRIVATE if private else f"public, max-age={max_age}",
-        "Vary": "Accept, Authorization",
     }
+    if vary:
+        out_headers["Vary"] = vary
     if last_modified is not None:
         out_headers["Last-Modified"] = http_date(last_modified)
     if keys and not private:
@@ -311,12 +332,14 @@ def cacheable_response(
         out_headers.update(headers)
     conditions = request.headers
     if status_code == 200 and not_modified(
-        conditions.get("if-none-match"),
+        conditions.getlist("if-none-match"),
         conditions.getlist("if-modified-since"),
         etag,
         out_headers.get("Last-Modified"),
     ):
-        out_headers["Vary"] = not_modified_vary(out_headers["Vary"], len(body))
+        vary = not_modified_vary(out_headers.get("Vary", ""), len(body))
+        if vary:
+            out_headers["Vary"] = vary
         return Response(status_code=304, headers=out_headers)
     return Response(body, status_code=status_code, media_type=media_type, headers=out_headers)
 

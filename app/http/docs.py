@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from app.http.caching import etag_matches_header
+from app.http.caching import etag_matches_header, field_lines
 
 DOCS_STATIC = "/static/docs"
 GRAPHIQL_STATIC = "/static/graphiql"
@@ -67,7 +67,7 @@ def install_docs(app: FastAPI) -> None:
     def redoc_js(request: Request) -> Response:
         bundle, etag = _redoc_bundle()
         headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
-        if etag_matches_header(request.headers.get("if-none-match"), etag):
+        if etag_matches_header(field_lines(request.headers, "if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         return Response(bundle, media_type="text/javascript; charset=utf-8", headers=headers)
 

@@ -174,7 +174,7 @@ def _document_caching(operation: dict[str, Any]) -> None:
         headers.setdefault("Link", _LINK_HEADER)
     not_modified = responses["304"].setdefault("headers", {})
     for name in ("ETag", "Cache-Control", "Vary"):
-        not_modified.setdefault(name, _CACHING_HEADERS[name])
+        not_modified.setdefault(name, headers[name])  # (the 200's, as its 304 sends them)
     if "Last-Modified" in headers:  # (a route that dates its responses: feeds, calendars)
         not_modified.setdefault("Last-Modified", headers["Last-Modified"])
         if not any(p.get("name", "").lower() == "if-modified-since" for p in parameters):

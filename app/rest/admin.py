@@ -138,9 +138,9 @@ def _update_route(ctype: ContentType) -> Callable[..., Response]:
         principal: WriterDep,
         body: PatchBody,
         session: SessionDep,
-        if_match: IfMatch = None,
+        if_match: IfMatch = None,  # (documents the header; read whole by if_match_tags)
     ) -> Response:
-        tags = if_match_tags(if_match)
+        tags = if_match_tags(request)
         lock_for_write(session)
         row = find_for_update(session, ctype, id_or_slug)
         check_if_match(request, tags, session, ctype, row)
@@ -172,9 +172,9 @@ def _delete_route(ctype: ContentType) -> Callable[..., Response]:
         id_or_slug: IdOrSlug,
         principal: WriterDep,
         session: SessionDep,
-        if_match: IfMatch = None,
+        if_match: IfMatch = None,  # (documents the header; read whole by if_match_tags)
     ) -> Response:
-        tags = if_match_tags(if_match)
+        tags = if_match_tags(request)
         lock_for_write(session)
         row = find_for_update(session, ctype, id_or_slug)
         check_if_match(request, tags, session, ctype, row)

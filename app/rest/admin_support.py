@@ -21,6 +21,7 @@ from app.http.caching import (
     ANY_TAG,
     PRIVATE,
     etag_for,
+    field_lines,
     item_version_of,
     json_body,
     parse_if_match,
@@ -135,9 +136,13 @@ def item_etag(item: dict[str, Any], version: int) -> str:
     return caching_item_etag(str(item["id"]), version, json_body(item))
 
 
-def if_match_tags(header: str | None) -> list[str] | None:
-    """The tags of an `If-Match` header (None without one); a malformed one is 400. Read
-    before the write takes its lock: refusing it needs no database."""
+def if_match_tags(request: Request) -> list[str] | None:
+    """The tags of the request's `If-Match` (None without one); a malformed one is 400. Read
+    before the write takes its lock: refusing it needs no database. Every field line is
+    read, as the one list they are (RFC 9110 §5.3): the route's `If-Match` parameter,
+    which documents the header, holds the first line alone: a write whose current ETag
+    came on a second line was refused (412), and a malformed second line let through."""
+    header = field_lines(request.headers, "if-match")
     if header is None:
         return None
     try:
