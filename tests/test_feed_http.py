@@ -118,7 +118,7 @@ def test_openapi_says_what_feeds_vary_by(feeds: TestClient) -> None:
             said = responses[status]["headers"]["Vary"]["description"]
             assert said.startswith("`Accept-Encoding`"), (path, status)
     listed = paths["/api/v1/events"]["get"]["responses"]
-    assert listed["304"]["headers"]["Vary"]["description"].startswith("`Accept, Authorization`")
+    assert listed["304"]["headers"]["Vary"]["description"].startswith("`Authorization`")
 
 
 @pytest.mark.parametrize("path", FEEDS)
@@ -201,3 +201,28 @@ def test_the_feed_language_is_a_setting(app_factory: Any) -> None:
     for wrong in ("", "French", "fr_CA"):
         with pytest.raises(ValueError, match="language tag"):
             Settings(feed_language=wrong)
+
+
+REST = [
+    "/api/v1/events?topic=kidnapping&include=participants.person",
+    "/api/v1/people/beatriz-magaloni",
+    "/api/v1/topics/kidnapping/stream",
+    "/api/v1/publications/pub_1/citation?format=bibtex",
+]
+
+
+@pytest.mark.parametrize("path", REST)
+def test_rest_answers_vary_by_authorization_not_accept(feeds: TestClient, path: str) -> None:
+    """No REST body depends on `Accept` (a CDN kept a copy per value clients send); a key
+    can make the same URL private (`?preview=true`), so `Authorization` stays."""
+    plain = feeds.get(path)
+    assert plain.status_code == 200, path
+    for accept in ("text/html", "application/xml", "*/*"):
+        other = feeds.get(path, headers={"Accept": accept})
+        assert (other.status_code, other.content) == (200, plain.content), (path, accept)
+        assert other.headers["etag"] == plain.headers["etag"]
+    assert "authorization" in _vary(plain)
+    assert "accept" not in _vary(plain), plain.headers["vary"]
+    again = feeds.get(path, headers={"If-None-Match": plain.headers["etag"]})
+    assert again.status_code == 304
+    assert "accept" not in _vary(again)

@@ -20,10 +20,14 @@ from starlette.responses import Response
 from xxhash import xxh3_128_hexdigest
 
 PRIVATE = "private, no-store"
-# What a public GET's body may depend on beyond its URL: GraphQL negotiates its media type
-# (`Accept`), and an `Authorization` makes a response private. Feeds and calendars are the
-# same bytes whatever either says (`cacheable_response`'s `vary`).
-VARY = "Accept, Authorization"
+# What a public GET's body may depend on beyond its URL: an `Authorization` (a preview key
+# with `?preview=true` makes the same URL a private answer, which a browser must not take
+# from its cache of the public one). Not `Accept`: no REST body depends on it (JSON, and
+# errors are problem+json whatever it says; the response cache keys them without it), and a
+# CDN kept one copy per `Accept` value clients send. GraphQL, which negotiates its media
+# type, sends its own Vary; feeds and calendars depend on neither (`cacheable_response`'s
+# `vary`).
+VARY = "Authorization"
 # GZipMiddleware's threshold (app.main): a smaller body goes out uncompressed, and its
 # response does not vary by Accept-Encoding.
 GZIP_MINIMUM_SIZE = 1000

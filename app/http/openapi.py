@@ -134,7 +134,7 @@ _CACHING_HEADERS = {
         "`public, max-age=N` (shorter when the answer changes by itself sooner, e.g. an "
         "event starting); `private, no-store` for a preview or an authenticated request."
     ),
-    "Vary": _header("`Accept, Authorization` (and `Accept-Encoding` where gzip applies)."),
+    "Vary": _header("`Authorization` (and `Accept-Encoding` where gzip applies)."),
     "Surrogate-Key": _header(
         "Space-separated keys (collections and item ids) a CDN can purge this response by; "
         "public responses only."
