@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -182,22 +182,19 @@ def parse_http_date(value: str, now: datetime | None = None) -> datetime | None:
         return None
 
 
-def not_modified(
-    if_none_match: Sequence[str],
-    if_modified_since: Sequence[str],
-    etag: str,
-    last_modified: str | None,
-) -> bool:
-    """Whether a GET's conditions ask for a 304 (RFC 9110 §13.2.2): `If-None-Match` when
-    the request has one (a weak comparison, `etag_matches_header`, against every tag of
-    every field line: `if_none_match` holds them all, RFC 9110 §5.3), and only then;
-    otherwise `If-Modified-Since`, when the response has a `Last-Modified` not later than
-    it. An `If-Modified-Since` that is not one valid HTTP-date is ignored (§13.1.3), as is
-    one asked of a response without `Last-Modified`. `if_modified_since`: every such field
-    of the request. One function for the app (`cacheable_response`) and the response
-    cache's replays, so that a conditional request has one answer, cache or no cache."""
-    if if_none_match:
-        return etag_matches_header(", ".join(if_none_match), etag)
+def not_modified(conditions: Headers, etag: str, last_modified: str | None) -> bool:
+    """Whether a GET's conditions (`conditions`: the request's headers) ask for a 304 (RFC
+    9110 §13.2.2): `If-None-Match` when the request has one (a weak comparison,
+    `etag_matches_header`, against every tag of every field line, `field_lines`), and only
+    then; otherwise `If-Modified-Since`, when the response has a `Last-Modified` not later
+    than it. An `If-Modified-Since` that is not one valid HTTP-date is ignored (§13.1.3),
+    as is one sent on several lines or asked of a response without `Last-Modified`. One
+    function for the app (`cacheable_response`) and the response cache's replays, so that a
+    conditional request has one answer, cache or no cache."""
+    if_none_match = field_lines(conditions, "if-none-match")
+    if if_none_match is not None:
+        return etag_matches_header(if_none_match, etag)
+    if_modified_since = conditions.getlist("if-modified-since")
     if len(if_modified_since) != 1 or last_modified is None:
         return False
     since = parse_http_date(if_modified_since[0])
@@ -334,13 +331,7 @@ def cacheable_response(
         out_headers["Surrogate-Key"] = keys
     if headers:
         out_headers.update(headers)
-    conditions = request.headers
-    if status_code == 200 and not_modified(
-        conditions.getlist("if-none-match"),
-        conditions.getlist("if-modified-since"),
-        etag,
-        out_headers.get("Last-Modified"),
-    ):
+    if status_code == 200 and not_modified(request.headers, etag, out_headers.get("Last-Modified")):
         vary = not_modified_vary(out_headers.get("Vary", ""), len(body))
         if vary:
             out_headers["Vary"] = vary

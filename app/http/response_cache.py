@@ -273,12 +273,7 @@ class ResponseCacheMiddleware:
         entry = self.cache.get(key)
         if entry is not None:
             # The same conditions, read the same way, as the app's (`cacheable_response`).
-            unchanged = not_modified(
-                headers.getlist("if-none-match"),
-                headers.getlist("if-modified-since"),
-                entry.etag,
-                entry.last_modified,
-            )
+            unchanged = not_modified(headers, entry.etag, entry.last_modified)
             gzipped = None
             # (A 304 has no body to compress.)
             # (As AcceptEncodingMiddleware decides for GZipMiddleware, which then leaves a
