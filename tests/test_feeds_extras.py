@@ -3,24 +3,13 @@ markup read back as written."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import feedparser
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.test_feeds_updated import article_fields
 from tests.test_feeds_visibility import FUTURE, PAST, write
-
-
-def _article(title: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "title": title,
-        "status": "published",
-        "published_at": PAST,
-        "topics": ["vis"],
-        **fields,
-    }
 
 
 def test_hero_images_are_enclosures(
@@ -37,7 +26,7 @@ def test_hero_images_are_enclosures(
     }
     for slug, url in images.items():
         hero = {"hero_image": {"url": url, "alt": "Alt"}} if url else {}
-        write(factory, "articles", _article(slug, slug=f"article-{slug}", **hero))
+        write(factory, "articles", article_fields(slug, slug=f"article-{slug}", **hero))
     write(
         factory,
         "events",
@@ -83,7 +72,7 @@ def test_titles_read_back_as_written(
     """Titles are plain text, escaped once: RSS, Atom (as feedparser reads them) and JSON
     Feed give back what the editor wrote."""
     write(session_factory, "topics", {"slug": "vis", "name": "Visibility"})
-    write(session_factory, "articles", _article(title, slug="a"))
+    write(session_factory, "articles", article_fields(title, slug="a"))
     for fmt in ("rss", "atom"):
         parsed = feedparser.parse(client.get(f"/feeds/articles.{fmt}").content)
         (entry,) = parsed.entries

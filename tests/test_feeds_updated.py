@@ -201,7 +201,8 @@ def test_the_openapi_document_offers_if_modified_since(demo_client: TestClient) 
 # A feed's `updated`
 
 
-def _article(title: str, **fields: Any) -> dict[str, Any]:
+def article_fields(title: str, **fields: Any) -> dict[str, Any]:
+    """A public article tagged `vis`, as written (for the feeds' tests)."""
     return {
         "title": title,
         "status": "published",
@@ -242,7 +243,7 @@ def test_updated_never_goes_back_when_entries_leave(
     write(factory, "topics", {"slug": "vis", "name": "Visibility"})
     write(factory, "people", {"slug": "ana-diaz", "name": "Ana Díaz"})
     for n in range(1, 6):
-        write(factory, "articles", _article(f"Article {n}", authors=["ana-diaz"]))
+        write(factory, "articles", article_fields(f"Article {n}", authors=["ana-diaz"]))
     steps = [
         lambda: delete(factory, "articles", "article-5"),
         lambda: patch(factory, "articles", "article-4", {"status": "archived"}),
@@ -265,7 +266,7 @@ def test_updated_moves_when_a_shown_person_or_topic_changes(
     write(factory, "topics", {"slug": "vis", "name": "Visibility"})
     write(factory, "people", {"slug": "ana-diaz", "name": "Ana Díaz"})
     write(factory, "people", {"slug": "bo-li", "name": "Bo Li"})
-    write(factory, "articles", _article("Article", authors=["ana-diaz", "bo-li"]))
+    write(factory, "articles", article_fields("Article", authors=["ana-diaz", "bo-li"]))
     before = _updated(client)
     patch(factory, "people", "bo-li", {"name": "Bo Lin"})
     after = _updated(client)
@@ -288,7 +289,7 @@ def test_an_empty_feed_is_not_dated_1970(
     assert rss_updated(client, "/feeds/events.rss") == topic_updated.replace(microsecond=0)
     assert last_modified(client.get("/feeds/events.json")) == topic_updated.replace(microsecond=0)
     # Emptied again: the moment it was emptied.
-    write(session_factory, "articles", _article("Only"))
+    write(session_factory, "articles", article_fields("Only"))
     delete(session_factory, "articles", "only")
     emptied = atom_updated(client, "/feeds/articles.atom")
     assert emptied > topic_updated
@@ -328,7 +329,7 @@ def test_updated_is_the_same_while_nothing_changes(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
     write(session_factory, "topics", {"slug": "vis", "name": "Visibility"})
-    write(session_factory, "articles", _article("Article"))
+    write(session_factory, "articles", article_fields("Article"))
     first = client.get("/feeds/topics/vis.atom")
     with TestClient(client.app) as again:  # (a second client: no shared cache state matters)
         second = again.get("/feeds/topics/vis.atom")
