@@ -61,10 +61,8 @@ def _filter_input(ctype: ContentType) -> type:
     namespace: dict[str, Any] = {
         "__annotations__": annotations,
         "__module__": __name__,
-        "topic": strawberry.field(default=UNSET, description="Topic slug: items tagged with it."),
-        "topics": strawberry.field(
-            default=UNSET, description="Topic slugs: items tagged with any of them."
-        ),
+        "topic": strawberry.field(default=UNSET, description=_TOPIC),
+        "topics": strawberry.field(default=UNSET, description=_TOPICS),
         "q": strawberry.field(default=UNSET, description="Full-text search over the items' text."),
         "updated_since": strawberry.field(
             default=UNSET, description="Items changed at or after this time (for syncing)."
@@ -82,8 +80,18 @@ def _filter_input(ctype: ContentType) -> type:
     return strawberry.input(
         cls,
         description=f"Filters of the {ctype.collection} list (the REST filters, camelCased); "
-        "every filter given must match.",
+        f"every filter given must match. {_TOPIC_AND_TOPICS}",
     )
+
+
+# `topic` and `topics` are REST's `topic`, given once or repeated: one filter, any of whose
+# slugs matches.
+_TOPIC = "Topic slug: items tagged with it."
+_TOPICS = "Topic slugs: items tagged with any of them."
+_TOPIC_AND_TOPICS = (
+    "`topic` and `topics` are one filter (REST's `topic`, repeated): given together, "
+    "items tagged with any of their slugs."
+)
 
 
 def _camel(name: str) -> str:
