@@ -256,6 +256,9 @@ QUERIES: list[str] = [
     # Streams of every topic at once (first pages in one query), beside one topic's.
     '{ topics { nodes { slug stream(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { __typename ... on Node { id } ... on Quote { speaker { slug } } } } } s: stream(types: [QUOTE, ARTICLE]) { totalCount nodes { __typename ... on Article { title authors { slug } } } } } } topic(slug: "kidnapping") { stream(first: 2) { totalCount nodes { __typename } } } }',
     "{ topics { totalCount @skip(if: true) @include(if: true) nodes @skip(if: false) { slug } nodes { name } } }",
+    # A stream narrowed and reordered as REST's stream parameters do, beside the plain one.
+    '{ topics { nodes { slug stream(first: 2) { totalCount nodes { __typename } } old: stream(first: 2, sort: PUBLISHED_AT) { totalCount pageInfo { hasNextPage endCursor } nodes { __typename ... on Node { id } } } q: stream(filter: {q: "public", topics: ["kidnapping"]}, types: [ARTICLE, QUOTE]) { totalCount nodes { __typename ... on Article { title } ... on Quote { afterBlock article { slug } } } } } } }',
+    '{ topic(slug: "kidnapping") { stream(filter: {topic: "", updatedSince: "0001-01-01T00:00:00Z"}) { totalCount } } }',
     # Input coercion: an enum as a string, a single value for a list, ints out of range.
     '{ events(sort: "TITLE") { totalCount } }',
     '{ search(query: "Public", types: ARTICLE) { totalCount } }',

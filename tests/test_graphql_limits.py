@@ -83,6 +83,31 @@ def test_estimated_cost_is_bounded(demo_client: TestClient) -> None:
     assert _request_error(demo_client, aliases)["extensions"]["code"] == "MAX_COST_EXCEEDED"
 
 
+def test_what_skip_and_include_leave_out_costs_nothing(demo_client: TestClient) -> None:
+    """A frontend turns a costly part of its query on and off with a variable: left out,
+    it is not executed, so it neither costs nor counts as depth; asked for, it is refused
+    as ever (on fragments too)."""
+    costly = "articles(first: 100) @include(if: $all) { nodes { authors { name } } }"
+    deep = _nested(11).removeprefix("{ ").removesuffix(" }")
+
+    def query(*parts: str) -> str:
+        fragment = f"fragment Deep on Query {{ {deep} }}" if "...Deep" in parts else ""
+        return f"""query($all: Boolean!) {{
+          people(first: 100) {{ nodes {{ slug {costly if costly in parts else ""} }} }}
+          ... @skip(if: $all) {{ topics {{ totalCount }} }}
+          {"...Deep @include(if: $all)" if "...Deep" in parts else ""} }} {fragment}"""
+
+    data = gql(demo_client, query(costly, "...Deep"), {"all": False})
+    assert data["people"]["nodes"]
+    assert "articles" not in data["people"]["nodes"][0]
+    assert data["topics"]["totalCount"] > 0
+    assert "person" not in data
+    error = _request_error(demo_client, query(costly), {"all": True})
+    assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    error = _request_error(demo_client, query("...Deep"), {"all": True})
+    assert error["extensions"]["code"] == "MAX_DEPTH_EXCEEDED"
+
+
 def test_nodes_cost_as_many_items_as_ids(demo_client: TestClient) -> None:
     """`nodes(ids:)` returns an item per id: 100 people's first 100 articles cost what they
     cost through `people(first: 100)`, not a hundredth of it."""

@@ -146,6 +146,8 @@ FILTERS: list[tuple[str, str, dict[str, Any]]] = [
         '{topics: ["mexico", "israel"], upcoming: false}',
         {"topic": ["mexico", "israel"], "upcoming": "false"},
     ),
+    # `topic` and `topics` are one filter, REST's `topic` repeated: any of their slugs.
+    ("events", '{topic: "israel", topics: ["mexico"]}', {"topic": ["israel", "mexico"]}),
     (
         "events",
         '{person: "amichai-magen", role: HOST}',

@@ -8,6 +8,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.main import create_app
+from tests.support import TestDatabases, backend_of, load_demo_into, make_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -81,3 +83,47 @@ def test_the_short_tour_works_as_written(demo_client: TestClient) -> None:
     nodes = [edge["node"] for edge in graphql["data"]["events"]["edges"]]
     assert [node["title"] for node in nodes] == [event["title"] for event in events]
     assert any(p["person"]["affiliations"] for node in nodes for p in node["participants"])
+
+
+def _graphql_examples() -> list[str]:
+    """The ```graphql blocks of "GraphQL for frontends"."""
+    text = README.read_text()
+    section = text[text.index("## GraphQL for frontends") : text.index("## Writing content")]
+    return [block.split("```", 1)[0] for block in section.split("```graphql")[1:]]
+
+
+def test_the_graphql_examples_run_as_written(
+    demo_client: TestClient, database_url: str, test_databases: TestDatabases
+) -> None:
+    """Each example, sent as written (its variables' defaults), renders the seed page's
+    parts: the topic's stream of every kind of item, an event's participants with their
+    cards' lines, the article with its quotes placed and its resources' contacts. The
+    fast path and graphql-core answer it alike."""
+    examples = _graphql_examples()
+    assert len(examples) == 2
+    url = test_databases.shared(backend_of(database_url), "demo", load_demo_into)
+    stock = create_app(make_settings(url, graphql_fast_path=False))
+    answers = []
+    try:
+        with TestClient(stock) as stock_client:
+            for query in examples:
+                fast = demo_client.post("/graphql", json={"query": query})
+                assert fast.status_code == 200, fast.text
+                assert "errors" not in fast.json(), fast.json()
+                assert fast.json() == stock_client.post("/graphql", json={"query": query}).json()
+                answers.append(fast.json()["data"])
+    finally:
+        stock.state.engine.dispose()
+    topic, article = answers[0]["topic"], answers[1]["article"]
+    stream = topic["stream"]
+    kinds = {item["__typename"] for item in stream["nodes"]}
+    assert kinds == {"Article", "Event", "Publication", "Quote"}
+    assert stream["totalCount"] == len(stream["nodes"])
+    assert not stream["pageInfo"]["hasNextPage"]
+    seminar = next(i for i in stream["nodes"] if i["__typename"] == "Event" and i["participants"])
+    assert {p["role"] for p in seminar["participants"]} == {"SPEAKER", "MODERATOR"}
+    assert all(p["title"] for p in seminar["participants"])
+    assert [q["afterBlock"] for q in article["quotes"]] == [8, 15, 26]
+    contacts = [c["label"] for r in article["resources"] for c in r["contacts"]]
+    assert "24/7 urgent support hotline" in contacts
+    assert [r["isConfidential"] for r in article["resources"]].count(True) == 1

@@ -17,7 +17,7 @@ from strawberry import UNSET
 
 from app.content.errors import QueryError
 from app.content.filters import FILTERS, Filter, parse_datetime
-from app.content.queries import MAX_LIMIT, MAX_TOPICS, ListParams
+from app.content.queries import MAX_LIMIT, MAX_TOPICS, STREAM_SORTS, ListParams
 from app.content.types import ALL_TYPES, ContentType
 from app.graphql.enums import ENUM_OF_CHOICES
 from app.graphql.ids import TYPE_NAMES
@@ -61,10 +61,8 @@ def _filter_input(ctype: ContentType) -> type:
     namespace: dict[str, Any] = {
         "__annotations__": annotations,
         "__module__": __name__,
-        "topic": strawberry.field(default=UNSET, description="Topic slug: items tagged with it."),
-        "topics": strawberry.field(
-            default=UNSET, description="Topic slugs: items tagged with any of them."
-        ),
+        "topic": strawberry.field(default=UNSET, description=_TOPIC),
+        "topics": strawberry.field(default=UNSET, description=_TOPICS),
         "q": strawberry.field(default=UNSET, description="Full-text search over the items' text."),
         "updated_since": strawberry.field(
             default=UNSET, description="Items changed at or after this time (for syncing)."
@@ -82,7 +80,36 @@ def _filter_input(ctype: ContentType) -> type:
     return strawberry.input(
         cls,
         description=f"Filters of the {ctype.collection} list (the REST filters, camelCased); "
-        "every filter given must match.",
+        f"every filter given must match. {_TOPIC_AND_TOPICS}",
+    )
+
+
+# `topic` and `topics` are REST's `topic`, given once or repeated: one filter, any of whose
+# slugs matches.
+_TOPIC = "Topic slug: items tagged with it."
+_TOPICS = "Topic slugs: items tagged with any of them."
+_TOPIC_AND_TOPICS = (
+    "`topic` and `topics` are one filter (REST's `topic`, repeated): given together, "
+    "items tagged with any of their slugs."
+)
+
+
+@strawberry.input(
+    description="Filters of a topic's stream (the REST stream's parameters, camelCased): "
+    f"they narrow it to the items that match every filter given. {_TOPIC_AND_TOPICS}"
+)
+class StreamFilter:
+    topic: str | None = strawberry.field(
+        default=UNSET, description="Topic slug: items also tagged with it."
+    )
+    topics: list[str] | None = strawberry.field(
+        default=UNSET, description="Topic slugs: items also tagged with any of them."
+    )
+    q: str | None = strawberry.field(
+        default=UNSET, description="Full-text search over the items' text (all words must match)."
+    )
+    updated_since: datetime | None = strawberry.field(
+        default=UNSET, description="Items changed at or after this time (for syncing)."
     )
 
 
@@ -112,6 +139,26 @@ def _sort_enum(ctype: ContentType) -> type[Enum]:
 FILTER_INPUTS: dict[str, type] = {t.name: _filter_input(t) for t in ALL_TYPES}
 SORT_ENUMS: dict[str, type[Enum]] = {t.name: _sort_enum(t) for t in ALL_TYPES}
 
+
+def _stream_sort_enum() -> type[Enum]:
+    members: dict[str, Any] = {}
+    for name in STREAM_SORTS:
+        field = _camel(name)
+        members[name.upper()] = strawberry.enum_value(
+            name, description=f"By `{field}`, oldest first."
+        )
+        members[f"{name.upper()}_DESC"] = strawberry.enum_value(
+            f"-{name}", description=f"By `{field}`, newest first."
+        )
+    enum = Enum("StreamSort", members)  # type: ignore[misc]
+    description = (
+        "Orders of a topic's stream; ties are broken by type and id. Default: PUBLISHED_AT_DESC."
+    )
+    return strawberry.enum(enum, description=description)  # type: ignore[no-any-return]
+
+
+STREAM_SORT = _stream_sort_enum()
+
 # Static names for the generated types (resolver signatures use them).
 if TYPE_CHECKING:
     TopicFilter: TypeAlias = Any
@@ -130,6 +177,7 @@ if TYPE_CHECKING:
     PublicationSort: TypeAlias = Any
     ResourceFilter: TypeAlias = Any
     ResourceSort: TypeAlias = Any
+    StreamSort: TypeAlias = Any
 else:
     TopicFilter = FILTER_INPUTS["topic"]
     TopicSort = SORT_ENUMS["topic"]
@@ -147,6 +195,7 @@ else:
     PublicationSort = SORT_ENUMS["publication"]
     ResourceFilter = FILTER_INPUTS["resource"]
     ResourceSort = SORT_ENUMS["resource"]
+    StreamSort = STREAM_SORT
 
 
 def _raw(value: Any) -> str:
@@ -192,18 +241,34 @@ def list_params(
         sort=str(sort.value) if sort is not None else None,
     )
     if filter is not None:
-        topic, topics = _given(filter.topic), _given(filter.topics) or []
-        slugs = [*topics, *([topic] if topic is not None else [])]
-        params.topics = list(dict.fromkeys(_slug("topic", t) for t in slugs))
-        if len(params.topics) > MAX_TOPICS:  # as REST's repeated `topic`
-            raise QueryError("topics", f"at most {MAX_TOPICS} topics")
+        _common_filters(params, filter)
         params.q = _given(filter.q)
-        updated_since = _given(filter.updated_since)
-        if updated_since is not None:
-            params.updated_since = parse_datetime("updatedSince", updated_since.isoformat())
         for spec in FILTERS[ctype.collection].values():
             value = _given(getattr(filter, _python_name(spec.name)))
             if value is not None:
                 params.filters[spec.name] = spec.parse(_raw(value))
     params.filters.update(fixed or {})
     return params
+
+
+def _common_filters(params: ListParams, filter: Any) -> None:
+    """`topic`, `topics` and `updatedSince`, which every list and the stream take."""
+    topic, topics = _given(filter.topic), _given(filter.topics) or []
+    slugs = [*topics, *([topic] if topic is not None else [])]
+    params.topics = list(dict.fromkeys(_slug("topic", t) for t in slugs))
+    if len(params.topics) > MAX_TOPICS:  # as REST's repeated `topic`
+        raise QueryError("topics", f"at most {MAX_TOPICS} topics")
+    updated_since = _given(filter.updated_since)
+    if updated_since is not None:
+        params.updated_since = parse_datetime("updatedSince", updated_since.isoformat())
+
+
+def stream_params(filter: StreamFilter | None, sort: Enum | None) -> ListParams | None:
+    """The parameters narrowing a topic's stream, as REST's stream reads them (None: none,
+    the stream as it is). Its `limit` and `cursor` are not read."""
+    params = ListParams(sort=str(sort.value) if sort is not None else None)
+    if filter is not None:
+        _common_filters(params, filter)
+        params.q = (_given(filter.q) or "").strip() or None  # as REST's `q=`
+    narrowed = params.topics or params.q or params.updated_since
+    return params if narrowed or params.sort not in (None, "-published_at") else None

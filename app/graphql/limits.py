@@ -5,7 +5,9 @@ can return: a connection counts its `first` times the `first`s of the connection
 it, and every other object-typed field counts once per item around it — so
 `events(first: 100) { edges { node { speakers { name } } } }` costs 400, and nested
 connections multiply; `nodes(ids:)` counts as many items as ids. Introspection (`__schema`,
-`__type`) is exempt from both, so GraphiQL and clients' schema fetches always work.
+`__type`) is exempt from both, so GraphiQL and clients' schema fetches always work. What
+`@skip`/`@include` leave out of this request (their `if` as its variables have it) counts
+for neither: it is not executed.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLIncludeDirective,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
 )
 from graphql.execution import VariableValues, get_argument_values
+from graphql.execution.values import get_directive_values
 
 from app.content.queries import MAX_LIMIT
 
@@ -79,6 +84,8 @@ class _Walker:
         """(depth, cost) of a selection set whose items are `multiplier` objects."""
         depth = cost = 0
         for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
             if isinstance(selection, FieldNode):
                 field_depth, field_cost = self.field(selection, parent, multiplier, visiting)
             elif isinstance(selection, InlineFragmentNode):
@@ -139,6 +146,21 @@ class _Walker:
         depth, cost = self.walk(node.selection_set, target, inner, visiting)
         # A connection counts the items it may return; any other object counts once.
         return depth + 1, cost + inner
+
+    def _included(self, node: object) -> bool:
+        """Whether execution runs a selection: not when `@skip(if: true)` or
+        `@include(if: false)` leaves it out (an `if` that is not a valid Boolean counts as
+        included: validation reports it)."""
+        if not getattr(node, "directives", None):
+            return True
+        try:
+            skip = get_directive_values(GraphQLSkipDirective, node, self.variables)  # type: ignore[arg-type]
+            include = get_directive_values(GraphQLIncludeDirective, node, self.variables)  # type: ignore[arg-type]
+        except GraphQLError:
+            return True
+        if skip is not None and skip.get("if") is True:
+            return False
+        return include is None or include.get("if") is not False
 
     def _first(self, definition: object, node: FieldNode) -> int:
         try:

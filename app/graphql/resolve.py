@@ -16,7 +16,7 @@ from app.content.nested import BATCHED, first_pages, first_stream_pages
 from app.content.queries import Page, StreamPage, get_item, get_items, list_items, topic_stream
 from app.content.search import Hit, search
 from app.content.types import ALL_TYPES, BY_NAME, STREAM_TYPES, ContentType
-from app.graphql.arguments import check_first, list_params
+from app.graphql.arguments import check_first, list_params, stream_params
 from app.graphql.connections import ConnectionData, PageInfoData
 from app.graphql.context import Context, context_of
 from app.graphql.ids import parse_global_id
@@ -141,14 +141,22 @@ def nodes(info: Info[Any, Any], ids: list[str]) -> list[Any | None]:
 
 
 def stream_connection(
-    info: Info[Any, Any], topic: Any, first: int, after: str | None, types: list[Enum] | None
+    info: Info[Any, Any],
+    topic: Any,
+    first: int,
+    after: str | None,
+    types: list[Enum] | None,
+    filter: Any | None = None,
+    sort: Enum | None = None,
 ) -> ConnectionData:
-    """A page of a topic's stream: `topic_stream`'s, the first pages of every topic in one
-    query (`first_stream_pages`)."""
+    """A page of a topic's stream: `topic_stream`'s, with the parameters REST's stream
+    takes; the first pages of every topic in one query (`first_stream_pages`) when nothing
+    narrows or reorders it."""
     context = context_of(info)
     kinds = [BY_NAME[str(t.value)] for t in types] if types else list(STREAM_TYPES)
     kinds = [t for t in STREAM_TYPES if t in kinds]  # the query layer's order: a stable scope
     check_first(first)
+    params = stream_params(filter, sort)
 
     def fetch(topics: list[Any]) -> dict[int, StreamPage]:
         return first_stream_pages(
@@ -164,9 +172,9 @@ def stream_connection(
     key = ("stream", first, tuple(t.name for t in kinds))
     page: StreamPage = (
         context.page(topic, key, fetch, "id")
-        if after is None
+        if after is None and params is None
         else topic_stream(
-            context.session, topic, context.viewer, first, after, context.secret, kinds
+            context.session, topic, context.viewer, first, after, context.secret, kinds, params
         )
     )
     rows = []
@@ -174,6 +182,10 @@ def stream_connection(
         context.pool.add(ctype, [row])
         rows.append(row)
     context.collections.update(t.collection for t in kinds)
+    # Those its filters name (`topic`: topics) and, with `updatedSince`, those whose writes
+    # show its items differently; and when time alone changes it.
+    context.collections.update(page.collections)
+    context.time_bound.append(page.changes_at)
     return ConnectionData(
         rows, lambda: page.total, page.next_cursor is not None, after is not None, page.cursor_at
     )

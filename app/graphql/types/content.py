@@ -163,9 +163,12 @@ class Event(Node):
     summary: str | None = strawberry.field(description="One-paragraph summary (plain text).")
     body: str | None = strawberry.field(description="Description as sanitized HTML.")
     body_text: str | None = strawberry.field(description="Description as plain text.")
-    starts_at: datetime = strawberry.field(description="Start time.")
-    ends_at: datetime | None = strawberry.field(description="End time.")
-    timezone: str = strawberry.field(description="IANA time zone of the venue, for display.")
+    starts_at: datetime = strawberry.field(description="Start time, in UTC: show it in `timezone`.")
+    ends_at: datetime | None = strawberry.field(description="End time, in UTC.")
+    timezone: str = strawberry.field(
+        description="IANA time zone the event is announced in (its venue's, for an event "
+        'in person), e.g. "America/Los_Angeles": show its times in it.'
+    )
     attendance_mode: AttendanceMode = strawberry.field(description="In person, online or hybrid.")
     event_status: EventStatus = strawberry.field(
         description="Scheduled, cancelled, postponed or rescheduled."
@@ -292,7 +295,11 @@ class Resource(Node):
     url: str | None = strawberry.field(description="Website.")
     hours: str | None = strawberry.field(description="Opening hours.")
     audience: str | None = strawberry.field(description="Who it is for.")
-    is_confidential: bool = strawberry.field(description="Whether contacts are kept confidential.")
+    is_confidential: bool = strawberry.field(
+        description="Whether its support is confidential (what people tell it is not "
+        "reported or passed on), as its page says; not whether its `contacts` are private: "
+        "they are shown."
+    )
     position: int = strawberry.field(description="Display order.")
     status: Status = strawberry.field(description=_STATUS)
     published_at: datetime | None = strawberry.field(description=_PUBLISHED_AT)

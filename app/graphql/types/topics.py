@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from app.graphql.arguments import StreamFilter, StreamSort
 from app.graphql.connections import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection
 from app.graphql.context import context_of
 from app.graphql.enums import StreamItemType
@@ -35,7 +36,8 @@ class Topic(Node):
 
     @strawberry.field(
         description="The topic page: every public article, event, publication and quote "
-        "tagged with the topic, newest publishedAt first."
+        "tagged with the topic, newest publishedAt first. `filter` and `sort` narrow and "
+        "order it as the REST stream's parameters do."
     )
     def stream(
         self,
@@ -47,8 +49,18 @@ class Topic(Node):
             list[StreamItemType] | None,
             strawberry.argument(description="Only these kinds of item (default: all)."),
         ] = None,
+        filter: Annotated[
+            StreamFilter | None,
+            strawberry.argument(
+                description="Only items matching every filter given (as the REST stream's)."
+            ),
+        ] = None,
+        sort: Annotated[
+            StreamSort | None,
+            strawberry.argument(description="Order of the items (default: newest first)."),
+        ] = None,
     ) -> Connection[ContentItem]:
-        return stream_connection(info, root, first, after, types)  # type: ignore[arg-type, return-value]
+        return stream_connection(info, root, first, after, types, filter, sort)  # type: ignore[arg-type, return-value]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
