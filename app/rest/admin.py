@@ -77,6 +77,11 @@ IfMatch = Annotated[
 ]
 
 
+# A write takes no query parameters, and says so: `?dry_run=true` or `?preview=true` on a
+# POST was ignored and the write made, where a read refuses a parameter it does not know.
+NO_QUERY = [Depends(p.StrictQuery([], always=frozenset()))]
+
+
 def _commit(session: Session, ctype: ContentType) -> None:
     try:
         session.commit()
@@ -201,6 +206,7 @@ def _add_routes(ctype: ContentType) -> None:
         f"/{collection}",
         _create_route(ctype),
         methods=["POST"],
+        dependencies=NO_QUERY,
         tags=tags,
         summary=f"Create {_article(ctype.name)}",
         status_code=201,
@@ -225,6 +231,7 @@ def _add_routes(ctype: ContentType) -> None:
         f"/{collection}/{{id_or_slug}}",
         _update_route(ctype),
         methods=["PATCH"],
+        dependencies=NO_QUERY,
         tags=tags,
         summary=f"Update {_article(ctype.name)}",
         response_class=Response,
@@ -245,6 +252,7 @@ def _add_routes(ctype: ContentType) -> None:
         f"/{collection}/{{id_or_slug}}",
         _delete_route(ctype),
         methods=["DELETE"],
+        dependencies=NO_QUERY,
         tags=tags,
         summary=f"Delete {_article(ctype.name)}",
         status_code=204,
