@@ -3,13 +3,15 @@ in words what to fix (`msg`, `detail`), not a regular expression or a validator'
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import AuditEntry
-from tests.admin_helpers import Keys
+from tests.admin_helpers import Keys, event_body
 from tests.admin_helpers import problem as _problem
 
 
@@ -21,6 +23,10 @@ def keys(session_factory: sessionmaker[Session]) -> Keys:
 def _audited(session_factory: sessionmaker[Session]) -> int:
     with session_factory() as session:
         return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+def _errors(response: Any) -> list[tuple[list[str], str]]:
+    return [(e["loc"], e["msg"]) for e in _problem(response, 422)["errors"]]
 
 
 def test_a_write_takes_no_query_parameters(
@@ -48,3 +54,83 @@ def test_a_write_takes_no_query_parameters(
     assert _audited(session_factory) == before
     assert client.get("/api/v1/topics/hostages").json()["name"] == "Hostages"
     assert client.get("/api/v1/topics/ransom").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("collection", "body", "loc", "msg"),
+    [
+        (
+            "topics",
+            {"name": "Kidnapping in Mexico", "slug": "Kidnapping_Mexico"},
+            ["body", "slug"],
+            "must be lowercase ASCII letters and digits, in words joined by single hyphens, "
+            "e.g. 'abbas-milani'",
+        ),
+        (
+            "people",
+            {"name": "Ada Pinto", "email": "ada at example.org"},
+            ["body", "email"],
+            "is not an email address (name@example.org)",
+        ),
+        (
+            "people",
+            {"name": "Ada Pinto", "photo": {"url": "photos/ada.jpg"}},
+            ["body", "photo", "url"],
+            "must be an http:// or https:// address with a host, a path on the public site "
+            "starting with '/', or a mailto: address",
+        ),
+        (
+            "publications",
+            {"title": "Living in Fear", "doi": "https://doi.org/10.1000/182"},
+            ["body", "doi"],
+            "must be a DOI such as 10.1000/182 (without https://doi.org/)",
+        ),
+        (
+            "events",
+            event_body(ends_at="2023-10-12T11:00:00-07:00"),
+            ["body", "ends_at"],
+            "is before starts_at",
+        ),
+        (
+            "events",
+            event_body(timezone="Pacific Time"),
+            ["body", "timezone"],
+            "'Pacific Time' is not an IANA time zone",
+        ),
+        (
+            "events",
+            event_body(venue={"name": "Encina Hall", "room": "128A"}),
+            ["body", "venue", "room"],
+            "is not a field here",
+        ),
+    ],
+)
+def test_a_refused_value_is_told_in_words(
+    client: TestClient,
+    keys: Keys,
+    collection: str,
+    body: dict[str, Any],
+    loc: list[str],
+    msg: str,
+) -> None:
+    """A pattern's refusal quoted its regular expression (`String should match pattern
+    '^[a-z0-9]+(-[a-z0-9]+)*$'`), and a rule's was prefixed "Value error, "."""
+    response = client.post(f"/api/v1/{collection}", json=body, headers=keys.writer)
+    assert _errors(response) == [(loc, msg)]
+
+
+def test_a_misspelt_field_is_answered_with_the_fields_there_are(
+    client: TestClient, keys: Keys
+) -> None:
+    body = event_body()
+    body["start_at"] = body.pop("starts_at")
+    errors = dict(
+        (tuple(loc), msg)
+        for loc, msg in _errors(client.post("/api/v1/events", json=body, headers=keys.writer))
+    )
+    assert errors[("body", "starts_at")] == "Field required"
+    assert errors[("body", "start_at")].startswith("is not a field of an event: it has slug, ")
+    assert " starts_at, " in errors[("body", "start_at")]
+    # What only the server writes is not a field of the write either.
+    patched = client.patch("/api/v1/people/abbas-milani", json={"id": "per_9"}, headers=keys.writer)
+    assert _errors(patched)[0][1].startswith("is not a field of a person: it has slug, topics, ")

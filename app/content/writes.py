@@ -35,7 +35,7 @@ from app.db import take_writers_lock, utcnow
 from app.models import (
     AuditEntry,
 )
-from app.schemas.writes import WRITE_MODELS
+from app.schemas.writes import PATTERN_MESSAGES, WRITE_MODELS
 
 # Rich-text fields and the plain-text column derived from each.
 RICH_TEXT = {
@@ -65,11 +65,29 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _errors_from(exc: ValidationError) -> list[dict[str, object]]:
+def _errors_from(collection: str, exc: ValidationError) -> list[dict[str, object]]:
     return [
-        {"loc": ["body", *[str(p) for p in err["loc"]]], "msg": err["msg"]}
+        {"loc": ["body", *[str(p) for p in err["loc"]]], "msg": _message(collection, err)}
         for err in exc.errors(include_url=False)
     ]
+
+
+def _message(collection: str, err: Any) -> str:
+    """What to fix, in the editor's words: pydantic quotes a pattern's regular expression,
+    prefixes a validator's message with "Value error, ", and calls a misspelt field an
+    "extra input"."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        return PATTERN_MESSAGES.get(str(ctx.get("pattern")), str(err["msg"]))
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "extra_forbidden":
+        if len(err["loc"]) == 1:  # a top-level field: name the ones there are
+            ctype = BY_COLLECTION[collection]
+            fields = ", ".join(WRITE_MODELS[collection].model_fields)
+            return f"is not a field of {ctype.indefinite_name}: it has {fields}"
+        return "is not a field here"
+    return str(err["msg"])
 
 
 # No item's JSON nests deeper than a few levels (`related: [{type, slug}]` is three);
@@ -127,7 +145,7 @@ def validate(collection: str, data: Any) -> BaseModel:
     try:
         return WRITE_MODELS[collection].model_validate(data)
     except ValidationError as exc:
-        raise invalid(_errors_from(exc)) from None
+        raise invalid(_errors_from(collection, exc)) from None
 
 
 def lock_writers(session: Session) -> None:

@@ -110,10 +110,6 @@ def _rendered(request: Request, session: Session, ctype: ContentType, row: Any) 
     return render_item(request, session, ctype, row, EDITOR)
 
 
-def _article(name: str) -> str:
-    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
-
-
 def _create_route(ctype: ContentType) -> Callable[..., Response]:
     def create(
         request: Request, principal: WriterDep, body: PostBody, session: SessionDep
@@ -128,7 +124,7 @@ def _create_route(ctype: ContentType) -> Callable[..., Response]:
 
     create.__name__ = f"create_{ctype.name}"
     create.__doc__ = (
-        f"Create {_article(ctype.name)} (needs a `content:write` key).\n\n"
+        f"Create {ctype.indefinite_name} (needs a `content:write` key).\n\n"
         "Relations are given by slug or id; an unknown one is 422 naming it. Rich text is "
         "sanitized and its plain text derived. Answers 201 with `Location`, the item as "
         "an editor sees it, and its `ETag`."
@@ -162,7 +158,7 @@ def _update_route(ctype: ContentType) -> Callable[..., Response]:
 
     update.__name__ = f"update_{ctype.name}"
     update.__doc__ = (
-        f"Change {_article(ctype.name)} with a JSON merge patch (needs a `content:write` key).\n\n"
+        f"Change {ctype.indefinite_name} with a JSON merge patch (needs a `content:write` key).\n\n"
         "Send only the fields to change (`null` clears one; lists are replaced whole) as "
         "`application/merge-patch+json` or `application/json`. The result is validated "
         "like a new item. With `If-Match`, the write happens only if the item is still at "
@@ -190,7 +186,7 @@ def _delete_route(ctype: ContentType) -> Callable[..., Response]:
 
     delete.__name__ = f"delete_{ctype.name}"
     delete.__doc__ = (
-        f"Delete {_article(ctype.name)} (needs a `content:write` key).\n\n"
+        f"Delete {ctype.indefinite_name} (needs a `content:write` key).\n\n"
         "The item leaves every public surface at once and appears as `deleted` in "
         "`/api/v1/changes`. Honours `If-Match` like PATCH."
     )
@@ -208,7 +204,7 @@ def _add_routes(ctype: ContentType) -> None:
         methods=["POST"],
         dependencies=NO_QUERY,
         tags=tags,
-        summary=f"Create {_article(ctype.name)}",
+        summary=f"Create {ctype.indefinite_name}",
         status_code=201,
         response_class=Response,
         responses={
@@ -233,7 +229,7 @@ def _add_routes(ctype: ContentType) -> None:
         methods=["PATCH"],
         dependencies=NO_QUERY,
         tags=tags,
-        summary=f"Update {_article(ctype.name)}",
+        summary=f"Update {ctype.indefinite_name}",
         response_class=Response,
         responses={
             200: {
@@ -254,7 +250,7 @@ def _add_routes(ctype: ContentType) -> None:
         methods=["DELETE"],
         dependencies=NO_QUERY,
         tags=tags,
-        summary=f"Delete {_article(ctype.name)}",
+        summary=f"Delete {ctype.indefinite_name}",
         status_code=204,
         response_class=Response,
         responses={204: {"description": "Deleted."}, **docs.error_responses(docs.DELETE_ERRORS)},

@@ -31,7 +31,8 @@ from app.schemas import Schema
 
 T = TypeVar("T", bound=Any)
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 # An absolute http(s) URL with a host, and an email address: in `Url` and `Email` below, and
 # for a resource contact of those kinds (`ResourceContact`).
@@ -39,14 +40,21 @@ WEB_ADDRESS = r"https?://[^/\s?#@]+(?:[/?#]\S*)?"
 EMAIL_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 # An absolute http(s) URL with a host, a path on the public site (`/events/x`; not `//x`
 # nor `/\x`, which browsers read as another host), or a mailto: address.
-Url = Annotated[
-    str,
-    StringConstraints(
-        max_length=500,
-        pattern=rf"^({WEB_ADDRESS}|/(?:[^/\\\s]\S*)?|mailto:[^@\s]+@\S+)$",
-    ),
-]
-Email = Annotated[str, StringConstraints(max_length=300, pattern=rf"^{EMAIL_ADDRESS}$")]
+URL_PATTERN = rf"^({WEB_ADDRESS}|/(?:[^/\\\s]\S*)?|mailto:[^@\s]+@\S+)$"
+Url = Annotated[str, StringConstraints(max_length=500, pattern=URL_PATTERN)]
+EMAIL_PATTERN = rf"^{EMAIL_ADDRESS}$"
+Email = Annotated[str, StringConstraints(max_length=300, pattern=EMAIL_PATTERN)]
+DOI_PATTERN = r"^10\.\S+/\S+$"
+# What a 422 says when a value does not match one of the patterns above: pydantic's own
+# message quotes the regular expression, which tells an editor nothing.
+PATTERN_MESSAGES = {
+    SLUG_PATTERN: "must be lowercase ASCII letters and digits, in words joined by single "
+    "hyphens, e.g. 'abbas-milani'",
+    URL_PATTERN: "must be an http:// or https:// address with a host, a path on the public "
+    "site starting with '/', or a mailto: address",
+    EMAIL_PATTERN: "is not an email address (name@example.org)",
+    DOI_PATTERN: "must be a DOI such as 10.1000/182 (without https://doi.org/)",
+}
 Short = Annotated[str, StringConstraints(max_length=300)]
 Line = Annotated[str, StringConstraints(max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=200_000)]
@@ -373,7 +381,9 @@ class PublicationWrite(PublishableWrite):
     pages: Annotated[str, StringConstraints(max_length=40)] | None = None
     year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
     published_on: IsoDate | None = None
-    doi: Annotated[str, StringConstraints(max_length=200, pattern=r"^10\.\S+/\S+$")] | None = None
+    doi: Annotated[str, StringConstraints(max_length=200, pattern=DOI_PATTERN)] | None = Field(
+        default=None, description="A DOI such as `10.1000/182`, without `https://doi.org/`."
+    )
     url: Url | None = None
 
 
