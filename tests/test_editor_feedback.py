@@ -134,3 +134,55 @@ def test_a_misspelt_field_is_answered_with_the_fields_there_are(
     # What only the server writes is not a field of the write either.
     patched = client.patch("/api/v1/people/abbas-milani", json={"id": "per_9"}, headers=keys.writer)
     assert _errors(patched)[0][1].startswith("is not a field of a person: it has slug, topics, ")
+
+
+def test_a_reference_to_a_deleted_item_says_it_is_deleted(
+    client: TestClient, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
+    """An editor told "unknown person 'larry-diamond'" looks for a typo in a slug that was
+    right: the person was deleted."""
+    larry = client.get("/api/v1/people/larry-diamond").json()["id"]
+    assert client.delete("/api/v1/people/larry-diamond", headers=keys.writer).status_code == 204
+    before = _audited(session_factory)
+    participants = [
+        {"person": "larry-diamond", "role": "moderator"},
+        {"person": larry, "role": "host"},
+        {"person": "larry-diamant", "role": "speaker"},
+        {"person": "abbas-milani", "role": "speaker"},
+    ]
+    response = client.post(
+        "/api/v1/events", json=event_body(participants=participants), headers=keys.writer
+    )
+    deleted = "is deleted (an admin's `dossier import` of its slug restores it)"
+    assert _errors(response) == [
+        (["body", "participants", "0", "person"], f"person 'larry-diamond' {deleted}"),
+        (["body", "participants", "1", "person"], f"person '{larry}' {deleted}"),
+        (["body", "participants", "2", "person"], "unknown person 'larry-diamant'"),
+    ]
+    quote = client.post(
+        "/api/v1/quotes", json={"text": "Words.", "speaker": "larry-diamond"}, headers=keys.writer
+    )
+    assert _errors(quote) == [(["body", "speaker"], f"person 'larry-diamond' {deleted}")]
+    assert _audited(session_factory) == before
+
+
+def test_a_taken_slug_names_its_holder(client: TestClient, keys: Keys) -> None:
+    """The 409 said "taken by another person (perhaps a deleted one…)" whether or not the
+    holder was deleted: it says which item holds the slug, and whether it is deleted."""
+    larry = client.get("/api/v1/people/larry-diamond").json()["id"]
+    taken = client.post(
+        "/api/v1/people", json={"name": "L. Diamond", "slug": "larry-diamond"}, headers=keys.writer
+    )
+    assert _problem(taken, 409)["detail"] == (
+        f"The slug 'larry-diamond' is taken by another person ({larry}): choose another (a "
+        "create that leaves `slug` out is given a free one)."
+    )
+    assert client.delete("/api/v1/people/larry-diamond", headers=keys.writer).status_code == 204
+    renamed = client.patch(
+        "/api/v1/people/abbas-milani", json={"slug": "larry-diamond"}, headers=keys.writer
+    )
+    assert _problem(renamed, 409)["detail"] == (
+        f"The slug 'larry-diamond' belonged to a person that was deleted ({larry}); slugs are "
+        "never reused, so that links to a deleted item never point at a new one: choose another."
+    )
+    assert client.get("/api/v1/people/abbas-milani").status_code == 200

@@ -236,11 +236,24 @@ def _apply(
     session.flush()
 
 
-def _slug_taken(ctype: ContentType, slug: str) -> str:
-    """The 409's detail, the same for a create and for a rename."""
-    return (
-        f"The slug '{slug}' is taken by another {ctype.name} (perhaps a deleted one: "
-        "slugs are never reused, so links to a deleted item never point at a new one)."
+def _slug_holder(session: Session, ctype: ContentType, slug: str) -> WriteError | None:
+    """The 409 of a create or a rename to `slug`, when another item of the type holds it:
+    which one, and whether it is deleted (so the editor neither hunts for a live item that
+    is not there nor waits for a deleted one's slug to come free)."""
+    model = ctype.model
+    holder = session.execute(select(model.id, model.deleted_at).where(model.slug == slug)).first()
+    if holder is None:
+        return None
+    held_by = ctype.public_id(holder.id)
+    if holder.deleted_at is not None:
+        return conflict(
+            f"The slug '{slug}' belonged to {ctype.indefinite_name} that was deleted "
+            f"({held_by}); slugs are never reused, so that links to a deleted item never "
+            "point at a new one: choose another."
+        )
+    return conflict(
+        f"The slug '{slug}' is taken by another {ctype.name} ({held_by}): choose another "
+        "(a create that leaves `slug` out is given a free one)."
     )
 
 
@@ -250,8 +263,8 @@ def create_item(session: Session, collection: str, data: Any, actor: str) -> Any
     doc = validate(collection, data).model_dump(mode="python", exclude_unset=False)
     explicit = doc.get("slug")
     if explicit:
-        if session.scalar(select(ctype.model.id).where(ctype.model.slug == explicit)) is not None:
-            raise conflict(_slug_taken(ctype, explicit))
+        if taken := _slug_holder(session, ctype, explicit):
+            raise taken
         slug = explicit
     else:
         slug = _unique_slug(session, ctype, slugify(str(doc.get(ctype.title_field) or "")), None)
@@ -344,11 +357,8 @@ def update_item(
         return row
     public_slug = _public_before(ctype, row)
     new_slug = doc.get("slug") or row.slug
-    if (
-        new_slug != row.slug
-        and session.scalar(select(ctype.model.id).where(ctype.model.slug == new_slug)) is not None
-    ):
-        raise conflict(_slug_taken(ctype, new_slug))
+    if new_slug != row.slug and (taken := _slug_holder(session, ctype, new_slug)):
+        raise taken
     row.slug = new_slug
     placed = (row.article_id, row.after_block) if ctype.name == "quote" else None
     old_body = row.body if ctype.name == "article" else None
