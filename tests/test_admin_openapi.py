@@ -144,3 +144,30 @@ def test_the_merge_patch_schemas_take_the_patches_the_endpoints_take(client: Tes
         # Still refused: a member the item does not have, a value of the wrong type.
         assert not validator.is_valid({"bogus": 1})
         assert not validator.is_valid({"topics": "kidnapping"})
+
+
+def test_the_write_fields_say_how_they_are_written(document: dict[str, Any]) -> None:
+    """A relation is written by slug or id, a slug is derived or refused (409), a
+    publishable item is scheduled by its `published_at`: the write schemas said none of it
+    (their fields had no descriptions)."""
+    from app.content.links import RELATION_FIELDS
+
+    for collection in COLLECTIONS:
+        for method, path, media in (
+            ("post", f"/api/v1/{collection}", "application/json"),
+            ("patch", f"/api/v1/{collection}/{{id_or_slug}}", "application/merge-patch+json"),
+        ):
+            schema = document["paths"][path][method]["requestBody"]["content"][media]["schema"]
+            fields = schema["properties"]
+            assert "409" in fields["slug"]["description"], collection
+            lists_of_objects = {"related", "affiliations", "participants"}
+            for name in RELATION_FIELDS & set(fields) - {"topics"} - lists_of_objects:
+                assert "by slug or id" in fields[name]["description"], (collection, name)
+            if collection != "topics":
+                assert "by slug or id" in fields["topics"]["description"], collection
+            if "published_at" in fields:
+                assert "schedules" in fields["published_at"]["description"], collection
+                assert "`draft`" in fields["status"]["description"], collection
+            if method == "post":
+                assert schema["description"].startswith(("A ", "An ")), collection
+                assert not schema["description"].startswith(("A a", "A e", "A o")), collection

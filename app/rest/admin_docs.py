@@ -74,7 +74,8 @@ def _merge_patch_of(schema: dict[str, Any]) -> dict[str, Any]:
 def write_schema(collection: str, patch: bool) -> dict[str, Any]:
     schema = WRITE_MODELS[collection].model_json_schema()
     schema = _inline(schema, schema.get("$defs", {}))
-    name = BY_COLLECTION[collection].name
+    ctype = BY_COLLECTION[collection]
+    name = ctype.name
     if patch:
         schema = _merge_patch_of(schema)
         schema["title"] = f"{name.capitalize()} merge patch"
@@ -85,8 +86,8 @@ def write_schema(collection: str, patch: bool) -> dict[str, Any]:
     else:
         schema["title"] = f"New {name}"
         schema["description"] = (
-            f"A {name}. Relations are given by slug or id; `slug` is derived from the "
-            "title or name when omitted."
+            f"{ctype.indefinite_name.capitalize()}. Relations are given by slug or id; "
+            f"`slug` is derived from the {ctype.title_field} when omitted."
         )
     return schema
 
