@@ -34,7 +34,7 @@ from app.http.auth import AdminDep, WriterDep
 from app.http.caching import PRIVATE
 from app.http.deps import SessionDep
 from app.http.errors import Conflict, Unprocessable, problem_responses
-from app.http.openapi import LAZY_REQUEST_BODIES
+from app.http.openapi import LAZY_REQUEST_BODIES, LAZY_RESPONSE_EXAMPLES
 from app.http.responses import ORJSONResponse
 from app.models import AuditEntry
 from app.rest import admin_docs as docs
@@ -196,7 +196,8 @@ def _delete_route(ctype: ContentType) -> Callable[..., Response]:
 def _add_routes(ctype: ContentType) -> None:
     collection = ctype.collection
     tags: list[str | Enum] = [collection]
-    item = docs.item_content(docs.response_example(collection))
+    # Examples are set when the document is first built (`LAZY_RESPONSE_EXAMPLES`).
+    item: dict[str, Any] = {"application/json": {}}
     etag = {"ETag": {"schema": {"type": "string"}, "description": "The item's new ETag."}}
     router.add_api_route(
         f"/{collection}",
@@ -217,11 +218,14 @@ def _add_routes(ctype: ContentType) -> None:
                     "Location": {"schema": {"type": "string"}, "description": "The item's URL."},
                 },
             },
-            **docs.error_responses(docs.CREATE_ERRORS),
+            **docs.error_responses(ctype, docs.CREATE_ERRORS),
         },
     )
     LAZY_REQUEST_BODIES[(f"/api/v1/{collection}", "post")] = partial(
         docs.request_body, collection, patch=False
+    )
+    LAZY_RESPONSE_EXAMPLES[(f"/api/v1/{collection}", "post", "201")] = partial(
+        docs.response_example, collection, created=True
     )
     router.add_api_route(
         f"/{collection}/{{id_or_slug}}",
@@ -238,11 +242,14 @@ def _add_routes(ctype: ContentType) -> None:
                 "content": item,
                 "headers": etag,
             },
-            **docs.error_responses(docs.UPDATE_ERRORS),
+            **docs.error_responses(ctype, docs.UPDATE_ERRORS),
         },
     )
     LAZY_REQUEST_BODIES[(f"/api/v1/{collection}/{{id_or_slug}}", "patch")] = partial(
         docs.request_body, collection, patch=True
+    )
+    LAZY_RESPONSE_EXAMPLES[(f"/api/v1/{collection}/{{id_or_slug}}", "patch", "200")] = partial(
+        docs.response_example, collection, created=False
     )
     router.add_api_route(
         f"/{collection}/{{id_or_slug}}",
@@ -253,7 +260,10 @@ def _add_routes(ctype: ContentType) -> None:
         summary=f"Delete {ctype.indefinite_name}",
         status_code=204,
         response_class=Response,
-        responses={204: {"description": "Deleted."}, **docs.error_responses(docs.DELETE_ERRORS)},
+        responses={
+            204: {"description": "Deleted."},
+            **docs.error_responses(ctype, docs.DELETE_ERRORS),
+        },
     )
 
 
