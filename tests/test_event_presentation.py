@@ -114,7 +114,7 @@ def test_an_in_person_event_has_no_platform(api: TestClient, keys: Keys) -> None
     assert [(e["loc"], e["msg"]) for e in refused.json()["errors"]] == [
         (
             ["body", "online_platform"],
-            "Value error, an in-person event has no online platform (attendance_mode)",
+            "an in-person event has no online platform (attendance_mode)",
         )
     ]
     for blank in ("", " ", "x" * 101, 7):

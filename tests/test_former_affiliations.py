@@ -64,7 +64,7 @@ def test_a_role_with_an_end_year_is_not_current(api: TestClient, keys: Keys) -> 
     assert [(e["loc"], e["msg"]) for e in response.json()["errors"]] == [
         (
             ["body", "affiliations", "0", "is_current"],
-            "Value error, an affiliation with an end_year has ended: false, or leave it out",
+            "an affiliation with an end_year has ended: false, or leave it out",
         )
     ]
     assert _person(api, keys, {**ended, "is_current": "no"}).status_code == 422

@@ -108,8 +108,8 @@ def test_a_deeply_nested_body_is_refused_before_it_is_walked(
         ("title", "\u0301", "must not be blank"),  # a combining mark alone
         ("starts_at", 1893456000, "must be ISO 8601 text"),  # not seconds since 1970
         ("starts_at", "1893456000", "must be ISO 8601 text"),
-        ("registration_url", "//evil.example/x", "String should match pattern"),
-        ("registration_url", "/\\evil.example", "String should match pattern"),
+        ("registration_url", "//evil.example/x", "must be an http:// or https:// address"),
+        ("registration_url", "/\\evil.example", "must be an http:// or https:// address"),
     ],
 )
 def test_values_no_reader_could_use_are_refused(

@@ -136,7 +136,13 @@ def test_a_place_the_body_cannot_hold_is_refused(api: TestClient, keys: Keys) ->
     )
     assert _error(_quote(api, keys, after_block=0)) == (
         422,
-        [(loc, "places the quote in its article's body: give article")],
+        [
+            (
+                loc,
+                "places the quote in its article's body, and it has no article: give article, "
+                "or after_block null to place it nowhere",
+            )
+        ],
     )
     assert _quote(api, keys, article="story", after_block=-1).status_code == 422
     assert _quote(api, keys, article="story", after_block="2").status_code == 422
@@ -156,8 +162,18 @@ def test_a_place_the_body_cannot_hold_is_refused(api: TestClient, keys: Keys) ->
             )
         ],
     )
+    # Taken out of its article, a placed quote is told how to be placed nowhere.
     unlinked = api.patch("/api/v1/quotes/placed", json={"article": None}, headers=keys.writer)
-    assert _error(unlinked)[0] == 422
+    assert _error(unlinked) == (
+        422,
+        [
+            (
+                loc,
+                "places the quote in its article's body, and it has no article: give article, "
+                "or after_block null to place it nowhere",
+            )
+        ],
+    )
     both = api.patch(
         "/api/v1/quotes/placed", json={"article": "short", "after_block": 1}, headers=keys.writer
     )
@@ -422,7 +438,11 @@ def test_a_quote_of_a_deleted_article_exports_without_a_place(
     status, errors = _error(
         api.patch("/api/v1/quotes/placed", json={"after_block": 1}, headers=keys.writer)
     )
-    assert (status, errors) == (422, [(["body", "after_block"], ANY)])
+    deleted_article = (
+        "places the quote in its article's body, and that article is deleted: give another "
+        "article, or after_block null to place it nowhere"
+    )
+    assert (status, errors) == (422, [(["body", "after_block"], deleted_article)])
     with session_scope(factory) as session:
         import_records(session, [article_line])  # restored
     assert api.get("/api/v1/quotes/placed").json()["after_block"] == 2

@@ -71,12 +71,24 @@ class Resolver:
         ).all()
         by_slug = {slug: pk for pk, slug in rows}
         by_id = {pk for pk, _ in rows}
-        out: list[int] = []
-        for i, ref in enumerate(refs):
+
+        def live(ref: str) -> int | None:
             pk = pks[ref]
-            found = pk if pk is not None and pk in by_id else by_slug.get(ref)
+            return pk if pk is not None and pk in by_id else by_slug.get(ref)
+
+        out: list[int] = []
+        missing = [ref for ref in refs if live(ref) is None]
+        deleted = self._deleted(ctype, missing, pks) if missing else set()
+        for i, ref in enumerate(refs):
+            found = live(ref)
             if found is None:
-                self.errors.append({"loc": [*loc, str(i)], "msg": f"unknown {ctype.name} '{ref}'"})
+                msg = (
+                    f"{ctype.name} '{ref}' is deleted (an admin's `dossier import` of its slug "
+                    "restores it)"
+                    if ref in deleted
+                    else f"unknown {ctype.name} '{ref}'"
+                )
+                self.errors.append({"loc": [*loc, str(i)], "msg": msg})
             elif found in out:
                 self.errors.append(
                     {"loc": [*loc, str(i)], "msg": f"{ctype.name} '{ref}' is listed twice"}
@@ -84,6 +96,23 @@ class Resolver:
             else:
                 out.append(found)
         return out
+
+    def _deleted(
+        self, ctype: ContentType, refs: Sequence[str], pks: dict[str, int | None]
+    ) -> set[str]:
+        """Which of `refs`, found among no live items, name a deleted one: an editor told
+        "unknown" looks for a typo in a slug that was right."""
+        model = ctype.model
+        rows = self.session.execute(
+            select(model.id, model.slug).where(
+                model.deleted_at.is_not(None),
+                (model.slug.in_([r for r in refs if pks[r] is None]))
+                | (model.id.in_([pks[r] for r in refs if pks[r] is not None])),
+            )
+        ).all()
+        ids = {pk for pk, _ in rows}
+        slugs = {slug for _, slug in rows}
+        return {r for r in refs if (pks[r] in ids if pks[r] is not None else r in slugs)}
 
     def one(self, ctype: ContentType, ref: str | None, loc: list[str]) -> int | None:
         if ref is None:

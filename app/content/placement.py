@@ -186,7 +186,15 @@ def check_placement(
         return
     loc: list[object] = ["body", "after_block"]
     if quote.article_id is None:
-        raise invalid([{"loc": loc, "msg": "places the quote in its article's body: give article"}])
+        raise invalid(
+            [
+                {
+                    "loc": loc,
+                    "msg": "places the quote in its article's body, and it has no article: "
+                    "give article, or after_block null to place it nowhere",
+                }
+            ]
+        )
     if before is not None and before[0] != quote.article_id and not given:
         raise invalid(
             [
@@ -203,7 +211,15 @@ def check_placement(
         )
     ).first()
     if body is None:  # a deleted article: the quote shows none, and no body to count in
-        raise invalid([{"loc": loc, "msg": "places the quote in its article's body: give article"}])
+        raise invalid(
+            [
+                {
+                    "loc": loc,
+                    "msg": "places the quote in its article's body, and that article is "
+                    "deleted: give another article, or after_block null to place it nowhere",
+                }
+            ]
+        )
     count = count_blocks(body[0])
     if quote.after_block > count:
         raise invalid(

@@ -84,9 +84,11 @@ _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]+")
 
 
 def slugify(value: str) -> str:
-    """ASCII slug from any script: 'Díaz-Cayeros' -> 'diaz-cayeros', '绑架' -> 'bang-jia'."""
-    ascii_text = anyascii(value).lower()
-    # anyascii joins syllables of CJK without spaces; keep them as separate words.
+    """ASCII slug from any script: 'Díaz-Cayeros' -> 'diaz-cayeros', '绑架' -> 'bangjia'
+    (anyascii joins a CJK word's syllables), "Mexico's Drug War" -> 'mexicos-drug-war'."""
+    # An apostrophe (U+2019 and U+02BC fold to it) joins the word it is in, as in the slugs editors
+    # write ("mexicos") and Django's or python-slugify's: it split it ("mexico-s").
+    ascii_text = anyascii(value).lower().replace("'", "")
     slug = _NON_SLUG.sub("-", ascii_text).strip("-")
     if len(slug) > SLUG_MAX:
         slug = slug[:SLUG_MAX].rsplit("-", 1)[0] or slug[:SLUG_MAX]

@@ -49,6 +49,11 @@ class ContentType:
     def publishable(self) -> bool:
         return issubclass(self.model, Publishable)
 
+    @property
+    def indefinite_name(self) -> str:
+        """ "an event", "a topic": the name as a sentence needs it."""
+        return f"an {self.name}" if self.name[0] in "aeiou" else f"a {self.name}"
+
     def public_id(self, pk: int) -> str:
         return f"{self.id_prefix}_{pk}"
 

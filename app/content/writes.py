@@ -35,7 +35,7 @@ from app.db import take_writers_lock, utcnow
 from app.models import (
     AuditEntry,
 )
-from app.schemas.writes import WRITE_MODELS
+from app.schemas.writes import PATTERN_MESSAGES, WRITE_MODELS
 
 # Rich-text fields and the plain-text column derived from each.
 RICH_TEXT = {
@@ -65,11 +65,29 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _errors_from(exc: ValidationError) -> list[dict[str, object]]:
+def _errors_from(collection: str, exc: ValidationError) -> list[dict[str, object]]:
     return [
-        {"loc": ["body", *[str(p) for p in err["loc"]]], "msg": err["msg"]}
+        {"loc": ["body", *[str(p) for p in err["loc"]]], "msg": _message(collection, err)}
         for err in exc.errors(include_url=False)
     ]
+
+
+def _message(collection: str, err: Any) -> str:
+    """What to fix, in the editor's words: pydantic quotes a pattern's regular expression,
+    prefixes a validator's message with "Value error, ", and calls a misspelt field an
+    "extra input"."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        return PATTERN_MESSAGES.get(str(ctx.get("pattern")), str(err["msg"]))
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "extra_forbidden":
+        if len(err["loc"]) == 1:  # a top-level field: name the ones there are
+            ctype = BY_COLLECTION[collection]
+            fields = ", ".join(WRITE_MODELS[collection].model_fields)
+            return f"is not a field of {ctype.indefinite_name}: it has {fields}"
+        return "is not a field here"
+    return str(err["msg"])
 
 
 # No item's JSON nests deeper than a few levels (`related: [{type, slug}]` is three);
@@ -127,7 +145,7 @@ def validate(collection: str, data: Any) -> BaseModel:
     try:
         return WRITE_MODELS[collection].model_validate(data)
     except ValidationError as exc:
-        raise invalid(_errors_from(exc)) from None
+        raise invalid(_errors_from(collection, exc)) from None
 
 
 def lock_writers(session: Session) -> None:
@@ -218,11 +236,24 @@ def _apply(
     session.flush()
 
 
-def _slug_taken(ctype: ContentType, slug: str) -> str:
-    """The 409's detail, the same for a create and for a rename."""
-    return (
-        f"The slug '{slug}' is taken by another {ctype.name} (perhaps a deleted one: "
-        "slugs are never reused, so links to a deleted item never point at a new one)."
+def _slug_holder(session: Session, ctype: ContentType, slug: str) -> WriteError | None:
+    """The 409 of a create or a rename to `slug`, when another item of the type holds it:
+    which one, and whether it is deleted (so the editor neither hunts for a live item that
+    is not there nor waits for a deleted one's slug to come free)."""
+    model = ctype.model
+    holder = session.execute(select(model.id, model.deleted_at).where(model.slug == slug)).first()
+    if holder is None:
+        return None
+    held_by = ctype.public_id(holder.id)
+    if holder.deleted_at is not None:
+        return conflict(
+            f"The slug '{slug}' belonged to {ctype.indefinite_name} that was deleted "
+            f"({held_by}); slugs are never reused, so that links to a deleted item never "
+            "point at a new one: choose another."
+        )
+    return conflict(
+        f"The slug '{slug}' is taken by another {ctype.name} ({held_by}): choose another "
+        "(a create that leaves `slug` out is given a free one)."
     )
 
 
@@ -232,8 +263,8 @@ def create_item(session: Session, collection: str, data: Any, actor: str) -> Any
     doc = validate(collection, data).model_dump(mode="python", exclude_unset=False)
     explicit = doc.get("slug")
     if explicit:
-        if session.scalar(select(ctype.model.id).where(ctype.model.slug == explicit)) is not None:
-            raise conflict(_slug_taken(ctype, explicit))
+        if taken := _slug_holder(session, ctype, explicit):
+            raise taken
         slug = explicit
     else:
         slug = _unique_slug(session, ctype, slugify(str(doc.get(ctype.title_field) or "")), None)
@@ -326,11 +357,8 @@ def update_item(
         return row
     public_slug = _public_before(ctype, row)
     new_slug = doc.get("slug") or row.slug
-    if (
-        new_slug != row.slug
-        and session.scalar(select(ctype.model.id).where(ctype.model.slug == new_slug)) is not None
-    ):
-        raise conflict(_slug_taken(ctype, new_slug))
+    if new_slug != row.slug and (taken := _slug_holder(session, ctype, new_slug)):
+        raise taken
     row.slug = new_slug
     placed = (row.article_id, row.after_block) if ctype.name == "quote" else None
     old_body = row.body if ctype.name == "article" else None

@@ -31,6 +31,10 @@ _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 # Request bodies made when the document is first built, by (path, method): the write
 # routes' schemas and examples took a tenth of the server's start to make otherwise.
 LAZY_REQUEST_BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {}
+# JSON response examples, by (path, method, status), made then too: and set after FastAPI
+# has built the document, which drops every null from what it builds (an example of an
+# item showed none of its empty fields, `"email": null` among them, which every answer has).
+LAZY_RESPONSE_EXAMPLES: dict[tuple[str, str, str], Callable[[], Any]] = {}
 
 
 def _problem_ref() -> dict[str, Any]:
@@ -198,6 +202,11 @@ def install_openapi(app: FastAPI) -> None:
             operation = document.get("paths", {}).get(path, {}).get(method)
             if operation is not None:
                 operation["requestBody"] = make()
+        for (path, method, status), example in LAZY_RESPONSE_EXAMPLES.items():
+            operation = document.get("paths", {}).get(path, {}).get(method)
+            if operation is not None:
+                content = operation["responses"][status]["content"]["application/json"]
+                content["example"] = example()
         for path, path_item in document.get("paths", {}).items():
             for operation in path_item.values():
                 if isinstance(operation, dict) and "responses" in operation:

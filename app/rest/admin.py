@@ -34,7 +34,7 @@ from app.http.auth import AdminDep, WriterDep
 from app.http.caching import PRIVATE
 from app.http.deps import SessionDep
 from app.http.errors import Conflict, Unprocessable, problem_responses
-from app.http.openapi import LAZY_REQUEST_BODIES
+from app.http.openapi import LAZY_REQUEST_BODIES, LAZY_RESPONSE_EXAMPLES
 from app.http.responses import ORJSONResponse
 from app.models import AuditEntry
 from app.rest import admin_docs as docs
@@ -77,6 +77,11 @@ IfMatch = Annotated[
 ]
 
 
+# A write takes no query parameters, and says so: `?dry_run=true` or `?preview=true` on a
+# POST was ignored and the write made, where a read refuses a parameter it does not know.
+NO_QUERY = [Depends(p.StrictQuery([], always=frozenset()))]
+
+
 def _commit(session: Session, ctype: ContentType) -> None:
     try:
         session.commit()
@@ -105,10 +110,6 @@ def _rendered(request: Request, session: Session, ctype: ContentType, row: Any) 
     return render_item(request, session, ctype, row, EDITOR)
 
 
-def _article(name: str) -> str:
-    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
-
-
 def _create_route(ctype: ContentType) -> Callable[..., Response]:
     def create(
         request: Request, principal: WriterDep, body: PostBody, session: SessionDep
@@ -123,7 +124,7 @@ def _create_route(ctype: ContentType) -> Callable[..., Response]:
 
     create.__name__ = f"create_{ctype.name}"
     create.__doc__ = (
-        f"Create {_article(ctype.name)} (needs a `content:write` key).\n\n"
+        f"Create {ctype.indefinite_name} (needs a `content:write` key).\n\n"
         "Relations are given by slug or id; an unknown one is 422 naming it. Rich text is "
         "sanitized and its plain text derived. Answers 201 with `Location`, the item as "
         "an editor sees it, and its `ETag`."
@@ -157,7 +158,7 @@ def _update_route(ctype: ContentType) -> Callable[..., Response]:
 
     update.__name__ = f"update_{ctype.name}"
     update.__doc__ = (
-        f"Change {_article(ctype.name)} with a JSON merge patch (needs a `content:write` key).\n\n"
+        f"Change {ctype.indefinite_name} with a JSON merge patch (needs a `content:write` key).\n\n"
         "Send only the fields to change (`null` clears one; lists are replaced whole) as "
         "`application/merge-patch+json` or `application/json`. The result is validated "
         "like a new item. With `If-Match`, the write happens only if the item is still at "
@@ -185,7 +186,7 @@ def _delete_route(ctype: ContentType) -> Callable[..., Response]:
 
     delete.__name__ = f"delete_{ctype.name}"
     delete.__doc__ = (
-        f"Delete {_article(ctype.name)} (needs a `content:write` key).\n\n"
+        f"Delete {ctype.indefinite_name} (needs a `content:write` key).\n\n"
         "The item leaves every public surface at once and appears as `deleted` in "
         "`/api/v1/changes`. Honours `If-Match` like PATCH."
     )
@@ -195,14 +196,16 @@ def _delete_route(ctype: ContentType) -> Callable[..., Response]:
 def _add_routes(ctype: ContentType) -> None:
     collection = ctype.collection
     tags: list[str | Enum] = [collection]
-    item = docs.item_content(docs.response_example(collection))
+    # Examples are set when the document is first built (`LAZY_RESPONSE_EXAMPLES`).
+    item: dict[str, Any] = {"application/json": {}}
     etag = {"ETag": {"schema": {"type": "string"}, "description": "The item's new ETag."}}
     router.add_api_route(
         f"/{collection}",
         _create_route(ctype),
         methods=["POST"],
+        dependencies=NO_QUERY,
         tags=tags,
-        summary=f"Create {_article(ctype.name)}",
+        summary=f"Create {ctype.indefinite_name}",
         status_code=201,
         response_class=Response,
         responses={
@@ -215,18 +218,22 @@ def _add_routes(ctype: ContentType) -> None:
                     "Location": {"schema": {"type": "string"}, "description": "The item's URL."},
                 },
             },
-            **docs.error_responses(docs.CREATE_ERRORS),
+            **docs.error_responses(ctype, docs.CREATE_ERRORS),
         },
     )
     LAZY_REQUEST_BODIES[(f"/api/v1/{collection}", "post")] = partial(
         docs.request_body, collection, patch=False
     )
+    LAZY_RESPONSE_EXAMPLES[(f"/api/v1/{collection}", "post", "201")] = partial(
+        docs.response_example, collection, created=True
+    )
     router.add_api_route(
         f"/{collection}/{{id_or_slug}}",
         _update_route(ctype),
         methods=["PATCH"],
+        dependencies=NO_QUERY,
         tags=tags,
-        summary=f"Update {_article(ctype.name)}",
+        summary=f"Update {ctype.indefinite_name}",
         response_class=Response,
         responses={
             200: {
@@ -235,21 +242,28 @@ def _add_routes(ctype: ContentType) -> None:
                 "content": item,
                 "headers": etag,
             },
-            **docs.error_responses(docs.UPDATE_ERRORS),
+            **docs.error_responses(ctype, docs.UPDATE_ERRORS),
         },
     )
     LAZY_REQUEST_BODIES[(f"/api/v1/{collection}/{{id_or_slug}}", "patch")] = partial(
         docs.request_body, collection, patch=True
     )
+    LAZY_RESPONSE_EXAMPLES[(f"/api/v1/{collection}/{{id_or_slug}}", "patch", "200")] = partial(
+        docs.response_example, collection, created=False
+    )
     router.add_api_route(
         f"/{collection}/{{id_or_slug}}",
         _delete_route(ctype),
         methods=["DELETE"],
+        dependencies=NO_QUERY,
         tags=tags,
-        summary=f"Delete {_article(ctype.name)}",
+        summary=f"Delete {ctype.indefinite_name}",
         status_code=204,
         response_class=Response,
-        responses={204: {"description": "Deleted."}, **docs.error_responses(docs.DELETE_ERRORS)},
+        responses={
+            204: {"description": "Deleted."},
+            **docs.error_responses(ctype, docs.DELETE_ERRORS),
+        },
     )
 
 

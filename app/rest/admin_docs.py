@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.content.contacts import CONTACT_COLUMNS, contacts_of
+from app.content.placement import blocks
 from app.content.render import field_names
-from app.content.text import html_to_text, sanitize_html
+from app.content.text import html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
+from app.content.writes import merge_patch
 from app.demo.data import DEMO_DATASET
 from app.feeds.links import feed_links
-from app.http.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, problem_responses
+from app.http.errors import PROBLEM_MEDIA_TYPE, problem_example, problem_responses
 from app.schemas.writes import WRITE_MODELS
 
 CREATE_ERRORS = (400, 401, 403, 409, 413, 415, 422, 429)
@@ -74,7 +76,8 @@ def _merge_patch_of(schema: dict[str, Any]) -> dict[str, Any]:
 def write_schema(collection: str, patch: bool) -> dict[str, Any]:
     schema = WRITE_MODELS[collection].model_json_schema()
     schema = _inline(schema, schema.get("$defs", {}))
-    name = BY_COLLECTION[collection].name
+    ctype = BY_COLLECTION[collection]
+    name = ctype.name
     if patch:
         schema = _merge_patch_of(schema)
         schema["title"] = f"{name.capitalize()} merge patch"
@@ -85,8 +88,8 @@ def write_schema(collection: str, patch: bool) -> dict[str, Any]:
     else:
         schema["title"] = f"New {name}"
         schema["description"] = (
-            f"A {name}. Relations are given by slug or id; `slug` is derived from the "
-            "title or name when omitted."
+            f"{ctype.indefinite_name.capitalize()}. Relations are given by slug or id; "
+            f"`slug` is derived from the {ctype.title_field} when omitted."
         )
     return schema
 
@@ -113,7 +116,15 @@ def create_example(collection: str) -> dict[str, Any]:
 
 def _example_record(collection: str) -> dict[str, Any]:
     record = max(DEMO_DATASET[collection], key=_score)
-    return {k: _shorten(copy.deepcopy(v)) for k, v in record.items()}
+    example = {k: _shorten(copy.deepcopy(v)) for k, v in record.items()}
+    quote = max(DEMO_DATASET["quotes"], key=_score)  # the quotes' example
+    if collection == "articles" and quote.get("article") == record["slug"]:
+        # The quote example is placed in this article's body: keep the blocks it counts
+        # (its first paragraph alone refused the quote, 422), so that the two examples,
+        # sent in turn on an empty database, make an article and its placed quote.
+        kept = blocks(record["body"])[: max(1, quote.get("after_block") or 0)]
+        example["body"] = "".join(kept)
+    return example
 
 
 _PATCHES: dict[str, dict[str, Any]] = {
@@ -167,6 +178,8 @@ def _relation(ctype: ContentType, name: str, value: Any) -> Any:
     if name == "affiliations":
         return [
             {
+                "start_year": None,
+                "end_year": None,
                 **{k: v for k, v in a.items() if k != "organization"},
                 "is_current": a.get("is_current", a.get("end_year") is None),
                 "position": i,
@@ -191,11 +204,17 @@ def _relation(ctype: ContentType, name: str, value: Any) -> Any:
     return _ref(BY_NAME[target], value) if value else None
 
 
-def response_example(collection: str) -> dict[str, Any]:
-    """The create example as the API answers it (ids as the demo loader assigns them)."""
+def response_example(collection: str, created: bool) -> dict[str, Any]:
+    """How the API answers the create example (`created`: with the slug derived from its
+    title, and, new, no quotes yet) or the patch example, applied to the demo item (ids as
+    the demo loader assigns them)."""
     ctype = BY_COLLECTION[collection]
     record = _example_record(collection)
     pk = _DEMO[(ctype.name, record["slug"])][0]
+    if created:
+        record["slug"] = slugify(str(record[ctype.title_field]))
+    else:
+        record = merge_patch(record, patch_example(collection))
     out: dict[str, Any] = {}
     rich_text = {v: k for k, v in _RICH.items()}
     for name in field_names(ctype):
@@ -213,7 +232,7 @@ def response_example(collection: str) -> dict[str, Any]:
                 _ref(ctype_q, str(q["slug"]))
                 for ctype_q in (BY_NAME["quote"],)
                 for q in DEMO_DATASET["quotes"]
-                if q.get("article") == record["slug"]
+                if q.get("article") == record["slug"] and not created
             ]
         elif name in (
             "topics",
@@ -241,75 +260,79 @@ def response_example(collection: str) -> dict[str, Any]:
     return out
 
 
-def _problem_example(
-    status: int, slug: str, title: str, detail: str, errors: Any = None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return body
-
-
-_PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
-    401: _problem_example(
-        401, "unauthorized", "Unauthorized", "The API key is unknown or revoked."
-    ),
-    403: _problem_example(
-        403, "forbidden", "Forbidden", "The API key 'site' lacks the 'content:write' scope."
-    ),
-    409: _problem_example(
-        409,
-        "conflict",
-        "Conflict",
-        "The slug 'annual-conference' is taken by another event (perhaps a deleted one: "
-        "slugs are never reused, so links to a deleted item never point at a new one).",
-    ),
-    412: _problem_example(
-        412,
-        "precondition-failed",
-        "Precondition Failed",
-        "The event has changed since the ETag you sent (or the ETag is not one of its "
-        "own); GET it again and retry with the new ETag.",
-    ),
-    413: _problem_example(
-        413,
-        "payload-too-large",
-        "Content Too Large",
-        "The request body is larger than 1000000 bytes.",
-    ),
-    415: _problem_example(
-        415,
-        "unsupported-media-type",
-        "Unsupported Media Type",
-        "Send the body as application/json (got 'text/plain').",
-    ),
-    422: _problem_example(
-        422,
-        "validation",
-        "Validation failed",
-        "Some references are not valid.",
-        [{"loc": ["body", "participants", "0", "person"], "msg": "unknown person 'nobody'"}],
-    ),
-    429: _problem_example(
-        429,
-        "rate-limited",
-        "Too Many Requests",
-        "Too many failed authentications with this key from this client; retry in 42 s.",
-    ),
+# What each refusal of a write means, for the editor reading `/docs`: the bare status
+# names ("Conflict", "Unprocessable Content") left them to guess.
+_WRITE_REFUSALS: dict[int, str] = {
+    400: "The body is empty or not JSON (or not UTF-8), the `If-Match` header is neither "
+    "`*` nor a list of quoted ETags, the id or slug in the path is over 200 characters, or "
+    "the request has a query string (writes take no query parameters).",
+    401: "No API key, or one that is unknown or revoked: send `Authorization: Bearer <key>`.",
+    403: "The API key lacks the `content:write` scope.",
+    404: "No item of this type has this id or slug (a deleted item has none; a renamed one "
+    "answers to its new slug and its id).",
+    409: "The slug is held by another item of this type, live or deleted (slugs of deleted "
+    "items are never reused), or another write changed the item at the same moment "
+    "(retry). The detail names the holder.",
+    412: "`If-Match` names none of the item's current versions: someone changed it since "
+    "you read it. Nothing was written; GET it again and retry with its new `ETag`.",
+    413: "The body is larger than the configured limit (`MAX_BODY_BYTES`, 1,000,000 bytes).",
+    415: "The `Content-Type` is not `application/json` (a PATCH: or "
+    "`application/merge-patch+json`), or names a charset other than UTF-8.",
+    429: "Too many failed authentications with this key from this address within a minute "
+    "(`AUTH_FAILURE_LIMIT`): retry after `Retry-After` seconds.",
+    422: "The body breaks a rule; nothing was written. Each of `errors` names one field by "
+    'its path in `loc` (`["body", "participants", "1", "person"]`: the second '
+    "participant's person) and says in `msg` what is wrong: a missing or misspelt field, a "
+    "value of the wrong form or out of range, an unknown or deleted reference, or a "
+    "combination the item cannot have (named at the field the rule is about).",
 }
 
 
-def error_responses(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]]:
+def _problem_examples(ctype: ContentType) -> dict[int, dict[str, Any]]:
+    """An example of each refusal, as a write to this type gets it."""
+    slug = str(_example_record(ctype.collection)["slug"])
+    held_by = ctype.public_id(_DEMO[(ctype.name, slug)][0])
+    return {
+        400: problem_example(
+            400,
+            "The request body is not valid JSON: trailing comma is not allowed: line 1 "
+            "column 22 (char 21).",
+        ),
+        401: problem_example(401, "The API key is unknown or revoked."),
+        403: problem_example(403, "The API key 'site' lacks the 'content:write' scope."),
+        404: problem_example(404, f"No {ctype.name} with id or slug 'nope'."),
+        409: problem_example(
+            409,
+            f"The slug '{slug}' is taken by another {ctype.name} ({held_by}): choose another "
+            "(a create that leaves `slug` out is given a free one).",
+        ),
+        412: problem_example(
+            412,
+            f"The {ctype.name} has changed since the ETag you sent (or the ETag is not one "
+            "of its own); GET it again and retry with the new ETag.",
+        ),
+        413: problem_example(413, "The request body is larger than 1000000 bytes."),
+        415: problem_example(415, "Send the body as application/json (got 'text/plain')."),
+        422: {
+            **problem_example(422, "Some references are not valid."),
+            "title": "Validation failed",
+            "errors": [{"loc": ["body", "topics", "1"], "msg": "unknown topic 'kidnaping'"}],
+        },
+        429: problem_example(
+            429, "Too many failed authentications with this key from this client; retry in 42 s."
+        ),
+    }
+
+
+def error_responses(
+    ctype: ContentType, statuses: tuple[int, ...]
+) -> dict[int | str, dict[str, Any]]:
     responses = problem_responses(*statuses)
+    examples = _problem_examples(ctype)
     for status, response in responses.items():
-        example = _PROBLEM_EXAMPLES.get(int(status))
-        if example is not None:
-            response["content"][PROBLEM_MEDIA_TYPE]["example"] = example
+        response["content"][PROBLEM_MEDIA_TYPE]["example"] = examples[int(status)]
+        if int(status) in _WRITE_REFUSALS:
+            response["description"] = _WRITE_REFUSALS[int(status)]
     # (429's `Retry-After`, as every operation's: `app.http.openapi`.)
     if 401 in responses:
         responses[401]["headers"] = {

@@ -276,9 +276,11 @@ class StrictQuery:
     `evnet_type=` instead of receiving every event.
     """
 
-    def __init__(self, params: Iterable[QueryParam]) -> None:
+    def __init__(
+        self, params: Iterable[QueryParam], always: frozenset[str] = ALWAYS_ALLOWED
+    ) -> None:
         params = list(params)
-        self.allowed = frozenset(p.name for p in params) | ALWAYS_ALLOWED
+        self.allowed = frozenset(p.name for p in params) | always
         self.repeatable = frozenset(p.name for p in params if p.repeatable)
 
     async def __call__(self, request: Request) -> None:
@@ -304,8 +306,9 @@ class StrictQuery:
         if unknown:
             shown = ", ".join(repr(n[:50]) for n in unknown[:10])
             allowed = ", ".join(sorted(self.allowed))
+            accepts = f"accepts {allowed}" if allowed else "takes no query parameters"
             raise BadRequest(
-                f"Unknown query parameter(s) {shown}; this endpoint accepts {allowed}.",
+                f"Unknown query parameter(s) {shown}; this endpoint {accepts}.",
                 errors=[
                     {"loc": ["query", n[:50]], "msg": "unknown parameter"} for n in unknown[:10]
                 ],

@@ -27,11 +27,13 @@ from pydantic import (
     model_validator,
 )
 
+from app.content.text import ALLOWED_TAGS
 from app.schemas import Schema
 
 T = TypeVar("T", bound=Any)
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 # An absolute http(s) URL with a host, and an email address: in `Url` and `Email` below, and
 # for a resource contact of those kinds (`ResourceContact`).
@@ -39,14 +41,47 @@ WEB_ADDRESS = r"https?://[^/\s?#@]+(?:[/?#]\S*)?"
 EMAIL_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 # An absolute http(s) URL with a host, a path on the public site (`/events/x`; not `//x`
 # nor `/\x`, which browsers read as another host), or a mailto: address.
-Url = Annotated[
-    str,
-    StringConstraints(
-        max_length=500,
-        pattern=rf"^({WEB_ADDRESS}|/(?:[^/\\\s]\S*)?|mailto:[^@\s]+@\S+)$",
-    ),
-]
-Email = Annotated[str, StringConstraints(max_length=300, pattern=rf"^{EMAIL_ADDRESS}$")]
+URL_PATTERN = rf"^({WEB_ADDRESS}|/(?:[^/\\\s]\S*)?|mailto:[^@\s]+@\S+)$"
+Url = Annotated[str, StringConstraints(max_length=500, pattern=URL_PATTERN)]
+EMAIL_PATTERN = rf"^{EMAIL_ADDRESS}$"
+Email = Annotated[str, StringConstraints(max_length=300, pattern=EMAIL_PATTERN)]
+DOI_PATTERN = r"^10\.\S+/\S+$"
+# What a 422 says when a value does not match one of the patterns above: pydantic's own
+# message quotes the regular expression, which tells an editor nothing.
+PATTERN_MESSAGES = {
+    SLUG_PATTERN: "must be lowercase ASCII letters and digits, in words joined by single "
+    "hyphens, e.g. 'abbas-milani'",
+    URL_PATTERN: "must be an http:// or https:// address with a host, a path on the public "
+    "site starting with '/', or a mailto: address",
+    EMAIL_PATTERN: "is not an email address (name@example.org)",
+    DOI_PATTERN: "must be a DOI such as 10.1000/182 (without https://doi.org/)",
+}
+# What the OpenAPI document says of the fields an editor writes (`/docs`).
+BY_SLUG_OR_ID = "by slug or id (`abbas-milani` or `per_4`); an unknown or deleted one is 422"
+RICH_TEXT = (
+    "Rich text: HTML, sanitized when written. Kept: "
+    + ", ".join(f"`<{tag}>`" for tag in sorted(ALLOWED_TAGS))
+    + "; other tags are dropped (their text kept, a script's not), and so are event-handler "
+    "and style attributes and `javascript:` URLs. Its plain text is derived beside it."
+)
+SLUG = (
+    "URL-safe ASCII: lowercase letters and digits in words joined by single hyphens "
+    "(`abbas-milani`). Left out of a create: derived from the title, name or text, "
+    "transliterated from any script, with `-2`, `-3`… added when taken. A slug that "
+    "another item of this type holds, or held before it was deleted, is 409 (slugs are "
+    "never reused). A PATCH renames the item: its old slug then finds nothing (404); its "
+    "id never changes."
+)
+STATUS = (
+    "`draft` (the default): seen by editors and previews only; `published`: public from "
+    "`published_at` on; `archived`: taken off the public surfaces, kept."
+)
+PUBLISHED_AT = (
+    "When the item is (or was) published, with a UTC offset. A future time schedules a "
+    "published item: it goes public then by itself, no write needed. Left out when a draft "
+    "without one is published: the time of that write. A published item always has one "
+    "(`null`: 422)."
+)
 Short = Annotated[str, StringConstraints(max_length=300)]
 Line = Annotated[str, StringConstraints(max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=200_000)]
@@ -134,13 +169,17 @@ def iana_zones() -> frozenset[str]:
 class WriteModel(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-    slug: Slug | None = None
-    topics: list[Ref] = Field(default_factory=list, max_length=50)
+    slug: Slug | None = Field(default=None, description=SLUG)
+    topics: list[Ref] = Field(
+        default_factory=list,
+        max_length=50,
+        description=f'The topics it is tagged with, {BY_SLUG_OR_ID}: `["kidnapping"]`.',
+    )
 
 
 class PublishableWrite(WriteModel):
-    status: Status = "draft"
-    published_at: AwareDatetime | None = None
+    status: Status = Field(default="draft", description=STATUS)
+    published_at: AwareDatetime | None = Field(default=None, description=PUBLISHED_AT)
 
     @model_validator(mode="after")
     def _published_needs_time(self) -> PublishableWrite:
@@ -150,16 +189,26 @@ class PublishableWrite(WriteModel):
 
 
 class TopicWrite(WriteModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), NOT_BLANK]
-    description: Text | None = None
-    topics: list[Ref] = Field(default_factory=list, max_length=0)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), NOT_BLANK] = Field(
+        description='As pages show it: "Kidnapping".'
+    )
+    description: Text | None = Field(default=None, description="Plain text.")
+    topics: list[Ref] = Field(
+        default_factory=list, max_length=0, description="A topic is tagged with none."
+    )
 
 
 class OrganizationWrite(WriteModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
-    short_name: Annotated[str, StringConstraints(max_length=60)] | None = None
+    short_name: Annotated[str, StringConstraints(max_length=60)] | None = Field(
+        default=None, description='e.g. "CDDRL"'
+    )
     url: Url | None = None
-    parent: Ref | None = None
+    parent: Ref | None = Field(
+        default=None,
+        description=f"The organization it is part of, {BY_SLUG_OR_ID}; never itself or one "
+        "of its own parts (422).",
+    )
 
 
 class Photo(Schema):
@@ -171,8 +220,10 @@ class Photo(Schema):
 
 class AffiliationWrite(Schema):
     model_config = ConfigDict(extra="forbid")
-    organization: Ref
-    role: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
+    organization: Ref = Field(description=f"The organization, {BY_SLUG_OR_ID}.")
+    role: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK] = Field(
+        description='e.g. "W. Glenn Campbell National Fellow"'
+    )
     start_year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
     end_year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
     is_current: Flag | None = Field(
@@ -225,16 +276,24 @@ class PersonWrite(WriteModel):
             "A sort name you set is kept when the name changes: update it too.",
         )
     )
-    title: Line | None = None
-    degrees: Annotated[str, StringConstraints(max_length=200)] | None = None
-    bio: Text | None = None
+    title: Line | None = Field(
+        default=None, description='Headline under the name: "Research Fellow, Hoover Institution".'
+    )
+    degrees: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description='e.g. "MA, PhD"'
+    )
+    bio: Text | None = Field(default=None, description=RICH_TEXT)
     photo: Photo | None = None
     email: Email | None = None
     phone: Annotated[str, StringConstraints(max_length=100)] | None = None
-    office: Line | None = None
+    office: Line | None = Field(default=None, description="The office address; line breaks kept.")
     profile_url: Url | None = None
     cv_url: Url | None = None
-    affiliations: list[AffiliationWrite] = Field(default_factory=list, max_length=50)
+    affiliations: list[AffiliationWrite] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Roles at organizations, current and former, in the order shown.",
+    )
 
 
 class HeroImage(Schema):
@@ -248,19 +307,37 @@ class HeroImage(Schema):
 class RelatedRef(Schema):
     model_config = ConfigDict(extra="forbid")
     type: Literal["article", "event", "publication", "quote", "resource"]
-    slug: Ref
+    slug: Ref = Field(description="The item's slug, or its id (`evt_3`).")
 
 
 class ArticleWrite(PublishableWrite):
     title: Annotated[str, StringConstraints(min_length=1, max_length=500), NOT_BLANK]
     subtitle: Text | None = None
     article_type: Literal["news", "commentary", "interview", "analysis", "announcement"] = "news"
-    authors: list[Ref] = Field(default_factory=list, max_length=50)
-    byline: Line | None = None
-    body: Text | None = None
+    authors: list[Ref] = Field(
+        default_factory=list,
+        max_length=50,
+        description=f"The people who wrote it, in byline order, {BY_SLUG_OR_ID}.",
+    )
+    byline: Line | None = Field(
+        default=None, description="Free text, for authors who are not in the directory."
+    )
+    body: Text | None = Field(
+        default=None,
+        description=RICH_TEXT + " Its pull quotes are not written here: each is a quote "
+        "that names the article, placed among the body's blocks by its `after_block`.",
+    )
     hero_image: HeroImage | None = None
-    resources: list[Ref] = Field(default_factory=list, max_length=50)
-    related: list[RelatedRef] = Field(default_factory=list, max_length=50)
+    resources: list[Ref] = Field(
+        default_factory=list,
+        max_length=50,
+        description=f"Support resources listed with it, in order, {BY_SLUG_OR_ID}.",
+    )
+    related: list[RelatedRef] = Field(
+        default_factory=list,
+        max_length=50,
+        description='"Read more" items of any type, in order: `{"type": "article", "slug": "…"}`.',
+    )
 
 
 AFTER_BLOCK = (
@@ -274,11 +351,19 @@ AFTER_BLOCK = (
 
 
 class QuoteWrite(PublishableWrite):
-    text: Annotated[str, StringConstraints(min_length=1, max_length=5000), NOT_BLANK]
-    speaker: Ref | None = None
-    attribution: Line | None = None
-    article: Ref | None = None
-    position: Annotated[Number, Field(ge=0, le=100_000)] = 0
+    text: Annotated[str, StringConstraints(min_length=1, max_length=5000), NOT_BLANK] = Field(
+        description="The words quoted, without quotation marks."
+    )
+    speaker: Ref | None = Field(default=None, description=f"The person quoted, {BY_SLUG_OR_ID}.")
+    attribution: Line | None = Field(
+        default=None, description='As shown under the speaker\'s name: "Founder, LeanIn.org".'
+    )
+    article: Ref | None = Field(
+        default=None, description=f"The article it is a pull quote of, {BY_SLUG_OR_ID}."
+    )
+    position: Annotated[Number, Field(ge=0, le=100_000)] = Field(
+        default=0, description="Order among its article's quotes, smallest first."
+    )
     after_block: Annotated[Number, Field(ge=0, le=100_000)] | None = Field(
         default=None,
         description=AFTER_BLOCK,
@@ -293,7 +378,7 @@ class Venue(Schema):
 
 class ParticipantWrite(Schema):
     model_config = ConfigDict(extra="forbid")
-    person: Ref
+    person: Ref = Field(description=f"The person, {BY_SLUG_OR_ID}.")
     role: Literal["speaker", "moderator", "host", "panelist", "discussant", "organizer"]
     title: Line | None = Field(
         default=None,
@@ -308,11 +393,17 @@ class EventWrite(PublishableWrite):
     event_type: Literal[
         "seminar", "conference", "panel", "lecture", "screening", "workshop", "other"
     ] = "other"
-    summary: Text | None = None
-    body: Text | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
-    timezone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
+    summary: Text | None = Field(default=None, description="Plain text.")
+    body: Text | None = Field(default=None, description=RICH_TEXT)
+    starts_at: AwareDatetime = Field(
+        description="With a UTC offset (`2026-12-03T12:00:00-08:00`); stored in UTC."
+    )
+    ends_at: AwareDatetime | None = Field(default=None, description="Not before `starts_at`.")
+    timezone: Annotated[str, StringConstraints(max_length=64)] = Field(
+        default="UTC",
+        description="The IANA time zone the event is in (`America/Los_Angeles`): calendars "
+        "show its times there.",
+    )
     attendance_mode: Literal["in_person", "online", "hybrid"] = "in_person"
     event_status: Literal["scheduled", "cancelled", "postponed", "rescheduled"] = "scheduled"
     venue: Venue | None = None
@@ -328,8 +419,17 @@ class EventWrite(PublishableWrite):
     hero_image: HeroImage | None = Field(
         default=None, description="The event's lead image (a photo shown above its text)."
     )
-    participants: list[ParticipantWrite] = Field(default_factory=list, max_length=100)
-    sponsors: list[Ref] = Field(default_factory=list, max_length=50)
+    participants: list[ParticipantWrite] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Speakers, moderators, hosts… in the order shown; a person may have "
+        "several roles, each once.",
+    )
+    sponsors: list[Ref] = Field(
+        default_factory=list,
+        max_length=50,
+        description=f"The organizations that host or sponsor it, {BY_SLUG_OR_ID}.",
+    )
 
     # Field validators, not a model's: the 422 names the field (`loc`), for forms.
     @field_validator("timezone")
@@ -364,8 +464,12 @@ class PublicationWrite(PublishableWrite):
         "research_project",
         "other",
     ] = "other"
-    abstract: Text | None = None
-    authors: list[Ref] = Field(default_factory=list, max_length=100)
+    abstract: Text | None = Field(default=None, description="Plain text.")
+    authors: list[Ref] = Field(
+        default_factory=list,
+        max_length=100,
+        description=f"The authors in citation order, {BY_SLUG_OR_ID}.",
+    )
     journal: Short | None = None
     publisher: Short | None = None
     volume: Annotated[str, StringConstraints(max_length=40)] | None = None
@@ -373,7 +477,9 @@ class PublicationWrite(PublishableWrite):
     pages: Annotated[str, StringConstraints(max_length=40)] | None = None
     year: Annotated[Number, Field(ge=1000, le=3000)] | None = None
     published_on: IsoDate | None = None
-    doi: Annotated[str, StringConstraints(max_length=200, pattern=r"^10\.\S+/\S+$")] | None = None
+    doi: Annotated[str, StringConstraints(max_length=200, pattern=DOI_PATTERN)] | None = Field(
+        default=None, description="A DOI such as `10.1000/182`, without `https://doi.org/`."
+    )
     url: Url | None = None
 
 
@@ -429,7 +535,9 @@ class ResourceWrite(PublishableWrite):
     hours: Short | None = None
     audience: Short | None = None
     is_confidential: Flag = False
-    position: Annotated[Number, Field(ge=0, le=100_000)] = 0
+    position: Annotated[Number, Field(ge=0, le=100_000)] = Field(
+        default=0, description="Order in lists of resources (their default sort), smallest first."
+    )
 
 
 WRITE_MODELS: dict[str, type[WriteModel]] = {
