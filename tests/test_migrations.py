@@ -537,6 +537,8 @@ def test_affiliations_with_an_end_year_are_the_ones_not_current(
             ).all()
         return [(role, bool(current)) for role, current in rows]
 
+    with empty_engine.begin() as connection:  # the later migrations' own downgrades
+        downgrade_connection(connection, "e23e12bc058c")
     with empty_engine.begin() as connection, pytest.raises(CommandError) as refused:
         downgrade_connection(connection, "5c1f0e2d7a93")
     message = str(refused.value)
@@ -544,7 +546,7 @@ def test_affiliations_with_an_end_year_are_the_ones_not_current(
         "Not downgraded below e23e12bc058c: 1 affiliation has ended in a year unknown"
     )
     assert "\n  ann: COO at meta\n" in message
-    assert current_revision(empty_engine) == HEAD_REVISION
+    assert current_revision(empty_engine) == "e23e12bc058c"
     assert found() == [("Founder", True), ("Fellow", False), ("COO", False)]
 
     remedy = message.splitlines()[-1].strip()
@@ -554,3 +556,45 @@ def test_affiliations_with_an_end_year_are_the_ones_not_current(
         downgrade_connection(connection, "5c1f0e2d7a93")
     upgrade_to_head(empty_database_url)
     assert found() == [("Founder", True), ("Fellow", False), ("COO", True)]
+
+
+def test_each_type_has_a_gin_index_of_its_search_vectors(
+    empty_database_url: str, empty_engine: Engine
+) -> None:
+    """Migration e354dc538fd8 (PostgreSQL): a partial GIN index of the search vectors of
+    each type, on the predicate only the counts with words say; its downgrade drops them
+    all, and leaves the index of every type. SQLite: nothing."""
+    from app.content.types import ALL_TYPES
+
+    def per_type() -> dict[str, str]:
+        with empty_engine.connect() as connection:
+            if empty_engine.dialect.name == "sqlite":
+                found = connection.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_search%'")
+                )
+            else:
+                found = connection.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes "
+                        "WHERE tablename = 'search_document' AND indexname LIKE 'ix_search%'"
+                    )
+                )
+            return {name: definition for name, definition in found}
+
+    upgrade_to_head(empty_database_url)
+    if empty_engine.dialect.name == "sqlite":
+        assert set(per_type()) == {"ix_search_document_entity"}
+        return
+    expected = {f"ix_search_document_tsv_{ctype.name}": ctype.name for ctype in ALL_TYPES}
+    indexes = per_type()
+    assert set(indexes) == {"ix_search_document_entity", "ix_search_document_tsv", *expected}
+    for name, type_name in expected.items():
+        assert "USING gin (tsv)" in indexes[name], indexes[name]
+        predicate = f"WHERE (((entity_type)::text = '{type_name}'::text) IS TRUE)"
+        assert indexes[name].endswith(predicate), indexes[name]
+
+    with empty_engine.begin() as connection:
+        downgrade_connection(connection, "e23e12bc058c")
+    assert set(per_type()) == {"ix_search_document_entity", "ix_search_document_tsv"}
+    upgrade_to_head(empty_database_url)
+    assert per_type() == indexes

@@ -65,6 +65,7 @@ from app.content.queries import (
 from app.content.rows import Projection, shape
 from app.content.types import BY_COLLECTION, STREAM_TYPES, ContentType
 from app.content.visibility import Viewer, visible
+from app.content.word_counts import counting_words
 from app.models import (
     ArticleAuthor,
     EventParticipant,
@@ -192,7 +193,8 @@ def first_pages(
             .where(*conditions)
             .group_by(pairs.c.parent)
         )
-        return {parent: total for parent, total in run(session, counted, {})}
+        with counting_words(session, bool(params.q)):
+            return {parent: total for parent, total in run(session, counted, {})}
 
     # Counted on first use, for every parent whose list goes past its first page.
     totals = _once(

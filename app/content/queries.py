@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -64,6 +64,7 @@ from app.content.visibility import (
     visible,
     with_now,
 )
+from app.content.word_counts import count_matches
 from app.db import UTCDateTime, as_utc
 from app.models import Event, Publishable, Tagging, Topic
 
@@ -361,6 +362,7 @@ def base_conditions(
     walk: bool = False,
     changed_widely: bool = False,
     by_filter: bool = False,
+    visibility: bool = True,
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
     (`topic_ids`: the topics of `params.topics`, resolved by `visible_topic_ids`; `plan`: their
@@ -368,19 +370,16 @@ def base_conditions(
     parameters `TOPICS` and `NOW`, for a statement kept and run again. `walk`: keep
     SQLite on the sort index (see `list_items`); `changed_widely`: `_changed_widely`'s answer,
     when walking with `updated_since`; `by_filter`: keep SQLite off the visibility index (the
-    rows are read by a filter's own, then sorted)."""
+    rows are read by a filter's own, then sorted); `visibility`: False, the filters alone
+    (for a count that reads the visibility the items' search documents hold)."""
     if topic_ids is not None and plan is None:
         plan = _topic_plan(session, ctype, topic_ids, for_count)
     # Walking the sort index: keep SQLite off the (covering) visibility index, which it
     # would otherwise read whole and sort.
-    conditions: list[Any] = [
-        visible(
-            ctype.model,
-            viewer,
-            unindexed=walk or by_filter or plan == "walk",
-            now=NOW if bound else None,
-        )
-    ]
+    conditions: list[Any] = []
+    if visibility:
+        unindexed = walk or by_filter or plan == "walk"
+        conditions.append(visible(ctype.model, viewer, unindexed, now=NOW if bound else None))
     if plan is not None:
         conditions.append(_topic_sql(plan, ctype, TOPICS if bound else topic_ids))
     if params.q and walk:
@@ -792,20 +791,29 @@ def list_items(
     rows = [row for row, _ in found]
 
     def count_now() -> int:
+        if params.q and not sqlite:
+            # The words' matches, from the documents, among the items the other
+            # conditions leave (`app.content.word_counts`).
+            others = count_conditions(replace(params, q=None), visibility=False)
+            return count_matches(session, ctype, params.q, viewer, others)
         # Counted the way the page was walked (SQLite, filters but no words: the filter's
         # own index, not the visibility index's every public row: events by type 3 s ->
         # 0.23 s at `large`). Words are not asked row by row to count them all.
-        where = base_conditions(
+        where = count_conditions(params)
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    def count_conditions(counted: ListParams, visibility: bool = True) -> list[Any]:
+        return base_conditions(
             session,
             ctype,
-            params,
+            counted,
             viewer,
             topic_ids,
             for_count=True,
-            walk=walk and bool(params.filters or params.updated_since) and not params.q,
+            walk=walk and bool(counted.filters or counted.updated_since) and not counted.q,
             changed_widely=changed_widely,
+            visibility=visibility,
         )
-        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     collections = list_collections(ctype, params, viewer)
 
@@ -1025,7 +1033,9 @@ def topic_stream(
     sqlite = session.get_bind().dialect.name == "sqlite"
     narrowed = ListParams(topics=params.topics, q=params.q, updated_since=params.updated_since)
 
-    def conditions_of(ctype: ContentType, for_count: bool) -> list[Any]:
+    def conditions_of(ctype: ContentType, for_count: bool, words: bool = True) -> list[Any]:
+        """The conditions of the type's branch; without `words`: without `q`, nor the
+        items' visibility (a count of words reads their documents')."""
         model = ctype.model
         if sqlite:
             tagged, walk = _topic_condition(session, ctype, [topic.id or 0], for_count=for_count)
@@ -1042,12 +1052,13 @@ def topic_stream(
         found = base_conditions(
             session,
             ctype,
-            narrowed,
+            narrowed if words else replace(narrowed, q=None),
             viewer,
             extra_ids,
             for_count=for_count,
             walk=walk,
             changed_widely=widely,
+            visibility=words,
         )
         return [*found, tagged]
 
@@ -1110,6 +1121,11 @@ def topic_stream(
             tagged = public_tagged(ctype, viewer)
             counted = select(func.count()).where(col(Tagging.topic_id) == topic.id, *tagged)
             return session.scalar(counted) or 0
+        if params.q and not sqlite:
+            # The words' matches, from the documents, among the topic's items, or those
+            # the other conditions leave (`app.content.word_counts`).
+            others = conditions_of(ctype, True, words=False)
+            return count_matches(session, ctype, params.q, viewer, others)
         return (
             session.scalar(
                 select(func.count()).select_from(model).where(*conditions_of(ctype, True))

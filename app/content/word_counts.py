@@ -1,0 +1,126 @@
+"""Exact totals of lists with words (`q`), counted on PostgreSQL through the GIN index of
+each type's search documents.
+
+PostgreSQL prices `tsv @@ query` at one operator's cost and never counts the detoasting of
+the row's search vector (~1.5 KB compressed, stored out of line). Counting a word most
+documents hold, it chose a sequential scan of `search_document`, a probe of it per item, or
+a read of the type's documents through their (type, item) index, all detoasting every
+vector: 1.4 to 2 s for `GET /api/v1/articles?q=security` at `bench` scale `large` (605,000
+documents). A bitmap of the type's GIN index (`ix_search_document_tsv_<type>`, migration
+`search_index_per_type`) finds the matches in the index, and reads their rows, not their
+vectors: 0.2 s.
+
+So a total with words is counted from the documents (the visibility each holds is its
+item's, kept by triggers, as search reads it): the type's matches by its GIN index, among
+the items the list's other conditions leave, if any. When those are few, their documents
+may be looked up item by item instead (a small topic's few hundred articles, not the
+index's 200,000 matches of a common word).
+
+SQLite answers from its FTS5 index, which holds each document's type: nothing here applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, literal, select, text, true
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from app.content.search import match_condition
+from app.content.types import ContentType
+from app.content.visibility import Viewer, visible_document
+from app.db import open_transaction
+from app.models import SearchDocument
+
+# What the planner is told while it plans a count with words: no sequential scans (of
+# `search_document`, which detoast every vector; the planner rated one cheaper than the
+# type's GIN index for a word in most documents: 1.4 s against 0.2 s at `large`).
+COUNTING_WORDS = {"enable_seqscan": "off"}
+# Up to this many items left by a list's other conditions, their documents may be probed
+# one by one (each vector detoasted, ~10 µs): a common word's matches, read from the GIN
+# index, cost ~0.2 s whatever their number (an article's at `large`).
+FEW_ITEMS = 20_000
+
+
+@contextmanager
+def planned_with(session: Session, settings: Mapping[str, str] | None) -> Iterator[None]:
+    """On PostgreSQL, plan the statements run inside with these planner `settings` (None:
+    as they are), and the transaction's later statements as before: `SET LOCAL`, then set
+    back to what they were. A statement that fails leaves them set: its transaction is
+    over."""
+    if not settings or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    open_transaction(session)  # a read session runs in autocommit; SET LOCAL needs one
+    names = list(settings)
+    current = ", ".join(f"current_setting(:name_{i})" for i in range(len(names)))
+    values = {f"name_{i}": name for i, name in enumerate(names)}
+    before = dict(zip(names, session.execute(text(f"SELECT {current}"), values).one(), strict=True))
+    _set_local(session, settings)
+    yield
+    _set_local(session, before)
+
+
+def _set_local(session: Session, settings: Mapping[str, str]) -> None:
+    calls = ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(len(settings)))
+    values: dict[str, str] = {}
+    for i, (name, value) in enumerate(settings.items()):
+        values |= {f"name_{i}": name, f"value_{i}": value}
+    session.execute(text(f"SELECT {calls}"), values)
+
+
+def counting_words(session: Session, words: bool) -> AbstractContextManager[None]:
+    """`planned_with` the settings of a count with words, when it has words."""
+    return planned_with(session, COUNTING_WORDS if words else None)
+
+
+def in_its_gin_index(ctype: ContentType) -> ColumnElement[bool]:
+    """`search_document` rows of `ctype`, said as the predicate of the type's GIN index
+    (migration `search_index_per_type`), `(entity_type = '<type>') IS TRUE`, which no other
+    index answers. The type is written into the statement, not bound: the index is then
+    the planner's whatever plan it keeps."""
+    named: BindParameter[str] = bindparam("gin_type", ctype.name, unique=True, literal_execute=True)
+    return (col(SearchDocument.entity_type) == named).is_(true())
+
+
+def count_matches(
+    session: Session,
+    ctype: ContentType,
+    q: str,
+    viewer: Viewer,
+    narrowing: Sequence[ColumnElement[bool]] = (),
+) -> int:
+    """PostgreSQL: how many `ctype` items that `viewer` sees match `q`, as their search
+    documents say (their words, and the visibility each holds). `narrowing`: the list's
+    other conditions on the items (a topic's: tagged with it), if any."""
+    doc = SearchDocument
+    model = ctype.model
+    matching = [in_its_gin_index(ctype), match_condition(session, q, [ctype])]
+    matching.append(visible_document(doc, viewer))
+    items = select(model.id).where(*narrowing)
+    if narrowing and not _more_than(session, items, FEW_ITEMS):
+        # Few items: each may be asked whether its document matches, through the (type,
+        # item) index, or a rare word's matches found by the GIN index: the planner
+        # chooses. Counted from the items, whose documents it then probes in parallel
+        # (from the documents, it gathered the items' ids first, to find each once).
+        documents = select(col(doc.entity_id)).where(col(doc.entity_type) == ctype.name, *matching)
+        narrowing = [*narrowing, model.id.in_(documents)]
+        statement = select(func.count()).select_from(model).where(*narrowing)
+    else:
+        # The matches, from the GIN index alone (its predicate is the only type condition:
+        # no other index can answer it), among the items if any: a common word's are
+        # joined to them, a rare word's few each looked up.
+        if narrowing:
+            matching.append(col(doc.entity_id).in_(items))
+        statement = select(func.count()).select_from(doc).where(*matching)
+    with planned_with(session, COUNTING_WORDS):
+        return session.scalar(statement) or 0
+
+
+def _more_than(session: Session, ids: Any, many: int) -> bool:
+    """Whether the query `ids` finds more than `many` ids (a read of at most that many)."""
+    probe = select(literal(1)).select_from(ids.subquery()).limit(1).offset(many)
+    return session.execute(probe).first() is not None

@@ -1,0 +1,219 @@
+"""Exact totals of lists with words (`app.content.word_counts`).
+
+On PostgreSQL a total with words alone is counted from the search documents, through the
+GIN index of the type's documents (migration `search_index_per_type`), and the other
+totals with words are planned without sequential scans: the totals must stay what the
+pages hold, on both databases, for the public and in preview, whatever else narrows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content import word_counts
+from app.content.queries import ListParams, list_items
+from app.content.types import ARTICLE
+from app.content.visibility import Viewer
+from app.content.word_counts import COUNTING_WORDS
+from tests.admin_helpers import PREVIEW, bearer
+from tests.graphql_support import gql
+from tests.rest_factories import (
+    make_article,
+    make_event,
+    make_key,
+    make_person,
+    make_topic,
+    walk,
+    writing,
+)
+
+WORD = "ransom"
+
+
+@pytest.fixture
+def seeded(api: TestClient, factory: sessionmaker[Session]) -> dict[str, Any]:
+    """Articles and events with and without the word, on two topics, some hidden from the
+    public (a draft, a scheduled article, a deleted one), some written by one person."""
+    later = "2999-01-01T00:00:00Z"
+    with writing(factory) as session:
+        make_topic(session, "Kidnapping")
+        make_topic(session, "Piracy")
+        make_person(session, "Ann Writer")
+        for i in range(5):
+            topics = ["kidnapping", "piracy"] if i % 2 else ["kidnapping"]
+            authors = ["ann-writer"] if i < 2 else []
+            make_article(session, title=f"The {WORD} note {i}", topics=topics, authors=authors)
+        make_article(session, title="Another story", topics=["kidnapping"])
+        make_article(session, title=f"Draft {WORD}", status="draft", topics=["kidnapping"])
+        make_article(session, title=f"Due {WORD}", published_at=None, topics=["kidnapping"])
+        make_article(session, title=f"Gone {WORD}", slug="gone", topics=["kidnapping"])
+        for i in range(3):
+            make_event(session, title=f"A {WORD} seminar {i}", topics=["kidnapping"])
+    writer = bearer(make_key(factory, "content:write"))
+    scheduled = {"status": "published", "published_at": later}
+    assert api.patch("/api/v1/articles/due-ransom", json=scheduled, headers=writer).is_success
+    assert api.delete("/api/v1/articles/gone", headers=writer).status_code == 204
+    return {"preview": bearer(make_key(factory, PREVIEW))}
+
+
+def _total_is_what_the_pages_hold(
+    api: TestClient, url: str, params: dict[str, Any], headers: dict[str, str] | None = None
+) -> int:
+    """The total of `url` (a page of one item, so it is counted), checked against the
+    items its pages hold."""
+    first = api.get(url, params={**params, "limit": 1}, headers=headers or {})
+    assert first.status_code == 200, first.text
+    total = first.json()["meta"]["total"]
+    items = walk_with(api, url, {**params, "limit": 2}, headers or {})
+    assert total == len(items), (url, params, total, [i.get("title") for i in items])
+    return int(total)
+
+
+def walk_with(
+    api: TestClient, url: str, params: dict[str, Any], headers: dict[str, str]
+) -> list[dict[str, Any]]:
+    if not headers:
+        return walk(api, url, params)
+    items: list[dict[str, Any]] = []
+    body = api.get(url, params=params, headers=headers).json()
+    while True:
+        items.extend(body["data"])
+        if body["links"]["next"] is None:
+            return items
+        body = api.get(body["links"]["next"], headers=headers).json()
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "public", "preview"),
+    [
+        ("/api/v1/articles", {"q": WORD}, 5, 7),
+        ("/api/v1/articles", {"q": f"{WORD} note"}, 5, 5),
+        ("/api/v1/articles", {"q": "nothing"}, 0, 0),
+        ("/api/v1/articles", {"q": WORD, "topic": "piracy"}, 2, 2),
+        ("/api/v1/articles", {"q": WORD, "author": "ann-writer"}, 2, 2),
+        ("/api/v1/events", {"q": WORD}, 3, 3),
+        ("/api/v1/topics/kidnapping/stream", {"q": WORD}, 8, 10),
+        ("/api/v1/topics/kidnapping/stream", {"q": WORD, "topic": "piracy"}, 2, 2),
+        ("/api/v1/topics/piracy/stream", {"q": WORD}, 2, 2),
+    ],
+)
+@pytest.mark.parametrize("items", ["few", "many"])
+def test_totals_with_words_are_what_the_pages_hold(
+    api: TestClient,
+    seeded: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    items: str,
+    url: str,
+    params: dict[str, Any],
+    public: int,
+    preview: int,
+) -> None:
+    """PostgreSQL counts the matches among few items (a list's other conditions leave)
+    as among many, by other statements: both are taken here."""
+    if items == "many":
+        monkeypatch.setattr(word_counts, "FEW_ITEMS", 0)
+    assert _total_is_what_the_pages_hold(api, url, params) == public
+    previewing = {**params, "preview": "true"}
+    assert _total_is_what_the_pages_hold(api, url, previewing, seeded["preview"]) == preview
+
+
+def test_graphql_total_counts_with_words_are_exact(api: TestClient, seeded: dict[str, Any]) -> None:
+    data = gql(
+        api,
+        f"""{{ articles(first: 1, filter: {{q: "{WORD}"}}) {{ totalCount }}
+        people(first: 5) {{ nodes {{ slug articles(first: 1, filter: {{q: "{WORD}"}}) {{
+          totalCount }} }} }} }}""",
+    )
+    assert data["articles"]["totalCount"] == 5
+    (ann,) = [p for p in data["people"]["nodes"] if p["slug"] == "ann-writer"]
+    assert ann["articles"]["totalCount"] == 2
+
+
+def test_the_transaction_plans_its_later_statements_as_before(
+    api: TestClient, seeded: dict[str, Any], factory: sessionmaker[Session]
+) -> None:
+    """The planner settings of a count with words last for its statement only."""
+    with factory() as session:
+        before = {n: _setting(session, n) for n in COUNTING_WORDS}
+        for params in (ListParams(q=WORD, limit=1), ListParams(q=WORD, limit=1, topics=["piracy"])):
+            page = list_items(session, ARTICLE, params, Viewer(), "secret")
+            assert page.total == (5 if not params.topics else 2)
+            assert {n: _setting(session, n) for n in COUNTING_WORDS} == before
+
+
+def _setting(session: Session, name: str) -> str | None:
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return str(session.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar_one())
+
+
+@pytest.fixture
+def plans_as_run(api: TestClient) -> Iterator[Callable[..., list[tuple[str, str]]]]:
+    """`plans(*avoid)`: from then on, the (SQL, EXPLAIN) of each SELECT sent to the
+    database, explained right after it ran, in its transaction: with the planner settings
+    it ran with, and `avoid`'s plan kinds turned off as well (`nestloop`)."""
+    engine: Engine = api.app.state.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    seen: list[tuple[str, str]] = []
+    avoided: list[str] = []
+
+    def explain(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if not statement.startswith(("SELECT", "WITH")):
+            return
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            for kind in avoided:
+                cursor.execute(f"SELECT set_config('enable_{kind}', 'off', true)")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            seen.append((statement, "\n".join(row[0] for row in cursor.fetchall())))
+            for kind in avoided:
+                cursor.execute(f"SELECT set_config('enable_{kind}', 'on', true)")
+
+    def plans(*avoid: str) -> list[tuple[str, str]]:
+        avoided.extend(avoid)
+        event.listen(engine, "after_cursor_execute", explain)
+        return seen
+
+    yield plans
+    if event.contains(engine, "after_cursor_execute", explain):
+        event.remove(engine, "after_cursor_execute", explain)
+
+
+@pytest.mark.parametrize(
+    ("url", "avoid"),
+    [
+        (f"/api/v1/articles?q={WORD}&limit=1", ()),
+        (f"/api/v1/topics/kidnapping/stream?q={WORD}&limit=1", ("nestloop",)),
+    ],
+)
+def test_a_count_of_words_reads_the_types_gin_index(
+    api: TestClient,
+    seeded: dict[str, Any],
+    plans_as_run: Callable[..., list[tuple[str, str]]],
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    avoid: tuple[str, ...],
+) -> None:
+    """PostgreSQL: counted from the documents, the words' matches come from a bitmap of
+    the type's GIN index, not from a scan of the documents that reads every vector, nor
+    from the type's documents read whole by their (type, item) index. The stream's items
+    are taken for many (else their documents may be probed one by one), and nested loops
+    are off as well: on a handful of rows the planner would rather look each document up
+    by item (at `large`, for a common word, it joins the index's matches to the items)."""
+    monkeypatch.setattr(word_counts, "FEW_ITEMS", 1)
+    seen = plans_as_run(*avoid)
+    assert api.get(url).json()["meta"]["total"] > 1
+    counts = [(sql, plan) for sql, plan in seen if sql.startswith("SELECT count(*)")]
+    articles = [(sql, plan) for sql, plan in counts if "'article'" in sql]
+    assert articles, counts
+    for sql, plan in articles:
+        assert "(search_document.entity_type = 'article') IS true" in sql, sql
+        assert "search_document.entity_type = %(" not in sql, sql  # no other type condition
+        assert "Bitmap Index Scan on ix_search_document_tsv_article" in plan, plan
+        assert "Seq Scan" not in plan, plan
