@@ -64,7 +64,7 @@ from app.content.visibility import (
     visible,
     with_now,
 )
-from app.content.word_counts import count_matches
+from app.content.word_counts import count_matches, rare_matches, words_are_rare
 from app.db import UTCDateTime, as_utc
 from app.models import Event, Publishable, Tagging, Topic
 
@@ -377,6 +377,7 @@ def base_conditions(
     # Walking the sort index: keep SQLite off the (covering) visibility index, which it
     # would otherwise read whole and sort.
     conditions: list[Any] = []
+    dialect = session.get_bind().dialect.name
     if visibility:
         unindexed = walk or by_filter or plan == "walk"
         conditions.append(visible(ctype.model, viewer, unindexed, now=NOW if bound else None))
@@ -384,6 +385,8 @@ def base_conditions(
         conditions.append(_topic_sql(plan, ctype, TOPICS if bound else topic_ids))
     if params.q and walk:
         conditions.append(matches_each(ctype, params.q))  # SQLite, common words
+    elif params.q and dialect == "postgresql" and words_are_rare(session, ctype, params.q):
+        conditions.append(rare_matches(session, ctype, params.q))
     elif params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
     since = params.updated_since

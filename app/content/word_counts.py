@@ -29,6 +29,7 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam, func, literal, s
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from app.content.hints import PlanHints
 from app.content.search import match_condition
 from app.content.types import ContentType
 from app.content.visibility import Viewer, visible_document
@@ -124,3 +125,47 @@ def _more_than(session: Session, ids: Any, many: int) -> bool:
     """Whether the query `ids` finds more than `many` ids (a read of at most that many)."""
     probe = select(literal(1)).select_from(ids.subquery()).limit(1).offset(many)
     return session.execute(probe).first() is not None
+
+
+# A word matching at most this many of a type's documents is rare: a page with it starts
+# from its matches (`rare_matches`), not from the sort's index.
+RARE_MATCHES = 1_000
+# (database, type, words) -> rare? (`app.content.hints`).
+_RARE_WORDS = PlanHints()
+
+
+def words_are_rare(session: Session, ctype: ContentType, q: str) -> bool:
+    """PostgreSQL: whether `q` matches at most `RARE_MATCHES` of `ctype`'s documents
+    (whatever their visibility), counted through the type's GIN index, up to one more.
+
+    The planner estimates a word's matches from the words its statistics keep; a word they
+    do not hold is given a small fixed share of the rows (~600 of 200,000 articles for
+    "hamas", which four held at `large`), and a page of one item then walked the sort's
+    index backwards, probing each item's document and detoasting its vector until one
+    matched: 3-5 s, past the statement timeout (a 503)."""
+
+    def work_out() -> bool:
+        matches = (
+            select(literal(1))
+            .select_from(SearchDocument)
+            .where(in_its_gin_index(ctype), match_condition(session, q, [ctype]))
+            .limit(RARE_MATCHES + 1)
+            .subquery()
+        )
+        with planned_with(session, COUNTING_WORDS):
+            found = session.scalar(select(func.count()).select_from(matches)) or 0
+        return found <= RARE_MATCHES
+
+    return _RARE_WORDS.get((str(session.get_bind().engine.url), ctype.name, q), work_out)
+
+
+def rare_matches(session: Session, ctype: ContentType, q: str) -> ColumnElement[bool]:
+    """PostgreSQL: "this `ctype` item is among the matches of `q`", for rare words: the
+    matches found first, once, by the type's GIN index (an InitPlan's array), then the
+    items by their primary key, then sorted: a few milliseconds whatever the page size."""
+    matching = (
+        select(col(SearchDocument.entity_id))
+        .where(in_its_gin_index(ctype), match_condition(session, q, [ctype]))
+        .scalar_subquery()
+    )
+    return ctype.model.id == func.any(func.array(matching))
