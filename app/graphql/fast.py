@@ -30,7 +30,6 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLID,
-    GraphQLIncludeDirective,
     GraphQLInt,
     GraphQLInterfaceType,
     GraphQLList,
@@ -39,7 +38,6 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLSkipDirective,
     GraphQLString,
     GraphQLUnionType,
     InlineFragmentNode,
@@ -47,7 +45,6 @@ from graphql import (
     SelectionSetNode,
 )
 from graphql.execution import VariableValues, get_argument_values
-from graphql.execution.values import get_directive_values
 from graphql.type import get_named_type
 from strawberry import Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -56,6 +53,7 @@ from strawberry.types.arguments import convert_arguments
 from app.content.contacts import CONTACT_COLUMNS
 from app.content.rows import Projection, known_columns
 from app.graphql.ids import BY_MODEL, BY_TYPE_NAME, TYPE_NAMES
+from app.graphql.limits import included
 
 Serializer = Callable[[Any], Any]
 _INT_RANGE = range(-(2**31), 2**31)
@@ -224,13 +222,7 @@ class _Run:
     # -- selection sets ------------------------------------------------------------
 
     def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> bool:
-        if not node.directives:
-            return True
-        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
-        if skip is not None and skip["if"] is True:
-            return False
-        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
-        return include is None or include["if"] is True
+        return included(node, self.variables)
 
     def _applies(self, condition: str | None, object_type: GraphQLObjectType) -> bool:
         if condition is None or condition == object_type.name:

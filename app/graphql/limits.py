@@ -13,6 +13,7 @@ for neither: it is not executed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from graphql import (
     FieldNode,
@@ -52,6 +53,20 @@ class Limits:
 
 def limit_error(message: str, code: str, **extra: object) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, **extra})
+
+
+def included(node: Any, variables: VariableValues) -> bool:
+    """Whether execution runs a selection (a field, an inline fragment or a fragment
+    spread): not when `@skip(if: true)` or `@include(if: false)` leaves it out, with the
+    request's `variables` (the fast path's executor asks the same). Raises `GraphQLError`
+    for an `if` that is not a valid Boolean."""
+    if not getattr(node, "directives", None):
+        return True
+    skip = get_directive_values(GraphQLSkipDirective, node, variables)
+    if skip is not None and skip["if"] is True:
+        return False
+    include = get_directive_values(GraphQLIncludeDirective, node, variables)
+    return include is None or include["if"] is True
 
 
 class _Walker:
@@ -148,19 +163,12 @@ class _Walker:
         return depth + 1, cost + inner
 
     def _included(self, node: object) -> bool:
-        """Whether execution runs a selection: not when `@skip(if: true)` or
-        `@include(if: false)` leaves it out (an `if` that is not a valid Boolean counts as
+        """Whether execution runs a selection (an `if` that is not a valid Boolean counts as
         included: validation reports it)."""
-        if not getattr(node, "directives", None):
-            return True
         try:
-            skip = get_directive_values(GraphQLSkipDirective, node, self.variables)  # type: ignore[arg-type]
-            include = get_directive_values(GraphQLIncludeDirective, node, self.variables)  # type: ignore[arg-type]
+            return included(node, self.variables)
         except GraphQLError:
             return True
-        if skip is not None and skip.get("if") is True:
-            return False
-        return include is None or include.get("if") is not False
 
     def _first(self, definition: object, node: FieldNode) -> int:
         try:
