@@ -87,6 +87,12 @@ def in_its_gin_index(ctype: ContentType) -> ColumnElement[bool]:
     return (col(SearchDocument.entity_type) == named).is_(true())
 
 
+def in_its_matches(session: Session, ctype: ContentType, q: str) -> list[ColumnElement[bool]]:
+    """The conditions on `search_document` rows of `ctype`'s documents matching `q`, which
+    only the type's GIN index answers (`in_its_gin_index`), whatever their visibility."""
+    return [in_its_gin_index(ctype), match_condition(session, q, [ctype])]
+
+
 def count_matches(
     session: Session,
     ctype: ContentType,
@@ -99,8 +105,7 @@ def count_matches(
     other conditions on the items (a topic's: tagged with it), if any."""
     doc = SearchDocument
     model = ctype.model
-    matching = [in_its_gin_index(ctype), match_condition(session, q, [ctype])]
-    matching.append(visible_document(doc, viewer))
+    matching = [*in_its_matches(session, ctype, q), visible_document(doc, viewer)]
     items = select(model.id).where(*narrowing)
     if narrowing and not _more_than(session, items, FEW_ITEMS):
         # Few items: each may be asked whether its document matches, through the (type,
@@ -148,7 +153,7 @@ def words_are_rare(session: Session, ctype: ContentType, q: str) -> bool:
         matches = (
             select(literal(1))
             .select_from(SearchDocument)
-            .where(in_its_gin_index(ctype), match_condition(session, q, [ctype]))
+            .where(*in_its_matches(session, ctype, q))
             .limit(RARE_MATCHES + 1)
             .subquery()
         )
@@ -165,7 +170,7 @@ def rare_matches(session: Session, ctype: ContentType, q: str) -> ColumnElement[
     items by their primary key, then sorted: a few milliseconds whatever the page size."""
     matching = (
         select(col(SearchDocument.entity_id))
-        .where(in_its_gin_index(ctype), match_condition(session, q, [ctype]))
+        .where(*in_its_matches(session, ctype, q))
         .scalar_subquery()
     )
     return ctype.model.id == func.any(func.array(matching))
