@@ -13,20 +13,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import AppFactory
-from tests.test_feeds_visibility import FUTURE, PAST, delete, patch, write
+from tests.test_feeds_visibility import (
+    FUTURE,
+    PAST,
+    calendar_paths,
+    delete,
+    feed_paths,
+    patch,
+    write,
+)
 
-FEEDS = [
-    f"{path}.{fmt}"
-    for path in (
-        "/feeds/topics/kidnapping",
-        "/feeds/articles",
-        "/feeds/events",
-        "/feeds/publications",
-        "/feeds/people/beatriz-magaloni",
-    )
-    for fmt in ("rss", "atom", "json")
-]
-CALENDARS = ["/calendar/topics/kidnapping.ics", "/calendar/events.ics"]
+FEEDS = feed_paths("kidnapping", "beatriz-magaloni")
+CALENDARS = calendar_paths("kidnapping")
 
 
 def http_date(moment: datetime) -> str:

@@ -105,18 +105,19 @@ def arrange(factory: sessionmaker[Session]) -> None:
         delete(factory, collection, title)
 
 
-FEED_PATHS = [
-    f"{path}.{fmt}"
-    for path in (
-        "/feeds/topics/vis",
-        "/feeds/articles",
-        "/feeds/events",
-        "/feeds/publications",
-        "/feeds/people/ana-diaz",
-    )
-    for fmt in ("rss", "atom", "json")
-]
-CALENDAR_PATHS = ["/calendar/topics/vis.ics", "/calendar/events.ics"]
+def feed_paths(topic: str, person: str) -> list[str]:
+    """Every feed, in each format, with `topic`'s and `person`'s."""
+    paths = ("articles", "events", "publications", f"people/{person}")
+    return [f"/feeds/{path}.{fmt}" for path in (f"topics/{topic}", *paths) for fmt in FORMATS]
+
+
+def calendar_paths(topic: str) -> list[str]:
+    return [f"/calendar/topics/{topic}.ics", "/calendar/events.ics"]
+
+
+FORMATS = ("rss", "atom", "json")
+FEED_PATHS = feed_paths("vis", "ana-diaz")
+CALENDAR_PATHS = calendar_paths("vis")
 
 
 def test_hidden_items_never_appear(
