@@ -209,32 +209,41 @@ def _write(factory: sessionmaker[Session], collection: str, data: dict[str, Any]
     notify_write(BY_COLLECTION[collection], row)  # as the admin routes do, for response caches
 
 
+def _publish_each_type(
+    factory: sessionmaker[Session],
+    prefix: str,
+    kinds: Any,
+    fields: dict[str, Any],
+    title: str = "{kind}",
+) -> dict[str, str]:
+    """A published publication of each of `kinds` (slug `<prefix>-<kind>`, `title` formatted
+    with the kind, then `fields`): each kind's citation URL."""
+    urls = {}
+    for kind in kinds:
+        slug = f"{prefix}-{kind.replace('_', '-')}"
+        published = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+        data = {"slug": slug, "title": title.format(kind=kind), "publication_type": kind}
+        data["status"] = "published"
+        _write(factory, "publications", {**data, "published_at": published, **fields})
+        urls[kind] = f"/api/v1/publications/{slug}/citation"
+    return urls
+
+
 def test_every_publication_type(client: TestClient, session_factory: sessionmaker[Session]) -> None:
-    published = {
-        "status": "published",
-        "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-    }
     _write(session_factory, "people", {"slug": "ana", "name": "Ana María Díaz-Cayeros"})
     _write(session_factory, "people", {"slug": "org", "name": "Stanford", "sort_name": "Stanford"})
-    for kind in TYPES:
-        _write(
-            session_factory,
-            "publications",
-            {
-                **published,
-                "slug": f"p-{kind.replace('_', '-')}",
-                "title": f"On {kind}: 100% R&D_x {{braces}} #1 ~ ^",
-                "publication_type": kind,
-                "authors": ["ana", "org"],
-                "journal": "Collected Works",
-                "publisher": "Stanford University Press",
-                "pages": "7–19",
-                "year": 2021,
-                "published_on": "2021-03-04",
-            },
-        )
+    fields = {
+        "authors": ["ana", "org"],
+        "journal": "Collected Works",
+        "publisher": "Stanford University Press",
+        "pages": "7–19",
+        "year": 2021,
+        "published_on": "2021-03-04",
+    }
+    title = "On {kind}: 100% R&D_x {{braces}} #1 ~ ^"
+    urls = _publish_each_type(session_factory, "p", TYPES, fields, title)
     for kind, (bibtex_type, ris_type, csl_type) in TYPES.items():
-        url = f"/api/v1/publications/p-{kind.replace('_', '-')}/citation"
+        url = urls[kind]
         entry = bibtex_entry(client, url)
         assert entry.entry_type == bibtex_type, kind
         assert [(" ".join(a.first), " ".join(a.last)) for a in entry["author"]] == [
@@ -349,23 +358,9 @@ def test_ris_tags_are_the_fields_zotero_reads(
         "working_paper": "Working paper",
         "research_project": "Research project",
     }
-    for kind in meant:
-        _write(
-            session_factory,
-            "publications",
-            {
-                "slug": f"ris-{kind.replace('_', '-')}",
-                "title": kind,
-                "publication_type": kind,
-                "status": "published",
-                "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-                **series,
-            },
-        )
+    urls = _publish_each_type(session_factory, "ris", meant, series)
     for kind, (item_type, fields) in meant.items():
-        lines = ris_lines(
-            client, f"/api/v1/publications/ris-{kind.replace('_', '-')}/citation?format=ris"
-        )
+        lines = ris_lines(client, f"{urls[kind]}?format=ris")
         assert ZOTERO_RIS_TYPES[dict(lines)["TY"]] == item_type, kind
         values = series | {"genre": genres.get(kind, "")}
         for field, zotero_field in fields.items():
@@ -429,23 +424,9 @@ def test_csl_variables_are_the_fields_zotero_reads(
         "other": ("document", {"publisher": "publisher"}),
     }
     genres = {"policy_brief": "Policy brief", "working_paper": "Working paper"}
-    for kind in meant:
-        _write(
-            session_factory,
-            "publications",
-            {
-                "slug": f"csl-{kind.replace('_', '-')}",
-                "title": kind,
-                "publication_type": kind,
-                "status": "published",
-                "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-                **values,
-            },
-        )
+    urls = _publish_each_type(session_factory, "csl", meant, values)
     for kind, (item_type, fields) in meant.items():
-        item = csl(
-            client, f"/api/v1/publications/csl-{kind.replace('_', '-')}/citation?format=csl-json"
-        )
+        item = csl(client, f"{urls[kind]}?format=csl-json")
         assert ZOTERO_CSL_TYPES[item["type"]] == item_type, kind
         expected = values | {"genre": genres.get(kind, "")}
         for field, zotero_field in fields.items():
