@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.test_feeds_updated import article_fields
-from tests.test_feeds_visibility import FUTURE, PAST, write
+from tests.test_feeds_visibility import FUTURE, public_fields, write
 
 
 def test_hero_images_are_enclosures(
@@ -26,19 +25,11 @@ def test_hero_images_are_enclosures(
     }
     for slug, url in images.items():
         hero = {"hero_image": {"url": url, "alt": "Alt"}} if url else {}
-        write(factory, "articles", article_fields(slug, slug=f"article-{slug}", **hero))
+        write(factory, "articles", public_fields(slug, slug=f"article-{slug}", **hero))
     write(
         factory,
         "events",
-        {
-            "slug": "talk",
-            "title": "Talk",
-            "status": "published",
-            "published_at": PAST,
-            "starts_at": FUTURE,
-            "topics": ["vis"],
-            "hero_image": {"url": "/media/talk.png"},
-        },
+        public_fields("Talk", slug="talk", starts_at=FUTURE, hero_image={"url": "/media/talk.png"}),
     )
     site = "https://www.example.org"
     expected = {
@@ -72,7 +63,7 @@ def test_titles_read_back_as_written(
     """Titles are plain text, escaped once: RSS, Atom (as feedparser reads them) and JSON
     Feed give back what the editor wrote."""
     write(session_factory, "topics", {"slug": "vis", "name": "Visibility"})
-    write(session_factory, "articles", article_fields(title, slug="a"))
+    write(session_factory, "articles", public_fields(title, slug="a"))
     for fmt in ("rss", "atom"):
         parsed = feedparser.parse(client.get(f"/feeds/articles.{fmt}").content)
         (entry,) = parsed.entries

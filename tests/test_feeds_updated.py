@@ -20,6 +20,7 @@ from tests.test_feeds_visibility import (
     delete,
     feed_paths,
     patch,
+    public_fields,
     write,
 )
 
@@ -129,17 +130,7 @@ def test_conditional_requests_are_answered_alike_with_and_without_the_cache(
     cached_app, uncached_app = app_factory(), app_factory(response_cache=False)
     factory = cached_app.state.session_factory
     write(factory, "topics", {"slug": "vis", "name": "Visibility"})
-    write(
-        factory,
-        "events",
-        {
-            "title": "Talk",
-            "status": "published",
-            "published_at": PAST,
-            "starts_at": FUTURE,
-            "topics": ["vis"],
-        },
-    )
+    write(factory, "events", public_fields("Talk", starts_at=FUTURE))
     with TestClient(cached_app) as cached, TestClient(uncached_app) as uncached:
         first = cached.get(path)  # stored
         assert first.headers["last-modified"] == uncached.get(path).headers["last-modified"]
@@ -199,17 +190,6 @@ def test_the_openapi_document_offers_if_modified_since(demo_client: TestClient) 
 # A feed's `updated`
 
 
-def article_fields(title: str, **fields: Any) -> dict[str, Any]:
-    """A public article tagged `vis`, as written (for the feeds' tests)."""
-    return {
-        "title": title,
-        "status": "published",
-        "published_at": PAST,
-        "topics": ["vis"],
-        **fields,
-    }
-
-
 FEED_PATHS = ("/feeds/articles", "/feeds/topics/vis", "/feeds/people/ana-diaz")
 
 
@@ -241,7 +221,7 @@ def test_updated_never_goes_back_when_entries_leave(
     write(factory, "topics", {"slug": "vis", "name": "Visibility"})
     write(factory, "people", {"slug": "ana-diaz", "name": "Ana Díaz"})
     for n in range(1, 6):
-        write(factory, "articles", article_fields(f"Article {n}", authors=["ana-diaz"]))
+        write(factory, "articles", public_fields(f"Article {n}", authors=["ana-diaz"]))
     steps = [
         lambda: delete(factory, "articles", "article-5"),
         lambda: patch(factory, "articles", "article-4", {"status": "archived"}),
@@ -264,7 +244,7 @@ def test_updated_moves_when_a_shown_person_or_topic_changes(
     write(factory, "topics", {"slug": "vis", "name": "Visibility"})
     write(factory, "people", {"slug": "ana-diaz", "name": "Ana Díaz"})
     write(factory, "people", {"slug": "bo-li", "name": "Bo Li"})
-    write(factory, "articles", article_fields("Article", authors=["ana-diaz", "bo-li"]))
+    write(factory, "articles", public_fields("Article", authors=["ana-diaz", "bo-li"]))
     before = _updated(client)
     patch(factory, "people", "bo-li", {"name": "Bo Lin"})
     after = _updated(client)
@@ -287,7 +267,7 @@ def test_an_empty_feed_is_not_dated_1970(
     assert rss_updated(client, "/feeds/events.rss") == topic_updated.replace(microsecond=0)
     assert last_modified(client.get("/feeds/events.json")) == topic_updated.replace(microsecond=0)
     # Emptied again: the moment it was emptied.
-    write(session_factory, "articles", article_fields("Only"))
+    write(session_factory, "articles", public_fields("Only"))
     delete(session_factory, "articles", "only")
     emptied = atom_updated(client, "/feeds/articles.atom")
     assert emptied > topic_updated
@@ -327,7 +307,7 @@ def test_updated_is_the_same_while_nothing_changes(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
     write(session_factory, "topics", {"slug": "vis", "name": "Visibility"})
-    write(session_factory, "articles", article_fields("Article"))
+    write(session_factory, "articles", public_fields("Article"))
     first = client.get("/feeds/topics/vis.atom")
     with TestClient(client.app) as again:  # (a second client: no shared cache state matters)
         second = again.get("/feeds/topics/vis.atom")

@@ -105,6 +105,17 @@ def arrange(factory: sessionmaker[Session]) -> None:
         delete(factory, collection, title)
 
 
+def public_fields(title: str, **fields: Any) -> dict[str, Any]:
+    """A public item tagged `vis`, as written (for the feeds' tests)."""
+    return {
+        "title": title,
+        "status": "published",
+        "published_at": PAST,
+        "topics": ["vis"],
+        **fields,
+    }
+
+
 def feed_paths(topic: str, person: str) -> list[str]:
     """Every feed, in each format, with `topic`'s and `person`'s."""
     paths = ("articles", "events", "publications", f"people/{person}")
@@ -225,22 +236,8 @@ def test_links_follow_configured_site(app_factory: Any) -> None:
     )
     with TestClient(app) as client:
         write(app.state.session_factory, "topics", {"slug": "vis", "name": "Visibility"})
-        write(
-            app.state.session_factory,
-            "articles",
-            {"title": "Hello", "status": "published", "published_at": PAST, "topics": ["vis"]},
-        )
-        write(
-            app.state.session_factory,
-            "events",
-            {
-                "title": "Talk",
-                "status": "published",
-                "published_at": PAST,
-                "starts_at": FUTURE,
-                "topics": ["vis"],
-            },
-        )
+        write(app.state.session_factory, "articles", public_fields("Hello"))
+        write(app.state.session_factory, "events", public_fields("Talk", starts_at=FUTURE))
         rss = feedparser.parse(client.get("/feeds/topics/vis.rss").content)
     assert rss.feed.link == "https://institute.example.edu/research/t/vis"
     assert {link["rel"]: link["href"] for link in rss.feed.links}[
