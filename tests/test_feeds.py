@@ -326,6 +326,10 @@ def test_autodiscovery_links_resolve(demo_client: TestClient) -> None:
 
 def test_feed_cost_does_not_grow_with_items(demo_client: TestClient) -> None:
     engine = demo_client.app.state.engine  # type: ignore[attr-defined]
+    # The first request of a process also asks, once per type, when the next scheduled
+    # item goes public (remembered after): counted, this test failed whenever it was the
+    # first on its worker to use the demo app.
+    demo_client.get("/feeds/articles.rss")
     with count_queries(engine) as topic_queries:
         demo_client.get("/feeds/topics/kidnapping.rss")
     with count_queries(engine) as person_queries:
