@@ -260,3 +260,47 @@ def test_a_page_with_a_rare_word_starts_from_its_matches(
         assert "article.id = any(array((SELECT search_document.entity_id" in sql, sql
         assert "(search_document.entity_type = 'article') IS true" in sql, sql
         assert "InitPlan" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"q": WORD}, {"topic": "piracy"}, {"q": WORD, "sort": "published_at"}],
+    ids=["words", "topic", "words-oldest-first"],
+)
+def test_a_narrowed_stream_is_the_stream_narrowed(
+    api: TestClient, seeded: dict[str, Any], params: dict[str, Any]
+) -> None:
+    """The public's stream narrowed by words or another topic holds the items of the whole
+    stream that pass, in the same order, page by page (PostgreSQL reads it from the
+    topic's taggings, as the whole stream: `topic_stream`)."""
+    url = "/api/v1/topics/kidnapping/stream"
+    if "topic" in params:
+        passing = {i["slug"] for i in walk(api, "/api/v1/topics/piracy/stream", {"limit": 50})}
+    else:
+        passing = {i["slug"] for i in walk(api, url, {"q": WORD, "limit": 50})}
+        # The words are in these items' titles (or a quote's text), and in no other's.
+        stream = walk(api, url, {"limit": 50})
+        assert passing == {i["slug"] for i in stream if WORD in (i.get("title") or i["text"])}
+    order = {"sort": params["sort"]} if "sort" in params else {}
+    whole = [i["slug"] for i in walk(api, url, {**order, "limit": 2}) if i["slug"] in passing]
+    narrowed = [i["slug"] for i in walk(api, url, {**params, "limit": 2})]
+    assert narrowed == whole
+    assert len(narrowed) >= 2
+
+
+def test_a_narrowed_public_stream_reads_the_topics_taggings(
+    api: TestClient, seeded: dict[str, Any], plans_as_run: Callable[..., list[tuple[str, str]]]
+) -> None:
+    """PostgreSQL: each type's page of the public's narrowed stream walks the topic's
+    public taggings of the type in order and asks each item whether it passes, as the
+    whole stream does. From the items, the planner walked the type's sort index asking
+    each whether it was tagged: for a topic on 1.6% of the publications, most of them
+    old, 61,000 publications for a page at `large` (290 ms; now 10 ms)."""
+    seen = plans_as_run()
+    response = api.get("/api/v1/topics/kidnapping/stream", params={"q": WORD, "limit": 1})
+    assert response.status_code == 200
+    pages = [sql for sql, _ in seen if "UNION ALL" in sql]
+    assert pages, seen
+    for sql in pages:
+        assert sql.count("tagging.public_at AS published") == 4, sql
+        assert "tagging.entity_id IN (SELECT article.id" in sql, sql

@@ -1036,9 +1036,12 @@ def topic_stream(
     sqlite = session.get_bind().dialect.name == "sqlite"
     narrowed = ListParams(topics=params.topics, q=params.q, updated_since=params.updated_since)
 
-    def conditions_of(ctype: ContentType, for_count: bool, words: bool = True) -> list[Any]:
+    def conditions_of(
+        ctype: ContentType, for_count: bool, words: bool = True, with_topic: bool = True
+    ) -> list[Any]:
         """The conditions of the type's branch; without `words`: without `q`, nor the
-        items' visibility (a count of words reads their documents')."""
+        items' visibility (a count of words reads their documents'); without `with_topic`:
+        without the topic (the branch reads its taggings)."""
         model = ctype.model
         if sqlite:
             tagged, walk = _topic_condition(session, ctype, [topic.id or 0], for_count=for_count)
@@ -1063,7 +1066,7 @@ def topic_stream(
             changed_widely=widely,
             visibility=words,
         )
-        return [*found, tagged]
+        return [*found, tagged] if with_topic else found
 
     widely_by_type: dict[str, bool] = {}
 
@@ -1076,12 +1079,28 @@ def topic_stream(
     # The public's stream, narrowed by nothing: each type's page from the taggings alone.
     from_taggings = not viewer.preview and set(narrowing) <= {"ascending"}
 
+    # PostgreSQL, the public's stream narrowed (words, other topics, a time): each type's
+    # page from the topic's public taggings of the type in order, as unnarrowed, each item
+    # asked whether it passes. From the items, the planner walked the type's sort index
+    # asking each whether it was tagged, guessing the topic's share of the type from all
+    # its taggings: for a topic on 1.6% of the publications, most of them old, a page read
+    # 61,000 publications (at `large`: `q=security` 290 ms -> 10 ms; `topic=israel` 144 ms
+    # -> 9 ms; a popular topic with `updated_since` a month ago 770 ms -> 300 ms). Where
+    # the topic is popular, the items' walk was as quick or quicker (kidnapping's
+    # `q=colombia` 40 ms, now 78 ms): the two walks probe about as many rows.
+    narrowed_taggings = not from_taggings and not viewer.preview and not sqlite
+
     branches = []
     for ctype in types:
         rank = STREAM_RANK[ctype.name]
-        if from_taggings:
+        if from_taggings or narrowed_taggings:
             published, item_id = col(Tagging.public_at), col(Tagging.entity_id)
             conditions = [col(Tagging.topic_id) == topic.id, *public_tagged(ctype, viewer)]
+            if not from_taggings:
+                narrowed_ids = select(ctype.model.id).where(
+                    *conditions_of(ctype, for_count=False, with_topic=False)
+                )
+                conditions.append(item_id.in_(narrowed_ids))
         else:
             published, item_id = _published(ctype, viewer), ctype.model.id
             conditions = conditions_of(ctype, for_count=False)
