@@ -157,13 +157,20 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
         # jit off: PostgreSQL compiles a statement whose estimated cost passes
         # jit_above_cost, which statements over a million rows do, though they read a few
         # thousand: search at `large` spent 65 ms of its 144 ms compiling 81 functions.
+        # max_parallel_workers_per_gather 0: a page is the first rows of a walk that
+        # checks each row (a word, a topic), and parallel workers walk ahead of what the
+        # page takes, each checking thousands of rows: `articles?q=israel` at `large` read
+        # 23,000 articles for 21 (190-240 ms; serial 12 ms), kidnapping's stream
+        # `q=israel` 113 -> 17 ms. A walk that finds nothing, or a count not yet cached,
+        # can take longer alone (`changes` total 300 -> 420 ms): such work is shared by
+        # the requests running at once anyway.
         # timezone UTC: psycopg returns timestamps in the session's zone; in UTC they come
         # as `datetime.UTC` and need no conversion (a list with includes reads ~1,300),
         # whatever zone the server is configured with.
         connect_args={
             "options": (
                 f"-c statement_timeout={timeout} -c synchronize_seqscans=off -c jit=off"
-                " -c timezone=UTC"
+                " -c timezone=UTC -c max_parallel_workers_per_gather=0"
             ),
             "connect_timeout": 3,
         },

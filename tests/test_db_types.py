@@ -93,6 +93,16 @@ def test_postgresql_statements_are_not_jit_compiled(probe: Engine) -> None:
         assert connection.execute(text("SHOW jit")).scalar() == "off"
 
 
+def test_postgresql_statements_run_without_parallel_workers(probe: Engine) -> None:
+    """A page is the first rows of a walk that checks each row; parallel workers walked
+    ahead of the page, each checking thousands of rows (`articles?q=israel` at `large`:
+    190-240 ms, serial 12 ms)."""
+    if probe.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with probe.connect() as connection:
+        assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+
+
 def test_postgresql_sessions_run_in_utc_and_timestamps_need_no_conversion(probe: Engine) -> None:
     """Each connection sets `timezone=UTC`, so psycopg hands back `datetime.UTC` values that
     pass through unconverted; a session moved to another zone still reads UTC values."""
