@@ -9,6 +9,7 @@ pages hold, on both databases, for the public and in preview, whatever else narr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from app.content.word_counts import COUNTING_WORDS
 from tests.admin_helpers import PREVIEW, bearer
 from tests.graphql_support import gql
 from tests.rest_factories import (
+    PAST,
     make_article,
     make_event,
     make_key,
@@ -237,6 +239,7 @@ def test_pages_with_words_are_the_same_whichever_way_they_start(
     for rare_up_to in (0, word_counts.RARE_MATCHES):
         monkeypatch.setattr(word_counts, "_RARE_WORDS", PlanHints())
         monkeypatch.setattr(word_counts, "RARE_MATCHES", rare_up_to)
+        monkeypatch.setattr(word_counts, "SPARSE_MATCHES", rare_up_to)
         found[rare_up_to] = [
             [item["slug"] for item in walk(api, url, {**params, "limit": 2})]
             for url, params, _ in cases
@@ -304,3 +307,34 @@ def test_a_narrowed_public_stream_reads_the_topics_taggings(
     for sql in pages:
         assert sql.count("tagging.public_at AS published") == 4, sql
         assert "tagging.entity_id IN (SELECT article.id" in sql, sql
+
+
+@pytest.mark.parametrize("newest_have_it", [False, True])
+def test_a_page_with_a_word_the_newest_items_lack_starts_from_its_matches(
+    api: TestClient,
+    seeded: dict[str, Any],
+    factory: sessionmaker[Session],
+    plans_as_run: Callable[..., list[tuple[str, str]]],
+    monkeypatch: pytest.MonkeyPatch,
+    newest_have_it: bool,
+) -> None:
+    """PostgreSQL: a word with more than `RARE_MATCHES` matches, but none among the
+    newest items (an archive's word of the past), starts from its matches as a rare one
+    does; walked from the newest, each item checked, a page read every item newer than
+    its matches. A word the newest items have is walked."""
+    with writing(factory) as session:
+        for i in range(12):
+            title = f"Newer {WORD} story {i}" if newest_have_it else f"Newer story {i}"
+            later = PAST + timedelta(days=1 + i)
+            make_article(session, title=title, published_at=later, topics=["kidnapping"])
+    monkeypatch.setattr(word_counts, "_RARE_WORDS", PlanHints())
+    monkeypatch.setattr(word_counts, "RARE_MATCHES", 1)
+    monkeypatch.setattr(word_counts, "SPARSE_SAMPLE", 10)
+    monkeypatch.setattr(word_counts, "PAGE_ROWS", 1)  # a handful of matches is "many" here
+    seen = plans_as_run()
+    assert api.get("/api/v1/articles", params={"q": WORD, "limit": 1}).status_code == 200
+    pages = [sql for sql, _ in seen if sql.startswith("SELECT article.") and "ORDER BY" in sql]
+    assert pages, seen
+    for sql in pages:
+        from_matches = "article.id = any(array((SELECT search_document.entity_id" in sql
+        assert from_matches != newest_have_it, sql

@@ -34,7 +34,7 @@ from app.content.search import match_condition
 from app.content.types import ContentType
 from app.content.visibility import Viewer, visible_document
 from app.db import open_transaction
-from app.models import SearchDocument
+from app.models import Publishable, SearchDocument
 
 # What the planner is told while it plans a count with words: no sequential scans (of
 # `search_document`, which detoast every vector; the planner rated one cheaper than the
@@ -135,13 +135,25 @@ def _more_than(session: Session, ids: Any, many: int) -> bool:
 # A word matching at most this many of a type's documents is rare: a page with it starts
 # from its matches (`rare_matches`), not from the sort's index.
 RARE_MATCHES = 1_000
+# Up to this many matches, a word few of the type's newest items have is rare as well: a
+# walk from the newest checks ~PAGE_ROWS / share of them (~30 µs each, its document's
+# vector detoasted), where starting from the matches costs ~13 µs a match. A word of an
+# archive's past (every match years old) walked the whole type: seconds, past the
+# statement timeout.
+SPARSE_MATCHES = 20_000
+SPARSE_SAMPLE = 500
+PAGE_ROWS = 21  # a default page and the row that tells whether another follows
+WALK_COST = 2  # a row walked, in matches read
 # (database, type, words) -> rare? (`app.content.hints`).
 _RARE_WORDS = PlanHints()
 
 
 def words_are_rare(session: Session, ctype: ContentType, q: str) -> bool:
-    """PostgreSQL: whether `q` matches at most `RARE_MATCHES` of `ctype`'s documents
-    (whatever their visibility), counted through the type's GIN index, up to one more.
+    """PostgreSQL: whether a page with `q` is better started from its matches: it matches
+    at most `RARE_MATCHES` of `ctype`'s documents (whatever their visibility), counted
+    through the type's GIN index, up to one more; or at most `SPARSE_MATCHES`, and so few
+    of the newest `SPARSE_SAMPLE` items that walking from the newest would check more
+    items than there are matches to read (`_walks_further`).
 
     The planner estimates a word's matches from the words its statistics keep; a word they
     do not hold is given a small fixed share of the rows (~600 of 200,000 articles for
@@ -154,14 +166,40 @@ def words_are_rare(session: Session, ctype: ContentType, q: str) -> bool:
             select(literal(1))
             .select_from(SearchDocument)
             .where(*in_its_matches(session, ctype, q))
-            .limit(RARE_MATCHES + 1)
+            .limit(SPARSE_MATCHES + 1)
             .subquery()
         )
         with planned_with(session, COUNTING_WORDS):
             found = session.scalar(select(func.count()).select_from(matches)) or 0
-        return found <= RARE_MATCHES
+        if found <= RARE_MATCHES:
+            return True
+        return found <= SPARSE_MATCHES and _walks_further(session, ctype, q, found)
 
     return _RARE_WORDS.get((str(session.get_bind().engine.url), ctype.name, q), work_out)
+
+
+def _walks_further(session: Session, ctype: ContentType, q: str, found: int) -> bool:
+    """Whether a walk from the newest items would check more than `found` matches are
+    worth, judged on the newest `SPARSE_SAMPLE` (by `published_at` where items have one)."""
+    model = ctype.model
+    newest = select(model.id)
+    if issubclass(model, Publishable):
+        published = col(model.published_at)
+        newest = newest.where(published.is_not(None)).order_by(published.desc(), model.id.desc())
+    else:
+        newest = newest.order_by(model.id.desc())
+    doc = SearchDocument
+    sampled, matching = session.execute(
+        select(func.count(), func.count().filter(match_condition(session, q, [ctype]))).where(
+            col(doc.entity_type) == ctype.name,
+            col(doc.entity_id)
+            == func.any(func.array(newest.limit(SPARSE_SAMPLE).scalar_subquery())),
+        )
+    ).one()
+    if not sampled:
+        return False
+    walked = PAGE_ROWS * sampled / max(matching, 0.5)
+    return walked * WALK_COST > found
 
 
 def rare_matches(session: Session, ctype: ContentType, q: str) -> ColumnElement[bool]:
