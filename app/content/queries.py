@@ -1105,9 +1105,8 @@ def topic_stream(
     # asking each whether it was tagged, guessing the topic's share of the type from all
     # its taggings: for a topic on 1.6% of the publications, most of them old, a page read
     # 61,000 publications (at `large`: `q=security` 290 ms -> 10 ms; `topic=israel` 144 ms
-    # -> 9 ms; a popular topic with `updated_since` a month ago 770 ms -> 300 ms). Where
-    # the topic is popular, the items' walk was as quick or quicker (kidnapping's
-    # `q=colombia` 40 ms, now 78 ms): the two walks probe about as many rows.
+    # -> 9 ms). Where the topic is popular, the items' walk was as quick (the two walks
+    # probe about as many rows: kidnapping's `q=colombia` 40 ms then, 20 ms now).
     narrowed_taggings = not from_taggings and not viewer.preview and not sqlite
 
     branches = []
