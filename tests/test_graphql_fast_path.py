@@ -68,6 +68,11 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
         {},
     ),
     (
+        "query($role: ParticipantRole) { events(first: 10) { nodes { slug hosts: participants(role: HOST) "
+        "{ role title person { slug } } some: participants(role: $role) { person { name } } } } }",
+        {"role": "SPEAKER"},
+    ),
+    (
         '{ person(slug: "amichai-magen") { events(filter: {role: HOST}) { nodes { title } } skipped: quotes @skip(if: true) { totalCount } } }',
         {},
     ),

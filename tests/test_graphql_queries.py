@@ -53,6 +53,30 @@ def test_event_by_slug_with_participants_and_moderators(demo_client: TestClient)
     assert public_id(event["id"]).startswith("evt_")
 
 
+def test_participants_of_one_role(demo_client: TestClient) -> None:
+    """`participants(role:)`: the event's hosts (or any role) in program order, with the
+    title the event gives them, as the whole list has them."""
+    data = gql(
+        demo_client,
+        """query($seminar: String!, $role: ParticipantRole) {
+          conference: event(slug: "violence-organized-crime-and-governance-in-mexico-2011") {
+            all: participants { role title person { slug } }
+            hosts: participants(role: HOST) { role title person { slug } } }
+          seminar: event(slug: $seminar) {
+            all: participants { role person { slug } }
+            some: participants(role: $role) { role person { slug } } } }""",
+        {"seminar": SEMINAR, "role": "SPEAKER"},
+    )
+    conference, seminar = data["conference"], data["seminar"]
+    assert [p["person"]["slug"] for p in conference["hosts"]] == [
+        "mariano-florentino-cuellar",
+        "beatriz-magaloni",
+    ]
+    assert conference["hosts"] == [p for p in conference["all"] if p["role"] == "HOST"]
+    assert len(seminar["some"]) == 3
+    assert seminar["some"] == [p for p in seminar["all"] if p["role"] == "SPEAKER"]
+
+
 def test_single_items_by_id_and_unknown_slugs(demo_client: TestClient) -> None:
     event = gql(demo_client, f'{{ event(slug: "{SEMINAR}") {{ id title }} }}')["event"]
     by_global = gql(

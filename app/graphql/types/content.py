@@ -191,12 +191,23 @@ class Event(Node):
     def hero_image(self, root: EventRow) -> Image | None:
         return hero_image_of(root)
 
-    @strawberry.field(description="Everyone taking part, in program order, with their roles.")
-    def participants(self, root: EventRow, info: Info) -> list[Participant]:
+    @strawberry.field(
+        description="Everyone taking part, in program order, with their roles; with `role`, "
+        "those in that role only (`participants(role: HOST)`: the event's hosts)."
+    )
+    def participants(
+        self,
+        root: EventRow,
+        info: Info,
+        role: Annotated[
+            ParticipantRole | None, strawberry.argument(description="Only this role.")
+        ] = None,
+    ) -> list[Participant]:
         links = context_of(info).links(root, "participants")
         return [
             ParticipantData(link.target, link.extra["role"], link.extra["title"])  # type: ignore[misc]
             for link in links
+            if role is None or link.extra["role"] == role.value
         ]
 
     @strawberry.field(description="The participants whose role is SPEAKER, in program order.")
