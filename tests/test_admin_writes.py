@@ -438,3 +438,29 @@ def test_scheduled_item_appears_by_itself(client: TestClient, keys: Keys) -> Non
     )
     sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()) + 0.1)
     assert client.get("/api/v1/articles/embargoed").status_code == 200  # no job ran
+
+
+def test_an_unknown_item_is_said_the_same_by_reads_writes_feeds_and_citations(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    """A 404 names the type, the key (cut at 200 characters) and the collection, whoever
+    answers it: a read said "in topics.", a write did not."""
+    long = "x" * 300
+    cases = [
+        ("GET", "/api/v1/topics/nope", "No topic with id or slug 'nope' in topics."),
+        ("PATCH", "/api/v1/topics/nope", "No topic with id or slug 'nope' in topics."),
+        ("DELETE", "/api/v1/events/nope", "No event with id or slug 'nope' in events."),
+        ("GET", f"/api/v1/people/{long}", f"No person with id or slug '{'x' * 200}' in people."),
+        ("GET", "/api/v1/topics/nope/stream", "No topic with id or slug 'nope' in topics."),
+        ("GET", "/feeds/people/nope.rss", "No person with id or slug 'nope' in people."),
+        (
+            "GET",
+            "/api/v1/publications/nope/citation?format=ris",
+            "No publication with id or slug 'nope' in publications.",
+        ),
+    ]
+    for method, path, detail in cases:
+        body = {"title": "x"} if method == "PATCH" else None
+        response = client.request(method, path, json=body, headers=writer)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["detail"] == detail, (method, path)

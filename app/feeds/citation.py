@@ -24,7 +24,7 @@ from app.feeds.bibliography import (
 from app.feeds.sources import usable_key
 from app.http.caching import cacheable_response, is_private, surrogate_keys
 from app.http.deps import SessionDep, SettingsDep
-from app.http.errors import NotFound, problem_responses
+from app.http.errors import NotFound, no_item, problem_responses
 from app.http.viewer import ViewerDep
 from app.models import Publication
 from app.rest.params import QueryParam, StrictQuery
@@ -141,7 +141,7 @@ def publication_citation(
     """
     row = get_item(session, PUBLICATION, id_or_slug, viewer) if usable_key(id_or_slug) else None
     if not isinstance(row, Publication):
-        raise NotFound(f"No publication with id or slug '{id_or_slug}'.")
+        raise NotFound(no_item(PUBLICATION.name, PUBLICATION.collection, id_or_slug))
     citation, ids = citation_of(session, row, viewer)
     filename = f"{cite_key(citation)}.{EXTENSIONS[citation_format]}"
     return cacheable_response(

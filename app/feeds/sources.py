@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.content.queries import ListParams, get_item, get_topic, list_items, topic_stream
 from app.content.types import ARTICLE, EVENT, PERSON, PUBLICATION, ContentType
 from app.content.visibility import Viewer
-from app.http.errors import NotFound
+from app.http.errors import NotFound, no_item
 from app.models import Person, Topic
 
 FEED_SIZE = 50
@@ -43,7 +43,7 @@ def topic_or_404(session: Session, slug: str, viewer: Viewer) -> Topic:
 def person_or_404(session: Session, id_or_slug: str, viewer: Viewer) -> Person:
     person = get_item(session, PERSON, id_or_slug, viewer) if usable_key(id_or_slug) else None
     if not isinstance(person, Person):
-        raise NotFound(f"No person with id or slug '{id_or_slug}'.")
+        raise NotFound(no_item(PERSON.name, PERSON.collection, id_or_slug))
     return person
 
 

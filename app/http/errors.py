@@ -58,7 +58,7 @@ class Problem(Schema):
                 "type": "https://dossier.dev/problems/not-found",
                 "title": "Not Found",
                 "status": 404,
-                "detail": "No event with id or slug 'nope'.",
+                "detail": "No event with id or slug 'nope' in events.",
             }
         }
     )
@@ -129,6 +129,12 @@ class NotFound(AppError):
     status = 404
     title = "Not Found"
     slug = "not-found"
+
+
+def no_item(type_name: str, collection: str, id_or_slug: str) -> str:
+    """The detail of the 404 for an item no one may see under `id_or_slug`, said the same
+    by reads, writes, feeds and citations (the key cut at 200 characters)."""
+    return f"No {type_name} with id or slug '{id_or_slug[:200]}' in {collection}."
 
 
 class MethodNotAllowed(AppError):

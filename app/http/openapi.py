@@ -8,7 +8,13 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 
-from app.http.errors import PROBLEM_MEDIA_TYPE, problem_example, problem_responses, problem_schemas
+from app.http.errors import (
+    PROBLEM_MEDIA_TYPE,
+    no_item,
+    problem_example,
+    problem_responses,
+    problem_schemas,
+)
 
 OPENAPI_TAGS: list[dict[str, str]] = [
     {"name": "topics", "description": 'Topics such as "Kidnapping", and each topic\'s stream.'},
@@ -100,7 +106,7 @@ def _not_found_detail(path: str) -> str:
     ctype = next((BY_COLLECTION[p] for p in parts if p in BY_COLLECTION), TOPIC)
     if parts[0] == "feeds" and "people" in parts:
         ctype = BY_COLLECTION["people"]
-    return f"No {ctype.name} with id or slug 'nope' in {ctype.collection}."
+    return no_item(ctype.name, ctype.collection, "nope")
 
 
 def _document_problem_examples(path: str, operation: dict[str, Any]) -> None:

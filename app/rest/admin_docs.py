@@ -22,7 +22,7 @@ from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.writes import merge_patch
 from app.demo.data import DEMO_DATASET
 from app.feeds.links import feed_links
-from app.http.errors import PROBLEM_MEDIA_TYPE, problem_example, problem_responses
+from app.http.errors import PROBLEM_MEDIA_TYPE, no_item, problem_example, problem_responses
 from app.schemas.writes import WRITE_MODELS
 
 CREATE_ERRORS = (400, 401, 403, 409, 413, 415, 422, 429)
@@ -300,7 +300,7 @@ def _problem_examples(ctype: ContentType) -> dict[int, dict[str, Any]]:
         ),
         401: problem_example(401, "The API key is unknown or revoked."),
         403: problem_example(403, "The API key 'site' lacks the 'content:write' scope."),
-        404: problem_example(404, f"No {ctype.name} with id or slug 'nope'."),
+        404: problem_example(404, no_item(ctype.name, ctype.collection, "nope")),
         409: problem_example(
             409,
             f"The slug '{slug}' is taken by another {ctype.name} ({held_by}): choose another "

@@ -33,6 +33,7 @@ from app.http.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     UnsupportedMediaType,
+    no_item,
 )
 from app.http.responses import ORJSONResponse
 from app.rest.envelope import renderer
@@ -119,7 +120,7 @@ def find_for_update(session: Session, ctype: ContentType, id_or_slug: str) -> An
         select(model).where(key, model.deleted_at.is_(None)).with_for_update()  # type: ignore[union-attr, arg-type]
     ).first()
     if row is None:
-        raise NotFound(f"No {ctype.name} with id or slug '{id_or_slug}'.")
+        raise NotFound(no_item(ctype.name, ctype.collection, id_or_slug))
     return row
 
 

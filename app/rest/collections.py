@@ -23,7 +23,7 @@ from app.content.types import ALL_TYPES, EVENT, ContentType
 from app.content.visibility import Viewer
 from app.http.caching import max_age_until
 from app.http.deps import SessionDep, SettingsDep
-from app.http.errors import NotFound, problem_responses
+from app.http.errors import NotFound, no_item, problem_responses
 from app.http.viewer import ViewerDep
 from app.rest import params as p
 from app.rest.envelope import drop_unrequested_feeds, item_response, list_response, renderer
@@ -139,9 +139,7 @@ class CollectionRoutes:
         if "\x00" not in id_or_slug and len(id_or_slug) <= 200:
             row = get_item(session, self.ctype, id_or_slug, viewer)
         if row is None:
-            raise NotFound(
-                f"No {self.ctype.name} with id or slug '{id_or_slug[:200]}' in {self.ctype.collection}."
-            )
+            raise NotFound(no_item(self.ctype.name, self.ctype.collection, id_or_slug))
         render = renderer(session, viewer, request)
         item = render.render(self.ctype, [row], include, fields)[0]
         drop_unrequested_feeds([item], fields)

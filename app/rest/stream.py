@@ -23,7 +23,7 @@ from app.content.render import IncludeTree, field_names, parse_include
 from app.content.types import STREAM_TYPES, TOPIC, ContentType
 from app.content.visibility import Viewer
 from app.http.caching import max_age_until
-from app.http.errors import NotFound, problem_responses
+from app.http.errors import NotFound, no_item, problem_responses
 from app.rest import params as p
 from app.rest.collections import FIXED
 from app.rest.envelope import list_response, renderer
@@ -132,7 +132,7 @@ def stream_page(
     wanted = p.parse_fields(query.get("fields"), _FIELDS, ())
     topic = get_topic(session, slug, viewer) if "\x00" not in slug and len(slug) <= 200 else None
     if topic is None:
-        raise NotFound(f"No topic with id or slug '{slug[:200]}' in topics.")
+        raise NotFound(no_item(TOPIC.name, TOPIC.collection, slug))
     page = topic_stream(
         session,
         topic,
