@@ -50,6 +50,10 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
         {},
     ),
     (
+        '{ search(query: "Kidnapping", first: 5) { nodes { __typename ... on Node { id } ... on Article { title } } } }',
+        {},
+    ),
+    (
         "{ organizations(first: 50) { edges { node { name shortName parent { name parent { name } } topics { slug } } } } }",
         {},
     ),

@@ -328,6 +328,19 @@ def test_search_ranks_and_highlights(demo_client: TestClient) -> None:
     assert {e["type"] for e in only_people["search"]["edges"]} == {"PERSON"}
 
 
+def test_search_nodes_are_its_edges_nodes(demo_client: TestClient) -> None:
+    """`nodes`, as every connection has: the items of the page, best first."""
+    item = "__typename ... on Node { id } ... on Person { name } ... on Event { title }"
+    data = gql(
+        demo_client,
+        f"""{{ search(query: "Sandberg", first: 3) {{
+            nodes {{ {item} }} edges {{ node {{ {item} }} }} }} }}""",
+    )
+    nodes = data["search"]["nodes"]
+    assert len(nodes) == 3
+    assert nodes == [edge["node"] for edge in data["search"]["edges"]]
+
+
 @pytest.mark.parametrize(
     ("query", "argument"),
     [

@@ -220,6 +220,10 @@ class SearchPageData:
         cursor_at = edges[0]._cursor_at if edges else (lambda i: "")
         self.page_info = PageInfoData(len(edges), has_next, has_previous, cursor_at)
 
+    @property
+    def nodes(self) -> list[Any]:
+        return [edge.node for edge in self.edges]
+
 
 def search_connection(
     info: Info[Any, Any], query: str, types: list[Enum] | None, first: int, after: str | None

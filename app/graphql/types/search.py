@@ -32,5 +32,9 @@ class SearchEdge:
 @strawberry.type(description="Ranked search hits across types.")
 class SearchConnection:
     edges: list[SearchEdge] = strawberry.field(description="The hits of this page, best first.")
+    nodes: list[SearchResult] = strawberry.field(
+        description="The items of this page, best first (edges without cursors, scores and "
+        "snippets)."
+    )
     page_info: PageInfo = strawberry.field(description="Pagination state.")
     total_count: int = strawberry.field(description="How many items match in all.")
