@@ -248,8 +248,8 @@ def _slug_holder(session: Session, ctype: ContentType, slug: str) -> WriteError 
     if holder.deleted_at is not None:
         return conflict(
             f"The slug '{slug}' belonged to {ctype.indefinite_name} that was deleted "
-            f"({held_by}); slugs are never reused, so that links to a deleted item never "
-            "point at a new one: choose another."
+            f"({held_by}); a deleted item's slug is never reused, so that links to it "
+            "never point at a new one: choose another."
         )
     return conflict(
         f"The slug '{slug}' is taken by another {ctype.name} ({held_by}): choose another "

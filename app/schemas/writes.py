@@ -68,9 +68,10 @@ SLUG = (
     "URL-safe ASCII: lowercase letters and digits in words joined by single hyphens "
     "(`abbas-milani`). Left out of a create: derived from the title, name or text, "
     "transliterated from any script, with `-2`, `-3`… added when taken. A slug that "
-    "another item of this type holds, or held before it was deleted, is 409 (slugs are "
-    "never reused). A PATCH renames the item: its old slug then finds nothing (404); its "
-    "id never changes."
+    "another item of this type holds, or held before it was deleted, is 409 (a deleted "
+    "item's slug is never reused). A PATCH renames the item: its old slug then finds "
+    "nothing (404) and is free for another item; its id never changes (keep ids, not "
+    "slugs, to follow an item)."
 )
 STATUS = (
     "`draft` (the default): seen by editors and previews only; `published`: public from "
