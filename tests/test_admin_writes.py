@@ -444,7 +444,8 @@ def test_an_unknown_item_is_said_the_same_by_reads_writes_feeds_and_citations(
     client: TestClient, writer: dict[str, str]
 ) -> None:
     """A 404 names the type, the key (cut at 200 characters) and the collection, whoever
-    answers it: a read said "in topics.", a write did not."""
+    answers it: a read said "in topics.", a write did not, and a topic's feed and calendar
+    said "No topic with slug 'nope'." while the OpenAPI example said the read's words."""
     long = "x" * 300
     cases = [
         ("GET", "/api/v1/topics/nope", "No topic with id or slug 'nope' in topics."),
@@ -453,6 +454,8 @@ def test_an_unknown_item_is_said_the_same_by_reads_writes_feeds_and_citations(
         ("GET", f"/api/v1/people/{long}", f"No person with id or slug '{'x' * 200}' in people."),
         ("GET", "/api/v1/topics/nope/stream", "No topic with id or slug 'nope' in topics."),
         ("GET", "/feeds/people/nope.rss", "No person with id or slug 'nope' in people."),
+        ("GET", "/feeds/topics/nope.atom", "No topic with id or slug 'nope' in topics."),
+        ("GET", "/calendar/topics/nope.ics", "No topic with id or slug 'nope' in topics."),
         (
             "GET",
             "/api/v1/publications/nope/citation?format=ris",

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.content.queries import ListParams, get_item, get_topic, list_items, topic_stream
-from app.content.types import ARTICLE, EVENT, PERSON, PUBLICATION, ContentType
+from app.content.types import ARTICLE, EVENT, PERSON, PUBLICATION, TOPIC, ContentType
 from app.content.visibility import Viewer
 from app.http.errors import NotFound, no_item
 from app.models import Person, Topic
@@ -36,7 +36,7 @@ def usable_key(value: str) -> bool:
 def topic_or_404(session: Session, slug: str, viewer: Viewer) -> Topic:
     topic = get_topic(session, slug, viewer) if usable_key(slug) else None
     if topic is None:
-        raise NotFound(f"No topic with slug '{slug}'.")
+        raise NotFound(no_item(TOPIC.name, TOPIC.collection, slug))
     return topic
 
 
