@@ -36,6 +36,7 @@ from sqlalchemy import (
     table,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
@@ -348,6 +349,54 @@ def _words_are_sparse(
     return _SPARSE_WORDS.get(key, work_out)
 
 
+def _newest_matches(
+    session: Session,
+    q: str,
+    tsquery: Any,
+    types: Sequence[ContentType] | None,
+    viewer: Viewer,
+) -> Select[Any]:
+    """PostgreSQL: the ids of the newest MATCH_CAP documents matching `q` that `viewer`
+    may see, of `types` (None: of every type): the highest document ids, or of some types
+    the highest item ids (ties: the highest document id).
+
+    Of the types asked for: taken from matches of every type, then filtered, a rare type's
+    few matches were mostly not among the first ones, and went missing. The newest of them
+    by item: the planner then walks the type's (entity_type, entity_id) index for a common
+    word and reads the GIN index for a rare one. Unordered, it read the table from the start
+    to find 8,000 articles, all at its end in the bench's data (2.2 s at `large`). Of
+    several types, each type's newest, then the newest of those: one index walk serves one
+    type, and for two it read every match and sorted them (`type=article,event` with a
+    common word at `large`: 1.1 s, now ms)."""
+    doc = SearchDocument
+    if types is not None and len(types) > 1:
+        each = union_all(*(_newest_matches(session, q, tsquery, [t], viewer) for t in types))
+        merged = each.subquery("each_type")
+        newest = (merged.c.entity_id.desc(), merged.c.id.desc())
+        return select(merged.c.id, merged.c.entity_id).order_by(*newest).limit(MATCH_CAP)
+    first: Any = select(col(doc.id).label("id"), col(doc.entity_id).label("entity_id")).where(
+        literal_column(PG_TSVECTOR).op("@@")(tsquery), visible_document(doc, viewer)
+    )
+    if types is not None:
+        first = first.where(col(doc.entity_type) == types[0].name)
+    if _words_are_sparse(session, q, types or ALL_TYPES, types is not None):
+        # Few of the newest documents have the words: a walk would check many for each
+        # match (`q=israel` at `large`: 168,000 documents for 2,000 matches, 130 ms), while
+        # the GIN index finds the matches at once (17,677 of them, read and sorted: ~20 ms
+        # warm). The OFFSET keeps the planner from walking anyway to serve the outer
+        # ORDER BY ... LIMIT.
+        fenced = first.offset(0).subquery("matched")
+        found: Any = fenced.c
+        first = select(found.id, found.entity_id)
+    else:
+        found = doc
+    if types is None:
+        first = first.order_by(col(found.id).desc())
+    else:
+        first = first.order_by(col(found.entity_id).desc(), col(found.id).desc())
+    return first.limit(MATCH_CAP)
+
+
 def search(
     session: Session,
     q: str,
@@ -424,34 +473,9 @@ def search(
         # CTE: run first, its MATCH_CAP rows then ranked. Inlined, the planner priced the
         # capped subquery so high that it ranked and sorted every document instead (a
         # common word at `large`: 5 s and a 503, not 70 ms).
-        first: Select[Any] = select(col(doc.id).label("id")).where(
-            literal_column(PG_TSVECTOR).op("@@")(tsquery), visible_document(doc, viewer)
-        )
-        if of_types:
-            first = first.where(col(doc.entity_type).in_([t.name for t in types]))
-        if _words_are_sparse(session, q, types, of_types):
-            # Few of the newest documents have the words: a walk would check many for
-            # each match (`q=israel` at `large`: 168,000 documents for 2,000 matches, 130
-            # ms), while the GIN index finds the matches at once (17,677 of them, read and
-            # sorted: ~20 ms warm). The OFFSET keeps the planner from walking anyway to
-            # serve the outer ORDER BY ... LIMIT.
-            matched = first.add_columns(col(doc.entity_id).label("entity_id")).offset(0)
-            fenced = matched.subquery("matched")
-            newest = fenced.c.entity_id if of_types else fenced.c.id
-            first = select(fenced.c.id).order_by(newest.desc())
-        elif not of_types:
-            first = first.order_by(col(doc.id).desc())
-        else:
-            # Of the types asked for: taken from matches of every type, then filtered, a
-            # rare type's few matches were mostly not among the first ones, and went
-            # missing. The newest of them by item: the planner then walks the type's
-            # (entity_type, entity_id) index for a common word and reads the GIN index for
-            # a rare one. Unordered, it read the table from the start to find 8,000
-            # articles, all at its end in the bench's data (2.2 s at `large`).
-            first = first.order_by(col(doc.entity_id).desc())
+        first = _newest_matches(session, q, tsquery, types if of_types else None, viewer)
         candidates = (
-            first.limit(MATCH_CAP)
-            .correlate(None)
+            first.correlate(None)
             .cte("candidates")
             .prefix_with("MATERIALIZED", dialect="postgresql")
         )
