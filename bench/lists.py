@@ -154,7 +154,17 @@ def urls(url: str) -> list[str]:
         # the ids of every change first: ~1 s a page at `large`).
         f"/api/v1/topics/{topic}/stream?updated_since=2000-01-01T00:00:00Z",
         "/api/v1/events?updated_since=2000-01-01T00:00:00Z",
+        # A bound inside the data's years: the rows older than it were each looked up among
+        # the shown changes through an array (47,000 ids at `large`: a 503).
+        "/api/v1/articles?updated_since=2020-01-01T00:00:00Z",
+        # A rare topic's stream narrowed: PostgreSQL walked each type's items asking whether
+        # they were tagged (~0.3 s at `large`), not the topic's taggings.
+        f"/api/v1/topics/{found.rare_topic}/stream?q={word}",
+        f"/api/v1/topics/{found.rare_topic}/stream?topic={topic}",
+        f"/api/v1/topics/{topic}/stream?updated_since=2020-01-01T00:00:00Z",
         f"/api/v1/search?q={word}&type=event",
+        # Two types: PostgreSQL read every match of both and sorted them (1.1 s at `large`).
+        f"/api/v1/search?q={word}&type=article,event",
         "/api/v1/changes",
         f"/api/v1/changes?since={poll}",
         "/feeds/articles.rss",
