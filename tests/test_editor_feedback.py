@@ -182,7 +182,8 @@ def test_a_taken_slug_names_its_holder(client: TestClient, keys: Keys) -> None:
         "/api/v1/people/abbas-milani", json={"slug": "larry-diamond"}, headers=keys.writer
     )
     assert _problem(renamed, 409)["detail"] == (
-        f"The slug 'larry-diamond' belonged to a person that was deleted ({larry}); slugs are "
-        "never reused, so that links to a deleted item never point at a new one: choose another."
+        f"The slug 'larry-diamond' belonged to a person that was deleted ({larry}); a deleted "
+        "item's slug is never reused, so that links to it never point at a new one: choose "
+        "another."
     )
     assert client.get("/api/v1/people/abbas-milani").status_code == 200
