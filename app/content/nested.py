@@ -63,6 +63,7 @@ from app.content.queries import (
     visible_topic_ids,
 )
 from app.content.rows import Projection, shape
+from app.content.search import words_are_common
 from app.content.types import BY_COLLECTION, STREAM_TYPES, ContentType
 from app.content.visibility import Viewer, visible
 from app.content.word_counts import counting_words
@@ -139,13 +140,22 @@ def first_pages(
     sort_expr = sort_expression(ctype, sort_name, viewer)
     others = {name: value for name, value in params.filters.items() if name != by}
     topic_ids = visible_topic_ids(session, params.topics, viewer) if params.topics else None
+    # SQLite, common words: each parent's items asked whether they match, not every match
+    # gathered first (`people { articles(filter: {q: "security"}) }` at `large`: 0.7 s).
+    words_each = bool(
+        params.q
+        and session.get_bind().dialect.name == "sqlite"
+        and words_are_common(session, ctype, params.q)
+    )
 
     def matching(chosen: list[str], for_count: bool) -> tuple[Any, list[Any]]:
         """The pairs subquery and the conditions of every other filter, visibility first."""
         pairs, answered = _pairs(ctype.collection, by, others, chosen, viewer)
         rest = {name: value for name, value in others.items() if name not in answered}
         shared = replace(params, filters=rest)
-        conditions = base_conditions(session, ctype, shared, viewer, topic_ids, for_count)
+        conditions = base_conditions(
+            session, ctype, shared, viewer, topic_ids, for_count, words_each=words_each
+        )
         return pairs.subquery("parents"), conditions
 
     pairs, conditions = matching(slugs, for_count=False)
