@@ -141,6 +141,21 @@ def test_postgresql_plans_statements_with_words_for_their_values(
         assert session.execute(text(show)).scalar() == "force_custom_plan"
 
 
+def _diplomacy_articles(session: Session, count: int, topic: str | None = None) -> None:
+    """`count` public articles a day apart, all with "hostage", two in three with
+    "diplomacy" too; the odd ones tagged with `topic`, if given."""
+    for i in range(count):
+        words = "hostage diplomacy" if i % 3 else "hostage"
+        body: dict[str, object] = {
+            "title": f"{words} {i}",
+            "status": "published",
+            "published_at": f"2024-01-{i + 1:02d}T00:00:00Z",
+        }
+        if topic is not None:
+            body["topics"] = [topic] if i % 2 else []
+        create_item(session, "articles", body, "t")
+
+
 def test_a_list_filtered_by_common_words_walks_and_finds_the_same(
     session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -152,14 +167,7 @@ def test_a_list_filtered_by_common_words_walks_and_finds_the_same(
     from app.content.types import ARTICLE
 
     with session_scope(session_factory) as session:
-        for i in range(30):
-            words = "hostage diplomacy" if i % 3 else "hostage"
-            body = {
-                "title": f"{words} {i}",
-                "status": "published",
-                "published_at": f"2024-01-{i + 1:02d}T00:00:00Z",
-            }
-            create_item(session, "articles", body, "t")
+        _diplomacy_articles(session, 30)
         create_item(session, "articles", {"title": "Unrelated", "status": "published"}, "t")
 
     def walk(common: bool, q: str) -> tuple[list[str], int]:
@@ -328,15 +336,7 @@ def test_a_topics_items_with_common_words_are_each_asked_and_found_the_same(
     with session_scope(session_factory) as session:
         sqlite = session.get_bind().dialect.name == "sqlite"
         create_item(session, "topics", {"name": "Piracy"}, "t")
-        for i in range(12):
-            words = "hostage diplomacy" if i % 3 else "hostage"
-            body = {
-                "title": f"{words} {i}",
-                "status": "published",
-                "published_at": f"2024-01-{i + 1:02d}T00:00:00Z",
-                "topics": ["piracy"] if i % 2 else [],
-            }
-            create_item(session, "articles", body, "t")
+        _diplomacy_articles(session, 12, topic="piracy")
     monkeypatch.setattr(queries, "_is_popular", lambda *_: popular)
     engine = session_factory.kw["bind"]
 
