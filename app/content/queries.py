@@ -1087,14 +1087,19 @@ def topic_stream(
         each = False
         if sqlite:
             tagged, walk = _topic_condition(session, ctype, [topic.id or 0], for_count=for_count)
-            popular = _topic_plan(session, ctype, [topic.id or 0], for_count=False) == "walk"
             if walk and params.q and not words_are_common(session, ctype, params.q):
                 # A rare word: its matches by the search index, then their tags (as a list
                 # does), not every tagged item checked against the index (0.74 s -> ms).
                 tagged, walk = _topic_sql("in", ctype, [topic.id or 0]), False
-            elif not popular and params.q and words_are_common(session, ctype, params.q):
+            elif (
+                not walk
+                and params.q
+                and words_are_common(session, ctype, params.q)
+                and (not for_count or not _is_popular(session, ctype, (topic.id or 0,)))
+            ):
                 # A rare topic and common words: each of its items asked whether it
-                # matches, not every match gathered first (0.88 s a page at `large`).
+                # matches, not every match gathered first (0.88 s a page at `large`). (A
+                # count never walks: asked of the page's plan, a popular topic's is not.)
                 each = True
         else:
             tagged, walk = model.id.in_(_tagged(ctype, [topic.id])), False
