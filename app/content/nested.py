@@ -49,6 +49,7 @@ from app.content.queries import (
     StreamPage,
     base_conditions,
     check_limit,
+    few_changed_since,
     list_changes_at,
     list_collections,
     list_scope,
@@ -147,6 +148,7 @@ def first_pages(
         and session.get_bind().dialect.name == "sqlite"
         and words_are_common(session, ctype, params.q)
     )
+    few_changed = few_changed_since(session, ctype, params)  # asked once, for page and count
 
     def matching(chosen: list[str], for_count: bool) -> tuple[Any, list[Any]]:
         """The pairs subquery and the conditions of every other filter, visibility first."""
@@ -154,7 +156,14 @@ def first_pages(
         rest = {name: value for name, value in others.items() if name not in answered}
         shared = replace(params, filters=rest)
         conditions = base_conditions(
-            session, ctype, shared, viewer, topic_ids, for_count, words_each=words_each
+            session,
+            ctype,
+            shared,
+            viewer,
+            topic_ids,
+            for_count,
+            few_changed=few_changed,
+            words_each=words_each,
         )
         return pairs.subquery("parents"), conditions
 

@@ -411,8 +411,8 @@ def base_conditions(
     # ms before it, and a sync from `since` missed it for good. Its moments are read from
     # a millisecond earlier (an item may then be listed by two syncs, never by none).
     shown_from = since if postgresql or since is None else since - timedelta(milliseconds=1)
-    if since is not None and postgresql and few_changed is None:
-        few_changed = not _changed_widely(session, ctype, params)
+    if few_changed is None:
+        few_changed = few_changed_since(session, ctype, params)
 
     def changed_since(column: Callable[[Any], Any]) -> Any:
         changed = [column(ctype.model.updated_at) >= since]
@@ -469,6 +469,16 @@ def _changed_widely(session: Session, ctype: ContentType, params: ListParams) ->
     """Whether more rows changed since `params.updated_since` than walking the sort index
     would read to fill a page, asked of the `updated_at` index (`_many`)."""
     return _many(session, ctype, ctype.model.updated_at >= params.updated_since)
+
+
+def few_changed_since(session: Session, ctype: ContentType, params: ListParams) -> bool:
+    """PostgreSQL, with `updated_since`: whether few rows changed since (`_changed_widely`
+    says no), so that `base_conditions` reads their ids first (its `few_changed`)."""
+    return (
+        params.updated_since is not None
+        and session.get_bind().dialect.name == "postgresql"
+        and not _changed_widely(session, ctype, params)
+    )
 
 
 def _many_upcoming(session: Session, viewer: Viewer) -> bool:
@@ -739,11 +749,7 @@ def list_items(
     changed_widely = (
         walk and params.updated_since is not None and _changed_widely(session, ctype, params)
     )
-    few_changed = (
-        not sqlite
-        and params.updated_since is not None
-        and not _changed_widely(session, ctype, params)
-    )
+    few_changed = few_changed_since(session, ctype, params)
 
     def page_statement() -> Any:
         # The page's ids are chosen on narrow rows (sorting wide rows with their bodies
