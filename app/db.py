@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,6 +127,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return from_sqlite
 
 
+def _use_wal(cursor: Any, timeout: float) -> None:
+    """Put the database in WAL mode (kept in the file: once a connection has, the others'
+    PRAGMA changes nothing). The switch needs the database to itself, and SQLite refuses it
+    at once, not after its busy timeout, while another connection writes in the old mode:
+    on a new database, replicas (or `dossier migrate` beside `dossier serve`) starting
+    together failed with "database is locked" as they connected, while the first one
+    created the schema. The switch is retried until the busy timeout has passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> Engine:
     """Create an engine with the per-dialect settings Dossier relies on."""
     if url.startswith("sqlite"):
@@ -138,7 +157,7 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor, connect_args["timeout"])
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 

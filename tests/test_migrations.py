@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -193,6 +195,30 @@ def test_migrators_starting_together_take_turns(
         thread.join(60)
     assert errors == []
     assert current_revision(empty_engine) == HEAD_REVISION
+
+
+def test_connecting_waits_for_a_writer_to_switch_a_new_database_to_wal(
+    tmp_path: Path,
+) -> None:
+    """The flake behind the test above: the first connection to a new database switches it
+    to WAL, which SQLite refuses at once (no busy timeout) while another connection writes
+    in the old mode. Connecting now waits for that writer, as for any other lock."""
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (x INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    finishing = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    finishing.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("SELECT x FROM t").scalar() == 1
+    finally:
+        finishing.join()
+        engine.dispose()
+        writer.close()
 
 
 def test_alembic_on_its_own_saves_what_it_runs(
