@@ -22,6 +22,7 @@ from app.content.types import BY_COLLECTION
 from app.content.writes import create_item
 from app.feeds.bibliography import Citation, Name, to_bibtex
 from app.http.auth import create_api_key
+from tests.graphql_support import gql
 
 LIVING = "/api/v1/publications/living-in-fear-dynamics-of-extortion-in-mexicos-drug-war/citation"
 TITLE = "Living in Fear: The Dynamics of Extortion in Mexico's Drug War"
@@ -152,6 +153,23 @@ def test_research_project_without_authors_or_year(demo_client: TestClient) -> No
     assert item["type"] == "document"
     assert "issued" not in item
     assert "author" not in item
+
+
+GRAPHQL_CITATIONS = """{ publications(first: 100) { nodes { slug
+  bibtex: citation ris: citation(format: RIS) csl: citation(format: CSL_JSON) } } }"""
+
+
+def test_graphql_citations_are_the_rest_citations(demo_client: TestClient) -> None:
+    """`Publication.citation(format:)` is the text REST's citation answers, format by format."""
+    publications = gql(demo_client, GRAPHQL_CITATIONS)["publications"]["nodes"]
+    assert len(publications) >= 2
+    for publication in publications:
+        url = f"/api/v1/publications/{publication['slug']}/citation"
+        assert publication["bibtex"] == demo_client.get(url).content.decode()
+        assert publication["ris"] == demo_client.get(url + "?format=ris").content.decode()
+        assert publication["csl"] == demo_client.get(url + "?format=csl-json").content.decode()
+    living = next(p for p in publications if p["slug"] in LIVING)
+    assert living["bibtex"].startswith("@article{magaloni2020living,")
 
 
 def test_citation_caching(demo_client: TestClient) -> None:

@@ -222,6 +222,21 @@ def test_topic_stream_with_every_member_type_costs_the_same(
     assert counts[1] <= counts[20], counts
 
 
+CITATIONS = """query($first: Int!) { publications(first: $first) { nodes {
+  citation ris: citation(format: RIS) authors { slug } } } }"""
+
+
+def test_citations_cost_the_same_for_any_page_size(seeded: TestClient, engine: Engine) -> None:
+    """`Publication.citation` reads the authors and topics of the whole page at once."""
+    gql(seeded, CITATIONS, {"first": 2})
+    small, _ = _count(seeded, engine, CITATIONS, {"first": 2})
+    large, data = _count(seeded, engine, CITATIONS, {"first": 40})
+    assert small == large, (small, large)
+    publications = data["publications"]["nodes"]
+    assert len(publications) == 40
+    assert all("Person" in p["citation"] and "AU  - " in p["ris"] for p in publications)
+
+
 def test_reverse_connections_and_nested_lists(seeded: TestClient, engine: Engine) -> None:
     query = """query($first: Int!) { people(first: $first) { edges { node { name
         affiliations { organization { name parent { name } } } topics { slug } } } } }"""

@@ -77,6 +77,12 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
         {"role": "SPEAKER"},
     ),
     (
+        # A citation reads its authors' names and topics' names, which are not selected.
+        "{ publications(first: 20) { nodes { slug citation ris: citation(format: RIS) "
+        "csl: citation(format: CSL_JSON) authors { slug } } } }",
+        {},
+    ),
+    (
         '{ person(slug: "amichai-magen") { events(filter: {role: HOST}) { nodes { title } } skipped: quotes @skip(if: true) { totalCount } } }',
         {},
     ),

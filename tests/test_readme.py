@@ -97,10 +97,11 @@ def test_the_graphql_examples_run_as_written(
 ) -> None:
     """Each example, sent as written (its variables' defaults), renders the seed page's
     parts: the topic's stream of every kind of item, an event's participants with their
-    cards' lines, the article with its quotes placed and its resources' contacts. The
+    cards' lines, the article with its quotes placed and its resources' contacts, the
+    publication with its citations. The
     fast path and graphql-core answer it alike."""
     examples = _graphql_examples()
-    assert len(examples) == 2
+    assert len(examples) == 3
     url = test_databases.shared(backend_of(database_url), "demo", load_demo_into)
     stock = create_app(make_settings(url, graphql_fast_path=False))
     answers = []
@@ -115,6 +116,9 @@ def test_the_graphql_examples_run_as_written(
     finally:
         stock.state.engine.dispose()
     topic, article = answers[0]["topic"], answers[1]["article"]
+    publication = answers[2]["publication"]
+    assert publication["bibtex"].startswith("@article{magaloni2020living,")
+    assert "AU  - Magaloni, Beatriz\r\n" in publication["ris"]
     stream = topic["stream"]
     kinds = {item["__typename"] for item in stream["nodes"]}
     assert kinds == {"Article", "Event", "Publication", "Quote"}

@@ -53,17 +53,29 @@ def citation_of(session: Session, row: Publication, viewer: Viewer) -> tuple[Cit
         RELATIONS["publication"]["authors"].loader(session, [row], viewer).get(row.id or 0, [])
     )
     topics = RELATIONS["publication"]["topics"].loader(session, [row], viewer).get(row.id or 0, [])
+    citation = citation_from_rows(
+        row, [link.target for link in authors], [link.target for link in topics]
+    )
+    ids = [citation.key]
+    ids += [f"per_{link.target.id}" for link in authors]
+    ids += [f"top_{link.target.id}" for link in topics]
+    return citation, ids
+
+
+def citation_from_rows(row: Any, authors: list[Any], topics: list[Any]) -> Citation:
+    """The citation data of a publication row, with its shown authors (in order: their
+    `name` and `sort_name`) and topics (their `name`), as REST and GraphQL load them."""
     published_on = row.published_on
     year = row.year or (published_on.year if published_on else None)
     if published_on is not None and published_on.year != year:
         # `year` (the issue's) and `published_on` (online first, say) are two dates: the
         # month and day of one do not go with the year of the other.
         published_on = None
-    citation = Citation(
+    return Citation(
         key=PUBLICATION.public_id(row.id or 0),
         publication_type=row.publication_type,
         title=row.title,
-        authors=[Name.of(link.target.name, link.target.sort_name) for link in authors],
+        authors=[Name.of(person.name, person.sort_name) for person in authors],
         container=row.journal,
         publisher=row.publisher,
         volume=row.volume,
@@ -75,12 +87,8 @@ def citation_of(session: Session, row: Publication, viewer: Viewer) -> tuple[Cit
         doi=row.doi,
         url=row.url,
         abstract=row.abstract,
-        keywords=[link.target.name for link in topics],
+        keywords=[topic.name for topic in topics],
     )
-    ids = [citation.key]
-    ids += [f"per_{link.target.id}" for link in authors]
-    ids += [f"top_{link.target.id}" for link in topics]
-    return citation, ids
 
 
 @router.get(

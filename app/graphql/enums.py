@@ -128,6 +128,15 @@ class StreamItemType(Enum):
     QUOTE = "quote"
 
 
+@strawberry.enum(description="A reference manager's format: what `Publication.citation` writes.")
+class CitationFormat(Enum):
+    BIBTEX = strawberry.enum_value("bibtex", description="BibTeX (`.bib`), UTF-8.")
+    RIS = strawberry.enum_value("ris", description="RIS (`.ris`), lines ending CRLF.")
+    CSL_JSON = strawberry.enum_value(
+        "csl-json", description="CSL-JSON: a JSON array of one item, as text."
+    )
+
+
 # The stored vocabularies are declared on the models; these enums must mirror them.
 ENUM_OF_CHOICES: dict[tuple[str, ...], type[Enum]] = {
     STATUSES: Status,

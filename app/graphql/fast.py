@@ -102,8 +102,15 @@ _TYPE_NEEDS: dict[tuple[str, str], frozenset[str] | None] = {
 
 
 # Fields whose resolvers load another type's rows, which the query may not select: those
-# rows are read with their id only (not every column, bodies and all).
-_LOADS: dict[tuple[str, str], str] = {("Quote", "after_block"): "Article"}
+# rows are read with the columns named here and their id (not every column, bodies and all).
+_LOADS: dict[tuple[str, str], dict[str, frozenset[str]]] = {
+    ("Quote", "after_block"): {"Article": frozenset()},
+    # A citation's authors' names and its topics' (keywords).
+    ("Publication", "citation"): {
+        "Person": frozenset({"name", "sort_name"}),
+        "Topic": frozenset({"name"}),
+    },
+}
 
 
 class Fallback(Exception):
@@ -291,11 +298,14 @@ class _Run:
                 field = object_type.fields.get(name)
                 if field is None:
                     continue  # __typename; introspection falls back anyway
+                # Whatever this type reads, the other types' rows its resolver loads.
+                loads = _LOADS.get((object_type.name, _python_name(field) or ""), {})
+                for loaded, reads in loads.items():
+                    loaded_needs = needs.setdefault(loaded, set())
+                    if loaded_needs is not None:
+                        loaded_needs.update(reads)
                 if content and needs.get(object_type.name, set()) is not None:
                     wanted = self._field_needs(object_type, field)
-                    loads = _LOADS.get((object_type.name, _python_name(field) or ""))
-                    if loads is not None:
-                        needs.setdefault(loads, set())
                     if wanted is None:
                         needs[object_type.name] = None
                     else:

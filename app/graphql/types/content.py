@@ -10,10 +10,14 @@ from strawberry.types import Info
 
 from app.content.contacts import CONTACT_COLUMNS, contacts_of
 from app.content.rows import columns
+from app.feeds.bibliography import CitationFormat as BibliographyFormat
+from app.feeds.bibliography import render
+from app.feeds.citation import citation_from_rows
 from app.graphql.context import context_of
 from app.graphql.enums import (
     ArticleType,
     AttendanceMode,
+    CitationFormat,
     ContactKind,
     EventStatus,
     EventType,
@@ -260,6 +264,25 @@ class Publication(Node):
     @strawberry.field(description="Topics it is tagged with.")
     def topics(self, root: PublicationRow, info: Info) -> list[TopicRef]:
         return context_of(info).targets(root, "topics")
+
+    @strawberry.field(
+        description="The publication as a reference-manager entry: the text "
+        "`GET /api/v1/publications/{slug}/citation?format=` answers (its authors in order, "
+        "its topics as keywords; those shown only)."
+    )
+    def citation(
+        self,
+        root: PublicationRow,
+        info: Info,
+        citation_format: Annotated[
+            CitationFormat, strawberry.argument(name="format", description="Which format.")
+        ] = CitationFormat.BIBTEX,
+    ) -> str:
+        context = context_of(info)
+        data = citation_from_rows(
+            root, context.targets(root, "authors"), context.targets(root, "topics")
+        )
+        return render(data, BibliographyFormat[citation_format.name.lower()]).decode()
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
