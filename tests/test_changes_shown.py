@@ -477,7 +477,8 @@ def test_a_sync_since_long_ago_looks_each_row_up_among_the_shown_changes(
     its id looked up among the shown changes in a hashed subplan. As an InitPlan's array,
     `= ANY` searched each row's id through every shown change (47,000 of them at `large`,
     for each row not changed otherwise): `articles?updated_since=2020-01-01` counted past
-    the statement timeout, a 503. Few rows changed: their ids first, an array."""
+    the statement timeout, a 503. Few rows changed (`few_changed_since`): their ids first,
+    an array."""
     if api.app.state.engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
         pytest.skip("PostgreSQL's plans")
     with writing(factory) as session:
@@ -487,7 +488,7 @@ def test_a_sync_since_long_ago_looks_each_row_up_among_the_shown_changes(
         update_item(session, "events", attach(session, draft), {"status": "published"}, "t")
     url = "/api/v1/articles?updated_since=2020-01-01T00:00:00Z&limit=1"
     for widely in (False, True):
-        monkeypatch.setattr(queries_module, "_changed_widely", lambda *_, w=widely: w)
+        monkeypatch.setattr(queries_module, "few_changed_since", lambda *_, w=widely: not w)
         engine = api.app.state.engine  # type: ignore[attr-defined]
         with count_queries(engine) as queries:
             assert api.get(url).json()["meta"]["total"] == 1
@@ -498,6 +499,44 @@ def test_a_sync_since_long_ago_looks_each_row_up_among_the_shown_changes(
             assert in_array != widely, sql
             if widely:
                 assert "IN (SELECT shown_change.item_id" in sql, sql
+
+
+@pytest.mark.parametrize("how", ["shown differently", "went public"])
+def test_few_edited_but_many_changed_since_is_many(
+    api: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """PostgreSQL: a sync after which few articles were edited, but many were shown
+    differently (an event they all relate to published) or went public (their scheduled
+    time came), reads each row's times: the ids of every change, an array each row read was
+    looked up in, made such a page 116 ms at `large` (50,000 shown differently; 14 ms
+    now). The same page either way."""
+    if api.app.state.engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        pytest.skip("PostgreSQL's plans")
+    with writing(factory) as session:
+        draft = make_event(session, title="Published later", status="draft")
+        related = [{"type": "event", "slug": draft.slug}]
+        articles = [make_article(session, title=f"Shows it {i}", related=related) for i in range(3)]
+    mark = utcnow()
+    with writing(factory) as session:
+        if how == "shown differently":
+            update_item(session, "events", attach(session, draft), {"status": "published"}, "t")
+        else:  # as a scheduled time comes: no edit
+            for article in articles:
+                session.execute(
+                    text("UPDATE article SET published_at = :at WHERE id = :id"),
+                    {"at": utcnow(), "id": article.id},
+                )
+    url = f"/api/v1/articles?updated_since={mark.isoformat().replace('+00:00', 'Z')}"
+    engine = api.app.state.engine  # type: ignore[attr-defined]
+    answers = []
+    for factor in (10**9, 0):  # 3 changes are few, then many (any is)
+        monkeypatch.setattr(queries_module, "_WALK_FACTOR", factor)
+        with count_queries(engine) as queries:
+            answers.append([item["title"] for item in api.get(url).json()["data"]])
+        pages = [s for s in queries.statements if "LIMIT" in s and "FROM article" in s]
+        assert pages, queries.statements
+        assert any("any(array((SELECT" in sql for sql in pages) == (factor > 0), pages
+    assert answers[0] == answers[1] == [f"Shows it {i}" for i in (2, 1, 0)]
 
 
 def _make_resource(session: Session, name: str) -> Any:

@@ -453,8 +453,8 @@ def _pages_for_few_and_many_changes(
     `_changed_widely`, says so: the changes' ids from the `updated_at` index), then as it
     reads many (each row checked as the sort's index is walked). Both walks must give the
     same pages, each with `total`; SQLite must have taken both ways, and PostgreSQL too
-    when `updated_since` is asked about (few: the changes' ids first, an InitPlan's array;
-    many: each row's times checked)."""
+    when `updated_since` is asked about (`few_changed_since` says few: the changes' ids
+    first, an InitPlan's array; many: each row's times checked)."""
 
     def pages() -> list[list[str]]:
         asked: dict[str, Any] = {**params, "limit": 2}
@@ -468,19 +468,22 @@ def _pages_for_few_and_many_changes(
             asked["cursor"] = body["meta"]["next_cursor"]
 
     widely: list[bool] = []
-    real = getattr(queries_module, asks)
+    sqlite = api.app.state.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
+    # PostgreSQL asks whether few rows changed, not whether many did.
+    few_asked = asks == "_changed_widely" and not sqlite
+    real = getattr(queries_module, "few_changed_since" if few_asked else asks)
 
     def spy(*args: Any) -> bool:
-        widely.append(real(*args))
-        return widely[-1]
+        answer: bool = real(*args)
+        widely.append(not answer if few_asked else answer)
+        return answer
 
-    monkeypatch.setattr(queries_module, asks, spy)
+    monkeypatch.setattr(queries_module, "few_changed_since" if few_asked else asks, spy)
     few = pages()
     monkeypatch.setattr(queries_module, "_WALK_FACTOR", 0)
     many = pages()
     assert few == many
-    sqlite = api.app.state.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
-    if sqlite or asks == "_changed_widely":
+    if sqlite or few_asked:
         assert False in widely
         assert True in widely
     return few

@@ -148,7 +148,7 @@ def first_pages(
         and session.get_bind().dialect.name == "sqlite"
         and words_are_common(session, ctype, params.q)
     )
-    few_changed = few_changed_since(session, ctype, params)  # asked once, for page and count
+    few_changed = few_changed_since(session, ctype, params, viewer)  # once: page, count
 
     def matching(chosen: list[str], for_count: bool) -> tuple[Any, list[Any]]:
         """The pairs subquery and the conditions of every other filter, visibility first."""
