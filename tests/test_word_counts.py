@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.content import word_counts
+from app.content import queries, word_counts
 from app.content.hints import PlanHints
 from app.content.queries import ListParams, list_items
 from app.content.types import ARTICLE
@@ -35,6 +35,7 @@ from tests.rest_factories import (
     walk,
     writing,
 )
+from tests.support import count_queries
 
 WORD = "ransom"
 
@@ -338,3 +339,57 @@ def test_a_page_with_a_word_the_newest_items_lack_starts_from_its_matches(
     for sql in pages:
         from_matches = "article.id = any(array((SELECT search_document.entity_id" in sql
         assert from_matches != newest_have_it, sql
+
+
+@pytest.fixture
+def narrowing_topics(api: TestClient, factory: sessionmaker[Session]) -> None:
+    """A stream (Hostages) whose items carry other topics (Ransom, Piracy), some both."""
+    with writing(factory) as session:
+        for name in ("Hostages", "Ransom", "Piracy"):
+            make_topic(session, name)
+        for i, others in enumerate([["ransom"], ["piracy"], ["ransom", "piracy"], [], ["ransom"]]):
+            make_article(session, title=f"Story {i}", topics=["hostages", *others])
+        make_article(session, title="Elsewhere", topics=["ransom", "piracy"])
+        make_event(session, title="Talk", topics=["hostages", "ransom", "piracy"])
+        make_event(session, title="Other talk", topics=["hostages"])
+
+
+@pytest.mark.parametrize("narrowing", [["ransom"], ["ransom", "piracy"]], ids=["one", "two"])
+def test_a_stream_narrowed_to_rare_topics_is_read_from_their_taggings(
+    api: TestClient,
+    narrowing_topics: None,
+    monkeypatch: pytest.MonkeyPatch,
+    narrowing: list[str],
+) -> None:
+    """PostgreSQL: a stream narrowed to topics none of which is popular for a type reads
+    that type's page from their taggings, each item looked up among the stream topic's
+    (`_from_narrowing_taggings`), not the stream topic's taggings walked asking each item
+    for one of them: under the generic plan PostgreSQL keeps for a statement prepared by
+    psycopg, that walk read a popular topic's every tagging (0.46-1.4 s at `large`). Either
+    way the same items, in the same order, each once, with the same total, page by page;
+    on both databases."""
+    url = "/api/v1/topics/hostages/stream"
+    passing = set()
+    for slug in narrowing:
+        passing |= {i["slug"] for i in walk(api, f"/api/v1/topics/{slug}/stream")}
+    whole = [i["slug"] for i in walk(api, url, {"limit": 2}) if i["slug"] in passing]
+    params = {"topic": narrowing}
+    found = {}
+    for popular in (False, True):
+        monkeypatch.setattr(queries, "_POPULARITY", PlanHints())
+        monkeypatch.setattr(queries, "_SMALL_TOPIC", 0 if popular else queries._SMALL_TOPIC)
+        engine: Engine = api.app.state.engine  # type: ignore[attr-defined]
+        with count_queries(engine) as seen:
+            found[popular] = [i["slug"] for i in walk(api, url, {**params, "limit": 1})]
+            total = api.get(url, params={**params, "limit": 1}).json()["meta"]["total"]
+            one_page = api.get(url, params={**params, "limit": 10}).json()["data"]
+        assert total == len(whole)
+        assert [i["slug"] for i in one_page] == whole
+        pages = [sql for sql in seen.statements if "UNION ALL" in sql]
+        assert pages
+        read = engine.dialect.name == "postgresql" and not popular
+        for sql in pages:
+            assert (sql.count("FROM tagging AS narrowing") == 4) is read, sql
+            assert (sql.count("JOIN LATERAL") == 4) is read, sql
+    assert found[False] == found[True] == whole
+    assert len(whole) == (4 if narrowing == ["ransom"] else 5)
