@@ -52,6 +52,7 @@ from app.content.shown import (
     next_shown,
     shown_collections,
     shown_since,
+    shown_since_each,
     shows_references,
     sooner,
 )
@@ -366,6 +367,7 @@ def base_conditions(
     by_filter: bool = False,
     visibility: bool = True,
     words_each: bool = False,
+    shown_each: bool = False,
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
     (`topic_ids`: the topics of `params.topics`, resolved by `visible_topic_ids`; `plan`: their
@@ -378,7 +380,11 @@ def base_conditions(
     rows are read by a filter's own, then sorted); `visibility`: False, the filters alone
     (for a count that reads the visibility the items' search documents hold); `words_each`:
     SQLite, few rows (a rare topic's, a narrow filter's) and common words: each row asked
-    whether it matches, not every match gathered first."""
+    whether it matches, not every match gathered first; `shown_each`: PostgreSQL, few rows
+    (a nested connection's parents' items), with `updated_since` and many changed since:
+    each row asked whether it was shown differently since, by its own shown changes, not
+    every shown change gathered in a hashed subplan (whose cost the planner charges again
+    for each row an index finds, so that it read the whole table instead)."""
     if topic_ids is not None and plan is None:
         plan = _topic_plan(session, ctype, topic_ids, for_count)
     # Walking the sort index: keep SQLite off the (covering) visibility index, which it
@@ -425,7 +431,10 @@ def base_conditions(
             # array searched each row's id through 47,000 ids, for every row not changed
             # otherwise: `articles?updated_since=2020-01-01` counted past the statement
             # timeout at `large`, a 503. Few rows changed, their ids come first: below.)
-            changed.append(ctype.model.id.in_(shown_since(ctype, shown_from, now)))
+            if shown_each and postgresql:
+                changed.append(shown_since_each(ctype, ctype.model.id, shown_from, now))
+            else:
+                changed.append(ctype.model.id.in_(shown_since(ctype, shown_from, now)))
         return or_(*changed)
 
     if since is not None and walk and changed_widely:

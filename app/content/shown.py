@@ -73,6 +73,17 @@ def shown_since(ctype: ContentType, since: Any, now: Any) -> Any:
     )
 
 
+def shown_since_each(ctype: ContentType, item_id: Any, since: Any, now: Any) -> Any:
+    """Whether the item `item_id` of `ctype` was shown differently from `since` to `now`,
+    asked of that item's rows of `pk_shown_change` (`shown_since`'s question, per row)."""
+    return exists().where(
+        SHOWN.c.item_type == ctype.name,
+        SHOWN.c.item_id == item_id,
+        SHOWN.c.at >= since,
+        SHOWN.c.at <= now,
+    )
+
+
 def shown_collections(
     types: Sequence[ContentType], updated_since: datetime | None, viewer: Viewer
 ) -> tuple[str, ...]:
