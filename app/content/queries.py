@@ -1097,10 +1097,9 @@ def _from_narrowing_taggings(
     tagged = (
         select(col(Tagging.public_at).label("published"))
         .where(
-            col(Tagging.entity_type) == ctype.name,
+            *public_tagged(ctype, viewer),
             col(Tagging.entity_id) == items.c.id,
             col(Tagging.topic_id) == topic_id,
-            col(Tagging.public_at) <= viewer.now,
         )
         .limit(1)
         .lateral(f"tagged_{ctype.name}")
