@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
-from app.content.counts import cached_at_version, cached_count, cached_total_by_type
+from app.content.counts import cached_at_version, cached_count, cached_totals_by_type
 from app.content.cursors import InvalidToken, decode_token, encode_token
 from app.content.errors import QueryError
 from app.content.filters import FILTERS, filter_conditions, referenced_collections
@@ -1073,7 +1073,7 @@ def _after_in_type(
 
 
 def _from_narrowing_taggings(
-    ctype: ContentType, topic_id: int, narrowing_ids: list[int], viewer: Viewer
+    ctype: ContentType, topic_id: Any, narrowing_ids: list[int], viewer: Viewer
 ) -> tuple[Any, Any, Any]:
     """PostgreSQL: (FROM, published, item id) of a stream branch whose items are read from
     the taggings of the topics it is narrowed to (`narrowing_ids`, none popular for the
@@ -1107,147 +1107,187 @@ def _from_narrowing_taggings(
     return items.join(tagged, true()), tagged.c.published, items.c.id
 
 
-def topic_stream(
-    session: Session,
-    topic: Topic,
-    viewer: Viewer,
-    limit: int,
-    cursor: str | None,
-    secret: str,
-    types: Sequence[ContentType] = STREAM_TYPES,
-    params: ListParams | None = None,
-) -> StreamPage:
-    """A page of the topic's stream. `params` narrows it as a list's parameters narrow a
-    list: `topics` (tagged with any of these as well), `q`, `updated_since`, and `sort`
-    (`published_at` or `-published_at`); its `limit` and `cursor` are not read."""
-    check_limit(limit)
-    params = params or ListParams()
-    descending = _split_sort(params.sort or "-published_at", STREAM_SORTS, "the topic stream")[1]
-    extra_ids = visible_topic_ids(session, params.topics, viewer) if params.topics else None
-    narrowing = {
-        name: value
-        for name, value in (
-            ("ascending", None if descending else True),
-            ("topics", sorted(set(params.topics)) or None),
-            ("q", params.q),
-            ("updated_since", params.updated_since),
+class StreamPlan:
+    """What narrows a topic stream, worked out once for any number of topics: `params`
+    narrows it as a list's parameters narrow a list (`topics`: tagged with any of these as
+    well, `q`, `updated_since`, and `sort`, `published_at` or `-published_at`); its
+    `limit` and `cursor` are not read. Each type's branch (`branch`) and count (`count_of`)
+    are a topic's; everything else here is the same for every topic."""
+
+    def __init__(
+        self,
+        session: Session,
+        viewer: Viewer,
+        types: Sequence[ContentType] = STREAM_TYPES,
+        params: ListParams | None = None,
+    ) -> None:
+        params = params or ListParams()
+        self.session, self.viewer, self.types, self.params = session, viewer, types, params
+        sort = params.sort or "-published_at"
+        self.descending = _split_sort(sort, STREAM_SORTS, "the topic stream")[1]
+        self.extra_ids = (
+            visible_topic_ids(session, params.topics, viewer) if params.topics else None
         )
-        if value is not None
-    }
-    scope = stream_scope(topic.id, types, viewer, narrowing)
-    after = None
-    if cursor:
-        try:
-            when, rank, last_id = decode_token(secret, scope, cursor)
-        except (InvalidToken, ValueError) as exc:
-            raise QueryError("cursor", str(exc)) from None
-        after = (when, rank, last_id)
-    # SQLite: a popular topic's branch walks the index of the type's published_at sort (see
-    # `_topic_condition`); PostgreSQL plans each branch by itself.
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    narrowed = ListParams(topics=params.topics, q=params.q, updated_since=params.updated_since)
+        self.narrowing = {
+            name: value
+            for name, value in (
+                ("ascending", None if self.descending else True),
+                ("topics", sorted(set(params.topics)) or None),
+                ("q", params.q),
+                ("updated_since", params.updated_since),
+            )
+            if value is not None
+        }
+        # SQLite: a popular topic's branch walks the index of the type's published_at sort
+        # (see `_topic_condition`); PostgreSQL plans each branch by itself.
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.narrowed = ListParams(
+            topics=params.topics, q=params.q, updated_since=params.updated_since
+        )
+        self._widely: dict[str, bool] = {}
+        self._few: dict[str, bool] = {}
+        # The public's stream, narrowed by nothing: each type's page from the taggings alone.
+        self.from_taggings = not viewer.preview and set(self.narrowing) <= {"ascending"}
+        # PostgreSQL, the public's stream narrowed (words, other topics, a time): each
+        # type's page from the topic's public taggings of the type in order, as unnarrowed,
+        # each item asked whether it passes. From the items, the planner walked the type's
+        # sort index asking each whether it was tagged, guessing the topic's share of the
+        # type from all its taggings: for a topic on 1.6% of the publications, most of them
+        # old, a page read 61,000 publications (at `large`: `q=security` 290 ms -> 10 ms;
+        # `topic=israel` 144 ms -> 9 ms). Where the topic is popular, the items' walk was as
+        # quick (the two walks probe about as many rows: kidnapping's `q=colombia` 40 ms
+        # then, 20 ms now).
+        self.narrowed_taggings = not self.from_taggings and not viewer.preview and not self.sqlite
+        # Narrowed to other topics none of which is popular for a type: that type's page is
+        # found from their few taggings (`_from_narrowing_taggings`), not the topic's walked.
+        extra_ids = self.extra_ids
+        self.popular_extra = (
+            popular_topics(session, types, extra_ids)
+            if self.narrowed_taggings and extra_ids
+            else None
+        )
+        # With `updated_since`, a type's part also changes with writes to the types that
+        # show its items differently, and when a scheduled item they show goes public.
+        since = self.narrowed.updated_since
+        self.collections = [
+            *(["topics"] if params.topics else []),
+            *shown_collections(types, since, viewer),
+        ]
+        self.changes_at = (
+            partial(next_shown, session, types, viewer.now)
+            if shown_collections(types, since, viewer)
+            else None
+        )
+
+    @property
+    def from_topic_taggings(self) -> bool:
+        """Whether each type's page of a topic is read from the topic's public taggings
+        (the public's stream on PostgreSQL, or unnarrowed): a branch whose only mention of
+        the topic is its taggings' `topic_id` (`branch` takes a column for it)."""
+        return self.from_taggings or self.narrowed_taggings
+
+    def scope(self, topic_id: int | None) -> str:
+        return stream_scope(topic_id, self.types, self.viewer, self.narrowing)
+
+    def count_key(self, topic_id: int | None) -> str:
+        """The key the topic's total is kept under. The other topics are keyed by the ids
+        they name now: a topic deleted since names none."""
+        scope = self.scope(topic_id)
+        return scope if self.extra_ids is None else f"{scope}:{sorted(self.extra_ids)}"
+
+    def changed_widely(self, ctype: ContentType) -> bool:
+        # Asked once per type: the pages and their counts build their conditions from it.
+        if ctype.name not in self._widely:
+            self._widely[ctype.name] = _changed_widely(self.session, ctype, self.narrowed)
+        return self._widely[ctype.name]
+
+    def few_changed(self, ctype: ContentType) -> bool:
+        if ctype.name not in self._few:
+            self._few[ctype.name] = few_changed_since(
+                self.session, ctype, self.narrowed, self.viewer
+            )
+        return self._few[ctype.name]
 
     def conditions_of(
-        ctype: ContentType, for_count: bool, words: bool = True, with_topic: bool = True
+        self,
+        topic_id: int,
+        ctype: ContentType,
+        for_count: bool,
+        words: bool = True,
+        with_topic: bool = True,
     ) -> list[Any]:
         """The conditions of the type's branch; without `words`: without `q`, nor the
         items' visibility (a count of words reads their documents'); without `with_topic`:
         without the topic (the branch reads its taggings)."""
+        session, params, narrowed = self.session, self.params, self.narrowed
         model = ctype.model
         each = False
-        if sqlite:
-            tagged, walk = _topic_condition(session, ctype, [topic.id or 0], for_count=for_count)
+        if self.sqlite:
+            tagged, walk = _topic_condition(session, ctype, [topic_id], for_count=for_count)
             if walk and params.q and not words_are_common(session, ctype, params.q):
                 # A rare word: its matches by the search index, then their tags (as a list
                 # does), not every tagged item checked against the index (0.74 s -> ms).
-                tagged, walk = _topic_sql("in", ctype, [topic.id or 0]), False
+                tagged, walk = _topic_sql("in", ctype, [topic_id]), False
             elif (
                 not walk
                 and params.q
                 and words_are_common(session, ctype, params.q)
-                and (not for_count or not _is_popular(session, ctype, (topic.id or 0,)))
+                and (not for_count or not _is_popular(session, ctype, (topic_id,)))
             ):
                 # A rare topic and common words: each of its items asked whether it
                 # matches, not every match gathered first (0.88 s a page at `large`). (A
                 # count never walks: asked of the page's plan, a popular topic's is not.)
                 each = True
         else:
-            tagged, walk = model.id.in_(_tagged(ctype, [topic.id])), False
+            tagged, walk = model.id.in_(_tagged(ctype, [topic_id])), False
         # Visibility, the other topics, `q` and `updated_since`, exactly as a list has them:
         # walking a popular topic with an `updated_since` most rows pass, each row is checked
         # as it comes (the ids of every change, gathered first, took ~1 s a page at `large`).
-        widely = walk and narrowed.updated_since is not None and changed_widely(ctype)
-        few = few_changed(ctype)
+        widely = walk and narrowed.updated_since is not None and self.changed_widely(ctype)
         found = base_conditions(
             session,
             ctype,
             narrowed if words else replace(narrowed, q=None),
-            viewer,
-            extra_ids,
+            self.viewer,
+            self.extra_ids,
             for_count=for_count,
             walk=walk,
             changed_widely=widely,
-            few_changed=few,
+            few_changed=self.few_changed(ctype),
             visibility=words,
             words_each=each,
         )
         return [*found, tagged] if with_topic else found
 
-    widely_by_type: dict[str, bool] = {}
-    few_by_type: dict[str, bool] = {}
-
-    def changed_widely(ctype: ContentType) -> bool:
-        # Asked once per type: the page and its count build their conditions from it.
-        if ctype.name not in widely_by_type:
-            widely_by_type[ctype.name] = _changed_widely(session, ctype, narrowed)
-        return widely_by_type[ctype.name]
-
-    def few_changed(ctype: ContentType) -> bool:
-        if ctype.name not in few_by_type:
-            few_by_type[ctype.name] = few_changed_since(session, ctype, narrowed, viewer)
-        return few_by_type[ctype.name]
-
-    # The public's stream, narrowed by nothing: each type's page from the taggings alone.
-    from_taggings = not viewer.preview and set(narrowing) <= {"ascending"}
-
-    # PostgreSQL, the public's stream narrowed (words, other topics, a time): each type's
-    # page from the topic's public taggings of the type in order, as unnarrowed, each item
-    # asked whether it passes. From the items, the planner walked the type's sort index
-    # asking each whether it was tagged, guessing the topic's share of the type from all
-    # its taggings: for a topic on 1.6% of the publications, most of them old, a page read
-    # 61,000 publications (at `large`: `q=security` 290 ms -> 10 ms; `topic=israel` 144 ms
-    # -> 9 ms). Where the topic is popular, the items' walk was as quick (the two walks
-    # probe about as many rows: kidnapping's `q=colombia` 40 ms then, 20 ms now).
-    narrowed_taggings = not from_taggings and not viewer.preview and not sqlite
-    # Narrowed to other topics none of which is popular for a type: that type's page is
-    # found from their few taggings (`_from_narrowing_taggings`), not the topic's walked.
-    popular_extra = (
-        popular_topics(session, types, extra_ids) if narrowed_taggings and extra_ids else None
-    )
-
-    branches = []
-    for ctype in types:
+    def branch(
+        self, ctype: ContentType, topic_id: Any, limit: int, after: tuple[Any, int, int] | None
+    ) -> Any:
+        """(rank, id, published) of the topic's first `limit + 1` items of `ctype` (past
+        `after`), in the stream's order. `topic_id`: the topic's id, or (where
+        `from_topic_taggings`) a column naming it, as a LATERAL subquery per topic has."""
+        viewer, descending = self.viewer, self.descending
         rank = STREAM_RANK[ctype.name]
         source = None
-        if popular_extra is not None and extra_ids and not popular_extra[ctype.name]:
+        extra_ids = self.extra_ids
+        if self.popular_extra is not None and extra_ids and not self.popular_extra[ctype.name]:
             source, published, item_id = _from_narrowing_taggings(
-                ctype, topic.id or 0, extra_ids, viewer
+                ctype, topic_id, extra_ids, viewer
             )
             narrowed_ids = select(ctype.model.id).where(
-                *conditions_of(ctype, for_count=False, with_topic=False)
+                *self.conditions_of(topic_id, ctype, for_count=False, with_topic=False)
             )
             conditions = [item_id.in_(narrowed_ids)]
-        elif from_taggings or narrowed_taggings:
+        elif self.from_topic_taggings:
             published, item_id = col(Tagging.public_at), col(Tagging.entity_id)
-            conditions = [col(Tagging.topic_id) == topic.id, *public_tagged(ctype, viewer)]
-            if not from_taggings:
+            conditions = [col(Tagging.topic_id) == topic_id, *public_tagged(ctype, viewer)]
+            if not self.from_taggings:
                 narrowed_ids = select(ctype.model.id).where(
-                    *conditions_of(ctype, for_count=False, with_topic=False)
+                    *self.conditions_of(topic_id, ctype, for_count=False, with_topic=False)
                 )
                 conditions.append(item_id.in_(narrowed_ids))
         else:
             published, item_id = _published(ctype, viewer), ctype.model.id
-            conditions = conditions_of(ctype, for_count=False)
+            conditions = self.conditions_of(topic_id, ctype, for_count=False)
         if after is not None:
             conditions.append(_after_in_type(rank, after, descending, published, item_id))
         order = (published.desc(), item_id.desc()) if descending else (published, item_id)
@@ -1258,10 +1298,78 @@ def topic_stream(
         )
         if source is not None:
             page = page.select_from(source)
-        branch = page.where(*conditions).order_by(*order).limit(limit + 1).subquery()
-        branches.append(select(branch))
+        return page.where(*conditions).order_by(*order).limit(limit + 1)
+
+    def count_of(self, topic_id: int, ctype: ContentType) -> int:
+        """How many items of `ctype` the topic's stream has."""
+        session, viewer, params = self.session, self.viewer, self.params
+        model = ctype.model
+        if self.from_taggings:
+            tagged = public_tagged(ctype, viewer)
+            counted = select(func.count()).where(col(Tagging.topic_id) == topic_id, *tagged)
+            return session.scalar(counted) or 0
+        if params.q and not self.sqlite:
+            # The words' matches, from the documents, among the topic's items, or those
+            # the other conditions leave (`app.content.word_counts`).
+            others = self.conditions_of(topic_id, ctype, True, words=False)
+            return count_matches(session, ctype, params.q, viewer, others)
+        conditions = self.conditions_of(topic_id, ctype, True)
+        return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+    def totals(self, topic_ids: Sequence[int]) -> dict[int, int]:
+        """The topics' totals: each type's part kept at that type's version (an article's
+        edit recounts the articles of the topic, not its events), under `count_key`."""
+        since = self.narrowed.updated_since
+        viewer = self.viewer
+
+        def shown_reads(ctype: ContentType) -> list[ContentType]:
+            return [BY_COLLECTION[c] for c in shown_collections([ctype], since, viewer)]
+
+        def shown_changes_at(ctype: ContentType) -> Callable[[], datetime | None] | None:
+            if not shown_collections([ctype], since, viewer):
+                return None
+            return partial(next_shown, self.session, [ctype], viewer.now)
+
+        def counts(ctype: ContentType, wanted: list[int]) -> dict[int, int]:
+            return {topic_id: self.count_of(topic_id, ctype) for topic_id in wanted}
+
+        return cached_totals_by_type(
+            self.session,
+            {topic_id: self.count_key(topic_id) for topic_id in topic_ids},
+            self.types,
+            viewer,
+            counts,
+            shown_reads,
+            shown_changes_at,
+        )
+
+
+def topic_stream(
+    session: Session,
+    topic: Topic,
+    viewer: Viewer,
+    limit: int,
+    cursor: str | None,
+    secret: str,
+    types: Sequence[ContentType] = STREAM_TYPES,
+    params: ListParams | None = None,
+) -> StreamPage:
+    """A page of the topic's stream, narrowed by `params` (`StreamPlan`)."""
+    check_limit(limit)
+    plan = StreamPlan(session, viewer, types, params)
+    topic_id = topic.id or 0
+    scope = plan.scope(topic.id)
+    after = None
+    if cursor:
+        try:
+            when, rank, last_id = decode_token(secret, scope, cursor)
+        except (InvalidToken, ValueError) as exc:
+            raise QueryError("cursor", str(exc)) from None
+        after = (when, rank, last_id)
+    branches = [select(plan.branch(ctype, topic_id, limit, after).subquery()) for ctype in types]
     merged = union_all(*branches).subquery()
     columns_in_order = (merged.c.published, merged.c.rank, merged.c.id)
+    descending = plan.descending
     rows = session.execute(
         select(merged)
         .order_by(*(c.desc() if descending else c.asc() for c in columns_in_order))
@@ -1278,57 +1386,12 @@ def topic_stream(
 
     next_cursor = cursor_at(len(rows) - 1) if has_more and rows else None
 
-    def count_of(ctype: ContentType) -> int:
-        model = ctype.model
-        if from_taggings:
-            tagged = public_tagged(ctype, viewer)
-            counted = select(func.count()).where(col(Tagging.topic_id) == topic.id, *tagged)
-            return session.scalar(counted) or 0
-        if params.q and not sqlite:
-            # The words' matches, from the documents, among the topic's items, or those
-            # the other conditions leave (`app.content.word_counts`).
-            others = conditions_of(ctype, True, words=False)
-            return count_matches(session, ctype, params.q, viewer, others)
-        return (
-            session.scalar(
-                select(func.count()).select_from(model).where(*conditions_of(ctype, True))
-            )
-            or 0
-        )
-
     def count() -> int:
         if not cursor and next_cursor is None:
             return len(rows)
-        # Each type's part is kept at that type's version (an article's edit recounts the
-        # articles of the topic, not its events). The other topics are keyed by the ids
-        # they name now: a topic deleted since names none.
-        key = scope if extra_ids is None else f"{scope}:{sorted(extra_ids)}"
-        return cached_total_by_type(
-            session, key, types, viewer, count_of, shown_reads, shown_changes_at
-        )
+        return plan.totals([topic_id])[topic_id]
 
-    # With `updated_since`, a type's part also changes with writes to the types that show
-    # its items differently, and when a scheduled item they show goes public.
-    since = narrowed.updated_since
-
-    def shown_reads(ctype: ContentType) -> list[ContentType]:
-        return [BY_COLLECTION[c] for c in shown_collections([ctype], since, viewer)]
-
-    def shown_changes_at(ctype: ContentType) -> Callable[[], datetime | None] | None:
-        if not shown_collections([ctype], since, viewer):
-            return None
-        return partial(next_shown, session, [ctype], viewer.now)
-
-    collections = [
-        *(["topics"] if params.topics else []),
-        *shown_collections(types, since, viewer),
-    ]
-    changes_at = (
-        partial(next_shown, session, types, viewer.now)
-        if shown_collections(types, since, viewer)
-        else None
-    )
-    return StreamPage(items, next_cursor, count, cursor_at, collections, changes_at)
+    return StreamPage(items, next_cursor, count, cursor_at, plan.collections, plan.changes_at)
 
 
 # ---------------------------------------------------------------------------------------
