@@ -112,8 +112,12 @@ def _per_topic(monkeypatch: pytest.MonkeyPatch) -> None:
         secret: str,
         types: Any,
         projection: Any,
+        params: Any = None,
     ) -> dict[int, Any]:
-        return {t.id: topic_stream(session, t, viewer, limit, None, secret, types) for t in topics}
+        return {
+            t.id: topic_stream(session, t, viewer, limit, None, secret, types, params)
+            for t in topics
+        }
 
     monkeypatch.setattr(resolve, "first_stream_pages", one_by_one)
 
@@ -267,3 +271,44 @@ def test_a_stream_is_batched_with_the_topics_that_came_with_its_own(
         gql(client, tags)
         [tags_batch] = asked  # the tags' streams: one batch
         assert len(tags_batch) > 2
+
+
+NARROWED = f"""query($first: Int!, $filter: StreamFilter, $sort: StreamSort) {{
+  topics(first: $first) {{ nodes {{ slug
+    stream(first: 3, filter: $filter, sort: $sort) {{ {PAGE} }}
+    some: stream(first: 2, types: [QUOTE, EVENT], filter: $filter, sort: $sort) {{ {PAGE} }}
+    all: stream(first: 100, filter: $filter, sort: $sort) {{ {PAGE} }} }} }} }}"""
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["public", "preview"])
+@pytest.mark.parametrize(
+    ("filter", "sort"),
+    [
+        ({"topic": "t01"}, None),  # rare: the page read from t01's taggings
+        ({"topic": "t00"}, None),  # popular: from each topic's taggings
+        ({"topics": ["t00", "t03"], "updatedSince": "2000-01-01T00:00:00Z"}, None),
+        ({"topic": "t06"}, "PUBLISHED_AT"),
+        (None, "PUBLISHED_AT"),
+    ],
+)
+def test_batched_narrowed_streams_equal_each_topics_own(
+    seeded: FastAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    preview: bool,
+    filter: dict[str, Any] | None,
+    sort: str | None,
+) -> None:
+    """Narrowed and reordered, on either plan of a type: the public's batched (PostgreSQL),
+    a preview's each topic's own `topic_stream`. The totals counted each time."""
+    headers = _preview(seeded) if preview else {}
+    variables = {"first": TOPICS, "filter": filter, "sort": sort}
+    engine = seeded.state.engine
+    with TestClient(seeded) as client:
+        counts_cache._CACHES.pop(engine, None)
+        batched = gql(client, NARROWED, variables, headers)
+        topics = batched["topics"]["nodes"]
+        assert {0, 3} <= {len(t["stream"]["edges"]) for t in topics}
+        with monkeypatch.context() as patch:
+            _per_topic(patch)
+            counts_cache._CACHES.pop(engine, None)
+            assert gql(client, NARROWED, variables, headers) == batched

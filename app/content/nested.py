@@ -11,7 +11,8 @@ names the parent), so its `endCursor` continues through `list_items` itself.
 
 A topic's stream is such a list too (`topics { nodes { stream(first: 5) { ... } } }`):
 `first_stream_pages` is `topic_stream`'s first page for many topics in one statement, the
-rows in one more per type, the totals one `GROUP BY topic` per type.
+rows in one more per type, the totals one `GROUP BY topic` per type; narrowed (other topics,
+words, a time, the order), the public's on PostgreSQL as well (`_first_narrowed_pages`).
 
 Only first pages: a page after a cursor is one parent's, and costs one statement anyway.
 """
@@ -47,6 +48,7 @@ from app.content.queries import (
     ListParams,
     Page,
     StreamPage,
+    StreamPlan,
     base_conditions,
     check_limit,
     few_changed_since,
@@ -61,6 +63,7 @@ from app.content.queries import (
     stream_rows,
     stream_scope,
     stream_token,
+    topic_stream,
     visible_topic_ids,
 )
 from app.content.rows import Projection, shape
@@ -255,10 +258,13 @@ def first_stream_pages(
     secret: str,
     types: Sequence[ContentType] = STREAM_TYPES,
     projection: Projection | None = None,
+    params: ListParams | None = None,
 ) -> dict[int, StreamPage]:
-    """For each topic, by id, the page `topic_stream` returns for it with no cursor and
-    nothing narrowing the stream (`types` in STREAM_TYPES' order, as its scope has them).
+    """For each topic, by id, the page `topic_stream` returns for it with no cursor (`types`
+    in STREAM_TYPES' order, as its scope has them); `params`: what narrows the streams, as
+    `topic_stream` takes it (`_first_narrowed_pages`).
 
+    Nothing narrowing the streams:
     Each type's items of each topic, newest first (published, then id), kept up to the page
     size plus one as `topic_stream`'s branch of that type has them; merged per topic by
     (published, rank, id), its order and tie-breaks. A topic's items of a type are found as
@@ -269,6 +275,10 @@ def first_stream_pages(
     50 topics on SQLite at `large`), probing each item for the tag; otherwise from the
     topic's taggings. Either way the same items."""
     check_limit(limit)
+    if params is not None:
+        return _first_narrowed_pages(
+            session, topics, viewer, limit, secret, types, projection, params
+        )
     topic_ids = list(dict.fromkeys(topic.id for topic in topics if topic.id is not None))
     if not topic_ids:
         return {}
@@ -317,6 +327,83 @@ def first_stream_pages(
         items = [(BY_STREAM_RANK[rank], rows[rank, item_id]) for rank, item_id, _ in entries]
         more = topic_id in has_next
         return _first_page(StreamPage, items, more, cursor_at, lambda: totals()[topic_id])
+
+    return {topic_id: page_of(topic_id) for topic_id in topic_ids}
+
+
+def _first_narrowed_pages(
+    session: Session,
+    topics: Sequence[Topic],
+    viewer: Viewer,
+    limit: int,
+    secret: str,
+    types: Sequence[ContentType],
+    projection: Projection | None,
+    params: ListParams,
+) -> dict[int, StreamPage]:
+    """`first_stream_pages` of streams narrowed by `params` (other topics, words, a time,
+    the order). The public's, on PostgreSQL: each type's page of each topic is
+    `topic_stream`'s branch of that type (`StreamPlan.branch`) read per topic in a LATERAL
+    subquery, the topic a column of the outer row; the branches merged per topic by
+    (published, rank, id) in the stream's order; the rows in one more statement per type.
+    What narrows them is worked out once (the other topics' ids and which are popular,
+    how widely the items changed since), not once per topic; the totals, each type's part
+    kept under the key `topic_stream` keeps it, counted for the topics not kept. A preview
+    (its branches walk items, not taggings) and SQLite (no LATERAL): each topic's own
+    `topic_stream`."""
+    unique = list({topic.id: topic for topic in topics if topic.id is not None}.values())
+    if viewer.preview or session.get_bind().dialect.name == "sqlite":
+        return {
+            topic.id or 0: topic_stream(session, topic, viewer, limit, None, secret, types, params)
+            for topic in unique
+        }
+    topic_ids = [topic.id or 0 for topic in unique]
+    if not topic_ids:
+        return {}
+    plan = StreamPlan(session, viewer, types, params)
+    topic = col(Topic.id)
+    branches = [
+        _each_topic(plan.branch(ctype, topic, limit, None).lateral(f"page_{ctype.name}"), topic_ids)
+        for ctype in types
+    ]
+    merged = union_all(*branches).subquery("merged")
+    keys = (merged.c.published, merged.c.rank, merged.c.id)
+    order = [c.desc() if plan.descending else c.asc() for c in keys]
+    position = func.row_number().over(partition_by=merged.c.topic, order_by=order)
+    numbered = select(merged, position.label("position")).subquery("numbered")
+    stmt = (
+        select(numbered.c.topic, numbered.c.rank, numbered.c.id, numbered.c.published)
+        .where(numbered.c.position <= limit + 1)
+        .order_by(numbered.c.topic, numbered.c.position)
+    )
+    found: dict[int, list[tuple[int, int, datetime]]] = {topic_id: [] for topic_id in topic_ids}
+    for topic_id, rank, item_id, published in run(session, stmt, {}):
+        found[topic_id].append((rank, item_id, published))
+    shown = [(rank, item_id) for entries in found.values() for rank, item_id, _ in entries[:limit]]
+    rows = stream_rows(session, shown, projection)
+    has_next = {topic_id for topic_id, entries in found.items() if len(entries) > limit}
+    # Counted on first use, for every topic whose stream goes past its first page.
+    totals = _once(
+        lambda: plan.totals([topic_id for topic_id in topic_ids if topic_id in has_next])
+    )
+
+    def page_of(topic_id: int) -> StreamPage:
+        entries = found[topic_id][:limit]
+        scope = plan.scope(topic_id)
+
+        def cursor_at(index: int) -> str:
+            rank, item_id, published = entries[index]
+            return stream_token(secret, scope, published, rank, item_id)
+
+        items = [(BY_STREAM_RANK[rank], rows[rank, item_id]) for rank, item_id, _ in entries]
+        more = topic_id in has_next
+
+        def total() -> int:
+            return int(totals()[topic_id])
+
+        return _first_page(
+            StreamPage, items, more, cursor_at, total, plan.collections, plan.changes_at
+        )
 
     return {topic_id: page_of(topic_id) for topic_id in topic_ids}
 

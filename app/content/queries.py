@@ -1086,7 +1086,8 @@ def _from_narrowing_taggings(
     average size: a popular topic's 19,000 articles walked, each asked for the rare tag
     (`topic(slug: "kidnapping") { stream(filter: {topic: <rare>}) }` 0.46-1.4 s at `large`
     once `topics { stream(filter: {topic: <rare>}) }` had been asked a few times). The
-    lookup's LIMIT keeps it a lookup per item (one tagging per item and topic)."""
+    lookup's LIMIT keeps it a lookup per item (one tagging per item and topic). `topic_id`:
+    the topic's id, or a column naming it (`StreamPlan.branch`)."""
     narrowing = aliased(Tagging, name="narrowing")
     items = (
         select(col(narrowing.entity_id).label("id"))
@@ -1102,6 +1103,8 @@ def _from_narrowing_taggings(
             col(Tagging.topic_id) == topic_id,
         )
         .limit(1)
+        # `topic_id` a column: the topic of a LATERAL subquery's row two levels out.
+        .correlate_except(Tagging)
         .lateral(f"tagged_{ctype.name}")
     )
     return items.join(tagged, true()), tagged.c.published, items.c.id
@@ -1316,6 +1319,31 @@ class StreamPlan:
         conditions = self.conditions_of(topic_id, ctype, True)
         return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
+    def counts_by_topic(self, ctype: ContentType, topic_ids: list[int]) -> dict[int, int]:
+        """PostgreSQL, without words: `count_of` for many topics in one statement, GROUP BY
+        topic over the items' taggings (one per item and topic: the same counts). With an
+        `updated_since`, each topic's count read every changed item of the type (~0.1 s
+        each at `large`), here once for all."""
+        tagging = aliased(Tagging, name="counted_tagging")  # not the conditions' own
+        topic = col(tagging.topic_id)
+        if self.from_taggings:
+            conditions = [*public_tagged(ctype, self.viewer, tagging)]
+            counted = select(topic, func.count()).where(topic.in_(topic_ids), *conditions)
+        else:
+            model = ctype.model
+            conditions = self.conditions_of(0, ctype, True, with_topic=False)
+            tagged = and_(
+                col(tagging.entity_type) == ctype.name, col(tagging.entity_id) == model.id
+            )
+            counted = (
+                select(topic, func.count())
+                .select_from(model)
+                .join(tagging, tagged)
+                .where(topic.in_(topic_ids), *conditions)
+            )
+        found = dict(self.session.execute(counted.group_by(topic)).tuples().all())
+        return {topic_id: found.get(topic_id, 0) for topic_id in topic_ids}
+
     def totals(self, topic_ids: Sequence[int]) -> dict[int, int]:
         """The topics' totals: each type's part kept at that type's version (an article's
         edit recounts the articles of the topic, not its events), under `count_key`."""
@@ -1331,6 +1359,8 @@ class StreamPlan:
             return partial(next_shown, self.session, [ctype], viewer.now)
 
         def counts(ctype: ContentType, wanted: list[int]) -> dict[int, int]:
+            if len(wanted) > 1 and not self.sqlite and not self.params.q:
+                return self.counts_by_topic(ctype, wanted)
             return {topic_id: self.count_of(topic_id, ctype) for topic_id in wanted}
 
         return cached_totals_by_type(

@@ -150,8 +150,8 @@ def stream_connection(
     sort: Enum | None = None,
 ) -> ConnectionData:
     """A page of a topic's stream: `topic_stream`'s, with the parameters REST's stream
-    takes; the first pages of every topic in one query (`first_stream_pages`) when nothing
-    narrows or reorders it."""
+    takes; the first pages of every topic in one query (`first_stream_pages`), narrowed or
+    not, the same for each topic of the batch."""
     context = context_of(info)
     kinds = [BY_NAME[str(t.value)] for t in types] if types else list(STREAM_TYPES)
     kinds = [t for t in STREAM_TYPES if t in kinds]  # the query layer's order: a stable scope
@@ -167,12 +167,14 @@ def stream_connection(
             context.secret,
             kinds,
             context.pool.projection,
+            params,
         )
 
-    key = ("stream", first, tuple(t.name for t in kinds))
+    # The streams of a batch are those asked with the same arguments.
+    key = ("stream", first, tuple(t.name for t in kinds), repr(params))
     page: StreamPage = (
         context.page(topic, key, fetch, "id")
-        if after is None and params is None
+        if after is None
         else topic_stream(
             context.session, topic, context.viewer, first, after, context.secret, kinds, params
         )
