@@ -66,7 +66,12 @@ from app.content.visibility import (
     visible,
     with_now,
 )
-from app.content.word_counts import count_matches, rare_matches, words_are_rare
+from app.content.word_counts import (
+    count_matches,
+    count_matches_by_topic,
+    rare_matches,
+    words_are_rare,
+)
 from app.db import UTCDateTime, as_utc
 from app.models import Event, Publishable, Tagging, Topic
 
@@ -1320,10 +1325,15 @@ class StreamPlan:
         return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
     def counts_by_topic(self, ctype: ContentType, topic_ids: list[int]) -> dict[int, int]:
-        """PostgreSQL, without words: `count_of` for many topics in one statement, GROUP BY
-        topic over the items' taggings (one per item and topic: the same counts). With an
-        `updated_since`, each topic's count read every changed item of the type (~0.1 s
-        each at `large`), here once for all."""
+        """PostgreSQL: `count_of` for many topics in one statement, GROUP BY topic over the
+        items' taggings (one per item and topic: the same counts), with words over their
+        documents' (`count_matches_by_topic`). With an `updated_since`, each topic's count
+        read every changed item of the type (~0.1 s each at `large`), here once for all."""
+        if self.params.q:  # from the documents (`app.content.word_counts`)
+            others = self.conditions_of(0, ctype, True, words=False, with_topic=False)
+            return count_matches_by_topic(
+                self.session, ctype, self.params.q, self.viewer, topic_ids, others
+            )
         tagging = aliased(Tagging, name="counted_tagging")  # not the conditions' own
         topic = col(tagging.topic_id)
         if self.from_taggings:
@@ -1359,7 +1369,7 @@ class StreamPlan:
             return partial(next_shown, self.session, [ctype], viewer.now)
 
         def counts(ctype: ContentType, wanted: list[int]) -> dict[int, int]:
-            if len(wanted) > 1 and not self.sqlite and not self.params.q:
+            if len(wanted) > 1 and not self.sqlite:
                 return self.counts_by_topic(ctype, wanted)
             return {topic_id: self.count_of(topic_id, ctype) for topic_id in wanted}
 
