@@ -287,21 +287,7 @@ def first_stream_pages(
         branches = _preview_branches(session, types, topic_ids, viewer, limit, sqlite)
     else:  # the public's: from the taggings alone (`Tagging.public_at`)
         branches = [_public_branch(ctype, topic_ids, viewer, limit, sqlite) for ctype in types]
-    merged = union_all(*branches).subquery("merged")
-    order = [c.desc() for c in (merged.c.published, merged.c.rank, merged.c.id)]
-    position = func.row_number().over(partition_by=merged.c.topic, order_by=order)
-    numbered = select(merged, position.label("position")).subquery("numbered")
-    stmt = (
-        select(numbered.c.topic, numbered.c.rank, numbered.c.id, numbered.c.published)
-        .where(numbered.c.position <= limit + 1)
-        .order_by(numbered.c.topic, numbered.c.position)
-    )
-    found: dict[int, list[tuple[int, int, datetime]]] = {topic_id: [] for topic_id in topic_ids}
-    for topic_id, rank, item_id, published in run(session, stmt, {}):
-        found[topic_id].append((rank, item_id, published))
-    shown = [(rank, item_id) for entries in found.values() for rank, item_id, _ in entries[:limit]]
-    rows = stream_rows(session, shown, projection)
-
+    found, rows = _merged_pages(session, branches, topic_ids, limit, True, projection)
     scopes = {topic_id: stream_scope(topic_id, types, viewer) for topic_id in topic_ids}
     has_next = {topic_id for topic_id, entries in found.items() if len(entries) > limit}
     # Counted on first use, for every topic whose stream goes past its first page; each
@@ -366,21 +352,7 @@ def _first_narrowed_pages(
         _each_topic(plan.branch(ctype, topic, limit, None).lateral(f"page_{ctype.name}"), topic_ids)
         for ctype in types
     ]
-    merged = union_all(*branches).subquery("merged")
-    keys = (merged.c.published, merged.c.rank, merged.c.id)
-    order = [c.desc() if plan.descending else c.asc() for c in keys]
-    position = func.row_number().over(partition_by=merged.c.topic, order_by=order)
-    numbered = select(merged, position.label("position")).subquery("numbered")
-    stmt = (
-        select(numbered.c.topic, numbered.c.rank, numbered.c.id, numbered.c.published)
-        .where(numbered.c.position <= limit + 1)
-        .order_by(numbered.c.topic, numbered.c.position)
-    )
-    found: dict[int, list[tuple[int, int, datetime]]] = {topic_id: [] for topic_id in topic_ids}
-    for topic_id, rank, item_id, published in run(session, stmt, {}):
-        found[topic_id].append((rank, item_id, published))
-    shown = [(rank, item_id) for entries in found.values() for rank, item_id, _ in entries[:limit]]
-    rows = stream_rows(session, shown, projection)
+    found, rows = _merged_pages(session, branches, topic_ids, limit, plan.descending, projection)
     has_next = {topic_id for topic_id, entries in found.items() if len(entries) > limit}
     # Counted on first use, for every topic whose stream goes past its first page.
     totals = _once(
@@ -406,6 +378,35 @@ def _first_narrowed_pages(
         )
 
     return {topic_id: page_of(topic_id) for topic_id in topic_ids}
+
+
+def _merged_pages(
+    session: Session,
+    branches: list[Any],
+    topic_ids: list[int],
+    limit: int,
+    descending: bool,
+    projection: Projection | None,
+) -> tuple[dict[int, list[tuple[int, int, datetime]]], dict[tuple[int, int], Any]]:
+    """The branches (each type's items per topic: topic, rank, id, published) merged per
+    topic in the stream's order, (published, rank, id), up to `limit + 1` a topic, in one
+    statement; and the rows of the first `limit` of each, read in one more per type. By
+    topic: (rank, id, published) in order; the rows by (rank, id)."""
+    merged = union_all(*branches).subquery("merged")
+    keys = (merged.c.published, merged.c.rank, merged.c.id)
+    order = [c.desc() if descending else c.asc() for c in keys]
+    position = func.row_number().over(partition_by=merged.c.topic, order_by=order)
+    numbered = select(merged, position.label("position")).subquery("numbered")
+    stmt = (
+        select(numbered.c.topic, numbered.c.rank, numbered.c.id, numbered.c.published)
+        .where(numbered.c.position <= limit + 1)
+        .order_by(numbered.c.topic, numbered.c.position)
+    )
+    found: dict[int, list[tuple[int, int, datetime]]] = {topic_id: [] for topic_id in topic_ids}
+    for topic_id, rank, item_id, published in run(session, stmt, {}):
+        found[topic_id].append((rank, item_id, published))
+    shown = [(rank, item_id) for entries in found.values() for rank, item_id, _ in entries[:limit]]
+    return found, stream_rows(session, shown, projection)
 
 
 def _tagged_items(
