@@ -56,6 +56,7 @@ from app.content.queries import (
     list_collections,
     list_scope,
     popular_topics,
+    public_counts_by_topic,
     public_order,
     public_tagged,
     sort_expression,
@@ -613,12 +614,11 @@ def _stream_counts(
 ) -> dict[int, int]:
     """How many visible items of `ctype` each topic has: one GROUP BY topic (the public's
     from the taggings alone)."""
+    if not viewer.preview:
+        return public_counts_by_topic(session, ctype, viewer, topic_ids)
     topic = col(Tagging.topic_id)
     columns = [topic, func.count()]
-    if viewer.preview:
-        counted = _tagged_items(session, ctype, topic.in_(topic_ids), viewer, columns, True)
-    else:
-        counted = select(*columns).where(topic.in_(topic_ids), *public_tagged(ctype, viewer))
+    counted = _tagged_items(session, ctype, topic.in_(topic_ids), viewer, columns, True)
     return {topic_id: total for topic_id, total in run(session, counted.group_by(topic), {})}
 
 

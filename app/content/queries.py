@@ -1052,6 +1052,17 @@ def public_tagged(ctype: ContentType, viewer: Viewer, tagging: Any = Tagging) ->
     return col(tagging.entity_type) == ctype.name, col(tagging.public_at) <= viewer.now
 
 
+def public_counts_by_topic(
+    session: Session, ctype: ContentType, viewer: Viewer, topic_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many items of `ctype` the public sees tagged with each of `topic_ids`: one GROUP
+    BY topic over the taggings alone (`public_tagged`; no item is read)."""
+    topic = col(Tagging.topic_id)
+    counted = select(topic, func.count()).where(topic.in_(topic_ids), *public_tagged(ctype, viewer))
+    found = dict(session.execute(counted.group_by(topic)).tuples().all())
+    return {topic_id: found.get(topic_id, 0) for topic_id in topic_ids}
+
+
 def public_order(tagging: Any = Tagging, descending: bool = True) -> tuple[Any, ...]:
     """A public stream's order within a type, on the taggings: `published_at` (which
     `public_at` is, for a public item), then the id."""
@@ -1176,16 +1187,9 @@ class StreamPlan:
         )
         # With `updated_since`, a type's part also changes with writes to the types that
         # show its items differently, and when a scheduled item they show goes public.
-        since = self.narrowed.updated_since
-        self.collections = [
-            *(["topics"] if params.topics else []),
-            *shown_collections(types, since, viewer),
-        ]
-        self.changes_at = (
-            partial(next_shown, session, types, viewer.now)
-            if shown_collections(types, since, viewer)
-            else None
-        )
+        shown = shown_collections(types, self.narrowed.updated_since, viewer)
+        self.collections = [*(["topics"] if params.topics else []), *shown]
+        self.changes_at = partial(next_shown, session, types, viewer.now) if shown else None
 
     @property
     def from_topic_taggings(self) -> bool:
@@ -1334,23 +1338,19 @@ class StreamPlan:
             return count_matches_by_topic(
                 self.session, ctype, self.params.q, self.viewer, topic_ids, others
             )
+        if self.from_taggings:
+            return public_counts_by_topic(self.session, ctype, self.viewer, topic_ids)
         tagging = aliased(Tagging, name="counted_tagging")  # not the conditions' own
         topic = col(tagging.topic_id)
-        if self.from_taggings:
-            conditions = [*public_tagged(ctype, self.viewer, tagging)]
-            counted = select(topic, func.count()).where(topic.in_(topic_ids), *conditions)
-        else:
-            model = ctype.model
-            conditions = self.conditions_of(0, ctype, True, with_topic=False)
-            tagged = and_(
-                col(tagging.entity_type) == ctype.name, col(tagging.entity_id) == model.id
-            )
-            counted = (
-                select(topic, func.count())
-                .select_from(model)
-                .join(tagging, tagged)
-                .where(topic.in_(topic_ids), *conditions)
-            )
+        model = ctype.model
+        conditions = self.conditions_of(0, ctype, True, with_topic=False)
+        tagged = and_(col(tagging.entity_type) == ctype.name, col(tagging.entity_id) == model.id)
+        counted = (
+            select(topic, func.count())
+            .select_from(model)
+            .join(tagging, tagged)
+            .where(topic.in_(topic_ids), *conditions)
+        )
         found = dict(self.session.execute(counted.group_by(topic)).tuples().all())
         return {topic_id: found.get(topic_id, 0) for topic_id in topic_ids}
 
