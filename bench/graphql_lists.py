@@ -20,13 +20,11 @@ response cache off. Rows slower than `--slow` ms (median) are marked; an answer 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import http.client
 import json
 import re
 import sys
-import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,8 +50,8 @@ from sqlmodel import col  # noqa: E402
 from app.db import make_engine, make_session_factory  # noqa: E402
 from app.generate.vocabulary import CONTENT_WORDS  # noqa: E402
 from app.models import Person, Quote  # noqa: E402
-from bench.dataset import BENCH_SECRET, DEFAULT_PG_ADMIN_URL, RESULTS, prepare  # noqa: E402
-from bench.lists import Values, values  # noqa: E402
+from bench.dataset import RESULTS, prepare  # noqa: E402
+from bench.lists import Values, sweep_arguments, sweep_env, timed, values  # noqa: E402
 from bench.server import Server  # noqa: E402
 
 RARE_WORD = CONTENT_WORDS[-1]  # the vocabulary's least drawn content word
@@ -338,17 +336,7 @@ def _short(query: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--scale", choices=("small", "large"), default="large")
-    parser.add_argument(
-        "--requests", type=int, default=5, help="timed requests per query after the first"
-    )
-    parser.add_argument("--slow", type=float, default=50, help="mark medians above this many ms")
-    parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
-    parser.add_argument(
-        "--pg-db", default=None, help="PostgreSQL database name (default dossier_bench_<scale>)"
-    )
+    parser = sweep_arguments(__doc__.splitlines()[0], "query")
     parser.add_argument(
         "--every", action="store_true", help="also every root filter x sort; print only slow rows"
     )
@@ -360,13 +348,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     url = prepare(args.db, args.scale, args.pg_admin_url, pg_db=args.pg_db)
-    env = {
-        "DATABASE_URL": url,
-        "SECRET_KEY": BENCH_SECRET,
-        "LOG_LEVEL": "WARNING",
-        "RESPONSE_CACHE": "false",
-        "GRAPHQL_FAST_PATH": "false" if args.stock else "true",
-    }
+    env = {**sweep_env(url), "GRAPHQL_FAST_PATH": "false" if args.stock else "true"}
     from app.graphql.schema import schema
 
     found = find(url)
@@ -391,16 +373,10 @@ def main() -> None:
         slow = failed = 0
         for query in all_queries:
             body = json.dumps({"query": query}).encode()
-            times, status, answer = [], 0, b""
-            for _ in range(1 + args.requests):
-                started = time.perf_counter()
-                connection.request("POST", "/graphql", body, {"Content-Type": "application/json"})
-                response = connection.getresponse()
-                answer = response.read()
-                times.append(1000 * (time.perf_counter() - started))
-                status = response.status
-            first, rest = times[0], sorted(times[1:])
-            median = rest[len(rest) // 2] if rest else first
+            json_body = {"Content-Type": "application/json"}
+            status, first, median, answer = timed(
+                connection, args.requests, "POST", "/graphql", body, json_body
+            )
             errors = json.loads(answer).get("errors") if answer.startswith(b"{") else None
             mark = "  <- slow" if median > args.slow else ""
             if errors or status != 200:

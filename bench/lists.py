@@ -216,18 +216,57 @@ def every_url(url: str) -> list[str]:
     return paths
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def sweep_arguments(description: str, unit: str) -> argparse.ArgumentParser:
+    """The options `bench/lists.py` and `bench/graphql_lists.py` share (`unit`: what each
+    sends, for the help)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--scale", choices=("small", "large"), default="large")
     parser.add_argument(
-        "--requests", type=int, default=5, help="timed requests per URL after the first"
+        "--requests", type=int, default=5, help=f"timed requests per {unit} after the first"
     )
     parser.add_argument("--slow", type=float, default=50, help="mark medians above this many ms")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     parser.add_argument(
         "--pg-db", default=None, help="PostgreSQL database name (default dossier_bench_<scale>)"
     )
+    return parser
+
+
+def sweep_env(url: str) -> dict[str, str]:
+    """The server's settings for a sweep: the bench database, the response cache off."""
+    return {
+        "DATABASE_URL": url,
+        "SECRET_KEY": BENCH_SECRET,
+        "LOG_LEVEL": "WARNING",
+        "RESPONSE_CACHE": "false",
+    }
+
+
+def timed(
+    connection: http.client.HTTPConnection,
+    requests: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, float, float, bytes]:
+    """Sends the request 1 + `requests` times, one at a time: (the last status, the first
+    one's ms, the median ms of the others, the last answer)."""
+    times, status, answer = [], 0, b""
+    for _ in range(1 + requests):
+        started = time.perf_counter()
+        connection.request(method, path, body, headers or {})
+        response = connection.getresponse()
+        answer = response.read()
+        times.append(1000 * (time.perf_counter() - started))
+        status = response.status
+    first, rest = times[0], sorted(times[1:])
+    return status, first, rest[len(rest) // 2] if rest else first, answer
+
+
+def main() -> None:
+    parser = sweep_arguments(__doc__.splitlines()[0], "URL")
     parser.add_argument(
         "--every",
         action="store_true",
@@ -235,12 +274,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     url = prepare(args.db, args.scale, args.pg_admin_url, pg_db=args.pg_db)
-    env = {
-        "DATABASE_URL": url,
-        "SECRET_KEY": BENCH_SECRET,
-        "LOG_LEVEL": "WARNING",
-        "RESPONSE_CACHE": "false",
-    }
+    env = sweep_env(url)
     print(
         f"Dossier lists: {args.db}, {args.scale} dataset, one request at a time, response cache off"
     )
@@ -254,16 +288,7 @@ def main() -> None:
         paths = every_url(url) if args.every else urls(url)
         slow = 0
         for path in paths:
-            times, status = [], 0
-            for _ in range(1 + args.requests):
-                started = time.perf_counter()
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()
-                times.append(1000 * (time.perf_counter() - started))
-                status = response.status
-            first, rest = times[0], sorted(times[1:])
-            median = rest[len(rest) // 2]
+            status, first, median, _ = timed(connection, args.requests, "GET", path)
             mark = "  <- slow" if median > args.slow else ""
             slow += bool(mark)
             if mark or not args.every:
