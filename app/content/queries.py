@@ -1220,6 +1220,28 @@ class StreamPlan:
             )
         return self._few[ctype.name]
 
+    def walks_taggings(self, ctype: ContentType) -> bool:
+        """SQLite, the public's stream narrowed only by what each item can be asked one at a
+        time (common words, a time most items changed since, other topics all popular for
+        the type): the type's page is the topic's public taggings in order, each item
+        probed by its key and asked whether it passes. Walking the type's items in order,
+        each asked for the tag, read a hundred times more rows for a topic on 1% of them:
+        "Arms Control" (2,144 of 200,000 articles) with `q=anthology` took 78 ms a request
+        at `large` (823 ms at `limit=100`), its taggings walked 14 ms (46 ms). What narrows
+        to a few items (a rare word, few changes, a rare other topic) still finds them
+        first. PostgreSQL reads the narrowed public stream from the taggings anyway
+        (`narrowed_taggings`), its items' ids gathered by the planner's choice."""
+        if not self.sqlite or self.viewer.preview or self.from_taggings:
+            return False
+        session, params, extra_ids = self.session, self.params, self.extra_ids
+        if params.q and not words_are_common(session, ctype, params.q):
+            return False
+        if params.updated_since is not None and not self.changed_widely(ctype):
+            return False
+        return extra_ids is None or (
+            bool(extra_ids) and _is_popular(session, ctype, tuple(sorted(extra_ids)))
+        )
+
     def conditions_of(
         self,
         topic_id: int,
@@ -1289,14 +1311,15 @@ class StreamPlan:
                 *self.conditions_of(topic_id, ctype, for_count=False, with_topic=False)
             )
             conditions = [item_id.in_(narrowed_ids)]
-        elif self.from_topic_taggings:
+        elif self.from_topic_taggings or self.walks_taggings(ctype):
             published, item_id = col(Tagging.public_at), col(Tagging.entity_id)
             conditions = [col(Tagging.topic_id) == topic_id, *public_tagged(ctype, viewer)]
             if not self.from_taggings:
-                narrowed_ids = select(ctype.model.id).where(
-                    *self.conditions_of(topic_id, ctype, for_count=False, with_topic=False)
-                )
-                conditions.append(item_id.in_(narrowed_ids))
+                narrowed = self.conditions_of(topic_id, ctype, for_count=False, with_topic=False)
+                if self.sqlite:  # each item probed as its tagging comes (`walks_taggings`)
+                    conditions.append(exists().where(ctype.model.id == item_id, *narrowed))
+                else:
+                    conditions.append(item_id.in_(select(ctype.model.id).where(*narrowed)))
         else:
             published, item_id = _published(ctype, viewer), ctype.model.id
             conditions = self.conditions_of(topic_id, ctype, for_count=False)

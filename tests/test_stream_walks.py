@@ -1,0 +1,140 @@
+"""SQLite: the public's topic stream, narrowed by what each item can be asked one at a time
+(common words, a time most items changed since, other topics popular for the type), walks
+the topic's taggings in order and probes each item (`StreamPlan.walks_taggings`), not the
+type's items in order asking each for the tag: "Arms Control" (1% of the articles) with
+`q=anthology` took 78 ms a page at `large` (823 ms at `limit=100`), now 14 ms (46 ms). The
+same items, order, cursors and totals as the walk of the items."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content import queries
+from app.content.queries import ListParams, StreamPlan
+from app.content.visibility import Viewer
+from app.db import utcnow
+from tests.rest_factories import (
+    PAST,
+    make_article,
+    make_event,
+    make_publication,
+    make_quote,
+    make_topic,
+    writing,
+)
+from tests.support import request_plans
+
+NARROWINGS: list[dict[str, Any]] = [
+    {"q": "hostage"},
+    {"q": "hostage", "sort": "published_at"},
+    {"updated_since": "2000-01-01T00:00:00Z"},
+    {"topic": "shipping"},
+    {"topic": "shipping", "q": "hostage", "sort": "published_at"},
+]
+
+
+def _seed(factory: sessionmaker[Session]) -> set[str]:
+    """Items of every stream type tagged "piracy", some also "shipping", most with the word
+    "hostage", the same time for several (ties broken by type and id); the public's items
+    besides: untagged, a draft and a scheduled item with the word. Returns the titles
+    (texts) of the public's piracy items."""
+    public: set[str] = set()
+    with writing(factory) as session:
+        make_topic(session, "Piracy")
+        make_topic(session, "Shipping")
+        for i in range(9):
+            topics = ["piracy", "shipping"] if i % 2 else ["piracy"]
+            word = "convoy" if i % 3 == 0 else "hostage"
+            when = PAST - timedelta(hours=i // 2)
+            titles = [f"{kind} {word} {i}" for kind in ("Article", "Event", "Publication")]
+            make_article(session, title=titles[0], topics=topics, published_at=when)
+            make_event(session, title=titles[1], topics=topics, published_at=when)
+            make_publication(session, title=titles[2], topics=topics, published_at=when)
+            quote = f"Quote {word} {i}"
+            make_quote(session, text=quote, topics=topics, published_at=when)
+            public |= {*titles, quote}
+        make_article(session, title="Untagged hostage")
+        make_article(session, title="Draft hostage", topics=["piracy"], status="draft")
+        make_event(
+            session,
+            title="Scheduled hostage",
+            topics=["piracy"],
+            published_at=utcnow() + timedelta(days=30),
+        )
+    return public
+
+
+def _walked(api: TestClient, narrowing: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """Every item of piracy's stream so narrowed, two a page; and each page's total and
+    next cursor."""
+    titles: list[str] = []
+    pages: list[Any] = []
+    params: dict[str, Any] = {**narrowing, "limit": 2}
+    while True:
+        response = api.get("/api/v1/topics/piracy/stream", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        titles += [item.get("title") or item["text"] for item in body["data"]]
+        pages.append((body["meta"]["total"], body["meta"]["next_cursor"]))
+        if body["meta"]["next_cursor"] is None:
+            return titles, pages
+        params["cursor"] = body["meta"]["next_cursor"]
+
+
+def test_a_narrowed_stream_walks_the_topics_taggings_and_finds_what_the_items_walk_finds(
+    api: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = _seed(factory)
+    sqlite = api.app.state.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
+    # Piracy and shipping popular for every type (SQLite walks), the word common, most rows
+    # changed since any time (`_enough` is 0).
+    monkeypatch.setattr(queries, "_is_popular", lambda *_: True)
+    monkeypatch.setattr(queries, "words_are_common", lambda *_: True)
+    monkeypatch.setattr(queries, "_WALK_FACTOR", 0)
+    for narrowing in NARROWINGS:
+        titles, pages = _walked(api, narrowing)
+        wanted = {
+            title
+            for title in public
+            if ("q" not in narrowing or "hostage" in title)
+            and ("topic" not in narrowing or int(title.rsplit(" ", 1)[1]) % 2)
+        }
+        assert sorted(titles) == sorted(wanted), narrowing
+        if sqlite:
+            url = "/api/v1/topics/piracy/stream?" + urlencode(narrowing)
+            (plan,) = request_plans(api, url, "AS rank")
+            assert "ix_tagging_topic_type_public" in plan, plan
+            for walked in ("article", "event", "publication", "quote"):
+                assert f"SCAN {walked} USING INDEX" not in plan, plan
+        with monkeypatch.context() as items_walk:
+            items_walk.setattr(StreamPlan, "walks_taggings", lambda *_: False)
+            assert _walked(api, narrowing) == (titles, pages), narrowing
+
+
+def test_a_narrowing_that_leaves_few_items_still_finds_them_first(
+    api: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rare word, few changes since or a rare other topic: the few items are found first
+    (the topic's taggings walked would be read to the end for a popular topic)."""
+    _seed(factory)
+    monkeypatch.setattr(queries, "_is_popular", lambda *_: True)
+    with factory() as session:
+        monkeypatch.setattr(queries, "words_are_common", lambda *_: False)
+        rare_word = StreamPlan(session, Viewer(), params=ListParams(q="hostage"))
+        assert not any(rare_word.walks_taggings(ctype) for ctype in rare_word.types)
+        monkeypatch.setattr(queries, "words_are_common", lambda *_: True)
+        common = StreamPlan(session, Viewer(), params=ListParams(q="hostage"))
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        assert all(common.walks_taggings(ctype) for ctype in common.types) == sqlite
+        recent = ListParams(updated_since=PAST + timedelta(days=2))
+        few = StreamPlan(session, Viewer(), params=recent)
+        assert not any(few.walks_taggings(ctype) for ctype in few.types)
+        monkeypatch.setattr(queries, "_is_popular", lambda *_: False)
+        rare_topic = StreamPlan(session, Viewer(), params=ListParams(topics=["shipping"]))
+        assert not any(rare_topic.walks_taggings(ctype) for ctype in rare_topic.types)
