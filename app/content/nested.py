@@ -350,7 +350,10 @@ def _first_narrowed_pages(
     plan = StreamPlan(session, viewer, types, params)
     topic = col(Topic.id)
     branches = [
-        _each_topic(plan.branch(ctype, topic, limit, None).lateral(f"page_{ctype.name}"), topic_ids)
+        _each_topic(
+            plan.branch(ctype, topic, limit, None, topic_ids).lateral(f"page_{ctype.name}"),
+            topic_ids,
+        )
         for ctype in types
     ]
     found, rows = _merged_pages(session, branches, topic_ids, limit, plan.descending, projection)
