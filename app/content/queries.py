@@ -315,6 +315,19 @@ def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...]
     return _POPULARITY.get(_popularity_key(session, ctype, topic_ids), work_out)
 
 
+def _tagged_by_topic(ctype: ContentType, cap: int) -> Any:
+    """A column of a statement over `Topic`: how many items of `ctype` the row's topic tags,
+    counted up to `cap`."""
+    limited = (
+        select(literal(1))
+        .where(col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == Topic.id)
+        .limit(cap)
+        .correlate(Topic)
+        .subquery()
+    )
+    return select(func.count()).select_from(limited).scalar_subquery()
+
+
 def popular_topics(
     session: Session, types: Sequence[ContentType], topic_ids: Sequence[int]
 ) -> dict[str, set[int]]:
@@ -331,14 +344,7 @@ def popular_topics(
     def work_out(missing: list[tuple[str, int]]) -> dict[tuple[str, int], bool]:
         columns = []
         for ctype in types:
-            limited = (
-                select(literal(1))
-                .where(col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == Topic.id)
-                .limit(_SMALL_TOPIC + 1)
-                .correlate(Topic)
-                .subquery()
-            )
-            columns.append(select(func.count()).select_from(limited).scalar_subquery())
+            columns.append(_tagged_by_topic(ctype, _SMALL_TOPIC + 1))
             columns.append(select(func.max(ctype.model.id)).scalar_subquery())
         asked = {topic_id for _, topic_id in missing}
         counted = session.execute(select(col(Topic.id), *columns).where(col(Topic.id).in_(asked)))
@@ -1136,14 +1142,7 @@ def _reads_narrowing_first(
         if many * many > _NARROWING_FACTOR * rows_wanted * (rows or 0):
             return {topic_id: False for topic_id in missing}
         # Each topic's taggings of the type, counted up to one more than theirs.
-        own = (
-            select(literal(1))
-            .where(col(Tagging.entity_type) == ctype.name, col(Tagging.topic_id) == Topic.id)
-            .limit(many + 1)
-            .correlate(Topic)
-            .subquery()
-        )
-        counted = select(func.count()).select_from(own).scalar_subquery()
+        counted = _tagged_by_topic(ctype, many + 1)
         found: dict[int, int] = dict(
             session.execute(select(col(Topic.id), counted).where(col(Topic.id).in_(missing)))
             .tuples()
