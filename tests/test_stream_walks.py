@@ -219,3 +219,12 @@ def test_a_stream_narrowed_to_topics_tagging_fewer_items_reads_their_taggings(
         tagged = {f"Tagged {i}" for i in (0, 1, 2, 6)}
         own = {"big": set(range(6)), "mid": {0, 1, 2, 6}, "small": {6, 7}}[stream]
         assert sorted(walked) == sorted(tagged & {f"Tagged {i}" for i in own})
+    # Their items in order first, then each asked as it comes (a subplan above the sort):
+    # asked before it, every one of them was (or a semi-join hashed every item passing).
+    for narrowed in ({}, {"q": "tagged"}, {"updated_since": "2000-01-01T00:00:00Z"}):
+        url = "/api/v1/topics/big/stream?" + urlencode({"topic": "mid", "limit": 2, **narrowed})
+        (plan,) = request_plans(api, url, "AS rank")
+        scan = plan.index("Subquery Scan on narrowed_article")
+        assert "Filter: (SubPlan" in plan[scan:].splitlines()[1], plan
+        titles = [item["title"] for item in walk(api, url)]
+        assert sorted(titles) == ["Tagged 0", "Tagged 1", "Tagged 2"], narrowed
