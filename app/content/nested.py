@@ -19,7 +19,7 @@ Only first pages: a page after a cursor is one parent's, and costs one statement
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -290,32 +290,15 @@ def first_stream_pages(
         branches = [_public_branch(ctype, topic_ids, viewer, limit, sqlite) for ctype in types]
     found, rows = _merged_pages(session, branches, topic_ids, limit, True, projection)
     scopes = {topic_id: stream_scope(topic_id, types, viewer) for topic_id in topic_ids}
-    has_next = {topic_id for topic_id, entries in found.items() if len(entries) > limit}
-    # Counted on first use, for every topic whose stream goes past its first page; each
-    # type's part kept at that type's version, under the scope `topic_stream` keeps it.
-    totals = _once(
-        lambda: cached_totals_by_type(
-            session,
-            {topic_id: scopes[topic_id] for topic_id in topic_ids if topic_id in has_next},
-            types,
-            viewer,
-            partial(_stream_counts, session, viewer),
-        )
-    )
 
-    def page_of(topic_id: int) -> StreamPage:
-        entries = found[topic_id][:limit]
-        scope = scopes[topic_id]
+    def totals(wanted: list[int]) -> dict[int, int]:
+        # Each type's part kept at that type's version, under the scope `topic_stream`
+        # keeps it.
+        counts = partial(_stream_counts, session, viewer)
+        keys = {topic_id: scopes[topic_id] for topic_id in wanted}
+        return cached_totals_by_type(session, keys, types, viewer, counts)
 
-        def cursor_at(index: int) -> str:
-            rank, item_id, published = entries[index]
-            return stream_token(secret, scope, published, rank, item_id)
-
-        items = [(BY_STREAM_RANK[rank], rows[rank, item_id]) for rank, item_id, _ in entries]
-        more = topic_id in has_next
-        return _first_page(StreamPage, items, more, cursor_at, lambda: totals()[topic_id])
-
-    return {topic_id: page_of(topic_id) for topic_id in topic_ids}
+    return _stream_pages(found, rows, limit, secret, scopes.__getitem__, totals)
 
 
 def _first_narrowed_pages(
@@ -333,8 +316,8 @@ def _first_narrowed_pages(
     `topic_stream`'s branch of that type (`StreamPlan.branch`) read per topic in a LATERAL
     subquery, the topic a column of the outer row; the branches merged per topic by
     (published, rank, id) in the stream's order; the rows in one more statement per type.
-    What narrows them is worked out once (the other topics' ids and which are popular,
-    how widely the items changed since), not once per topic; the totals, each type's part
+    What narrows them is worked out once (the other topics' ids and whether their taggings
+    are read first, how widely the items changed since), not once per topic; the totals, each type's part
     kept under the key `topic_stream` keeps it, counted for the topics not kept. A preview
     (its branches walk items, not taggings) and SQLite (no LATERAL): each topic's own
     `topic_stream`."""
@@ -357,31 +340,42 @@ def _first_narrowed_pages(
         for ctype in types
     ]
     found, rows = _merged_pages(session, branches, topic_ids, limit, plan.descending, projection)
-    has_next = {topic_id for topic_id, entries in found.items() if len(entries) > limit}
-    # Counted on first use, for every topic whose stream goes past its first page.
-    totals = _once(
-        lambda: plan.totals([topic_id for topic_id in topic_ids if topic_id in has_next])
-    )
+    rest = (plan.collections, plan.changes_at)
+    return _stream_pages(found, rows, limit, secret, plan.scope, plan.totals, *rest)
+
+
+def _stream_pages(
+    found: dict[int, list[tuple[int, int, datetime]]],
+    rows: dict[tuple[int, int], Any],
+    limit: int,
+    secret: str,
+    scope_of: Callable[[int], str],
+    totals_of: Callable[[list[int]], Mapping[int, int]],
+    *rest: Any,
+) -> dict[int, StreamPage]:
+    """Each topic's first page from `_merged_pages`' entries and rows: cursors under
+    `scope_of(topic)`, and totals `totals_of` the topics whose streams go past their first
+    page, counted on first use, once for all of them; `rest`: the pages' collections and
+    time of change (`StreamPage`)."""
+    has_next = [topic_id for topic_id, entries in found.items() if len(entries) > limit]
+    totals = _once(lambda: totals_of(has_next))
 
     def page_of(topic_id: int) -> StreamPage:
         entries = found[topic_id][:limit]
-        scope = plan.scope(topic_id)
+        scope = scope_of(topic_id)
 
         def cursor_at(index: int) -> str:
             rank, item_id, published = entries[index]
             return stream_token(secret, scope, published, rank, item_id)
 
         items = [(BY_STREAM_RANK[rank], rows[rank, item_id]) for rank, item_id, _ in entries]
-        more = topic_id in has_next
 
         def total() -> int:
             return int(totals()[topic_id])
 
-        return _first_page(
-            StreamPage, items, more, cursor_at, total, plan.collections, plan.changes_at
-        )
+        return _first_page(StreamPage, items, topic_id in has_next, cursor_at, total, *rest)
 
-    return {topic_id: page_of(topic_id) for topic_id in topic_ids}
+    return {topic_id: page_of(topic_id) for topic_id in found}
 
 
 def _merged_pages(

@@ -1156,12 +1156,14 @@ def _reads_narrowing_first(
     return bool(answers) and all(answers.values())
 
 
-def _each_asked(ctype: ContentType, item_id: Any, conditions: Sequence[Any]) -> Any:
-    """PostgreSQL: "the `ctype` item `item_id` passes `conditions`", asked of each row as it
-    comes: the OFFSET keeps PostgreSQL from making the EXISTS a join, which it may hash over
-    every item that passes."""
+def _each_asked(
+    ctype: ContentType, item_id: Any, conditions: Sequence[Any], fenced: bool = True
+) -> Any:
+    """ "The `ctype` item `item_id` passes `conditions`", asked of each row as it comes.
+    `fenced` (PostgreSQL): an OFFSET keeps PostgreSQL from making the EXISTS a join, which
+    it may hash over every item that passes."""
     asked = select(literal(1)).where(ctype.model.id == item_id, *conditions)
-    return exists(asked.offset(0))
+    return exists(asked.offset(0) if fenced else asked)
 
 
 def _from_narrowing_taggings(
@@ -1421,10 +1423,9 @@ class StreamPlan:
             conditions = [col(Tagging.topic_id) == topic_id, *public_tagged(ctype, viewer)]
             if not self.from_taggings:
                 narrowed = self.conditions_of(topic_id, ctype, for_count=False, with_topic=False)
-                if self.sqlite:  # each item probed as its tagging comes (`walks_taggings`)
-                    conditions.append(exists().where(ctype.model.id == item_id, *narrowed))
-                elif self.asks_each(ctype):
-                    conditions.append(_each_asked(ctype, item_id, narrowed))
+                # SQLite: each item probed as its tagging comes (`walks_taggings`).
+                if self.sqlite or self.asks_each(ctype):
+                    conditions.append(_each_asked(ctype, item_id, narrowed, not self.sqlite))
                 else:
                     conditions.append(item_id.in_(select(ctype.model.id).where(*narrowed)))
         else:
@@ -1484,9 +1485,7 @@ class StreamPlan:
         session, viewer, params = self.session, self.viewer, self.params
         model = ctype.model
         if self.from_taggings:
-            tagged = public_tagged(ctype, viewer)
-            counted = select(func.count()).where(col(Tagging.topic_id) == topic_id, *tagged)
-            return session.scalar(counted) or 0
+            return public_counts_by_topic(session, ctype, viewer, [topic_id])[topic_id]
         if params.q and not self.sqlite:
             # The words' matches, from the documents, among the topic's items, or those
             # the other conditions leave (`app.content.word_counts`).
