@@ -39,6 +39,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 SQLITE_FTS_OBJECTS = {
     "search_fts",
+    "search_fts_source",
     "search_document_ai",
     "search_document_ad",
     "search_document_au",

@@ -114,3 +114,52 @@ def test_the_migration_indexes_the_types_of_documents_already_there(
             assert found(session, "kidnapping", "person") == ([], 0)
     finally:
         engine.dispose()
+
+
+def test_each_type_is_a_word_of_its_own_in_sqlites_index(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """SQLite's index held each document's type stemmed like its text (`organization` as
+    `organ`, `publication` as `public`), one list of documents per word whatever the
+    column: a search of one type read every text that said the word as well. Each type's
+    word in the index is now held by that type's documents only."""
+    with session_scope(session_factory) as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("SQLite's FTS5 index")
+        create_item(session, "organizations", {"name": "Crime Lab"}, "t")
+        create_item(session, "people", {"name": "Ann Quoted", "bio": "<p>Personal notes</p>"}, "t")
+        create_item(
+            session,
+            "articles",
+            {
+                "title": "Organized publications, quoted articles and events",
+                "body": "<p>An organization publishes; a person quotes resources on topics.</p>",
+                "status": "published",
+            },
+            "t",
+        )
+    with session_scope(session_factory) as session:
+        session.execute(
+            text("CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, search_fts, col)")
+        )
+        session.execute(
+            text("CREATE VIRTUAL TABLE temp.rows USING fts5vocab(main, search_fts, row)")
+        )
+        columns = [r[1] for r in session.execute(text("PRAGMA table_info(search_fts)"))]
+        type_column = columns[2]  # title, body, then the type
+        held = session.execute(
+            text(
+                "SELECT w.term, w.doc, r.doc FROM temp.words w JOIN temp.rows r USING (term) "
+                "WHERE w.col = :col"
+            ),
+            {"col": type_column},
+        ).all()
+        session.execute(text("DROP TABLE temp.words"))
+        session.execute(text("DROP TABLE temp.rows"))
+    # Each term of the type column: in as many documents as in that column alone.
+    assert len(held) >= 3
+    assert [(term, in_type) for term, in_type, anywhere in held if anywhere != in_type] == []
+    with session_scope(session_factory) as session:
+        assert found(session, "crime", "organization")[1] == 1
+        assert found(session, "organization", "article")[1] == 1
+        assert found(session, "organization", "organization") == ([], 0)

@@ -99,18 +99,26 @@ def _fts5_query(q: str, types: Sequence[ContentType] | None = None) -> str:
 
     Every word is quoted: FTS5 operators and punctuation in user input are never syntax.
     No words left: `""`, an empty phrase, which matches nothing. The index holds each
-    document's type too (column `entity_type`, migration `search_by_type`), so a search of
-    one rare type intersects the word's matches with that type's in the index: walking the
-    newest matches of every type until 2,000 people turned up took 0.46 s at `large`. The
-    words are kept to the title and body: `q=person` must not match every person."""
+    document's type too, as a word no text says (column `type_word`, migration
+    `search_type_words`), so a search of one rare type intersects the word's matches with
+    that type's in the index: walking the newest matches of every type until 2,000 people
+    turned up took 0.46 s at `large`. The words are kept to the title and body: `q=person`
+    must not match every person."""
     words = " ".join('"' + w.replace('"', "") + '"' for w in _words(q))
     if not words:
         return '""'
     query = "{title body} : (" + words + ")"
     if types is not None and {t.name for t in types} != _EVERY_TYPE:
-        kinds = " OR ".join(f'"{t.name}"' for t in types)
-        query = f"entity_type : ({kinds}) AND {query}"
+        kinds = " OR ".join(f'"{TYPE_WORD}{t.name}"' for t in types)
+        query = f"type_word : ({kinds}) AND {query}"
     return query
+
+
+# SQLite: the word the full-text index holds for a document of type `t`, `TYPE_WORD` +
+# `t.name` (migration `search_type_words`). The type's name itself was stemmed with the
+# text ("publication" -> "public"): the type's documents were read with every text's
+# that said the word.
+TYPE_WORD = "dossiertype"
 
 
 _EVERY_TYPE = frozenset(t.name for t in ALL_TYPES)
