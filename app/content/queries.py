@@ -304,9 +304,9 @@ def _words_from_set(session: Session, ctype: ContentType, q: str, topic_ids: Seq
     return _WORDS_SET.get(key, work_out)
 
 
-# SQLite, words few items hold (not `words_are_common`) but enough of them that a popular
-# topic's items, walked in order, each looked up among the matches (`matches_in_set`),
-# fill a page of up to _DENSE_PAGE soon: a walk of ~_DENSE_PAGE * rows / matches items
+# SQLite, words few items hold (not `words_are_common`) but enough of them that a topic's
+# public taggings, walked in order (`StreamPlan.walks_taggings`), each item looked up among
+# the matches (`matches_in_set`), fill a page of up to _DENSE_PAGE soon: a walk of ~_DENSE_PAGE * rows / matches items
 # (~4 µs each) and the matches' list (~0.3 µs a match), against each match read for its item
 # and its tag (~6.5 µs). Dense enough when matches² >= _DENSE_PAGE * rows. At `large`,
 # kidnapping's stream with `q=israel` (7,500 articles, 8,000 events) on a slow machine:
@@ -1448,9 +1448,13 @@ class StreamPlan:
         each = in_set = False
         if self.sqlite:
             tagged, walk = _topic_condition(session, ctype, [topic_id], for_count=for_count)
-            if walk and params.q and _words_dense(session, ctype, params.q):
-                # Words few items hold, but enough to walk a popular topic's items (or
-                # taggings), each looked up among the matches (`_words_dense`).
+            if walk and params.q and self.walks_taggings(ctype):
+                # The public's stream walks the topic's taggings: words few items hold (but
+                # enough, `_words_dense`) are looked up among the matches. (A preview walks
+                # the type's sort index, each item asked for the tag too: its walk is longer
+                # by the topic's share of the type, and reads the matches first, below.
+                # Lists, walked so with such words, took 55 -> 290 ms for "Arms Control"'s
+                # 2,791 articles at `large`.)
                 in_set = not words_are_common(session, ctype, params.q)
             elif walk and params.q and not words_are_common(session, ctype, params.q):
                 # A rare word: its matches by the search index, then their tags (as a list
