@@ -306,9 +306,10 @@ def _words_from_set(session: Session, ctype: ContentType, q: str, topic_ids: Seq
 
 # SQLite, words few items hold (not `words_are_common`) but enough of them that a topic's
 # public taggings, walked in order (`StreamPlan.walks_taggings`), each item looked up among
-# the matches (`matches_in_set`), fill a page of up to _DENSE_PAGE soon: a walk of ~_DENSE_PAGE * rows / matches items
-# (~4 µs each) and the matches' list (~0.3 µs a match), against each match read for its item
-# and its tag (~6.5 µs). Dense enough when matches² >= _DENSE_PAGE * rows. At `large`,
+# the matches (`matches_in_set`), fill a page of up to _DENSE_PAGE soon: a walk of about
+# _DENSE_PAGE * rows / matches items (~4 µs each) and the matches' list (~0.3 µs a match),
+# against each match read for its item and its tag (~6.5 µs). Dense enough when matches² >=
+# _DENSE_PAGE * rows. At `large`,
 # kidnapping's stream with `q=israel` (7,500 articles, 8,000 events) on a slow machine:
 # 178-242 -> 36 ms a page of 20, 192 -> 74 ms of 100; "Arms Control"'s 88 -> 33 ms.
 _DENSE_PAGE = 101
@@ -317,7 +318,7 @@ _DENSE_WORDS = PlanHints()
 
 
 def _words_dense(session: Session, ctype: ContentType, q: str) -> bool:
-    """SQLite: whether enough of `ctype`'s items match `q` for a popular topic's items,
+    """SQLite: whether enough of `ctype`'s items match `q` for a topic's public taggings,
     walked in order, to be looked up among the matches (see _DENSE_PAGE)."""
 
     def work_out() -> bool:
@@ -454,9 +455,10 @@ def base_conditions(
     rows are read by a filter's own, then sorted); `visibility`: False, the filters alone
     (for a count that reads the visibility the items' search documents hold); `words_each`:
     SQLite, few rows (a rare topic's, a narrow filter's) and common words: each row asked
-    whether it matches, not every match gathered first; `words_set`: SQLite, a rare topic's
-    items and words that match many more: each item looked up among the matches
-    (`_words_from_set`); `shown_each`: PostgreSQL, few rows
+    whether it matches, not every match gathered first; `words_set`: SQLite, words that
+    are not common but match many more items than the rows read (a rare topic's,
+    `_words_from_set`; a topic's taggings walked, `_words_dense`): each row looked up among
+    the matches; `shown_each`: PostgreSQL, few rows
     (a nested connection's parents' items), with `updated_since` and many changed since:
     each row asked whether it was shown differently since, by its own shown changes, not
     every shown change gathered in a hashed subplan (whose cost the planner charges again

@@ -171,10 +171,11 @@ def _fts_rowids(q: str, types: Sequence[ContentType] | None) -> Any:
 def matches_in_set(ctype: ContentType, q: str) -> ColumnElement[bool]:
     """SQLite: "this `ctype` row matches `q`", each row's document looked up among the
     type's matches, gathered once (a list the statement builds before its first row), for
-    rows found otherwise when the words match many more items than there are rows: a rare
-    topic's items (`app.content.queries._words_from_set`). Each match of the words read
-    for its item, then the item for its tag, cost ~2.5 µs a match at `large`; a look-up of
-    each row's document in the matches ~4 µs a row, their list ~0.3 µs a match."""
+    rows found otherwise when the words match many more items than the rows read: a rare
+    topic's items (`app.content.queries._words_from_set`), a topic's taggings walked
+    (`_words_dense`). Each match of the words read for its item, then the item for its
+    tag, cost ~2.5 µs a match at `large`; a look-up of each row's document in the matches
+    ~4 µs a row, their list ~0.3 µs a match."""
     document = aliased(SearchDocument, name="document")
     return exists().where(
         col(document.entity_type) == ctype.name,
