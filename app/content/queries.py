@@ -261,6 +261,12 @@ def _tagged(ctype: ContentType, topic_ids: Any) -> Any:
     )
 
 
+def _count_tagged(session: Session, ctype: ContentType, topic_ids: Any, cap: int) -> int:
+    """How many items of `ctype` are tagged with any of `topic_ids`, counted up to `cap`."""
+    limited = _tagged(ctype, topic_ids).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(limited)) or 0
+
+
 def _topic_plan(session: Session, ctype: ContentType, topic_ids: list[int], for_count: bool) -> str:
     """How to say "tagged with one of `topic_ids`": `none` (no such topic), `in` (the id is
     among the tagged ids), `probe` (a tagging exists for the row), `walk` (a probe, and
@@ -293,8 +299,7 @@ def _words_from_set(session: Session, ctype: ContentType, q: str, topic_ids: Seq
     topics = tuple(sorted(set(topic_ids)))
 
     def work_out() -> bool:
-        limited = _tagged(ctype, topics).limit(_SMALL_TOPIC + 1).subquery()
-        tagged = session.scalar(select(func.count()).select_from(limited)) or 0
+        tagged = _count_tagged(session, ctype, topics, _SMALL_TOPIC + 1)
         if tagged > _SMALL_TOPIC:
             return False  # too many items to look each up
         cap = _WORDS_SET_FACTOR * tagged + 1
@@ -369,9 +374,7 @@ def _popularity_key(session: Session, ctype: ContentType, topic_ids: tuple[int, 
 
 def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...]) -> bool:
     def work_out() -> bool:
-        tagged = _tagged(ctype, topic_ids)
-        limited = tagged.limit(_SMALL_TOPIC + 1).subquery()
-        many = session.scalar(select(func.count()).select_from(limited)) or 0
+        many = _count_tagged(session, ctype, topic_ids, _SMALL_TOPIC + 1)
         rows = session.scalar(select(func.max(ctype.model.id))) or 0
         return _popular(many, rows)
 
