@@ -1347,6 +1347,21 @@ class StreamPlan:
         self.collections = [*(["topics"] if params.topics else []), *shown]
         self.changes_at = partial(next_shown, session, types, viewer.now) if shown else None
 
+    def for_topic(self, topic_id: int) -> StreamPlan:
+        """The plan of one topic's stream: without the other topics where the topic is one
+        of them, "tagged with any of these as well" saying nothing of its items (each item
+        was asked for one of their tags: at `large`, kidnapping's stream narrowed to
+        kidnapping and a rare topic, `limit=100`, 36 -> 28 ms on PostgreSQL, 10-11 -> 8 ms
+        at 20 on SQLite, on a slow machine). Its scope and collections stay the narrowed
+        stream's: a cursor of either passes for the other. (PostgreSQL's first pages of a
+        batch of topics, `app.content.nested`, are one statement of one plan for them all,
+        and still ask.)"""
+        if not self.extra_ids or topic_id not in self.extra_ids:
+            return self
+        plain = StreamPlan(self.session, self.viewer, self.types, replace(self.params, topics=[]))
+        plain.narrowing, plain.collections = self.narrowing, self.collections
+        return plain
+
     @property
     def from_topic_taggings(self) -> bool:
         """Whether each type's page of a topic is read from the topic's public taggings
@@ -1669,8 +1684,8 @@ def topic_stream(
 ) -> StreamPage:
     """A page of the topic's stream, narrowed by `params` (`StreamPlan`)."""
     check_limit(limit)
-    plan = StreamPlan(session, viewer, types, params)
     topic_id = topic.id or 0
+    plan = StreamPlan(session, viewer, types, params).for_topic(topic_id)
     scope = plan.scope(topic.id)
     after = None
     if cursor:
