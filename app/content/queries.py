@@ -1353,13 +1353,15 @@ class StreamPlan:
         was asked for one of their tags: at `large`, kidnapping's stream narrowed to
         kidnapping and a rare topic, `limit=100`, 36 -> 28 ms on PostgreSQL, 10-11 -> 8 ms
         at 20 on SQLite, on a slow machine). Its scope and collections stay the narrowed
-        stream's: a cursor of either passes for the other. (PostgreSQL's first pages of a
-        batch of topics, `app.content.nested`, are one statement of one plan for them all,
-        and still ask.)"""
+        stream's: a cursor of either passes for the other. PostgreSQL's first pages of a
+        batch of topics (`app.content.nested`) hold such a topic's plain branches beside the
+        others' narrowed ones, in one statement."""
         if not self.extra_ids or topic_id not in self.extra_ids:
             return self
         plain = StreamPlan(self.session, self.viewer, self.types, replace(self.params, topics=[]))
         plain.narrowing, plain.collections = self.narrowing, self.collections
+        # How widely the items changed since: worked out once, for both.
+        plain._widely, plain._few = self._widely, self._few
         return plain
 
     @property

@@ -139,10 +139,22 @@ def plan_for_the_words(session: Session) -> None:
     common word from the index (search at `large`: 35 ms became 150 ms from the tenth
     request on). Only statements with words pay for planning each time: a list statement's
     generic plan is as good as its custom one, and planning would cost ~0.3 ms a statement.
+
+    Once a transaction: a stream with words asked it for each type's branch, a round trip
+    each (the session's transaction, whose end ends the connection's, is remembered).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        open_transaction(session)  # a read session runs in autocommit; SET LOCAL needs one
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    planned = session.info.get(_WORDS_PLANNED)
+    if planned is not None and planned is session.get_transaction():
+        return
+    open_transaction(session)  # a read session runs in autocommit; SET LOCAL needs one
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    session.info[_WORDS_PLANNED] = session.get_transaction()
+
+
+# `Session.info`'s key for the transaction `plan_for_the_words` planned for its words.
+_WORDS_PLANNED = "dossier.words_planned"
 
 
 def match_condition(
