@@ -188,12 +188,8 @@ def matches_in_set(ctype: ContentType, q: str) -> ColumnElement[bool]:
     (`_words_dense`). Each match of the words read for its item, then the item for its
     tag, cost ~2.5 µs a match at `large`; a look-up of each row's document in the matches
     ~4 µs a row, their list ~0.3 µs a match."""
-    document = aliased(SearchDocument, name="document")
-    return exists().where(
-        col(document.entity_type) == ctype.name,
-        col(document.entity_id) == ctype.model.id,
-        col(document.id).in_(_fts_rowids(q, [ctype])),
-    )
+    rowids = _fts_rowids(q, [ctype])
+    return _document_matches(ctype, lambda document: col(document.id).in_(rowids))
 
 
 def count_matches_upto(session: Session, ctype: ContentType, q: str, cap: int) -> int:
@@ -207,12 +203,22 @@ def count_matches_upto(session: Session, ctype: ContentType, q: str, cap: int) -
 def matches_each(ctype: ContentType, q: str) -> ColumnElement[bool]:
     """SQLite: "this `ctype` row matches `q`", asked of each row (an FTS5 lookup by rowid),
     for a list that walks its sort index through words that most rows match."""
-    document = aliased(SearchDocument, name="document")
     matches = text("search_fts MATCH :fts_q").bindparams(bindparam("fts_q", _fts5_query(q)))
+    return _document_matches(
+        ctype, lambda document: exists().where(matches, _FTS_TABLE.c.rowid == document.id)
+    )
+
+
+def _document_matches(
+    ctype: ContentType, matching: Callable[[Any], ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """SQLite: "this `ctype` row's search document is `matching`" (a condition on the
+    document's columns)."""
+    document = aliased(SearchDocument, name="document")
     return exists().where(
         col(document.entity_type) == ctype.name,
         col(document.entity_id) == ctype.model.id,
-        exists().where(matches, _FTS_TABLE.c.rowid == col(document.id)),
+        matching(document),
     )
 
 
