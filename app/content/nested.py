@@ -334,16 +334,16 @@ def _first_narrowed_pages(
     # A topic narrowed to itself among others is not narrowed (`StreamPlan.for_topic`): its
     # branches are the plain stream's, in the same statement. (Its total is the narrowed
     # plan's, the same number, counted with the others'.)
-    plain = [t for t in topic_ids if plan.for_topic(t) is not plan]
+    plain = [t for t in topic_ids if plan.narrows_itself(t)]
     narrowed = [t for t in topic_ids if t not in plain]
     topic = col(Topic.id)
     branches = [
         _each_topic(of.branch(ctype, topic, limit, None, ids).lateral(f"{name}_{ctype.name}"), ids)
         for name, of, ids in (
             ("page", plan, narrowed),
-            ("itself", plan.for_topic(plain[0]) if plain else plan, plain),
+            ("itself", plan.for_topic(plain[0]) if plain else None, plain),
         )
-        if ids
+        if of is not None and ids
         for ctype in types
     ]
     found, rows = _merged_pages(session, branches, topic_ids, limit, plan.descending, projection)

@@ -1356,13 +1356,17 @@ class StreamPlan:
         stream's: a cursor of either passes for the other. PostgreSQL's first pages of a
         batch of topics (`app.content.nested`) hold such a topic's plain branches beside the
         others' narrowed ones, in one statement."""
-        if not self.extra_ids or topic_id not in self.extra_ids:
+        if not self.narrows_itself(topic_id):
             return self
         plain = StreamPlan(self.session, self.viewer, self.types, replace(self.params, topics=[]))
         plain.narrowing, plain.collections = self.narrowing, self.collections
         # How widely the items changed since: worked out once, for both.
         plain._widely, plain._few = self._widely, self._few
         return plain
+
+    def narrows_itself(self, topic_id: int) -> bool:
+        """Whether the topic is among those the stream is narrowed to (`for_topic`)."""
+        return topic_id in (self.extra_ids or ())
 
     @property
     def from_topic_taggings(self) -> bool:
