@@ -261,6 +261,11 @@ def _tagged(ctype: ContentType, topic_ids: Any) -> Any:
     )
 
 
+def _type_rows(session: Session, ctype: ContentType) -> int:
+    """How many rows `ctype` has, about: its highest id (the plan rules' `rows`)."""
+    return session.scalar(select(func.max(ctype.model.id))) or 0
+
+
 def _count_tagged(session: Session, ctype: ContentType, topic_ids: Any, cap: int) -> int:
     """How many items of `ctype` are tagged with any of `topic_ids`, counted up to `cap`."""
     limited = _tagged(ctype, topic_ids).limit(cap).subquery()
@@ -327,7 +332,7 @@ def _words_dense(session: Session, ctype: ContentType, q: str) -> bool:
     walked in order, to be looked up among the matches (see _DENSE_PAGE)."""
 
     def work_out() -> bool:
-        rows = session.scalar(select(func.max(ctype.model.id))) or 0
+        rows = _type_rows(session, ctype)
         cap = math.isqrt(_DENSE_PAGE * rows) + 1
         return count_matches_upto(session, ctype, q, cap) >= cap
 
@@ -375,7 +380,7 @@ def _popularity_key(session: Session, ctype: ContentType, topic_ids: tuple[int, 
 def _is_popular(session: Session, ctype: ContentType, topic_ids: tuple[int, ...]) -> bool:
     def work_out() -> bool:
         many = _count_tagged(session, ctype, topic_ids, _SMALL_TOPIC + 1)
-        rows = session.scalar(select(func.max(ctype.model.id))) or 0
+        rows = _type_rows(session, ctype)
         return _popular(many, rows)
 
     return _POPULARITY.get(_popularity_key(session, ctype, topic_ids), work_out)
@@ -608,7 +613,7 @@ def _many(session: Session, ctype: ContentType, *conditions: Any) -> bool:
 def _enough(session: Session, ctype: ContentType) -> int:
     """How many rows of `ctype` meeting a condition are many: more than walking a sort
     index reads to fill a page (many² > _WALK_FACTOR * rows, as for topics)."""
-    rows = session.scalar(select(func.max(ctype.model.id))) or 0
+    rows = _type_rows(session, ctype)
     return int((_WALK_FACTOR * rows) ** 0.5)
 
 
