@@ -238,7 +238,7 @@ def test_pages_with_words_are_the_same_whichever_way_they_start(
     ]
     found: dict[int, list[list[str]]] = {}
     for rare_up_to in (0, word_counts.RARE_MATCHES):
-        monkeypatch.setattr(word_counts, "_RARE_WORDS", PlanHints())
+        monkeypatch.setattr(word_counts, "_WORD_MATCHES", PlanHints())
         monkeypatch.setattr(word_counts, "RARE_MATCHES", rare_up_to)
         monkeypatch.setattr(word_counts, "SPARSE_MATCHES", rare_up_to)
         found[rare_up_to] = [
@@ -328,7 +328,7 @@ def test_a_page_with_a_word_the_newest_items_lack_starts_from_its_matches(
             title = f"Newer {WORD} story {i}" if newest_have_it else f"Newer story {i}"
             later = PAST + timedelta(days=1 + i)
             make_article(session, title=title, published_at=later, topics=["kidnapping"])
-    monkeypatch.setattr(word_counts, "_RARE_WORDS", PlanHints())
+    monkeypatch.setattr(word_counts, "_WORD_MATCHES", PlanHints())
     monkeypatch.setattr(word_counts, "RARE_MATCHES", 1)
     monkeypatch.setattr(word_counts, "SPARSE_SAMPLE", 10)
     monkeypatch.setattr(word_counts, "PAGE_ROWS", 1)  # a handful of matches is "many" here
@@ -339,6 +339,50 @@ def test_a_page_with_a_word_the_newest_items_lack_starts_from_its_matches(
     for sql in pages:
         from_matches = "article.id = any(array((SELECT search_document.entity_id" in sql
         assert from_matches != newest_have_it, sql
+
+
+def test_a_popular_topics_page_with_a_word_the_newest_items_have_starts_from_its_matches(
+    api: TestClient,
+    seeded: dict[str, Any],
+    factory: sessionmaker[Session],
+    plans_as_run: Callable[..., list[tuple[str, str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: a word the newest items have is walked from the newest, but a page of a
+    topic's items walks as many more as the topic is rarer than the type (`_rare_for_page`):
+    where that is more than the word's matches to read, and the topic tags more items than
+    they are, the page starts from the matches (a topic on 30% of the quotes with a word in
+    2.8% of them, a page of 100: 52 -> 16-20 ms at `large`). A topic on fewer items than
+    the matches is left to the planner, which reads its taggings. The same pages either
+    way (`test_pages_with_words_are_the_same_whichever_way_they_start`)."""
+    with writing(factory) as session:
+        make_topic(session, "Harbours")
+        for i in range(30):  # older than the seeded articles, the word in three
+            title = f"Harbour {WORD} {i}" if i < 3 else f"Harbour {i}"
+            earlier = PAST - timedelta(days=1 + i)
+            make_article(session, title=title, published_at=earlier, topics=["harbours"])
+        for i in range(12):  # the newest, all with the word
+            later = PAST + timedelta(days=1 + i)
+            make_article(session, title=f"Newer {WORD} {i}", published_at=later)
+    monkeypatch.setattr(word_counts, "_WORD_MATCHES", PlanHints())
+    monkeypatch.setattr(queries, "_TOPIC_REACH", PlanHints())
+    monkeypatch.setattr(word_counts, "RARE_MATCHES", 1)
+    monkeypatch.setattr(word_counts, "SPARSE_SAMPLE", 10)
+    # The word is in 23 articles' documents (5 + 3 seeded, 3 + 12 here), of some 55 rows;
+    # Harbours tags 30. A page of 4 walks 4 newest articles for as many matches (4 x 4 = 16
+    # matches' worth: fewer than 23), or 4 x 55 / 30 of Harbours' (~29: more).
+    monkeypatch.setattr(word_counts, "WALK_COST", 4)
+    cases = {"harbours": True, None: False, "piracy": False}  # piracy: 2 articles
+    seen = plans_as_run()
+    for topic, from_matches in cases.items():
+        params = {"q": WORD, "limit": 3, **({"topic": topic} if topic else {})}
+        assert api.get("/api/v1/articles", params=params).status_code == 200
+        pages = [sql for sql, _ in seen if sql.startswith("SELECT article.") and "ORDER BY" in sql]
+        assert pages, seen
+        for sql in pages:
+            started = "article.id = any(array((SELECT search_document.entity_id" in sql
+            assert started == from_matches, (topic, sql)
+        seen.clear()
 
 
 @pytest.fixture

@@ -294,7 +294,7 @@ def _topic_plan(session: Session, ctype: ContentType, topic_ids: list[int], for_
 # none 1.8 -> 3.3 ms.
 _WORDS_SET_FACTOR = 2
 # (database, type, words, topic ids) -> look each item up among the matches?
-_WORDS_SET = PlanHints()
+_WORDS_SET: PlanHints[bool] = PlanHints()
 
 
 def _words_from_set(session: Session, ctype: ContentType, q: str, topic_ids: Sequence[int]) -> bool:
@@ -324,7 +324,7 @@ def _words_from_set(session: Session, ctype: ContentType, q: str, topic_ids: Seq
 # 178-242 -> 36 ms a page of 20, 192 -> 74 ms of 100; "Arms Control"'s 88 -> 33 ms.
 _DENSE_PAGE = 101
 # (database, type, words) -> dense enough?
-_DENSE_WORDS = PlanHints()
+_DENSE_WORDS: PlanHints[bool] = PlanHints()
 
 
 def _words_dense(session: Session, ctype: ContentType, q: str) -> bool:
@@ -338,6 +338,39 @@ def _words_dense(session: Session, ctype: ContentType, q: str) -> bool:
 
     key = (str(session.get_bind().engine.url), ctype.name, q)
     return _DENSE_WORDS.get(key, work_out)
+
+
+# (database, type, topic ids) -> (items of the type they tag, counted up to a cap; the
+# type's rows), for `_rare_for_page`.
+_TOPIC_REACH: PlanHints[tuple[int, int]] = PlanHints()
+
+
+def _rare_for_page(
+    session: Session,
+    ctype: ContentType,
+    params: ListParams,
+    page: int | None,
+    topic_ids: list[int] | None,
+) -> bool:
+    """PostgreSQL: `words_are_rare` for a list's page of `page` rows (None: a default
+    page's, of all the items) of `params.q`, among the items tagged with `topic_ids` if
+    any: a popular topic's page walked in its sort order checks as many more items as the
+    topic is rarer than the type."""
+    assert params.q
+    if page is None:
+        return words_are_rare(session, ctype, params.q)
+    if not topic_ids:
+        return words_are_rare(session, ctype, params.q, page)
+    topics = tuple(sorted(set(topic_ids)))
+
+    def reach(cap: int) -> tuple[int, int]:
+        def work_out() -> tuple[int, int]:
+            return _count_tagged(session, ctype, topics, cap), _type_rows(session, ctype)
+
+        key = (str(session.get_bind().engine.url), ctype.name, topics, cap)
+        return _TOPIC_REACH.get(key, work_out)
+
+    return words_are_rare(session, ctype, params.q, page, reach)
 
 
 def _topic_sql(plan: str, ctype: ContentType, topic_ids: Any) -> Any:
@@ -363,7 +396,7 @@ def _topic_condition(
 
 
 # (database, type, topic ids) -> popular? (`app.content.hints`).
-_POPULARITY = PlanHints()
+_POPULARITY: PlanHints[bool] = PlanHints()
 
 
 def _popular(many: int, rows: int) -> bool:
@@ -451,6 +484,7 @@ def base_conditions(
     words_each: bool = False,
     words_set: bool = False,
     shown_each: bool = False,
+    page: int | None = None,
 ) -> list[Any]:
     """Visibility plus every filter in `params`, as SQL conditions on `ctype.model`
     (`topic_ids`: the topics of `params.topics`, resolved by `visible_topic_ids`; `plan`: their
@@ -470,7 +504,9 @@ def base_conditions(
     (a nested connection's parents' items), with `updated_since` and many changed since:
     each row asked whether it was shown differently since, by its own shown changes, not
     every shown change gathered in a hashed subplan (whose cost the planner charges again
-    for each row an index finds, so that it read the whole table instead)."""
+    for each row an index finds, so that it read the whole table instead); `page`:
+    PostgreSQL, the rows a list's page reads, to choose how its words' matches are found
+    (`_rare_for_page`; None: a default page's, of all the type's items)."""
     if topic_ids is not None and plan is None:
         plan = _topic_plan(session, ctype, topic_ids, for_count)
     # Walking the sort index: keep SQLite off the (covering) visibility index, which it
@@ -488,7 +524,11 @@ def base_conditions(
         # SQLite, common words: each row asked. Gathered first, a word in 500,000
         # documents took ~0.2 s a type for a rare topic's few hundred items at `large`.
         conditions.append(matches_each(ctype, params.q))
-    elif params.q and dialect == "postgresql" and words_are_rare(session, ctype, params.q):
+    elif (
+        params.q
+        and dialect == "postgresql"
+        and _rare_for_page(session, ctype, params, page, topic_ids)
+    ):
         conditions.append(rare_matches(session, ctype, params.q))
     elif params.q:
         conditions.append(ctype.model.id.in_(matching_ids(session, ctype, params.q)))
@@ -897,6 +937,7 @@ def list_items(
             by_filter=from_filter(),
             words_each=words_each,
             words_set=words_set(),
+            page=params.limit + 1,
         )
         if guarded:
             conditions.append(_guard(viewer))
@@ -1199,7 +1240,7 @@ _NARROWING_FACTOR = 2
 _NARROWING_CAP = 20_000
 # (database, type, other topics, page rows, topic) -> read from theirs for that topic?
 # (`app.content.hints`; a batch reads from theirs if so for each of its topics).
-_NARROWING = PlanHints()
+_NARROWING: PlanHints[bool] = PlanHints()
 
 
 def _reads_narrowing_first(

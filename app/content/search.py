@@ -223,7 +223,7 @@ def _document_matches(
 
 
 # (database, type, words) -> common? (`app.content.hints`).
-_COMMON_WORDS = PlanHints()
+_COMMON_WORDS: PlanHints[bool] = PlanHints()
 COMMON_SAMPLE = 400
 
 
@@ -372,7 +372,7 @@ RANK_ALL = 20_000
 WALK_SHARE = 25
 SEARCH_SAMPLE = 1_000
 # (database, words, types) -> sparse? (`app.content.hints`).
-_SPARSE_WORDS = PlanHints()
+_SPARSE_WORDS: PlanHints[bool] = PlanHints()
 
 
 def _words_are_sparse(
