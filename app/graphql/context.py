@@ -15,6 +15,7 @@ from app.content.relations import Link
 from app.content.types import ContentType
 from app.content.visibility import Viewer
 from app.graphql.ids import BY_MODEL
+from app.graphql.limits import ObjectBudget
 from app.graphql.loaders import PageLoader, RelationLoader, RowPool, relation_loaders
 
 
@@ -34,6 +35,8 @@ class Context:
     collections: set[str] = field(default_factory=set)
     # For lists that time alone changes (`upcoming`), when they next may (`Page.changes_at`).
     time_bound: list[Callable[[], datetime | None]] = field(default_factory=list)
+    # The objects execution may still complete (`app.graphql.limits`); None: no limit.
+    budget: ObjectBudget | None = None
 
     def __post_init__(self) -> None:
         if not self.loaders:
@@ -44,6 +47,8 @@ class Context:
         self.pool = RowPool()
         self.loaders = relation_loaders(self.session, self.viewer, self.pool)
         self.pages = {}
+        if self.budget is not None:
+            self.budget = ObjectBudget(self.budget.maximum)
 
     @property
     def secret(self) -> str:

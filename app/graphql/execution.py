@@ -43,7 +43,15 @@ from app.content.errors import QueryError
 from app.content.rows import Projection
 from app.graphql.context import Context
 from app.graphql.fast import FastExecutor
-from app.graphql.limits import QUERY_TOO_LARGE, Limits, check_limits, limit_error
+from app.graphql.limits import (
+    QUERY_TOO_LARGE,
+    Limits,
+    ObjectBudget,
+    TooManyObjects,
+    check_limits,
+    limit_error,
+    too_many_objects,
+)
 from app.graphql.schema import schema
 from app.http.errors import is_database_unavailable
 
@@ -52,7 +60,20 @@ logger = logging.getLogger("app.graphql")
 GRAPHQL_SCHEMA = schema._schema
 # The rules Strawberry itself validates with.
 VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
-EXECUTOR_CLASS = schema.execution_context_class
+
+
+class _CountingExecutor(schema.execution_context_class):  # type: ignore[misc,name-defined]
+    """Strawberry's executor, counting each object it completes against the context's
+    `ObjectBudget`: a list's length is only known as it runs."""
+
+    def complete_object_value(self, *args: Any, **kwargs: Any) -> Any:
+        budget = self.context_value.budget
+        if budget is not None:
+            budget.spend(1)
+        return super().complete_object_value(*args, **kwargs)
+
+
+EXECUTOR_CLASS = _CountingExecutor
 FAST = FastExecutor(schema)
 MAX_TOKENS = 5000
 # Query layer parameter names as GraphQL clients know them (others are camelCased:
@@ -308,10 +329,13 @@ def execute_request(
     limit_errors, projection = planned
     if limit_errors:
         return request_error(list(limit_errors))
+    context.budget = ObjectBudget(limits.max_cost)
     if fast_path and projection is not NOT_PLANNED:
         try:
             data = FAST.execute(operation, fragments, variables, context, projection)
             return Outcome({"data": data})
+        except TooManyObjects as exc:
+            return request_error([too_many_objects(exc.maximum)])
         except Exception as exc:
             if is_database_unavailable(exc):
                 raise  # 503; a rerun could not work (PostgreSQL aborted the transaction)
@@ -331,6 +355,10 @@ def execute_request(
     body: dict[str, Any] = {"data": result.data}
     formatted: list[dict[str, Any]] = []
     for error in result.errors or ():
+        if isinstance(error.original_error, TooManyObjects):
+            # The other errors are those of the fields it stopped after: the same answer
+            # as the fast path's, which stops before their level.
+            return request_error([too_many_objects(error.original_error.maximum)])
         if error.original_error is not None and is_database_unavailable(error.original_error):
             raise error.original_error  # 503 with Retry-After, like every surface
         formatted.append(_field_error(error))

@@ -447,6 +447,9 @@ class _Run:
     ) -> list[Any]:
         present = [i for i, value in enumerate(values) if value is not None]
         sources = [values[i] for i in present]
+        budget = self.info.context.budget
+        if budget is not None:
+            budget.spend(len(sources))
         is_type_of = object_type.is_type_of
         if is_type_of is not None and not all(is_type_of(source, None) for source in sources):  # type: ignore[arg-type]
             raise Fallback(f"not a {object_type.name}")
