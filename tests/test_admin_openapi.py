@@ -112,10 +112,12 @@ def test_try_it_out_creates_each_example_on_the_demo_database(
 
 def test_the_merge_patch_schemas_take_the_patches_the_endpoints_take(client: TestClient) -> None:
     """A merge patch clears a field with `null` and merges an object member by member, so
-    `{"topics": null}`, `{"status": null}` or `{"photo": {"alt": "…"}}` are patches the
-    endpoints apply (200); the documented schemas were the create schemas without their
-    top-level `required`, which refused all three (and gave each field the default it
-    gets on a create, which a patch never applies to a field it leaves out)."""
+    `{"topics": null}`, `{"venue": {"name": null}}` or `{"photo": {"alt": "…"}}` are
+    patches the endpoints apply (200); the documented schemas were the create schemas
+    without their top-level `required`, which refused all three (and gave each field the
+    default it gets on a create, which a patch never applies to a field it leaves out). A
+    field that always has a value (`status`) cannot be cleared: its null is refused by
+    both (422), as it is on a create."""
     from jsonschema import Draft202012Validator
 
     from tests.admin_helpers import Keys, event_body
@@ -127,7 +129,7 @@ def test_the_merge_patch_schemas_take_the_patches_the_endpoints_take(client: Tes
         "people": (person, [{"topics": None}, {"photo": {"alt": "Ada Pinto"}}, {"title": None}]),
         "events": (
             event,
-            [{"status": None}, {"venue": {"name": None}}, {"participants": None}],
+            [{"venue": {"name": None}}, {"participants": None}],
         ),
     }
     paths = client.get("/openapi.json").json()["paths"]
@@ -145,6 +147,13 @@ def test_the_merge_patch_schemas_take_the_patches_the_endpoints_take(client: Tes
         # Still refused: a member the item does not have, a value of the wrong type.
         assert not validator.is_valid({"bogus": 1})
         assert not validator.is_valid({"topics": "kidnapping"})
+    events = paths["/api/v1/events/{id_or_slug}"]["patch"]["requestBody"]["content"]
+    validator = Draft202012Validator(events["application/merge-patch+json"]["schema"])
+    for field in ("status", "attendance_mode", "event_type", "timezone", "event_status"):
+        assert not validator.is_valid({field: None}), field
+        assert validator.is_valid({field: "draft" if field == "status" else "UTC"}) == (
+            field in ("status", "timezone")
+        ), field
 
 
 def _demo_api(app_factory: Any, session_factory: Any) -> tuple[TestClient, dict[str, str]]:

@@ -418,3 +418,39 @@ def test_a_patch_that_names_a_relation_drops_its_links_to_deleted_items(
     for path, (_, patch) in linked.items():
         now = client.patch(f"/api/v1/{path}", json={}, headers=writer).json()
         assert {name: slugs(now[name]) for name in patch} == patch, path
+
+
+def test_a_null_cannot_clear_a_field_that_always_has_a_value(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    """`null` clears a field, but `status`, the types, `timezone`, `event_status`,
+    `position` and `is_confidential` always have a value: read as "cleared", each took its
+    default, and `{"status": null}` unpublished a live article without a word (it left
+    every public surface). Refused with a 422 naming the field, and nothing changes;
+    fields that can be empty are still cleared."""
+    live = {"title": "Live", "status": "published", "article_type": "analysis"}
+    created = client.post("/api/v1/articles", json=live, headers=writer)
+    assert created.status_code == 201, created.text
+    online = event_body(participants=[], sponsors=[], topics=[], online_url="https://x.org/t")
+    event = client.post("/api/v1/events", json=online, headers=writer)
+    assert event.status_code == 201, event.text
+    for url, field in [
+        (created.headers["location"], "status"),
+        (created.headers["location"], "article_type"),
+        (event.headers["location"], "attendance_mode"),
+        (event.headers["location"], "timezone"),
+    ]:
+        before = client.get(url, params={"preview": "true"}, headers=writer).json()
+        refused = client.patch(url, json={field: None, "subtitle": "Changed"}, headers=writer)
+        assert refused.status_code == 422, (field, refused.text)
+        assert refused.json()["errors"] == [
+            {
+                "loc": ["body", field],
+                "msg": "cannot be null: give a value, or leave the field out to keep it",
+            }
+        ]
+        assert client.get(url, params={"preview": "true"}, headers=writer).json() == before
+    assert client.get("/api/v1/articles/live").status_code == 200
+    cleared = client.patch(created.headers["location"], json={"subtitle": None}, headers=writer)
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["subtitle"] is None

@@ -9,7 +9,8 @@ caller owns the transaction: on any error nothing is flushed that it does not ro
 from __future__ import annotations
 
 from collections.abc import Container
-from typing import Any
+from functools import cache
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -133,6 +134,34 @@ def _forbidden_characters(value: Any, loc: list[str]) -> list[dict[str, object]]
     if isinstance(value, list):
         return [e for i, v in enumerate(value) for e in _forbidden_characters(v, [*loc, str(i)])]
     return []
+
+
+@cache
+def not_clearable(collection: str) -> frozenset[str]:
+    """The fields of `collection`'s writes that have a value whatever is written: a default
+    and no null (`status`, the types, `timezone`, `position`, `is_confidential`); lists,
+    whose null is empty, are not among them."""
+    kept = set()
+    for name, field in WRITE_MODELS[collection].model_fields.items():
+        annotation = field.annotation
+        nullable = type(None) in get_args(annotation) or annotation is type(None)
+        if not field.is_required() and not nullable and get_origin(annotation) is not list:
+            kept.add(name)
+    return frozenset(kept)
+
+
+def _nulls_refused(collection: str, patch: dict[str, Any]) -> list[dict[str, object]]:
+    """A merge patch's `null`s of fields that have a value whatever is written: read as
+    "cleared", each took its default (`status: null` unpublished a live item, as `draft`;
+    `attendance_mode: null` made an online event in person)."""
+    return [
+        {
+            "loc": ["body", name],
+            "msg": "cannot be null: give a value, or leave the field out to keep it",
+        }
+        for name, value in patch.items()
+        if value is None and name in not_clearable(collection)
+    ]
 
 
 def validate(collection: str, data: Any) -> BaseModel:
@@ -302,6 +331,8 @@ def update_item(
         raise invalid([{"loc": ["body"], "msg": "must be a JSON object"}])
     if before is None:
         before = current_document(session, ctype, row)
+    if not replacing and (refused := _nulls_refused(collection, patch)):
+        raise invalid(refused)
     merged = merge_patch(before, patch)
     if (
         not replacing

@@ -159,7 +159,8 @@ def _update_route(ctype: ContentType) -> Callable[..., Response]:
     update.__name__ = f"update_{ctype.name}"
     update.__doc__ = (
         f"Change {ctype.indefinite_name} with a JSON merge patch (needs a `content:write` key).\n\n"
-        "Send only the fields to change (`null` clears one; lists are replaced whole) as "
+        "Send only the fields to change (`null` clears one, except one that always has a "
+        "value, such as `status`: 422; lists are replaced whole) as "
         "`application/merge-patch+json` or `application/json`. The result is validated "
         "like a new item. With `If-Match`, the write happens only if the item is still at "
         "the version that ETag names (else 412, nothing changed)."

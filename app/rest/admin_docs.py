@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from app.content.placement import blocks
 from app.content.render import field_names
 from app.content.text import html_to_text, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, BY_NAME, ContentType
-from app.content.writes import merge_patch
+from app.content.writes import merge_patch, not_clearable
 from app.demo.data import DEMO_DATASET
 from app.feeds.links import feed_links
 from app.http.errors import PROBLEM_MEDIA_TYPE, no_item, problem_example, problem_responses
@@ -55,19 +56,20 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**named, "anyOf": [value, {"type": "null"}]}
 
 
-def _merge_patch_of(schema: dict[str, Any]) -> dict[str, Any]:
+def _merge_patch_of(schema: dict[str, Any], kept: Container[str] = ()) -> dict[str, Any]:
     """The schema of a merge patch (RFC 7396) of what `schema` describes: an object's
     members are each optional (absent: kept), nullable (`null`: cleared; a required
-    field's null is refused, with a 422, as its absence would be on a create) and have no
-    default; a member that is an object (`photo`, `venue`) is itself merged. Arrays are
-    replaced whole, so their items stay as a create has them."""
+    field's null is refused, with a 422, as its absence would be on a create) but those
+    named in `kept`, which always have a value (`not_clearable`: their null is refused
+    too), and have no default; a member that is an object (`photo`, `venue`) is itself
+    merged. Arrays are replaced whole, so their items stay as a create has them."""
     schema = {k: v for k, v in schema.items() if k != "default"}
     if "anyOf" in schema:
         schema["anyOf"] = [_merge_patch_of(option) for option in schema["anyOf"]]
     elif schema.get("type") == "object" and "properties" in schema:
         schema.pop("required", None)
         schema["properties"] = {
-            name: _nullable(_merge_patch_of(member))
+            name: _merge_patch_of(member) if name in kept else _nullable(_merge_patch_of(member))
             for name, member in schema["properties"].items()
         }
     return schema
@@ -79,11 +81,12 @@ def write_schema(collection: str, patch: bool) -> dict[str, Any]:
     ctype = BY_COLLECTION[collection]
     name = ctype.name
     if patch:
-        schema = _merge_patch_of(schema)
+        schema = _merge_patch_of(schema, not_clearable(collection))
         schema["title"] = f"{name.capitalize()} merge patch"
         schema["description"] = (
             "A JSON merge patch (RFC 7396) of the item's write shape: only the fields to "
-            "change; `null` clears a field; lists are replaced whole."
+            "change; `null` clears a field (one that always has a value, such as `status`, "
+            "is given a value instead); lists are replaced whole."
         )
     else:
         schema["title"] = f"New {name}"
