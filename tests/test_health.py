@@ -221,3 +221,20 @@ def test_recovers_when_database_connections_are_cut(client: TestClient, database
     if backend_of(database_url) == "postgresql":
         terminate_connections(database_url)
     assert client.get("/readyz").status_code == 200
+
+
+def test_metrics_label_cached_answers_by_their_route(client: TestClient) -> None:
+    """The response cache answers a repeated GET before routing: its hits (and their 304s)
+    are labelled by the route that made the entry, not `<unmatched>`, so a route's
+    requests per second count its cached traffic."""
+    first = client.get("/api/v1/topics", params={"limit": 3})
+    assert first.status_code == 200
+    assert client.get("/api/v1/topics", params={"limit": 3}).status_code == 200
+    etag = first.headers["etag"]
+    again = client.get("/api/v1/topics", params={"limit": 3}, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    text = client.get("/metrics").text
+    route = 'method="GET",route="/api/v1/topics"'
+    assert f'dossier_http_requests_total{{{route},status="200"}} 2.0' in text, text
+    assert f'dossier_http_requests_total{{{route},status="304"}} 1.0' in text, text
+    assert 'route="<unmatched>"' not in text, text

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import anyio
@@ -95,6 +96,9 @@ class Entry:
     created: float = 0.0
     # Its `Last-Modified`, if it has one (what `If-Modified-Since` is compared with).
     last_modified: str | None = None
+    # The route that made it (`scope["route"]`), put back in the scope of each replay: the
+    # metrics label a hit by its route's path template, as they label the miss.
+    route: Any = None
 
     @property
     def size(self) -> int:
@@ -281,6 +285,8 @@ class ResponseCacheMiddleware:
             wants_gzip = accepts_gzip(headers.get("accept-encoding"))
             if not unchanged and wants_gzip and len(entry.body) >= GZIP_MINIMUM_SIZE:
                 gzipped = await self._gzipped(key, entry)
+            if entry.route is not None:
+                scope["route"] = entry.route
             await _replay(entry, unchanged, scope["method"] == "HEAD", send, gzipped)
             return
         generation = self.cache.generation
@@ -336,6 +342,7 @@ class ResponseCacheMiddleware:
             now + ttl,
             created=now,
             last_modified=header_map.get(b"last-modified"),
+            route=scope.get("route"),
         )
         self.cache.put(key, entry, generation)
 
