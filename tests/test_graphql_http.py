@@ -38,6 +38,28 @@ def test_get_is_cacheable_with_etag_and_surrogate_keys(demo_client: TestClient) 
     assert again.content == b""
 
 
+def test_each_media_type_of_a_get_has_its_own_etag(demo_client: TestClient) -> None:
+    """The same body as `application/json` and as `application/graphql-response+json` is
+    two representations: a strong validator of one must not answer 304 for the other (RFC
+    9110 §8.8.3). The GraphiQL page, which the same URL answers by `Accept`, varies on it."""
+    modern = {"Accept": "application/graphql-response+json"}
+    legacy = demo_client.get("/graphql", params={"query": EVENTS})
+    response = demo_client.get("/graphql", params={"query": EVENTS}, headers=modern)
+    assert response.content == legacy.content
+    assert response.headers["etag"] != legacy.headers["etag"]
+    for headers, etag, status in [
+        (modern, legacy.headers["etag"], 200),
+        ({}, response.headers["etag"], 200),
+        (modern, response.headers["etag"], 304),
+    ]:
+        again = demo_client.get(
+            "/graphql", params={"query": EVENTS}, headers={**headers, "If-None-Match": etag}
+        )
+        assert again.status_code == status
+    page = demo_client.get("/graphql", headers={"Accept": "text/html"})
+    assert "Accept" in [v.strip() for v in page.headers["vary"].split(",")]
+
+
 def test_get_with_variables_and_operation_name(demo_client: TestClient) -> None:
     query = "query A($s: String!) { event(slug: $s) { slug } } query B { topics { totalCount } }"
     response = demo_client.get(

@@ -101,6 +101,9 @@ def _respond(
         private=is_private(request, context.viewer.preview),
         keys=keys,
         headers=headers,
+        # The same body as `application/graphql-response+json` is another representation:
+        # a validator of one must not answer 304 for the other (RFC 9110 §8.8.3).
+        variant="" if media_type == JSON else "-gr",
     )
 
 
@@ -263,7 +266,12 @@ def graphql_get(
         root_path = str(request.scope.get("root_path", "")).rstrip("/")
         return HTMLResponse(
             _graphiql_page(root_path),
-            headers={"Cache-Control": "no-cache", "Content-Security-Policy": DOCS_CSP},
+            # GET /graphql answers JSON or this page by `Accept`.
+            headers={
+                "Cache-Control": "no-cache",
+                "Content-Security-Policy": DOCS_CSP,
+                "Vary": VARY,
+            },
         )
     for name in ("query", "variables", "operationName"):
         if len(request.query_params.getlist(name)) > 1:
