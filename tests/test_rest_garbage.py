@@ -98,6 +98,10 @@ def test_repeated_and_unknown_parameters(demo_client: TestClient) -> None:
         for junk in ("x", "LIMIT", "%00", "😀", "a[b]", "limit ", ""):
             response = demo_client.get(f"{url}?{base}{quote(junk)}=1")
             _assert_handled(response, (path, junk))
+    # An unknown name given three times is named once.
+    problem = demo_client.get("/api/v1/articles?a=1&a=2&a").json()
+    assert problem["detail"].startswith("Unknown query parameter(s) 'a';"), problem
+    assert problem["errors"] == [{"loc": ["query", "a"], "msg": "unknown parameter"}]
 
 
 @pytest.mark.parametrize("segment", PATH_GARBAGE)

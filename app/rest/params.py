@@ -296,7 +296,8 @@ class StrictQuery:
                     errors=[{"loc": ["query", name[:50]], "msg": "too long"}],
                 )
             if name not in self.allowed:
-                unknown.append(name)
+                if name not in unknown:
+                    unknown.append(name)
             elif name in seen and name not in self.repeatable:
                 raise BadRequest(
                     f"Invalid '{name}': given more than once.",
