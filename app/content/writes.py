@@ -215,7 +215,9 @@ def _scalars(ctype: ContentType, doc: dict[str, Any]) -> dict[str, Any]:
             for part in parts:
                 values[f"{prefix}_{part}"] = value.get(part) if value else None
         elif key in rich:
-            clean = sanitize_html(value) if value else None
+            # Markup that sanitizing leaves nothing of (an iframe, a script) is no body at
+            # all, as its text says: not "" beside a null `body_text`.
+            clean = (sanitize_html(value) or None) if value else None
             values[key] = clean
             values[rich[key]] = html_to_text(clean) if clean else None
         else:
