@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -404,3 +405,53 @@ def test_links_to_this_api_follow_the_request_without_api_base_url(demo_client: 
     query = '{ topic(slug: "kidnapping") { feeds { atom } } }'
     graphql = demo_client.post("/graphql", json={"query": query}, headers=host).json()
     assert graphql["data"]["topic"]["feeds"]["atom"] == f"{origin}/feeds/topics/kidnapping.atom"
+
+
+def test_links_given_relative_to_the_site_are_absolute_off_it(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    """An editor may give an event's online and registration links and a publication's URL
+    relative to the site (`/live/…`): feeds, calendars and citations are read where there
+    is no base URL, so each is made absolute on the public site, as images in bodies are.
+    A topic's plain-text description is escaped in RSS's channel <description>, which
+    readers take as HTML, as an item's is."""
+    topic = {"name": "Ransom", "description": "Ransom & <b>tags</b> in plain text"}
+    assert client.post("/api/v1/topics", json=topic, headers=writer).status_code == 201
+    event = {
+        "title": "Relative links",
+        "starts_at": "2026-12-21T10:00:00Z",
+        "attendance_mode": "online",
+        "online_platform": "Webinar",
+        "online_url": "/live/stream?id=1",
+        "registration_url": "/register/rel",
+        "status": "published",
+        "published_at": "2026-01-01T00:00:00Z",
+        "topics": ["ransom"],
+    }
+    assert client.post("/api/v1/events", json=event, headers=writer).status_code == 201
+    publication = {
+        "title": "Relative paper",
+        "url": "/pdfs/rel.pdf",
+        "year": 2025,
+        "status": "published",
+        "published_at": "2026-01-01T00:00:00Z",
+    }
+    assert client.post("/api/v1/publications", json=publication, headers=writer).status_code == 201
+    (item,) = client.get("/feeds/events.json").json()["items"]
+    assert item["external_url"] == f"{SITE}/live/stream?id=1"
+    assert f'href="{SITE}/register/rel"' in item["content_html"]
+    assert f"Webinar: {SITE}/live/stream?id=1" in item["content_html"]
+    (paper,) = client.get("/feeds/publications.json").json()["items"]
+    assert paper["external_url"] == f"{SITE}/pdfs/rel.pdf"
+    calendar = client.get("/calendar/events.ics").text.replace("\r\n ", "")
+    assert f"LOCATION:Webinar: {SITE}/live/stream?id=1" in calendar
+    assert f"Registration: {SITE}/register/rel" in calendar
+    assert f"Join on Webinar: {SITE}/live/stream?id=1" in calendar
+    url = "/api/v1/publications/relative-paper/citation"
+    assert f"UR  - {SITE}/pdfs/rel.pdf" in client.get(url, params={"format": "ris"}).text
+    cited = client.get(url, params={"format": "csl-json"}).json()
+    assert cited[0]["URL"] == f"{SITE}/pdfs/rel.pdf"
+    rss = feedparser.parse(client.get("/feeds/topics/ransom.rss").content)
+    # As HTML, it reads as the text: no <b> element.
+    assert "<b>" not in rss.feed.subtitle
+    assert html.unescape(rss.feed.subtitle) == topic["description"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from app.config import Settings
 from app.content.queries import get_item
 from app.content.relations import RELATIONS
 from app.content.types import PUBLICATION
@@ -22,6 +23,7 @@ from app.feeds.bibliography import (
     render,
 )
 from app.feeds.sources import usable_key
+from app.feeds.urls import absolute
 from app.http.caching import cacheable_response, is_private, surrogate_keys
 from app.http.deps import SessionDep, SettingsDep
 from app.http.errors import NotFound, no_item, problem_responses
@@ -47,14 +49,16 @@ CITATION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def citation_of(session: Session, row: Publication, viewer: Viewer) -> tuple[Citation, list[str]]:
+def citation_of(
+    session: Session, settings: Settings, row: Publication, viewer: Viewer
+) -> tuple[Citation, list[str]]:
     """The citation data of a publication, and the public ids it shows (for Surrogate-Key)."""
     authors = (
         RELATIONS["publication"]["authors"].loader(session, [row], viewer).get(row.id or 0, [])
     )
     topics = RELATIONS["publication"]["topics"].loader(session, [row], viewer).get(row.id or 0, [])
     citation = citation_from_rows(
-        row, [link.target for link in authors], [link.target for link in topics]
+        settings, row, [link.target for link in authors], [link.target for link in topics]
     )
     ids = [citation.key]
     ids += [f"per_{link.target.id}" for link in authors]
@@ -62,7 +66,9 @@ def citation_of(session: Session, row: Publication, viewer: Viewer) -> tuple[Cit
     return citation, ids
 
 
-def citation_from_rows(row: Any, authors: list[Any], topics: list[Any]) -> Citation:
+def citation_from_rows(
+    settings: Settings, row: Any, authors: list[Any], topics: list[Any]
+) -> Citation:
     """The citation data of a publication row, with its shown authors (in order: their
     `name` and `sort_name`) and topics (their `name`), as REST and GraphQL load them."""
     published_on = row.published_on
@@ -85,7 +91,8 @@ def citation_from_rows(row: Any, authors: list[Any], topics: list[Any]) -> Citat
         month=published_on.month if published_on else None,
         day=published_on.day if published_on else None,
         doi=row.doi,
-        url=row.url,
+        # Given relative to the site, it is cited whole: a reference manager has no base.
+        url=absolute(settings, row.url) if row.url else None,
         abstract=row.abstract,
         keywords=[topic.name for topic in topics],
     )
@@ -150,7 +157,7 @@ def publication_citation(
     row = get_item(session, PUBLICATION, id_or_slug, viewer) if usable_key(id_or_slug) else None
     if not isinstance(row, Publication):
         raise NotFound(no_item(PUBLICATION.name, PUBLICATION.collection, id_or_slug))
-    citation, ids = citation_of(session, row, viewer)
+    citation, ids = citation_of(session, settings, row, viewer)
     filename = f"{cite_key(citation)}.{EXTENSIONS[citation_format]}"
     return cacheable_response(
         request,

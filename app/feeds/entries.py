@@ -182,14 +182,19 @@ def _event(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
     note = STATUS_NOTES.get(row.event_status)
     parts = [_paragraph(None, note)] if note else []
     parts.append(_paragraph("When", when_text(row)))
-    where = location_text(row)
+    # Links an editor may give relative to the site: a feed reader has no base URL.
+    online_url = absolute(ctx.settings, row.online_url) if row.online_url else None
+    registration_url = (
+        absolute(ctx.settings, row.registration_url) if row.registration_url else None
+    )
+    where = location_text(row, online_url)
     if where:
         parts.append(_paragraph("Where", where))
     people = participants_text(participants)
     if people:
         parts.append(_paragraph(None, people))
-    if row.registration_url:
-        href = html.escape(row.registration_url, quote=True)
+    if registration_url:
+        href = html.escape(registration_url, quote=True)
         parts.append(f'<p><a href="{href}">Register</a></p>')
     if row.hero_image_url:
         entry.image = absolute(ctx.settings, row.hero_image_url)
@@ -198,7 +203,7 @@ def _event(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
     if body:
         parts.append(body)
     entry.content_html = "".join(parts)
-    entry.external_url = row.online_url or row.registration_url
+    entry.external_url = online_url or registration_url
     entry.extension = {
         "type": "event",
         "starts_at": utc(row.starts_at).isoformat(),
@@ -224,7 +229,7 @@ def _publication(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
     entry.authors = [ctx.person(p) for p in people]
     entry.mentions.update(f"per_{p.id}" for p in people)
     entry.summary = excerpt(row.abstract)
-    entry.external_url = doi_url(row.doi) or row.url
+    entry.external_url = doi_url(row.doi) or (absolute(ctx.settings, row.url) if row.url else None)
     source = ", ".join(
         part
         for part in (

@@ -58,11 +58,12 @@ def venue_text(row: Any) -> str | None:
     return ", ".join(parts) or None
 
 
-def location_text(row: Any) -> str | None:
+def location_text(row: Any, online_url: str | None = None) -> str | None:
     """Where to go: the venue, or how to attend online for online events (both when
-    hybrid): the platform and URL ("Zoom: https://…"), the URL, "Online (Zoom)" or "Online"."""
+    hybrid): the platform and URL ("Zoom: https://…"), the URL, "Online (Zoom)" or "Online".
+    `online_url`: the row's, made absolute (feeds and calendars are read off the site)."""
     venue = venue_text(row)
-    url, platform = row.online_url, row.online_platform
+    url, platform = online_url or row.online_url, row.online_platform
     if platform:
         online = f"{platform}: {url}" if url else f"Online ({platform})"
     else:

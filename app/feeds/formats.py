@@ -210,6 +210,9 @@ def _generator(doc: FeedDocument, self_type: str) -> FeedGenerator:
 
 def render_rss(doc: FeedDocument) -> bytes:
     fg = _generator(doc, MEDIA_TYPES[FeedFormat.rss].split(";")[0])
+    # The channel's <description> is plain text (a topic's description), and RSS readers
+    # take it as HTML, as an item's: escaped the same way. (Atom's <subtitle> is text.)
+    fg.subtitle(html.escape(fg.subtitle(), quote=False))
     body: bytes = fg.rss_str(pretty=True)
     return body
 

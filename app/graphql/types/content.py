@@ -280,7 +280,10 @@ class Publication(Node):
     ) -> str:
         context = context_of(info)
         data = citation_from_rows(
-            root, context.targets(root, "authors"), context.targets(root, "topics")
+            context.settings,
+            root,
+            context.targets(root, "authors"),
+            context.targets(root, "topics"),
         )
         return render(data, BibliographyFormat[citation_format.name.lower()]).decode()
 
