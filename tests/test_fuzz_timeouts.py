@@ -99,3 +99,29 @@ def test_a_database_outage_is_503_everywhere_and_the_service_recovers(demo_pg_ur
                 assert client.get(path).status_code == 200, path
     finally:
         proxy.cut()
+
+
+def test_a_database_not_migrated_is_503_not_500(demo_pg_url: str) -> None:
+    """A database this release has not migrated (recreated or restored under running
+    servers; here an empty one) fails with undefined tables: 503 with Retry-After like an
+    outage, as `/readyz` says, not a 500 (SQLite's "no such table" was one already)."""
+    import uuid
+
+    import psycopg
+
+    url = make_url(demo_pg_url)
+    admin = url.set(drivername="postgresql", database="postgres")
+    name = f"dossier_not_migrated_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    try:
+        with _client(url.set(database=name).render_as_string(hide_password=False)) as client:
+            for path in [p for p in DATABASE_READS if p != "/readyz"]:
+                assert_503(client.get(path), path)
+            query = {"query": "{ topics { totalCount } }"}
+            assert_503(client.post("/graphql", json=query), "POST")
+            assert client.get("/readyz").status_code == 503
+            assert client.get("/healthz").status_code == 200
+    finally:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as db:
+            db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -274,10 +274,19 @@ def exceeds_database_limit(exc: BaseException) -> bool:
     return isinstance(sqlstate, str) and sqlstate.startswith("54")
 
 
+# PostgreSQL's undefined table and undefined column: a database this release has not
+# migrated (recreated or restored under running servers, or rolled back), which `/readyz`
+# reports; SQLite's "no such table" is an OperationalError already.
+_NOT_MIGRATED = frozenset({"42P01", "42703"})
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
-    """True for errors that mean "the database cannot be reached right now"."""
+    """True for errors that mean "the database cannot be used right now": unreachable, or
+    not at this release's schema (until `dossier migrate`)."""
     if exceeds_database_limit(exc):  # psycopg files these under OperationalError too
         return False
+    if getattr(getattr(exc, "orig", exc), "sqlstate", None) in _NOT_MIGRATED:
+        return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
