@@ -1,7 +1,11 @@
 """`dossier export` / `dossier import`: content as NDJSON, moved between instances.
 
-Each line is `{"type": "<singular>", "data": <the item in the write shape>}` — exactly
-what `POST /api/v1/{collection}` accepts, relations by slug. Export writes every
+Each line is `{"type": "<singular>", "id": "<public id>", "created_at": ..., "data": <the
+item in the write shape>}`, `data` exactly what `POST /api/v1/{collection}` accepts,
+relations by slug. An item the import creates keeps the line's id where no row of its type
+holds it (deleted ones included): its public id, and the calendar UID, feed GUID and
+citation id made from it, survive a move to a new instance (an export leaves deleted items
+out, and numbered afresh, the items after one moved down, a UID passing to another event). Export writes every
 non-deleted item, drafts included, in dependency order (topics, organizations with
 parents before children, people, resources, articles, quotes, events, publications)
 and in the order the items were created within a type. An import writes them in that
@@ -114,6 +118,7 @@ def export_lines(session: Session) -> Iterator[bytes]:
         for row in _rows(session, ctype):
             record = {
                 "type": ctype.name,
+                "id": ctype.public_id(row.id),
                 "created_at": as_utc(row.created_at).isoformat(),
                 "data": current_document(session, ctype, row),
             }
@@ -147,6 +152,8 @@ class _Line:
     # When the item was created where it was exported: an item this import creates keeps
     # it (absent, as in files exported before it was written: the time of the import).
     created_at: datetime | None = None
+    # Its row id there: an item this import creates keeps it if free (absent: the next).
+    row_id: int | None = None
 
 
 def _describe(error: WriteError) -> str:
@@ -157,7 +164,7 @@ def _describe(error: WriteError) -> str:
     return f"{error.detail} {details}".strip() if details else error.detail
 
 
-_LINE_KEYS = frozenset({"type", "created_at", "data"})
+_LINE_KEYS = frozenset({"type", "id", "created_at", "data"})
 # A line's created_at is written to the item as any time a POST writes: with an offset, and
 # within the years written times may fall in (in UTC), so that its export imports again.
 _WRITTEN_TIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
@@ -185,7 +192,7 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
         if not isinstance(record, dict) or not {"type", "data"} <= set(record) <= _LINE_KEYS:
             errors.append(
                 f'line {number}: expected an object {{"type": ..., "data": {{...}}}} '
-                '(and optionally "created_at")'
+                '(and optionally "id" and "created_at")'
             )
             continue
         created_at = record.get("created_at")
@@ -202,6 +209,16 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
                 f"line {number}: unknown type {record['type']!r}; use one of {', '.join(BY_NAME)}"
             )
             continue
+        row_id = None
+        if record.get("id") is not None:
+            given = record["id"]
+            row_id = ctype.parse_public_id(given) if isinstance(given, str) else None
+            if row_id is None:
+                errors.append(
+                    f"line {number}: id {str(given)[:50]!r} is not a {ctype.name} id "
+                    f"({ctype.public_id(12)}, say)"
+                )
+                continue
         data = record["data"]
         if not isinstance(data, dict) or not isinstance(data.get("slug"), str) or not data["slug"]:
             errors.append(f"line {number}: data.slug is required (import upserts by slug)")
@@ -218,7 +235,7 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
             )
             continue
         seen[key] = number
-        parsed.append(_Line(number, ctype, data, created_at))
+        parsed.append(_Line(number, ctype, data, created_at, row_id))
     if errors:
         raise ImportFailed(errors)
     return parsed
@@ -278,6 +295,25 @@ def _stamp_at_the_end(
                 )
     stamp_at(session, started, now)
     session.expire_all()
+
+
+def _past_the_kept_ids(session: Session) -> None:
+    """PostgreSQL: each content table's id sequence past its highest id, which an import
+    that kept its lines' ids did not draw from it (the next POST would have been given one
+    of them: a conflict). SQLite numbers a new row past the highest already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.flush()
+    for ctype in BY_NAME.values():
+        table = ctype.model.__tablename__
+        session.execute(
+            text(
+                "SELECT setval(seq, top) FROM (SELECT pg_get_serial_sequence(:table, 'id') AS seq,"
+                f" (SELECT max(id) FROM {table}) AS top) AS kept"
+                " WHERE top > coalesce(pg_sequence_last_value(seq::regclass), 0)"
+            ),
+            {"table": table},
+        )
 
 
 def _defer_versions(session: Session) -> None:
@@ -358,7 +394,9 @@ def _upsert_lines(
         savepoint = session.begin_nested() if errors is not None else None
         written_alongside(session).clear()  # (what a refused line wrote is rolled back)
         try:
-            row, changed = upsert_item(session, line.ctype.collection, data, actor, restores)
+            row, changed = upsert_item(
+                session, line.ctype.collection, data, actor, restores, line.row_id
+            )
         except WriteError as exc:
             message = (
                 f"line {line.number}: {line.ctype.name} '{line.data['slug']}': {_describe(exc)}"
@@ -391,6 +429,7 @@ def _upsert_lines(
             upsert(line, line.data)
     if errors is not None:
         return result  # only checked: the caller rolls back
+    _past_the_kept_ids(session)
     _stamp_at_the_end(session, changed_rows.values(), started, restores)
     _bump_every_version(session, bump=bool(changed_lines))
     result.changed = len(changed_lines)

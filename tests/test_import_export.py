@@ -25,7 +25,7 @@ from app.main import create_app
 from app.migrations import upgrade_to_head
 from app.models import Article, AuditEntry, Topic, TypeVersion
 from app.transfer import ImportFailed, export_lines, import_records
-from tests.admin_helpers import event_body
+from tests.admin_helpers import Keys, event_body
 from tests.support import make_settings, tagging_mismatches
 
 runner = CliRunner()
@@ -278,6 +278,8 @@ def test_invalid_lines_are_all_reported(
                 '{"type": "topic", "created_at": "yesterday", "data": {"slug": "t9", "name": "T"}}',
                 '{"type": "topic", "created_at": 5, "data": {"slug": "t10", "name": "T"}}',
                 '{"type": "topic", "updated_at": "2020-01-01", "data": {"slug": "t11", "name": "T"}}',
+                '{"type": "topic", "id": "evt_3", "data": {"slug": "t12", "name": "T"}}',
+                '{"type": "topic", "id": 3, "data": {"slug": "t13", "name": "T"}}',
             ]
         )
         + "\n"
@@ -296,6 +298,8 @@ def test_invalid_lines_are_all_reported(
         "line 9: created_at must be ISO 8601 text",
         "line 10: created_at must be ISO 8601 text",
         "line 11: expected an object",
+        "line 12: id 'evt_3' is not a topic id (top_12, say)",
+        "line 13: id '3' is not a topic id",
     ):
         assert expected in result.output, expected
     assert "line 1:" not in result.output
@@ -765,3 +769,70 @@ def test_a_moved_instance_shows_items_in_the_same_order(
             assert b"".join(export_lines(session)) == exported
     finally:
         moved.state.engine.dispose()
+
+
+def test_a_moved_instance_keeps_the_items_ids(
+    client: TestClient,
+    writer: dict[str, str],
+    session_factory: sessionmaker[Session],
+    second_database: str,
+) -> None:
+    """An export leaves deleted items out, and an instance made from it numbered the items
+    afresh: the events after a deleted one moved down, and a calendar UID (`evt_2@…`),
+    feed GUID and citation id passed to another item (RFC 5545: a UID persists). Lines
+    carry the item's id, kept where free, in whatever order the file's lines come (so the
+    quotes at one place keep their order too); a POST on the new instance then gets an id
+    past them (PostgreSQL's sequences moved on)."""
+    past = {"status": "published", "published_at": "2024-01-01T00:00:00Z"}
+    for slug in ("first-talk", "gone-talk", "third-talk", "fourth-talk"):
+        body = {"slug": slug, "title": slug, "starts_at": "2026-12-01T10:00:00Z", **past}
+        assert client.post("/api/v1/events", json=body, headers=writer).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/articles", json={"slug": "story", "title": "S", **past}, headers=writer
+        ).status_code
+        == 201
+    )
+    for slug in ("zu", "al"):
+        quote = {"slug": slug, "text": slug, "article": "story", **past}
+        assert client.post("/api/v1/quotes", json=quote, headers=writer).status_code == 201
+    assert client.delete("/api/v1/events/gone-talk", headers=writer).status_code == 204
+    ids = {e["slug"]: e["id"] for e in client.get("/api/v1/events").json()["data"]}
+    calendar = _uids(client.get("/calendar/events.ics").text)
+    assert len(calendar) == 3
+    exported = _export(session_factory)
+    lines = exported.splitlines()
+    assert [orjson.loads(line)["id"] for line in lines if b'"event"' in line] == [
+        ids["first-talk"],
+        ids["third-talk"],
+        ids["fourth-talk"],
+    ]
+    engine = make_engine(second_database)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            import_records(session, list(reversed(lines)))
+    finally:
+        engine.dispose()
+    moved = create_app(make_settings(second_database))
+    try:
+        with TestClient(moved) as other:
+            moved_ids = {e["slug"]: e["id"] for e in other.get("/api/v1/events").json()["data"]}
+            assert moved_ids == ids
+            assert _uids(other.get("/calendar/events.ics").text) == calendar
+            quotes = other.get("/api/v1/articles/story").json()["quotes"]
+            assert [q["slug"] for q in quotes] == ["zu", "al"]
+            keys = Keys(moved.state.session_factory)
+            body = {"title": "New talk", "starts_at": "2026-12-02T10:00:00Z"}
+            created = other.post("/api/v1/events", json=body, headers=keys.writer)
+            assert created.status_code == 201, created.text
+            assert created.json()["id"] not in ids.values()
+    finally:
+        moved.state.engine.dispose()
+
+
+def _uids(calendar: str) -> list[tuple[str, str]]:
+    """Each event's (UID, SUMMARY) in a calendar."""
+    lines = calendar.replace("\r\n ", "").splitlines()
+    uids = [line.removeprefix("UID:") for line in lines if line.startswith("UID:")]
+    titles = [line.removeprefix("SUMMARY:") for line in lines if line.startswith("SUMMARY:")]
+    return sorted(zip(uids, titles, strict=True))

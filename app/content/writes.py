@@ -288,7 +288,12 @@ def _slug_holder(session: Session, ctype: ContentType, slug: str) -> WriteError 
     )
 
 
-def create_item(session: Session, collection: str, data: Any, actor: str) -> Any:
+def create_item(
+    session: Session, collection: str, data: Any, actor: str, row_id: int | None = None
+) -> Any:
+    """Create an item. `row_id`: the id to give it if no row of its type holds it, deleted
+    ones included (`dossier import` keeps an exported item's id, and with it the calendar
+    UID and feed GUID made from it); else, as without it, the next."""
     lock_writers(session)
     ctype = BY_COLLECTION[collection]
     doc = validate(collection, data).model_dump(mode="python", exclude_unset=False)
@@ -300,6 +305,8 @@ def create_item(session: Session, collection: str, data: Any, actor: str) -> Any
     else:
         slug = _unique_slug(session, ctype, slugify(str(doc.get(ctype.title_field) or "")), None)
     row = ctype.model(slug=slug)
+    if row_id is not None and session.get(ctype.model, row_id) is None:
+        row.id = row_id
     session.add(row)
     _apply(session, ctype, row, doc)
     if ctype.name == "quote":
@@ -494,8 +501,10 @@ def upsert_item(
     data: dict[str, Any],
     actor: str,
     restores: list[tuple[ContentType, int]] | None = None,
+    row_id: int | None = None,
 ) -> tuple[Any, bool]:
     """Create, or update the item with this slug; returns (row, changed). Idempotent.
+    `row_id`: the id a created item is given if free (`create_item`).
 
     Restoring a deleted item changes the items that show it (`mark_showing`): at once, or,
     given `restores`, the caller marks them at its end, with the (type, id) noted there (an
@@ -507,7 +516,7 @@ def upsert_item(
     if slug:
         row = session.scalars(select(ctype.model).where(ctype.model.slug == slug)).first()
     if row is None:
-        return create_item(session, collection, data, actor), True
+        return create_item(session, collection, data, actor, row_id), True
     restored = row.deleted_at is not None
     if restored:
         row.deleted_at = None
