@@ -128,6 +128,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    _wait_for_the_database(settings.database_url, settings.database_wait)
     if settings.migrate_on_start:
         upgrade_to_head(settings.database_url)
     else:
@@ -145,6 +146,43 @@ def serve(
             proxy_headers=True,
             ws="none",  # no WebSocket routes: skip importing a WebSocket implementation
         )
+
+
+def _wait_for_the_database(url: str, seconds: float) -> None:
+    """Until the database at `url` answers, for up to `seconds`, trying each second: a
+    server started beside its database (a compose stack, a host's boot) would otherwise
+    exit before the database accepts connections. What is wrong past that, or anything but
+    an unreachable database (a bad URL, a missing SQLite directory), fails as before."""
+    import logging
+    import time
+
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import text
+
+    from app.db import database_message, make_engine
+
+    if seconds <= 0 or not url.startswith("postgresql"):
+        return  # SQLite is a file: nothing to wait for
+    deadline = time.monotonic() + seconds
+    engine = make_engine(url)
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return
+            except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                logging.getLogger("app.cli").warning(
+                    "Waiting for the database (DATABASE_WAIT=%ss): %s",
+                    f"{seconds:g}",
+                    database_message(exc),
+                )
+                engine.dispose()
+                time.sleep(1.0)
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -121,6 +121,12 @@ class Settings(BaseSettings):
         "(its lookup prefix), before that key gets 429 from that address.",
     )
     log_level: str = Field(default="INFO")
+    database_wait: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds `dossier serve` waits for an unreachable database at start, "
+        "trying again each second, before it gives up (exit 1). 0: it gives up at once.",
+    )
     migrate_on_start: bool = Field(
         default=True,
         description="`dossier serve` applies pending migrations before it serves. Off: it "

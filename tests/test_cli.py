@@ -299,3 +299,55 @@ def test_serve_refuses_a_port_that_does_not_exist() -> None:
     result = runner.invoke(cli, ["serve", "--port", "99999"])
     assert result.exit_code == 2
     assert "65535" in result.output
+
+
+def test_serve_waits_for_a_database_that_is_not_there_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Started beside its database (a compose stack), `dossier serve` exited at once while
+    PostgreSQL did not accept connections yet. It tries each second for DATABASE_WAIT
+    seconds, then migrates and serves; with 0 it gives up at once, in one line."""
+    import threading
+    import uuid
+
+    import psycopg
+    from sqlalchemy import make_url
+
+    from tests.support import PG_ADMIN_URL, require_postgres
+
+    require_postgres()
+    admin = PG_ADMIN_URL
+    name = f"dossier_later_{uuid.uuid4().hex[:8]}"
+    url = make_url(admin).set(drivername="postgresql+psycopg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    plain_admin = make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
+    calls: list[Any] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append(args))
+    monkeypatch.setenv("DATABASE_URL", rendered)
+    monkeypatch.setenv("DATABASE_WAIT", "0")
+    get_settings.cache_clear()
+    try:
+        refused = runner.invoke(cli, ["serve"])
+        assert refused.exit_code == 1
+        assert calls == []
+
+        def create_later() -> None:
+            import time
+
+            time.sleep(1.5)
+            with psycopg.connect(plain_admin, autocommit=True) as db:
+                db.execute(f"CREATE DATABASE {name}")
+
+        monkeypatch.setenv("DATABASE_WAIT", "30")
+        get_settings.cache_clear()
+        later = threading.Thread(target=create_later)
+        later.start()
+        served = runner.invoke(cli, ["serve"])
+        later.join()
+        assert served.exit_code == 0, served.output
+        assert len(calls) == 1
+        assert topic_count(rendered) > 0  # migrated, and the demo loaded
+    finally:
+        get_settings.cache_clear()
+        with psycopg.connect(plain_admin, autocommit=True) as db:
+            db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
