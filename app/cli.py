@@ -24,15 +24,10 @@ cli = typer.Typer(
 )
 
 
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 @cli.command()
 def migrate() -> None:
     """Apply every pending database migration (creates the schema on a new database)."""
+    from app.cli_admin import redacted
     from app.http.request_id import configure_logging
     from app.migrations import upgrade_to_head
 
@@ -42,7 +37,7 @@ def migrate() -> None:
     # NullHandler, so without a handler here its warnings were dropped.
     configure_logging(settings.log_level)
     upgrade_to_head(settings.database_url)
-    typer.echo(f"Database {_redacted(settings.database_url)} is at the newest migration.")
+    typer.echo(f"Database {redacted(settings.database_url)} is at the newest migration.")
 
 
 def _load_demo() -> int:
@@ -80,29 +75,18 @@ def _has_topics() -> bool:
 def _refuse_an_old_schema(url: str) -> None:
     """With `MIGRATE_ON_START=false`, a database behind this release is an error at start,
     not a server whose every request fails: migrating is a deploy's own step."""
-    from app.db import make_engine
-    from app.migrations import current_revision, head_revision, is_known_revision
+    from app.cli_admin import schema_problem
 
-    engine = make_engine(url)
-    try:
-        revision = current_revision(engine)
-    finally:
-        engine.dispose()
-    if revision is not None and revision != head_revision() and not is_known_revision(revision):
-        typer.echo(
-            f"The database {_redacted(url)} is at migration {revision}, which this release "
-            f"(at {head_revision()}) does not have: a newer release migrated it. Serve it with "
-            "that release; `dossier migrate` cannot take a database back.",
-            err=True,
+    problem = schema_problem(url)
+    if problem is not None:
+        behind = "a newer release" not in problem
+        hint = (
+            " MIGRATE_ON_START is false, so `dossier serve` does not migrate: run "
+            "`dossier migrate` first."
+            if behind
+            else ""
         )
-        raise typer.Exit(1)
-    if revision != head_revision():
-        typer.echo(
-            f"The database {_redacted(url)} is at migration {revision or 'none (empty)'}; "
-            f"this release needs {head_revision()}. MIGRATE_ON_START is false, so "
-            "`dossier serve` does not migrate: run `dossier migrate` first.",
-            err=True,
-        )
+        typer.echo(problem + hint, err=True)
         raise typer.Exit(1)
 
 

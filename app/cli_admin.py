@@ -36,15 +36,55 @@ keys_app = typer.Typer(
 _NO_SCHEMA = ("no such table", "no such column", "has no column", "does not exist")
 
 
+def schema_problem(url: str) -> str | None:
+    """What keeps this release from using the database at `url` (None: it is at this
+    release's migration): behind it, or migrated by a newer release."""
+    from app.db import make_engine
+    from app.migrations import current_revision, head_revision, is_known_revision
+
+    engine = make_engine(url)
+    try:
+        revision = current_revision(engine)
+    finally:
+        engine.dispose()
+    shown = redacted(url)
+    if revision is not None and revision != head_revision() and not is_known_revision(revision):
+        return (
+            f"The database {shown} is at migration {revision}, which this release "
+            f"(at {head_revision()}) does not have: a newer release migrated it. Use it with "
+            "that release; `dossier migrate` cannot take a database back."
+        )
+    if revision != head_revision():
+        return (
+            f"The database {shown} is at migration {revision or 'none (empty)'}; "
+            f"this release needs {head_revision()}."
+        )
+    return None
+
+
+def redacted(url: str) -> str:
+    """`url` without its password, for messages."""
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 @contextmanager
 def database_session() -> Iterator[Session]:
-    """A unit of work on the configured database (commits at the end)."""
+    """A unit of work on the configured database (commits at the end), which must be at
+    this release's migration: behind it (or ahead), a command wrote or read a schema it
+    does not know, or failed midway on a missing column."""
     from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     from app.config import get_settings
     from app.db import database_message, make_engine, make_session_factory, session_scope
 
     settings = get_settings()
+    problem = schema_problem(settings.database_url)
+    if problem is not None:
+        hint = "" if "a newer release" in problem else " Run `dossier migrate` first."
+        typer.echo(problem + hint, err=True)
+        raise typer.Exit(1)
     engine = make_engine(settings.database_url, settings)
     try:
         with session_scope(make_session_factory(engine)) as session:

@@ -85,6 +85,32 @@ def test_demo_on_a_database_without_the_schema_says_to_migrate(
     assert "Traceback" not in result.output
 
 
+def test_commands_refuse_a_database_one_migration_behind(cli_database: str, tmp_path: Any) -> None:
+    """A database one migration behind this release has every table: `keys`, `import` and
+    `export` ran on it (a missing column the only way to fail, midway, or a schema they
+    did not know written to silently). Each refuses it, naming both migrations."""
+    from alembic.script import ScriptDirectory
+
+    from app.migrations import alembic_config, head_revision, upgrade_connection
+
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision(head_revision())
+    behind = previous.down_revision
+    assert isinstance(behind, str)
+    engine = make_engine(cli_database)
+    with engine.begin() as connection:
+        upgrade_connection(connection, behind)
+    engine.dispose()
+    line = tmp_path / "one.ndjson"
+    line.write_text('{"type": "topic", "data": {"slug": "t", "name": "T"}}\n')
+    for command in (["keys", "list"], ["export"], ["import", str(line)], ["demo"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1, (command, result.output)
+        assert f"is at migration {behind}; this release needs {head_revision()}" in result.output
+        assert "Run `dossier migrate` first." in result.output
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    assert runner.invoke(cli, ["keys", "list"]).exit_code == 0
+
+
 def test_serve_migrates_loads_demo_and_runs_the_factory(
     cli_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
