@@ -8,6 +8,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import bibtexparser
 import orjson
@@ -531,6 +532,25 @@ def test_braces_in_a_doi_or_url_keep_the_bibtex_entry_whole(
     assert entry["doi"] == "10.1000/a%5C"
     assert entry["url"] == "https://example.org/x%5C"
     assert entry["abstract"] == "After the verbatim fields."
+    # A DOI's own `%` is encoded too (first), so that the value decodes to the DOI, as the
+    # feeds' doi.org link does; a URL's `%` is its own escapes, kept.
+    _write(
+        session_factory,
+        "publications",
+        {
+            "title": "Percent",
+            "slug": "percent",
+            "publication_type": "report",
+            "status": "published",
+            "published_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "doi": "10.1000/a{b}c%e",
+            "url": "https://example.org/a%20b",
+        },
+    )
+    entry = bibtex_entry(client, "/api/v1/publications/percent/citation")
+    assert entry["doi"] == "10.1000/a%7Bb%7Dc%25e"
+    assert unquote(entry["doi"]) == "10.1000/a{b}c%e"
+    assert entry["url"] == "https://example.org/a%20b"
 
 
 def test_generational_suffixes_and_post_nominals_in_citations(

@@ -219,6 +219,14 @@ def bibtex_protect_case(value: str) -> str:
     return "".join(out).replace("\\{\\", "\\{{}\\")
 
 
+def _bibtex_doi(doi: str) -> str:
+    """A DOI as `_bibtex_verbatim` writes it, its own `%` percent-encoded first (`%25`, as
+    doi.org and the feeds' `doi_url` have it): with braces and backslashes encoded, a `%`
+    left as it was could not be told from one of theirs (`a%7Bb` was `a{b` or `a%7Bb`), and
+    is a comment to TeX."""
+    return _bibtex_verbatim(doi.replace("%", "%25"))
+
+
 def _bibtex_verbatim(value: str) -> str:
     """doi and url are verbatim fields for biblatex and the url package: not TeX-escaped.
     Braces still delimit the value there, and no escape hides one from BibTeX: an
@@ -371,7 +379,7 @@ def to_bibtex(citation: Citation) -> str:
         ("volume", bibtex_escape(citation.volume) if citation.volume else None),
         ("number", bibtex_escape(citation.issue) if citation.issue else None),
         ("pages", "--".join(bibtex_escape(p) for p in pages if p) if pages else None),
-        ("doi", _bibtex_verbatim(citation.doi) if citation.doi else None),
+        ("doi", _bibtex_doi(citation.doi) if citation.doi else None),
         ("url", _bibtex_verbatim(citation.url) if citation.url else None),
         ("abstract", bibtex_escape(citation.abstract) if citation.abstract else None),
         ("keywords", _bibtex_keywords(citation.keywords)),
