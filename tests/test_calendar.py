@@ -296,3 +296,27 @@ def test_calendar_name_is_escaped_text(
     assert desc == b"X-WR-CALDESC:Events on " + escaped + b"."
     cal = Calendar.from_ical(response.content)
     assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["Tagged"]
+
+
+def test_each_zone_holds_the_rules_of_its_own_events_years(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """VTIMEZONE rules cover the years a zone's events span, a year either side: one
+    event dated 2999 (a typo) gave every zone of the calendar a thousand years of
+    transitions (32 KB -> 312 KB); only its own zone has them now."""
+    now = datetime.now(UTC)
+    base = {"status": "published", "published_at": (now - timedelta(days=1)).isoformat()}
+    soon = (now + timedelta(days=5)).replace(microsecond=0)
+    for title, zone, starts in [
+        ("Berlin talk", "Europe/Berlin", soon),
+        ("Far talk", "America/New_York", soon.replace(year=2999)),
+        ("Past talk", "America/New_York", soon.replace(year=1000)),
+    ]:
+        body = {**base, "title": title, "timezone": zone, "starts_at": starts.isoformat()}
+        _write(session_factory, "events", body)
+    cal = calendar(client, "/calendar/events.ics")
+    zones = {str(tz["TZID"]): tz for tz in cal.walk("VTIMEZONE")}
+    assert set(zones) == {"Europe/Berlin", "America/New_York"}
+    # Two or three years of Berlin's summer and winter time (~500 bytes), not a thousand
+    # years of them (35 KB).
+    assert len(zones["Europe/Berlin"].to_ical()) < 2_000

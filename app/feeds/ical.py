@@ -163,12 +163,22 @@ def build_calendar(
         names = [link.target.name for link in tags]
         calendar.add_component(_vevent(settings, row, participants_text(people), names))
     if rows:
-        # VTIMEZONE rules only for the years the events span (not 1970-2038).
-        first = _days_from(min(utc(row.starts_at) for row in rows).date(), -366)
-        last = _days_from(max(utc(row.ends_at or row.starts_at) for row in rows).date(), 366)
+        # VTIMEZONE rules only for the years each zone's events span (not 1970-2038): one
+        # event dated 2999 by a typo gave every zone a thousand years of transitions
+        # (32 KB -> 312 KB), now only its own.
+        spans: dict[str, tuple[date, date]] = {}
+        for row in rows:
+            tzid = str(event_zone(row))
+            start, end = utc(row.starts_at).date(), utc(row.ends_at or row.starts_at).date()
+            low, high = spans.get(tzid, (start, end))
+            spans[tzid] = (min(low, start), max(high, end))
+        everywhere = (min(low for low, _ in spans.values()), max(h for _, h in spans.values()))
         # What `calendar.add_missing_timezones` does, in a fixed order (it walks a set) and
         # with each zone's rules worked out once per span (~2 ms a zone).
-        found = [_timezone(tzid, first, last) for tzid in sorted(calendar.get_missing_tzids())]
+        found = []
+        for tzid in sorted(calendar.get_missing_tzids()):
+            low, high = spans.get(tzid, everywhere)
+            found.append(_timezone(tzid, _days_from(low, -366), _days_from(high, 366)))
         calendar.subcomponents[0:0] = [zone for zone in found if zone is not None]
     else:
         # RFC 5545 §3.4: a calendar holds at least one component. With no events, it holds
