@@ -127,31 +127,6 @@ def test_an_article_is_listed_when_its_related_draft_is_published(
     assert shown["updated_at"] < mark.isoformat()
 
 
-def test_an_item_listed_again_is_updated_to_a_reader_who_had_it(
-    api: TestClient, factory: sessionmaker[Session], shown_topic: str
-) -> None:
-    """An item never edited (version 1) listed again when something it shows goes public
-    is `updated` to a reader whose token is past its creation, who listed it `created`
-    then (a mirror inserting on `created` hit a duplicate key); to a reader from the
-    beginning, who lists it once, it is `created`."""
-    with writing(factory) as session:
-        event = make_event(session, title="Draft seminar", status="draft")
-        make_article(
-            session,
-            title="Reading list",
-            topics=[shown_topic],
-            related=[{"type": "event", "slug": event.slug}],
-        )
-    token, listed = _poll(factory, None)
-    assert ("created", "article", "reading-list") in listed
-    with writing(factory) as session:
-        update_item(session, "events", attach(session, event), {"status": "published"}, "t")
-    _, listed = _poll(factory, token)
-    assert ("updated", "article", "reading-list") in listed
-    _, listed = _poll(factory, None)
-    assert ("created", "article", "reading-list") in listed
-
-
 def test_a_quote_is_listed_when_its_draft_article_is_published(
     api: TestClient, factory: sessionmaker[Session], shown_topic: str
 ) -> None:

@@ -1915,14 +1915,10 @@ def _shown_branch(
     moments = select(SHOWN.c.item_id, SHOWN.c.at).where(*conditions).offset(0).subquery("shown")
     published = model.published_at
     own = case((published > model.updated_at, published), else_=model.updated_at)
-    rank = literal(_TYPE_RANK[ctype.name], Integer())
-    # Listed again at a later moment, an item the reader had listed at its own change time
-    # (at or before their token) is "updated" to them, never edited though it may be.
-    unseen = tuple_(own, rank, model.id) > tuple_(_AFTER_AT, _AFTER_RANK, AFTER_ID)
-    action = case((and_(model.version == 1, unseen), literal("created")), else_=literal("updated"))
+    action = case((model.version == 1, literal("created")), else_=literal("updated"))
     return (
         select(
-            rank.label("rank"),
+            literal(_TYPE_RANK[ctype.name], Integer()).label("rank"),
             model.id.label("id"),
             model.slug.label("slug"),
             moments.c.at.label("at"),
