@@ -297,25 +297,6 @@ def _stamp_at_the_end(
     session.expire_all()
 
 
-def _past_the_kept_ids(session: Session) -> None:
-    """PostgreSQL: each content table's id sequence past its highest id, which an import
-    that kept its lines' ids did not draw from it (the next POST would have been given one
-    of them: a conflict). SQLite numbers a new row past the highest already."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    session.flush()
-    for ctype in BY_NAME.values():
-        table = ctype.model.__tablename__
-        session.execute(
-            text(
-                "SELECT setval(seq, top) FROM (SELECT pg_get_serial_sequence(:table, 'id') AS seq,"
-                f" (SELECT max(id) FROM {table}) AS top) AS kept"
-                " WHERE top > coalesce(pg_sequence_last_value(seq::regclass), 0)"
-            ),
-            {"table": table},
-        )
-
-
 def _defer_versions(session: Session) -> None:
     """PostgreSQL: the triggers leave this transaction's version bumps out (migration
     `import_defers_versions`); `_bump_every_version` makes them once at its end. Bumped a
@@ -429,7 +410,6 @@ def _upsert_lines(
             upsert(line, line.data)
     if errors is not None:
         return result  # only checked: the caller rolls back
-    _past_the_kept_ids(session)
     _stamp_at_the_end(session, changed_rows.values(), started, restores)
     _bump_every_version(session, bump=bool(changed_lines))
     result.changed = len(changed_lines)

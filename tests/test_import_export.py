@@ -836,3 +836,33 @@ def _uids(calendar: str) -> list[tuple[str, str]]:
     uids = [line.removeprefix("UID:") for line in lines if line.startswith("UID:")]
     titles = [line.removeprefix("SUMMARY:") for line in lines if line.startswith("SUMMARY:")]
     return sorted(zip(uids, titles, strict=True))
+
+
+def test_kept_ids_are_never_given_again(session_factory: sessionmaker[Session]) -> None:
+    """An item created with its line's id took no number from PostgreSQL's sequence: a
+    later line without an id (or whose id is taken) was given that same number, a
+    duplicate key that failed the import again and again. The sequence moves past each
+    kept id as it is kept."""
+    lines = [
+        '{"type": "topic", "id": "top_2", "data": {"slug": "second", "name": "Second"}}',
+        '{"type": "topic", "id": "top_1", "data": {"slug": "first", "name": "First"}}',
+        '{"type": "topic", "data": {"slug": "no-id", "name": "No id"}}',
+        '{"type": "topic", "id": "top_1", "data": {"slug": "taken", "name": "Taken"}}',
+    ]
+    with session_scope(session_factory) as session:
+        import_records(session, lines)
+    with session_scope(session_factory) as session:
+        ids = dict(session.execute(select(Topic.slug, Topic.id)).tuples().all())
+        more = [
+            '{"type": "topic", "data": {"slug": "later", "name": "Later"}}',
+            '{"type": "topic", "id": "top_40", "data": {"slug": "forty", "name": "Forty"}}',
+            '{"type": "topic", "data": {"slug": "after", "name": "After"}}',
+        ]
+        import_records(session, more)
+    with session_scope(session_factory) as session:
+        after = dict(session.execute(select(Topic.slug, Topic.id)).tuples().all())
+    assert (ids["second"], ids["first"]) == (2, 1)
+    assert {ids["no-id"], ids["taken"]}.isdisjoint({1, 2})
+    assert len(set(after.values())) == len(after) == 7
+    assert after["forty"] == 40
+    assert after["after"] > 40

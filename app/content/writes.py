@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.content.errors import WriteError, conflict, invalid
@@ -307,6 +307,7 @@ def create_item(
     row = ctype.model(slug=slug)
     if row_id is not None and session.get(ctype.model, row_id) is None:
         row.id = row_id
+        _sequence_past(session, ctype, row_id)
     session.add(row)
     _apply(session, ctype, row, doc)
     if ctype.name == "quote":
@@ -320,6 +321,21 @@ def create_item(
         {"document": _jsonable(current_document(session, ctype, row))},
     )
     return row
+
+
+def _sequence_past(session: Session, ctype: ContentType, row_id: int) -> None:
+    """PostgreSQL: the type's id sequence past `row_id`, which a row was given without
+    drawing from it: the next row made without one (a later line of the same import, a
+    POST) would be given it, a duplicate key. SQLite numbers a new row past the highest."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text(
+            "SELECT setval(seq, :id) FROM (SELECT pg_get_serial_sequence(:table, 'id') AS seq)"
+            " AS kept WHERE :id > coalesce(pg_sequence_last_value(seq::regclass), 0)"
+        ),
+        {"table": ctype.model.__tablename__, "id": row_id},
+    )
 
 
 def update_item(
