@@ -79,14 +79,14 @@ def _refuse_an_old_schema(url: str) -> None:
 
     problem = schema_problem(url)
     if problem is not None:
-        behind = "a newer release" not in problem
+        message, behind = problem
         hint = (
             " MIGRATE_ON_START is false, so `dossier serve` does not migrate: run "
             "`dossier migrate` first."
             if behind
             else ""
         )
-        typer.echo(problem + hint, err=True)
+        typer.echo(message + hint, err=True)
         raise typer.Exit(1)
 
 
@@ -135,8 +135,10 @@ def serve(
 def _wait_for_the_database(url: str, seconds: float) -> None:
     """Until the database at `url` answers, for up to `seconds`, trying each second: a
     server started beside its database (a compose stack, a host's boot) would otherwise
-    exit before the database accepts connections. What is wrong past that, or anything but
-    an unreachable database (a bad URL, a missing SQLite directory), fails as before."""
+    exit before the database accepts connections. Whatever PostgreSQL refuses a connection
+    for (not listening yet, a database not created yet, but also a wrong password) is
+    waited out, logged each second; past the wait it fails as before, as does a URL that
+    is no database URL."""
     import logging
     import time
 

@@ -36,9 +36,10 @@ keys_app = typer.Typer(
 _NO_SCHEMA = ("no such table", "no such column", "has no column", "does not exist")
 
 
-def schema_problem(url: str) -> str | None:
-    """What keeps this release from using the database at `url` (None: it is at this
-    release's migration): behind it, or migrated by a newer release."""
+def schema_problem(url: str) -> tuple[str, bool] | None:
+    """What keeps this release from using the database at `url`, and whether migrating
+    mends it (behind this release: True; migrated by a newer one: False); None: it is at
+    this release's migration."""
     from app.db import make_engine
     from app.migrations import current_revision, head_revision, is_known_revision
 
@@ -52,12 +53,14 @@ def schema_problem(url: str) -> str | None:
         return (
             f"The database {shown} is at migration {revision}, which this release "
             f"(at {head_revision()}) does not have: a newer release migrated it. Use it with "
-            "that release; `dossier migrate` cannot take a database back."
+            "that release; `dossier migrate` cannot take a database back.",
+            False,
         )
     if revision != head_revision():
         return (
             f"The database {shown} is at migration {revision or 'none (empty)'}; "
-            f"this release needs {head_revision()}."
+            f"this release needs {head_revision()}.",
+            True,
         )
     return None
 
@@ -82,8 +85,8 @@ def database_session() -> Iterator[Session]:
     settings = get_settings()
     problem = schema_problem(settings.database_url)
     if problem is not None:
-        hint = "" if "a newer release" in problem else " Run `dossier migrate` first."
-        typer.echo(problem + hint, err=True)
+        message, behind = problem
+        typer.echo(message + (" Run `dossier migrate` first." if behind else ""), err=True)
         raise typer.Exit(1)
     engine = make_engine(settings.database_url, settings)
     try:

@@ -205,8 +205,9 @@ def words_are_rare(
     newest would check more items than there are matches to read (`_walk_per_match`).
     `narrowed`: where the page is of the items a topic tags, (items, rows) on asking with
     a cap: how many it tags (counted up to the cap) of the type's rows; a walk then
-    checks rows / items times as many, and where the topic tags no more items than the
-    words match, its taggings are the shorter start (which PostgreSQL finds by itself).
+    checks rows / items times as many; where the topic tags no more items than the words
+    match, its taggings are the shorter start (which PostgreSQL finds by itself), unless a
+    default page of all the items would start from the matches (an archive's word).
 
     The planner estimates a word's matches from the words its statistics keep; a word they
     do not hold is given a small fixed share of the rows (~600 of 200,000 articles for
@@ -241,8 +242,12 @@ def words_are_rare(
     if narrowed is not None:
         items, rows = narrowed(SPARSE_MATCHES + 1)
         if items <= found:
-            return False
-        walked *= rows / items
+            # The topic's taggings are the shorter start, which PostgreSQL finds by itself
+            # where the words' walk is short too; where it is not (a word of an archive's
+            # past), the matches, as a default page of all the items would judge.
+            walked = PAGE_ROWS * per_match
+        else:
+            walked *= rows / items
     return walked * WALK_COST > found
 
 

@@ -44,11 +44,13 @@ from app.content.rows import Projection
 from app.graphql.context import Context
 from app.graphql.fast import FastExecutor
 from app.graphql.limits import (
+    INTROSPECTION_OBJECTS,
     QUERY_TOO_LARGE,
     Limits,
     ObjectBudget,
     TooManyObjects,
     check_limits,
+    introspects,
     limit_error,
     too_many_objects,
 )
@@ -329,7 +331,8 @@ def execute_request(
     limit_errors, projection = planned
     if limit_errors:
         return request_error(list(limit_errors))
-    context.budget = ObjectBudget(limits.max_cost)
+    allowance = INTROSPECTION_OBJECTS if introspects(operation, fragments) else 0
+    context.budget = ObjectBudget(limits.max_cost + allowance)
     if fast_path and projection is not NOT_PLANNED:
         try:
             data = FAST.execute(operation, fragments, variables, context, projection)

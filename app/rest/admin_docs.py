@@ -85,8 +85,8 @@ def write_schema(collection: str, patch: bool) -> dict[str, Any]:
         schema["title"] = f"{name.capitalize()} merge patch"
         schema["description"] = (
             "A JSON merge patch (RFC 7396) of the item's write shape: only the fields to "
-            "change; `null` clears a field (one that always has a value, such as `status`, "
-            "is given a value instead); lists are replaced whole."
+            "change; `null` clears a field (refused, 422, for one that always has a value, "
+            "such as `status`); lists are replaced whole."
         )
     else:
         schema["title"] = f"New {name}"
