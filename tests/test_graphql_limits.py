@@ -203,6 +203,30 @@ def test_fragments_spread_over_and_over_are_measured_once_each(
     assert error["extensions"]["cost"] == 2**40  # one topic, spread 2**40 times
 
 
+def test_deeply_nested_variables_are_bad_input_not_a_500(demo_client: TestClient) -> None:
+    """Variables nested 400 levels (under every size limit) exhausted Python's stack in the
+    walk that looks for NUL: a 500 and a 2,000-line trace logged per request. Refused as
+    a REST body is past 32 levels, over POST and GET; 31 levels still run."""
+
+    def variables(levels: int) -> str:
+        return '{"a": ' + "[" * levels + "]" * levels + "}"
+
+    for levels, refused in ((400, True), (31, False)):
+        body = '{"query": "{ __typename }", "variables": ' + variables(levels) + "}"
+        headers = {"Content-Type": "application/json"}
+        posted = demo_client.post("/graphql", content=body, headers=headers)
+        params = {"query": "{ __typename }", "variables": variables(levels)}
+        got = demo_client.get("/graphql", params=params)
+        for response in (posted, got):
+            assert response.status_code == 200, response.text
+            if refused:
+                error = response.json()["errors"][0]
+                assert error["extensions"]["code"] == "BAD_USER_INPUT"
+                assert "32 levels" in error["message"]
+            else:
+                assert response.json() == {"data": {"__typename": "Query"}}
+
+
 def test_oversized_documents_are_refused(demo_client: TestClient) -> None:
     huge = "{ topics { totalCount } }\n" + "# padding\n" * 3000
     assert _request_error(demo_client, huge)["extensions"]["code"] == "QUERY_TOO_LARGE"

@@ -41,6 +41,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from app.content.errors import QueryError
 from app.content.rows import Projection
+from app.content.writes import MAX_JSON_DEPTH, nests_too_deep
 from app.graphql.context import Context
 from app.graphql.fast import FastExecutor
 from app.graphql.limits import (
@@ -288,6 +289,14 @@ def execute_request(
         return request_error([error], status=405)
     if errors:
         return request_error(list(errors))
+    if nests_too_deep(params.variables):
+        # As a REST body: walked by anything recursive (the NUL check below, coercion),
+        # 350 levels of arrays exhausted Python's stack, a 500 and its 2,000-line trace.
+        error = GraphQLError(
+            f"The variables nest deeper than {MAX_JSON_DEPTH} levels.",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+        return request_error([error])
     nul = _nul_error(query, params.variables)
     if nul is not None:
         return request_error([nul])
