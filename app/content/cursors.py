@@ -11,6 +11,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -57,7 +59,40 @@ def encode_token(secret: str, scope: str, values: list[Any]) -> str:
     return f"{body}.{_mac(secret, scope + body)}"
 
 
-def decode_token(secret: str, scope: str, token: str) -> list[Any]:
+# What a token's value must be, asked of each (`decode_token`'s `kinds`). A token is
+# signed, but with a secret left at its default anyone can sign one: a value of the wrong
+# type (a text where a time goes, an id past PostgreSQL's integer) was a 500, not a 400.
+Kind = Callable[[Any], bool]
+_MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer, as `app.content.types.MAX_ROW_ID`
+
+
+def row_id(value: Any) -> bool:
+    """An id a primary key can hold (not a boolean)."""
+    return type(value) is int and 0 <= value <= _MAX_ROW_ID
+
+
+def place(value: Any) -> bool:
+    """A row id, or -1 (a change log token from its very beginning)."""
+    return (type(value) is int and value == -1) or row_id(value)
+
+
+def instant(value: Any) -> bool:
+    return type(value) is datetime
+
+
+def score(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def of_type(*types: type) -> Kind:
+    """Exactly one of `types` (a boolean is not an int; `type(None)` for a null)."""
+    return lambda value: type(value) in types
+
+
+def decode_token(
+    secret: str, scope: str, token: str, kinds: Sequence[Kind] | None = None
+) -> list[Any]:
+    """The values of a token issued for `scope`; `kinds`: what each must be (as many)."""
     body, sep, mac = token.partition(".")
     # A token is base64url and a dot: ASCII. Anything else is refused before the HMAC,
     # which cannot encode a lone surrogate nor compare non-ASCII text.
@@ -72,4 +107,8 @@ def decode_token(secret: str, scope: str, token: str) -> list[Any]:
         raise InvalidToken("malformed token") from exc
     if payload.get("s") != scope:
         raise InvalidToken("token was not issued for this list")
+    if kinds is not None and (
+        len(values) != len(kinds) or not all(kind(v) for kind, v in zip(kinds, values, strict=True))
+    ):
+        raise InvalidToken("malformed token")
     return values

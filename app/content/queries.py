@@ -40,7 +40,16 @@ from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from app.content.counts import cached_at_version, cached_count, cached_totals_by_type
-from app.content.cursors import InvalidToken, decode_token, encode_token
+from app.content.cursors import (
+    InvalidToken,
+    Kind,
+    decode_token,
+    encode_token,
+    instant,
+    of_type,
+    place,
+    row_id,
+)
 from app.content.errors import QueryError
 from app.content.filters import FILTERS, filter_conditions, referenced_collections
 from app.content.hints import PlanHints
@@ -168,6 +177,19 @@ def _published(ctype: ContentType, viewer: Viewer) -> Any:
     if viewer.preview:
         return func.coalesce(model.published_at, model.created_at)
     return model.published_at
+
+
+def _sort_kind(sort_expr: Any) -> Kind:
+    """What a cursor's sort value must be: the sort's column type, or null."""
+    sql_type = sort_expr.type
+    sql_type = getattr(sql_type, "impl_instance", None) or sql_type  # a TypeDecorator's own
+    try:
+        python_type = sql_type.python_type
+    except NotImplementedError:
+        python_type = object
+    if python_type is object:
+        return lambda _: True
+    return of_type(python_type, type(None))
 
 
 def sort_expression(ctype: ContentType, name: str, viewer: Viewer) -> Any:
@@ -802,7 +824,9 @@ def list_items(
         values["guard_id"], values["guard_slug"] = remembered, params.topics[0]
     if params.cursor:
         try:
-            values["after_value"], values["after_id"] = decode_token(secret, scope, params.cursor)
+            values["after_value"], values["after_id"] = decode_token(
+                secret, scope, params.cursor, (_sort_kind(sort_expr), row_id)
+            )
         except (InvalidToken, ValueError) as exc:
             raise QueryError("cursor", str(exc)) from None
 
@@ -1742,7 +1766,8 @@ def topic_stream(
     after = None
     if cursor:
         try:
-            when, rank, last_id = decode_token(secret, scope, cursor)
+            at = of_type(datetime, type(None))
+            when, rank, last_id = decode_token(secret, scope, cursor, (at, row_id, row_id))
         except (InvalidToken, ValueError) as exc:
             raise QueryError("cursor", str(exc)) from None
         after = (when, rank, last_id)
@@ -2056,7 +2081,7 @@ def changes(
     after: tuple[datetime, int, int] = (_EPOCH, -1, -1)
     if since:
         try:
-            when, rank, last_id = decode_token(secret, "changes", since)
+            when, rank, last_id = decode_token(secret, "changes", since, (instant, place, place))
             after = (when, int(rank), int(last_id))
         except (InvalidToken, ValueError, TypeError) as exc:
             raise QueryError("since", str(exc)) from None

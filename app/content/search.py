@@ -42,9 +42,10 @@ from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from app.content.counts import cached_count
+from app.content.cursors import InvalidToken, decode_token, of_type, row_id, score
 from app.content.errors import QueryError
 from app.content.hints import PlanHints
-from app.content.types import ALL_TYPES, ContentType
+from app.content.types import ALL_TYPES, BY_NAME, ContentType
 from app.content.visibility import Viewer, public_since, visible_document
 from app.db import SYNCHRONIZE, open_transaction
 from app.models import SearchDocument
@@ -644,3 +645,16 @@ def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
         Hit(h.ctype, h.entity_id, h.score, snippets.get((h.ctype.name, h.entity_id), ""))
         for h in hits
     ]
+
+
+def search_position(secret: str, scope: str, cursor: str, parameter: str) -> tuple[float, str, int]:
+    """The (score, type, id) a search cursor says, or a QueryError on `parameter`."""
+    try:
+        found, type_name, entity_id = decode_token(
+            secret, scope, cursor, (score, of_type(str), row_id)
+        )
+    except (InvalidToken, ValueError) as exc:
+        raise QueryError(parameter, str(exc)) from None
+    if type_name not in BY_NAME:
+        raise QueryError(parameter, "malformed token")
+    return float(found), type_name, entity_id

@@ -10,11 +10,11 @@ from typing import Any
 import orjson
 from strawberry.types import Info
 
-from app.content.cursors import InvalidToken, decode_token, encode_token
+from app.content.cursors import encode_token
 from app.content.errors import QueryError
 from app.content.nested import BATCHED, first_pages, first_stream_pages
 from app.content.queries import Page, StreamPage, get_item, get_items, list_items, topic_stream
-from app.content.search import Hit, search
+from app.content.search import Hit, search, search_position
 from app.content.types import ALL_TYPES, BY_NAME, STREAM_TYPES, ContentType
 from app.graphql.arguments import check_first, list_params, stream_params
 from app.graphql.connections import ConnectionData, PageInfoData
@@ -239,11 +239,7 @@ def search_connection(
     scope = "search:" + hashlib.sha256(blob).hexdigest()[:16]
     position = None
     if after is not None:
-        try:
-            score, type_name, entity_id = decode_token(context.secret, scope, after)
-            position = (float(score), str(type_name), int(entity_id))
-        except (InvalidToken, ValueError, TypeError) as exc:
-            raise QueryError("cursor", str(exc)) from None
+        position = search_position(context.secret, scope, after, "cursor")
     try:
         hits, total = search(context.session, query, kinds, context.viewer, first + 1, position)
     except QueryError as exc:

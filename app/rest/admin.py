@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 from starlette.responses import Response
 
-from app.content.cursors import InvalidToken, decode_token, encode_token
+from app.content.cursors import InvalidToken, decode_token, encode_token, row_id
 from app.content.errors import QueryError
 from app.content.events import notify_write
 from app.content.queries import check_limit
@@ -402,11 +402,9 @@ def audit_log(
     stmt = select(AuditEntry).where(*conditions)
     if cursor:
         try:
-            (last_id,) = decode_token(secret, scope, cursor)
+            (last_id,) = decode_token(secret, scope, cursor, (row_id,))
         except (InvalidToken, ValueError) as exc:
             raise QueryError("cursor", str(exc)) from None
-        if not isinstance(last_id, int):
-            raise QueryError("cursor", "malformed token")
         stmt = stmt.where(col(AuditEntry.id) < last_id)
     entries = list(session.scalars(stmt.order_by(col(AuditEntry.id).desc()).limit(limit + 1)))
     next_cursor = None

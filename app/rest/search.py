@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from app.content.cursors import InvalidToken, decode_token, encode_token
+from app.content.cursors import encode_token
 from app.content.errors import QueryError
 from app.content.queries import get_items
 from app.content.render import compact
-from app.content.search import Hit, search
+from app.content.search import Hit, search, search_position
 from app.content.types import ALL_TYPES, BY_NAME, ContentType
 from app.content.visibility import Viewer
 from app.http.deps import SessionDep, SettingsDep
@@ -59,17 +59,7 @@ def _scope(q: str, types: list[ContentType], viewer: Viewer) -> str:
 def _after(cursor: str | None, scope: str, secret: str) -> tuple[float, str, int] | None:
     if not cursor:
         return None
-    try:
-        score, type_name, entity_id = decode_token(secret, scope, cursor)
-    except (InvalidToken, ValueError) as exc:
-        raise QueryError("cursor", str(exc)) from None
-    if (
-        not isinstance(score, int | float)
-        or type_name not in BY_NAME
-        or not isinstance(entity_id, int)
-    ):
-        raise QueryError("cursor", "malformed token")
-    return float(score), type_name, entity_id
+    return search_position(secret, scope, cursor, "cursor")
 
 
 def _results(session: Session, hits: list[Hit], viewer: Viewer) -> list[dict[str, Any]]:
