@@ -454,3 +454,30 @@ def test_a_null_cannot_clear_a_field_that_always_has_a_value(
     cleared = client.patch(created.headers["location"], json={"subtitle": None}, headers=writer)
     assert cleared.status_code == 200, cleared.text
     assert cleared.json()["subtitle"] is None
+
+
+def test_links_and_addresses_hold_no_markup_characters(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    """A URL or an email address holds no space, `"`, `<`, `>` or backtick (RFC 3986 has
+    them percent-encoded): `/img/x.jpg"><script>…` and `a@b.c"><script>` were stored, and
+    a front end writing one into an attribute unescaped ran the script. Refused (422,
+    naming the field); percent-encoded, the same link is taken."""
+    hostile = [
+        ("articles", {"title": "A", "hero_image": {"url": '/img/x.jpg"><script>a()</script>'}}),
+        (
+            "events",
+            {"title": "E", "starts_at": "2026-01-01T00:00:00Z", "online_url": "https://x.org/<b>"},
+        ),
+        ("people", {"name": "P", "email": 'a@b.c"><script>a()</script>'}),
+        ("publications", {"title": "Pub", "url": "https://x.org/a`b"}),
+    ]
+    for collection, body in hostile:
+        response = client.post(f"/api/v1/{collection}", json=body, headers=writer)
+        assert response.status_code == 422, (collection, response.text)
+        assert response.json()["errors"][0]["loc"][:2] == [
+            "body",
+            next(iter(body.keys() - {"title", "name", "starts_at"})),
+        ]
+    fine = {"title": "A", "hero_image": {"url": "/img/x.jpg%22%3E"}}
+    assert client.post("/api/v1/articles", json=fine, headers=writer).status_code == 201

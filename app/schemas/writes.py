@@ -37,11 +37,15 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 # An absolute http(s) URL with a host, and an email address: in `Url` and `Email` below, and
 # for a resource contact of those kinds (`ResourceContact`).
-WEB_ADDRESS = r"https?://[^/\s?#@]+(?:[/?#]\S*)?"
-EMAIL_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+# None of them holds a space, `"`, `<`, `>` or a backtick (RFC 3986 has them
+# percent-encoded): `/img/x.jpg"><script>…` was stored, and a front end writing it into an
+# attribute unescaped ran it.
+_URL_TEXT = r"[^\s\"<>`]"
+WEB_ADDRESS = rf"https?://[^/\s?#@\"<>`]+(?:[/?#]{_URL_TEXT}*)?"
+EMAIL_ADDRESS = r"[^@\s\"<>`]+@[^@\s\"<>`]+\.[^@\s\"<>`]+"
 # An absolute http(s) URL with a host, a path on the public site (`/events/x`; not `//x`
 # nor `/\x`, which browsers read as another host), or a mailto: address.
-URL_PATTERN = rf"^({WEB_ADDRESS}|/(?:[^/\\\s]\S*)?|mailto:[^@\s]+@\S+)$"
+URL_PATTERN = rf"^({WEB_ADDRESS}|/(?:[^/\\\s\"<>`]{_URL_TEXT}*)?|mailto:{EMAIL_ADDRESS})$"
 Url = Annotated[str, StringConstraints(max_length=500, pattern=URL_PATTERN)]
 EMAIL_PATTERN = rf"^{EMAIL_ADDRESS}$"
 Email = Annotated[str, StringConstraints(max_length=300, pattern=EMAIL_PATTERN)]
@@ -52,8 +56,9 @@ PATTERN_MESSAGES = {
     SLUG_PATTERN: "must be lowercase ASCII letters and digits, in words joined by single "
     "hyphens, e.g. 'abbas-milani'",
     URL_PATTERN: "must be an http:// or https:// address with a host, a path on the public "
-    "site starting with '/', or a mailto: address",
-    EMAIL_PATTERN: "is not an email address (name@example.org)",
+    "site starting with '/', or a mailto: address, without spaces, quotes, '<', '>' or '`' "
+    "(percent-encode them)",
+    EMAIL_PATTERN: "is not an email address (name@example.org; no spaces, quotes, '<', '>' or '`')",
     DOI_PATTERN: "must be a DOI such as 10.1000/182 (without https://doi.org/)",
 }
 # What the OpenAPI document says of the fields an editor writes (`/docs`).
