@@ -70,14 +70,15 @@ def test_a_write_takes_no_query_parameters(
             "people",
             {"name": "Ada Pinto", "email": "ada at example.org"},
             ["body", "email"],
-            "is not an email address (name@example.org)",
+            "is not an email address (name@example.org; no spaces, quotes, '<', '>' or '`')",
         ),
         (
             "people",
             {"name": "Ada Pinto", "photo": {"url": "photos/ada.jpg"}},
             ["body", "photo", "url"],
             "must be an http:// or https:// address with a host, a path on the public site "
-            "starting with '/', or a mailto: address",
+            "starting with '/', or a mailto: address, without spaces, quotes, '<', '>' or '`' "
+            "(percent-encode them)",
         ),
         (
             "publications",
