@@ -101,7 +101,9 @@ def test_a_database_outage_is_503_everywhere_and_the_service_recovers(demo_pg_ur
         proxy.cut()
 
 
-def test_a_database_not_migrated_is_503_not_500(demo_pg_url: str) -> None:
+def test_a_database_not_migrated_is_503_not_500(
+    demo_pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """A database this release has not migrated (recreated or restored under running
     servers; here an empty one) fails with undefined tables: 503 with Retry-After like an
     outage, as `/readyz` says, not a 500 (SQLite's "no such table" was one already)."""
@@ -117,7 +119,14 @@ def test_a_database_not_migrated_is_503_not_500(demo_pg_url: str) -> None:
     try:
         with _client(url.set(database=name).render_as_string(hide_password=False)) as client:
             for path in [p for p in DATABASE_READS if p != "/readyz"]:
-                assert_503(client.get(path), path)
+                response = client.get(path)
+                assert_503(response, path)
+                assert "not at this release's schema" in response.json()["detail"], path
+            # Logged as an error, not as an outage's warning: it does not pass by itself.
+            assert any(
+                r.levelname == "ERROR" and "lacks a table or column" in r.getMessage()
+                for r in caplog.records
+            )
             query = {"query": "{ topics { totalCount } }"}
             assert_503(client.post("/graphql", json=query), "POST")
             assert client.get("/readyz").status_code == 503

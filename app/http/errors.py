@@ -280,12 +280,17 @@ def exceeds_database_limit(exc: BaseException) -> bool:
 _NOT_MIGRATED = frozenset({"42P01", "42703"})
 
 
+def not_migrated(exc: BaseException) -> bool:
+    """PostgreSQL said a table or column this release reads does not exist."""
+    return getattr(getattr(exc, "orig", exc), "sqlstate", None) in _NOT_MIGRATED
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean "the database cannot be used right now": unreachable, or
     not at this release's schema (until `dossier migrate`)."""
     if exceeds_database_limit(exc):  # psycopg files these under OperationalError too
         return False
-    if getattr(getattr(exc, "orig", exc), "sqlstate", None) in _NOT_MIGRATED:
+    if not_migrated(exc):
         return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
@@ -346,6 +351,19 @@ def to_app_error(exc: BaseException) -> AppError:
         return Unprocessable(
             "The request goes past a limit of the database; ask or send less.",
             errors=[{"loc": ["body"], "msg": database_message(exc)}],
+        )
+    if not_migrated(exc):
+        # Logged as an error: a database behind this release (or a statement reading what
+        # no migration made, a bug) is not an outage that passes by itself.
+        logger.error(
+            "the database lacks a table or column this release reads (request id %s): %s; "
+            "is it migrated (`dossier migrate`, /readyz)?",
+            current_request_id(),
+            database_message(exc),
+        )
+        return ServiceUnavailable(
+            "The database is not at this release's schema; retry shortly (it is being "
+            "migrated, or should be)."
         )
     if is_database_unavailable(exc):
         logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
