@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from app.content.types import MAX_ROW_ID
+
 
 class InvalidToken(ValueError):
     """Malformed, tampered with, or issued for another list."""
@@ -63,12 +65,11 @@ def encode_token(secret: str, scope: str, values: list[Any]) -> str:
 # signed, but with a secret left at its default anyone can sign one: a value of the wrong
 # type (a text where a time goes, an id past PostgreSQL's integer) was a 500, not a 400.
 Kind = Callable[[Any], bool]
-_MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer, as `app.content.types.MAX_ROW_ID`
 
 
 def row_id(value: Any) -> bool:
     """An id a primary key can hold (not a boolean)."""
-    return type(value) is int and 0 <= value <= _MAX_ROW_ID
+    return type(value) is int and 0 <= value <= MAX_ROW_ID
 
 
 def place(value: Any) -> bool:
