@@ -394,4 +394,8 @@ def test_changes_pagination_and_errors(api: TestClient, factory: sessionmaker[Se
     cursor = api.get("/api/v1/topics", params={"limit": 1}).json()["meta"]["next_cursor"]
     assert _status(api, "/api/v1/changes", since=cursor) == 400
     assert _status(api, "/api/v1/changes", cursor="x") == 400
+    # A bad token is named by the parameter that carried it (`cursor` is `since` by another
+    # name, as on every list).
+    by_cursor = api.get("/api/v1/changes", params={"cursor": "garbage"}).json()
+    assert by_cursor["errors"][0]["loc"] == ["query", "cursor"]
     assert _status(api, "/api/v1/changes", limit="1000") == 400

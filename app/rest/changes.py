@@ -70,9 +70,15 @@ def list_changes(
     page_size = p.parse_limit(limit)
     if since and cursor:
         raise QueryError("cursor", "give `since` or `cursor` (the same token), not both")
+    given = "cursor" if cursor and not since else "since"  # the parameter a 400 names
     since = since or cursor
     settle = timedelta(seconds=settings.changes_settle)
-    page = changes(session, since or None, page_size, viewer, settings.secret_key, settle)
+    try:
+        page = changes(session, since or None, page_size, viewer, settings.secret_key, settle)
+    except QueryError as exc:
+        if exc.parameter == "since" and given == "cursor":
+            raise QueryError("cursor", exc.message) from None
+        raise
     data = [
         {
             "action": change.action,
