@@ -238,3 +238,11 @@ def test_metrics_label_cached_answers_by_their_route(client: TestClient) -> None
     assert f'dossier_http_requests_total{{{route},status="200"}} 2.0' in text, text
     assert f'dossier_http_requests_total{{{route},status="304"}} 1.0' in text, text
     assert 'route="<unmatched>"' not in text, text
+
+
+def test_every_response_says_nosniff(bare_client: TestClient) -> None:
+    """A browser takes each response as the type it says (a problem echoing input, a feed,
+    JSON), never sniffed as HTML: `X-Content-Type-Options: nosniff`, errors and pages too."""
+    for path in ("/healthz", "/no/such/route", "/docs", "/openapi.json", "/api/v1/topics?x=1"):
+        response = bare_client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff", path

@@ -57,7 +57,9 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 class RequestIdMiddleware:
-    """Pure ASGI middleware: sets the context variable and the response header."""
+    """Pure ASGI middleware: sets the context variable and the response header; and, on
+    every response, `X-Content-Type-Options: nosniff` (a browser takes each response as
+    the type it says: a problem+json echoing input, or a feed, is never sniffed as HTML)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,7 +83,9 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                headers["X-Content-Type-Options"] = "nosniff"
             await send(message)
 
         await self.app(scope, receive, send_with_id)
