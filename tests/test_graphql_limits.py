@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.graphql.limits import _Walker
+from app.graphql.limits import SEARCH_READS, _Walker
 from app.graphql.schema import export_sdl
 from tests.admin_helpers import bearer
 from tests.conftest import AppFactory
@@ -130,6 +130,18 @@ def test_introspection_counts_its_objects(demo_client: TestClient, app_factory: 
     assert error["extensions"] == {"code": "MAX_COST_EXCEEDED", "maximum": 15_000}
     with TestClient(app_factory(graphql_max_cost=1_000)) as client:
         assert gql(client, get_introspection_query(descriptions=True))["__schema"]["types"]
+
+
+def test_a_search_costs_the_matches_it_ranks(demo_client: TestClient) -> None:
+    """A search ranks up to a few thousand matches each time it runs: counted as its page
+    alone, 300 aliases of one search passed and ran 300 searches in one request. Each
+    costs `SEARCH_READS` more: a search or a few run, hundreds are refused."""
+    one = '{ search(query: "kidnapping", first: 100) { totalCount } }'
+    assert gql(demo_client, one)["search"]["totalCount"] > 0
+    many = " ".join(f'a{i}: search(query: "kidnapping") {{ totalCount }}' for i in range(300))
+    error = _request_error(demo_client, f"{{ {many} }}")
+    assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert error["extensions"]["cost"] == 300 * (20 + SEARCH_READS)
 
 
 def test_what_skip_and_include_leave_out_costs_nothing(demo_client: TestClient) -> None:
