@@ -40,15 +40,24 @@ def schema_problem(url: str) -> tuple[str, bool] | None:
     """What keeps this release from using the database at `url`, and whether migrating
     mends it (behind this release: True; migrated by a newer one: False); None: it is at
     this release's migration."""
+    from pathlib import Path
+
+    from sqlalchemy import make_url
+
     from app.db import make_engine
     from app.migrations import current_revision, head_revision, is_known_revision
 
+    shown = redacted(url)
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        # Opening it would create an empty file, left behind by the failed command.
+        return f"There is no database file at {file}.", True
     engine = make_engine(url)
     try:
         revision = current_revision(engine)
     finally:
         engine.dispose()
-    shown = redacted(url)
     if revision is not None and revision != head_revision() and not is_known_revision(revision):
         return (
             f"The database {shown} is at migration {revision}, which this release "

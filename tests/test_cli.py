@@ -377,3 +377,25 @@ def test_serve_waits_for_a_database_that_is_not_there_yet(
         get_settings.cache_clear()
         with psycopg.connect(plain_admin, autocommit=True) as db:
             db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_commands_on_a_missing_sqlite_file_leave_none_behind(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`keys list`, `export`, `import` on a SQLite path with no file said what was wrong,
+    but opening it left an empty database file behind. They say there is none, and create
+    nothing; `migrate` makes it."""
+    path = tmp_path / "nothing.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    get_settings.cache_clear()
+    try:
+        for command in (["keys", "list"], ["export"]):
+            result = runner.invoke(cli, command)
+            assert result.exit_code == 1, (command, result.output)
+            assert f"There is no database file at {path}." in result.output
+            assert "Run `dossier migrate` first." in result.output
+            assert not path.exists()
+        assert runner.invoke(cli, ["migrate"]).exit_code == 0
+        assert runner.invoke(cli, ["keys", "list"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
