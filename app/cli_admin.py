@@ -40,19 +40,10 @@ def schema_problem(url: str) -> tuple[str, bool] | None:
     """What keeps this release from using the database at `url`, and whether migrating
     mends it (behind this release: True; migrated by a newer one: False); None: it is at
     this release's migration."""
-    from pathlib import Path
-
-    from sqlalchemy import make_url
-
     from app.db import make_engine
     from app.migrations import current_revision, head_revision, is_known_revision
 
     shown = redacted(url)
-    parsed = make_url(url)
-    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
-        # Opening it would create an empty file, left behind by the failed command.
-        return f"There is no database file at {file}.", True
     engine = make_engine(url)
     try:
         revision = current_revision(engine)
@@ -74,6 +65,20 @@ def schema_problem(url: str) -> tuple[str, bool] | None:
     return None
 
 
+def _no_file(url: str) -> tuple[str, bool] | None:
+    """A SQLite URL naming a file that does not exist: opening it would create an empty
+    database, left behind by the command that then fails."""
+    from pathlib import Path
+
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file in (None, "", ":memory:") or Path(str(file)).exists():
+        return None
+    return f"There is no database file at {file}.", True
+
+
 def redacted(url: str) -> str:
     """`url` without its password, for messages."""
     from sqlalchemy import make_url
@@ -92,7 +97,7 @@ def database_session() -> Iterator[Session]:
     from app.db import database_message, make_engine, make_session_factory, session_scope
 
     settings = get_settings()
-    problem = schema_problem(settings.database_url)
+    problem = _no_file(settings.database_url) or schema_problem(settings.database_url)
     if problem is not None:
         message, behind = problem
         typer.echo(message + (" Run `dossier migrate` first." if behind else ""), err=True)
