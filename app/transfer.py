@@ -43,6 +43,7 @@ from app.content.types import BY_COLLECTION, BY_NAME, ContentType
 from app.content.writes import (
     current_document,
     lock_writers,
+    sequence_past,
     upsert_item,
     validate,
     written_alongside,
@@ -363,6 +364,15 @@ def _upsert_lines(
     # The writers' lock before the first read: which slugs exist decides insert or update.
     lock_writers(session)
     _defer_versions(session)
+    # Each type's id sequence past the ids the lines keep, once before any is written: a
+    # line given a new id (none in the file, or its id taken) must not draw a kept one.
+    kept: dict[str, tuple[ContentType, int]] = {}
+    for line in parsed:
+        if line.row_id is not None:
+            top = kept.get(line.ctype.name, (line.ctype, 0))[1]
+            kept[line.ctype.name] = (line.ctype, max(top, line.row_id))
+    for ctype, top in kept.values():
+        sequence_past(session, ctype, top)
     result = ImportResult(records=len(parsed))
     changed_lines: set[int] = set()
     changed_rows: dict[int, tuple[ContentType, Any]] = {}

@@ -293,7 +293,8 @@ def create_item(
 ) -> Any:
     """Create an item. `row_id`: the id to give it if no row of its type holds it, deleted
     ones included (`dossier import` keeps an exported item's id, and with it the calendar
-    UID and feed GUID made from it); else, as without it, the next."""
+    UID and feed GUID made from it); else, as without it, the next. The caller moves the
+    type's id sequence past the ids it gives (`sequence_past`)."""
     lock_writers(session)
     ctype = BY_COLLECTION[collection]
     doc = validate(collection, data).model_dump(mode="python", exclude_unset=False)
@@ -307,7 +308,6 @@ def create_item(
     row = ctype.model(slug=slug)
     if row_id is not None and session.get(ctype.model, row_id) is None:
         row.id = row_id
-        _sequence_past(session, ctype, row_id)
     session.add(row)
     _apply(session, ctype, row, doc)
     if ctype.name == "quote":
@@ -323,10 +323,10 @@ def create_item(
     return row
 
 
-def _sequence_past(session: Session, ctype: ContentType, row_id: int) -> None:
-    """PostgreSQL: the type's id sequence past `row_id`, which a row was given without
-    drawing from it: the next row made without one (a later line of the same import, a
-    POST) would be given it, a duplicate key. SQLite numbers a new row past the highest."""
+def sequence_past(session: Session, ctype: ContentType, row_id: int) -> None:
+    """PostgreSQL: the type's id sequence past `row_id`, which rows may be given without
+    drawing from it (`create_item`'s `row_id`): the next row made without one would be
+    given it, a duplicate key. SQLite numbers a new row past the highest."""
     if session.get_bind().dialect.name != "postgresql":
         return
     session.execute(
