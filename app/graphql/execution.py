@@ -45,13 +45,11 @@ from app.content.writes import MAX_JSON_DEPTH, nests_too_deep
 from app.graphql.context import Context
 from app.graphql.fast import FastExecutor
 from app.graphql.limits import (
-    INTROSPECTION_OBJECTS,
     QUERY_TOO_LARGE,
     Limits,
     ObjectBudget,
     TooManyObjects,
     check_limits,
-    introspects,
     limit_error,
     too_many_objects,
 )
@@ -250,7 +248,7 @@ def _field_error(error: GraphQLError) -> dict[str, Any]:
     return _format(masked)
 
 
-_PLANS: dict[tuple[Any, ...], tuple[list[GraphQLError], Projection | None]] = {}
+_PLANS: dict[tuple[Any, ...], tuple[list[GraphQLError], Projection | None, int]] = {}
 # The plan of a request the fast path cannot plan (graphql-core executes it).
 NOT_PLANNED: Projection = MappingProxyType({})
 
@@ -325,23 +323,24 @@ def execute_request(
     plan_key = (query, params.operation_name, _variables_key(params.variables), limits, fast_path)
     planned = _PLANS.get(plan_key)
     if planned is None:
-        limit_errors = check_limits(GRAPHQL_SCHEMA, operation, fragments, variables, limits)
-        planned = (limit_errors, None)
+        limit_errors, objects = check_limits(
+            GRAPHQL_SCHEMA, operation, fragments, variables, limits
+        )
+        planned = (limit_errors, None, objects)
         if not limit_errors and fast_path:
             try:
-                planned = (limit_errors, FAST.plan(operation, fragments, variables))
+                planned = (limit_errors, FAST.plan(operation, fragments, variables), objects)
             except Exception as exc:  # e.g. `@include(if: $x)` with `x: null`
                 # graphql-core reports it as the specification says: planned as stock.
                 logger.debug("fast path cannot plan: %r", exc)
-                planned = (limit_errors, NOT_PLANNED)
+                planned = (limit_errors, NOT_PLANNED, objects)
         if len(_PLANS) >= 512:
             _PLANS.clear()
         _PLANS[plan_key] = planned
-    limit_errors, projection = planned
+    limit_errors, projection, objects = planned
     if limit_errors:
         return request_error(list(limit_errors))
-    allowance = INTROSPECTION_OBJECTS if introspects(operation, fragments) else 0
-    context.budget = ObjectBudget(limits.max_cost + allowance)
+    context.budget = ObjectBudget(objects)
     if fast_path and projection is not NOT_PLANNED:
         try:
             data = FAST.execute(operation, fragments, variables, context, projection)

@@ -139,6 +139,8 @@ class _Walker:
         # wherever the fragment is spread: its type is its own, and a cost is linear in
         # the items around it.
         self.walked: dict[str, tuple[int, int]] = {}
+        # Whether the operation asks for `__schema` or `__type` (`INTROSPECTION_OBJECTS`).
+        self.introspects = False
 
     def walk(
         self,
@@ -187,6 +189,7 @@ class _Walker:
     ) -> tuple[int, int]:
         name = node.name.value
         if name in INTROSPECTION_FIELDS:
+            self.introspects = True
             return 0, 0
         definition = parent.fields.get(name) if parent is not None else None
         if node.selection_set is None or definition is None:
@@ -246,41 +249,16 @@ class _Walker:
         return found if isinstance(found, GraphQLObjectType | GraphQLInterfaceType) else None
 
 
-def introspects(
-    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
-) -> bool:
-    """Whether the operation asks for `__schema` or `__type` (root fields, maybe through
-    fragments)."""
-    seen: set[str] = set()
-
-    def visit(selection_set: SelectionSetNode) -> bool:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.name.value in INTROSPECTION_FIELDS:
-                    return True
-            elif isinstance(selection, InlineFragmentNode):
-                if visit(selection.selection_set):
-                    return True
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is not None and name not in seen:
-                    seen.add(name)
-                    if visit(fragment.selection_set):
-                        return True
-        return False
-
-    return visit(operation.selection_set)
-
-
 def check_limits(
     schema: GraphQLSchema,
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
     variables: VariableValues,
     limits: Limits,
-) -> list[GraphQLError]:
-    """The limit errors of an operation (empty when it may run)."""
+) -> tuple[list[GraphQLError], int]:
+    """The limit errors of an operation (empty when it may run), and the objects its
+    execution may complete (`ObjectBudget`: the maximum cost, and `INTROSPECTION_OBJECTS`
+    more if it asks for introspection)."""
     root = schema.get_root_type(operation.operation)
     walker = _Walker(schema, fragments, variables, limits)
     depth, cost = walker.walk(operation.selection_set, root, 1)
@@ -304,4 +282,4 @@ def check_limits(
                 maximum=limits.max_cost,
             )
         )
-    return errors
+    return errors, limits.max_cost + (INTROSPECTION_OBJECTS if walker.introspects else 0)
