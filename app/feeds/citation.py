@@ -23,7 +23,7 @@ from app.feeds.bibliography import (
     render,
 )
 from app.feeds.sources import usable_key
-from app.feeds.urls import absolute
+from app.feeds.urls import site_link
 from app.http.caching import cacheable_response, is_private, surrogate_keys
 from app.http.deps import SessionDep, SettingsDep
 from app.http.errors import NotFound, no_item, problem_responses
@@ -92,7 +92,7 @@ def citation_from_rows(
         day=published_on.day if published_on else None,
         doi=row.doi,
         # Given relative to the site, it is cited whole: a reference manager has no base.
-        url=absolute(settings, row.url) if row.url else None,
+        url=site_link(settings, row.url),
         abstract=row.abstract,
         keywords=[topic.name for topic in topics],
     )

@@ -24,7 +24,7 @@ from app.content.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, NOT_XML, URL_SCHE
 from app.content.types import ContentType
 from app.content.visibility import Viewer
 from app.feeds.eventinfo import STATUS_NOTES, location_text, participants_text, when_text
-from app.feeds.urls import absolute, public_url, tag_uri
+from app.feeds.urls import absolute, public_url, site_link, tag_uri
 
 SUMMARY_LENGTH = 300
 _SPACE = re.compile(r"\s+")
@@ -183,10 +183,8 @@ def _event(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
     parts = [_paragraph(None, note)] if note else []
     parts.append(_paragraph("When", when_text(row)))
     # Links an editor may give relative to the site: a feed reader has no base URL.
-    online_url = absolute(ctx.settings, row.online_url) if row.online_url else None
-    registration_url = (
-        absolute(ctx.settings, row.registration_url) if row.registration_url else None
-    )
+    online_url = site_link(ctx.settings, row.online_url)
+    registration_url = site_link(ctx.settings, row.registration_url)
     where = location_text(row, online_url)
     if where:
         parts.append(_paragraph("Where", where))
@@ -229,7 +227,7 @@ def _publication(ctx: _Context, ctype: ContentType, row: Any) -> FeedEntry:
     entry.authors = [ctx.person(p) for p in people]
     entry.mentions.update(f"per_{p.id}" for p in people)
     entry.summary = excerpt(row.abstract)
-    entry.external_url = doi_url(row.doi) or (absolute(ctx.settings, row.url) if row.url else None)
+    entry.external_url = doi_url(row.doi) or site_link(ctx.settings, row.url)
     source = ", ".join(
         part
         for part in (

@@ -29,7 +29,7 @@ from app.feeds.eventinfo import (
     location_text,
     participants_text,
 )
-from app.feeds.urls import absolute, calendar_uid, public_url
+from app.feeds.urls import calendar_uid, public_url, site_link
 
 if TYPE_CHECKING:
     from icalendar import Event, Timezone
@@ -66,17 +66,19 @@ STATUS = {
 }
 
 
-def _description(settings: Settings, row: Any, people: str | None) -> str:
+def _description(
+    row: Any, people: str | None, online_url: str | None, registration_url: str | None
+) -> str:
     lead = row.summary or row.subtitle
     body = row.body_text
     if lead and body and body.startswith(lead):
         lead = None  # the summary is often the body's first paragraph
     parts = [STATUS_NOTES.get(row.event_status), lead, people, body]
-    if row.registration_url:
-        parts.append(f"Registration: {absolute(settings, row.registration_url)}")
-    if row.attendance_mode != "in_person" and row.online_url:
+    if registration_url:
+        parts.append(f"Registration: {registration_url}")
+    if row.attendance_mode != "in_person" and online_url:
         where = f"on {row.online_platform}" if row.online_platform else "online"
-        parts.append(f"Join {where}: {absolute(settings, row.online_url)}")
+        parts.append(f"Join {where}: {online_url}")
     return "\n\n".join(p for p in parts if p)
 
 
@@ -104,10 +106,13 @@ def _vevent(settings: Settings, row: Any, people: str | None, topics: list[str])
     if has_end(row):  # RFC 5545 §3.8.2.2: DTEND is later than DTSTART
         event.add("dtend", _wall_time(row.ends_at, zone))
     event.add("summary", printable(row.title))
-    description = _description(settings, row, people)
+    # Links an editor may give relative to the site: a calendar has no base URL.
+    online_url = site_link(settings, row.online_url)
+    registration_url = site_link(settings, row.registration_url)
+    description = _description(row, people, online_url, registration_url)
     if description:
         event.add("description", printable(description))
-    location = location_text(row, absolute(settings, row.online_url) if row.online_url else None)
+    location = location_text(row, online_url)
     if location:
         event.add("location", printable(location))
     event.add("status", STATUS.get(row.event_status, "CONFIRMED"))

@@ -28,6 +28,13 @@ def absolute(settings: Settings, url: str, page: str | None = None) -> str:
     return urljoin(page or site_root(settings), url)
 
 
+def site_link(settings: Settings, url: str | None) -> str | None:
+    """A link an editor may give relative to the site (an event's online or registration
+    link, a publication's URL), made `absolute` for readers that have no base URL (feed
+    readers, calendars, reference managers); None stays None."""
+    return absolute(settings, url) if url else None
+
+
 def public_url(settings: Settings, type_name: str, **values: Any) -> str | None:
     """The public page of an item: its type's URL template filled with `values`.
 
