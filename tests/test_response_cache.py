@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from app.http.caching import accepts_gzip
 from app.http.response_cache import (
     CATCH_ALL,
     Entry,
+    Horizon,
     ResponseCache,
     ResponseCacheMiddleware,
     ScheduledHorizon,
@@ -81,7 +83,7 @@ def _run(
 
 def test_repeated_get_is_served_from_cache_and_304_needs_no_app_call() -> None:
     app = FakeApp()
-    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: 60)
+    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: Horizon(60))
     assert _run(middleware, _scope("/api/v1/events", "limit=2&topic=x"))[2] == b'{"call": 1}'
     # Parameter order does not matter.
     status, headers, body = _run(middleware, _scope("/api/v1/events", "topic=x&limit=2"))
@@ -97,8 +99,8 @@ def test_repeated_get_is_served_from_cache_and_304_needs_no_app_call() -> None:
 def test_purge_by_entity_key_drops_only_matching_entries() -> None:
     cache = ResponseCache()
     events, people = FakeApp("events evt_1"), FakeApp("people per_1")
-    mw_events = ResponseCacheMiddleware(events, cache, ttl=lambda: 60)
-    mw_people = ResponseCacheMiddleware(people, cache, ttl=lambda: 60)
+    mw_events = ResponseCacheMiddleware(events, cache, ttl=lambda: Horizon(60))
+    mw_people = ResponseCacheMiddleware(people, cache, ttl=lambda: Horizon(60))
     _run(mw_events, _scope("/api/v1/events"))
     _run(mw_people, _scope("/api/v1/people"))
     assert cache.purge(["evt_1"]) == 1
@@ -110,7 +112,7 @@ def test_purge_by_entity_key_drops_only_matching_entries() -> None:
 def test_responses_without_keys_fall_under_the_catch_all_key() -> None:
     cache = ResponseCache()
     app = FakeApp(keys="")
-    middleware = ResponseCacheMiddleware(app, cache, ttl=lambda: 60)
+    middleware = ResponseCacheMiddleware(app, cache, ttl=lambda: Horizon(60))
     _run(middleware, _scope("/api/v1/search", "q=x"))
     cache.purge(["art_9"])  # any write purges the catch-all key
     _run(middleware, _scope("/api/v1/search", "q=x"))
@@ -140,7 +142,7 @@ def test_private_authenticated_and_preview_requests_bypass_the_cache() -> None:
     assert request_key(_scope("/healthz"), Headers(raw=[])) is None
 
     app = FakeApp(cache_control="private, no-store")
-    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: 60)
+    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: Horizon(60))
     _run(middleware, _scope("/api/v1/events"))
     _run(middleware, _scope("/api/v1/events"))
     assert app.calls == 2
@@ -161,17 +163,17 @@ def test_entries_never_outlive_the_next_scheduled_publication() -> None:
     from datetime import UTC, datetime, timedelta
 
     soon = datetime.now(UTC) + timedelta(seconds=5)
-    horizon = ScheduledHorizon(lambda: soon, max_age=60)
-    assert 0 < horizon.ttl() <= 5.01
-    assert ScheduledHorizon(lambda: None, max_age=60).ttl() == 60
+    horizon = ScheduledHorizon(lambda: {"articles": soon}, max_age=60)
+    assert 0 < horizon.ttl().seconds() <= 5.01
+    assert ScheduledHorizon(lambda: {}, max_age=60).ttl().seconds() == 60
     calls = []
 
-    def lookup() -> datetime:
+    def lookup() -> dict[str, datetime]:
         calls.append(1)
-        return datetime.now(UTC) - timedelta(seconds=1)
+        return {"events": datetime.now(UTC) - timedelta(seconds=1)}
 
     passed = ScheduledHorizon(lookup, max_age=60)
-    assert passed.ttl() == 0
+    assert passed.ttl().seconds() == 0
     time.sleep(0.01)
     passed.ttl()
     assert len(calls) == 2  # a passed moment is looked up again
@@ -184,16 +186,17 @@ def test_a_failing_horizon_lookup_is_logged_once_per_outage(
     traceback of its own, some 80 lines per request through an outage."""
     failing = True
 
-    def lookup() -> None:
+    def lookup() -> dict[str, datetime]:
         if failing:
             raise OSError("the database is away")
+        return {}
 
     horizon = ScheduledHorizon(lookup, max_age=60)
     with caplog.at_level(logging.WARNING, logger="app.http.response_cache"):
-        assert [horizon.ttl() for _ in range(3)] == [0.0, 0.0, 0.0]
+        assert [horizon.ttl().seconds() for _ in range(3)] == [0.0, 0.0, 0.0]
         assert len(caplog.records) == 1
         failing = False
-        assert horizon.ttl() == 60
+        assert horizon.ttl().seconds() == 60
         horizon.reset()
         failing = True
         horizon.ttl()  # the next outage is reported again
@@ -231,7 +234,7 @@ def test_a_cached_response_is_gzipped_once_for_every_client_that_accepts_gzip(
     monkeypatch.setattr(response_cache, "_gzip", counting_gzip)
     app = LargeApp()
     cache = ResponseCache()
-    middleware = ResponseCacheMiddleware(app, cache, ttl=lambda: 60)
+    middleware = ResponseCacheMiddleware(app, cache, ttl=lambda: Horizon(60))
     gzip_headers = [(b"accept-encoding", b"gzip, deflate")]
     _, _, plain = _run(middleware, _scope("/api/v1/events"))  # computed and stored
     size = cache.size
@@ -260,7 +263,7 @@ def test_a_cached_response_is_gzipped_once_for_every_client_that_accepts_gzip(
 
 
 def test_small_cached_responses_are_not_gzipped() -> None:
-    middleware = ResponseCacheMiddleware(FakeApp(), ResponseCache(), ttl=lambda: 60)
+    middleware = ResponseCacheMiddleware(FakeApp(), ResponseCache(), ttl=lambda: Horizon(60))
     gzip_headers = [(b"accept-encoding", b"gzip")]
     _run(middleware, _scope("/api/v1/events"))
     _, headers, body = _run(middleware, _scope("/api/v1/events", headers=gzip_headers))
@@ -312,7 +315,7 @@ def test_hits_while_an_entry_is_being_gzipped_wait_for_it(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(response_cache, "_gzip", slow_gzip)
     app = LargeApp()
-    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: 60)
+    middleware = ResponseCacheMiddleware(app, ResponseCache(), ttl=lambda: Horizon(60))
     _run(middleware, _scope("/api/v1/events"))  # stored
     gzip_scope = _scope("/api/v1/events", headers=[(b"accept-encoding", b"gzip")])
 
@@ -461,18 +464,61 @@ def test_max_age_never_reaches_past_the_next_scheduled_publication(
     with TestClient(app_factory(response_cache=response_cache, cache_max_age=600)) as api:
         assert api.get("/api/v1/articles").headers["cache-control"] == "public, max-age=600"
         soon = (datetime.now(UTC) + timedelta(seconds=90)).isoformat()
-        body = {"title": "Embargoed", "status": "published", "published_at": soon}
+        topic = {"name": "Kidnapping", "slug": "kidnapping"}
+        assert api.post("/api/v1/topics", json=topic, headers=writer).status_code == 201
+        body = {
+            "title": "Embargoed",
+            "status": "published",
+            "published_at": soon,
+            "topics": ["kidnapping"],
+        }
         assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
         for url in (
             "/api/v1/articles",
             "/feeds/articles.rss",
-            "/graphql?query={topics{totalCount}}",
+            "/graphql?query={articles{totalCount}}",
+            "/api/v1/topics/kidnapping/stream",
         ):
             said = api.get(url).headers["cache-control"]
             assert said.startswith("public, max-age="), (url, said)
             assert 80 <= int(said.rsplit("=", 1)[1]) <= 90, (url, said)
             if response_cache:
                 assert api.get(url).headers["cache-control"] == said  # the cached copy too
+
+
+@pytest.mark.parametrize("response_cache", [True, False], ids=["cache", "nocache"])
+def test_max_age_tells_no_one_when_another_types_item_goes_public(
+    app_factory: Any, writer: dict[str, str], response_cache: bool
+) -> None:
+    """A response is capped by the scheduled items of the types it shows, not of every
+    type: `/api/v1/organizations` said `max-age=90` when an embargoed article was due in 90
+    seconds, which told anyone when it would come out. (The entry in the worker's cache
+    lives as long.)"""
+    from datetime import UTC, datetime, timedelta
+
+    with TestClient(app_factory(response_cache=response_cache, cache_max_age=600)) as api:
+        soon = (datetime.now(UTC) + timedelta(seconds=90)).isoformat()
+        topic = {"name": "Kidnapping", "slug": "kidnapping"}
+        assert api.post("/api/v1/topics", json=topic, headers=writer).status_code == 201
+        body = {
+            "title": "Embargoed",
+            "status": "published",
+            "published_at": soon,
+            "topics": ["kidnapping"],
+        }
+        assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+        for url in (
+            "/api/v1/organizations",
+            "/api/v1/topics/kidnapping",
+            "/api/v1/people",
+            "/graphql?query={topics{totalCount}}",
+            "/api/v1/events",
+        ):
+            said = api.get(url).headers["cache-control"]
+            assert said == "public, max-age=600", (url, said)
+            if response_cache:
+                assert api.get(url).headers.get("age") is not None, url  # a replay
+                assert api.get(url).headers["cache-control"] == said
 
 
 def test_the_scheduled_horizon_is_looked_up_off_the_event_loop() -> None:
@@ -483,8 +529,9 @@ def test_the_scheduled_horizon_is_looked_up_off_the_event_loop() -> None:
     loop_thread = threading.get_ident()  # `_run`'s asyncio.run runs the loop here
     looked_up_in: list[int] = []
 
-    def lookup() -> None:
+    def lookup() -> dict[str, datetime]:
         looked_up_in.append(threading.get_ident())
+        return {}
 
     horizon = ScheduledHorizon(lookup, max_age=60)
     middleware = ResponseCacheMiddleware(
@@ -505,9 +552,9 @@ def test_without_the_cache_the_horizon_is_looked_up_again_every_refresh() -> Non
     import time as clock
 
     looked_up: list[float] = []
-    horizon = ScheduledHorizon(lambda: looked_up.append(clock.time()), 60, refresh=0.2)
-    assert horizon.ttl() == 60
-    assert horizon.known_ttl() == 60  # known: no lookup
+    horizon = ScheduledHorizon(lambda: looked_up.append(clock.time()) or {}, 60, refresh=0.2)
+    assert horizon.ttl().seconds() == 60
+    assert horizon.known_ttl() is not None  # known: no lookup
     assert len(looked_up) == 1
     clock.sleep(0.25)
     assert horizon.known_ttl() is None
@@ -542,7 +589,7 @@ def test_no_error_is_kept_by_a_cdn(client: TestClient, writer: dict[str, str]) -
 
 def test_a_304_replayed_for_a_response_without_vary_sends_none() -> None:
     """A feed varies by nothing but gzip; a small one by nothing: no empty `Vary` line."""
-    middleware = ResponseCacheMiddleware(FakeApp(), ResponseCache(), ttl=lambda: 60)
+    middleware = ResponseCacheMiddleware(FakeApp(), ResponseCache(), ttl=lambda: Horizon(60))
     status, headers, _ = _run(middleware, _scope("/feeds/articles.rss"))
     assert (status, b"vary" in headers) == (200, False)
     conditional = _scope("/feeds/articles.rss", headers=[(b"if-none-match", b'"abc"')])

@@ -2169,6 +2169,14 @@ __all__ = [
 ]
 
 
-def next_scheduled(session: Session, now: datetime | None = None) -> datetime | None:
-    """When the next scheduled item becomes public (caches must not outlive that moment)."""
-    return next_public_at(session, [t.model for t in ALL_TYPES], now or datetime.now(UTC))
+def next_scheduled(session: Session, now: datetime | None = None) -> dict[str, datetime]:
+    """When each type's next scheduled item becomes public, by collection (types with none
+    left out): a response that shows a type must not be kept past that moment, and one that
+    does not show it must not tell when it comes."""
+    moment = now or datetime.now(UTC)
+    soonest = {}
+    for ctype in ALL_TYPES:
+        upcoming = next_public_at(session, [ctype.model], moment)
+        if upcoming is not None:
+            soonest[ctype.collection] = upcoming
+    return soonest

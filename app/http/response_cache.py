@@ -9,7 +9,7 @@ and 304s to a conditional one — then need no database query at all.
 With several workers, each write is broadcast on a Redis channel and every worker purges
 the same keys; while that channel is down a worker serves no cached responses, so a
 missed invalidation can never leave it stale. Scheduled items become public by time, not
-by a write, so no entry outlives the next scheduled `published_at`.
+by a write, so no entry outlives the next scheduled `published_at` of a type it shows.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
@@ -233,10 +233,10 @@ class ResponseCacheMiddleware:
         self,
         app: ASGIApp,
         cache: ResponseCache,
-        ttl: Callable[[], float],
-        known_ttl: Callable[[], float | None] | None = None,
+        ttl: Callable[[], Horizon],
+        known_ttl: Callable[[], Horizon | None] | None = None,
     ) -> None:
-        """`ttl`: seconds an entry made now may live (`ScheduledHorizon.ttl`). With
+        """`ttl`: how long an entry made now may live (`ScheduledHorizon.ttl`). With
         `known_ttl`, that answer when it needs no database (else None), and `ttl` is then
         called in a worker thread: it reads the database."""
         self.app = app
@@ -299,12 +299,15 @@ class ResponseCacheMiddleware:
         else:
             known = self.known_ttl()  # (one look, under the horizon's lock: no race)
             horizon = known if known is not None else await anyio.to_thread.run_sync(self.ttl)
-        deadline = time.monotonic() + horizon
+        started = time.monotonic()
         captured: dict[str, object] = {"chunks": []}
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _within(list(message.get("headers", [])), horizon)
+                headers = list(message.get("headers", []))
+                seconds = horizon.for_headers(headers)
+                captured["deadline"] = started + seconds
+                message["headers"] = _within(headers, seconds)
                 captured["status"] = message["status"]
                 captured["headers"] = list(message["headers"])
             elif message["type"] == "http.response.body":
@@ -325,6 +328,7 @@ class ResponseCacheMiddleware:
         # No longer than the response says (`upcoming` lists: until an event ends), nor past
         # the next scheduled publication as of the request's start.
         said = cache_control_max_age(header_map[b"cache-control"])
+        deadline: float = captured["deadline"]  # type: ignore[assignment]
         ttl = min(deadline - time.monotonic(), float("inf") if said is None else said)
         if ttl <= 0:
             return
@@ -349,7 +353,7 @@ class ResponseCacheMiddleware:
 
 def _within(headers: list[tuple[bytes, bytes]], horizon: float) -> list[tuple[bytes, bytes]]:
     """A public response's `max-age` no longer than `horizon` (the next scheduled
-    publication): no write happens when an item goes live, so nothing purges a CDN or a
+    publication of a type it shows): no write happens when an item goes live, so nothing purges a CDN or a
     browser then; their copies must expire by themselves."""
     for index, (name, value) in enumerate(headers):
         if name.lower() != b"cache-control":
@@ -370,8 +374,8 @@ class ScheduledMaxAgeMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        ttl: Callable[[], float],
-        known_ttl: Callable[[], float | None],
+        ttl: Callable[[], Horizon],
+        known_ttl: Callable[[], Horizon | None],
     ) -> None:
         self.app = app
         self.ttl = ttl
@@ -388,7 +392,8 @@ class ScheduledMaxAgeMiddleware:
 
         async def capped(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _within(list(message.get("headers", [])), horizon)
+                headers = list(message.get("headers", []))
+                message["headers"] = _within(headers, horizon.for_headers(headers))
             await send(message)
 
         await self.app(scope, receive, capped)
@@ -445,21 +450,47 @@ async def _replay(
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
+@dataclass(frozen=True)
+class Horizon:
+    """How long a public response made now may be kept: `max_age`, and no longer than the
+    next scheduled item of a type it shows goes public (`scheduled`: seconds left, by
+    collection). A response is capped only by the types its `Surrogate-Key` names: a list of
+    organizations does not tell when an embargoed article comes out."""
+
+    max_age: float
+    scheduled: dict[str, float] = field(default_factory=dict)
+
+    def seconds(self, keys: Iterable[str] | None = None) -> float:
+        """For a response with these surrogate keys; with none (a response that names no
+        type), the soonest of every type's."""
+        named = None if keys is None else set(keys)
+        soonest = [left for name, left in self.scheduled.items() if not named or name in named]
+        return max(min([self.max_age, *soonest]), 0.0)
+
+    def for_headers(self, headers: list[tuple[bytes, bytes]]) -> float:
+        """`seconds` for a response's headers (its `Surrogate-Key`)."""
+        for name, value in headers:
+            if name.lower() == b"surrogate-key":
+                return self.seconds(value.decode("latin-1").split())
+        return self.seconds()
+
+
 class ScheduledHorizon:
-    """Seconds until the next scheduled item becomes public, so no entry outlives it.
-    `refresh`: looked up again at least this often (seconds), for a worker that hears of no
-    write (no response cache: no purge, no version poll, to reset it)."""
+    """Seconds until each type's next scheduled item becomes public, so no entry outlives
+    it (`Horizon`). `lookup`: when each type's next scheduled item goes public, by
+    collection. `refresh`: looked up again at least this often (seconds), for a worker that
+    hears of no write (no response cache: no purge, no version poll, to reset it)."""
 
     def __init__(
         self,
-        lookup: Callable[[], datetime | None],
+        lookup: Callable[[], Mapping[str, datetime]],
         max_age: float,
         refresh: float | None = None,
     ) -> None:
         self.lookup = lookup
         self.max_age = max_age
         self.refresh = refresh
-        self._next: float | None = None
+        self._next: dict[str, float] = {}
         self._known = False
         self._known_at = 0.0
         self._failing = False
@@ -469,13 +500,13 @@ class ScheduledHorizon:
         with self._lock:
             self._known = False
 
-    def known_ttl(self) -> float | None:
+    def known_ttl(self) -> Horizon | None:
         """`ttl`, when it can answer without reading the database; else None."""
         now = time.time()
         with self._lock:
-            return None if self._stale(now) else self._seconds(now)
+            return None if self._stale(now) else self._horizon(now)
 
-    def ttl(self) -> float:
+    def ttl(self) -> Horizon:
         now = time.time()
         with self._lock:
             if self._stale(now):
@@ -486,21 +517,20 @@ class ScheduledHorizon:
                     if not self._failing:
                         logger.warning("could not look up the next scheduled item", exc_info=True)
                     self._failing = True
-                    return 0.0
+                    return Horizon(0.0)
                 self._failing = False
-                self._next = upcoming.timestamp() if upcoming else None
+                self._next = {name: moment.timestamp() for name, moment in upcoming.items()}
                 self._known = True
                 self._known_at = now
-            return self._seconds(now)
+            return self._horizon(now)
 
     def _stale(self, now: float) -> bool:
         if self.refresh is not None and now - self._known_at >= self.refresh:
             return True
-        return not self._known or (self._next is not None and self._next <= now)
+        return not self._known or any(moment <= now for moment in self._next.values())
 
-    def _seconds(self, now: float) -> float:
-        horizon = self.max_age if self._next is None else min(self.max_age, self._next - now)
-        return max(horizon, 0.0)
+    def _horizon(self, now: float) -> Horizon:
+        return Horizon(self.max_age, {name: moment - now for name, moment in self._next.items()})
 
 
 # The listener PINGs Redis after this many seconds without a message, and gives the
