@@ -57,6 +57,8 @@ def test_the_documentation_pages_may_load_nothing_from_elsewhere(server_url: str
         assert "default-src 'self'" in policy, path
         assert "https:" not in policy, path
         assert "*" not in policy, path
+        # GraphiQL's `?query=…` is not sent along to the sites its links lead to.
+        assert response.headers["referrer-policy"] == "same-origin", path
 
 
 def test_the_redoc_bundle_is_served_without_its_cdn_logo(server_url: str) -> None:

@@ -34,7 +34,7 @@ from app.http.caching import (
     surrogate_keys,
     weight,
 )
-from app.http.docs import DOCS_CSP, DOCS_STATIC, GRAPHIQL_STATIC
+from app.http.docs import DOCS_HEADERS, DOCS_STATIC, GRAPHIQL_STATIC
 from app.http.viewer import graphql_viewer
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -269,7 +269,7 @@ def graphql_get(
             # GET /graphql answers JSON or this page by `Accept`.
             headers={
                 "Cache-Control": "no-cache",
-                "Content-Security-Policy": DOCS_CSP,
+                **DOCS_HEADERS,
                 "Vary": VARY,
             },
         )

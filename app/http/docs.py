@@ -24,6 +24,9 @@ DOCS_CSP = (
     "img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 )
+# The pages' headers: the policy, and no `Referer` to other sites (GraphiQL's URL holds the
+# query it opened on, `?query=…`; a link followed out of a page took it along).
+DOCS_HEADERS = {"Content-Security-Policy": DOCS_CSP, "Referrer-Policy": "same-origin"}
 
 
 # ReDoc's sidebar footer shows Redocly's logo from their CDN. The policy above blocks it,
@@ -119,5 +122,5 @@ def _redoc_bundle() -> tuple[bytes, str]:
 
 
 def _with_policy(page: HTMLResponse) -> HTMLResponse:
-    page.headers["Content-Security-Policy"] = DOCS_CSP
+    page.headers.update(DOCS_HEADERS)
     return page
