@@ -75,9 +75,10 @@ def _has_topics() -> bool:
 def _refuse_an_old_schema(url: str) -> None:
     """With `MIGRATE_ON_START=false`, a database behind this release is an error at start,
     not a server whose every request fails: migrating is a deploy's own step."""
-    from app.cli_admin import schema_problem
+    from app.cli_admin import missing_file, schema_problem
 
-    problem = schema_problem(url)
+    # (A SQLite file that is not there is not opened: that would leave an empty one.)
+    problem = missing_file(url) or schema_problem(url)
     if problem is not None:
         message, behind = problem
         hint = (

@@ -65,7 +65,7 @@ def schema_problem(url: str) -> tuple[str, bool] | None:
     return None
 
 
-def _no_file(url: str) -> tuple[str, bool] | None:
+def missing_file(url: str) -> tuple[str, bool] | None:
     """A SQLite URL naming a file that does not exist: opening it would create an empty
     database, left behind by the command that then fails."""
     from pathlib import Path
@@ -97,7 +97,7 @@ def database_session() -> Iterator[Session]:
     from app.db import database_message, make_engine, make_session_factory, session_scope
 
     settings = get_settings()
-    problem = _no_file(settings.database_url) or schema_problem(settings.database_url)
+    problem = missing_file(settings.database_url) or schema_problem(settings.database_url)
     if problem is not None:
         message, behind = problem
         typer.echo(message + (" Run `dossier migrate` first." if behind else ""), err=True)

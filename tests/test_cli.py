@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,6 +169,9 @@ def test_serve_without_migrating_refuses_a_database_behind_this_release(
     monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append(args))
     monkeypatch.setenv("MIGRATE_ON_START", "false")
     get_settings.cache_clear()
+    engine = make_engine(cli_database)
+    engine.connect().close()  # there, empty (a SQLite file too)
+    engine.dispose()
 
     refused = runner.invoke(cli, ["serve"])
 
@@ -186,6 +190,28 @@ def test_serve_without_migrating_refuses_a_database_behind_this_release(
     served = runner.invoke(cli, ["serve"])
     assert served.exit_code == 0, served.output
     assert len(calls) == 1
+
+
+def test_serve_without_migrating_leaves_no_file_where_there_was_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It refused the missing database, but opening it to look had made an empty file
+    there: the next start with migrations on found a database where none was meant."""
+    calls: list[Any] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append(args))
+    file = tmp_path / "absent.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{file}")
+    monkeypatch.setenv("MIGRATE_ON_START", "false")
+    get_settings.cache_clear()
+
+    refused = runner.invoke(cli, ["serve"])
+
+    assert refused.exit_code == 1
+    assert f"There is no database file at {file}." in refused.output
+    assert "run `dossier migrate` first" in refused.output
+    assert not file.exists()
+    assert calls == []
+    get_settings.cache_clear()
 
 
 def test_serve_without_migrating_names_a_database_of_a_newer_release(
