@@ -452,6 +452,18 @@ def test_the_weak_etag_of_a_gzipped_item_guards_a_write(
         assert api.get(url).json()["subtitle"] == "z" * 1500
 
 
+def _embargo_an_article(api: TestClient, writer: dict[str, str], seconds: float) -> None:
+    """An article tagged "kidnapping" (a topic made here), public in `seconds`."""
+    from datetime import UTC, datetime, timedelta
+
+    topic = {"name": "Kidnapping", "slug": "kidnapping"}
+    assert api.post("/api/v1/topics", json=topic, headers=writer).status_code == 201
+    soon = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+    body = {"title": "Embargoed", "status": "published", "published_at": soon}
+    body["topics"] = ["kidnapping"]
+    assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+
+
 @pytest.mark.parametrize("response_cache", [True, False], ids=["cache", "nocache"])
 def test_max_age_never_reaches_past_the_next_scheduled_publication(
     app_factory: Any, writer: dict[str, str], response_cache: bool
@@ -459,20 +471,9 @@ def test_max_age_never_reaches_past_the_next_scheduled_publication(
     """No write happens when a scheduled item goes live, so no purge reaches a CDN: the
     copies it keeps must expire by then, as the worker's own do. With the worker's cache
     off too (the CDN's is not: it said max-age=600 and kept the list ten minutes)."""
-    from datetime import UTC, datetime, timedelta
-
     with TestClient(app_factory(response_cache=response_cache, cache_max_age=600)) as api:
         assert api.get("/api/v1/articles").headers["cache-control"] == "public, max-age=600"
-        soon = (datetime.now(UTC) + timedelta(seconds=90)).isoformat()
-        topic = {"name": "Kidnapping", "slug": "kidnapping"}
-        assert api.post("/api/v1/topics", json=topic, headers=writer).status_code == 201
-        body = {
-            "title": "Embargoed",
-            "status": "published",
-            "published_at": soon,
-            "topics": ["kidnapping"],
-        }
-        assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+        _embargo_an_article(api, writer, seconds=90)
         for url in (
             "/api/v1/articles",
             "/feeds/articles.rss",
@@ -494,19 +495,8 @@ def test_max_age_tells_no_one_when_another_types_item_goes_public(
     type: `/api/v1/organizations` said `max-age=90` when an embargoed article was due in 90
     seconds, which told anyone when it would come out. (The entry in the worker's cache
     lives as long.)"""
-    from datetime import UTC, datetime, timedelta
-
     with TestClient(app_factory(response_cache=response_cache, cache_max_age=600)) as api:
-        soon = (datetime.now(UTC) + timedelta(seconds=90)).isoformat()
-        topic = {"name": "Kidnapping", "slug": "kidnapping"}
-        assert api.post("/api/v1/topics", json=topic, headers=writer).status_code == 201
-        body = {
-            "title": "Embargoed",
-            "status": "published",
-            "published_at": soon,
-            "topics": ["kidnapping"],
-        }
-        assert api.post("/api/v1/articles", json=body, headers=writer).status_code == 201
+        _embargo_an_article(api, writer, seconds=90)
         for url in (
             "/api/v1/organizations",
             "/api/v1/topics/kidnapping",
@@ -552,7 +542,12 @@ def test_without_the_cache_the_horizon_is_looked_up_again_every_refresh() -> Non
     import time as clock
 
     looked_up: list[float] = []
-    horizon = ScheduledHorizon(lambda: looked_up.append(clock.time()) or {}, 60, refresh=0.2)
+
+    def lookup() -> dict[str, datetime]:
+        looked_up.append(clock.time())
+        return {}
+
+    horizon = ScheduledHorizon(lookup, 60, refresh=0.2)
     assert horizon.ttl().seconds() == 60
     assert horizon.known_ttl() is not None  # known: no lookup
     assert len(looked_up) == 1
