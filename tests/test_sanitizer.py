@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.content.text import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
+    RICH_TEXT_MAX,
     URL_SCHEMES,
     html_to_text,
+    open_formatting,
     sanitize_html,
 )
 from tests.admin_helpers import Keys
@@ -236,3 +238,72 @@ def test_character_references_to_control_characters_are_dropped(
     for item in (created.json(), stored):
         assert item["body"] == '<p>Hostage talks</p><p><abbr title="UN">UN</abbr></p>'
         assert item["body_text"] == "Hostage talks\n\nUN"
+
+
+def test_rich_text_is_limited_as_it_would_be_stored(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """The 200,000-character limit was checked on the HTML as sent: `R&D` is stored as
+    `R&amp;D`, so a body of 196,007 characters was stored as 392,007, and every later write
+    of the item (a PATCH of its title, an import of its export) failed the limit. Refused
+    now as it would be stored; nothing is written."""
+    keys = Keys(session_factory)
+    body = "<p>" + "R&D " * 49_000 + "</p>"
+    assert len(body) < RICH_TEXT_MAX < len(sanitize_html(body))
+    refused = client.post(
+        "/api/v1/articles", json={"title": "Ampersands", "body": body}, headers=keys.writer
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["errors"][0]
+    assert error["loc"] == ["body", "body"]
+    assert "392,007 characters once sanitized" in error["msg"]
+    person = client.post(
+        "/api/v1/people", json={"name": "Fellow", "bio": body}, headers=keys.writer
+    )
+    assert person.status_code == 422
+    assert person.json()["errors"][0]["loc"] == ["body", "bio"]
+    assert client.get("/api/v1/articles?preview=true", headers=keys.previewer).json()["data"] == []
+    assert client.get("/api/v1/people").json()["data"] == []
+    # Up to the limit as stored, the item is written and stays writable.
+    fits = "<p>" + "R&D " * 24_000 + "</p>"
+    assert len(sanitize_html(fits)) <= RICH_TEXT_MAX
+    created = client.post(
+        "/api/v1/articles", json={"title": "Fits", "body": fits}, headers=keys.writer
+    )
+    assert created.status_code == 201, created.text
+    renamed = client.patch(
+        f"/api/v1/articles/{created.json()['id']}",
+        json={"title": "Still fits"},
+        headers=keys.writer,
+    )
+    assert renamed.status_code == 200, renamed.text
+
+
+def test_formatting_left_open_is_refused_before_the_parser_multiplies_it(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    """A formatting element left open is opened again in every later block: 1,000 distinct
+    `<b>`s left open in 22 KB came out as 7 MB of HTML in 0.6 s (2,000: 28 MB, 2.0 s), with
+    the writers' lock held. Refused before sanitizing; ordinary nesting, sloppy repeated
+    `<b>`s (a parser keeps three alike) and links that close each other pass."""
+    import time
+
+    keys = Keys(session_factory)
+    opened = "".join(f'<b id="{i}">' for i in range(2_000))
+    body = f"<p>{opened}x</p>" + "<p>x</p>" * 2_000
+    started = time.perf_counter()
+    refused = client.post(
+        "/api/v1/events",
+        json={"title": "Bold", "starts_at": "2026-01-01T00:00:00Z", "body": body},
+        headers=keys.writer,
+    )
+    assert time.perf_counter() - started < 2  # (2.0 s of parsing alone before)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["errors"][0]
+    assert error["loc"] == ["body", "body"]
+    assert "leaves 2000 formatting elements" in error["msg"]
+    assert client.get("/api/v1/events?preview=true", headers=keys.previewer).json()["data"] == []
+    assert open_formatting("<p><b><i><u>x</u></i></b></p>" * 500) == 3
+    assert open_formatting("<p><b>Q:</p>" * 500) == 3
+    assert open_formatting("".join(f'<p><a href="/{i}">x</p>' for i in range(500))) == 1
+    assert open_formatting("".join(f"<i title='{i}'>" for i in range(33))) == 33

@@ -29,7 +29,7 @@ from app.content.placement import check_placement, follow_body, hidden_place
 from app.content.relations import RELATIONS
 from app.content.restored import mark_showing
 from app.content.search import index_item, is_indexed
-from app.content.text import NOT_XML, html_to_text, sanitize_html, slugify
+from app.content.text import NOT_XML, html_to_text, rich_text_problem, sanitize_html, slugify
 from app.content.types import BY_COLLECTION, QUOTE, ContentType
 from app.content.visibility import Viewer, is_visible
 from app.db import take_writers_lock, utcnow
@@ -172,9 +172,25 @@ def validate(collection: str, data: Any) -> BaseModel:
     if nul := _forbidden_characters(data, ["body"]):
         raise invalid(nul)
     try:
-        return WRITE_MODELS[collection].model_validate(data)
+        model = WRITE_MODELS[collection].model_validate(data)
     except ValidationError as exc:
         raise invalid(_errors_from(collection, exc)) from None
+    if refused := _rich_text_refused(collection, model):
+        raise invalid(refused)
+    return model
+
+
+def _rich_text_refused(collection: str, model: BaseModel) -> list[dict[str, object]]:
+    """Rich text that would be stored longer than a write may send (the length checked so
+    far is of the HTML as sent), or that the parser would make so (`rich_text_problem`):
+    an item stored over the limit failed every later write's checks, its import's too."""
+    refused: list[dict[str, object]] = []
+    for name in RICH_TEXT.get(BY_COLLECTION[collection].name, {}):
+        value = getattr(model, name, None)
+        problem = rich_text_problem(value)[0] if value else None
+        if problem is not None:
+            refused.append({"loc": ["body", name], "msg": problem})
+    return refused
 
 
 def lock_writers(session: Session) -> None:

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.content.text import ALLOWED_TAGS
+from app.content.text import ALLOWED_TAGS, RICH_TEXT_MAX
 from app.schemas import Schema
 
 T = TypeVar("T", bound=Any)
@@ -90,7 +90,7 @@ PUBLISHED_AT = (
 )
 Short = Annotated[str, StringConstraints(max_length=300)]
 Line = Annotated[str, StringConstraints(max_length=500)]
-Text = Annotated[str, StringConstraints(max_length=200_000)]
+Text = Annotated[str, StringConstraints(max_length=RICH_TEXT_MAX)]
 
 
 def _not_blank(value: str) -> str:
