@@ -59,6 +59,10 @@ PG_TSVECTOR = "search_document.tsv"
 # PostgreSQL's text search configuration (migration `search_folds_accents`): `english`,
 # its words unaccented first, as SQLite's tokenizer removes diacritics.
 PG_CONFIG = "dossier_search"
+# Characters PostgreSQL's parser reads inside a word (a host name, a file name, an e-mail
+# address), where SQLite's tokenizer ends one; and what ends it there (`split_joined`).
+JOINERS = "./@:"
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 # PostgreSQL's English stop words (`tsearch_data/english.stop`, Snowball's list), which its
@@ -624,14 +628,34 @@ def _sqlite_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
     ]
 
 
+def split_joined(document: Any) -> Any:
+    """The document as PostgreSQL's search vector reads it (migration
+    `search_splits_joined_words`): a zero-width space after each of `JOINERS`, where the
+    parser ends a word, so `LeanIn.org` is the words `leanin` and `org`, as on SQLite."""
+    return func.regexp_replace(document, f"([{JOINERS}])", "\\1" + ZERO_WIDTH_SPACE, "g")
+
+
+def _any_word(q: str) -> Any:
+    """A query matching any of `q`'s words: what a snippet marks. The words a document
+    matched for (all of them) may stand far apart: with them all asked for, `ts_headline`
+    found no passage short enough and showed the document's first words, unmarked."""
+    config: ColumnElement[Any] = literal_column(f"'{PG_CONFIG}'::regconfig")
+    words = _words(q)
+    if len(words) < 2:
+        return _tsquery(q)
+    query: ColumnElement[Any] = func.plainto_tsquery(config, words[0])
+    for word in words[1:]:
+        query = query.op("||")(func.plainto_tsquery(config, word))
+    return query
+
+
 def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
     """ts_headline only for the page's rows: it is the expensive part of PostgreSQL search."""
     doc = SearchDocument
-    tsquery = _tsquery(q)
     headline = func.ts_headline(
         literal_column(f"'{PG_CONFIG}'::regconfig"),
-        func.coalesce(doc.title, "") + " " + func.coalesce(doc.body, ""),
-        tsquery,
+        split_joined(func.coalesce(doc.title, "") + " " + func.coalesce(doc.body, "")),
+        _any_word(q),
         f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=1",
     )
     keys = [(h.ctype.name, h.entity_id) for h in hits]
@@ -640,7 +664,7 @@ def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
             tuple_(doc.entity_type, doc.entity_id).in_(keys)
         )
     ).all()
-    snippets = {(r[0], r[1]): r[2] for r in rows}
+    snippets = {(r[0], r[1]): r[2].replace(ZERO_WIDTH_SPACE, "") for r in rows}
     return [
         Hit(h.ctype, h.entity_id, h.score, snippets.get((h.ctype.name, h.entity_id), ""))
         for h in hits
