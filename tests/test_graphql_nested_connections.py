@@ -26,7 +26,7 @@ from app.models import (
     Quote,
 )
 from tests.admin_helpers import PREVIEW, bearer, make_key
-from tests.graphql_support import gql, walk_pages
+from tests.graphql_support import gql, post, walk_pages
 from tests.support import count_queries
 
 NOW = datetime.now(UTC)
@@ -275,3 +275,27 @@ def test_batched_pages_changed_since_equal_each_parents_own(
         with monkeypatch.context() as patch:
             _per_parent(patch)
             assert gql(client, query, {"first": PEOPLE}) == batched
+
+
+@pytest.mark.parametrize(
+    ("field", "name"),
+    [
+        ("events", "person"),
+        ("articles", "author"),
+        ("publications", "author"),
+        ("quotes", "speaker"),
+    ],
+)
+def test_a_persons_own_list_refuses_another_person_filter(
+    seeded: FastAPI, field: str, name: str
+) -> None:
+    """The filter was replaced by the parent's own slug, and the list came back unfiltered:
+    346 events of gen-person-000001 `filter: {person: <another>}`, the ones the other is
+    not in among them. Refused, batched (first page) or not (a later one)."""
+    with TestClient(seeded) as api:
+        for after in ("", ', after: "x"'):
+            query = f'{{ person(slug: "p01") {{ {field}(first: 2{after}, filter: {{{name}: "p02"}}) {{ totalCount }} }} }}'
+            (error,) = post(api, query).json()["errors"]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+            assert f"filter.{name}" in error["message"], error
+            assert "person's own" in error["message"], error

@@ -247,6 +247,13 @@ def list_params(
             value = _given(getattr(filter, _python_name(spec.name)))
             if value is not None:
                 params.filters[spec.name] = spec.parse(_raw(value))
+    for name in fixed or {}:
+        if name in params.filters:
+            # It was replaced by the parent's own slug: the list came back unfiltered.
+            raise QueryError(
+                f"filter.{name}",
+                "this list is already the person's own; leave it out (the top-level list takes it)",
+            )
     params.filters.update(fixed or {})
     return params
 
