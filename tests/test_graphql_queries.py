@@ -415,3 +415,20 @@ def test_a_participant_has_the_title_the_event_gives_them(demo_client: TestClien
         == "Hamid and Christina Moghadam Director of Iranian Studies\nStanford University"
     )
     assert milani["person"]["title"] == "Research Fellow, Hoover Institution"
+
+
+def test_a_blank_q_is_no_q_in_every_list_as_in_rest(demo_client: TestClient) -> None:
+    """`q: "  "` was an error in a list (`must contain at least one word`), ignored by a
+    topic's stream, and REST's `q=%20%20` ignored it too: now no words in every one."""
+    query = """{ articles(filter: {q: "  "}) { totalCount }
+      all: articles { totalCount }
+      person(slug: "beatriz-magaloni") { events(filter: {q: " "}) { totalCount } every: events { totalCount } }
+      topic(slug: "kidnapping") { stream(filter: {q: "  "}) { totalCount } whole: stream { totalCount } } }"""
+    data = gql(demo_client, query)
+    assert data["articles"]["totalCount"] == data["all"]["totalCount"] > 0
+    rest = demo_client.get("/api/v1/articles", params={"q": "  "}).json()["meta"]["total"]
+    assert rest == data["all"]["totalCount"]
+    person = data["person"]
+    assert person["events"]["totalCount"] == person["every"]["totalCount"] > 0
+    stream = data["topic"]
+    assert stream["stream"]["totalCount"] == stream["whole"]["totalCount"] > 0

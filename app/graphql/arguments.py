@@ -242,7 +242,7 @@ def list_params(
     )
     if filter is not None:
         _common_filters(params, filter)
-        params.q = _given(filter.q)
+        params.q = (_given(filter.q) or "").strip() or None  # as REST's `q=`, and the stream's
         for spec in FILTERS[ctype.collection].values():
             value = _given(getattr(filter, _python_name(spec.name)))
             if value is not None:
