@@ -109,6 +109,26 @@ def test_a_contact_is_checked(api: TestClient, keys: Keys, contact: Any, field: 
     assert response.json()["errors"][0]["loc"] == ["body", "contacts", "1", field]
 
 
+@pytest.mark.parametrize("field", ["phone", "hotline"])
+@pytest.mark.parametrize("value", ["N/A", "   ", "Call the front desk"])
+def test_a_phone_or_hotline_is_checked_as_the_contact_it_is_read_as(
+    api: TestClient, keys: Keys, field: str, value: str
+) -> None:
+    """`phone: "N/A"` was stored and read back as a contact of kind `phone`, which the
+    next write refused ("a phone number has digits"): adding a contact to the list as read
+    failed. Refused when written, as the contact would be."""
+    response = _create(api, keys, **{field: value})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["body", field]
+    assert api.get("/api/v1/resources/cst").status_code == 404
+    # What is written is read back as contacts that can be written back, one added.
+    created = _create(api, keys, **{field: "211 (United Way)"}).json()
+    contacts = [*created["contacts"], CST[4]]
+    again = api.patch("/api/v1/resources/cst", json={"contacts": contacts}, headers=keys.writer)
+    assert again.status_code == 200, again.text
+    assert again.json()["contacts"] == contacts
+
+
 def test_at_most_twenty_contacts(api: TestClient, keys: Keys) -> None:
     assert _create(api, keys, contacts=[CST[0]] * 20).status_code == 201
     assert _create(api, keys, slug="more", contacts=[CST[0]] * 21).status_code == 422

@@ -520,14 +520,25 @@ _EMAIL = re.compile(EMAIL_ADDRESS)
 _WEB_ADDRESS = re.compile(WEB_ADDRESS)
 
 
+def _has_digits(value: str) -> str:
+    if not any(char.isdigit() for char in value):
+        raise ValueError("a phone number has digits")
+    return value
+
+
+# A resource's `phone` and `hotline` are read as its contacts (kind `phone`) when it has
+# none of its own: "N/A" was stored, read as a contact, and refused when written back.
+ContactNumber = Annotated[str, StringConstraints(max_length=100), AfterValidator(_has_digits)]
+
+
 class ResourceWrite(PublishableWrite):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300), NOT_BLANK]
     resource_type: Literal[
         "counseling", "hotline", "support_group", "legal", "information", "other"
     ] = "other"
     description: Text | None = None
-    phone: Annotated[str, StringConstraints(max_length=100)] | None = None
-    hotline: Annotated[str, StringConstraints(max_length=100)] | None = None
+    phone: ContactNumber | None = None
+    hotline: ContactNumber | None = None
     email: Email | None = None
     contacts: list[ResourceContact] | None = Field(
         default=None,
