@@ -29,9 +29,16 @@ class WriteError(Exception):
         self.errors = errors or []
 
 
+# The errors one 422 lists: a body of 900 KB with 70,000 unknown fields got 7 MB back.
+MAX_ERRORS = 50
+
+
 def invalid(
     errors: list[dict[str, object]], detail: str = "The request body is not valid."
 ) -> WriteError:
+    if len(errors) > MAX_ERRORS:
+        detail = f"{detail} It has {len(errors):,} errors; the first {MAX_ERRORS} are listed."
+        errors = errors[:MAX_ERRORS]
     return WriteError(422, "Validation failed", detail, errors)
 
 
