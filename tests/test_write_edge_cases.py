@@ -439,6 +439,11 @@ def test_a_null_cannot_clear_a_field_that_always_has_a_value(
         (created.headers["location"], "article_type"),
         (event.headers["location"], "attendance_mode"),
         (event.headers["location"], "timezone"),
+        # A required field's null said "Field required", of a field the patch gave; the
+        # slug's changed nothing and answered 200.
+        (created.headers["location"], "title"),
+        (event.headers["location"], "starts_at"),
+        (created.headers["location"], "slug"),
     ]:
         before = client.get(url, params={"preview": "true"}, headers=writer).json()
         refused = client.patch(url, json={field: None, "subtitle": "Changed"}, headers=writer)

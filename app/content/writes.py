@@ -139,13 +139,15 @@ def _forbidden_characters(value: Any, loc: list[str]) -> list[dict[str, object]]
 @cache
 def not_clearable(collection: str) -> frozenset[str]:
     """The fields of `collection`'s writes that have a value whatever is written: a default
-    and no null (`status`, the types, `timezone`, `position`, `is_confidential`); lists,
-    whose null is empty, are not among them."""
-    kept = set()
+    and no null (`status`, the types, `timezone`, `position`, `is_confidential`), the
+    required ones (`title`, `name`: their null said "Field required", of a field the patch
+    gave), and `slug` (its null left it as it was, with a 200); lists, whose null is
+    empty, are not among them."""
+    kept = {"slug"}
     for name, field in WRITE_MODELS[collection].model_fields.items():
         annotation = field.annotation
         nullable = type(None) in get_args(annotation) or annotation is type(None)
-        if not field.is_required() and not nullable and get_origin(annotation) is not list:
+        if (field.is_required() or not nullable) and get_origin(annotation) is not list:
             kept.add(name)
     return frozenset(kept)
 
