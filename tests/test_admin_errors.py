@@ -70,6 +70,27 @@ def test_415_wrong_content_type(client: TestClient, keys: Keys) -> None:
     assert client.get("/api/v1/people").json()["meta"]["total"] == 2
 
 
+def test_415_a_compressed_body(client: TestClient, keys: Keys) -> None:
+    """A gzipped body was read as JSON (400, "not valid JSON"), and a plain one labelled
+    gzip was taken (201): neither is what the client said it sent."""
+    import gzip
+
+    for body, coding in (
+        (gzip.compress(b'{"name": "X"}'), "gzip"),
+        (b'{"name": "X"}', "gzip"),
+        (b'{"name": "X"}', "br"),
+    ):
+        headers = {**keys.writer, "Content-Type": "application/json", "Content-Encoding": coding}
+        response = client.post("/api/v1/people", content=body, headers=headers)
+        problem = _problem(response, 415)
+        assert "Send the body uncompressed" in problem["detail"]
+        assert response.headers["accept-encoding"] == "identity"
+    assert client.get("/api/v1/people").json()["meta"]["total"] == 2
+    headers = {**keys.writer, "Content-Type": "application/json", "Content-Encoding": "identity"}
+    created = client.post("/api/v1/people", content=b'{"name": "X"}', headers=headers)
+    assert created.status_code == 201, created.text
+
+
 def test_json_content_types_accepted(client: TestClient, keys: Keys) -> None:
     for content_type in ("application/json", "application/json; charset=utf-8", "Application/JSON"):
         headers = {**keys.writer, "Content-Type": content_type}

@@ -280,7 +280,8 @@ _WRITE_REFUSALS: dict[int, str] = {
     "you read it. Nothing was written; GET it again and retry with its new `ETag`.",
     413: "The body is larger than the configured limit (`MAX_BODY_BYTES`, 1,000,000 bytes).",
     415: "The `Content-Type` is not `application/json` (a PATCH: or "
-    "`application/merge-patch+json`), or names a charset other than UTF-8.",
+    "`application/merge-patch+json`), or names a charset other than UTF-8, or the body is "
+    "compressed (a `Content-Encoding` other than `identity`).",
     429: "Too many failed authentications with this key from this address within a minute "
     "(`AUTH_FAILURE_LIMIT`): retry after `Retry-After` seconds.",
     422: "The body breaks a rule; nothing was written. Each of `errors` names one field by "

@@ -63,6 +63,14 @@ async def read_json(request: Request, accepted: tuple[str, ...]) -> Any:
         raise UnsupportedMediaType(f"Send the body as {' or '.join(accepted)} (got {sent}).")
     if params.get("charset", "utf-8") not in ("utf-8", "utf8"):
         raise UnsupportedMediaType("JSON bodies must be UTF-8.")
+    coding = request.headers.get("content-encoding", "identity").strip().lower()
+    if coding not in ("", "identity"):
+        # A gzipped body was read as JSON ("not valid JSON"), and a plain one labelled
+        # gzip taken: neither is what the client said (RFC 9110 §15.5.16).
+        raise UnsupportedMediaType(
+            f"Send the body uncompressed (got Content-Encoding '{coding[:40]}').",
+            headers={"Accept-Encoding": "identity"},
+        )
     limit: int = request.app.state.settings.max_body_bytes
     too_large = PayloadTooLarge(f"The request body is larger than {limit} bytes.")
     declared = request.headers.get("content-length")
