@@ -320,3 +320,37 @@ def test_each_zone_holds_the_rules_of_its_own_events_years(
     # Two or three years of Berlin's summer and winter time (~500 bytes), not a thousand
     # years of them (35 KB).
     assert len(zones["Europe/Berlin"].to_ical()) < 2_000
+
+
+def test_an_event_is_modified_when_a_name_it_shows_changes(
+    client: TestClient, writer: dict[str, str]
+) -> None:
+    """A speaker's and a topic's names are in the event's DESCRIPTION and CATEGORIES: a
+    rename changed them while LAST-MODIFIED and DTSTAMP kept the event's own time."""
+    import time
+
+    person = client.post("/api/v1/people", json={"name": "Ana Díaz"}, headers=writer)
+    topic = client.post("/api/v1/topics", json={"name": "Kidnapping"}, headers=writer)
+    assert (person.status_code, topic.status_code) == (201, 201)
+    body = {
+        "title": "Seminar",
+        "status": "published",
+        "starts_at": "2030-01-01T17:00:00Z",
+        "participants": [{"person": person.json()["slug"], "role": "speaker"}],
+        "topics": [topic.json()["slug"]],
+    }
+    assert client.post("/api/v1/events", json=body, headers=writer).status_code == 201
+    before = events_by_summary(calendar(client, "/calendar/events.ics"))["Seminar"]
+    for path, change in (
+        (person.headers["location"], {"name": "Ana María Díaz"}),
+        (topic.headers["location"], {"name": "Abductions"}),
+    ):
+        time.sleep(1.05)  # iCalendar's times are to the second
+        assert client.patch(path, json=change, headers=writer).status_code == 200
+        after = events_by_summary(calendar(client, "/calendar/events.ics"))["Seminar"]
+        for name in ("LAST-MODIFIED", "DTSTAMP"):
+            assert after.decoded(name) > before.decoded(name), (change, name)
+        before = after
+    assert "Ana María Díaz" in str(after["DESCRIPTION"])
+    assert str(after["CATEGORIES"].cats[0]) == "Abductions"
+    assert str(after["SEQUENCE"]) == str(before["SEQUENCE"])  # no change of time or place

@@ -92,15 +92,21 @@ def _wall_time(value: datetime, zone: tzinfo) -> datetime:
     return moment
 
 
-def _vevent(settings: Settings, row: Any, people: str | None, topics: list[str]) -> Event:
+def _vevent(
+    settings: Settings, row: Any, people: str | None, topics: list[str], shown_changed: Any
+) -> Event:
+    """`shown_changed`: the newest change of a person or topic the event shows (their
+    names are in its DESCRIPTION and CATEGORIES: a renamed speaker changed the event's
+    text, and its LAST-MODIFIED said it had not changed)."""
     from icalendar import Event
 
     zone = event_zone(row)
+    changed = max(utc(row.updated_at), shown_changed or utc(row.updated_at))
     event = Event()
     event.add("uid", calendar_uid(settings, EVENT, row))
-    event.add("dtstamp", utc(row.updated_at))
+    event.add("dtstamp", changed)
     event.add("created", utc(row.created_at))
-    event.add("last-modified", utc(row.updated_at))
+    event.add("last-modified", changed)
     event.add("sequence", max(row.version - 1, 0))
     event.add("dtstart", _wall_time(row.starts_at, zone))
     if has_end(row):  # RFC 5545 §3.8.2.2: DTEND is later than DTSTART
@@ -166,7 +172,11 @@ def build_calendar(
         shown.update(f"per_{link.target.id}" for link in people)
         shown.update(f"top_{link.target.id}" for link in tags)
         names = [link.target.name for link in tags]
-        calendar.add_component(_vevent(settings, row, participants_text(people), names))
+        calendar.add_component(
+            _vevent(
+                settings, row, participants_text(people), names, references_updated(people + tags)
+            )
+        )
     if rows:
         # VTIMEZONE rules only for the years each zone's events span (not 1970-2038): one
         # event dated 2999 by a typo gave every zone a thousand years of transitions
