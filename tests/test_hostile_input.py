@@ -120,6 +120,9 @@ def test_a_422_lists_at_most_fifty_errors(
         ("starts_at", "9998-12-30T12:00:00Z", "between the years 1000 and 2999"),
         ("title", "\u0001\u000b", "control characters (U+0001)"),
         ("title", "Bell\u0007", "control characters (U+0007)"),
+        # C1 controls: XML takes them, no text means them (README: none anywhere).
+        ("title", "It\u0092s", "control characters (U+0092)"),
+        ("summary", "Next\u0085line", "control characters (U+0085)"),
         ("title", "\u200b\u200b", "must not be blank"),  # zero-width spaces
         ("title", "\u0301", "must not be blank"),  # a combining mark alone
         ("starts_at", 1893456000, "must be ISO 8601 text"),  # not seconds since 1970

@@ -25,6 +25,9 @@ SLUG_MAX = 80
 # other than tab, line feed and carriage return, DEL, lone surrogates, U+FFFE and U+FFFF.
 # Writes refuse them; feeds drop them from rows written before that rule, or by SQL.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# What writes refuse: those, and the C1 controls (U+0080-U+009F), which XML allows but no
+# text means (a Windows-1252 byte decoded as Latin-1: U+0092 for an apostrophe).
+REFUSED_IN_WRITES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 # What editors may use in rich text. Everything else — scripts, styles, event-handler
 # attributes, `javascript:` URLs, iframes — is removed by ammonia (nh3).

@@ -29,7 +29,13 @@ from app.content.placement import check_placement, follow_body, hidden_place
 from app.content.relations import RELATIONS
 from app.content.restored import mark_showing
 from app.content.search import index_item, is_indexed
-from app.content.text import NOT_XML, html_to_text, rich_text_problem, sanitize_html, slugify
+from app.content.text import (
+    REFUSED_IN_WRITES,
+    html_to_text,
+    rich_text_problem,
+    sanitize_html,
+    slugify,
+)
 from app.content.types import BY_COLLECTION, QUOTE, ContentType
 from app.content.visibility import Viewer, is_visible
 from app.db import take_writers_lock, utcnow
@@ -125,7 +131,7 @@ def _forbidden_characters(value: Any, loc: list[str]) -> list[dict[str, object]]
     if isinstance(value, str):
         if "\x00" in value:
             return [{"loc": loc, "msg": "must not contain NUL characters"}]
-        if match := NOT_XML.search(value):
+        if match := REFUSED_IN_WRITES.search(value):
             code = f"U+{ord(match.group()):04X}"
             return [{"loc": loc, "msg": f"must not contain control characters ({code})"}]
         return []
