@@ -51,6 +51,11 @@ def test_a_write_takes_no_query_parameters(
             f"Unknown query parameter(s) '{name}'; this endpoint takes no query parameters."
         ), url
         assert problem["errors"] == [{"loc": ["query", name], "msg": "unknown parameter"}]
+        # Without a key (or with one that may not write), that is what is said first.
+        anonymous = client.request(method, url, json=body)
+        assert _problem(anonymous, 401)["status"] == 401, url
+        reader = client.request(method, url, json=body, headers=keys.previewer)
+        assert _problem(reader, 403)["status"] == 403, url
     assert _audited(session_factory) == before
     assert client.get("/api/v1/topics/hostages").json()["name"] == "Hostages"
     assert client.get("/api/v1/topics/ransom").status_code == 404

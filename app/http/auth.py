@@ -171,7 +171,8 @@ def scope_dependency(scope: str) -> Callable[..., Principal]:
     return dependency
 
 
-WriterDep = Annotated[Principal, Depends(scope_dependency("content:write"))]
+REQUIRE_WRITER = Depends(scope_dependency("content:write"))
+WriterDep = Annotated[Principal, REQUIRE_WRITER]
 AdminDep = Annotated[Principal, Depends(scope_dependency("admin"))]
 
 

@@ -30,7 +30,7 @@ from app.content.types import ALL_TYPES, BY_NAME, ContentType
 from app.content.visibility import Viewer
 from app.content.writes import create_item, delete_item, update_item, written_alongside
 from app.db import database_message
-from app.http.auth import AdminDep, WriterDep
+from app.http.auth import REQUIRE_WRITER, AdminDep, WriterDep
 from app.http.caching import PRIVATE
 from app.http.deps import SessionDep
 from app.http.errors import Conflict, Unprocessable, problem_responses
@@ -79,7 +79,10 @@ IfMatch = Annotated[
 
 # A write takes no query parameters, and says so: `?dry_run=true` or `?preview=true` on a
 # POST was ignored and the write made, where a read refuses a parameter it does not know.
-NO_QUERY = [Depends(p.StrictQuery([], always=frozenset()))]
+# The key is checked first: a client with no key asking `?x=1` was told of the parameter
+# (400), not that it may not write (401). (The same dependency as the routes' `WriterDep`,
+# which FastAPI then runs once.)
+NO_QUERY = [REQUIRE_WRITER, Depends(p.StrictQuery([], always=frozenset()))]
 
 
 def _commit(session: Session, ctype: ContentType) -> None:
