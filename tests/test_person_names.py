@@ -112,6 +112,20 @@ def test_a_name_at_the_length_limit_gets_a_sort_name_within_it(
         assert sort_name.startswith(name.split()[1] + ", " + name.split()[0][:90])
 
 
+def test_a_name_whose_derived_sort_name_has_nothing_to_read_keeps_the_name(
+    client: TestClient, keys: Keys
+) -> None:
+    """ "\u0301, MD" (a combining mark, then a degree) gave the sort name "\u0301", which
+    every later write of the person refused as blank: the person could not be edited."""
+    created = client.post("/api/v1/people", json={"name": "\u0301, MD"}, headers=keys.writer)
+    assert created.status_code == 201, created.text
+    assert created.json()["sort_name"] == "\u0301, MD"
+    renamed = client.patch(
+        created.headers["location"], json={"title": "Fellow"}, headers=keys.writer
+    )
+    assert renamed.status_code == 200, renamed.text
+
+
 def test_the_api_documentation_says_when_an_editor_must_set_the_sort_name(
     client: TestClient,
 ) -> None:

@@ -28,6 +28,8 @@ names were cut to fit): a change here changes later writes only.
 
 from __future__ import annotations
 
+import unicodedata
+
 # Compared as written, except that Jr and Sr may also be upper or lower case ("JR.").
 GENERATIONAL = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})
 _GENERATIONAL_FOLDED = frozenset({"jr", "jr.", "sr", "sr."})
@@ -67,6 +69,10 @@ def derive_sort_name(name: str) -> str:
     to SORT_NAME_LENGTH: past it, without its suffix, then short of the given names' end
     (a long name was refused on PostgreSQL and stored too long on SQLite)."""
     derived = _derive(name)
+    if not any(unicodedata.category(char)[0] in "LNPS" for char in derived):
+        # Nothing to read ("\u0301, MD" gave a lone combining mark), which every later
+        # write of the person refused as a blank sort name: the name as written.
+        derived = " ".join(name.split())
     if len(derived) <= SORT_NAME_LENGTH:
         return derived
     parts = derived.split(", ")
