@@ -10,6 +10,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./dossier.db"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_URL_TEMPLATES = {
+    "article": "/news/{slug}",
+    "event": "/events/{slug}",
+    "publication": "/publications/{slug}",
+    "person": "/people/{slug}",
+    "topic": "/topics/{slug}",
+    "quote": "/news/{article_slug}#quote-{slug}",
+    "resource": "/resources/{slug}",
+    "organization": "/organizations/{slug}",
+}
 # A language tag's shape (RFC 5646): an ISO 639 language of 2-3 letters, then subtags
 # (script, region, variant…) of 1-8 letters or digits, joined by hyphens.
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*", re.ASCII)
@@ -61,17 +71,9 @@ class Settings(BaseSettings):
         "`en-US`, `fr`): RSS `<language>`, Atom `xml:lang`, JSON Feed `language`.",
     )
     url_templates: dict[str, str] = Field(
-        default={
-            "article": "/news/{slug}",
-            "event": "/events/{slug}",
-            "publication": "/publications/{slug}",
-            "person": "/people/{slug}",
-            "topic": "/topics/{slug}",
-            "quote": "/news/{article_slug}#quote-{slug}",
-            "resource": "/resources/{slug}",
-            "organization": "/organizations/{slug}",
-        },
-        description="Per-type path templates on the public site (JSON object).",
+        default=DEFAULT_URL_TEMPLATES,
+        description="Per-type path templates on the public site (JSON object); a type left "
+        "out keeps its default.",
     )
     cache_max_age: int = Field(default=60, ge=0, description="max-age of public GET responses.")
     response_cache: bool = Field(
@@ -140,6 +142,19 @@ class Settings(BaseSettings):
         if not _LANGUAGE_TAG.fullmatch(tag):
             raise ValueError(f"should be a language tag such as 'en' or 'en-US', not {value!r}")
         return tag
+
+    @field_validator("url_templates")
+    @classmethod
+    def _over_the_defaults(cls, value: dict[str, str]) -> dict[str, str]:
+        """Templates for some types: the others keep theirs (given only an article's,
+        every event's feed link was the site's root, its JSON Feed `url` null)."""
+        unknown = sorted(set(value) - set(DEFAULT_URL_TEMPLATES))
+        if unknown:
+            raise ValueError(
+                f"names no content type: {', '.join(map(repr, unknown))}; the types are "
+                f"{', '.join(DEFAULT_URL_TEMPLATES)}"
+            )
+        return {**DEFAULT_URL_TEMPLATES, **value}
 
     @field_validator("log_level")
     @classmethod

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
+import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlalchemy import text
@@ -245,8 +246,19 @@ def test_links_follow_configured_site(app_factory: Any) -> None:
     ] == "https://api.example.edu/feeds/topics/vis.rss"
     links = {e.title: e.link for e in rss.entries}
     assert links["Hello"] == "https://institute.example.edu/research/stories/hello"
-    assert links["Talk"] == "https://institute.example.edu/research/t/vis"  # no event template
+    # The types the setting leaves out keep their default templates (every event's link
+    # was the feed's own, with no template of its own: the site's root in an events feed).
+    assert links["Talk"] == "https://institute.example.edu/research/events/talk"
     assert all(e.id.startswith("tag:institute.example.edu,") for e in rss.entries)
+
+
+def test_a_url_template_for_no_content_type_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from app.config import Settings
+
+    with pytest.raises(ValidationError, match="names no content type: 'articles'"):
+        Settings(url_templates={"articles": "/a/{slug}"})
 
 
 def test_preview_key_changes_nothing_in_feeds(
