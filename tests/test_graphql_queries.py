@@ -347,6 +347,8 @@ def test_search_nodes_are_its_edges_nodes(demo_client: TestClient) -> None:
         ('{ events(after: "bogus") { totalCount } }', "after"),
         ("{ events(first: 0) { totalCount } }", "first"),
         ('{ events(filter: {person: ""}) { totalCount } }', "person"),
+        ('{ topic(slug: "") { name } }', "slug"),
+        ('{ article(id: "") { title } }', "id"),
         ('{ events(filter: {from: "0001-01-01T00:00:00Z"}) { totalCount } }', "from"),
         ('{ search(query: "!!!") { totalCount } }', "query"),
         ('{ events(filter: {q: "!!!"}) { totalCount } }', "q"),

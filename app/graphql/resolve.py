@@ -95,6 +95,11 @@ def _key_of(ctype: ContentType, slug: str | None, id: str | None) -> str | None:
     """The `get_item` key for a slug or an id (a Relay global id, or a REST public id)."""
     if (slug is None) == (id is None):
         raise QueryError("slug", "give exactly one of `slug` and `id`")
+    # An empty one names nothing, as an empty filter slug (`filter: {topic: ""}`) does not.
+    if slug == "":
+        raise QueryError("slug", "must be a slug")
+    if id == "":
+        raise QueryError("id", "must be an id")
     if slug is not None:
         return slug if ctype.parse_public_id(slug) is None else None
     assert id is not None
