@@ -62,6 +62,7 @@ def test_the_short_tour_works_as_written(demo_client: TestClient) -> None:
     assert set(answers) == {
         "/api/v1/events",
         "/api/v1/topics/kidnapping/stream",
+        "/api/v1/search",
         "/graphql",
         "/healthz",
         "/readyz",
@@ -77,6 +78,11 @@ def test_the_short_tour_works_as_written(demo_client: TestClient) -> None:
     embedded = [p for item in stream if item["type"] == "event" for p in item["participants"]]
     assert {p["role"] for p in embedded} >= {"speaker", "moderator"}
     assert all("bio" in p["person"] and "affiliations" in p["person"] for p in embedded)
+    # Search across the types asked for, each hit's match marked.
+    hits = answers["/api/v1/search"].json()["data"]
+    assert hits
+    assert {hit["type"] for hit in hits} <= {"article", "event"}
+    assert all("<mark>" in hit["snippet"] for hit in hits)
     # GraphQL: the same events with every participant's profile and affiliations.
     graphql = answers["/graphql"].json()
     assert "errors" not in graphql
