@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -119,7 +120,7 @@ _CLEAN_PASSES = 4
 
 def _clean(value: str) -> str:
     clean = nh3.clean(
-        value,
+        _bare_formatting(value),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -127,11 +128,11 @@ def _clean(value: str) -> str:
         strip_comments=True,
         attribute_filter=_safe_url,
     )
-    # The characters writes refuse (`NOT_XML`) come back from a character reference
+    # The characters writes refuse (`REFUSED_IN_WRITES`) come back from a character reference
     # (`&#1;`, `&#xFFFE;`), which the parser decodes and the check of the written text
     # cannot see. Browsers show nothing for them. Dropped before the `<pre>` line feed is
     # restored: one may stand between the two.
-    clean = NOT_XML.sub("", clean)
+    clean = REFUSED_IN_WRITES.sub("", clean)
     return _PRE_LINE_FEED.sub("\\1\n\n", clean)
 
 
@@ -140,49 +141,61 @@ RICH_TEXT_MAX = 200_000
 # HTML's formatting elements: one left open when its block ends is opened again at the start
 # of every later block (HTML's "reconstruct the active formatting elements"), so a body
 # of 22 KB that left 1,000 distinct ones open came out of the parser as 7 MB in 0.6 s, and
-# 80 KB as 112 MB in 6.6 s. Identical ones count up to three (the parser's "Noah's Ark").
-_FORMATTING = frozenset(
-    [
-        "a",
-        "b",
-        "big",
-        "code",
-        "em",
-        "font",
-        "i",
-        "nobr",
-        "s",
-        "small",
-        "strike",
-        "strong",
-        "tt",
-        "u",
-    ]
-)
+# 80 KB as 112 MB in 6.6 s. Identical ones count up to three (the parser's "Noah's Ark"):
+# before parsing, those rich text does not keep lose their tags, and the others their
+# attributes, which sanitizing drops anyway (`_bare_formatting`), so the parser's own
+# bound holds: at most three of each of eight (and a link) are ever reopened.
+_FORMATTING = frozenset(["a", "b", "code", "em", "i", "s", "small", "strong", "u"])
+_ATTRIBUTES = r"""(?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?/?>"""
+_UNKEPT_FORMATTING = re.compile(r"</?(?:big|font|nobr|strike|tt)" + _ATTRIBUTES, re.IGNORECASE)
+_KEPT_FORMATTING = re.compile(r"<(b|code|em|i|s|small|strong|u)" + _ATTRIBUTES, re.IGNORECASE)
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
+# Text in which a parser reads no tags, left out of the count: comments (`<!-->` and
+# `<!--->` are whole ones, `--!>` ends one too), `<!…>` and `<?…>`, and the contents of the
+# elements read as raw text (an end tag there closed nothing).
+_NO_TAGS = re.compile(
+    r"<!--(?:-?>|.*?(?:--!?>|\Z))|<[!?][^>]*>?"
+    r"|<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)\b"
+    r"[^>]*>.*?(?:</\1[\s/>]|\Z)",
+    re.DOTALL | re.IGNORECASE,
+)
+# Elements an end tag does not look past for its start tag (HTML's "in scope"), and more:
+# inside one, an end tag is taken to close nothing opened before it (never fewer open).
+_SCOPES = frozenset(
+    "applet button caption html marquee math object svg table td template th".split()  # noqa: SIM905
+)
 MAX_OPEN_FORMATTING = 32
+
+
+def _bare_formatting(value: str) -> str:
+    return _KEPT_FORMATTING.sub(r"<\1>", _UNKEPT_FORMATTING.sub("", value))
 
 
 def open_formatting(value: str) -> int:
     """The most formatting elements `value` leaves open at once, as a parser counts them
-    (a tag in a comment or attribute value counts too: an estimate, never under)."""
-    stacks: dict[str, list[str]] = {}
+    after `_bare_formatting` (an estimate, which errs on the side of more)."""
+    stacks: dict[str, list[tuple[str, int]]] = {}
     same: dict[tuple[str, str], int] = {}
-    live = most = 0
-    for closing, tag, attributes in _TAG.findall(value):
+    depth = live = most = 0
+    for closing, tag, attributes in _TAG.findall(_NO_TAGS.sub(" ", value)):
         name = tag.lower()
+        if name in _SCOPES:
+            depth = max(depth + (-1 if closing else 1), 0)
+            continue
         if name not in _FORMATTING:
             continue
         stack = stacks.setdefault(name, [])
-        # An end tag closes the last one open; a new `<a>` or `<nobr>` closes the last too.
-        closed = [stack.pop()] if stack and (closing or name in ("a", "nobr")) else []
-        for attrs in closed:
+        # An end tag closes the last one open; a new `<a>` closes the last one too; not
+        # one opened outside the element it is in.
+        ends = closing or name == "a"
+        closed = [stack.pop()] if ends and stack and stack[-1][1] == depth else []
+        for attrs, _ in closed:
             same[(name, attrs)] -= 1
             live -= same[(name, attrs)] < 3
         if closing:
             continue
         attrs = attributes.strip()
-        stack.append(attrs)
+        stack.append((attrs, depth))
         count = same.get((name, attrs), 0)
         same[(name, attrs)] = count + 1
         live += count < 3
@@ -193,14 +206,14 @@ def open_formatting(value: str) -> int:
 def rich_text_problem(value: str) -> tuple[str | None, str]:
     """Why `value` cannot be stored as rich text (None: it can), and its sanitized form
     ("" when refused)."""
-    open_at_once = open_formatting(value)
+    open_at_once = open_formatting(_bare_formatting(value))
     if open_at_once > MAX_OPEN_FORMATTING:
         return (
-            f"leaves {open_at_once} formatting elements (<b>, <i>, <a>, <font>, ...) open at "
-            f"once; at most {MAX_OPEN_FORMATTING}: close each where its text ends",
+            f"leaves {open_at_once} formatting elements (<b>, <i>, <a>, ...) open at once; "
+            f"at most {MAX_OPEN_FORMATTING}: close each where its text ends",
             "",
         )
-    clean = sanitize_html(value)
+    clean = sanitize_html(value, RICH_TEXT_MAX)
     if len(clean) > RICH_TEXT_MAX:
         return (
             f"is {len(clean):,} characters once sanitized (as stored: `&` is written "
@@ -210,13 +223,19 @@ def rich_text_problem(value: str) -> tuple[str | None, str]:
     return None, clean
 
 
-def sanitize_html(value: str) -> str:
+@functools.lru_cache(maxsize=16)
+def sanitize_html(value: str, limit: int | None = None) -> str:
     """Safe rich text, unchanged when sanitized again: a write that changes nothing (an
-    import of an export) stores the same body, and moves no version.
+    import of an export) stores the same body, and moves no version. `limit`: a text
+    longer than that after a pass is returned as it is (to be refused), not passed again.
 
-    Without the characters writes refuse (`NOT_XML`; see `_clean`)."""
+    Without the characters writes refuse (`REFUSED_IN_WRITES`; see `_clean`). Kept for the
+    last few texts: a write checks its rich text (`rich_text_problem`) and then stores it,
+    and a PATCH checks what the item held too."""
     clean = _clean(value)
     for _ in range(_CLEAN_PASSES - 1):
+        if limit is not None and len(clean) > limit:
+            break
         again = _clean(clean)
         if again == clean:
             break
