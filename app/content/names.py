@@ -68,11 +68,16 @@ def derive_sort_name(name: str) -> str:
     """The sort name of a person called `name` when none is given (see the module), cut
     to SORT_NAME_LENGTH: past it, without its suffix, then short of the given names' end
     (a long name was refused on PostgreSQL and stored too long on SQLite)."""
-    derived = _derive(name)
+    derived = _fit(_derive(name))
     if not any(unicodedata.category(char)[0] in "LNPS" for char in derived):
-        # Nothing to read ("\u0301, MD" gave a lone combining mark), which every later
-        # write of the person refused as a blank sort name: the name as written.
-        derived = " ".join(name.split())
+        # Nothing to read ("\u0301, MD" gave a lone combining mark, and a cut may leave
+        # only marks), which every later write of the person refused as a blank sort
+        # name: the name as written, cut the same way.
+        derived = _fit(" ".join(name.split()))
+    return derived
+
+
+def _fit(derived: str) -> str:
     if len(derived) <= SORT_NAME_LENGTH:
         return derived
     parts = derived.split(", ")
