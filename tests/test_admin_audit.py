@@ -80,6 +80,10 @@ def test_audit_errors(client: TestClient, session_factory: sessionmaker[Session]
         response = client.get(f"/api/v1/audit?{query}", headers=keys.admin)
         assert response.status_code == 400, query
         assert response.headers["content-type"] == "application/problem+json"
+    # The key is checked before the query string: without one, the answer is 401.
+    for query in ("acter=root", "limit=1&limit=2", "limit=x"):
+        assert client.get(f"/api/v1/audit?{query}").status_code == 401, query
+        assert client.get(f"/api/v1/audit?{query}", headers=keys.writer).status_code == 403
 
 
 def test_audit_refuses_unknown_and_repeated_parameters(

@@ -173,7 +173,8 @@ def scope_dependency(scope: str) -> Callable[..., Principal]:
 
 REQUIRE_WRITER = Depends(scope_dependency("content:write"))
 WriterDep = Annotated[Principal, REQUIRE_WRITER]
-AdminDep = Annotated[Principal, Depends(scope_dependency("admin"))]
+REQUIRE_ADMIN = Depends(scope_dependency("admin"))
+AdminDep = Annotated[Principal, REQUIRE_ADMIN]
 
 
 # ---------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from app.content.types import ALL_TYPES, BY_NAME, ContentType
 from app.content.visibility import Viewer
 from app.content.writes import create_item, delete_item, update_item, written_alongside
 from app.db import database_message
-from app.http.auth import REQUIRE_WRITER, AdminDep, WriterDep
+from app.http.auth import REQUIRE_ADMIN, REQUIRE_WRITER, AdminDep, WriterDep
 from app.http.caching import PRIVATE
 from app.http.deps import SessionDep
 from app.http.errors import Conflict, Unprocessable, problem_responses
@@ -368,7 +368,8 @@ AUDIT_PARAMS = (
         },
         **problem_responses(400, 401, 403, 429),
     },
-    dependencies=[Depends(p.StrictQuery(AUDIT_PARAMS))],
+    # The key first, as writes check it (`NO_QUERY`).
+    dependencies=[REQUIRE_ADMIN, Depends(p.StrictQuery(AUDIT_PARAMS))],
 )
 @p.naming_parameters
 def audit_log(
