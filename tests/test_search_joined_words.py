@@ -18,6 +18,7 @@ NAMES = (
     "Ph.D. program",
     "Remembering 9/11",
     "Write to desk@institute.org",
+    "Covid-19 and the G-20",
 )
 
 
@@ -39,6 +40,8 @@ def named(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
         ("9/11", "Remembering 9/11"),
         ("desk@institute.org", "Write to desk@institute.org"),
         ("institute", "Write to desk@institute.org"),
+        ("Covid-19", "Covid-19 and the G-20"),
+        ("G-20", "Covid-19 and the G-20"),
     ],
 )
 def test_joined_words_are_found_on_both_databases(

@@ -60,8 +60,9 @@ PG_TSVECTOR = "search_document.tsv"
 # its words unaccented first, as SQLite's tokenizer removes diacritics.
 PG_CONFIG = "dossier_search"
 # Characters PostgreSQL's parser reads inside a word (a host name, a file name, an e-mail
-# address), where SQLite's tokenizer ends one; and what ends it there (`split_joined`).
-JOINERS = "./@:"
+# address) or as a sign ("Covid-19": `covid`, `-19`), where SQLite's tokenizer ends one;
+# and what ends it there (`split_joined`).
+JOINED = "([./@:]|-(?=[0-9]))"
 ZERO_WIDTH_SPACE = "\u200b"
 
 
@@ -630,9 +631,10 @@ def _sqlite_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
 
 def split_joined(document: Any) -> Any:
     """The document as PostgreSQL's search vector reads it (migration
-    `search_splits_joined_words`): a zero-width space after each of `JOINERS`, where the
-    parser ends a word, so `LeanIn.org` is the words `leanin` and `org`, as on SQLite."""
-    return func.regexp_replace(document, f"([{JOINERS}])", "\\1" + ZERO_WIDTH_SPACE, "g")
+    `search_splits_joined_words`): a zero-width space after each of `JOINED`, where the
+    parser ends a word, so `LeanIn.org` is the words `leanin` and `org`, and `Covid-19`
+    `covid` and `19`, as on SQLite."""
+    return func.regexp_replace(document, JOINED, "\\1" + ZERO_WIDTH_SPACE, "g")
 
 
 def _any_word(q: str) -> Any:
