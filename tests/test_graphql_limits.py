@@ -247,6 +247,18 @@ def test_oversized_documents_are_refused(demo_client: TestClient) -> None:
     assert error["extensions"]["code"] in ("GRAPHQL_PARSE_FAILED", "QUERY_TOO_LARGE")
 
 
+def test_a_query_too_complex_to_validate_says_so(demo_client: TestClient) -> None:
+    """A field asked 800 times in one selection (4 KB, 800 tokens, within the documented
+    limits) exhausts graphql-core's budget for comparing fields, and it answered only
+    "Validation aborted.", as a validation failure."""
+    wide = "{ topics(first: 1) { nodes { " + "slug " * 800 + "} } }"
+    error = _request_error(demo_client, wide)
+    assert error["extensions"]["code"] == "QUERY_TOO_LARGE", error
+    assert "too complex to validate" in error["message"]
+    fine = "{ topics(first: 1) { nodes { " + "slug " * 400 + "} } }"
+    assert "errors" not in demo_client.post("/graphql", json={"query": fine}).json()
+
+
 @pytest.mark.parametrize(
     ("query", "variables", "code"),
     [

@@ -36,6 +36,7 @@ from graphql import (
     visit,
 )
 from graphql.execution import get_variable_values
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
@@ -111,6 +112,11 @@ def _format(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+# What graphql-core's validation says when it gives up for its own limits (not for too
+# many errors: that one says so).
+_ABORTED = "Validation aborted."
+
+
 @lru_cache(maxsize=512)
 def prepare(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
     """Parse and validate a document once; the same query text is served from memory.
@@ -132,6 +138,17 @@ def prepare(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
         errors = validate(GRAPHQL_SCHEMA, document, VALIDATION_RULES)
     except RecursionError:
         return None, (limit_error("The query is nested too deeply.", QUERY_TOO_LARGE),)
+    if any(isinstance(e, ValidationAbortedError) and e.message == _ABORTED for e in errors):
+        # graphql-core's own budgets (pairs of fields compared, fragment work) or a stack
+        # overflow it caught: "Validation aborted." alone said nothing of why.
+        return None, (
+            limit_error(
+                "The query is too complex to validate: it repeats a field, or spreads "
+                "fragments, too many times (a field asked 800 times in one selection), or "
+                "nests them too deeply.",
+                QUERY_TOO_LARGE,
+            ),
+        )
     for error in errors:
         error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
     return document, tuple(errors)
