@@ -23,7 +23,27 @@ class Readiness(Schema):
     revision: str | None
 
 
-@router.get("/healthz", response_model=Status, summary="Liveness")
+# Every request's URL is checked for NUL (`RejectNulMiddleware`), these operations' too.
+_NUL_IN_URL = problem_responses(400)
+_NUL_IN_URL[400] = {
+    **_NUL_IN_URL[400],
+    "description": "The URL holds a NUL character (`%00`).",
+    "content": {
+        media: {
+            **content,
+            "example": {
+                "type": "https://dossier.dev/problems/bad-request",
+                "title": "Bad Request",
+                "status": 400,
+                "detail": "The URL must not contain NUL characters (%00).",
+            },
+        }
+        for media, content in _NUL_IN_URL[400]["content"].items()
+    },
+}
+
+
+@router.get("/healthz", response_model=Status, summary="Liveness", responses=_NUL_IN_URL)
 async def healthz() -> Status:
     """The process is up. Touches no database: use it for liveness probes.
 
@@ -33,7 +53,10 @@ async def healthz() -> Status:
 
 
 @router.get(
-    "/readyz", response_model=Readiness, summary="Readiness", responses=problem_responses(503)
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness",
+    responses={**_NUL_IN_URL, **problem_responses(503)},
 )
 def readyz(request: Request) -> Readiness:
     """Ready to serve: the database (and the read replica, `DATABASE_READ_URL`, which every
@@ -73,7 +96,10 @@ def _ready_revision(engine: Engine, name: str) -> str:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format."},
+        **_NUL_IN_URL,
+    },
 )
 def metrics(request: Request) -> Response:
     """Request counts and latency histograms by route template, method and status."""
