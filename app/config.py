@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./dossier.db"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-DEFAULT_URL_TEMPLATES = {
+DEFAULT_URL_TEMPLATES: dict[str, str | None] = {
     "article": "/news/{slug}",
     "event": "/events/{slug}",
     "publication": "/publications/{slug}",
@@ -70,10 +70,10 @@ class Settings(BaseSettings):
         description="The language of the feeds' text, as a language tag (BCP 47: `en`, "
         "`en-US`, `fr`): RSS `<language>`, Atom `xml:lang`, JSON Feed `language`.",
     )
-    url_templates: dict[str, str] = Field(
+    url_templates: dict[str, str | None] = Field(
         default=DEFAULT_URL_TEMPLATES,
         description="Per-type path templates on the public site (JSON object); a type left "
-        "out keeps its default.",
+        "out keeps its default, and one given null has no page (no link).",
     )
     cache_max_age: int = Field(default=60, ge=0, description="max-age of public GET responses.")
     response_cache: bool = Field(
@@ -145,9 +145,10 @@ class Settings(BaseSettings):
 
     @field_validator("url_templates")
     @classmethod
-    def _over_the_defaults(cls, value: dict[str, str]) -> dict[str, str]:
+    def _over_the_defaults(cls, value: dict[str, str | None]) -> dict[str, str | None]:
         """Templates for some types: the others keep theirs (given only an article's,
-        every event's feed link was the site's root, its JSON Feed `url` null)."""
+        every event's feed link was the site's root, its JSON Feed `url` null). A type
+        given null (or "") has no page on the site."""
         unknown = sorted(set(value) - set(DEFAULT_URL_TEMPLATES))
         if unknown:
             raise ValueError(

@@ -252,6 +252,20 @@ def test_links_follow_configured_site(app_factory: Any) -> None:
     assert all(e.id.startswith("tag:institute.example.edu,") for e in rss.entries)
 
 
+def test_a_type_given_no_template_has_no_link(app_factory: Any) -> None:
+    """A site without pages for some type says so with null: the default path, which
+    the site does not have, is not made up for it."""
+    app = app_factory(url_templates={"event": None})
+    with TestClient(app) as client:
+        write(app.state.session_factory, "topics", {"slug": "vis", "name": "Visibility"})
+        write(app.state.session_factory, "events", public_fields("Talk", starts_at=FUTURE))
+        write(app.state.session_factory, "articles", public_fields("Hello"))
+        items = {i["title"]: i for i in client.get("/feeds/events.json").json()["items"]}
+        assert "url" not in items["Talk"] or items["Talk"]["url"] is None
+        articles = client.get("/feeds/articles.json").json()["items"]
+        assert articles[0]["url"].endswith("/news/hello")
+
+
 def test_a_url_template_for_no_content_type_is_refused() -> None:
     from pydantic import ValidationError
 

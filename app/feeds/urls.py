@@ -38,11 +38,12 @@ def site_link(settings: Settings, url: str | None) -> str | None:
 def public_url(settings: Settings, type_name: str, **values: Any) -> str | None:
     """The public page of an item: its type's URL template filled with `values`.
 
-    None when the type has no template or the template needs a value that is missing
-    (e.g. a quote's `article_slug` for a quote without a source article).
+    None when the type has no page (`URL_TEMPLATES` gives it null) or the template needs
+    a value that is missing (e.g. a quote's `article_slug` for a quote without a source
+    article).
     """
     template = settings.url_templates.get(type_name)
-    if template is None:
+    if not template:
         return None
     try:
         path = template.format_map(values)
