@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -706,6 +706,9 @@ def test_a_lines_created_at_is_bounded_as_every_written_time(
         "3000-01-01T00:00:00Z",
         "2020-01-01T00:00:00",  # no offset: an hour it cannot tell
         "2020-01-01",
+        # In the future: created after its export? It led every created_at sort.
+        "2999-12-31T00:00:00Z",
+        (datetime.now(UTC) + timedelta(days=2)).isoformat(),
     ]
     lines = [
         orjson.dumps({"type": "topic", "created_at": at, "data": {"slug": f"t{i}", "name": "T"}})
@@ -717,6 +720,7 @@ def test_a_lines_created_at_is_bounded_as_every_written_time(
         f"line {i}" for i in range(1, len(times) + 1)
     ]
     assert "created_at" in failed.value.errors[0]
+    assert "is in the future" in failed.value.errors[-1]
     assert _count_in(session_factory, Topic) == 0
     # What an import takes, its export gives back, and that imports again.
     edge = b'{"type": "topic", "created_at": "1000-01-01T00:00:00+00:00",'
