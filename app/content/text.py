@@ -143,9 +143,10 @@ RICH_TEXT_MAX = 200_000
 # of every later block (HTML's "reconstruct the active formatting elements"), so a body
 # of 22 KB that left 1,000 distinct ones open came out of the parser as 7 MB in 0.6 s, and
 # 80 KB as 112 MB in 6.6 s. Identical ones count up to three (the parser's "Noah's Ark"):
-# before parsing, those rich text does not keep lose their tags, and the others their
-# attributes, which sanitizing drops anyway (`_bare_formatting`), so the parser's own
-# bound holds: at most three of each of eight (and a link) are ever reopened.
+# before parsing, the formatting tags rich text does not keep (`<font>`, `<big>`…) are
+# dropped and the kept ones lose their attributes, which sanitizing drops anyway
+# (`_bare_formatting`), so the parser's own bound holds: at most three of each of eight
+# (and a link) are ever reopened.
 _FORMATTING = frozenset(["a", "b", "code", "em", "i", "s", "small", "strong", "u"])
 _ATTRIBUTES = r"""(?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?/?>"""
 _UNKEPT_FORMATTING = re.compile(r"</?(?:big|font|nobr|strike|tt)" + _ATTRIBUTES, re.IGNORECASE)
@@ -204,24 +205,22 @@ def open_formatting(value: str) -> int:
     return most
 
 
-def rich_text_problem(value: str) -> tuple[str | None, str]:
-    """Why `value` cannot be stored as rich text (None: it can), and its sanitized form
-    ("" when refused)."""
+def rich_text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as rich text (None: it can; its sanitized form is then
+    kept for the write that stores it, `sanitize_html`)."""
     open_at_once = open_formatting(_bare_formatting(value))
     if open_at_once > MAX_OPEN_FORMATTING:
         return (
             f"leaves {open_at_once} formatting elements (<b>, <i>, <a>, ...) open at once; "
-            f"at most {MAX_OPEN_FORMATTING}: close each where its text ends",
-            "",
+            f"at most {MAX_OPEN_FORMATTING}: close each where its text ends"
         )
     clean = sanitize_html(value, RICH_TEXT_MAX)
     if len(clean) > RICH_TEXT_MAX:
         return (
             f"is {len(clean):,} characters once sanitized (as stored: `&` is written "
-            f"`&amp;`, each link gains its `rel`); at most {RICH_TEXT_MAX:,}",
-            "",
+            f"`&amp;`, each link gains its `rel`); at most {RICH_TEXT_MAX:,}"
         )
-    return None, clean
+    return None
 
 
 # The last few texts sanitized, and what they became (only those within the limit): a

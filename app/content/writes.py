@@ -195,7 +195,7 @@ def _rich_text_refused(collection: str, model: BaseModel) -> list[dict[str, obje
     refused: list[dict[str, object]] = []
     for name in RICH_TEXT.get(BY_COLLECTION[collection].name, {}):
         value = getattr(model, name, None)
-        problem = rich_text_problem(value)[0] if value else None
+        problem = rich_text_problem(value) if value else None
         if problem is not None:
             refused.append({"loc": ["body", name], "msg": problem})
     return refused

@@ -353,8 +353,8 @@ class ResponseCacheMiddleware:
 
 def _within(headers: list[tuple[bytes, bytes]], horizon: float) -> list[tuple[bytes, bytes]]:
     """A public response's `max-age` no longer than `horizon` (the next scheduled
-    publication of a type it shows): no write happens when an item goes live, so nothing purges a CDN or a
-    browser then; their copies must expire by themselves."""
+    publication of a type it shows): no write happens when an item goes live, so nothing
+    purges a CDN or a browser then; their copies must expire by themselves."""
     for index, (name, value) in enumerate(headers):
         if name.lower() != b"cache-control":
             continue
