@@ -195,8 +195,9 @@ def _install_response_cache(app: FastAPI, settings: Settings) -> None:
 
 def _install_scheduled_max_age(app: FastAPI, settings: Settings) -> None:
     """No response cache: public responses' `max-age` still ends at the next scheduled
-    publication of a type they show. This worker's writes reset the horizon; others' (and SQL by hand) reach it
-    within `CACHE_VERSION_POLL` (its refresh), or `CACHE_MAX_AGE` with the poll off."""
+    publication of a type they show. This worker's writes reset the horizon; others' (and
+    SQL by hand) reach it within `CACHE_VERSION_POLL` (its refresh), or `CACHE_MAX_AGE`
+    with the poll off."""
     factory = app.state.session_factory
 
     def lookup_next_scheduled() -> dict[str, datetime]:
