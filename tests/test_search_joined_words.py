@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.content.search import ZERO_WIDTH_SPACE, search
+from app.content.search import WORD_END, search
 from app.content.types import ALL_TYPES
 from app.content.visibility import Viewer
 from app.content.writes import create_item
@@ -52,10 +52,10 @@ def test_joined_words_are_found_on_both_databases(
     assert total == 1, [h.snippet for h in hits]
     (hit,) = hits
     assert "<mark>" in hit.snippet
-    # Shown as written, the zero-width spaces the search vector reads taken out. (PostgreSQL
+    # Shown as written, the separators the search vector reads taken out. (PostgreSQL
     # may end a short snippet before the document ends.)
     shown = hit.snippet.replace("<mark>", "").replace("</mark>", "")
-    assert ZERO_WIDTH_SPACE not in shown
+    assert WORD_END not in shown
     assert expected.startswith(shown), (shown, expected)
 
 

@@ -61,9 +61,11 @@ PG_TSVECTOR = "search_document.tsv"
 PG_CONFIG = "dossier_search"
 # Characters PostgreSQL's parser reads inside a word (a host name, a file name, an e-mail
 # address) or as a sign ("Covid-19": `covid`, `-19`), where SQLite's tokenizer ends one;
-# and what ends it there (`split_joined`).
+# and what ends it there (`split_joined`): a control character no stored text holds
+# (writes refuse it), which the parser reads as no letter in every locale (U+200B, the
+# first choice, is a letter to a database whose LC_CTYPE is `C`).
 JOINED = "([./@:]|-(?=[0-9]))"
-ZERO_WIDTH_SPACE = "\u200b"
+WORD_END = "\x1f"
 
 
 # PostgreSQL's English stop words (`tsearch_data/english.stop`, Snowball's list), which its
@@ -631,10 +633,10 @@ def _sqlite_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
 
 def split_joined(document: Any) -> Any:
     """The document as PostgreSQL's search vector reads it (migration
-    `search_splits_joined_words`): a zero-width space after each of `JOINED`, where the
-    parser ends a word, so `LeanIn.org` is the words `leanin` and `org`, and `Covid-19`
+    `search_splits_joined_words`): `WORD_END` after each of `JOINED`, where the parser
+    then ends a word, so `LeanIn.org` is the words `leanin` and `org`, and `Covid-19`
     `covid` and `19`, as on SQLite."""
-    return func.regexp_replace(document, JOINED, "\\1" + ZERO_WIDTH_SPACE, "g")
+    return func.regexp_replace(document, JOINED, "\\1" + WORD_END, "g")
 
 
 def _any_word(q: str) -> Any:
@@ -666,7 +668,7 @@ def _pg_snippets(session: Session, q: str, hits: list[Hit]) -> list[Hit]:
             tuple_(doc.entity_type, doc.entity_id).in_(keys)
         )
     ).all()
-    snippets = {(r[0], r[1]): r[2].replace(ZERO_WIDTH_SPACE, "") for r in rows}
+    snippets = {(r[0], r[1]): r[2].replace(WORD_END, "") for r in rows}
     return [
         Hit(h.ctype, h.entity_id, h.score, snippets.get((h.ctype.name, h.entity_id), ""))
         for h in hits

@@ -6,11 +6,13 @@ which no query could match (queries search `q`'s words, `leanin` and `org`). Sea
 organization's own name ("U.S. Department of Justice") found nothing on PostgreSQL, and
 everything on SQLite, whose tokenizer splits words at every such character.
 
-The search vector now reads the document with a zero-width space after each `.`, `/`,
+The search vector now reads the document with a unit separator (U+001F, a control
+character no stored text holds, and no letter in any locale: a zero-width space is one
+where LC_CTYPE is `C`) after each `.`, `/`,
 `@` and `:`, where the parser ends a word: `leanin` and `org`, as SQLite has them; and
 after a hyphen before a digit, which the parser read as a sign: "Covid-19" was `covid` and
 `-19`, which `q=Covid-19` (`covid`, `19`) did not match.
-Snippets read the same text, and the zero-width spaces are taken out of them
+Snippets read the same text, and the separators are taken out of them
 (`app.content.search.split_joined`). The stored vector is recomputed for every document (a table
 rewrite) and its GIN indexes rebuilt: minutes at `large`. SQLite: no change.
 
@@ -32,7 +34,7 @@ CONFIG = "dossier_search"
 DOCUMENT = "coalesce(title, '') || ' ' || coalesce(body, '')"
 # As `app.content.search.split_joined` (kept here as it is now: a change there needs a
 # migration of its own).
-SPLIT = "regexp_replace({text}, '([./@:]|-(?=[0-9]))', '\\1' || chr(8203), 'g')"
+SPLIT = "regexp_replace({text}, '([./@:]|-(?=[0-9]))', '\\1' || chr(31), 'g')"
 TYPES = ("topic", "organization", "person", "article", "quote", "event", "publication", "resource")
 
 
