@@ -121,7 +121,7 @@ _CLEAN_PASSES = 4
 
 def _clean(value: str) -> str:
     clean = nh3.clean(
-        _bare_formatting(value),
+        value,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -142,23 +142,22 @@ RICH_TEXT_MAX = 200_000
 # HTML's formatting elements: one left open when its block ends is opened again at the start
 # of every later block (HTML's "reconstruct the active formatting elements"), so a body
 # of 22 KB that left 1,000 distinct ones open came out of the parser as 7 MB in 0.6 s, and
-# 80 KB as 112 MB in 6.6 s. Identical ones count up to three (the parser's "Noah's Ark"):
-# before parsing, the formatting tags rich text does not keep (`<font>`, `<big>`…) are
-# dropped and the kept ones lose their attributes, which sanitizing drops anyway
-# (`_bare_formatting`), so the parser's own bound holds: at most three of each of eight
-# (and a link) are ever reopened.
-_FORMATTING = frozenset(["a", "b", "code", "em", "i", "s", "small", "strong", "u"])
-_ATTRIBUTES = r"""(?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?/?>"""
-_UNKEPT_FORMATTING = re.compile(r"</?(?:big|font|nobr|strike|tt)" + _ATTRIBUTES, re.IGNORECASE)
-_KEPT_FORMATTING = re.compile(r"<(b|code|em|i|s|small|strong|u)" + _ATTRIBUTES, re.IGNORECASE)
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
-# Text in which a parser reads no tags, left out of the count: comments (`<!-->` and
-# `<!--->` are whole ones, `--!>` ends one too), `<!…>` and `<?…>`, and the contents of the
-# elements read as raw text (an end tag there closed nothing).
-_NO_TAGS = re.compile(
-    r"<!--(?:-?>|.*?(?:--!?>|\Z))|<[!?][^>]*>?"
+# 80 KB as 112 MB in 6.6 s; one link left open, its `href` 20,000 characters long, is
+# copied into each later block too. `open_formatting` estimates both before parsing.
+_FORMATTING = frozenset(
+    "a b big code em font i nobr s small strike strong tt u".split()  # noqa: SIM905
+)
+# The text read as a parser reads it, left to right, one match per `<`: a comment (`<!-->`
+# and `<!--->` are whole ones, `--!>` ends one too), `<!…>` or `<?…>`, an element read as
+# raw text with its contents (an end tag there closes nothing), or a tag, ended by the
+# first `>` (a `<!--` in an attribute is the tag's). Read only up to the text's last `>`,
+# after which there is no tag: so every tag found has its end, and no `<` starts a scan to
+# the end of the text (over 200 KB of `<b `, that took minutes).
+_TOKENS = re.compile(
+    r"<!--(?:-?>|.*?(?:--!?>|\Z))|<[!?][^>]*>"
     r"|<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)\b"
-    r"[^>]*>.*?(?:</\1[\s/>]|\Z)",
+    r"[^>]*>.*?(?:</\1[\s/>]|\Z)"
+    r"|<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>",
     re.DOTALL | re.IGNORECASE,
 )
 # Elements an end tag does not look past for its start tag (HTML's "in scope"), and more:
@@ -167,24 +166,39 @@ _SCOPES = frozenset(
     "applet button caption html marquee math object svg table td template th".split()  # noqa: SIM905
 )
 MAX_OPEN_FORMATTING = 32
+# Nesting: the parser's work grows with the square of the depth (40,000 `<div>`s took 2 s,
+# 25,000 `<ul><li>` 3 s). Elements that close themselves (void ones, and those a sibling
+# ends: `<p>`, `<li>`, cells) are not counted; editorial HTML nests a few levels.
+_SELF_CLOSING = frozenset(
+    "area base br col colgroup dd dt embed hr img input li link meta option optgroup p "  # noqa: SIM905
+    "param rb rp rt rtc source tbody td tfoot th thead tr track wbr".split()
+)
+MAX_NESTING = 200
 
 
-def _bare_formatting(value: str) -> str:
-    return _KEPT_FORMATTING.sub(r"<\1>", _UNKEPT_FORMATTING.sub("", value))
-
-
-def open_formatting(value: str) -> int:
-    """The most formatting elements `value` leaves open at once, as a parser counts them
-    after `_bare_formatting` (an estimate, which errs on the side of more)."""
+def open_formatting(value: str) -> tuple[int, int, int]:
+    """The most formatting elements `value` leaves open at once, as a parser counts them,
+    about how many characters of their start tags it writes again in later elements, and
+    how deep its elements nest (estimates, which err on the side of more)."""
     stacks: dict[str, list[tuple[str, int]]] = {}
     same: dict[tuple[str, str], int] = {}
-    depth = live = most = 0
-    for closing, tag, attributes in _TAG.findall(_NO_TAGS.sub(" ", value)):
-        name = tag.lower()
-        if name in _SCOPES:
-            depth = max(depth + (-1 if closing else 1), 0)
+    depth = live = most = open_chars = reopened = nested = deepest = 0
+    for raw, closing, tag, attributes in _TOKENS.findall(value, 0, value.rfind(">") + 1):
+        if raw:
+            reopened += open_chars
             continue
+        if not tag:
+            continue  # a comment
+        name = tag.lower()
+        # (Formatting elements are counted apart: a block's end closes them.)
+        if name not in _SELF_CLOSING and name not in _FORMATTING and not attributes.endswith("/"):
+            nested = max(nested + (-1 if closing else 1), 0)
+            deepest = max(deepest, nested)
         if name not in _FORMATTING:
+            if name in _SCOPES:
+                depth = max(depth + (-1 if closing else 1), 0)
+            if not closing:
+                reopened += open_chars
             continue
         stack = stacks.setdefault(name, [])
         # An end tag closes the last one open; a new `<a>` closes the last one too; not
@@ -193,26 +207,43 @@ def open_formatting(value: str) -> int:
         closed = [stack.pop()] if ends and stack and stack[-1][1] == depth else []
         for attrs, _ in closed:
             same[(name, attrs)] -= 1
-            live -= same[(name, attrs)] < 3
+            if same[(name, attrs)] < 3 or attrs:
+                live -= 1
+                open_chars -= len(name) + len(attrs) + 2
         if closing:
             continue
         attrs = attributes.strip()
         stack.append((attrs, depth))
         count = same.get((name, attrs), 0)
         same[(name, attrs)] = count + 1
-        live += count < 3
+        # A parser keeps three alike; alike with attributes only if they read alike, which
+        # a quoted `>` can hide here: those count each.
+        if count < 3 or attrs:
+            live += 1
+            open_chars += len(name) + len(attrs) + 2
         most = max(most, live)
-    return most
+    return most, reopened, deepest
 
 
 def rich_text_problem(value: str) -> str | None:
     """Why `value` cannot be stored as rich text (None: it can; its sanitized form is then
     kept for the write that stores it, `sanitize_html`)."""
-    open_at_once = open_formatting(_bare_formatting(value))
+    open_at_once, reopened, deepest = open_formatting(value)
+    if deepest > MAX_NESTING:
+        return (
+            f"nests elements about {deepest:,} deep; at most {MAX_NESTING}: close each "
+            "where it ends"
+        )
     if open_at_once > MAX_OPEN_FORMATTING:
         return (
             f"leaves {open_at_once} formatting elements (<b>, <i>, <a>, ...) open at once; "
             f"at most {MAX_OPEN_FORMATTING}: close each where its text ends"
+        )
+    if reopened > RICH_TEXT_MAX:
+        return (
+            f"leaves formatting elements (<b>, <i>, <a>, ...) open that the elements after "
+            f"them would repeat, about {reopened:,} characters of them; at most "
+            f"{RICH_TEXT_MAX:,} in all: close each where its text ends"
         )
     clean = sanitize_html(value, RICH_TEXT_MAX)
     if len(clean) > RICH_TEXT_MAX:
