@@ -354,3 +354,9 @@ def test_an_event_is_modified_when_a_name_it_shows_changes(
     assert "Ana María Díaz" in str(after["DESCRIPTION"])
     assert str(after["CATEGORIES"].cats[0]) == "Abductions"
     assert str(after["SEQUENCE"]) == str(before["SEQUENCE"])  # no change of time or place
+    # Deleted, the speaker leaves the event's text, and the event is modified then too.
+    time.sleep(1.05)
+    assert client.delete(person.headers["location"], headers=writer).status_code == 204
+    gone = events_by_summary(calendar(client, "/calendar/events.ics"))["Seminar"]
+    assert "Ana María Díaz" not in str(gone.get("DESCRIPTION", ""))
+    assert gone.decoded("LAST-MODIFIED") > after.decoded("LAST-MODIFIED")

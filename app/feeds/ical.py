@@ -130,6 +130,42 @@ def _vevent(
     return event
 
 
+def _names_gone(session: Session, event_ids: list[int]) -> dict[int, datetime]:
+    """When a person or topic an event showed was deleted, by event: its DESCRIPTION or
+    CATEGORIES lost the name then (the links stay, for a restore)."""
+    from sqlalchemy import func, select
+    from sqlmodel import col
+
+    from app.models import EventParticipant, Person, Tagging, Topic
+
+    if not event_ids:
+        return {}
+    people = (
+        select(col(EventParticipant.event_id), func.max(Person.deleted_at))
+        .join(Person, col(Person.id) == col(EventParticipant.person_id))
+        .where(col(EventParticipant.event_id).in_(event_ids), col(Person.deleted_at).is_not(None))
+        .group_by(col(EventParticipant.event_id))
+    )
+    topics = (
+        select(col(Tagging.entity_id), func.max(Topic.deleted_at))
+        .join(Topic, col(Topic.id) == col(Tagging.topic_id))
+        .where(
+            col(Tagging.entity_type) == EVENT.name,
+            col(Tagging.entity_id).in_(event_ids),
+            col(Topic.deleted_at).is_not(None),
+        )
+        .group_by(col(Tagging.entity_id))
+    )
+    gone: dict[int, datetime] = {}
+    for statement in (people, topics):
+        for event_id, deleted_at in session.execute(statement):
+            if deleted_at is None:
+                continue
+            moment = utc(deleted_at)
+            gone[event_id] = max(gone.get(event_id, moment), moment)
+    return gone
+
+
 def build_calendar(
     session: Session,
     settings: Settings,
@@ -146,6 +182,7 @@ def build_calendar(
 
     participants = RELATIONS["event"]["participants"].loader(session, rows, viewer)
     topics = RELATIONS["event"]["topics"].loader(session, rows, viewer)
+    gone = _names_gone(session, [row.id for row in rows])
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -174,7 +211,14 @@ def build_calendar(
         names = [link.target.name for link in tags]
         calendar.add_component(
             _vevent(
-                settings, row, participants_text(people), names, references_updated(people + tags)
+                settings,
+                row,
+                participants_text(people),
+                names,
+                max(
+                    (t for t in (references_updated(people + tags), gone.get(row.id)) if t),
+                    default=None,
+                ),
             )
         )
     if rows:
