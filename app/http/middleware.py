@@ -42,6 +42,9 @@ class CatchAllMiddleware:
             await response(scope, receive, send)
 
 
+NUL_IN_URL = "The URL must not contain NUL characters (%00)."
+
+
 class RejectNulMiddleware:
     """400 problem+json for a URL with a NUL character in its path or query string.
 
@@ -60,7 +63,7 @@ class RejectNulMiddleware:
             and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b""))
             and not scope["path"].startswith("/graphql")
         ):
-            error = BadRequest("The URL must not contain NUL characters (%00).")
+            error = BadRequest(NUL_IN_URL)
             await problem_response(error)(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -7,7 +7,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
-from app.http.errors import ServiceUnavailable, is_database_unavailable, problem_responses
+from app.http.errors import (
+    PROBLEM_MEDIA_TYPE,
+    ServiceUnavailable,
+    is_database_unavailable,
+    problem_example,
+    problem_responses,
+)
+from app.http.middleware import NUL_IN_URL
 from app.migrations import current_revision, head_revision
 from app.schemas import Schema
 
@@ -25,22 +32,8 @@ class Readiness(Schema):
 
 # Every request's URL is checked for NUL (`RejectNulMiddleware`), these operations' too.
 _NUL_IN_URL = problem_responses(400)
-_NUL_IN_URL[400] = {
-    **_NUL_IN_URL[400],
-    "description": "The URL holds a NUL character (`%00`).",
-    "content": {
-        media: {
-            **content,
-            "example": {
-                "type": "https://dossier.dev/problems/bad-request",
-                "title": "Bad Request",
-                "status": 400,
-                "detail": "The URL must not contain NUL characters (%00).",
-            },
-        }
-        for media, content in _NUL_IN_URL[400]["content"].items()
-    },
-}
+_NUL_IN_URL[400]["description"] = "The URL holds a NUL character (`%00`)."
+_NUL_IN_URL[400]["content"][PROBLEM_MEDIA_TYPE]["example"] = problem_example(400, NUL_IN_URL)
 
 
 @router.get("/healthz", response_model=Status, summary="Liveness", responses=_NUL_IN_URL)
