@@ -245,7 +245,7 @@ def rich_text_problem(value: str) -> str | None:
             f"them would repeat, about {reopened:,} characters of them; at most "
             f"{RICH_TEXT_MAX:,} in all: close each where its text ends"
         )
-    clean = sanitize_html(value, RICH_TEXT_MAX)
+    clean = sanitize_html(value)
     if len(clean) > RICH_TEXT_MAX:
         return (
             f"is {len(clean):,} characters once sanitized (as stored: `&` is written "
@@ -262,10 +262,10 @@ _SANITIZED_KEPT = 8
 _SANITIZED_LOCK = threading.Lock()
 
 
-def sanitize_html(value: str, limit: int | None = None) -> str:
+def sanitize_html(value: str) -> str:
     """Safe rich text, unchanged when sanitized again: a write that changes nothing (an
-    import of an export) stores the same body, and moves no version. `limit`: a text
-    longer than that after a pass is returned as it is (to be refused), not passed again.
+    import of an export) stores the same body, and moves no version. A text longer than
+    `RICH_TEXT_MAX` after a pass is returned as it is (to be refused), not passed again.
 
     Without the characters writes refuse (`REFUSED_IN_WRITES`; see `_clean`)."""
     with _SANITIZED_LOCK:
@@ -275,8 +275,8 @@ def sanitize_html(value: str, limit: int | None = None) -> str:
             return known
     clean = _clean(value)
     for _ in range(_CLEAN_PASSES - 1):
-        if limit is not None and len(clean) > limit:
-            return clean  # cut short: not what a pass without `limit` gives
+        if len(clean) > RICH_TEXT_MAX:
+            return clean  # refused: not worth another pass, nor keeping
         again = _clean(clean)
         if again == clean:
             break

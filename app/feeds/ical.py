@@ -93,15 +93,12 @@ def _wall_time(value: datetime, zone: tzinfo) -> datetime:
 
 
 def _vevent(
-    settings: Settings, row: Any, people: str | None, topics: list[str], shown_changed: Any
+    settings: Settings, row: Any, people: str | None, topics: list[str], changed: datetime
 ) -> Event:
-    """`shown_changed`: the newest change of a person or topic the event shows (their
-    names are in its DESCRIPTION and CATEGORIES: a renamed speaker changed the event's
-    text, and its LAST-MODIFIED said it had not changed)."""
+    """`changed`: when the event, or a name it shows, last changed (`_changed`)."""
     from icalendar import Event
 
     zone = event_zone(row)
-    changed = max(utc(row.updated_at), shown_changed or utc(row.updated_at))
     event = Event()
     event.add("uid", calendar_uid(settings, EVENT, row))
     event.add("dtstamp", changed)
@@ -128,6 +125,14 @@ def _vevent(
     if topics:
         event.add("categories", [printable(t) for t in topics])
     return event
+
+
+def _changed(row: Any, shown: list[Link], gone: datetime | None) -> datetime:
+    """When the event last changed, or a person's or topic's name in its DESCRIPTION or
+    CATEGORIES (renamed, or `gone`: deleted): a renamed speaker changed the event's text,
+    and its LAST-MODIFIED said it had not."""
+    moments = [utc(row.updated_at), references_updated(shown), gone]
+    return max(moment for moment in moments if moment is not None)
 
 
 def _names_gone(session: Session, event_ids: list[int]) -> dict[int, datetime]:
@@ -215,10 +220,7 @@ def build_calendar(
                 row,
                 participants_text(people),
                 names,
-                max(
-                    (t for t in (references_updated(people + tags), gone.get(row.id)) if t),
-                    default=None,
-                ),
+                _changed(row, people + tags, gone.get(row.id)),
             )
         )
     if rows:
