@@ -242,7 +242,7 @@ def list_params(
     )
     if filter is not None:
         _common_filters(params, filter)
-        params.q = (_given(filter.q) or "").strip() or None  # as REST's `q=`, and the stream's
+        params.q = _words_given(filter)
         for spec in FILTERS[ctype.collection].values():
             value = _given(getattr(filter, _python_name(spec.name)))
             if value is not None:
@@ -270,12 +270,17 @@ def _common_filters(params: ListParams, filter: Any) -> None:
         params.updated_since = parse_datetime("updatedSince", updated_since.isoformat())
 
 
+def _words_given(filter: Any) -> str | None:
+    """A filter's `q`; blank is none, as REST's `q=` is."""
+    return (_given(filter.q) or "").strip() or None
+
+
 def stream_params(filter: StreamFilter | None, sort: Enum | None) -> ListParams | None:
     """The parameters narrowing a topic's stream, as REST's stream reads them (None: none,
     the stream as it is). Its `limit` and `cursor` are not read."""
     params = ListParams(sort=str(sort.value) if sort is not None else None)
     if filter is not None:
         _common_filters(params, filter)
-        params.q = (_given(filter.q) or "").strip() or None  # as REST's `q=`
+        params.q = _words_given(filter)
     narrowed = params.topics or params.q or params.updated_since
     return params if narrowed or params.sort not in (None, "-published_at") else None
