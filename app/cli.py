@@ -37,7 +37,26 @@ def migrate() -> None:
     # NullHandler, so without a handler here its warnings were dropped.
     configure_logging(settings.log_level)
     upgrade_to_head(settings.database_url)
+    _fill_missing_sort_keys(settings.database_url)
     typer.echo(f"Database {redacted(settings.database_url)} is at the newest migration.")
+
+
+def _fill_missing_sort_keys(url: str) -> None:
+    """Rows a server of an earlier release wrote since the migration that added the sort
+    keys, given theirs (`app.models.sort_keys.fill_missing_keys`)."""
+    import logging
+
+    from app.db import make_engine
+    from app.models.sort_keys import fill_missing_keys
+
+    engine = make_engine(url)
+    try:
+        if filled := fill_missing_keys(engine):
+            logging.getLogger("app.cli").info(
+                "Sort keys set on %d row(s) an earlier release wrote.", filled
+            )
+    finally:
+        engine.dispose()
 
 
 def _load_demo() -> int:
@@ -118,6 +137,7 @@ def serve(
         upgrade_to_head(settings.database_url)
     else:
         _refuse_an_old_schema(settings.database_url)
+    _fill_missing_sort_keys(settings.database_url)
     if not _has_topics():
         typer.echo(f"Empty database: loaded the demo dataset ({_load_demo()} records).")
     with _shared_metrics(workers):

@@ -90,6 +90,7 @@ from app.content.word_counts import (
 )
 from app.db import UTCDateTime, as_utc
 from app.models import Event, Publishable, Tagging, Topic
+from app.models.sort_keys import SORT_KEYS
 
 MAX_LIMIT = 100
 # Topics one list may be narrowed by (REST `topic` repeated, GraphQL `filter.topics`).
@@ -779,9 +780,11 @@ def last_event_end(session: Session, viewer: Viewer) -> datetime | None:
 
 
 def list_scope(ctype: ContentType, params: ListParams, viewer: Viewer) -> str:
-    """The scope of a list's cursors: its type, sort, filters and kind of viewer."""
+    """The scope of a list's cursors: its type, sort, filters and kind of viewer. A text
+    sort's names its key column too: a cursor from before text sorts had keys (which holds
+    the text itself) is refused, not read as a key."""
     sort_name, descending = sort_of(ctype, params)
-    return "list:" + _fingerprint(
+    parts = [
         ctype.collection,
         sort_name,
         descending,
@@ -790,7 +793,9 @@ def list_scope(ctype: ContentType, params: ListParams, viewer: Viewer) -> str:
         params.updated_since,
         params.filters,
         viewer.preview,
-    )
+    ]
+    keyed = SORT_KEYS.get(ctype.model.__tablename__, {}).get(sort_name)
+    return "list:" + _fingerprint(*parts, *([keyed] if keyed else []))
 
 
 def list_items(

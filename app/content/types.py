@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from app.models import (
     Resource,
     Topic,
 )
+from app.models.sort_keys import SORT_KEYS
 
 # The canonical decimal spelling of a row id, and the largest one (PostgreSQL `integer`).
 _CANONICAL_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -69,7 +71,10 @@ class ContentType:
 
 
 def _sorts(model: type[Entity], *names: str, **expressions: Any) -> dict[str, SortField]:
-    result = {n: SortField(n, getattr(model, n)) for n in names}
+    # A text field sorts by its key column (`app.models.sort_keys`): one order on both
+    # databases, whatever their collations.
+    keys = SORT_KEYS.get(str(model.__tablename__), {})
+    result = {n: SortField(n, getattr(model, keys.get(n, n))) for n in names}
     result.update({n: SortField(n, e) for n, e in expressions.items()})
     return result
 
@@ -178,3 +183,17 @@ ALL_TYPES: tuple[ContentType, ...] = (
 BY_COLLECTION: dict[str, ContentType] = {t.collection: t for t in ALL_TYPES}
 BY_NAME: dict[str, ContentType] = {t.name: t for t in ALL_TYPES}
 STREAM_TYPES: tuple[ContentType, ...] = (ARTICLE, EVENT, PUBLICATION, QUOTE)
+
+
+def text_sorts_note(ctype: ContentType, spell: Callable[[str], str] = "`{}`".format) -> str:
+    """The sentence the docs of a type's sorts add for its text sorts, or "". `spell`: a
+    sort's name as the docs write it."""
+    keys = SORT_KEYS.get(ctype.model.__tablename__, {})
+    keyed = [spell(name) for name in ctype.sorts if name in keys]
+    if not keyed:
+        return ""
+    return (
+        f" {' and '.join(keyed)} sort{'s' if len(keyed) == 1 else ''} "
+        "without accents or case, punctuation before the first letter or digit aside, the "
+        "same on every database."
+    )

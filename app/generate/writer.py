@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, insert, text
 
 import app.models  # noqa: F401  (registers every table)
 from app.db import metadata
+from app.models.sort_keys import SORT_KEYS, sort_key
 
 CHUNK_ROWS = 10_000
 
@@ -64,7 +65,10 @@ class BulkWriter:
                 self._error = exc
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        """Buffer one row; every column of the table must be given (no silent defaults)."""
+        """Buffer one row; every column of the table must be given (no silent defaults),
+        but for the sort keys, made here from their fields as the ORM's writes make them."""
+        if keys := SORT_KEYS.get(table):
+            row = row | {key: sort_key(row[field]) for field, key in keys.items()}
         columns = self.columns[table]
         if len(row) != len(columns):
             unknown = sorted(set(row) - set(columns))

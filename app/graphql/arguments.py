@@ -18,7 +18,7 @@ from strawberry import UNSET
 from app.content.errors import QueryError
 from app.content.filters import FILTERS, Filter, parse_datetime
 from app.content.queries import MAX_LIMIT, MAX_TOPICS, STREAM_SORTS, ListParams
-from app.content.types import ALL_TYPES, ContentType
+from app.content.types import ALL_TYPES, ContentType, text_sorts_note
 from app.graphql.enums import ENUM_OF_CHOICES
 from app.graphql.ids import TYPE_NAMES
 
@@ -132,6 +132,7 @@ def _sort_enum(ctype: ContentType) -> type[Enum]:
     description = (
         f"Orders of the {ctype.collection} list; ties are broken by id. Default: "
         f"{default.lstrip('-').upper()}{'_DESC' if default.startswith('-') else ''}{extra}."
+        f"{text_sorts_note(ctype, lambda name: f'`{name.upper()}`')}"
     )
     return strawberry.enum(enum, description=description)  # type: ignore[no-any-return]
 

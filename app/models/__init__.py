@@ -25,6 +25,7 @@ from app.models.links import (
     RelatedItem,
 )
 from app.models.people import Affiliation, Organization, Person
+from app.models.sort_keys import listen
 from app.models.system import (
     ApiKey,
     AuditEntry,
@@ -34,6 +35,9 @@ from app.models.system import (
     TypeVersion,
 )
 from app.models.taxonomy import Tagging, Topic
+
+for _model in (Topic, Organization, Person, Article, Event, Publication, Resource):
+    listen(_model)
 
 __all__ = [
     "ARTICLE_TYPES",

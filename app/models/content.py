@@ -10,6 +10,7 @@ from sqlmodel import Field
 
 from app.db import UTCDateTime
 from app.models.base import Publishable
+from app.models.sort_keys import key_field
 
 ARTICLE_TYPES = ("news", "commentary", "interview", "analysis", "announcement")
 EVENT_TYPES = ("seminar", "conference", "panel", "lecture", "screening", "workshop", "other")
@@ -33,9 +34,11 @@ class Article(Publishable, table=True):
     __table_args__ = (
         Index("ix_article_type_published", "article_type", "published_at"),
         Index("ix_article_visibility", "status", "published_at", "deleted_at"),
+        Index("ix_article_title_key", "title_key", "id"),
     )
 
     title: str = Field(max_length=500, index=True)
+    title_key: str = key_field()
     subtitle: str | None = None
     article_type: str = Field(default="news", max_length=24)
     byline: str | None = Field(default=None, max_length=500)
@@ -70,9 +73,11 @@ class Event(Publishable, table=True):
         Index("ix_event_type_starts", "event_type", "starts_at"),
         Index("ix_event_mode_starts", "attendance_mode", "starts_at"),
         Index("ix_event_visibility", "status", "published_at", "deleted_at", "starts_at"),
+        Index("ix_event_title_key", "title_key", "id"),
     )
 
     title: str = Field(max_length=500, index=True)
+    title_key: str = key_field()
     subtitle: str | None = None
     event_type: str = Field(default="other", max_length=24)
     summary: str | None = None
@@ -98,8 +103,10 @@ class Publication(Publishable, table=True):
     # Its type and visibility indexes end with the year as its sort has it, coalesce(year,
     # 0): indexes on an expression, made by migration 9d84df82911f
     # (`app.migrations.UNMODELLED_INDEXES`).
+    __table_args__ = (Index("ix_publication_title_key", "title_key", "id"),)
 
     title: str = Field(max_length=500, index=True)
+    title_key: str = key_field()
     publication_type: str = Field(default="other", max_length=24)
     abstract: str | None = None
     journal: str | None = Field(default=None, max_length=300)
@@ -116,9 +123,11 @@ class Publication(Publishable, table=True):
 class Resource(Publishable, table=True):
     __table_args__ = (
         Index("ix_resource_visibility", "status", "published_at", "deleted_at", "position"),
+        Index("ix_resource_name_key", "name_key", "id"),
     )
 
     name: str = Field(max_length=300, index=True)
+    name_key: str = key_field()
     resource_type: str = Field(default="other", max_length=24, index=True)
     description: str | None = None
     phone: str | None = Field(default=None, max_length=100)

@@ -6,18 +6,29 @@ from sqlalchemy import Index, true
 from sqlmodel import Field
 
 from app.models.base import Entity, Table
+from app.models.sort_keys import key_field
 
 
 class Organization(Entity, table=True):
+    __table_args__ = (Index("ix_organization_name_key", "name_key", "id"),)
+
     name: str = Field(max_length=300, index=True)
+    name_key: str = key_field()
     short_name: str | None = Field(default=None, max_length=60)
     url: str | None = Field(default=None, max_length=500)
     parent_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
 
 
 class Person(Entity, table=True):
+    __table_args__ = (
+        Index("ix_person_name_key", "name_key", "id"),
+        Index("ix_person_sort_name_key", "sort_name_key", "id"),
+    )
+
     name: str = Field(max_length=200, index=True)
     sort_name: str = Field(max_length=200, index=True)
+    name_key: str = key_field()
+    sort_name_key: str = key_field()
     title: str | None = Field(default=None, max_length=500)
     degrees: str | None = Field(default=None, max_length=200)
     bio: str | None = None

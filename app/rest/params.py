@@ -24,7 +24,7 @@ from pydantic import WithJsonSchema
 from app.content.errors import QueryError
 from app.content.filters import Filter, parse_datetime
 from app.content.queries import MAX_LIMIT, MAX_TOPICS
-from app.content.types import ContentType
+from app.content.types import ContentType, text_sorts_note
 from app.http.errors import BadRequest
 
 Handler = Callable[..., Any]
@@ -179,7 +179,7 @@ def sort_param(ctype: ContentType, default: str) -> QueryParam:
     return QueryParam(
         "sort",
         f"Sort field; prefix `-` for descending. Default: {default}. "
-        "Ties are broken by id, so pagination is stable.",
+        f"Ties are broken by id, so pagination is stable.{text_sorts_note(ctype)}",
         {"type": "string", "enum": [v for n in names for v in (n, "-" + n)]},
     )
 
