@@ -10,7 +10,10 @@ import feedparser
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.db import session_scope
 from app.feeds.links import feed_links
 from tests.support import count_queries
 
@@ -455,3 +458,26 @@ def test_links_given_relative_to_the_site_are_absolute_off_it(
     # As HTML, it reads as the text: no <b> element.
     assert "<b>" not in rss.feed.subtitle
     assert html.unescape(rss.feed.subtitle) == topic["description"]
+
+
+def test_links_stored_before_writes_read_them_as_a_browser_does_resolve_as_one(
+    client: TestClient, writer: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    """A body stored before writes read links as a browser does may hold `\\\\host` and
+    spaces: feeds resolve them as the site's readers' browsers do, not into an invalid URI
+    under the site's root."""
+    article = {
+        "title": "Old links",
+        "body": "<p>x</p>",
+        "status": "published",
+        "published_at": "2026-01-01T00:00:00Z",
+    }
+    assert client.post("/api/v1/articles", json=article, headers=writer).status_code == 201
+    with session_scope(session_factory) as session:
+        session.execute(
+            text("UPDATE article SET body = :body"),
+            {"body": '<p><a href="\\\\evil.example">a</a> <a href="x y">b</a></p>'},
+        )
+    (item,) = client.get("/feeds/articles.json").json()["items"]
+    assert 'href="https://evil.example"' in item["content_html"], item["content_html"]
+    assert f'href="{SITE}/news/x%20y"' in item["content_html"], item["content_html"]

@@ -14,6 +14,7 @@ from app.content.text import (
     ALLOWED_TAGS,
     RICH_TEXT_MAX,
     URL_SCHEMES,
+    browser_url,
     html_to_text,
     open_formatting,
     rich_text_problem,
@@ -354,3 +355,40 @@ def test_ordinary_html_passes_the_parsers_guard_as_it_was() -> None:
         started = time.perf_counter()
         open_formatting(body)
         assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        # A browser reads a backslash as a slash: this is a link to another site.
+        ('<a href="\\\\evil.example">x</a>', '<a href="//evil.example"'),
+        ('<a href="https:\\\\a.example\\p">x</a>', '<a href="https://a.example/p"'),
+        ('<a href="x y">x</a>', '<a href="x%20y"'),
+        ('<a href=" /news/a\tb\n ">x</a>', '<a href="/news/ab"'),
+        ('<img src="/i m.png" alt="">', '<img src="/i%20m.png"'),
+        ('<q cite="/a\\b">x</q>', '<q cite="/a/b"'),
+        (
+            '<a href="https://a.example/%20ok?q={x}">x</a>',
+            '<a href="https://a.example/%20ok?q=%7Bx%7D"',
+        ),
+        # No host or path to change: as written, but for what every URL loses.
+        (
+            '<a href="mailto:a@b.example?subject=Hi there">x</a>',
+            'href="mailto:a@b.example?subject=Hi there"',
+        ),
+        ('<a href=" tel:+1 650 555 0100">x</a>', 'href="tel:+1 650 555 0100"'),
+    ],
+)
+def test_links_are_stored_as_a_browser_reads_them(written: str, stored: str) -> None:
+    """A link is stored as the site's readers' browsers resolve it, so that feeds, which
+    resolve it themselves, link where the site does: `\\\\evil.example` was kept, and
+    feeds made it `https://www.example.org/news/\\\\evil.example`."""
+    clean = sanitize_html(written)
+    assert stored in clean, clean
+    assert sanitize_html(clean) == clean
+
+
+def test_browser_url_is_idempotent() -> None:
+    for value in ("\\\\h\\p q", " x\ty ", "mailto:a b", 'https://a.example/<>`"{}'):
+        once = browser_url(value)
+        assert browser_url(once) == once

@@ -100,11 +100,33 @@ def slugify(value: str) -> str:
     return slug.strip("-")
 
 
+# What a browser's URL parser (WHATWG) does to a link before resolving it, so that the
+# link stored, and the one feeds resolve, is the one readers of the site follow: it trims
+# C0 controls and spaces from both ends, drops tabs and line breaks, reads a backslash as a
+# slash in an http(s) or relative URL (`\\evil.example` is `//evil.example`, another
+# site), and percent-encodes there spaces and the characters no URI may hold ("x y" is
+# "x%20y").
+_URL_TRIMMED = "".join(chr(code) for code in range(0x21))
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_PERCENT_ENCODED = re.compile(r'[\x00-\x20"<>`{}\x7f]')
+_SLASH_SCHEMES = {"http", "https"}
+
+
+def browser_url(value: str) -> str:
+    """`value` as a browser parses a link's URL: see `_URL_TRIMMED`. Idempotent."""
+    url = _TAB_OR_NEWLINE.sub("", value.strip(_URL_TRIMMED))
+    scheme = _URL_SCHEME.match(url)
+    if scheme is not None and scheme.group(1).lower() not in _SLASH_SCHEMES:
+        return url  # mailto:, tel:: no host or path a backslash or a space could change
+    return _PERCENT_ENCODED.sub(lambda found: f"%{ord(found.group()):02X}", url.replace("\\", "/"))
+
+
 def _safe_url(tag: str, attribute: str, value: str) -> str | None:
     if attribute in _URL_ATTRIBUTES:
         scheme = _URL_SCHEME.match(_IGNORED_IN_URLS.sub("", value))
         if scheme and scheme.group(1).lower() not in URL_SCHEMES:
             return None
+        return browser_url(value)
     return value
 
 

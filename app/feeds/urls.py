@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from starlette.requests import Request
 
 from app.config import Settings
+from app.content.text import browser_url
 from app.content.types import ContentType
 
 
@@ -24,8 +25,9 @@ def site_root(settings: Settings) -> str:
 def absolute(settings: Settings, url: str, page: str | None = None) -> str:
     """A URL from content (an image, a link in a body) resolved as a browser on the public
     site would resolve it, on `page` (an absolute URL there) or else the site's root;
-    absolute URLs are returned unchanged."""
-    return urljoin(page or site_root(settings), url)
+    absolute URLs are returned unchanged but for what a browser's parser changes
+    (`browser_url`: a body stored before writes did the same may hold `\\host` or spaces)."""
+    return urljoin(page or site_root(settings), browser_url(url))
 
 
 def site_link(settings: Settings, url: str | None) -> str | None:
