@@ -18,7 +18,9 @@ from app.http.errors import NotFound, no_item
 from app.models import Person, Topic
 
 FEED_SIZE = 50
-# The person feed merges these; ties on published_at break in this order, then by id.
+# The person feed merges these, newest first. Ties on published_at break as the topic
+# stream's do (its order of STREAM_TYPES, descending like the time): this order reversed,
+# publications first, then the higher id.
 PERSON_SOURCES: tuple[tuple[ContentType, str], ...] = (
     (ARTICLE, "author"),
     (EVENT, "person"),
