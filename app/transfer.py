@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from app.content.errors import WriteError
 from app.content.restored import mark_showing
 from app.content.shown import stamp_at
-from app.content.types import BY_COLLECTION, BY_NAME, ContentType
+from app.content.types import BY_COLLECTION, BY_NAME, MAX_ROW_ID, ContentType
 from app.content.writes import (
     current_document,
     lock_writers,
@@ -121,6 +121,7 @@ def export_lines(session: Session) -> Iterator[bytes]:
                 "type": ctype.name,
                 "id": ctype.public_id(row.id),
                 "created_at": as_utc(row.created_at).isoformat(),
+                "version": row.version,
                 "data": current_document(session, ctype, row),
             }
             yield orjson.dumps(record) + b"\n"
@@ -155,6 +156,11 @@ class _Line:
     created_at: datetime | None = None
     # Its row id there: an item this import creates keeps it if free (absent: the next).
     row_id: int | None = None
+    # Its version there: the item's is raised to it if lower, so that what is made from
+    # the version never goes back for a reader of both instances (a calendar's SEQUENCE,
+    # which RFC 5545 wants to only grow: an event edited twice was SEQUENCE:2 there and
+    # SEQUENCE:0 after the move). Absent, as in files exported before it was written: none.
+    version: int | None = None
 
 
 def _describe(error: WriteError) -> str:
@@ -165,7 +171,10 @@ def _describe(error: WriteError) -> str:
     return f"{error.detail} {details}".strip() if details else error.detail
 
 
-_LINE_KEYS = frozenset({"type", "id", "created_at", "data"})
+_LINE_KEYS = frozenset({"type", "id", "created_at", "version", "data"})
+# The highest version a line may give: half of what the column holds (PostgreSQL's
+# integer), so that the item can be edited ever after.
+MAX_VERSION = MAX_ROW_ID // 2
 # A line's created_at is written to the item as any time a POST writes: with an offset, and
 # within the years written times may fall in (in UTC), so that its export imports again.
 _WRITTEN_TIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
@@ -194,7 +203,7 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
         if not isinstance(record, dict) or not {"type", "data"} <= set(record) <= _LINE_KEYS:
             errors.append(
                 f'line {number}: expected an object {{"type": ..., "data": {{...}}}} '
-                '(and optionally "id" and "created_at")'
+                '(and optionally "id", "created_at" and "version")'
             )
             continue
         created_at = record.get("created_at")
@@ -216,6 +225,13 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
         if ctype is None:
             errors.append(
                 f"line {number}: unknown type {record['type']!r}; use one of {', '.join(BY_NAME)}"
+            )
+            continue
+        version = record.get("version")
+        if version is not None and not (type(version) is int and 1 <= version <= MAX_VERSION):
+            errors.append(
+                f"line {number}: version {str(version)[:50]!r} is not a version (a whole "
+                f"number from 1 to {MAX_VERSION:,})"
             )
             continue
         row_id = None
@@ -244,7 +260,7 @@ def parse_lines(lines: Iterable[bytes | str]) -> list[_Line]:
             )
             continue
         seen[key] = number
-        parsed.append(_Line(number, ctype, data, created_at, row_id))
+        parsed.append(_Line(number, ctype, data, created_at, row_id, version))
     if errors:
         raise ImportFailed(errors)
     return parsed
@@ -408,6 +424,8 @@ def _upsert_lines(
             return
         if line.created_at is not None and as_utc(row.created_at) >= started:
             row.created_at = line.created_at  # made by this import: as where it came from
+        if line.version is not None and row.version < line.version:
+            row.version = line.version
         if savepoint is not None:
             savepoint.commit()
         if changed:

@@ -23,8 +23,8 @@ from app.content.writes import delete_item, upsert_item
 from app.db import as_utc, make_engine, make_session_factory, session_scope
 from app.main import create_app
 from app.migrations import upgrade_to_head
-from app.models import Article, AuditEntry, Topic, TypeVersion
-from app.transfer import ImportFailed, export_lines, import_records
+from app.models import Article, AuditEntry, Event, Topic, TypeVersion
+from app.transfer import ImportFailed, export_lines, import_records, parse_lines
 from tests.admin_helpers import Keys, event_body
 from tests.support import make_settings, tagging_mismatches
 
@@ -570,8 +570,14 @@ def test_an_import_keeps_the_links_its_lines_cannot_name(
         edited.append(orjson.dumps(record))
     with session_scope(session_factory) as session:
         assert import_records(session, edited).changed == len(edited)
-    # What is visible is the file, edits included.
-    assert list(_lines_by_slug(session_factory).values()) == [line + b"\n" for line in edited]
+    # What is visible is the file, edits included, each a version later.
+    after = [orjson.loads(line) for line in _lines_by_slug(session_factory).values()]
+    assert [record.pop("version") for record in after] == [
+        orjson.loads(line)["version"] + 1 for line in edited
+    ]
+    assert after == [
+        {k: v for k, v in orjson.loads(line).items() if k != "version"} for line in edited
+    ]
 
     with session_scope(session_factory) as session:  # the deleted items come back
         import_records(session, [whole[slug] for slug in doomed.values()])
@@ -870,3 +876,51 @@ def test_kept_ids_are_never_given_again(session_factory: sessionmaker[Session]) 
     assert len(set(after.values())) == len(after) == 7
     assert after["forty"] == 40
     assert after["after"] > 40
+
+
+def test_a_moved_events_calendar_sequence_never_goes_back(
+    client: TestClient,
+    writer: dict[str, str],
+    session_factory: sessionmaker[Session],
+    second_database: str,
+) -> None:
+    """An export carries each item's version, and an import raises the item's to it: an
+    event edited twice was SEQUENCE:2 in calendars, and SEQUENCE:0 once moved to a new
+    instance (same UID), which calendar clients may read as stale (RFC 5545 §3.8.7.4)."""
+    event = {
+        "title": "Moved",
+        "starts_at": "2030-01-01T10:00:00Z",
+        "status": "published",
+        "published_at": "2026-01-01T00:00:00Z",
+    }
+    assert client.post("/api/v1/events", json=event, headers=writer).status_code == 201
+    for title in ("Moved twice", "Moved thrice"):
+        patch = client.patch("/api/v1/events/moved", json={"title": title}, headers=writer)
+        assert patch.status_code == 200
+    assert "SEQUENCE:2" in client.get("/calendar/events.ics").text
+    lines = _export(session_factory).splitlines()
+    assert orjson.loads(lines[0])["version"] == 3
+    engine = make_engine(second_database)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            import_records(session, lines)
+        with make_session_factory(engine)() as session:
+            assert session.scalars(select(Event.version)).one() == 3
+            assert b"".join(export_lines(session)) == b"".join(line + b"\n" for line in lines)
+        # A line's version lower than the item's changes nothing; the next edit goes on.
+        lower = orjson.loads(lines[0]) | {"version": 1}
+        lower["data"]["title"] = "Edited in the file"
+        with session_scope(make_session_factory(engine)) as session:
+            import_records(session, [orjson.dumps(lower)])
+        with make_session_factory(engine)() as session:
+            assert session.scalars(select(Event.version)).one() == 4
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("version", [0, -1, True, 1.5, "3", 2**31])
+def test_a_line_with_a_bad_version_is_refused(version: object) -> None:
+    line = orjson.dumps({"type": "topic", "version": version, "data": {"slug": "t", "name": "T"}})
+    with pytest.raises(ImportFailed) as failed:
+        parse_lines([line])
+    assert "version" in str(failed.value.errors[0])
