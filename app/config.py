@@ -25,14 +25,29 @@ DEFAULT_URL_TEMPLATES: dict[str, str | None] = {
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*", re.ASCII)
 
 
+# The drivers Dossier installs, by database: a URL naming another (`postgresql+asyncpg`)
+# was a traceback of the driver's missing module at the first connection.
+_DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
+
+
 def normalize_database_url(url: str) -> str:
-    """Accept `postgresql://` and `postgres://` and pick the psycopg 3 driver for them."""
-    for prefix in ("postgres://", "postgresql://"):
+    """Accept `postgresql://`, `postgres://` and `postgresql+psycopg2://` (libpq's URL
+    too: what hosts and older tools hand out) and pick the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     scheme = url.partition(":")[0]
-    if "://" in url and scheme.split("+")[0] not in ("sqlite", "postgresql"):
+    if "://" not in url:
+        return url
+    database, _, driver = scheme.partition("+")
+    if database not in _DRIVERS:
         raise ValueError(f"Dossier runs on SQLite or PostgreSQL, not '{scheme}'")
+    if driver and driver not in _DRIVERS[database]:
+        raise ValueError(
+            f"Dossier connects to {'SQLite' if database == 'sqlite' else 'PostgreSQL'} with "
+            f"{_DRIVERS[database][0]}, not '{driver}': write the URL as "
+            f"'{database}://…'"
+        )
     return url
 
 

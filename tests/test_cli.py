@@ -252,6 +252,14 @@ def test_schema_without_graphql_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -
     [
         ("garbage", "DATABASE_URL is not a database URL Dossier can use"),
         ("mysql://user@localhost/db", "Dossier runs on SQLite or PostgreSQL, not 'mysql'"),
+        # Drivers Dossier does not install: their module's ImportError was a traceback.
+        (
+            "postgresql+asyncpg://postgres@127.0.0.1/x",
+            "Dossier connects to PostgreSQL with psycopg, not 'asyncpg'",
+        ),
+        ("sqlite+aiosqlite:///x.db", "Dossier connects to SQLite with pysqlite, not 'aiosqlite'"),
+        # psycopg2's URL is libpq's, as psycopg's: read with psycopg.
+        ("postgresql+psycopg2://postgres@127.0.0.1:1/nothing", "cannot use the database in"),
         ("postgresql://postgres@127.0.0.1:1/nothing", "cannot use the database in DATABASE_URL"),
         ("sqlite:////nonexistent/dir/x.db", "cannot use the database in DATABASE_URL"),
     ],

@@ -54,6 +54,9 @@ def configure_logging(level: str = "INFO") -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # Alembic 1.16+ logs a line per plugin it sets up when imported (eight of them): noise
+    # in every `dossier migrate`, and before the one-line error of a bad DATABASE_URL.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 class RequestIdMiddleware:
