@@ -434,3 +434,34 @@ def test_a_blank_q_is_no_q_in_every_list_as_in_rest(demo_client: TestClient) -> 
     assert person["events"]["totalCount"] == person["every"]["totalCount"] > 0
     stream = data["topic"]
     assert stream["stream"]["totalCount"] == stream["whole"]["totalCount"] > 0
+
+
+def test_positions_of_affiliations_and_participants_are_rest_s(demo_client: TestClient) -> None:
+    """API.md gives an affiliation (and REST a participant) its `position`: GraphQL had
+    neither. Each is the item's place in its list, as REST says, a role filter aside."""
+    query = (
+        "{ events(first: 20) { edges { node { slug participants { position role person { slug } }"
+        " hosts: participants(role: HOST) { position person { slug } } } } }"
+        " people(first: 50) { edges { node { slug affiliations { position role } } } } }"
+    )
+    data = gql(demo_client, query)
+    checked = 0
+    for edge in data["events"]["edges"]:
+        event = edge["node"]
+        rest = demo_client.get(f"/api/v1/events/{event['slug']}?include=participants").json()
+        expected = [(p["position"], p["role"], p["person"]["slug"]) for p in rest["participants"]]
+        got = [
+            (p["position"], p["role"].lower(), p["person"]["slug"]) for p in event["participants"]
+        ]
+        assert got == expected
+        hosts = [(p, s) for p, r, s in expected if r == "host"]
+        assert [(h["position"], h["person"]["slug"]) for h in event["hosts"]] == hosts
+        checked += len(got)
+    for edge in data["people"]["edges"]:
+        person = edge["node"]
+        rest = demo_client.get(f"/api/v1/people/{person['slug']}").json()
+        assert [(a["position"], a["role"]) for a in person["affiliations"]] == [
+            (a["position"], a["role"]) for a in rest["affiliations"]
+        ]
+        checked += len(person["affiliations"])
+    assert checked > 20

@@ -146,16 +146,21 @@ class Participant:
         description="The person's title as this event presents it (the lines under the name "
         "on its card), when it differs from their profile's."
     )
+    position: int = strawberry.field(
+        description="Its place among the event's participants, as the event lists them (the "
+        "list comes in this order; `participants(role:)` keeps each one's place)."
+    )
     person: PersonRef = strawberry.field(description="Who.")
 
 
 class ParticipantData:
-    __slots__ = ("person", "role", "title")
+    __slots__ = ("person", "position", "role", "title")
 
-    def __init__(self, person: Any, role: str, title: str | None) -> None:
+    def __init__(self, person: Any, role: str, title: str | None, position: int) -> None:
         self.person = person
         self.role = role
         self.title = title
+        self.position = position
 
 
 @strawberry.type(description="A seminar, conference, panel, lecture, screening or workshop.")
@@ -209,7 +214,9 @@ class Event(Node):
     ) -> list[Participant]:
         links = context_of(info).links(root, "participants")
         return [
-            ParticipantData(link.target, link.extra["role"], link.extra["title"])  # type: ignore[misc]
+            ParticipantData(  # type: ignore[misc]
+                link.target, link.extra["role"], link.extra["title"], link.extra["position"]
+            )
             for link in links
             if role is None or link.extra["role"] == role.value
         ]

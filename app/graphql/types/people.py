@@ -74,10 +74,22 @@ class Affiliation:
     is_primary: bool = strawberry.field(
         description="The person's main affiliation (their headline)."
     )
+    position: int = strawberry.field(
+        description="Its place among the person's affiliations, as their profile lists them "
+        "(the list comes in this order)."
+    )
 
 
 class AffiliationData:
-    __slots__ = ("end_year", "is_current", "is_primary", "organization", "role", "start_year")
+    __slots__ = (
+        "end_year",
+        "is_current",
+        "is_primary",
+        "organization",
+        "position",
+        "role",
+        "start_year",
+    )
 
     def __init__(self, organization: Any, extra: dict[str, Any]) -> None:
         self.organization = organization
@@ -86,6 +98,7 @@ class AffiliationData:
         self.end_year = extra["end_year"]
         self.is_current = extra["is_current"]
         self.is_primary = extra["is_primary"]
+        self.position = extra["position"]
 
 
 @strawberry.type(description="A scholar, speaker, author or staff member.")
