@@ -64,6 +64,11 @@ SORTED = [
         ("(1968)", "1968)"),
         ("...", "..."),  # nothing to skip to: kept
         ("", ""),
+        ("  ", ""),
+        # Nothing but marks once decomposed (a space and a combining accent each): kept,
+        # so that only blank text has an empty key.
+        ("\u00b4", "\u00b4"),
+        ("\u02dd \u00a8", "\u02dd \u00a8"),
         ("ﬁnal", "final"),  # compatibility forms fold too
         ("한국", "한국"),  # composed again after the marks are taken out
     ],
@@ -264,3 +269,56 @@ def test_migrate_fills_missing_keys(
     assert result.exit_code == 0, result.output
     with fresh_engine.connect() as connection:
         assert connection.execute(text("SELECT name_key FROM topic")).scalar() == "erable"
+
+
+def test_only_blank_text_has_an_empty_key() -> None:
+    """A valid title such as U+00B4 (a spacing accent) folded to "", which `fill_missing_keys` takes for a row
+    an earlier release wrote: every start took the writers' lock for it."""
+    import sys
+
+    empty = [
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if not (0xD800 <= code <= 0xDFFF) and chr(code).strip() and not sort_key(chr(code))
+    ]
+    assert empty == []
+
+
+def test_filling_missing_keys_gives_way_to_a_writer(
+    fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Best effort: with the writers' lock held (an import running), a start neither waits
+    long nor fails; the rows keep their empty keys for the next start."""
+    import threading
+
+    from app.db import take_writers_lock
+    from app.models import sort_keys
+
+    monkeypatch.setattr(sort_keys, "LOCK_WAIT_S", 0.2)
+    with fresh_engine.begin() as connection:
+        upgrade_connection(connection)
+        connection.execute(
+            text(
+                "INSERT INTO topic (slug, created_at, updated_at, version, name) "
+                "VALUES ('old', :at, :at, 1, 'Érable')"
+            ).bindparams(bindparam("at", type_=UTCDateTime)),
+            {"at": utcnow()},
+        )
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with fresh_engine.begin() as connection:
+            take_writers_lock(connection)
+            connection.execute(text("UPDATE topic SET version = version"))
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        assert sort_keys.fill_missing_keys(fresh_engine) == 0
+    finally:
+        release.set()
+        thread.join()
+    assert sort_keys.fill_missing_keys(fresh_engine) == 1

@@ -194,6 +194,6 @@ def text_sorts_note(ctype: ContentType, spell: Callable[[str], str] = "`{}`".for
         return ""
     return (
         f" {' and '.join(keyed)} sort{'s' if len(keyed) == 1 else ''} "
-        "without accents or case, punctuation before the first letter or digit aside, the "
-        "same on every database."
+        "by their first 120 characters without accents or case, punctuation before the "
+        "first letter or digit aside, the same on every database."
     )

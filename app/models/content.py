@@ -37,7 +37,7 @@ class Article(Publishable, table=True):
         Index("ix_article_title_key", "title_key", "id"),
     )
 
-    title: str = Field(max_length=500, index=True)
+    title: str = Field(max_length=500)
     title_key: str = key_field()
     subtitle: str | None = None
     article_type: str = Field(default="news", max_length=24)
@@ -76,7 +76,7 @@ class Event(Publishable, table=True):
         Index("ix_event_title_key", "title_key", "id"),
     )
 
-    title: str = Field(max_length=500, index=True)
+    title: str = Field(max_length=500)
     title_key: str = key_field()
     subtitle: str | None = None
     event_type: str = Field(default="other", max_length=24)
@@ -105,7 +105,7 @@ class Publication(Publishable, table=True):
     # (`app.migrations.UNMODELLED_INDEXES`).
     __table_args__ = (Index("ix_publication_title_key", "title_key", "id"),)
 
-    title: str = Field(max_length=500, index=True)
+    title: str = Field(max_length=500)
     title_key: str = key_field()
     publication_type: str = Field(default="other", max_length=24)
     abstract: str | None = None
@@ -126,7 +126,7 @@ class Resource(Publishable, table=True):
         Index("ix_resource_name_key", "name_key", "id"),
     )
 
-    name: str = Field(max_length=300, index=True)
+    name: str = Field(max_length=300)
     name_key: str = key_field()
     resource_type: str = Field(default="other", max_length=24, index=True)
     description: str | None = None

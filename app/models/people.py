@@ -12,7 +12,7 @@ from app.models.sort_keys import key_field
 class Organization(Entity, table=True):
     __table_args__ = (Index("ix_organization_name_key", "name_key", "id"),)
 
-    name: str = Field(max_length=300, index=True)
+    name: str = Field(max_length=300)
     name_key: str = key_field()
     short_name: str | None = Field(default=None, max_length=60)
     url: str | None = Field(default=None, max_length=500)
@@ -25,8 +25,8 @@ class Person(Entity, table=True):
         Index("ix_person_sort_name_key", "sort_name_key", "id"),
     )
 
-    name: str = Field(max_length=200, index=True)
-    sort_name: str = Field(max_length=200, index=True)
+    name: str = Field(max_length=200)
+    sort_name: str = Field(max_length=200)
     name_key: str = key_field()
     sort_name_key: str = key_field()
     title: str | None = Field(default=None, max_length=500)

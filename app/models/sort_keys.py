@@ -14,10 +14,11 @@ punctuation before the first letter or digit ignored ("“Why Now?”" among the
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from typing import Any
 
-from sqlalchemy import Engine, String, event, text
+from sqlalchemy import Connection, Engine, String, event, text
 from sqlmodel import Field
 
 # Letters NFKD does not split into a base letter and a mark, folded as PostgreSQL's
@@ -63,12 +64,16 @@ SORT_KEYS: dict[str, dict[str, str]] = {
 
 def sort_key(text: str) -> str:
     """What `text` sorts by: no marks, casefolded, punctuation before its first letter or
-    digit left out, runs of spaces as one, cut to SORT_KEY_LENGTH."""
+    digit left out, runs of spaces as one, cut to SORT_KEY_LENGTH. Text that is nothing
+    but marks once decomposed (U+00B4, a spacing accent, is a space and a mark) keeps them:
+    only blank text has an empty key (`fill_missing_keys` looks for empty keys)."""
     bare = "".join(
         char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
     )
     folded = unicodedata.normalize("NFC", bare).casefold().translate(_LETTERS)
     words = " ".join(folded.split())
+    if not words:
+        words = " ".join(unicodedata.normalize("NFC", text).casefold().split())
     start = next((i for i, char in enumerate(words) if char.isalnum()), 0)
     return words[start:][:SORT_KEY_LENGTH]
 
@@ -96,10 +101,14 @@ def listen(model: Any) -> None:
 
 
 def fill_missing_keys(engine: Engine) -> int:
-    """Give their keys to rows a server of an earlier release wrote after the migration that
-    added the keys (its inserts leave them ""): during a rolling upgrade, such a row sorted
-    first until its next edit. `dossier serve` and `dossier migrate` call this; it finds
-    nothing, through the keys' indexes, almost always. Returns how many keys it set."""
+    """Give their keys to rows a server of an earlier release inserted after the migration
+    that added the keys (its inserts leave them ""): during a rolling upgrade, such a row
+    sorted first until its next edit. `dossier serve` and `dossier migrate` call this; it
+    finds nothing, through the keys' indexes, almost always. Best effort: when another
+    writer holds the writers' lock past LOCK_WAIT_S, it leaves the rows to the next start
+    rather than keep the server from starting. Returns how many rows it changed."""
+    from sqlalchemy.exc import OperationalError
+
     from app.db import take_writers_lock
 
     wanted = [
@@ -109,10 +118,23 @@ def fill_missing_keys(engine: Engine) -> int:
         f"SELECT 1 FROM (SELECT id FROM {table} WHERE {key} = '' AND {field} <> '' LIMIT 1) AS t"
         for table, field, key in wanted
     )
+    postgresql = engine.dialect.name == "postgresql"
     with engine.begin() as connection:
         if connection.execute(text(probe)).first() is None:
             return 0
-        take_writers_lock(connection)
+        wait_ms = int(LOCK_WAIT_S * 1000)
+        if postgresql:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
+        else:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
+        try:
+            take_writers_lock(connection)
+        except OperationalError:
+            logging.getLogger(__name__).warning(
+                "Rows an earlier release wrote have no sort keys yet; another writer holds "
+                "the writers' lock, so the next start (or `dossier migrate`) will give them."
+            )
+            return 0
         filled = 0
         for table, field, key in wanted:
             rows = connection.execute(
@@ -121,6 +143,35 @@ def fill_missing_keys(engine: Engine) -> int:
             changed = [{"id": id_, "key": sort_key(value)} for id_, value in rows]
             changed = [row for row in changed if row["key"]]
             if changed:
-                connection.execute(text(f"UPDATE {table} SET {key} = :key WHERE id = :id"), changed)
+                _write_key(connection, table, key, changed)
                 filled += len(changed)
         return filled
+
+
+# How long `fill_missing_keys` waits for the writers' lock.
+LOCK_WAIT_S = 2.0
+_BATCH = 2_000
+
+
+def _write_key(connection: Connection, table: str, key: str, rows: list[dict[str, Any]]) -> None:
+    """Set `key` of `rows` ({"id", "key"}). On PostgreSQL one UPDATE per batch: the
+    statement-level triggers that bump the versions fire once a statement, and bumping
+    the same rows once a row grew slower with each in one transaction."""
+    if connection.dialect.name != "postgresql":
+        connection.execute(text(f"UPDATE {table} SET {key} = :key WHERE id = :id"), rows)
+        return
+    for start in range(0, len(rows), _BATCH):
+        batch = rows[start : start + _BATCH]
+        values = ", ".join(
+            f"(CAST(:id{n} AS integer), CAST(:key{n} AS text))" for n in range(len(batch))
+        )
+        params: dict[str, Any] = {}
+        for n, row in enumerate(batch):
+            params[f"id{n}"], params[f"key{n}"] = row["id"], row["key"]
+        connection.execute(
+            text(
+                f"UPDATE {table} SET {key} = v.key FROM (VALUES {values}) AS v(id, key) "
+                f"WHERE {table}.id = v.id"
+            ),
+            params,
+        )

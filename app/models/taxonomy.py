@@ -15,7 +15,7 @@ from app.models.sort_keys import key_field
 class Topic(Entity, table=True):
     __table_args__ = (Index("ix_topic_name_key", "name_key", "id"),)
 
-    name: str = Field(max_length=200, index=True)
+    name: str = Field(max_length=200)
     name_key: str = key_field()
     description: str | None = None
 

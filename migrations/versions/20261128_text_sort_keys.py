@@ -13,8 +13,12 @@ code point on both databases (PostgreSQL: collation `C`).
 
 Filling the keys updates every row of those tables, which moves each type's version
 (cached lists are dropped: their order may change) but no item's `version` or
-`updated_at` (the items themselves do not change). At `large`, about a minute on either
-database. Downgrading drops the columns and indexes.
+`updated_at` (the items themselves do not change). On PostgreSQL one UPDATE per batch of
+rows: the statement-level triggers that bump the versions fire once a statement, and one
+UPDATE per row bumped the same two rows hundreds of thousands of times in one
+transaction, which grew slower with each (hours at `large`). The indexes on the text
+columns themselves (`ix_article_title`, `ix_person_sort_name`, …), made for those sorts
+and read by nothing else, are dropped. Downgrading drops the keys and makes them again.
 
 Revision ID: 3c9e0f6a2d71
 Revises: 7b2d41c9e5a0
@@ -71,8 +75,33 @@ def _sort_key(text: str) -> str:
     )
     folded = unicodedata.normalize("NFC", bare).casefold().translate(LETTERS)
     words = " ".join(folded.split())
+    if not words:
+        words = " ".join(unicodedata.normalize("NFC", text).casefold().split())
     start = next((i for i, char in enumerate(words) if char.isalnum()), 0)
     return words[start:][:LENGTH]
+
+
+def _write_keys(bind: sa.Connection, table: str, keys: list[str], rows: list[dict]) -> None:
+    """Set `keys` of `rows` ({"id": …, key: …}): on PostgreSQL in one statement."""
+    if bind.dialect.name != "postgresql":
+        update = f"UPDATE {table} SET {', '.join(f'{k} = :{k}' for k in keys)} WHERE id = :id"
+        bind.execute(sa.text(update), rows)
+        return
+    values, params = [], {}
+    for n, row in enumerate(rows):
+        values.append(
+            f"(CAST(:id{n} AS integer), " + ", ".join(f"CAST(:{k}{n} AS text)" for k in keys) + ")"
+        )
+        params[f"id{n}"] = row["id"]
+        params.update({f"{k}{n}": row[k] for k in keys})
+    bind.execute(
+        sa.text(
+            f"UPDATE {table} SET {', '.join(f'{k} = v.{k}' for k in keys)} "
+            f"FROM (VALUES {', '.join(values)}) AS v(id, {', '.join(keys)}) "
+            f"WHERE {table}.id = v.id"
+        ),
+        params,
+    )
 
 
 def _key_type() -> sa.types.TypeEngine:
@@ -93,28 +122,27 @@ def upgrade() -> None:
             f"SELECT id, {', '.join(fields)} FROM {table} WHERE id > :after ORDER BY id "
             "LIMIT :batch"
         )
-        update = sa.text(
-            f"UPDATE {table} SET "
-            + ", ".join(f"{key} = :{key}" for key in keys.values())
-            + " WHERE id = :id"
-        )
         after = 0
         while rows := bind.execute(select, {"after": after, "batch": BATCH}).all():
             after = rows[-1][0]
-            bind.execute(
-                update,
+            _write_keys(
+                bind,
+                table,
+                list(keys.values()),
                 [
                     {"id": row[0]}
                     | {keys[field]: _sort_key(value or "") for field, value in zip(fields, row[1:])}
                     for row in rows
                 ],
             )
-        for key in keys.values():
+        for field, key in keys.items():
             op.create_index(f"ix_{table}_{key}", table, [key, "id"])
+            op.drop_index(f"ix_{table}_{field}", table_name=table)
 
 
 def downgrade() -> None:
     for table, keys in KEYS.items():
-        for key in keys.values():
+        for field, key in keys.items():
+            op.create_index(f"ix_{table}_{field}", table, [field])
             op.drop_index(f"ix_{table}_{key}", table_name=table)
             op.drop_column(table, key)
