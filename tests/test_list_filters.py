@@ -58,3 +58,49 @@ def test_role_matches_only_participants_the_event_shows(
         "totalCount": 1,
         "nodes": [{"slug": "shown", "moderators": [{"slug": "shown-moderator"}]}],
     }
+
+
+def test_filters_naming_an_item_take_its_id_as_its_slug(demo_client: TestClient) -> None:
+    """Paths and writes take an item's id or slug; filters took only slugs, and answered an
+    id with an empty list (`events?person=per_6`)."""
+
+    def slugs(url: str) -> list[str]:
+        answer = demo_client.get(url)
+        assert answer.status_code == 200, answer.text
+        return [item["slug"] for item in answer.json()["data"]]
+
+    def person_with(url_of: str) -> dict[str, str]:
+        for person in demo_client.get("/api/v1/people?limit=100").json()["data"]:
+            if slugs(url_of.format(person["slug"])):
+                return person
+        raise AssertionError(url_of)
+
+    checked = 0
+    for url in (
+        "/api/v1/events?person={}",
+        "/api/v1/events?person={}&role=speaker",
+        "/api/v1/articles?author={}",
+        "/api/v1/publications?author={}",
+        "/api/v1/quotes?speaker={}",
+    ):
+        person = person_with(url)
+        assert slugs(url.format(person["id"])) == slugs(url.format(person["slug"]))
+        checked += 1
+    quote = demo_client.get("/api/v1/quotes?include=article").json()["data"][0]
+    article = quote["article"]
+    by_slug = slugs(f"/api/v1/quotes?article={article['slug']}")
+    assert by_slug
+    assert slugs(f"/api/v1/quotes?article={article['id']}") == by_slug
+    person = demo_client.get("/api/v1/people?limit=1&include=affiliations").json()["data"][0]
+    org = next(a["organization"] for a in person["affiliations"] if a["is_current"])
+    by_slug = slugs(f"/api/v1/people?organization={org['slug']}")
+    assert by_slug
+    assert slugs(f"/api/v1/people?organization={org['id']}") == by_slug
+    # GraphQL's filters are the same.
+    speaker = person_with("/api/v1/events?person={}")
+    query = '{ events(filter: {person: "%s"}) { edges { node { slug } } } }'
+    assert gql(demo_client, query % speaker["id"]) == gql(demo_client, query % speaker["slug"])
+    # An id of no such item, or of another type, names nothing.
+    assert slugs("/api/v1/events?person=per_999999") == []
+    assert slugs(f"/api/v1/events?person={org['id']}") == []
+    assert checked == 5

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlmodel import col
 
 from app.content.errors import QueryError
-from app.content.types import PUBLICATION
+from app.content.types import ALL_TYPES, PUBLICATION
 from app.content.visibility import Viewer, visible
 from app.models import (
     ARTICLE_TYPES,
@@ -98,6 +98,17 @@ def parse_datetime(name: str, raw: str) -> datetime:
     return value
 
 
+_TYPE_OF = {ctype.model: ctype for ctype in ALL_TYPES}
+
+
+def named(model: Any, value: str) -> ColumnElement[bool]:
+    """The row of `model` a filter's value names: by its public id (`per_6`), as paths
+    and writes take one, or else by its slug (a slug holds no `_`, so never looks like
+    an id). `events?person=per_6` was an empty list."""
+    pk = _TYPE_OF[model].parse_public_id(value)
+    return col(model.id) == pk if pk is not None else col(model.slug) == value
+
+
 def _person_in(
     link_model: Any, parent: Any, role: str | None = None
 ) -> Callable[[Any, Viewer], Any]:
@@ -105,7 +116,7 @@ def _person_in(
         sub = (
             select(getattr(link_model, parent))
             .join(Person, col(Person.id) == link_model.person_id)
-            .where(col(Person.slug) == slug, visible(Person, viewer))
+            .where(named(Person, slug), visible(Person, viewer))
         )
         return col(_parent_model(link_model).id).in_(sub)
 
@@ -141,7 +152,7 @@ def _current_org(slug: str, viewer: Viewer) -> ColumnElement[bool]:
         select(col(Affiliation.person_id))
         .join(Organization, col(Organization.id) == Affiliation.organization_id)
         .where(
-            col(Organization.slug) == slug,
+            named(Organization, slug),
             col(Affiliation.is_current),
             visible(Organization, viewer),  # a deleted organization has no members
         )
@@ -151,7 +162,7 @@ def _current_org(slug: str, viewer: Viewer) -> ColumnElement[bool]:
 
 def _fk_slug(column: Any, model: Any) -> Condition:
     def condition(slug: str, viewer: Viewer) -> ColumnElement[bool]:
-        return column.in_(select(model.id).where(model.slug == slug, visible(model, viewer)))
+        return column.in_(select(model.id).where(named(model, slug), visible(model, viewer)))
 
     return condition
 
@@ -211,7 +222,7 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 "person",
                 "slug",
                 _person_in(EventParticipant, "event_id"),
-                description="Participant slug.",
+                description="Participant: a person's slug or id (`per_6`).",
                 references="people",
             ),
             Filter(
@@ -239,7 +250,7 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 "author",
                 "slug",
                 _person_in(ArticleAuthor, "article_id"),
-                description="Author slug.",
+                description="Author: a person's slug or id (`per_6`).",
                 references="people",
             ),
             Filter(
@@ -272,7 +283,7 @@ FILTERS: dict[str, dict[str, Filter]] = {
                 "author",
                 "slug",
                 _person_in(PublicationAuthor, "publication_id"),
-                description="Author slug.",
+                description="Author: a person's slug or id (`per_6`).",
                 references="people",
             ),
             Filter("year", "int", _year, description="Year of publication."),
@@ -283,7 +294,8 @@ FILTERS: dict[str, dict[str, Filter]] = {
             "organization",
             "slug",
             _current_org,
-            description="Slug of an organization the person is currently affiliated with.",
+            description="An organization the person is currently affiliated with: its slug or id "
+            "(`org_3`).",
             references="organizations",
         ),
     },
@@ -292,14 +304,14 @@ FILTERS: dict[str, dict[str, Filter]] = {
             "speaker",
             "slug",
             _fk_slug(Quote.speaker_id, Person),
-            description="Speaker slug.",
+            description="Speaker: a person's slug or id (`per_6`).",
             references="people",
         ),
         "article": Filter(
             "article",
             "slug",
             _fk_slug(Quote.article_id, Article),
-            description="Source article slug.",
+            description="Source article: its slug or id (`art_4`).",
             references="articles",
         ),
     },
@@ -332,7 +344,7 @@ def filter_conditions(
             select(col(EventParticipant.event_id))
             .join(Person, col(Person.id) == EventParticipant.person_id)
             .where(
-                col(Person.slug) == values["person"],
+                named(Person, values["person"]),
                 col(EventParticipant.role) == values["role"],
                 visible(Person, viewer),
             )
