@@ -19,6 +19,8 @@ UPDATE per row bumped the same two rows hundreds of thousands of times in one
 transaction, which grew slower with each (hours at `large`). The indexes on the text
 columns themselves (`ix_article_title`, `ix_person_sort_name`, …), made for those sorts
 and read by nothing else, are dropped. Downgrading drops the keys and makes them again.
+At bench scale `large` (605,400 items), on a slow 2-core machine: 2 min 13 s on
+PostgreSQL, 1 min 37 s on SQLite.
 
 Revision ID: 3c9e0f6a2d71
 Revises: 7b2d41c9e5a0
