@@ -53,7 +53,7 @@ def _fill_missing_sort_keys(url: str) -> None:
     try:
         if filled := fill_missing_keys(engine):
             logging.getLogger("app.cli").info(
-                "Sort keys set on %d row(s) an earlier release wrote.", filled
+                "%d sort key(s) set on rows an earlier release wrote.", filled
             )
     finally:
         engine.dispose()

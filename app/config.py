@@ -46,7 +46,7 @@ def normalize_database_url(url: str) -> str:
         raise ValueError(
             f"Dossier connects to {'SQLite' if database == 'sqlite' else 'PostgreSQL'} with "
             f"{_DRIVERS[database][0]}, not '{driver}': write the URL as "
-            f"'{database}://…'"
+            f"'{'sqlite:///' if database == 'sqlite' else 'postgresql://'}…'"
         )
     return url
 

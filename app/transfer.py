@@ -426,6 +426,7 @@ def _upsert_lines(
             row.created_at = line.created_at  # made by this import: as where it came from
         if line.version is not None and row.version < line.version:
             row.version = line.version
+            changed = True  # restamped, counted and purged as any change (caches, /changes)
         if savepoint is not None:
             savepoint.commit()
         if changed:

@@ -322,3 +322,26 @@ def test_filling_missing_keys_gives_way_to_a_writer(
         release.set()
         thread.join()
     assert sort_keys.fill_missing_keys(fresh_engine) == 1
+
+
+def test_a_blank_name_from_before_writes_refused_one_takes_no_lock(
+    fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name left blank before writes refused one folds to an empty key itself: the
+    repair finds nothing to set, so no start waits for the writers' lock over it."""
+    from app.models import sort_keys
+
+    def no_lock(connection: object) -> None:
+        raise AssertionError("took the writers' lock for nothing")
+
+    monkeypatch.setattr("app.db.take_writers_lock", no_lock)
+    with fresh_engine.begin() as connection:
+        upgrade_connection(connection)
+        connection.execute(
+            text(
+                "INSERT INTO topic (slug, created_at, updated_at, version, name) "
+                "VALUES ('blank', :at, :at, 1, '   ')"
+            ).bindparams(bindparam("at", type_=UTCDateTime)),
+            {"at": utcnow()},
+        )
+    assert sort_keys.fill_missing_keys(fresh_engine) == 0

@@ -109,6 +109,7 @@ def slugify(value: str) -> str:
 _URL_TRIMMED = "".join(chr(code) for code in range(0x21))
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 _PERCENT_ENCODED = re.compile(r'[\x00-\x20"<>`{}\x7f]')
+_IN_QUERY_ENCODED = re.compile(r'[\x00-\x20"<>\x7f]')
 _SLASH_SCHEMES = {"http", "https"}
 
 
@@ -118,12 +119,22 @@ def browser_url(value: str) -> str:
     scheme = _URL_SCHEME.match(url)
     if scheme is not None and scheme.group(1).lower() not in _SLASH_SCHEMES:
         return url  # mailto:, tel:: no host or path a backslash or a space could change
-    return _PERCENT_ENCODED.sub(lambda found: f"%{ord(found.group()):02X}", url.replace("\\", "/"))
+    # Only up to the query or fragment: there a backslash is a backslash, and braces and a
+    # backtick are kept ("png.latex?\\frac{a}{b}" is a formula).
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+    head, tail = url[:cut].replace("\\", "/"), url[cut:]
+    return _PERCENT_ENCODED.sub(_percent, head) + _IN_QUERY_ENCODED.sub(_percent, tail)
+
+
+def _percent(found: re.Match[str]) -> str:
+    return f"%{ord(found.group()):02X}"
 
 
 def _safe_url(tag: str, attribute: str, value: str) -> str | None:
     if attribute in _URL_ATTRIBUTES:
-        scheme = _URL_SCHEME.match(_IGNORED_IN_URLS.sub("", value))
+        # As a browser reads it once the characters a write drops are gone (`_clean`
+        # drops them after this check: `jav&#x81;ascript:` became `javascript:`).
+        scheme = _URL_SCHEME.match(_IGNORED_IN_URLS.sub("", REFUSED_IN_WRITES.sub("", value)))
         if scheme and scheme.group(1).lower() not in URL_SCHEMES:
             return None
         return browser_url(value)

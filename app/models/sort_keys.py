@@ -106,7 +106,8 @@ def fill_missing_keys(engine: Engine) -> int:
     sorted first until its next edit. `dossier serve` and `dossier migrate` call this; it
     finds nothing, through the keys' indexes, almost always. Best effort: when another
     writer holds the writers' lock past LOCK_WAIT_S, it leaves the rows to the next start
-    rather than keep the server from starting. Returns how many rows it changed."""
+    rather than keep the server from starting. Returns how many keys it set (a person has
+    two)."""
     from sqlalchemy.exc import OperationalError
 
     from app.db import take_writers_lock
@@ -120,8 +121,8 @@ def fill_missing_keys(engine: Engine) -> int:
     )
     postgresql = engine.dialect.name == "postgresql"
     with engine.begin() as connection:
-        if connection.execute(text(probe)).first() is None:
-            return 0
+        if connection.execute(text(probe)).first() is None or not _missing(connection, wanted):
+            return 0  # (a name left blank before writes refused one folds to "" itself)
         wait_ms = int(LOCK_WAIT_S * 1000)
         if postgresql:
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
@@ -136,16 +137,25 @@ def fill_missing_keys(engine: Engine) -> int:
             )
             return 0
         filled = 0
-        for table, field, key in wanted:
-            rows = connection.execute(
-                text(f"SELECT id, {field} FROM {table} WHERE {key} = '' AND {field} <> ''")
-            ).all()
-            changed = [{"id": id_, "key": sort_key(value)} for id_, value in rows]
-            changed = [row for row in changed if row["key"]]
-            if changed:
-                _write_key(connection, table, key, changed)
-                filled += len(changed)
+        for (table, _, key), changed in _missing(connection, wanted).items():
+            _write_key(connection, table, key, changed)
+            filled += len(changed)
         return filled
+
+
+def _missing(
+    connection: Connection, wanted: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """The keys `fill_missing_keys` would set: {(table, field, key): [{"id", "key"}]}."""
+    found = {}
+    for table, field, key in wanted:
+        rows = connection.execute(
+            text(f"SELECT id, {field} FROM {table} WHERE {key} = '' AND {field} <> ''")
+        ).all()
+        changed = [{"id": id_, "key": sort_key(value)} for id_, value in rows]
+        if changed := [row for row in changed if row["key"]]:
+            found[(table, field, key)] = changed
+    return found
 
 
 # How long `fill_missing_keys` waits for the writers' lock.

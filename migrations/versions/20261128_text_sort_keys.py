@@ -139,12 +139,13 @@ def upgrade() -> None:
             )
         for field, key in keys.items():
             op.create_index(f"ix_{table}_{key}", table, [key, "id"])
-            op.drop_index(f"ix_{table}_{field}", table_name=table)
+            # (if it exists: a development build of this migration left them be)
+            op.drop_index(f"ix_{table}_{field}", table_name=table, if_exists=True)
 
 
 def downgrade() -> None:
     for table, keys in KEYS.items():
         for field, key in keys.items():
-            op.create_index(f"ix_{table}_{field}", table, [field])
+            op.create_index(f"ix_{table}_{field}", table, [field], if_not_exists=True)
             op.drop_index(f"ix_{table}_{key}", table_name=table)
             op.drop_column(table, key)
