@@ -23,7 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # database already at it, and every /readyz probe, need neither Alembic nor the migration
 # scripts (loading both was ~0.5 s of `dossier serve`'s start). A new migration changes
 # it; tests/test_migrations.py fails until it does.
-HEAD_REVISION = "3c9e0f6a2d71"
+HEAD_REVISION = "8e1f4b7c2a90"
 
 # Objects the migrations create by hand and the models cannot describe: SQLite's FTS5
 # table (and the shadow tables FTS5 makes), PostgreSQL's GIN indexes, and indexes on

@@ -36,6 +36,7 @@ from app.feeds.ical import MEDIA_TYPE as CALENDAR_MEDIA_TYPE
 from app.feeds.ical import build_calendar
 from app.feeds.sources import (
     Items,
+    Renamed,
     calendar_events,
     latest,
     person_items,
@@ -46,7 +47,13 @@ from app.feeds.sources import (
 from app.feeds.urls import api_base, api_url, public_url, site_root
 from app.http.caching import cacheable_response, is_private, max_age_until, surrogate_keys
 from app.http.deps import SessionDep, SettingsDep
-from app.http.errors import NotFound, problem_responses
+from app.http.errors import (
+    PROBLEM_MEDIA_TYPE,
+    MovedPermanently,
+    NotFound,
+    problem_example,
+    problem_responses,
+)
 from app.models import Topic
 
 router = APIRouter(tags=["feeds"])
@@ -142,6 +149,28 @@ CALENDAR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 _FEED_ROUTE: dict[str, Any] = {"response_class": Response, "responses": FEED_RESPONSES}
 _CALENDAR_ROUTE: dict[str, Any] = {"response_class": Response, "responses": CALENDAR_RESPONSES}
+# A topic's or person's feed answers its former slug with a redirect to its slug now.
+_RENAMED: dict[int | str, dict[str, Any]] = {
+    301: {
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                **problem_responses(301)[301]["content"][PROBLEM_MEDIA_TYPE],
+                "example": problem_example(
+                    301,
+                    "The topic was renamed: its feed is now at "
+                    "https://api.example.org/feeds/topics/crime.atom.",
+                ),
+            }
+        },
+        "description": "The topic or person was renamed: `Location` is the same feed under "
+        "the slug it has now (not cached, since another item may take the old slug later).",
+        "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+    }
+}
+_SUBJECT_FEED_ROUTE: dict[str, Any] = _FEED_ROUTE | {"responses": _RENAMED | FEED_RESPONSES}
+_SUBJECT_CALENDAR_ROUTE: dict[str, Any] = _CALENDAR_ROUTE | {
+    "responses": _RENAMED | CALENDAR_RESPONSES
+}
 
 
 def _feed_format(extension: str) -> FeedFormat:
@@ -234,6 +263,15 @@ def _feed(
     )
 
 
+def _moved(request: Request, settings: Settings, kind: str, path: str) -> MovedPermanently:
+    """The 301 of a feed whose topic or person was renamed: to the same feed under the
+    slug it has now (never cached: another item may take the old slug later)."""
+    location = api_url(api_base(settings, request), path)
+    return MovedPermanently(
+        f"The {kind} was renamed: its feed is now at {location}.", headers={"Location": location}
+    )
+
+
 def newest(*moments: datetime | None) -> datetime | None:
     """The latest of the moments given (None: none is)."""
     return max((moment for moment in moments if moment is not None), default=None)
@@ -267,7 +305,7 @@ def _document(
     )
 
 
-@router.get("/feeds/topics/{slug}.{fmt}", summary="Feed of a topic", **_FEED_ROUTE)
+@router.get("/feeds/topics/{slug}.{fmt}", summary="Feed of a topic", **_SUBJECT_FEED_ROUTE)
 def topic_feed(
     slug: SlugParam, fmt: FormatParam, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
@@ -281,7 +319,10 @@ def topic_feed(
     """
     feed_format = _feed_format(fmt)
     viewer = Viewer()
-    topic = topic_or_404(session, slug, viewer)
+    try:
+        topic = topic_or_404(session, slug, viewer)
+    except Renamed as renamed:
+        raise _moved(request, settings, "topic", f"/feeds/topics/{renamed.slug}.{fmt}") from None
     doc = _document(
         request,
         settings,
@@ -359,7 +400,7 @@ def publications_feed(
     return _collection_feed(request, session, settings, fmt, PUBLICATION, "Publications")
 
 
-@router.get("/feeds/people/{slug}.{fmt}", summary="Feed of a person", **_FEED_ROUTE)
+@router.get("/feeds/people/{slug}.{fmt}", summary="Feed of a person", **_SUBJECT_FEED_ROUTE)
 def person_feed(
     slug: PersonParam,
     fmt: FormatParam,
@@ -372,7 +413,10 @@ def person_feed(
     format: 404."""
     feed_format = _feed_format(fmt)
     viewer = Viewer()
-    person = person_or_404(session, slug, viewer)
+    try:
+        person = person_or_404(session, slug, viewer)
+    except Renamed as renamed:
+        raise _moved(request, settings, "person", f"/feeds/people/{renamed.slug}.{fmt}") from None
     doc = _document(
         request,
         settings,
@@ -442,7 +486,9 @@ def _calendar(
 
 
 @router.get(
-    "/calendar/topics/{slug}.{fmt}", summary="Calendar of a topic's events", **_CALENDAR_ROUTE
+    "/calendar/topics/{slug}.{fmt}",
+    summary="Calendar of a topic's events",
+    **_SUBJECT_CALENDAR_ROUTE,
 )
 def topic_calendar(
     slug: SlugParam,
@@ -458,7 +504,10 @@ def topic_calendar(
     public URL. Unknown topic, or an extension other than `.ics`: 404."""
     _calendar_format(fmt)
     viewer = Viewer()
-    topic = topic_or_404(session, slug, viewer)
+    try:
+        topic = topic_or_404(session, slug, viewer)
+    except Renamed as renamed:
+        raise _moved(request, settings, "topic", f"/calendar/topics/{renamed.slug}.{fmt}") from None
     return _calendar(
         request,
         session,

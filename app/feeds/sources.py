@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from app.content.queries import ListParams, get_item, get_topic, list_items, topic_stream
 from app.content.types import ARTICLE, EVENT, PERSON, PUBLICATION, TOPIC, ContentType
 from app.content.visibility import Viewer
 from app.http.errors import NotFound, no_item
-from app.models import Person, Topic
+from app.models import AuditEntry, Person, Topic
 
 FEED_SIZE = 50
 # The person feed merges these, newest first. Ties on published_at break as the topic
@@ -35,18 +37,52 @@ def usable_key(value: str) -> bool:
     return "\x00" not in value
 
 
+class Renamed(Exception):
+    """The slug a feed's URL names was its subject's before a rename: `slug` is its own now."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(slug)
+        self.slug = slug
+
+
 def topic_or_404(session: Session, slug: str, viewer: Viewer) -> Topic:
+    """The topic, or Renamed when `slug` was a visible topic's before it was renamed, or
+    NotFound."""
     topic = get_topic(session, slug, viewer) if usable_key(slug) else None
     if topic is None:
+        _raise_renamed(session, TOPIC, slug, viewer)
         raise NotFound(no_item(TOPIC.name, TOPIC.collection, slug))
     return topic
 
 
 def person_or_404(session: Session, id_or_slug: str, viewer: Viewer) -> Person:
+    """As `topic_or_404`, for a person."""
     person = get_item(session, PERSON, id_or_slug, viewer) if usable_key(id_or_slug) else None
     if not isinstance(person, Person):
+        _raise_renamed(session, PERSON, id_or_slug, viewer)
         raise NotFound(no_item(PERSON.name, PERSON.collection, id_or_slug))
     return person
+
+
+def _raise_renamed(session: Session, ctype: ContentType, slug: str, viewer: Viewer) -> None:
+    """Raise Renamed if `slug`, which no visible item holds, was last held by an item of
+    `ctype` that is visible now under another: the item the audit log last wrote under it
+    (`ix_audit_entry_type_slug`). A subscriber's feed URL keeps working once an editor
+    renames its topic or person, and readers that follow a permanent redirect (most feed
+    readers) update the subscription. A slug a deleted item held stays its own (404)."""
+    if not usable_key(slug) or ctype.parse_public_id(slug) is not None:
+        return
+    held = session.scalar(
+        select(col(AuditEntry.entity_id))
+        .where(col(AuditEntry.entity_type) == ctype.name, col(AuditEntry.slug) == slug)
+        .order_by(col(AuditEntry.id).desc())
+        .limit(1)
+    )
+    if held is None:
+        return
+    item = get_item(session, ctype, ctype.public_id(held), viewer)
+    if item is not None and item.slug != slug:
+        raise Renamed(item.slug)
 
 
 def topic_items(session: Session, topic: Topic, viewer: Viewer, secret: str) -> Items:

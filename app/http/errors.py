@@ -103,6 +103,14 @@ class AppError(Exception):
         super().__init__(self.detail)
 
 
+class MovedPermanently(AppError):
+    """A resource at another URL for good (`Location`): a feed whose subject was renamed."""
+
+    status = 301
+    title = "Moved Permanently"
+    slug = "moved-permanently"
+
+
 class BadRequest(AppError):
     status = 400
     title = "Bad Request"
@@ -202,6 +210,7 @@ class InternalError(AppError):
 _BY_STATUS: dict[int, type[AppError]] = {
     cls.status: cls
     for cls in (
+        MovedPermanently,
         BadRequest,
         Unauthorized,
         Forbidden,

@@ -26,6 +26,8 @@ class ApiKey(Table, table=True):
 
 class AuditEntry(Table, table=True):
     __tablename__ = "audit_entry"
+    # Which item last held a slug: a renamed topic's or person's feed redirects from it.
+    __table_args__ = (Index("ix_audit_entry_type_slug", "entity_type", "slug", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
