@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content.cursors import encode_token
@@ -221,6 +221,20 @@ def generated_engine(empty_database_url: str, fresh_engine: Engine) -> Engine:
     return fresh_engine
 
 
+def _insert_as_before(
+    connection: Connection, table: str, slug: str, name: str, **more: str
+) -> None:
+    """A row inserted as a server of the release before the keys would: without them."""
+    values = {"slug": slug, "name": name, **more}
+    connection.execute(
+        text(
+            f"INSERT INTO {table} (created_at, updated_at, version, {', '.join(values)}) "
+            f"VALUES (:at, :at, 1, {', '.join(':' + k for k in values)})"
+        ).bindparams(bindparam("at", type_=UTCDateTime)),
+        {"at": utcnow(), **values},
+    )
+
+
 def test_rows_an_earlier_release_wrote_get_their_keys(fresh_engine: Engine) -> None:
     """During a rolling upgrade a server of the previous release inserts rows without keys
     (""): `dossier serve` and `dossier migrate` give them theirs, and find nothing to do
@@ -229,13 +243,7 @@ def test_rows_an_earlier_release_wrote_get_their_keys(fresh_engine: Engine) -> N
 
     with fresh_engine.begin() as connection:
         upgrade_connection(connection)
-        connection.execute(
-            text(
-                "INSERT INTO person (slug, created_at, updated_at, version, name, sort_name) "
-                "VALUES ('old', :at, :at, 1, 'Ana Ábrego', 'Ábrego, Ana')"
-            ).bindparams(bindparam("at", type_=UTCDateTime)),
-            {"at": utcnow()},
-        )
+        _insert_as_before(connection, "person", "old", "Ana Ábrego", sort_name="Ábrego, Ana")
     assert fill_missing_keys(fresh_engine) == 2
     with fresh_engine.connect() as connection:
         keys = connection.execute(text("SELECT name_key, sort_name_key FROM person")).one()
@@ -253,13 +261,7 @@ def test_migrate_fills_missing_keys(
 
     upgrade_to_head(empty_database_url)
     with fresh_engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO topic (slug, created_at, updated_at, version, name) "
-                "VALUES ('old', :at, :at, 1, 'Érable')"
-            ).bindparams(bindparam("at", type_=UTCDateTime)),
-            {"at": utcnow()},
-        )
+        _insert_as_before(connection, "topic", "old", "Érable")
     monkeypatch.setenv("DATABASE_URL", empty_database_url)
     get_settings.cache_clear()
     try:
@@ -297,13 +299,7 @@ def test_filling_missing_keys_gives_way_to_a_writer(
     monkeypatch.setattr(sort_keys, "LOCK_WAIT_S", 0.2)
     with fresh_engine.begin() as connection:
         upgrade_connection(connection)
-        connection.execute(
-            text(
-                "INSERT INTO topic (slug, created_at, updated_at, version, name) "
-                "VALUES ('old', :at, :at, 1, 'Érable')"
-            ).bindparams(bindparam("at", type_=UTCDateTime)),
-            {"at": utcnow()},
-        )
+        _insert_as_before(connection, "topic", "old", "Érable")
     holding, release = threading.Event(), threading.Event()
 
     def writer() -> None:
@@ -337,11 +333,5 @@ def test_a_blank_name_from_before_writes_refused_one_takes_no_lock(
     monkeypatch.setattr("app.db.take_writers_lock", no_lock)
     with fresh_engine.begin() as connection:
         upgrade_connection(connection)
-        connection.execute(
-            text(
-                "INSERT INTO topic (slug, created_at, updated_at, version, name) "
-                "VALUES ('blank', :at, :at, 1, '   ')"
-            ).bindparams(bindparam("at", type_=UTCDateTime)),
-            {"at": utcnow()},
-        )
+        _insert_as_before(connection, "topic", "blank", "   ")
     assert sort_keys.fill_missing_keys(fresh_engine) == 0
