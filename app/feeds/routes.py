@@ -149,27 +149,32 @@ CALENDAR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 _FEED_ROUTE: dict[str, Any] = {"response_class": Response, "responses": FEED_RESPONSES}
 _CALENDAR_ROUTE: dict[str, Any] = {"response_class": Response, "responses": CALENDAR_RESPONSES}
-# A topic's or person's feed answers its former slug with a redirect to its slug now.
-_RENAMED: dict[int | str, dict[str, Any]] = {
-    301: {
-        "content": {
-            PROBLEM_MEDIA_TYPE: {
-                **problem_responses(301)[301]["content"][PROBLEM_MEDIA_TYPE],
-                "example": problem_example(
-                    301,
-                    "The topic was renamed: its feed is now at "
-                    "https://api.example.org/feeds/topics/crime.atom.",
-                ),
-            }
-        },
-        "description": "The topic or person was renamed: `Location` is the same feed under "
-        "the slug it has now (not cached, since another item may take the old slug later).",
-        "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+
+
+def _renamed(example: str) -> dict[int | str, dict[str, Any]]:
+    """The 301 a topic's feed or calendar answers its former slug with (`_moved`)."""
+    return {
+        301: {
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    **problem_responses(301)[301]["content"][PROBLEM_MEDIA_TYPE],
+                    "example": problem_example(
+                        301, f"The topic was renamed: this is now at {example}."
+                    ),
+                }
+            },
+            "description": "The topic was renamed: `Location` is the same resource under "
+            "the slug it has now (never cached: another topic may take the old slug later).",
+            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+        }
     }
+
+
+_TOPIC_FEED_ROUTE: dict[str, Any] = _FEED_ROUTE | {
+    "responses": _renamed("https://api.example.org/feeds/topics/crime.atom") | FEED_RESPONSES
 }
-_SUBJECT_FEED_ROUTE: dict[str, Any] = _FEED_ROUTE | {"responses": _RENAMED | FEED_RESPONSES}
-_SUBJECT_CALENDAR_ROUTE: dict[str, Any] = _CALENDAR_ROUTE | {
-    "responses": _RENAMED | CALENDAR_RESPONSES
+_TOPIC_CALENDAR_ROUTE: dict[str, Any] = _CALENDAR_ROUTE | {
+    "responses": _renamed("https://api.example.org/calendar/topics/crime.ics") | CALENDAR_RESPONSES
 }
 
 
@@ -263,12 +268,12 @@ def _feed(
     )
 
 
-def _moved(request: Request, settings: Settings, kind: str, path: str) -> MovedPermanently:
-    """The 301 of a feed whose topic or person was renamed: to the same feed under the
-    slug it has now (never cached: another item may take the old slug later)."""
+def _moved(request: Request, settings: Settings, path: str) -> MovedPermanently:
+    """The 301 of a feed or calendar whose topic was renamed: to the same one under the
+    slug the topic has now (never cached: another topic may take the old slug later)."""
     location = api_url(api_base(settings, request), path)
     return MovedPermanently(
-        f"The {kind} was renamed: its feed is now at {location}.", headers={"Location": location}
+        f"The topic was renamed: this is now at {location}.", headers={"Location": location}
     )
 
 
@@ -305,7 +310,7 @@ def _document(
     )
 
 
-@router.get("/feeds/topics/{slug}.{fmt}", summary="Feed of a topic", **_SUBJECT_FEED_ROUTE)
+@router.get("/feeds/topics/{slug}.{fmt}", summary="Feed of a topic", **_TOPIC_FEED_ROUTE)
 def topic_feed(
     slug: SlugParam, fmt: FormatParam, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
@@ -315,14 +320,15 @@ def topic_feed(
 
     Links are absolute URLs on the public website; GUIDs are stable `tag:` URIs. Responses
     carry an `ETag` and a `Last-Modified` (send `If-None-Match`, or `If-Modified-Since`, for
-    a 304). Unknown topic or format: 404.
+    a 304). Unknown topic or format: 404. A slug the topic had before it was renamed: 301 to
+    the same feed under its slug now.
     """
     feed_format = _feed_format(fmt)
     viewer = Viewer()
     try:
         topic = topic_or_404(session, slug, viewer)
     except Renamed as renamed:
-        raise _moved(request, settings, "topic", f"/feeds/topics/{renamed.slug}.{fmt}") from None
+        raise _moved(request, settings, f"/feeds/topics/{renamed.slug}.{fmt}") from None
     doc = _document(
         request,
         settings,
@@ -400,7 +406,7 @@ def publications_feed(
     return _collection_feed(request, session, settings, fmt, PUBLICATION, "Publications")
 
 
-@router.get("/feeds/people/{slug}.{fmt}", summary="Feed of a person", **_SUBJECT_FEED_ROUTE)
+@router.get("/feeds/people/{slug}.{fmt}", summary="Feed of a person", **_FEED_ROUTE)
 def person_feed(
     slug: PersonParam,
     fmt: FormatParam,
@@ -413,10 +419,7 @@ def person_feed(
     format: 404."""
     feed_format = _feed_format(fmt)
     viewer = Viewer()
-    try:
-        person = person_or_404(session, slug, viewer)
-    except Renamed as renamed:
-        raise _moved(request, settings, "person", f"/feeds/people/{renamed.slug}.{fmt}") from None
+    person = person_or_404(session, slug, viewer)
     doc = _document(
         request,
         settings,
@@ -488,7 +491,7 @@ def _calendar(
 @router.get(
     "/calendar/topics/{slug}.{fmt}",
     summary="Calendar of a topic's events",
-    **_SUBJECT_CALENDAR_ROUTE,
+    **_TOPIC_CALENDAR_ROUTE,
 )
 def topic_calendar(
     slug: SlugParam,
@@ -501,13 +504,14 @@ def topic_calendar(
     event (soonest first) and, up to 50 in all, the most recent past ones. Each VEVENT has a
     stable UID, times in the event's own time zone (with VTIMEZONE), location or online URL,
     STATUS (CANCELLED for cancelled events, TENTATIVE for postponed ones) and the event's
-    public URL. Unknown topic, or an extension other than `.ics`: 404."""
+    public URL. Unknown topic, or an extension other than `.ics`: 404. A slug the topic had
+    before it was renamed: 301 to the same calendar under its slug now."""
     _calendar_format(fmt)
     viewer = Viewer()
     try:
         topic = topic_or_404(session, slug, viewer)
     except Renamed as renamed:
-        raise _moved(request, settings, "topic", f"/calendar/topics/{renamed.slug}.{fmt}") from None
+        raise _moved(request, settings, f"/calendar/topics/{renamed.slug}.{fmt}") from None
     return _calendar(
         request,
         session,

@@ -56,10 +56,11 @@ def topic_or_404(session: Session, slug: str, viewer: Viewer) -> Topic:
 
 
 def person_or_404(session: Session, id_or_slug: str, viewer: Viewer) -> Person:
-    """As `topic_or_404`, for a person."""
+    """The person, or NotFound."""
     person = get_item(session, PERSON, id_or_slug, viewer) if usable_key(id_or_slug) else None
     if not isinstance(person, Person):
-        _raise_renamed(session, PERSON, id_or_slug, viewer)
+        # No redirect from a person's former slug: it spells their name, and a rename may
+        # be meant to retire it (a name changed on marriage or transition).
         raise NotFound(no_item(PERSON.name, PERSON.collection, id_or_slug))
     return person
 
@@ -68,7 +69,7 @@ def _raise_renamed(session: Session, ctype: ContentType, slug: str, viewer: View
     """Raise Renamed if `slug`, which no visible item holds, was last held by an item of
     `ctype` that is visible now under another: the item the audit log last wrote under it
     (`ix_audit_entry_type_slug`). A subscriber's feed URL keeps working once an editor
-    renames its topic or person, and readers that follow a permanent redirect (most feed
+    renames its topic, and readers that follow a permanent redirect (most feed
     readers) update the subscription. A slug a deleted item held stays its own (404)."""
     if not usable_key(slug) or ctype.parse_public_id(slug) is not None:
         return
