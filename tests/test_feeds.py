@@ -551,3 +551,21 @@ def test_a_former_slug_is_looked_up_through_the_audit_logs_index(
                 str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))
             )
     assert "ix_audit_entry_type_slug" in plan, plan
+
+
+def test_a_stored_bodys_unsafe_cite_never_reaches_a_feed(
+    client: TestClient, writer: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    """Writes refuse a `cite` with a scheme other than http(s), mailto or tel, but the
+    feeds' own cleaning (nh3) checks only `href` and `src`: a body written in SQL carried
+    `cite="javascript:…"` into every feed."""
+    article = {"title": "Cited", "status": "published", "published_at": "2026-01-01T00:00:00Z"}
+    assert client.post("/api/v1/articles", json=article, headers=writer).status_code == 201
+    with session_scope(session_factory) as session:
+        session.execute(
+            text("UPDATE article SET body = :body"),
+            {"body": '<blockquote cite=" javascript:alert(1)">q</blockquote><q cite="/ok">o</q>'},
+        )
+    (item,) = client.get("/feeds/articles.json").json()["items"]
+    assert "javascript" not in item["content_html"], item["content_html"]
+    assert f'cite="{SITE}/ok"' in item["content_html"], item["content_html"]

@@ -130,7 +130,7 @@ def _percent(found: re.Match[str]) -> str:
     return f"%{ord(found.group()):02X}"
 
 
-def _safe_url(tag: str, attribute: str, value: str) -> str | None:
+def safe_url(tag: str, attribute: str, value: str) -> str | None:
     if attribute in _URL_ATTRIBUTES:
         # As a browser reads it once the characters a write drops are gone (`_clean`
         # drops them after this check: `jav&#x81;ascript:` became `javascript:`).
@@ -160,7 +160,7 @@ def _clean(value: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
-        attribute_filter=_safe_url,
+        attribute_filter=safe_url,
     )
     # The characters writes refuse (`REFUSED_IN_WRITES`) come back from a character reference
     # (`&#1;`, `&#xFFFE;`), which the parser decodes and the check of the written text

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.content.relations import RELATIONS, Link
-from app.content.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, NOT_XML, URL_SCHEMES
+from app.content.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, NOT_XML, URL_SCHEMES, safe_url
 from app.content.types import ContentType
 from app.content.visibility import Viewer
 from app.feeds.eventinfo import STATUS_NOTES, location_text, participants_text, when_text
@@ -93,7 +93,11 @@ def feed_html(settings: Settings, value: str | None, page: str | None = None) ->
     if not value:
         return None
 
-    def absolutize(_tag: str, attribute: str, url: str) -> str | None:
+    def absolutize(tag: str, attribute: str, url: str) -> str | None:
+        # Checked as writes check them: nh3 checks the schemes of `href` and `src` only, and
+        # a body written in SQL (or before a rule) may hold a `cite="javascript:…"`.
+        if safe_url(tag, attribute, url) is None:
+            return None
         return absolute(settings, url, page) if attribute in ("href", "src", "cite") else url
 
     return nh3.clean(
