@@ -90,7 +90,6 @@ from app.content.word_counts import (
 )
 from app.db import UTCDateTime, as_utc
 from app.models import Event, Publishable, Tagging, Topic
-from app.models.sort_keys import SORT_KEYS
 
 MAX_LIMIT = 100
 # Topics one list may be narrowed by (REST `topic` repeated, GraphQL `filter.topics`).
@@ -794,7 +793,7 @@ def list_scope(ctype: ContentType, params: ListParams, viewer: Viewer) -> str:
         params.filters,
         viewer.preview,
     ]
-    keyed = SORT_KEYS.get(ctype.model.__tablename__, {}).get(sort_name)
+    keyed = ctype.sorts[sort_name].key
     return "list:" + _fingerprint(*parts, *([keyed] if keyed else []))
 
 

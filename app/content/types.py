@@ -34,6 +34,9 @@ class SortField:
 
     name: str
     expression: Any
+    # A text sort's key column (`app.models.sort_keys`), which `expression` reads; None for
+    # every other sort.
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def _sorts(model: type[Entity], *names: str, **expressions: Any) -> dict[str, So
     # A text field sorts by its key column (`app.models.sort_keys`): one order on both
     # databases, whatever their collations.
     keys = SORT_KEYS.get(str(model.__tablename__), {})
-    result = {n: SortField(n, getattr(model, keys.get(n, n))) for n in names}
+    result = {n: SortField(n, getattr(model, keys.get(n, n)), keys.get(n)) for n in names}
     result.update({n: SortField(n, e) for n, e in expressions.items()})
     return result
 
@@ -188,8 +191,7 @@ STREAM_TYPES: tuple[ContentType, ...] = (ARTICLE, EVENT, PUBLICATION, QUOTE)
 def text_sorts_note(ctype: ContentType, spell: Callable[[str], str] = "`{}`".format) -> str:
     """The sentence the docs of a type's sorts add for its text sorts, or "". `spell`: a
     sort's name as the docs write it."""
-    keys = SORT_KEYS.get(ctype.model.__tablename__, {})
-    keyed = [spell(name) for name in ctype.sorts if name in keys]
+    keyed = [spell(name) for name, sort in ctype.sorts.items() if sort.key]
     if not keyed:
         return ""
     return (

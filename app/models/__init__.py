@@ -36,8 +36,7 @@ from app.models.system import (
 )
 from app.models.taxonomy import Tagging, Topic
 
-for _model in (Topic, Organization, Person, Article, Event, Publication, Resource):
-    listen(_model)
+listen(Entity)
 
 __all__ = [
     "ARTICLE_TYPES",

@@ -91,13 +91,15 @@ def key_field() -> Any:
 def fill_keys(_mapper: Any, _connection: Any, target: Any) -> None:
     """Set a row's key columns from its fields, as every write through the ORM flushes it.
     (`dossier generate`, which inserts without the ORM, calls `sort_key` itself.)"""
-    for name, key in SORT_KEYS[target.__tablename__].items():
+    for name, key in SORT_KEYS.get(target.__tablename__, {}).items():
         setattr(target, key, sort_key(getattr(target, name) or ""))
 
 
-def listen(model: Any) -> None:
-    event.listen(model, "before_insert", fill_keys)
-    event.listen(model, "before_update", fill_keys)
+def listen(base: Any) -> None:
+    """Fill the keys of every table below `base` that has some (`SORT_KEYS`), as it is
+    flushed: one listener for all, so that a table given a key needs no other change."""
+    event.listen(base, "before_insert", fill_keys, propagate=True)
+    event.listen(base, "before_update", fill_keys, propagate=True)
 
 
 def fill_missing_keys(engine: Engine) -> int:
