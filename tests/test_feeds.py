@@ -466,21 +466,28 @@ def test_links_stored_before_writes_read_them_as_a_browser_does_resolve_as_one(
     """A body stored before writes read links as a browser does may hold `\\\\host` and
     spaces: feeds resolve them as the site's readers' browsers do, not into an invalid URI
     under the site's root."""
-    article = {
-        "title": "Old links",
-        "body": "<p>x</p>",
-        "status": "published",
-        "published_at": "2026-01-01T00:00:00Z",
-    }
+    body = '<p><a href="\\\\evil.example">a</a> <a href="x y">b</a></p>'
+    html = _feed_html_of_stored_body(client, writer, session_factory, "Old links", body)
+    assert 'href="https://evil.example"' in html, html
+    assert f'href="{SITE}/news/x%20y"' in html, html
+
+
+def _feed_html_of_stored_body(
+    client: TestClient,
+    writer: dict[str, str],
+    session_factory: sessionmaker[Session],
+    title: str,
+    body: str,
+) -> str:
+    """The articles feed's `content_html` of a published article whose body was written
+    in SQL (as one stored before a rule, or behind the API's back)."""
+    article = {"title": title, "status": "published", "published_at": "2026-01-01T00:00:00Z"}
     assert client.post("/api/v1/articles", json=article, headers=writer).status_code == 201
     with session_scope(session_factory) as session:
-        session.execute(
-            text("UPDATE article SET body = :body"),
-            {"body": '<p><a href="\\\\evil.example">a</a> <a href="x y">b</a></p>'},
-        )
+        session.execute(text("UPDATE article SET body = :body"), {"body": body})
     (item,) = client.get("/feeds/articles.json").json()["items"]
-    assert 'href="https://evil.example"' in item["content_html"], item["content_html"]
-    assert f'href="{SITE}/news/x%20y"' in item["content_html"], item["content_html"]
+    html: str = item["content_html"]
+    return html
 
 
 def test_a_renamed_topics_feed_redirects_from_its_former_slug(
@@ -559,13 +566,7 @@ def test_a_stored_bodys_unsafe_cite_never_reaches_a_feed(
     """Writes refuse a `cite` with a scheme other than http(s), mailto or tel, but the
     feeds' own cleaning (nh3) checks only `href` and `src`: a body written in SQL carried
     `cite="javascript:…"` into every feed."""
-    article = {"title": "Cited", "status": "published", "published_at": "2026-01-01T00:00:00Z"}
-    assert client.post("/api/v1/articles", json=article, headers=writer).status_code == 201
-    with session_scope(session_factory) as session:
-        session.execute(
-            text("UPDATE article SET body = :body"),
-            {"body": '<blockquote cite=" javascript:alert(1)">q</blockquote><q cite="/ok">o</q>'},
-        )
-    (item,) = client.get("/feeds/articles.json").json()["items"]
-    assert "javascript" not in item["content_html"], item["content_html"]
-    assert f'cite="{SITE}/ok"' in item["content_html"], item["content_html"]
+    body = '<blockquote cite=" javascript:alert(1)">q</blockquote><q cite="/ok">o</q>'
+    html = _feed_html_of_stored_body(client, writer, session_factory, "Cited", body)
+    assert "javascript" not in html, html
+    assert f'cite="{SITE}/ok"' in html, html
