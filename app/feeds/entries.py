@@ -96,9 +96,10 @@ def feed_html(settings: Settings, value: str | None, page: str | None = None) ->
     def absolutize(tag: str, attribute: str, url: str) -> str | None:
         # Checked as writes check them: nh3 checks the schemes of `href` and `src` only, and
         # a body written in SQL (or before a rule) may hold a `cite="javascript:…"`.
-        if safe_url(tag, attribute, url) is None:
-            return None
-        return absolute(settings, url, page) if attribute in ("href", "src", "cite") else url
+        checked = safe_url(tag, attribute, url)
+        if checked is None or attribute not in ("href", "src", "cite"):
+            return checked
+        return absolute(settings, checked, page)
 
     return nh3.clean(
         value,
